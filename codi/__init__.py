@@ -1,0 +1,3 @@
+"""CODI, the offline Dockerfile dietician."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,3 @@
+from codi.cli.main import main
+
+main()

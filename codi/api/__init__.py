@@ -1,0 +1,1 @@
+"""codi.api (see DESIGN.md)."""

@@ -1,0 +1,1 @@
+"""The ``codi`` command line: thin skins over ``codi.service``."""

@@ -1,0 +1,37 @@
+"""The Typer application every command module attaches to."""
+
+from __future__ import annotations
+
+import typer
+
+from codi import __version__
+
+app = typer.Typer(
+    name="codi",
+    help="CODI, the offline Dockerfile dietician: lint, fix and slim Dockerfiles, air-gapped.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+def _version_callback(value: bool) -> None:
+    if value:
+        typer.echo(f"codi {__version__}")
+        raise typer.Exit(0)
+
+
+@app.callback()
+def root(
+    version: bool = typer.Option(
+        False, "--version", callback=_version_callback, is_eager=True, help="Print the version and exit."
+    ),
+) -> None:
+    """CODI, the offline Dockerfile dietician."""
+
+
+@app.command("version")
+def version_cmd() -> None:
+    """Print the version."""
+    typer.echo(f"codi {__version__}")

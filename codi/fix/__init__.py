@@ -1,0 +1,1 @@
+"""codi.fix (see DESIGN.md)."""

@@ -1,0 +1,1 @@
+"""codi.llm (see DESIGN.md)."""

@@ -1,0 +1,1 @@
+"""codi.ops (see DESIGN.md)."""

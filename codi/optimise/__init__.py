@@ -1,0 +1,1 @@
+"""codi.optimise (see DESIGN.md)."""

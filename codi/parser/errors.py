@@ -1,0 +1,13 @@
+"""The one error the parser raises."""
+
+from __future__ import annotations
+
+
+class ParseError(Exception):
+    """Input that BuildKit would reject; ``str()`` is ``path:line: message``."""
+
+    def __init__(self, message: str, line: int, path: str = "Dockerfile") -> None:
+        super().__init__(f"{path}:{line}: {message}")
+        self.message = message
+        self.line = line
+        self.path = path

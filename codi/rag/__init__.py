@@ -1,0 +1,1 @@
+"""codi.rag (see DESIGN.md)."""

@@ -1,0 +1,172 @@
+"""What every rule is made of: severities, findings, fixes, the rule class and its context."""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from enum import Enum
+from pathlib import Path
+from typing import ClassVar
+
+from codi.parser.model import Dockerfile, Instruction, Span
+from codi.parser.semantic import Model, Stage
+from codi.parser.shell import Script, parse_script
+
+
+class Severity(str, Enum):
+    ERROR = "error"
+    WARNING = "warning"
+    INFO = "info"
+    STYLE = "style"
+
+    @property
+    def rank(self) -> int:
+        """Higher is more severe (error 3 ... style 0)."""
+        return {"error": 3, "warning": 2, "info": 1, "style": 0}[self.value]
+
+
+class Applicability(str, Enum):
+    SAFE = "safe"  # image files and runtime behaviour unchanged apart from caches/metadata
+    UNSAFE = "unsafe"  # changes behaviour in a way most users want
+    DISPLAY = "display"  # shown, never applied
+
+
+@dataclass(frozen=True, slots=True)
+class Edit:
+    """Replace ``Dockerfile.text[start:end]`` with ``replacement``."""
+
+    start: int
+    end: int
+    replacement: str
+
+
+@dataclass(slots=True)
+class Fix:
+    description: str
+    applicability: Applicability
+    edits: list[Edit]
+
+
+@dataclass(slots=True)
+class Finding:
+    code: str
+    name: str
+    severity: Severity
+    message: str
+    file: str
+    line: int
+    column: int
+    end_line: int
+    end_column: int
+    fix: Fix | None = None
+
+    @property
+    def fixable(self) -> bool:
+        return self.fix is not None and self.fix.applicability is not Applicability.DISPLAY
+
+
+@dataclass(slots=True)
+class RuleConfig:
+    """Per-run settings a rule may read (from .codi.toml / .hadolint.yaml / flags)."""
+
+    trusted_registries: list[str] = field(default_factory=list)
+    label_schema: dict[str, str] = field(default_factory=dict)  # label -> type (text, url, email, ...)
+    strict_labels: bool = False
+    allowed_base_images: list[str] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class RuleContext:
+    """Everything a rule may look at for one file."""
+
+    path: str
+    dockerfile: Dockerfile
+    model: Model
+    config: RuleConfig = field(default_factory=RuleConfig)
+    context_dir: Path | None = None  # build context (the file's folder) when linting real files
+    _scripts: dict[int, Script] = field(default_factory=dict)
+
+    def script(self, instr: Instruction) -> Script | None:
+        """Parsed shell commands of a shell-form RUN (heredoc bodies included); None for exec form."""
+        if instr.keyword != "RUN" or instr.json_form:
+            return None
+        key = id(instr)
+        if key not in self._scripts:
+            text = instr.args[0] if instr.args else ""
+            if instr.heredocs:
+                text = "\n".join([text] + [h.content for h in instr.heredocs])
+            self._scripts[key] = parse_script(text)
+        return self._scripts[key]
+
+    def runs(self) -> Iterator[tuple[Stage | None, Instruction, Script]]:
+        """Every shell-form RUN (ONBUILD RUN excluded) with its stage and parsed script."""
+        for instr in self.dockerfile.instructions:
+            script = self.script(instr)
+            if script is not None:
+                yield self.model.stage_of(instr), instr, script
+
+    def instructions(self, *keywords: str) -> Iterator[Instruction]:
+        for instr in self.dockerfile.instructions:
+            if not keywords or instr.keyword in keywords:
+                yield instr
+
+
+class Rule:
+    """Base class: subclass, set the class attributes, write a docstring, implement ``check``.
+
+    The docstring is the rule's documentation, in sections: What it does / Why is this bad? /
+    Example / Use instead / Fix safety (if fixable) / References.
+    """
+
+    code: ClassVar[str]
+    name: ClassVar[str]
+    severity: ClassVar[Severity]
+    enabled_by_default: ClassVar[bool] = True
+    fix_applicability: ClassVar[Applicability | None] = None
+
+    def check(self, ctx: RuleContext) -> Iterable[Finding]:
+        raise NotImplementedError(f"{type(self).__name__}.check")
+
+    @classmethod
+    def summary(cls) -> str:
+        doc = inspect.getdoc(cls) or ""
+        return doc.strip().splitlines()[0] if doc.strip() else cls.name
+
+    @classmethod
+    def docs(cls) -> str:
+        return inspect.getdoc(cls) or ""
+
+    def finding(
+        self,
+        ctx: RuleContext,
+        at: Instruction | Span,
+        message: str,
+        fix: Fix | None = None,
+    ) -> Finding:
+        span = at.span if isinstance(at, Instruction) else at
+        return Finding(
+            code=self.code,
+            name=self.name,
+            severity=self.severity,
+            message=message,
+            file=ctx.path,
+            line=span.start_line,
+            column=span.start_col,
+            end_line=span.end_line,
+            end_column=span.end_col,
+            fix=fix,
+        )
+
+
+class BatchRule(Rule):
+    """A rule that checks many files at once (ShellCheck: one process per lint run).
+
+    ``code`` is a family prefix (``SC``); findings carry their own codes.
+    """
+
+    def check(self, ctx: RuleContext) -> Iterable[Finding]:
+        return self.check_batch([ctx])
+
+    def check_batch(self, ctxs: list[RuleContext]) -> list[Finding]:
+        raise NotImplementedError(f"{type(self).__name__}.check_batch")

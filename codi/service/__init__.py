@@ -1,0 +1,1 @@
+"""codi.service (see DESIGN.md)."""

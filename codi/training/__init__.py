@@ -1,0 +1,1 @@
+"""codi.training (see DESIGN.md)."""

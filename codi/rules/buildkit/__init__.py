@@ -1,0 +1,1 @@
+"""BuildKit build checks, under BuildKit's own names."""

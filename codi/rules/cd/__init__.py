@@ -1,0 +1,1 @@
+"""CODI's own size, rebuild-speed and safety rules (CD codes)."""

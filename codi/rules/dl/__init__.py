@@ -1,0 +1,1 @@
+"""hadolint-equivalent rules (DL codes), one module per theme."""

@@ -1,0 +1,1 @@
+"""ShellCheck (SC codes) over RUN scripts, one shellcheck process per lint run."""

@@ -1,0 +1,53 @@
+"""Atomic file writes: a temp file in the same folder, fsync, then rename over the original."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import stat
+import tempfile
+from pathlib import Path
+
+
+def atomic_write_text(path: Path, text: str, keep_backup: bool = False) -> None:
+    """Write ``text`` to ``path`` so that readers see either the old or the new file, never half.
+
+    Bytes are written exactly as in ``text`` (UTF-8, undecodable input bytes kept through
+    surrogateescape; CRLF stays CRLF). The original's permission bits are kept. With
+    ``keep_backup`` the old file stays beside it as ``<name>.orig``.
+    """
+    data = text.encode("utf-8", errors="surrogateescape")
+    atomic_write_bytes(path, data, keep_backup)
+
+
+def atomic_write_bytes(path: Path, data: bytes, keep_backup: bool = False) -> None:
+    folder = path.parent if str(path.parent) else Path(".")
+    mode: int | None = None
+    try:
+        mode = stat.S_IMODE(path.stat().st_mode)
+    except FileNotFoundError:
+        mode = None
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        if mode is not None:
+            os.chmod(tmp_name, mode)
+        else:
+            os.chmod(tmp_name, 0o666 & ~_umask())
+        if keep_backup and path.exists():
+            backup = path.with_name(path.name + ".orig")
+            backup.write_bytes(path.read_bytes())
+        os.replace(tmp_name, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp_name)
+        raise
+
+
+def _umask() -> int:
+    current = os.umask(0)
+    os.umask(current)
+    return current

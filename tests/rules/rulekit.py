@@ -1,0 +1,38 @@
+"""Helpers for rule tests (import as `from rulekit import run_rule, lines`): run one rule without the engine."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from codi.rules.base import BatchRule, Finding, RuleConfig, RuleContext
+from codi.rules.registry import get_rule
+
+
+def make_context(text: str, config: RuleConfig | None = None, context_dir: Path | None = None) -> RuleContext:
+    from codi.parser import parse
+    from codi.parser.semantic import build_model
+
+    df = parse(text)
+    return RuleContext(
+        path="Dockerfile",
+        dockerfile=df,
+        model=build_model(df),
+        config=config or RuleConfig(),
+        context_dir=context_dir,
+    )
+
+
+def run_rule(code: str, text: str, config: RuleConfig | None = None, context_dir: Path | None = None) -> list[Finding]:
+    """Findings of the rule ``code`` (a code or name) on ``text``."""
+    cls = get_rule(code)
+    assert cls is not None, f"no rule {code}"
+    ctx = make_context(text, config, context_dir)
+    rule = cls()
+    if isinstance(rule, BatchRule):
+        return rule.check_batch([ctx])
+    return list(rule.check(ctx))
+
+
+def lines(code: str, text: str, **kw: object) -> list[int]:
+    """Line numbers where rule ``code`` fires on ``text``."""
+    return [f.line for f in run_rule(code, text, **kw)]  # type: ignore[arg-type]

@@ -1,0 +1,135 @@
+"""What the original Dockerfile's runtime needs, read from its final stage.
+
+Candidates must keep these: exposed ports, ENV, WORKDIR, volumes, labels, the command.
+Instructions are carried over as written (their exact text), so meaning does not drift.
+"""
+
+from __future__ import annotations
+
+import json
+import shlex
+from dataclasses import dataclass, field
+
+from codi.parser.model import Dockerfile, Instruction
+from codi.parser.semantic import Model, Stage
+
+BUILD_ONLY_PACKAGES = {
+    "build-essential", "gcc", "g++", "make", "cmake", "autoconf", "automake", "libtool", "pkg-config",
+    "git", "curl", "wget", "unzip", "clang", "musl-dev", "linux-headers", "python3-dev",
+}
+
+
+@dataclass(slots=True)
+class OriginalFacts:
+    base: str | None = None
+    base_resolved: str | None = None
+    stage_count: int = 0
+    workdir: str | None = None
+    user: str | None = None
+    ports: list[str] = field(default_factory=list)
+    env_lines: list[str] = field(default_factory=list)  # ENV instructions of the final stage, exact text
+    label_lines: list[str] = field(default_factory=list)
+    volume_lines: list[str] = field(default_factory=list)
+    arg_lines: list[str] = field(default_factory=list)
+    cmd: list[str] | None = None  # exec-form argv, or ["/bin/sh", "-c", text] for shell form
+    cmd_shell: str | None = None  # shell-form text as written
+    entrypoint: list[str] | None = None
+    entrypoint_shell: str | None = None
+    healthcheck: str | None = None
+    apt_packages: list[str] = field(default_factory=list)
+    apk_packages: list[str] = field(default_factory=list)
+
+    @property
+    def runtime_packages(self) -> list[str]:
+        """System packages the app may need at run time (build-only tools and -dev packages dropped)."""
+        return [p for p in self.apt_packages if p not in BUILD_ONLY_PACKAGES and not p.endswith("-dev")]
+
+    @property
+    def port_numbers(self) -> list[int]:
+        out: list[int] = []
+        for port in self.ports:
+            number = port.split("/", 1)[0]
+            if number.isdigit():
+                out.append(int(number))
+        return out
+
+
+def _line(instr: Instruction) -> str:
+    """One instruction's text, trimmed of its trailing newline (CRLF too)."""
+    return instr.text.rstrip("\r\n")
+
+
+def _command(instr: Instruction) -> tuple[list[str], str | None]:
+    if instr.json_form:
+        return list(instr.args), None
+    text = instr.args[0] if instr.args else ""
+    return ["/bin/sh", "-c", text], text
+
+
+def read_facts(df: Dockerfile, model: Model) -> OriginalFacts:
+    facts = OriginalFacts(stage_count=len(model.stages))
+    stage: Stage | None = model.final_stage
+    if stage is None:
+        return facts
+    facts.base = stage.base
+    facts.base_resolved = stage.base_resolved
+    # Settings inherited through `FROM <earlier stage>` count as the final stage's own.
+    chain: list[Stage] = [stage]
+    while chain[0].base_stage is not None and len(chain) <= len(model.stages):
+        chain.insert(0, model.stages[chain[0].base_stage])
+    for st in chain:
+        for instr in st.instructions:
+            _take(facts, instr)
+    return facts
+
+
+def _take(facts: OriginalFacts, instr: Instruction) -> None:
+    key = instr.keyword
+    if key == "WORKDIR" and instr.args:
+        facts.workdir = instr.args[0]
+    elif key == "USER" and instr.args:
+        facts.user = instr.args[0]
+    elif key == "EXPOSE":
+        facts.ports += [a for a in instr.args if a not in facts.ports]
+    elif key == "ENV":
+        facts.env_lines.append(_line(instr))
+    elif key == "LABEL":
+        facts.label_lines.append(_line(instr))
+    elif key == "VOLUME":
+        facts.volume_lines.append(_line(instr))
+    elif key == "CMD":
+        facts.cmd, facts.cmd_shell = _command(instr)
+    elif key == "ENTRYPOINT":
+        facts.entrypoint, facts.entrypoint_shell = _command(instr)
+        facts.cmd, facts.cmd_shell = None, None  # ENTRYPOINT resets an inherited CMD
+    elif key == "HEALTHCHECK":
+        facts.healthcheck = _line(instr)
+    elif key == "RUN" and not instr.json_form and instr.args:
+        _packages(facts, instr.args[0])
+
+
+def _packages(facts: OriginalFacts, script: str) -> None:
+    from codi.parser.shell import parse_script
+
+    for cmd in parse_script(script).commands:
+        plain = cmd.unwrapped()
+        words = [w for w in plain.argv[1:] if not w.startswith("-")]
+        if plain.name in {"apt-get", "apt"} and words[:1] == ["install"]:
+            facts.apt_packages += [p.split("=", 1)[0] for p in words[1:] if p not in facts.apt_packages]
+        elif plain.name == "apk" and words[:1] == ["add"]:
+            facts.apk_packages += [p.split("=", 1)[0] for p in words[1:] if p not in facts.apk_packages]
+
+
+def exec_form(argv: list[str]) -> str:
+    """A JSON array for CMD/ENTRYPOINT."""
+    return json.dumps(argv)
+
+
+def shell_words(text: str) -> list[str] | None:
+    """Split a simple shell command into words; None when it uses shell syntax."""
+    if any(ch in text for ch in "$`|&;<>(){}*?~") or "\\" in text:
+        return None
+    try:
+        return shlex.split(text)
+    except ValueError:
+        return None

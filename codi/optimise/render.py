@@ -1,0 +1,95 @@
+"""Render catalog templates into candidate Dockerfiles (Jinja2, StrictUndefined)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import jinja2
+
+from codi.optimise.catalog import Catalog, CatalogRule
+from codi.optimise.stack.model import StackMatch
+from codi.optimise.template_context import TemplateContext
+
+_ENVS: dict[str, jinja2.Environment] = {}
+
+
+def _env(folder: Path) -> jinja2.Environment:
+    key = str(folder)
+    if key not in _ENVS:
+        # Output is a Dockerfile, not HTML: autoescape would corrupt it. Reports escape separately.
+        _ENVS[key] = jinja2.Environment(
+            loader=jinja2.FileSystemLoader([str(folder), str(folder / "templates")]),
+            undefined=jinja2.StrictUndefined,
+            keep_trailing_newline=True,
+            autoescape=False,
+        )
+    return _ENVS[key]
+
+
+def matches(rule: CatalogRule, stack: StackMatch, project: Path) -> bool:
+    when = rule.when
+    if when.stack != stack.stack:
+        return False
+    if when.package_managers is not None and stack.package_manager not in when.package_managers:
+        return False
+    names = {f.name for f in stack.frameworks}
+    if when.frameworks_any is not None and not names & set(when.frameworks_any):
+        return False
+    if when.frameworks_none is not None and names & set(when.frameworks_none):
+        return False
+    for need in when.requires:
+        if need == "entrypoint" and stack.entrypoint is None:
+            return False
+        if need in {"build_output", "build_target"} and not getattr(stack, need):
+            return False
+    return all((project / f).exists() for f in when.files_exist)
+
+
+def healthcheck(ctx: TemplateContext, runtime_base: str) -> str | None:
+    """A TCP probe the runtime image can run itself (no curl needed), or the original's."""
+    port = ctx.port
+    if port is None:
+        return ctx.facts.healthcheck
+    probe: list[str] | None = None
+    if ctx.stack.stack == "python":
+        probe = ["python", "-c", f"import socket; socket.create_connection(('127.0.0.1', {port}), 3).close()"]
+    elif ctx.stack.stack == "node":
+        probe = ["node", "-e", f"require('net').connect({port}, '127.0.0.1')"
+                 ".on('connect', () => process.exit(0)).on('error', () => process.exit(1))"]
+    elif ctx.stack.stack == "java" and "alpine" not in runtime_base:
+        probe = ["bash", "-c", f"exec 3<>/dev/tcp/127.0.0.1/{port}"]
+    if probe is None:
+        return None
+    import json
+
+    return "HEALTHCHECK --interval=30s --timeout=5s --start-period=15s --retries=3 CMD " + json.dumps(probe)
+
+
+def render(rule: CatalogRule, catalog: Catalog, ctx: TemplateContext) -> tuple[str, str]:
+    """(Dockerfile text, resolved runtime base) for one catalog rule."""
+    env = _env(catalog.template_dir())
+    values = ctx.as_dict()
+    runtime_base = env.from_string(rule.runtime_base).render(values)
+    build_base = env.from_string(rule.build_base).render(values) if rule.build_base else None
+    values.update(
+        runtime_base=runtime_base,
+        build_base=build_base,
+        healthcheck=healthcheck(ctx, runtime_base),
+        build_packages=[p for p in ctx.facts.apt_packages if p not in ctx.facts.runtime_packages],
+        rule=rule,
+    )
+    text = env.get_template(rule.template).render(values)
+    return _tidy(text), runtime_base
+
+
+def _tidy(text: str) -> str:
+    """No runs of blank lines, exactly one final newline."""
+    out: list[str] = []
+    for line in text.splitlines():
+        line = line.rstrip()
+        if not line and (not out or not out[-1]):
+            continue
+        out.append(line)
+    while out and not out[-1]:
+        out.pop()
+    return "\n".join(out) + "\n"

@@ -24,11 +24,17 @@ def _version_callback(value: bool) -> None:
 
 @app.callback()
 def root(
+    ctx: typer.Context,
     version: bool = typer.Option(
         False, "--version", callback=_version_callback, is_eager=True, help="Print the version and exit."
     ),
+    out: str | None = typer.Option(
+        None, "--out", help="Runs folder for run/all (also accepted after the command; env CODI_OUTPUT_ROOT)."
+    ),
+    verbose: bool = typer.Option(False, "--verbose", "-v", help="Say more about what happens."),
 ) -> None:
     """CODI, the offline Dockerfile dietician."""
+    ctx.obj = {"out": out, "verbose": verbose}
 
 
 @app.command("version")

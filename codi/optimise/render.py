@@ -22,6 +22,7 @@ def _env(folder: Path) -> jinja2.Environment:
             undefined=jinja2.StrictUndefined,
             keep_trailing_newline=True,
             autoescape=False,
+            extensions=["jinja2.ext.do"],
         )
     return _ENVS[key]
 

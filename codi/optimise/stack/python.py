@@ -99,8 +99,15 @@ def _entrypoint(project: Path, pyproject: dict[str, Any] | None, text: str | Non
     scripts = (pyproject or {}).get("project", {}).get("scripts") if isinstance((pyproject or {}).get("project"), dict) else None
     if isinstance(scripts, dict) and scripts:
         name = next(iter(scripts))
-        return Entrypoint(argv=[name], derived=True, source="pyproject [project.scripts]",
-                          evidence=Evidence(file="pyproject.toml", line=line_of(text, f"{name} ="), matched=f"{name} = {scripts[name]}"))
+        target = str(scripts[name])
+        package = target.split(":", 1)[0].split(".", 1)[0]
+        ev = Evidence(file="pyproject.toml", line=line_of(text, f"{name} ="), matched=f"{name} = {target}")
+        for folder in (project / package, project / "src" / package):
+            if (folder / "__main__.py").is_file():
+                # `python -m` runs the same package without installing the project (no build backend needed)
+                return Entrypoint(argv=["python", "-m", package], derived=True,
+                                  source="pyproject [project.scripts] package with __main__.py", evidence=ev)
+        return Entrypoint(argv=[name], derived=True, source="pyproject [project.scripts]", evidence=ev)
     for candidate in ("main.py", "app.py", "server.py", "wsgi.py", "run.py", "src/main.py", "app/main.py"):
         source = read_text(project / candidate)
         if source is None:

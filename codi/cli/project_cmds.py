@@ -1,0 +1,183 @@
+"""`codi analyze / rewrite / run / report / all`: thin skins over codi.service."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+
+from codi.cli.app import app
+
+if TYPE_CHECKING:
+    from codi.service.run import RunOptions, RunResult
+
+ProjectArg = Annotated[str, typer.Argument(help="The project folder (it holds the Dockerfile and the manifests).")]
+DockerfileOpt = Annotated[str | None, typer.Option("--dockerfile", help="The Dockerfile to use, relative to the project.")]
+StackOpt = Annotated[str | None, typer.Option("--stack", help="Use this stack (node, python, go, java, ...) "
+                                                            "instead of the detected one.")]
+LimitOpt = Annotated[int, typer.Option("--candidate-limit", min=1, help="At most this many candidates.")]
+RulesOpt = Annotated[str | None, typer.Option("--rules", help="Candidate catalog to use (default: RULES_PATH or "
+                                                              "the shipped patterns/rules.yml).")]
+ConfigOpt = Annotated[str | None, typer.Option("--config", help="Lint configuration file (.codi.toml or .hadolint.yaml).")]
+
+
+def _fail(message: str) -> typer.Exit:
+    sys.stderr.write(f"codi: error: {message}\n")
+    return typer.Exit(2)
+
+
+def _guard(fn: Any, *args: Any, **kwargs: Any) -> Any:
+    """Run a service call; user errors become one line on stderr and exit 2."""
+    from codi.report.render import ReportError
+    from codi.service.errors import InputError
+
+    try:
+        return fn(*args, **kwargs)
+    except (InputError, ReportError) as exc:
+        raise _fail(str(exc)) from None
+    except OSError as exc:
+        raise _fail(f"{exc.filename or ''}: {exc.strerror or exc}".lstrip(": ")) from None
+
+
+def _out(ctx: typer.Context, out: str | None) -> Path:
+    root = (ctx.obj or {}).get("out") if ctx.obj else None
+    return Path(out or root or os.environ.get("CODI_OUTPUT_ROOT") or "runs")
+
+
+@app.command("analyze")
+def analyze_cmd(project: ProjectArg, dockerfile: DockerfileOpt = None, stack: StackOpt = None,
+                config: ConfigOpt = None,
+                as_json: Annotated[bool, typer.Option("--json", help="Print the analysis as JSON.")] = False) -> None:
+    """Find, parse and lint a project's Dockerfile and detect its stack, with evidence."""
+    from codi.service.analyze import analyze
+    from codi.service.candidates import finding_record
+
+    a = _guard(analyze, project, dockerfile, stack, config)
+    data = {
+        "schema_version": 1, "project": str(a.project), "dockerfile": a.dockerfile_rel,
+        "detection": a.detection.model_dump(mode="json"),
+        "stages": [{"index": s.index, "name": s.name, "base": s.base, "line": s.from_instr.start_line}
+                   for s in a.model.stages],
+        "findings": [finding_record(f).model_dump() for f in a.findings],
+    }
+    if as_json:
+        sys.stdout.write(json.dumps(data, indent=2) + "\n")
+        return
+    from codi.cli.project_view import show_analysis
+
+    show_analysis(a)
+
+
+@app.command("rewrite")
+def rewrite_cmd(project: ProjectArg,
+                out_dir: Annotated[str, typer.Option("--out-dir", help="Where to write the candidates.")] = "codi-candidates",
+                stdout: Annotated[bool, typer.Option("--stdout", help="Print the first candidate instead.")] = False,
+                dockerfile: DockerfileOpt = None, stack: StackOpt = None, candidate_limit: LimitOpt = 3,
+                rules: RulesOpt = None, config: ConfigOpt = None) -> None:
+    """Write better Dockerfiles for a project (verified candidates) to a folder, or print one."""
+    from codi.fix.write import atomic_write_text
+    from codi.optimise.catalog import CatalogError, load_catalog
+    from codi.service.analyze import analyze
+    from codi.service.candidates import build_candidates
+
+    try:
+        catalog = load_catalog(rules)
+    except CatalogError as exc:
+        raise _fail(str(exc)) from None
+    a = _guard(analyze, project, dockerfile, stack, config)
+    cands = build_candidates(a, catalog, candidate_limit)
+    if not cands.built:
+        reasons = "; ".join(f"{r.rule_id}: {r.reason}" for r in cands.rejected) or "none fits"
+        raise _fail(f"no candidate passed verification ({reasons})")
+    if stdout:
+        sys.stdout.write(cands.built[0].text)
+        return
+    folder = Path(out_dir)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        for built in cands.built:
+            atomic_write_text(folder / Path(built.record.path).name, built.text)
+    except OSError as exc:
+        raise _fail(f"{folder}: cannot write: {exc.strerror or exc}") from None
+    for built in cands.built:
+        sys.stdout.write(f"{folder / Path(built.record.path).name}  ({built.record.title}, risk {built.record.risk})\n")
+    for note in cands.notes:
+        sys.stderr.write(f"note: {note}\n")
+
+
+def _run(ctx: typer.Context, project: str, options: RunOptions, as_json: bool) -> RunResult:
+    from codi.service.run import run_project
+
+    result: RunResult = _guard(run_project, project, options)
+    if as_json:
+        payload = {"run_id": result.run_id, "run_dir": str(result.run_dir) if result.run_dir else None,
+                   "dry_run": options.dry_run, "would_write": result.planned if options.dry_run else None,
+                   "run": result.record.model_dump(mode="json"), "metrics": result.metrics.model_dump(mode="json")}
+        sys.stdout.write(json.dumps(payload, indent=2) + "\n")
+    else:
+        from codi.cli.project_view import show_run
+
+        show_run(result, options.dry_run)
+    return result
+
+
+def _options(ctx: typer.Context, out: str | None, dry_run: bool, no_llm: bool, disable_rag: bool, limit: int,
+             stack: str | None, dockerfile: str | None, rules: str | None, config: str | None) -> RunOptions:
+    from codi.service.run import RunOptions
+
+    llm_env = os.environ.get("LLM_ENABLED", "true").lower() not in {"0", "false", "no", "off"}
+    rag_env = os.environ.get("CODI_RAG", "on").lower() not in {"0", "false", "no", "off"}
+    return RunOptions(out=_out(ctx, out), dockerfile=dockerfile, stack=stack, candidate_limit=limit,
+                      dry_run=dry_run, llm=llm_env and not no_llm, rag=rag_env and not disable_rag,
+                      rules_path=rules, config_file=config)
+
+
+OutOpt = Annotated[str | None, typer.Option("--out", help="Runs folder (default: env CODI_OUTPUT_ROOT, else ./runs).")]
+DryOpt = Annotated[bool, typer.Option("--dry-run", help="Write nothing; show what would be written.")]
+NoLlmOpt = Annotated[bool, typer.Option("--no-llm", help="Do not use the local model (this build has no model "
+                                                         "assist yet: runs are deterministic either way).")]
+NoRagOpt = Annotated[bool, typer.Option("--disable-rag", help="Do not consult the memory of past runs (this build "
+                                                              "has none yet; recorded in run.json).")]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print the run record as JSON.")]
+
+
+@app.command("run")
+def run_cmd(ctx: typer.Context, project: ProjectArg, out: OutOpt = None, dry_run: DryOpt = False,
+            no_llm: NoLlmOpt = False, disable_rag: NoRagOpt = False, candidate_limit: LimitOpt = 3,
+            stack: StackOpt = None, dockerfile: DockerfileOpt = None, rules: RulesOpt = None,
+            config: ConfigOpt = None, as_json: JsonOpt = False) -> None:
+    """Analyse a project, build and verify candidates, estimate numbers, write a run directory and reports."""
+    _run(ctx, project, _options(ctx, out, dry_run, no_llm, disable_rag, candidate_limit, stack, dockerfile,
+                                rules, config), as_json)
+
+
+@app.command("all")
+def all_cmd(ctx: typer.Context, project: ProjectArg, out: OutOpt = None, no_llm: NoLlmOpt = False,
+            disable_rag: NoRagOpt = False, candidate_limit: LimitOpt = 3, stack: StackOpt = None,
+            dockerfile: DockerfileOpt = None, rules: RulesOpt = None, config: ConfigOpt = None,
+            as_json: JsonOpt = False) -> None:
+    """`codi run` followed by `codi report` on the new run."""
+    from codi.report.render import render_reports
+
+    result = _run(ctx, project, _options(ctx, out, False, no_llm, disable_rag, candidate_limit, stack, dockerfile,
+                                         rules, config), as_json)
+    if result.run_dir is not None:
+        md, html = _guard(render_reports, result.run_dir)
+        if not as_json:
+            sys.stdout.write(f"report: {md}\nreport: {html}\n")
+
+
+@app.command("report")
+def report_cmd(run_dir: Annotated[str, typer.Argument(help="A run directory written by `codi run`.")]) -> None:
+    """(Re-)render reports/report.md and reports/report.html of a run directory."""
+    from codi.report.render import render_reports
+
+    folder = Path(run_dir)
+    if not folder.is_dir():
+        raise _fail(f"{run_dir}: no such run directory")
+    md, html = _guard(render_reports, folder)
+    sys.stdout.write(f"{md}\n{html}\n")

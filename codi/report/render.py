@@ -1,0 +1,101 @@
+"""Render reports/report.md and reports/report.html from a run directory's artefacts.
+
+Everything is read from the run directory (so a moved run can still be reported); HTML is
+rendered with autoescape on, so text from Dockerfiles can never become markup.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import jinja2
+
+from codi.artifacts.models import MetricsRecord, RunRecord
+from codi.fix.write import atomic_write_text
+
+TEMPLATES = Path(__file__).resolve().parent / "templates"
+
+
+class ReportError(Exception):
+    """A run directory that cannot be reported (missing or invalid artefacts)."""
+
+
+def _load(run_dir: Path, name: str) -> dict[str, Any]:
+    path = run_dir / "metadata" / f"{name}.json"
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ReportError(f"{run_dir}: not a CODI run directory (missing metadata/{name}.json)") from None
+    except (OSError, ValueError) as exc:
+        raise ReportError(f"{path}: cannot read: {exc}") from None
+    if not isinstance(data, dict):
+        raise ReportError(f"{path}: expected a JSON object")
+    return data
+
+
+def _optional(run_dir: Path, name: str) -> dict[str, Any] | None:
+    try:
+        return _load(run_dir, name)
+    except ReportError:
+        return None
+
+
+def human_bytes(value: int | float | None) -> str:
+    if value is None:
+        return "unknown"
+    size = float(abs(value))
+    sign = "-" if value < 0 else ""
+    for unit in ("B", "KB", "MB", "GB"):
+        if size < 1000 or unit == "GB":
+            return f"{sign}{size:.0f} {unit}" if unit == "B" else f"{sign}{size:.1f} {unit}"
+        size /= 1000
+    return f"{value} B"
+
+
+def report_data(run_dir: Path) -> dict[str, Any]:
+    try:
+        run = RunRecord.model_validate(_load(run_dir, "run"))
+        metrics = MetricsRecord.model_validate(_load(run_dir, "metrics"))
+    except ReportError:
+        raise
+    except ValueError as exc:
+        raise ReportError(f"{run_dir}: artefacts do not match their schema: {exc}") from None
+    analysis = _optional(run_dir, "analysis") or {}
+    numbers = {c.candidate_id: c for c in metrics.candidates}
+    return {
+        "run": run,
+        "metrics": metrics,
+        "analysis": analysis,
+        "numbers": numbers,
+        "llm": _optional(run_dir, "llm_metrics"),
+        "explain": _optional(run_dir, "explain"),
+        "rag": _optional(run_dir, "rag"),
+        "environment": _optional(run_dir, "environment") or {},
+    }
+
+
+def _env(autoescape: bool) -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(TEMPLATES)),
+        undefined=jinja2.StrictUndefined,
+        autoescape=autoescape,
+        keep_trailing_newline=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    env.filters["bytes"] = human_bytes
+    return env
+
+
+def render_reports(run_dir: Path) -> tuple[Path, Path]:
+    """(Re-)write reports/report.md and reports/report.html; return their paths."""
+    data = report_data(run_dir)
+    md = _env(autoescape=False).get_template("report.md.j2").render(data)
+    html = _env(autoescape=True).get_template("report.html.j2").render(data)
+    out = run_dir / "reports"
+    out.mkdir(exist_ok=True)
+    atomic_write_text(out / "report.md", md)
+    atomic_write_text(out / "report.html", html)
+    return out / "report.md", out / "report.html"

@@ -1,0 +1,90 @@
+"""`codi analyze`: find, parse and lint a project's Dockerfile, detect its stack, read its facts."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+from codi.optimise.estimate import ProjectSizes, context_size
+from codi.optimise.facts import OriginalFacts, read_facts
+from codi.optimise.stack import Detection, detect_stack
+from codi.parser import ParseError, parse
+from codi.parser.model import Dockerfile
+from codi.parser.semantic import Model, build_model
+from codi.service.errors import InputError
+from codi.service.linting import ProjectLinter, lint_project_file
+from codi.service.project import find_dockerfile, project_dir, read_dockerfile
+
+
+@dataclass(slots=True)
+class Analysis:
+    project: Path
+    dockerfile_path: Path
+    dockerfile_rel: str
+    text: str
+    dockerfile: Dockerfile
+    model: Model
+    linter: ProjectLinter
+    detection: Detection
+    facts: OriginalFacts
+    sizes: ProjectSizes
+
+    @property
+    def findings(self) -> list:  # type: ignore[type-arg]
+        return self.linter.findings
+
+
+def _dockerignore(project: Path) -> list[str]:
+    try:
+        return (project / ".dockerignore").read_text(encoding="utf-8", errors="replace").splitlines()
+    except OSError:
+        return []
+
+
+def project_sizes(project: Path, detection: Detection) -> ProjectSizes:
+    sizes = ProjectSizes(context_bytes=context_size(project, _dockerignore(project)))
+    pkg = project / "package.json"
+    if pkg.is_file():
+        try:
+            data = json.loads(pkg.read_text(encoding="utf-8"))
+            sizes.node_deps = len(data.get("dependencies") or {})
+            sizes.node_dev_deps = len(data.get("devDependencies") or {})
+        except (OSError, ValueError, AttributeError):
+            pass
+    req = project / "requirements.txt"
+    if req.is_file():
+        try:
+            lines = req.read_text(encoding="utf-8", errors="replace").splitlines()
+            sizes.python_deps = sum(1 for ln in lines if ln.strip() and not ln.strip().startswith(("#", "-")))
+        except OSError:
+            pass
+    if detection.primary is not None and detection.primary.stack == "python" and not sizes.python_deps:
+        sizes.python_deps = 0
+    gosum = project / "go.sum"
+    if gosum.is_file():
+        try:
+            sizes.go_modules = sum(1 for ln in gosum.read_text().splitlines() if "/go.mod " not in ln) // 1
+        except OSError:
+            pass
+    return sizes
+
+
+def analyze(project_path: str | Path, dockerfile: str | None = None, stack_hint: str | None = None,
+            config_file: str | None = None) -> Analysis:
+    project = project_dir(project_path)
+    path = find_dockerfile(project, dockerfile)
+    text = read_dockerfile(path)
+    try:
+        df = parse(text, str(path))
+    except ParseError as exc:
+        raise InputError(f"{path}:{exc.line}: {exc.message}") from None
+    model = build_model(df)
+    linter = lint_project_file(path, config_file)
+    try:
+        rel = path.relative_to(project).as_posix()
+    except ValueError:
+        rel = path.as_posix()
+    detection = detect_stack(project, df, rel, stack_hint)
+    facts = read_facts(df, model)
+    return Analysis(project, path, rel, text, df, model, linter, detection, facts, project_sizes(project, detection))

@@ -1,0 +1,47 @@
+"""Lint a project's Dockerfile and any candidate text with one resolved configuration."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from codi.config import ConfigError
+from codi.rules.base import Finding
+from codi.rules.engine import Engine, FileInput, FileSettings
+from codi.rules.registry import all_rules
+from codi.service.errors import InputError
+from codi.service.lint import LintRequest, LintUsageError, file_settings, run_lint
+
+
+@dataclass(slots=True)
+class ProjectLinter:
+    """The original's findings plus a way to lint other texts (candidates, fixes) the same way."""
+
+    path: Path
+    findings: list[Finding]
+    settings: FileSettings
+    config_sources: list[str] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+
+    def lint_text(self, text: str, context_dir: Path | None = None, with_batch: bool = True) -> list[Finding]:
+        rules = [r for r in all_rules() if with_batch or r.code != "SC"]
+        result = Engine(rules).lint([FileInput(str(self.path), text, self.settings, context_dir or self.path.parent)])
+        return result.findings
+
+
+def lint_project_file(path: Path, config_file: str | None = None) -> ProjectLinter:
+    try:
+        outcome = run_lint(LintRequest(paths=[str(path)], config_file=config_file))
+    except LintUsageError as exc:
+        raise InputError(str(exc)) from None
+    if outcome.input_errors:
+        raise InputError(outcome.input_errors[0])
+    settings = outcome.settings.get(str(path))
+    if settings is None:
+        raise InputError(f"{path}: could not be linted")
+    try:
+        fsettings = file_settings(settings, all_rules())
+    except ConfigError as exc:
+        raise InputError(str(exc)) from None
+    return ProjectLinter(path, outcome.result.findings, fsettings, outcome.config_sources,
+                         [str(e) for e in outcome.result.errors])

@@ -1,0 +1,165 @@
+"""`codi run`: analysis + candidates + verification + numbers, written as one run directory."""
+
+from __future__ import annotations
+
+import os
+import platform
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from codi import __version__
+from codi.artifacts.models import (
+    AnalysisRecord,
+    CandidateNumbers,
+    EnvironmentRecord,
+    ImageNumbers,
+    MetricsRecord,
+    Recommendation,
+    RunRecord,
+)
+from codi.artifacts.rundir import RunWriter, iso, reserve_run_dir, utc_now
+from codi.optimise.base_sizes import SIZE_TABLE_DATE, SIZE_TABLE_SOURCE
+from codi.optimise.catalog import CatalogError, catalog_path, load_catalog
+from codi.optimise.estimate import estimate
+from codi.service.analyze import Analysis, analyze
+from codi.service.candidates import CandidateSet, build_candidates, finding_record
+from codi.service.errors import InputError
+
+
+@dataclass(slots=True)
+class RunOptions:
+    out: Path = field(default_factory=lambda: Path(os.environ.get("CODI_OUTPUT_ROOT", "runs")))
+    dockerfile: str | None = None
+    stack: str | None = None
+    candidate_limit: int = 3
+    dry_run: bool = False
+    llm: bool = True
+    rag: bool = True
+    rules_path: str | None = None
+    config_file: str | None = None
+
+
+@dataclass(slots=True)
+class RunResult:
+    run_id: str
+    run_dir: Path | None  # None for a dry run
+    record: RunRecord
+    metrics: MetricsRecord
+    planned: list[str] = field(default_factory=list)  # files a dry run would write
+
+
+def _numbers(analysis: Analysis, cands: CandidateSet) -> MetricsRecord:
+    orig = estimate(analysis.dockerfile, analysis.model, analysis.sizes)
+    original = ImageNumbers(kind="estimated", size_bytes=orig.size_bytes, layers=orig.layers, basis=orig.basis)
+    out = MetricsRecord(original=original, size_table={"source": SIZE_TABLE_SOURCE, "date": SIZE_TABLE_DATE})
+    for built in cands.built:
+        est = built.estimate
+        delta = None if est.size_bytes is None or orig.size_bytes is None else est.size_bytes - orig.size_bytes
+        pct = None if delta is None or not orig.size_bytes else round(100.0 * delta / orig.size_bytes, 1)
+        out.candidates.append(CandidateNumbers(
+            candidate_id=built.record.id, kind="estimated", size_bytes=est.size_bytes, layers=est.layers,
+            basis=est.basis, size_delta_bytes=delta, size_delta_pct=pct, layers_delta=est.layers - orig.layers))
+    return out
+
+
+def recommend(record: RunRecord, metrics: MetricsRecord) -> Recommendation:
+    """Deterministic pick: verified, lowest risk that saves the most; the LLM may only reword it."""
+    if not record.candidates:
+        return Recommendation(candidate_id=None, reason="no candidate passed verification; keep the original")
+    numbers = {c.candidate_id: c for c in metrics.candidates}
+    risk = {"low": 0, "medium": 1, "high": 2}
+
+    def score(c: Any) -> tuple[float, int, int]:
+        n = numbers.get(c.id)
+        saved = -(n.size_delta_bytes or 0) if n else 0
+        return (saved / 1e6 - 150 * risk[c.risk] + 5 * len(c.resolves), -risk[c.risk], -int(c.id[:3]))
+
+    best = max(record.candidates, key=score)
+    n = numbers.get(best.id)
+    parts = [f"{best.title} (risk {best.risk})"]
+    if n and n.size_delta_pct is not None:
+        parts.append(f"{n.size_delta_pct:+.1f}% size ({n.kind})")
+    if best.resolves:
+        parts.append(f"resolves {len(best.resolves)} finding(s) of the original")
+    return Recommendation(candidate_id=best.id, reason="; ".join(parts))
+
+
+def _environment(options: RunOptions, config_sources: list[str], ruleset: str) -> EnvironmentRecord:
+    airgap = os.environ.get("AIRGAP", "true").lower() not in {"0", "false", "no", "off"}
+    return EnvironmentRecord(
+        codi_version=__version__, ruleset_version=ruleset, ruleset_path=str(catalog_path(options.rules_path)),
+        python=sys.version.split()[0], platform=platform.platform(), config_sources=config_sources,
+        airgap=airgap, llm={"enabled": options.llm, "endpoint": os.environ.get("LLM_ENDPOINT") or None},
+        engine={"mode": "estimate", "reason": "measured builds not requested"})
+
+
+def run_project(project: str | Path, options: RunOptions) -> RunResult:
+    if options.candidate_limit < 1:
+        raise InputError("--candidate-limit must be at least 1")
+    try:
+        catalog = load_catalog(options.rules_path)
+    except CatalogError as exc:
+        raise InputError(str(exc)) from None
+    analysis = analyze(project, options.dockerfile, options.stack, options.config_file)
+    cands = build_candidates(analysis, catalog, options.candidate_limit)
+    stack = analysis.detection.stack
+    created = utc_now()
+    record = RunRecord(
+        run_id="", created_at=iso(created), project_path=str(analysis.project), project_name=analysis.project.name,
+        dockerfile=analysis.dockerfile_rel, stack=stack, codi_version=__version__,
+        ruleset_version=catalog.ruleset_version, inputs={"Dockerfile": "inputs/Dockerfile"},
+        candidates=[b.record for b in cands.built], rejected=cands.rejected, notes=cands.notes,
+        options={"candidate_limit": options.candidate_limit, "stack": options.stack, "llm": options.llm,
+                 "rag": options.rag, "dry_run": options.dry_run})
+    metrics = _numbers(analysis, cands)
+    record.recommendation = recommend(record, metrics)
+    files = ["inputs/Dockerfile"] + [b.record.path for b in cands.built] + [
+        "metadata/run.json", "metadata/analysis.json", "metadata/metrics.json", "metadata/environment.json",
+        "logs/events.jsonl", "reports/report.md", "reports/report.html"]
+    if options.dry_run:
+        record.run_id = "(dry run)"
+        return RunResult(record.run_id, None, record, metrics, files)
+    return _write(analysis, cands, record, metrics, options, created, files)
+
+
+def _write(analysis: Analysis, cands: CandidateSet, record: RunRecord, metrics: MetricsRecord,
+           options: RunOptions, created: Any, files: list[str]) -> RunResult:
+    try:
+        run_id, _ = reserve_run_dir(options.out, record.stack, analysis.project.name, created)
+        writer = RunWriter(options.out, run_id)
+    except OSError as exc:
+        raise InputError(f"{options.out}: cannot write runs there: {exc.strerror or exc}") from None
+    record.run_id = run_id
+    try:
+        writer.event("run.started", project=str(analysis.project), dockerfile=analysis.dockerfile_rel)
+        writer.write_text("inputs/Dockerfile", analysis.text)
+        writer.event("analysis.done", stack=record.stack, findings=len(analysis.findings))
+        for built in cands.built:
+            writer.write_text(built.record.path, built.text)
+        for rejected in cands.rejected:
+            writer.event("candidate.rejected", rule_id=rejected.rule_id, reason=rejected.reason)
+        writer.event("candidates.done", offered=len(cands.built))
+        analysis_record = AnalysisRecord(
+            dockerfile=analysis.dockerfile_rel, detection=analysis.detection,
+            findings=[finding_record(f) for f in analysis.findings],
+            stages=[{"index": s.index, "name": s.name, "base": s.base, "base_resolved": s.base_resolved,
+                     "platform": s.platform, "line": s.from_instr.start_line} for s in analysis.model.stages],
+            facts={"ports": analysis.facts.ports, "workdir": analysis.facts.workdir, "user": analysis.facts.user,
+                   "cmd": analysis.facts.cmd, "entrypoint": analysis.facts.entrypoint})
+        record.finished_at = iso(utc_now())
+        writer.write_json("metadata/analysis.json", analysis_record)
+        writer.write_json("metadata/metrics.json", metrics)
+        writer.write_json("metadata/environment.json",
+                          _environment(options, analysis.linter.config_sources, record.ruleset_version))
+        writer.write_json("metadata/run.json", record)
+        writer.event("run.finished", recommendation=record.recommendation.candidate_id if record.recommendation else None)
+        from codi.report.render import render_reports
+
+        render_reports(writer.root)
+        run_dir = writer.commit()
+    except BaseException:
+        writer.abort()
+        raise
+    return RunResult(run_id, run_dir, record, metrics, files)

@@ -112,10 +112,3 @@ def _line_of(node: Any, loc: list[Any]) -> int:
         node = nxt
         line = node.start_mark.line + 1
     return line
-
-
-def write_schema(path: Path) -> None:
-    import json
-
-    schema = Catalog.model_json_schema()
-    path.write_text(json.dumps(schema, indent=2, sort_keys=True) + "\n", encoding="utf-8")

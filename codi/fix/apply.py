@@ -61,7 +61,7 @@ def _check(before: Invariants, text: str, path: str, original_findings: list[Fin
            codes: set[str], applicability: Applicability, cache: dict[str, list[Finding]]) -> str | None:
     """Why ``text`` is not an acceptable result (None when it is); its findings go into ``cache``."""
     try:
-        df = parse(text, path)
+        df = parse(text, path, lint_mode=True)
         after = invariants(df, build_model(df))
     except ParseError as exc:
         return f"the result does not parse ({exc.message}, line {exc.line})"
@@ -113,7 +113,7 @@ def fix_text(text: str, path: str, lint: Lint, unsafe: bool = False) -> FixOutco
     """Apply every wanted fix that verifies; return the outcome (the input is never modified)."""
     outcome = FixOutcome(path=path, original=text, fixed=text)
     try:
-        df = parse(text, path)
+        df = parse(text, path, lint_mode=True)
     except ParseError:
         return outcome
     before = invariants(df, build_model(df))

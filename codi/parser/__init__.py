@@ -13,8 +13,12 @@ from codi.parser.model import Dockerfile, Flag, Heredoc, Instruction, Span, Triv
 __all__ = ["Dockerfile", "Flag", "Heredoc", "Instruction", "ParseError", "Span", "Trivia", "parse", "parse_file"]
 
 
-def parse(text: str, path: str = "Dockerfile") -> Dockerfile:
-    """Parse Dockerfile text; raise ParseError (``path:line: message``) where BuildKit would."""
+def parse(text: str, path: str = "Dockerfile", lint_mode: bool = False) -> Dockerfile:
+    """Parse Dockerfile text; raise ParseError (``path:line: message``) where BuildKit would.
+
+    ``lint_mode`` lets through the few BuildKit errors that lint rules report themselves
+    (ParseError.rule names them), so that `codi lint` shows the rule's finding instead.
+    """
     from codi.parser.reader import read
     from codi.parser.validate import validate
 
@@ -24,7 +28,7 @@ def parse(text: str, path: str = "Dockerfile") -> Dockerfile:
         raise
     except RecursionError:
         raise ParseError("input nests too deeply", 1, path) from None
-    validate(df)
+    validate(df, skip_rule_covered=lint_mode)
     return df
 
 

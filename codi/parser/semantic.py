@@ -1,13 +1,49 @@
 """Stages, the stage graph and ARG/ENV scoping, on top of the CST (BuildKit's rules).
 
-CONTRACT (bodies filled in by the semantics work; signatures are fixed):
+Scoping, as BuildKit's dockerfile2llb does it (checked against its source and docs):
+
+- ARGs before the first FROM are *global* (meta) ARGs. They are visible to FROM lines
+  only, together with the built-in platform ARGs (TARGETPLATFORM, TARGETOS, ...,
+  BUILDPLATFORM, ...), which have no value here unless ``build_args`` gives one.
+- Inside a stage, ``ARG NAME`` without a default takes the global value of NAME (or the
+  built-in's); ``ARG NAME=x`` takes ``x`` expanded with what is visible at that point;
+  ``build_args`` (``--build-arg``) beat both for any ARG that is declared.
+- ARG and ENV write to one environment, in order: a later ``ENV A=`` replaces an ARG A,
+  and a later ``ARG A=x`` replaces an ENV A for the rest of the build (BuildKit adds ARG
+  values to the build state's environment). ``ARG A`` with no value and no global or
+  build-arg value leaves an existing A alone, or records A as declared-but-unset (None).
+- ENV values (all pairs of one ENV) are expanded with what was visible before the ENV;
+  ARG pairs one after the other (``ARG a=1 b=$a`` gives b=1).
+- A stage ``FROM <earlier stage>`` starts with that stage's final environment, ARGs
+  included (BuildKit inherits both; an external base image's ENV is unknown here).
+- A value that depends on a variable without a known value is None (unknown), not the
+  empty string BuildKit would substitute when no build-arg is given.
+
+Stage names compare case-insensitively (BuildKit lower-cases ``AS`` names; a ``FROM``
+that names an earlier stage in other case is matched too, a lenient reading that keeps
+rules from mistaking it for an external image). Duplicate names: the latest wins.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from codi.parser.expand import UnresolvedVariable, expand, expand_strict
 from codi.parser.model import Dockerfile, Instruction
+
+BUILTIN_ARGS = (
+    "TARGETPLATFORM",
+    "TARGETOS",
+    "TARGETARCH",
+    "TARGETVARIANT",
+    "BUILDPLATFORM",
+    "BUILDOS",
+    "BUILDARCH",
+    "BUILDVARIANT",
+)
+
+Env = dict[str, str | None]
 
 
 @dataclass(slots=True)
@@ -28,29 +64,195 @@ class Model:
     dockerfile: Dockerfile
     global_args: list[Instruction]  # ARGs before the first FROM
     stages: list[Stage]
+    # lookups filled by build_model; keyed by id() because instructions are not hashable
+    _stage_of: dict[int, Stage] = field(default_factory=dict, repr=False)
+    _vars: dict[int, Env] = field(default_factory=dict, repr=False)
+    _by_name: dict[str, Stage] = field(default_factory=dict, repr=False)
+    _edges: list[tuple[int, int, Instruction]] = field(default_factory=list, repr=False)
+    meta_args: Env = field(default_factory=dict)  # global + built-in ARGs, as FROM lines see them
 
     def stage_of(self, instr: Instruction) -> Stage | None:
-        """The stage an instruction belongs to (None for global ARGs)."""
-        raise NotImplementedError
+        """The stage an instruction belongs to (None for global ARGs). A FROM belongs to
+        the stage it starts; an ONBUILD's inner instruction to the ONBUILD's stage."""
+        return self._stage_of.get(id(instr))
 
     def vars_at(self, instr: Instruction) -> dict[str, str | None]:
         """ARG and ENV values visible to ``instr`` (declared before it in its stage,
-        plus global ARGs re-declared in the stage, plus ENV inherited from a parent stage).
-        ENV wins over ARG. An ARG without a value maps to None."""
-        raise NotImplementedError
+        plus global ARGs re-declared in the stage, plus what a parent stage set).
+        For FROM and global ARGs: the global ARGs declared before it and the built-ins.
+        An ARG without a known value maps to None. See the module doc for the order rules.
+        A fresh dict each call; unknown instructions get {}."""
+        env = self._vars.get(id(instr))
+        return dict(env) if env is not None else {}
 
-    def stage_by_ref(self, ref: str) -> Stage | None:
-        """An earlier stage named ``ref`` (case-insensitive) or numbered ``ref``."""
-        raise NotImplementedError
+    def stage_by_ref(self, ref: str, before: int | None = None) -> Stage | None:
+        """The stage named ``ref`` (case-insensitive) or numbered ``ref``; with ``before``,
+        only stages with a smaller index (what a FROM at that index can name)."""
+        limit = len(self.stages) if before is None else min(before, len(self.stages))
+        if ref.isdigit():
+            idx = int(ref)
+            return self.stages[idx] if idx < limit else None
+        if before is None:
+            return self._by_name.get(ref.lower())
+        return _latest_named(self.stages[:limit], ref.lower())
 
     def copy_from_edges(self) -> list[tuple[int, int, Instruction]]:
-        """(source stage index, target stage index, instruction) for COPY --from / RUN --mount from=."""
-        raise NotImplementedError
+        """(source stage index, target stage index, instruction) for COPY --from / RUN --mount from=.
+        Only references to stages of this file; external images are left out."""
+        return list(self._edges)
 
     @property
     def final_stage(self) -> Stage | None:
         return self.stages[-1] if self.stages else None
 
 
-def build_model(dockerfile: Dockerfile) -> Model:
-    raise NotImplementedError
+def _latest_named(stages: list[Stage], name: str) -> Stage | None:
+    for stage in reversed(stages):
+        if stage.name == name:
+            return stage
+    return None
+
+
+def _resolve(word: str, env: Mapping[str, str | None], escape: str) -> str | None:
+    try:
+        return expand_strict(word, env, escape)
+    except UnresolvedVariable:
+        return None
+
+
+def _arg_pairs(instr: Instruction) -> list[tuple[str, str | None]]:
+    out: list[tuple[str, str | None]] = []
+    for arg in instr.args:
+        key, eq, value = arg.partition("=")
+        if key:
+            out.append((key, value if eq else None))
+    return out
+
+
+def _env_pairs(instr: Instruction) -> list[tuple[str, str]]:
+    args = instr.args
+    return [(args[i], args[i + 1]) for i in range(0, len(args) - 1, 3)]
+
+
+class _Builder:
+    def __init__(self, df: Dockerfile, build_args: Mapping[str, str]) -> None:
+        self.df = df
+        self.esc = df.escape or "\\"
+        self.build_args = build_args
+        self.model = Model(df, [], [])
+
+    def declare_arg(self, env: Env, instr: Instruction, fallback: Mapping[str, str | None]) -> None:
+        for key, default in _arg_pairs(instr):
+            value: str | None
+            if key in self.build_args:
+                value = self.build_args[key]
+            elif default is not None:
+                value = _resolve(default, env, self.esc)
+            elif key in fallback:
+                value = fallback[key]
+            else:
+                value = env.get(key)
+            env[key] = value
+
+    def set_env(self, env: Env, instr: Instruction) -> None:
+        before = dict(env)
+        for key, value in _env_pairs(instr):
+            name = expand(key, before, self.esc)
+            if name:
+                env[name] = _resolve(value, before, self.esc)
+
+    def build(self) -> Model:
+        df, model = self.df, self.model
+        instrs = df.instructions or [n for n in df.nodes if isinstance(n, Instruction)]
+        meta: Env = {name: self.build_args.get(name) for name in BUILTIN_ARGS}
+        finals: list[Env] = []
+        env: Env = meta
+        stage: Stage | None = None
+        for instr in instrs:
+            if instr.keyword == "FROM":
+                if stage is not None:
+                    finals.append(env)
+                stage = self.start_stage(instr, meta)
+                env = dict(finals[stage.base_stage]) if stage.base_stage is not None else {}
+                model._vars[id(instr)] = meta
+                continue
+            model._vars[id(instr)] = env
+            if stage is None:
+                if instr.keyword == "ARG":
+                    model.global_args.append(instr)
+                    meta = dict(meta)
+                    self.declare_arg(meta, instr, {})
+                    env = meta
+                continue
+            stage.instructions.append(instr)
+            model._stage_of[id(instr)] = stage
+            if instr.inner is not None:
+                model._stage_of[id(instr.inner)] = stage
+                model._vars[id(instr.inner)] = env
+            if instr.keyword == "ARG":
+                env = dict(env)
+                self.declare_arg(env, instr, meta)
+            elif instr.keyword == "ENV":
+                env = dict(env)
+                self.set_env(env, instr)
+        model.meta_args = meta
+        self.collect_edges()
+        return model
+
+    def start_stage(self, instr: Instruction, meta: Env) -> Stage:
+        model = self.model
+        args = instr.args
+        base = args[0] if args else ""
+        name_raw = args[2] if len(args) >= 3 and args[1].lower() == "as" else None
+        resolved = _resolve(base, meta, self.esc) or None
+        platform = instr.flag("platform")
+        stage = Stage(
+            index=len(model.stages),
+            name=name_raw.lower() if name_raw is not None else None,
+            name_raw=name_raw,
+            base=base,
+            base_resolved=resolved,
+            platform=platform.value if platform is not None else None,
+            from_instr=instr,
+        )
+        parent = model._by_name.get((resolved or base).lower())
+        if parent is not None:
+            stage.base_stage = parent.index
+        model.stages.append(stage)
+        model._stage_of[id(instr)] = stage
+        if stage.name is not None:
+            model._by_name[stage.name] = stage
+        return stage
+
+    def collect_edges(self) -> None:
+        model = self.model
+        for stage in model.stages:
+            for instr in stage.instructions:
+                for ref in _from_refs(instr):
+                    value = expand(ref, model._vars.get(id(instr), {}), self.esc)
+                    source = model.stage_by_ref(value)
+                    if source is not None:
+                        model._edges.append((source.index, stage.index, instr))
+
+
+def _from_refs(instr: Instruction) -> list[str]:
+    """Stage references of COPY --from=... and RUN --mount=...,from=..."""
+    refs: list[str] = []
+    if instr.keyword == "COPY":
+        flag = instr.flag("from")
+        if flag is not None and flag.value:
+            refs.append(flag.value)
+    elif instr.keyword == "RUN":
+        for flag in instr.flags:
+            if flag.name != "mount" or not flag.value:
+                continue
+            for part in flag.value.split(","):
+                key, eq, value = part.strip().partition("=")
+                if eq and key.strip().lower() == "from" and value:
+                    refs.append(value.strip().strip("\"'"))
+    return refs
+
+
+def build_model(dockerfile: Dockerfile, build_args: Mapping[str, str] | None = None) -> Model:
+    """The semantic model of a parsed file; ``build_args`` act like ``--build-arg``."""
+    return _Builder(dockerfile, build_args or {}).build()

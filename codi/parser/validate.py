@@ -25,8 +25,8 @@ KNOWN = frozenset({"ADD", "ARG", "CMD", "COPY", "ENTRYPOINT", "ENV", "EXPOSE", "
 _STAGE_NAME = re.compile(r"^[a-z][a-z0-9-_.]*$")
 
 
-def _fail(instr: Instruction, message: str) -> ParseError:
-    return ParseError(message, instr.start_line)
+def _fail(instr: Instruction, message: str, rule: str | None = None) -> ParseError:
+    return ParseError(message, instr.start_line, rule=rule)
 
 
 def _check_flags(instr: Instruction, keyword: str) -> None:
@@ -49,9 +49,9 @@ def _check(instr: Instruction, keyword: str, onbuild: bool = False) -> None:
             raise _fail(instr, "ONBUILD requires at least one argument")
         trigger = instr.inner.keyword
         if trigger == "ONBUILD":
-            raise _fail(instr, "Chaining ONBUILD via `ONBUILD ONBUILD` isn't allowed")
+            raise _fail(instr, "Chaining ONBUILD via `ONBUILD ONBUILD` isn't allowed", "DL3043")
         if trigger in ("MAINTAINER", "FROM"):
-            raise _fail(instr, f"{trigger} isn't allowed as an ONBUILD trigger")
+            raise _fail(instr, f"{trigger} isn't allowed as an ONBUILD trigger", "DL3043")
         _check_flags(instr, keyword)
         _check(instr.inner, trigger, onbuild=True)
         return
@@ -100,8 +100,12 @@ def _check(instr: Instruction, keyword: str, onbuild: bool = False) -> None:
             raise _fail(instr, "Missing command after HEALTHCHECK CMD")
 
 
-def validate(df: Dockerfile) -> None:
-    """Raise ParseError (with the file's path) at the first instruction `docker build` would reject."""
+def validate(df: Dockerfile, skip_rule_covered: bool = False) -> None:
+    """Raise ParseError (with the file's path) at the first instruction `docker build` would reject.
+
+    With ``skip_rule_covered``, errors that a lint rule reports with a better message (``rule``
+    set, e.g. DL3061 for an instruction before FROM) are let through, so the linter can name them.
+    """
     seen_from = False
     for instr in df.instructions:
         try:
@@ -109,6 +113,8 @@ def validate(df: Dockerfile) -> None:
             if instr.keyword == "FROM":
                 seen_from = True
             elif not seen_from and instr.keyword != "ARG":
-                raise _fail(instr, "no build stage in current context")
+                raise _fail(instr, "no build stage in current context", "DL3061")
         except ParseError as exc:
-            raise ParseError(exc.message, exc.line, df.path) from None
+            if skip_rule_covered and exc.rule is not None:
+                continue
+            raise ParseError(exc.message, exc.line, df.path, exc.rule) from None

@@ -12,7 +12,7 @@ def make_context(text: str, config: RuleConfig | None = None, context_dir: Path 
     from codi.parser import parse
     from codi.parser.semantic import build_model
 
-    df = parse(text)
+    df = parse(text, lint_mode=True)
     return RuleContext(
         path="Dockerfile",
         dockerfile=df,

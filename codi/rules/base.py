@@ -93,10 +93,7 @@ class RuleContext:
             return None
         key = id(instr)
         if key not in self._scripts:
-            text = instr.args[0] if instr.args else ""
-            if instr.heredocs:
-                text = "\n".join([text] + [h.content for h in instr.heredocs])
-            self._scripts[key] = parse_script(text)
+            self._scripts[key] = parse_script(run_script_text(instr))
         return self._scripts[key]
 
     def runs(self) -> Iterator[tuple[Stage | None, Instruction, Script]]:
@@ -110,6 +107,31 @@ class RuleContext:
         for instr in self.dockerfile.instructions:
             if not keywords or instr.keyword in keywords:
                 yield instr
+
+
+_SHELLS = ("sh", "bash", "dash", "ash", "zsh", "ksh", "busybox")
+
+
+def run_script_text(instr: Instruction) -> str:
+    """The shell script a shell-form RUN executes, heredocs included, as BuildKit runs it.
+
+    ``RUN <<EOF`` alone runs the heredoc's body as the script (unless its shebang names a
+    non-shell program, then there is no shell script to read); otherwise the heredoc bodies are
+    stdin/files of the command line, written back in shell heredoc syntax so the reader skips them.
+    """
+    line = instr.args[0] if instr.args else ""
+    if not instr.heredocs:
+        return line
+    words = line.split()
+    if len(words) == len(instr.heredocs) and all(w.lstrip("0123456789").startswith("<<") for w in words):
+        body = instr.heredocs[0].content
+        if body.startswith("#!"):
+            program = body[2:].split("\n", 1)[0].split()
+            name = program[-1] if program and program[0].endswith("/env") else (program[0] if program else "")
+            if name.rsplit("/", 1)[-1] not in _SHELLS:
+                return ""
+        return body
+    return line + "\n" + "".join(h.content + h.name + "\n" for h in instr.heredocs)
 
 
 class Rule:

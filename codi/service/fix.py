@@ -1,0 +1,80 @@
+"""`codi lint --fix` / `codi fix`: apply verified fixes file by file, atomically, then lint again."""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from codi.fix.apply import FixOutcome, fix_text
+from codi.fix.write import atomic_write_text
+from codi.rules.base import Finding
+from codi.rules.engine import Engine, FileInput, FileSettings
+from codi.rules.registry import all_rules
+from codi.service.lint import STDIN, LintOutcome, LintRequest, LintUsageError, file_settings, run_lint
+
+
+@dataclass(slots=True)
+class FixedFile:
+    path: str
+    outcome: FixOutcome
+    written: bool = False
+    error: str | None = None
+
+    @property
+    def diff(self) -> str:
+        lines = difflib.unified_diff(self.outcome.original.splitlines(keepends=True),
+                                     self.outcome.fixed.splitlines(keepends=True),
+                                     fromfile=f"a/{self.path}", tofile=f"b/{self.path}")
+        return "".join(line if line.endswith("\n") else line + "\n\\ No newline at end of file\n" for line in lines)
+
+
+@dataclass(slots=True)
+class FixReport:
+    files: list[FixedFile] = field(default_factory=list)
+    lint: LintOutcome | None = None  # findings left after fixing (what is on disk now)
+
+    @property
+    def changed(self) -> list[FixedFile]:
+        return [f for f in self.files if f.outcome.changed]
+
+
+def _linter(settings: FileSettings, path: str) -> object:
+    rules = [r for r in all_rules() if r.code != "SC"]  # ShellCheck: see codi.fix.apply
+    engine = Engine(rules)
+    context = None if path == STDIN else Path(path).parent
+
+    def lint(text: str) -> list[Finding]:
+        return engine.lint([FileInput(path, text, settings, context)]).findings
+
+    return lint
+
+
+def fix_paths(req: LintRequest, unsafe: bool = False, diff_only: bool = False) -> FixReport:
+    """Fix every file ``req`` names. Raises LintUsageError for bad settings."""
+    first = run_lint(req)
+    report = FixReport()
+    rules = all_rules()
+    for path in first.result.files:
+        settings = first.settings.get(path)
+        text = first.result.texts.get(path)
+        if settings is None or text is None:
+            continue
+        try:
+            fsettings = file_settings(settings, rules)
+        except Exception as exc:  # ConfigError: already validated by run_lint, kept for safety
+            raise LintUsageError(str(exc)) from exc
+        outcome = fix_text(text, path, _linter(fsettings, path), unsafe=unsafe)  # type: ignore[arg-type]
+        item = FixedFile(path, outcome)
+        report.files.append(item)
+        if outcome.changed and not diff_only and path != STDIN:
+            try:
+                atomic_write_text(Path(path), outcome.fixed)
+                item.written = True
+            except OSError as exc:
+                item.error = f"{path}: cannot write: {exc.strerror or exc}"
+    if diff_only or not any(f.written for f in report.files):
+        report.lint = first
+    else:
+        report.lint = run_lint(req)
+    return report

@@ -9,6 +9,7 @@ import jinja2
 from codi.optimise.catalog import Catalog, CatalogRule
 from codi.optimise.stack.model import StackMatch
 from codi.optimise.template_context import TemplateContext
+from codi.templating import environment
 
 _ENVS: dict[str, jinja2.Environment] = {}
 
@@ -17,13 +18,7 @@ def _env(folder: Path) -> jinja2.Environment:
     key = str(folder)
     if key not in _ENVS:
         # Output is a Dockerfile, not HTML: autoescape would corrupt it. Reports escape separately.
-        _ENVS[key] = jinja2.Environment(
-            loader=jinja2.FileSystemLoader([str(folder), str(folder / "templates")]),
-            undefined=jinja2.StrictUndefined,
-            keep_trailing_newline=True,
-            autoescape=False,
-            extensions=["jinja2.ext.do"],
-        )
+        _ENVS[key] = environment([folder, folder / "templates"], autoescape=False, extensions=["jinja2.ext.do"])
     return _ENVS[key]
 
 

@@ -14,6 +14,7 @@ import jinja2
 
 from codi.artifacts.models import MetricsRecord, RunRecord
 from codi.fix.write import atomic_write_text
+from codi.templating import environment
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 
@@ -77,14 +78,7 @@ def report_data(run_dir: Path) -> dict[str, Any]:
 
 
 def _env(autoescape: bool) -> jinja2.Environment:
-    env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(str(TEMPLATES)),
-        undefined=jinja2.StrictUndefined,
-        autoescape=autoescape,
-        keep_trailing_newline=True,
-        trim_blocks=True,
-        lstrip_blocks=True,
-    )
+    env = environment([TEMPLATES], autoescape=autoescape, trim_blocks=True, lstrip_blocks=True)
     env.filters["bytes"] = human_bytes
     return env
 

@@ -62,7 +62,8 @@ def broken_invariant(before: Invariants, after: Invariants, codes: set[str],
 
     if before.stages != after.stages:  # names are compared lower-cased, as BuildKit does
         return "the stages changed"
-    if before.command != after.command and not (applicability is Applicability.UNSAFE and allowed("cmd")):
+    # The final command must stay for safe fixes; unsafe ones may change it (exec form, ...).
+    if before.command != after.command and applicability is Applicability.SAFE and not allowed("cmd"):
         return "the final CMD/ENTRYPOINT changed"
     if before.ports != after.ports:
         return "the exposed ports changed"

@@ -25,7 +25,7 @@ class FixedFile:
     def diff(self) -> str:
         lines = difflib.unified_diff(self.outcome.original.splitlines(keepends=True),
                                      self.outcome.fixed.splitlines(keepends=True),
-                                     fromfile=f"a/{self.path}", tofile=f"b/{self.path}")
+                                     fromfile=f"a/{self.path.lstrip('/')}", tofile=f"b/{self.path.lstrip('/')}")
         return "".join(line if line.endswith("\n") else line + "\n\\ No newline at end of file\n" for line in lines)
 
 

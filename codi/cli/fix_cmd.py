@@ -1,0 +1,86 @@
+"""`codi fix PATH...` (= `codi lint --fix`): apply verified fixes, then report what is left."""
+
+from __future__ import annotations
+
+import sys
+from typing import Annotated
+
+import typer
+
+from codi.cli.app import app
+from codi.cli.lint_cmd import FORMAT_NAMES, THRESHOLD_NAMES, _codes, _fail, _report, _write
+
+
+def run_fix(paths: list[str], *, unsafe: bool, diff: bool, format: str, select: list[str] | None,
+            extend_select: list[str] | None, ignore: list[str] | None, failure_threshold: str | None,
+            no_fail: bool, config: str | None, quiet: bool) -> int:
+    """Fix (or with ``diff`` only show) and return the exit code."""
+    from codi.service.fix import fix_paths
+    from codi.service.lint import LintRequest, LintUsageError
+
+    if "-" in paths:
+        raise _fail("--fix cannot rewrite standard input; give file paths (or use --diff with files)")
+    if format not in FORMAT_NAMES:
+        raise _fail(f"unknown format {format!r} (choose from {', '.join(FORMAT_NAMES)})")
+    if failure_threshold is not None and failure_threshold.lower() not in THRESHOLD_NAMES:
+        raise _fail(f"unknown failure threshold {failure_threshold!r} (choose from {', '.join(THRESHOLD_NAMES)})")
+    request = LintRequest(paths=list(paths), select=_codes(select) if select else None,
+                          extend_select=_codes(extend_select), ignore=_codes(ignore),
+                          failure_threshold=failure_threshold.lower() if failure_threshold else None,
+                          no_fail=True if no_fail else None, config_file=config)
+    try:
+        report = fix_paths(request, unsafe=unsafe, diff_only=diff)
+    except LintUsageError as exc:
+        raise _fail(str(exc)) from None
+    for item in report.files:
+        for dropped in item.outcome.dropped:
+            where = f"{item.path}:{dropped.line}" if dropped.line else item.path
+            sys.stderr.write(f"codi: {where}: {dropped.code or 'fix'} not applied: {dropped.reason}\n")
+        if item.error:
+            sys.stderr.write(f"codi: error: {item.error}\n")
+    if diff:
+        _write("".join(item.diff for item in report.changed))
+        if not quiet:
+            count = sum(len(i.outcome.applied) for i in report.changed)
+            sys.stderr.write(f"codi: {count} fix(es) available in {len(report.changed)} file(s)"
+                             f"{'' if unsafe else ' (more with --unsafe-fixes)'}\n" if count else
+                             "codi: nothing to fix\n")
+        lint = report.lint
+        if lint is not None and lint.input_errors:
+            for message in lint.input_errors:
+                sys.stderr.write(f"codi: error: {message}\n")
+            return 2
+        return 1 if report.changed else 0
+    assert report.lint is not None
+    if not quiet:
+        written = [i for i in report.files if i.written]
+        applied = sum(len(i.outcome.applied) for i in written)
+        sys.stderr.write(f"codi: fixed {applied} finding(s) in {len(written)} file(s)\n")
+    _report(report.lint, format, quiet)
+    if any(i.error for i in report.files):
+        return 2
+    return report.lint.exit_code
+
+
+@app.command("fix")
+def fix_cmd(
+    paths: Annotated[list[str], typer.Argument(help="Dockerfiles or folders to fix.")],
+    unsafe_fixes: Annotated[bool, typer.Option("--unsafe-fixes", help="Also apply fixes that change behaviour "
+                                                                      "in a way most users want.")] = False,
+    diff: Annotated[bool, typer.Option("--diff", help="Print a unified diff, write nothing; exit 1 if "
+                                                      "something would change.")] = False,
+    format: Annotated[str, typer.Option("--format", "-f", help="Format of the findings left after fixing.")] = "tty",
+    select: Annotated[list[str] | None, typer.Option(help="Only these rules (codes, prefixes, names).")] = None,
+    extend_select: Annotated[list[str] | None, typer.Option(help="Add rules to the selected set.")] = None,
+    ignore: Annotated[list[str] | None, typer.Option(help="Rules not to report or fix.")] = None,
+    failure_threshold: Annotated[str | None, typer.Option("--failure-threshold", "-t",
+                                                          help="Exit 1 when a finding left is at or above this "
+                                                               "level.")] = None,
+    no_fail: Annotated[bool, typer.Option("--no-fail", help="Exit 0 whatever is left.")] = False,
+    config: Annotated[str | None, typer.Option("--config", help="Settings file to use.")] = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Findings only: no summary.")] = False,
+) -> None:
+    """Apply safe fixes (and unsafe ones with --unsafe-fixes); each fixed file is verified before it is written."""
+    raise typer.Exit(run_fix(paths, unsafe=unsafe_fixes, diff=diff, format=format, select=select,
+                             extend_select=extend_select, ignore=ignore, failure_threshold=failure_threshold,
+                             no_fail=no_fail, config=config, quiet=quiet))

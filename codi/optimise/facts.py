@@ -7,9 +7,11 @@ Instructions are carried over as written (their exact text), so meaning does not
 from __future__ import annotations
 
 import json
+import re
 import shlex
 from dataclasses import dataclass, field
 
+from codi.parser.expand import expand
 from codi.parser.model import Dockerfile, Instruction
 from codi.parser.semantic import Model, Stage
 
@@ -24,6 +26,9 @@ class OriginalFacts:
     base: str | None = None
     base_resolved: str | None = None
     stage_count: int = 0
+    stage_bases: list[str] = field(default_factory=list)  # every stage's base image (resolved where known)
+    target_stage: str | None = None
+    notes: list[str] = field(default_factory=list)
     workdir: str | None = None
     user: str | None = None
     ports: list[str] = field(default_factory=list)
@@ -66,31 +71,53 @@ def _command(instr: Instruction) -> tuple[list[str], str | None]:
     return ["/bin/sh", "-c", text], text
 
 
+_DEV_STAGE = re.compile(r"^(dev|devel|development|dev-?envs?|devcontainer|debug|test|tests|testing|lint|ci)$")
+
+
+def target_stage(model: Model) -> Stage | None:
+    """The stage that ships: the last one, unless that is a development/test stage built on top."""
+    for stage in reversed(model.stages):
+        if not (stage.name and _DEV_STAGE.match(stage.name)):
+            return stage
+    return model.final_stage
+
+
 def read_facts(df: Dockerfile, model: Model) -> OriginalFacts:
     facts = OriginalFacts(stage_count=len(model.stages))
-    stage: Stage | None = model.final_stage
+    facts.stage_bases = [s.base_resolved or s.base for s in model.stages if s.base_stage is None]
+    stage = target_stage(model)
     if stage is None:
         return facts
-    facts.base = stage.base
-    facts.base_resolved = stage.base_resolved
-    # Settings inherited through `FROM <earlier stage>` count as the final stage's own.
+    if stage is not model.final_stage:
+        facts.notes.append(f"the last stage ({model.final_stage.name if model.final_stage else '?'}) is a "
+                           f"development stage; candidates are built for stage {stage.name or stage.index}")
+    facts.target_stage = stage.name
+    # Settings inherited through `FROM <earlier stage>` count as the target stage's own.
     chain: list[Stage] = [stage]
     while chain[0].base_stage is not None and len(chain) <= len(model.stages):
         chain.insert(0, model.stages[chain[0].base_stage])
+    facts.base = chain[0].base
+    facts.base_resolved = chain[0].base_resolved
     for st in chain:
         for instr in st.instructions:
-            _take(facts, instr)
+            _take(facts, instr, model)
     return facts
 
 
-def _take(facts: OriginalFacts, instr: Instruction) -> None:
+def _take(facts: OriginalFacts, instr: Instruction, model: Model) -> None:
     key = instr.keyword
     if key == "WORKDIR" and instr.args:
         facts.workdir = instr.args[0]
     elif key == "USER" and instr.args:
         facts.user = instr.args[0]
     elif key == "EXPOSE":
-        facts.ports += [a for a in instr.args if a not in facts.ports]
+        env = model.vars_at(instr)
+        for arg in instr.args:
+            for port in expand(arg, env).split():  # `EXPOSE $PORT` -> the ARG's value
+                if port and port not in facts.ports:
+                    facts.ports.append(port)
+    elif key == "ARG":
+        facts.arg_lines.append(_line(instr))
     elif key == "ENV":
         facts.env_lines.append(_line(instr))
     elif key == "LABEL":

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import jinja2
@@ -42,10 +43,14 @@ def matches(rule: CatalogRule, stack: StackMatch, project: Path) -> bool:
 
 
 def healthcheck(ctx: TemplateContext, runtime_base: str) -> str | None:
-    """A TCP probe the runtime image can run itself (no curl needed), or the original's."""
+    """The original's HEALTHCHECK when the runtime image can run it (no curl/wget in slim images),
+    else a TCP probe the runtime can run itself."""
+    original = ctx.facts.healthcheck
+    if original and not re.search(r"\b(curl|wget|nc)\b", original):
+        return original
     port = ctx.port
     if port is None:
-        return ctx.facts.healthcheck
+        return None
     probe: list[str] | None = None
     if ctx.stack.stack == "python":
         probe = ["python", "-c", f"import socket; socket.create_connection(('127.0.0.1', {port}), 3).close()"]

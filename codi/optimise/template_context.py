@@ -45,7 +45,8 @@ class TemplateContext:
         return {
             "stack": self.stack, "facts": self.facts, "version": self.version, "port": self.port,
             "command": self.command, "workdir": self.workdir, "manifests": self.stack.manifests,
-            "keep_lines": self.facts.env_lines + self.facts.label_lines + self.facts.volume_lines,
+            "keep_lines": self.facts.arg_lines + self.facts.env_lines + self.facts.label_lines
+            + self.facts.volume_lines,
             "ports": self.facts.ports or ([str(self.port)] if self.port else []),
             "runtime_packages": self.facts.runtime_packages,
         }
@@ -54,14 +55,17 @@ class TemplateContext:
 def stack_version(stack: StackMatch, facts: OriginalFacts) -> str:
     """The language version: from the original base image tag when it is this stack's image,
     else from the manifests, else a current default."""
-    ref = facts.base_resolved or facts.base or ""
-    repo = ref.split("@", 1)[0].rsplit("/", 1)[-1]
-    name, _, tag = repo.partition(":")
-    if name in _BASE_REPOS.get(stack.stack, ()) and tag:
-        m = re.match(r"(\d+(?:\.\d+)?)", tag.split("-")[-1] if name in {"maven", "gradle"} else tag)
+    # The stack's own image in any stage (build stages included), the last one first.
+    for ref in reversed(facts.stage_bases + [facts.base_resolved or facts.base or ""]):
+        repo = ref.split("@", 1)[0].rsplit("/", 1)[-1]
+        name, _, tag = repo.partition(":")
+        if name not in _BASE_REPOS.get(stack.stack, ()) or not tag:
+            continue
         if name in {"maven", "gradle"}:
             jdk = re.search(r"(?:jdk|temurin|java)-?(\d+)", tag)
             m = re.match(r"(\d+)", jdk.group(1)) if jdk else None
+        else:
+            m = re.match(r"(\d+(?:\.\d+)?)", tag)
         if m:
             return m.group(1)
     if stack.runtime_version:
@@ -77,7 +81,7 @@ def stack_version(stack: StackMatch, facts: OriginalFacts) -> str:
 def build_context(stack: StackMatch, facts: OriginalFacts) -> TemplateContext:
     ports = facts.port_numbers
     port = ports[0] if ports else DEFAULT_PORTS.get(stack.stack)
-    notes: list[str] = []
+    notes: list[str] = list(facts.notes)
     command: Command | None = None
     if stack.entrypoint is not None:
         command = Command(stack.entrypoint.argv, True, f"derived from {stack.entrypoint.source}")

@@ -22,6 +22,8 @@ Scoping, as BuildKit's dockerfile2llb does it (checked against its source and do
 Stage names compare case-insensitively (BuildKit lower-cases ``AS`` names; a ``FROM``
 that names an earlier stage in other case is matched too, a lenient reading that keeps
 rules from mistaking it for an external image). Duplicate names: the latest wins.
+``COPY --from`` and ``RUN --mount=...,from=`` name a stage (any stage, by name or index)
+exactly as written; BuildKit refuses variables there, so ``--from=$X`` is no edge.
 """
 
 from __future__ import annotations
@@ -148,10 +150,10 @@ class _Builder:
                 value = self.build_args[key]
             elif default is not None:
                 value = _resolve(default, env, self.esc)
-            elif key in fallback:
-                value = fallback[key]
             else:
-                value = env.get(key)
+                value = fallback.get(key)
+                if value is None and key in env:
+                    continue  # no value to set: BuildKit leaves the variable as it is
             env[key] = value
 
     def set_env(self, env: Env, instr: Instruction) -> None:
@@ -229,8 +231,9 @@ class _Builder:
         for stage in model.stages:
             for instr in stage.instructions:
                 for ref in _from_refs(instr):
-                    value = expand(ref, model._vars.get(id(instr), {}), self.esc)
-                    source = model.stage_by_ref(value)
+                    # taken as written: BuildKit builds the graph before expanding and
+                    # rejects variables in --from
+                    source = model.stage_by_ref(ref)
                     if source is not None:
                         model._edges.append((source.index, stage.index, instr))
 

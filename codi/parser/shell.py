@@ -79,8 +79,8 @@ class Command:
             if prog not in _WRAPPERS:
                 break
             j = _skip_wrapper_options(prog, argv, i + 1)
-            if j is None:
-                break
+            if j is None or j >= len(argv):
+                break  # a lookup (command -v) or nothing wrapped (a bare env prints the env)
             i = j
         if i == 0:
             return self

@@ -1,0 +1,117 @@
+"""DL rules about the USER the container runs as."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from codi.parser.model import Instruction
+from codi.parser.semantic import Model, Stage
+from codi.rules.base import Finding, Rule, RuleContext, Severity
+from codi.rules.dl.kvpairs import resolve
+from codi.rules.registry import register
+
+
+def _user_name(ctx: RuleContext, instr: Instruction) -> str | None:
+    """The user part of ``USER user[:group]`` as the build sees it; None when it uses a
+    variable with no known value."""
+    if not instr.args:
+        return None
+    value = resolve(instr.args[0], ctx.model.vars_at(instr), ctx.dockerfile.escape)
+    if value is None:
+        return None
+    return value.strip().partition(":")[0]
+
+
+def _last_user(model: Model, stage: Stage) -> Instruction | None:
+    """The USER in effect at the end of a stage, following stages it is built FROM."""
+    current: Stage | None = stage
+    while current is not None:
+        users = [i for i in current.instructions if i.keyword == "USER"]
+        if users:
+            return users[-1]
+        current = model.stages[current.base_stage] if current.base_stage is not None else None
+    return None
+
+
+@register
+class LastUserRoot(Rule):
+    """The last `USER` of the final image should not be root.
+
+    ## What it does
+    Flags the `USER` in effect at the end of the final stage (following `FROM <stage>` chains)
+    when it is `root` or `0`, with `ARG`/`ENV` values substituted.
+
+    Unlike hadolint, builder stages are not checked (they may need root to install things and
+    never run as the container), and `USER $NAME` is resolved instead of being guessed.
+
+    ## Why is this bad?
+    A container running as root turns any code-execution bug into root on the container and a
+    shorter path to the host.
+
+    ## Example
+    ```dockerfile
+    FROM debian:12
+    USER root
+    CMD ["/app"]
+    ```
+
+    ## Use instead
+    ```dockerfile
+    FROM debian:12
+    RUN useradd --system --uid 10001 app
+    USER 10001
+    CMD ["/app"]
+    ```
+
+    ## References
+    - [hadolint DL3002](https://github.com/hadolint/hadolint/wiki/DL3002)
+    """
+
+    code = "DL3002"
+    name = "last-user-not-root"
+    severity = Severity.WARNING
+
+    def check(self, ctx: RuleContext) -> Iterator[Finding]:
+        final = ctx.model.final_stage
+        if final is None:
+            return
+        user = _last_user(ctx.model, final)
+        if user is not None and _user_name(ctx, user) in ("root", "0"):
+            yield self.finding(ctx, user, "Last USER should not be root")
+
+
+@register
+class NonNumericUser(Rule):
+    """Non-numeric user id may not be resolvable by the host system.
+
+    ## What it does
+    Flags `USER name` (user part not a number), after substituting `ARG`/`ENV` values.
+    A `USER` whose variable has no known value is not flagged.
+
+    ## Why is this bad?
+    Kubernetes' `runAsNonRoot` and similar host-side checks only understand numeric ids: with
+    a name they cannot prove the user is not root and refuse to start the container.
+
+    ## Example
+    ```dockerfile
+    USER app
+    ```
+
+    ## Use instead
+    ```dockerfile
+    USER 10001:10001
+    ```
+
+    ## References
+    - [hadolint DL3066](https://github.com/hadolint/hadolint/wiki/DL3066)
+    """
+
+    code = "DL3066"
+    name = "numeric-user"
+    severity = Severity.INFO
+
+    def check(self, ctx: RuleContext) -> Iterator[Finding]:
+        for instr in ctx.instructions("USER"):
+            name = _user_name(ctx, instr)
+            if name is not None and not (name.isascii() and name.isdigit()):
+                yield self.finding(ctx, instr, "Non-numeric user-id may not be resolvable by host system")

@@ -1,0 +1,117 @@
+"""DL rules about the shell a RUN script runs in: pipes without pipefail, relinking /bin/sh."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+from codi.rules.base import Finding, Rule, RuleContext, Severity
+from codi.rules.dl.run_support import Run, has_pipefail, shell_runs, split_args
+from codi.rules.registry import register
+
+_SH_PATHS = ("/bin/sh", "/usr/bin/sh")
+# a single "|" inside $(...) or backticks: the shell reader keeps substitutions as one word
+_PIPE_IN_SUBSTITUTION = re.compile(r"(\$\(|`)[^`]*?(?<!\|)\|(?!\|)")
+
+
+@register
+class UseShellInstruction(Rule):
+    """Use SHELL to change the default shell, not `ln -s … /bin/sh`.
+
+    ## What it does
+    Flags `ln` commands whose link name is `/bin/sh` (or `/usr/bin/sh`, the same file on
+    merged-`/usr` systems, which hadolint misses).
+
+    ## Why is this bad?
+    Relinking `/bin/sh` changes the shell of every script and package hook in the image,
+    not just of the Dockerfile's RUNs, and hides the choice from readers. The `SHELL`
+    instruction changes the shell for the following RUNs only, visibly.
+
+    ## Example
+    ```dockerfile
+    RUN ln -sf /bin/bash /bin/sh
+    ```
+
+    ## Use instead
+    ```dockerfile
+    SHELL ["/bin/bash", "-c"]
+    ```
+
+    ## References
+    - [hadolint DL4005](https://github.com/hadolint/hadolint/wiki/DL4005)
+    """
+
+    code = "DL4005"
+    name = "use-shell-instruction"
+    severity = Severity.WARNING
+
+    def check(self, ctx: RuleContext) -> Iterator[Finding]:
+        for run in shell_runs(ctx):
+            for c in run.named("ln"):
+                _, operands = split_args(c.cmd, frozenset(["-S", "--suffix", "-t", "--target-directory"]))
+                if len(operands) >= 2 and operands[-1].text.rstrip("/") in _SH_PATHS:
+                    yield self.finding(ctx, run.instr, "Use SHELL to change the default shell")
+                    break
+
+
+def _sets_pipefail_before(run: Run, index: int) -> bool:
+    """``set -o pipefail`` (``set -eo pipefail``, ...) earlier in the same script."""
+    return any(c.index < index and c.name == "set" and has_pipefail(tuple(c.cmd.argv)) for c in run.cmds)
+
+
+@register
+class PipefailBeforePipe(Rule):
+    """Set `-o pipefail` before a RUN with a pipe in it.
+
+    ## What it does
+    Flags a RUN with a pipeline (`a | b`, also inside `$(...)`) when the stage's shell is a POSIX shell without
+    `-o pipefail`: neither the `SHELL` in effect (set earlier in the stage or inherited from
+    the stage it is built FROM; `["/bin/ash", "-eo", "pipefail", "-c"]` counts) nor a
+    `set -o pipefail` earlier in the script. Exec-form RUNs that call a shell
+    (`RUN ["sh", "-c", "a | b"]`) are read with that shell's own options. RUNs under a
+    non-POSIX `SHELL` (PowerShell, `cmd`) are skipped.
+
+    Unlike hadolint, `set -o pipefail && a | b` inside the RUN is accepted: the option is
+    set for the pipe that follows (and if the shell lacks it, `set` fails the build, which
+    is not a silent failure either).
+
+    ## Why is this bad?
+    A pipeline's status is that of its last command: in `curl -fsSL $URL | tar -x` a failed
+    download still "succeeds" when `tar` reads an empty stream, and the build goes on with
+    a broken layer.
+
+    ## Example
+    ```dockerfile
+    RUN curl -fsSL https://example.com/tool.tgz | tar -xz -C /usr/local/bin
+    ```
+
+    ## Use instead
+    ```dockerfile
+    SHELL ["/bin/bash", "-o", "pipefail", "-c"]
+    RUN curl -fsSL https://example.com/tool.tgz | tar -xz -C /usr/local/bin
+    ```
+
+    ## References
+    - [hadolint DL4006](https://github.com/hadolint/hadolint/wiki/DL4006)
+    """
+
+    code = "DL4006"
+    name = "pipefail-before-pipe"
+    severity = Severity.WARNING
+
+    def check(self, ctx: RuleContext) -> Iterator[Finding]:
+        for run in shell_runs(ctx):
+            if has_pipefail(run.shell):
+                continue
+            piped = [
+                c
+                for c in run.cmds
+                if c.full.piped or any(_PIPE_IN_SUBSTITUTION.search(w) for w in c.full.raw_words)
+            ]
+            if piped and not _sets_pipefail_before(run, piped[0].index):
+                yield self.finding(
+                    ctx,
+                    run.instr,
+                    "Set the SHELL option -o pipefail before RUN with a pipe in it "
+                    '(e.g. SHELL ["/bin/bash", "-o", "pipefail", "-c"]); on Alpine use /bin/ash',
+                )

@@ -1,20 +1,11 @@
-"""Shared test helpers."""
+"""Shared test fixtures."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 import pytest
-
-REPO = Path(__file__).resolve().parents[1]
-CORPUS = REPO.parent / "shared" / "corpus" / "dockerfiles"
-
-
-def corpus_files() -> list[Path]:
-    """The shared corpus of real Dockerfiles, or [] when ../shared is absent."""
-    if not CORPUS.is_dir():
-        return []
-    return sorted(CORPUS.glob("*.Dockerfile"))
+from codi_testdata import CORPUS, corpus_files
 
 
 @pytest.fixture

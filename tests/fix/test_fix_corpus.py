@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import Counter
 
 import pytest
-from conftest import corpus_files
+from codi_testdata import corpus_files
 
 from codi.fix.apply import fix_text
 from codi.rules.engine import Engine, FileInput

@@ -123,7 +123,12 @@ def run_script_text(instr: Instruction) -> str:
     if not instr.heredocs:
         return line
     words = line.split()
-    if len(words) == len(instr.heredocs) and all(w.lstrip("0123456789").startswith("<<") for w in words):
+    markers = [w for w in words if w.lstrip("0123456789").startswith("<<")]
+    program = [w for w in words if w not in markers]
+    # `RUN <<EOF` and `RUN bash -e <<EOF`: the heredoc body is the shell script itself.
+    body_is_script = not program or (
+        program[0].rsplit("/", 1)[-1] in _SHELLS and all(w.startswith("-") for w in program[1:]))
+    if len(markers) == len(instr.heredocs) and body_is_script:
         body = instr.heredocs[0].content
         if body.startswith("#!"):
             program = body[2:].split("\n", 1)[0].split()

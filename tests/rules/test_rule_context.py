@@ -26,3 +26,7 @@ def test_non_shell_shebang_heredoc_has_no_shell_commands() -> None:
 
 def test_exec_form_run_is_not_a_script() -> None:
     assert _argv('FROM a\nRUN ["apt-get", "update"]\n') == []
+
+
+def test_shell_reading_a_heredoc_runs_the_body() -> None:
+    assert _argv("FROM a\nRUN bash -e <<EOF\napk add curl\nEOF\n") == [["apk", "add", "curl"]]

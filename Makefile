@@ -24,10 +24,16 @@ install: $(STAMP)
 
 install-dev: $(DEVSTAMP)
 
+DEMO_OUT := runs/demo
+BENCH_ARGS ?=
+
 demo: install
 	@$(BIN)/codi lint demo/ --no-fail
+	@mkdir -p $(DEMO_OUT)
+	@$(BIN)/codi lint demo/ --no-fail --quiet --format json > $(DEMO_OUT)/lint.json
 	@echo
-	@echo "CODI linted the demo projects in demo/ (python, node, go, java); findings are above."
+	@echo "CODI linted the demo projects in demo/ (python, node, go, java): findings are above,"
+	@echo "and as JSON in $(DEMO_OUT)/lint.json. Each demo's README.md lists its smells."
 
 test: install-dev
 	$(BIN)/python -m pytest
@@ -37,7 +43,7 @@ lint: install-dev
 	$(BIN)/mypy
 
 bench: install-dev
-	$(BIN)/python bench/lint_vs_hadolint.py
+	$(BIN)/python bench/lint_vs_hadolint.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info .pytest_cache .mypy_cache .ruff_cache

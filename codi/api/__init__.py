@@ -1,1 +1,1 @@
-"""codi.api (see DESIGN.md)."""
+"""The HTTP API: a thin FastAPI skin over codi.service (``create_app`` builds it)."""

@@ -8,7 +8,7 @@ import sys
 from codi.cli.app import app
 
 # One module per command group; each does ``@app.command(...)`` at import.
-_COMMAND_MODULES = ("parse_cmd", "lint_cmd", "rules_cmd", "fix_cmd", "project_cmds")
+_COMMAND_MODULES = ("parse_cmd", "lint_cmd", "rules_cmd", "fix_cmd", "project_cmds", "llm_cmds", "serve_cmds", "build_cmds")
 
 
 def main() -> None:

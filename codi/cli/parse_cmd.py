@@ -14,7 +14,9 @@ from codi.cli.app import app
 @app.command("parse")
 def parse_cmd(
     file: Annotated[str, typer.Argument(help="The Dockerfile to parse (- for stdin).")],
-    format: Annotated[str, typer.Option("--format", "-f", help="text (a readable listing) or json.")] = "text",
+    format: Annotated[
+        str, typer.Option("--format", "-f", help="text (a readable listing) or json.")
+    ] = "text",
 ) -> None:
     """Parse a Dockerfile with BuildKit's semantics and print its instructions."""
     from codi.parser import ParseError, parse
@@ -45,12 +47,19 @@ def parse_cmd(
     for d, v in df.directives.items():
         sys.stdout.write(f"# {d}={v}\n")
     for item in dumped["instructions"]:
-        lines = f"{item['start_line']}" if item["start_line"] == item["end_line"] else \
-            f"{item['start_line']}-{item['end_line']}"
+        lines = (
+            f"{item['start_line']}"
+            if item["start_line"] == item["end_line"]
+            else f"{item['start_line']}-{item['end_line']}"
+        )
         flags = " ".join(item["flags"])
         form = "json" if item["json_form"] else "shell"
         inner = f" -> {item['inner']['keyword']} {item['inner']['args']}" if item["inner"] else ""
-        sys.stdout.write(f"{lines:>8}  {item['keyword']:<11} {flags + ' ' if flags else ''}{item['args']!r} "
-                         f"[{form}]{inner}\n")
+        sys.stdout.write(
+            f"{lines:>8}  {item['keyword']:<11} {flags + ' ' if flags else ''}{item['args']!r} "
+            f"[{form}]{inner}\n"
+        )
         for h in item["heredocs"]:
-            sys.stdout.write(f"{'':10}heredoc {h['name']} ({len(h['content'])} chars, expand={h['expand']})\n")
+            sys.stdout.write(
+                f"{'':10}heredoc {h['name']} ({len(h['content'])} chars, expand={h['expand']})\n"
+            )

@@ -1,119 +1,124 @@
-"""Heredoc markers on RUN/COPY/ADD lines, found the way BuildKit finds them."""
+"""Heredoc markers on a RUN/COPY/ADD line (BuildKit's heredocsFromLine / ParseHeredoc)."""
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
 
-from codi.parser.lexing import GO_SPACE
+from codi.parser.args import GO_SPACE
 
-_HEREDOC_RE = re.compile(r"^(\d*)<<(-?)([^<]*)$", re.S)
+_SPACE = frozenset(GO_SPACE)
+_MARKER = re.compile(r"(\d*)<<(-?)([^<]*)\Z")
+_UINT_MAX = 2**64 - 1
 
 
-@dataclass(frozen=True, slots=True)
-class HeredocMarker:
+@dataclass(slots=True)
+class Marker:
     name: str
     expand: bool
     chomp: bool
     fd: int
 
 
-def _raw_words(line: str) -> list[str]:
-    """Shell-like words with quotes and backslashes kept (BuildKit: RawQuotes + RawEscapes)."""
+def _words(line: str, raw: bool) -> list[str] | None:
+    """Shell words as BuildKit's lexer splits them (escape is always ``\\`` here).
+
+    ``raw`` keeps quotes and escapes in the words. None on a lexing error
+    (an unterminated quote), which BuildKit treats as "no heredocs".
+    """
     words: list[str] = []
     word: list[str] = []
-    quote = ""
-    has_word = False
-    i = 0
+    in_word = False
     n = len(line)
+    # Go's text/scanner, under BuildKit's lexer, skips a byte-order mark at the start.
+    i = 1 if line.startswith("\ufeff") else 0
     while i < n:
         ch = line[i]
-        if quote:
-            word.append(ch)
-            if ch == quote:
-                quote = ""
-            elif ch == "\\" and quote == '"' and i + 1 < n:
-                i += 1
-                word.append(line[i])
-            i += 1
+        if ch == "'" or ch == '"':
+            end = i + 1
+            body: list[str] = []
+            while True:
+                if end >= n:
+                    return None
+                c = line[end]
+                if c == ch:
+                    break
+                if c == "\\" and ch == '"' and end + 1 < n:
+                    nxt = line[end + 1]
+                    if raw:
+                        body.append(c)
+                        body.append(nxt)
+                    elif nxt in '"\\$`':
+                        body.append(nxt)
+                    else:
+                        body.append(c)
+                        body.append(nxt)
+                    end += 2
+                    continue
+                body.append(c)
+                end += 1
+            if raw:
+                word.append(ch)
+                word.extend(body)
+                word.append(ch)
+            else:
+                word.extend(body)
+            in_word = True
+            i = end + 1
             continue
-        if ch in GO_SPACE:
-            if has_word:
+        if ch == "\\":
+            if i + 1 >= n:
+                break
+            if raw:
+                word.append(ch)
+            word.append(line[i + 1])
+            in_word = True
+            i += 2
+            continue
+        if ch in _SPACE:
+            if in_word and word:
                 words.append("".join(word))
-                word, has_word = [], False
+                word = []
+                in_word = False
             i += 1
             continue
-        has_word = True
-        if ch in "'\"":
-            quote = ch
-            word.append(ch)
-        elif ch == "\\" and i + 1 < n:
-            word.append(ch)
-            i += 1
-            word.append(line[i])
-        else:
-            word.append(ch)
+        word.append(ch)
+        in_word = True
         i += 1
-    if has_word:
+    if word:
         words.append("".join(word))
     return words
 
 
-def _unquote(word: str) -> list[str]:
-    """Process quotes and escapes of one raw word (BuildKit: RawQuotes off); may split on spaces."""
-    out: list[str] = []
-    cur: list[str] = []
-    has = False
-    quote = ""
-    i = 0
-    while i < len(word):
-        ch = word[i]
-        if quote == "'":
-            if ch == "'":
-                quote = ""
-            else:
-                cur.append(ch)
-        elif quote == '"':
-            if ch == '"':
-                quote = ""
-            elif ch == "\\" and i + 1 < len(word) and word[i + 1] in '"\\$`':
-                i += 1
-                cur.append(word[i])
-            else:
-                cur.append(ch)
-        elif ch in "'\"":
-            quote = ch
-            has = True
-        elif ch == "\\" and i + 1 < len(word):
-            i += 1
-            cur.append(word[i])
-            has = True
-        elif ch in GO_SPACE:
-            if has or cur:
-                out.append("".join(cur))
-            cur, has = [], False
-        else:
-            cur.append(ch)
-            has = True
-        i += 1
-    if has or cur:
-        out.append("".join(cur))
+def _marker(word: str) -> Marker | None:
+    m = _MARKER.match(word)
+    if m is None or not m.group(3):
+        return None
+    rest = m.group(3)
+    plain = _words(rest, raw=False)
+    if plain is None or len(plain) != 1:
+        return None
+    raw = _words(rest, raw=True)
+    if raw is None or len(raw) != 1:
+        return None
+    name = plain[0]
+    quotes = name.count("'") + name.count('"')
+    raw_quotes = raw[0].count("'") + raw[0].count('"')
+    fd = min(int(m.group(1)), _UINT_MAX) if m.group(1) else 0
+    return Marker(name=name, expand=quotes == raw_quotes, chomp=m.group(2) == "-", fd=fd)
+
+
+def heredoc_markers(line: str) -> list[Marker]:
+    """The heredocs a logical RUN/COPY/ADD line opens, in order."""
+    if "<<" not in line:
+        return []
+    words = _words(line, raw=True)
+    if not words:
+        return []
+    out: list[Marker] = []
+    for word in words:
+        if "<<" in word:
+            marker = _marker(word)
+            if marker is not None:
+                out.append(marker)
     return out
-
-
-def heredoc_markers(line: str) -> list[HeredocMarker]:
-    """The heredocs a RUN/COPY/ADD logical line opens, in order."""
-    markers: list[HeredocMarker] = []
-    for word in _raw_words(line):
-        m = _HEREDOC_RE.match(word)
-        if not m or not m.group(3):
-            continue
-        rest = m.group(3)
-        names = _unquote(rest)
-        if len(names) != 1:
-            continue
-        name = names[0]
-        quoted = (rest.count("'") + rest.count('"')) != (name.count("'") + name.count('"'))
-        markers.append(HeredocMarker(name=name, expand=not quoted, chomp=m.group(2) == "-",
-                                     fd=int(m.group(1)) if m.group(1) else 0))
-    return markers

@@ -77,9 +77,12 @@ def test_env_label_pairs_and_legacy_form() -> None:
 
 
 def test_heredocs() -> None:
-    run = one("FROM a\nRUN <<A cat <<-\"B\" 3<<C\none\nA\n\ttwo\n\tB\nthree\nC\nCMD x\n", 1)
+    run = one('FROM a\nRUN <<A cat <<-"B" 3<<C\none\nA\n\ttwo\n\tB\nthree\nC\nCMD x\n', 1)
     assert [(h.name, h.content, h.expand, h.chomp, h.fd) for h in run.heredocs] == [
-        ("A", "one\n", True, False, 0), ("B", "\ttwo\n", False, True, 0), ("C", "three\n", True, False, 3)]
+        ("A", "one\n", True, False, 0),
+        ("B", "\ttwo\n", False, True, 0),
+        ("C", "three\n", True, False, 3),
+    ]
     assert (run.start_line, run.end_line) == (2, 8)
     assert one('FROM a\nRUN ["<<EOF"]\n').heredocs == []
     assert one("FROM a\nRUN echo '<<EOF'\n").heredocs == []
@@ -101,22 +104,25 @@ def test_onbuild_healthcheck_and_other_forms() -> None:
     assert one("FROM a\nUSER  app:app \n").args == ["app:app"]
 
 
-@pytest.mark.parametrize(("text", "line", "message"), [
-    ("", 1, "file with no instructions"),
-    ("# only\n# comments\n", 2, "file with no instructions"),
-    ("FROM a\nFOO bar\n", 2, "unknown instruction: FOO"),
-    ("FROM a\nCOPY x\n", 2, "requires at least two arguments"),
-    ("FROM a b\n", 1, "FROM requires either one or three arguments"),
-    ("FROM a AS 1x\n", 1, "invalid name for build stage"),
-    ("FROM a\nONBUILD ONBUILD RUN x\n", 2, "Chaining ONBUILD"),
-    ("FROM a\nONBUILD FROM b\n", 2, "isn't allowed as an ONBUILD trigger"),
-    ("FROM a\nSHELL /bin/sh -c\n", 2, "SHELL requires the arguments to be in JSON form"),
-    ("FROM a\nHEALTHCHECK NONE x\n", 2, "HEALTHCHECK NONE takes no arguments"),
-    ("FROM a\nHEALTHCHECK WHAT x\n", 2, "Unknown type"),
-    ("FROM a\nCOPY --nope x /y\n", 2, "Unknown flag: nope"),
-    ("RUN x\nFROM a\n", 1, "no build stage in current context"),
-    ("FROM a\nWORKDIR\n", 2, "WORKDIR requires exactly one argument"),
-])
+@pytest.mark.parametrize(
+    ("text", "line", "message"),
+    [
+        ("", 1, "file with no instructions"),
+        ("# only\n# comments\n", 2, "file with no instructions"),
+        ("FROM a\nFOO bar\n", 2, "unknown instruction: FOO"),
+        ("FROM a\nCOPY x\n", 2, "requires at least two arguments"),
+        ("FROM a b\n", 1, "FROM requires either one or three arguments"),
+        ("FROM a AS 1x\n", 1, "invalid name for build stage"),
+        ("FROM a\nONBUILD ONBUILD RUN x\n", 2, "Chaining ONBUILD"),
+        ("FROM a\nONBUILD FROM b\n", 2, "isn't allowed as an ONBUILD trigger"),
+        ("FROM a\nSHELL /bin/sh -c\n", 2, "SHELL requires the arguments to be in JSON form"),
+        ("FROM a\nHEALTHCHECK NONE x\n", 2, "HEALTHCHECK NONE takes no arguments"),
+        ("FROM a\nHEALTHCHECK WHAT x\n", 2, "Unknown type"),
+        ("FROM a\nCOPY --nope x /y\n", 2, "Unknown flag: nope"),
+        ("RUN x\nFROM a\n", 1, "no build stage in current context"),
+        ("FROM a\nWORKDIR\n", 2, "WORKDIR requires exactly one argument"),
+    ],
+)
 def test_errors_where_buildkit_errors(text: str, line: int, message: str) -> None:
     with pytest.raises(ParseError) as err:
         parse(text, "x/Dockerfile")

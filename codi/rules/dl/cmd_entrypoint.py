@@ -64,7 +64,9 @@ class ShellFormCommand(Rule):
     shutting down cleanly; with `ENTRYPOINT`, `CMD` arguments are ignored too.
 
     `HEALTHCHECK CMD` in shell form is not flagged (hadolint flags it): the daemon runs it as a
-    one-off process where a shell does no harm.
+    one-off process where a shell does no harm. A JSON array that is not valid JSON
+    (`CMD ["C:\\app.exe"]`: `\\a` is no JSON escape) *is* flagged, because BuildKit then
+    runs it in shell form; hadolint takes it for exec form.
 
     ## Example
     ```dockerfile

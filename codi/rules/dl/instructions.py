@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from codi.parser.model import Instruction
 from codi.rules.base import Applicability, Edit, Finding, Fix, Rule, RuleContext, Severity
 from codi.rules.dl.kvpairs import resolve
+from codi.rules.dl.run_fixes import merge_runs_fix
 from codi.rules.registry import register
 
 _WINDOWS_ABS = re.compile(r"^([A-Za-z]:([\\/]|$)|\\\\)")
@@ -175,6 +176,14 @@ class ConsecutiveRun(Rule):
     RUN already chains several commands (`a && b`: the split is then deliberate, usually for
     layer caching), as in hadolint.
 
+    Commands are counted as in hadolint (a pipeline `a | b` is two), with two deliberate
+    differences: a command substitution does not count as a command of its own
+    (`RUN CAROOT=$(pwd) mkcert ...` is one step and is flagged; hadolint stays silent), and
+    the `[` test does (`RUN [ -e f ] && grep x f` is a chain of two commands and is not
+    flagged; hadolint ignores the `[` and flags it). Under a Windows shell (PowerShell,
+    `cmd`) statements separated by `;` count as several commands, so multi-statement
+    PowerShell RUNs are not flagged (hadolint reads them as POSIX shell and does).
+
     ## Why is this bad?
     Each `RUN` is a layer: more layers, more metadata, and files deleted in a later RUN still
     take space in the earlier one.
@@ -190,6 +199,17 @@ class ConsecutiveRun(Rule):
     RUN apt-get update && apt-get install -y curl
     ```
 
+    ## Fix safety
+    Unsafe (`--unsafe-fixes`): the second RUN's script is joined onto the first with
+    `` && \\`` and a new line, keeping both scripts' text and the file's line ending; the
+    two steps then share one layer and one shell, and a failure of the first now stops the
+    second in the same step. No fix when either RUN is exec form or has a heredoc, when the
+    first RUN changes shell state the second would inherit (`cd`, `export`, `set`, `source`
+    or `.`, `pushd`, `umask`, `ulimit`, `alias`, a bare `X=1`, a function definition,
+    `exec`, `exit`, ...), when the first ends in a shell comment or operator, or when a
+    comment stands between the two RUNs (it usually explains the split and has no place
+    inside the merged command).
+
     ## References
     - [hadolint DL3059](https://github.com/hadolint/hadolint/wiki/DL3059)
     """
@@ -197,6 +217,7 @@ class ConsecutiveRun(Rule):
     code = "DL3059"
     name = "consecutive-run"
     severity = Severity.INFO
+    fix_applicability = Applicability.UNSAFE
 
     def check(self, ctx: RuleContext) -> Iterator[Finding]:
         for stage in ctx.model.stages:
@@ -212,6 +233,9 @@ class ConsecutiveRun(Rule):
                     and _run_size(ctx, instr) <= 1
                 ):
                     yield self.finding(
-                        ctx, instr, "Multiple consecutive `RUN` instructions. Consider consolidation."
+                        ctx,
+                        instr,
+                        "Multiple consecutive `RUN` instructions. Consider consolidation.",
+                        merge_runs_fix(ctx, previous, instr),
                     )
                 previous = instr

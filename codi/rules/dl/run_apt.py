@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from codi.parser.shell import Command, parse_script
 from codi.rules.base import Applicability, Finding, Fix, Rule, RuleContext, Severity
 from codi.rules.dl.run_edits import append_to_run
 from codi.rules.dl.run_support import (
+    POSIX_SHELLS,
     Cmd,
     Word,
     image_stages,
@@ -92,9 +94,11 @@ class AptGetPinVersions(Rule):
     Dockerfile gives different images, and an upstream change can break a rebuild.
 
     Unlike hadolint, CODI expands packages given through `ARG`/`ENV` values
-    (`apt-get install $PKGS` with `ARG PKGS="curl=8.5.0-2"` is pinned) and stays silent
-    when a value is only known at build time (an `ARG` without a default, a variable set
-    in the script): it cannot see the value, so it does not guess.
+    (`apt-get install $PKGS` with `ARG PKGS="curl=8.5.0-2"` is pinned) and through plain
+    assignments earlier in the script (`deps='curl git' && apt-get install $deps` names the
+    unpinned `curl, git`, where hadolint reports the word `$deps` itself), and stays silent
+    when a value is only known at build time (an `ARG` without a default, a command
+    substitution): it cannot see the value, so it does not guess.
 
     ## Example
     ```dockerfile
@@ -133,13 +137,26 @@ class AptGetPinVersions(Rule):
                 )
 
 
+def _removes_lists(cmd: Command) -> bool:
+    """``rm`` of the lists, also inside ``sh -c "... && rm -rf /var/lib/apt/lists/*"``."""
+    if removes(cmd, "/var/lib/apt/lists"):
+        return True
+    if cmd.name in POSIX_SHELLS and "-c" in cmd.args[:-1]:
+        inner = parse_script(cmd.args[cmd.args.index("-c") + 1])
+        return any(removes(c.unwrapped(), "/var/lib/apt/lists") for c in inner.commands)
+    return False
+
+
 @register
 class AptListsNotDeleted(Rule):
     """Delete the apt lists after `apt-get update`.
 
     ## What it does
     Flags a RUN that runs `apt-get update` (or `apt update`) and does not remove
-    `/var/lib/apt/lists` later in the same RUN, unless the lists are on a cache mount.
+    `/var/lib/apt/lists` later in the same RUN (also inside a `bash -c "..."` there),
+    unless the lists are on a cache mount. The removal must come after the *last*
+    `apt-get update` of the RUN: hadolint accepts an `rm` anywhere, even one followed by a
+    new `apt-get update` that fetches the lists again.
     Only stages whose files reach the final image are checked (the final stage and the
     stages it is built FROM); hadolint also checks a stage that only builder stages are
     built FROM, whose lists never reach the image.
@@ -183,7 +200,7 @@ class AptListsNotDeleted(Rule):
             if not updates:
                 continue
             later = run.after(updates[-1])
-            if any(removes(c.cmd, "/var/lib/apt/lists") for c in later):
+            if any(_removes_lists(c.cmd) for c in later):
                 continue
             edit = append_to_run(ctx, run, "rm -rf /var/lib/apt/lists/*")
             fix = (

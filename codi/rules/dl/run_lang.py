@@ -113,7 +113,7 @@ class GoPinVersions(Rule):
     ## What it does
     Flags `go install` and `go get` of a remote module path (`example.com/tool`) without a
     version, or at `@latest`. Local packages (`./...`, `.`) and standard-library patterns are
-    fine.
+    fine, and so is `go run make.go` (a local file; hadolint flags it as an unpinned module).
 
     ## Why is this bad?
     Without a version Go fetches whatever the module's default branch or latest tag is on

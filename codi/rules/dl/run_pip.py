@@ -117,7 +117,10 @@ class PipPinVersions(Rule):
     can break the image without any change to the Dockerfile.
 
     Unlike hadolint, CODI expands packages given through `ARG`/`ENV` values and stays
-    silent when a value is only known at build time instead of guessing.
+    silent when a value is only known at build time instead of guessing, and it also reads
+    `python3 -m pip install` and pip called by a quoted path (`"$VENV/bin/pip" install`),
+    which hadolint misses. RUNs under a non-POSIX shell (Windows `cmd`/PowerShell images)
+    are not read, where hadolint reads them as if they were POSIX shell.
 
     ## Example
     ```dockerfile

@@ -5,13 +5,16 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-from codi.rules.base import Finding, Rule, RuleContext, Severity
-from codi.rules.dl.run_support import Run, has_pipefail, shell_runs, split_args
+from codi.rules.base import Applicability, Finding, Rule, RuleContext, Severity, run_script_text
+from codi.rules.dl.run_fixes import pipefail_fix
+from codi.rules.dl.run_support import DEFAULT_SHELL, Run, has_pipefail, shell_runs, split_args
 from codi.rules.registry import register
 
 _SH_PATHS = ("/bin/sh", "/usr/bin/sh")
 # a single "|" inside $(...) or backticks: the shell reader keeps substitutions as one word
 _PIPE_IN_SUBSTITUTION = re.compile(r"(\$\(|`)[^`]*?(?<!\|)\|(?!\|)")
+# the same in the script text, for words the reader does not give back (`for f in $(a | b)`)
+_PIPE_IN_SUBSTITUTION_TEXT = re.compile(r"\$\([^()]*?(?<!\|)\|(?!\|)[^()]*\)")
 
 
 @register
@@ -59,6 +62,15 @@ def _sets_pipefail_before(run: Run, index: int) -> bool:
     return any(c.index < index and c.name == "set" and has_pipefail(tuple(c.cmd.argv)) for c in run.cmds)
 
 
+def _script_only(run: Run) -> str:
+    """The text the shell runs, without heredoc bodies that are only data (``cat <<EOF``)."""
+    if run.instr.json_form:
+        return ""
+    text = run_script_text(run.instr)
+    line = run.instr.args[0] if run.instr.args else ""
+    return line if run.instr.heredocs and text.startswith(line + "\n") else text
+
+
 @register
 class PipefailBeforePipe(Rule):
     """Set `-o pipefail` before a RUN with a pipe in it.
@@ -91,6 +103,18 @@ class PipefailBeforePipe(Rule):
     RUN curl -fsSL https://example.com/tool.tgz | tar -xz -C /usr/local/bin
     ```
 
+    ## Fix safety
+    Unsafe (`--unsafe-fixes`): inserts `SHELL ["/bin/bash", "-o", "pipefail", "-c"]` on the
+    line before the stage's first offending RUN when the stage's base image (followed through
+    earlier stages) is of a family that ships bash (debian, ubuntu, python, node, golang,
+    ruby, openjdk, RHEL-likes, ...), or `SHELL ["/bin/ash", "-eo", "pipefail", "-c"]` when it
+    is Alpine-based (that form also sets `-e`, so a failing command in a `;` list now
+    stops the RUN). The new shell applies to every later RUN of the stage and of stages built
+    FROM it, and a pipeline that used to hide a failing first command now fails the build
+    (e.g. `grep x f | wc -l` with no match). No fix when the image family is unknown or has
+    no POSIX shell (distroless, scratch, Windows), when an ARG in FROM has no value, or when
+    a `SHELL` is already in effect (it was chosen on purpose).
+
     ## References
     - [hadolint DL4006](https://github.com/hadolint/hadolint/wiki/DL4006)
     """
@@ -98,8 +122,10 @@ class PipefailBeforePipe(Rule):
     code = "DL4006"
     name = "pipefail-before-pipe"
     severity = Severity.WARNING
+    fix_applicability = Applicability.UNSAFE
 
     def check(self, ctx: RuleContext) -> Iterator[Finding]:
+        fixed_stages: set[int] = set()
         for run in shell_runs(ctx):
             if has_pipefail(run.shell):
                 continue
@@ -108,10 +134,20 @@ class PipefailBeforePipe(Rule):
                 for c in run.cmds
                 if c.full.piped or any(_PIPE_IN_SUBSTITUTION.search(w) for w in c.full.raw_words)
             ]
-            if piped and not _sets_pipefail_before(run, piped[0].index):
+            first = piped[0].index if piped else len(run.cmds)
+            if not piped and not (run.cmds and _PIPE_IN_SUBSTITUTION_TEXT.search(_script_only(run))):
+                continue
+            if not _sets_pipefail_before(run, first):
+                fix = None
+                # one SHELL before the stage's first offending RUN covers the later ones too
+                if run.stage is not None and run.stage.index not in fixed_stages:
+                    fixed_stages.add(run.stage.index)
+                    if not run.instr.json_form and run.shell == DEFAULT_SHELL:
+                        fix = pipefail_fix(ctx, run.stage, run.instr)
                 yield self.finding(
                     ctx,
                     run.instr,
                     "Set the SHELL option -o pipefail before RUN with a pipe in it "
                     '(e.g. SHELL ["/bin/bash", "-o", "pipefail", "-c"]); on Alpine use /bin/ash',
+                    fix,
                 )

@@ -241,10 +241,12 @@ def option_value(cmd: Command, *names: str) -> str | None:
     return found
 
 
-def expand_word(ctx: RuleContext, instr: Instruction, word: Word) -> list[str] | None:
-    """The word after the shell expands ``ARG``/``ENV`` values into it (split on blanks when
-    unquoted), or None when a value cannot be known (build-time only, set in the script,
-    command substitution)."""
+def expand_word(
+    ctx: RuleContext, instr: Instruction, word: Word, local: dict[str, str | None] | None = None
+) -> list[str] | None:
+    """The word after the shell expands ``ARG``/``ENV`` values (and ``local``: variables the
+    script itself sets) into it, split on blanks when unquoted; None when a value cannot be
+    known (build-time only, command substitution)."""
     text = word.text
     if "$" not in text and "`" not in text:
         return [text]
@@ -252,8 +254,9 @@ def expand_word(ctx: RuleContext, instr: Instruction, word: Word) -> list[str] |
         return [text]  # single quotes: no expansion
     if "$(" in text or "`" in text:
         return None
+    env = ctx.model.vars_at(instr)
     try:
-        value = expand_strict(text, ctx.model.vars_at(instr))
+        value = expand_strict(text, {**env, **local} if local else env)
     except UnresolvedVariable:
         return None
     if word.raw.startswith('"'):
@@ -304,10 +307,46 @@ def removes(cmd: Command, *paths: str) -> bool:
     return False
 
 
+_SPECIAL_BUILTINS = frozenset(["set", ":", "eval", "."])
+
+
+def script_variables(ctx: RuleContext, run: Run) -> dict[str, str | None]:
+    """Variables the script sets with plain assignments (``deps='a b'``, ``export X=1``), as
+    values where they are literal or expand from known ARG/ENV values, else None. A name set
+    twice to different values is unknown (None): the reader does not follow the order."""
+    env = ctx.model.vars_at(run.instr)
+    out: dict[str, str | None] = {}
+    for c in run.cmds:
+        raw = c.full.raw_words
+        if raw and raw[0] in ("export", "readonly"):
+            words = raw[1:]
+        elif not c.cmd.argv or c.cmd.argv[0] in _SPECIAL_BUILTINS:
+            words = raw  # assignments before a special builtin (`deps='a b' set -x`) persist too
+        else:
+            words = []
+        for word in words:
+            name, eq, value = word.partition("=")
+            if not eq or not name.isidentifier():
+                continue
+            known: str | None
+            if len(value) >= 2 and value[0] == value[-1] == "'":
+                known = value[1:-1]
+            elif "$(" in value or "`" in value or "'" in value:
+                known = None
+            else:
+                try:
+                    known = expand_strict(value.strip('"') if value[:1] == '"' else value, {**env, **out})
+                except UnresolvedVariable:
+                    known = None
+            out[name] = known if name not in out or out[name] == known else None
+    return out
+
+
 def iter_operands(ctx: RuleContext, run: Run, words: list[Word]) -> Iterator[tuple[Word, str | None]]:
     """Each operand after expansion: (word, value) with value None when unknowable."""
+    local = script_variables(ctx, run) if any("$" in w.text for w in words) else None
     for word in words:
-        values = expand_word(ctx, run.instr, word)
+        values = expand_word(ctx, run.instr, word, local)
         if values is None:
             yield word, None
             continue

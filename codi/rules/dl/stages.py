@@ -32,7 +32,9 @@ class CopyFromUnknownStage(Rule):
     ## What it does
     Flags `COPY --from=X` where `X` is a stage defined *later*, a stage number that does not
     exist yet, or a bare word that matches no stage (most likely a typo; BuildKit would try to
-    pull an image of that name). Image references (`--from=nginx:1.27`) are fine.
+    pull an image of that name). Image references (`--from=nginx:1.27`, and names with a
+    registry or owner such as `--from=docker/buildx-bin`) are fine: hadolint flags the
+    latter although copying from an image is a documented BuildKit feature.
 
     Unlike hadolint, stage names are compared case-insensitively, as BuildKit does
     (`--from=Build` refers to `AS build`).

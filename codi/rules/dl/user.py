@@ -86,7 +86,9 @@ class NonNumericUser(Rule):
 
     ## What it does
     Flags `USER name` (user part not a number), after substituting `ARG`/`ENV` values.
-    A `USER` whose variable has no known value is not flagged.
+    A `USER` whose variable has no known value is not flagged. hadolint never reads the
+    variable: it flags `USER $APP_UID` even when the value is numeric (and misses
+    `ARG user=jenkins` + `USER ${user}`).
 
     ## Why is this bad?
     Kubernetes' `runAsNonRoot` and similar host-side checks only understand numeric ids: with

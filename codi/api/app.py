@@ -1,0 +1,70 @@
+"""The FastAPI application factory: ``create_app()`` (uvicorn: ``codi.api.app:create_app --factory``)."""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from codi import __version__
+from codi.api import errors
+from codi.api.metrics import Metrics
+from codi.api.middleware import Guard
+from codi.api.settings import ApiSettings
+from codi.service.jobs import JobPool
+
+log = logging.getLogger("codi.api")
+
+
+def _configure_logging() -> None:
+    """uvicorn configures only its own loggers: give ours (incl. the audit log) a stderr handler."""
+    if not log.handlers:
+        handler = logging.StreamHandler()
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+        log.addHandler(handler)
+        try:
+            log.setLevel(os.environ.get("CODI_LOG_LEVEL", "INFO").upper())
+        except ValueError:
+            log.setLevel(logging.INFO)
+
+
+def create_app(settings: ApiSettings | None = None) -> FastAPI:
+    settings = settings or ApiSettings.from_env()
+    _configure_logging()
+    metrics = Metrics()
+    jobs = JobPool(settings.job_workers)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        from codi.llm.airgap import install
+
+        install()  # the service never talks to the network beyond loopback (AIRGAP, default on)
+        if not settings.keys:
+            log.warning("CODI_API_KEY is not set: the API accepts requests without a key")
+        log.info("allowed roots: %s; runs root: %s", ", ".join(map(str, settings.allowed_roots)), settings.runs_root)
+        yield
+        jobs.shutdown()
+
+    app = FastAPI(title="CODI API", version=__version__, lifespan=lifespan,
+                  description="CODI, the offline Dockerfile dietician, as a service. Every endpoint except "
+                              "/healthz needs an API key: `Authorization: Bearer <key>` or `X-API-Key: <key>`.")
+    app.state.settings = settings
+    app.state.metrics = metrics
+    app.state.jobs = jobs
+    errors.install(app)
+    from codi.api import routes_project, routes_runs, routes_text
+
+    app.include_router(routes_runs.router)
+    app.include_router(routes_text.router)
+    app.include_router(routes_project.router)
+    try:
+        from codi.api import routes_llm
+    except ModuleNotFoundError as exc:  # a build without codi.service.assist
+        log.warning("LLM endpoints unavailable: %s", exc)
+    else:
+        app.include_router(routes_llm.router)
+    app.add_middleware(Guard, settings=settings, metrics=metrics)
+    return app

@@ -1,0 +1,126 @@
+"""One ASGI layer in front of every route: API keys, the body cap, metrics and the audit log.
+
+Written as plain ASGI (not BaseHTTPMiddleware) so the request body can be counted while it
+streams in and the response is never buffered.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import re
+import time
+from collections.abc import Awaitable, Callable, MutableMapping
+from typing import Any
+
+from codi.api.metrics import Metrics
+from codi.api.security import match_key, presented_key
+from codi.api.settings import ApiSettings
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
+
+OPEN_PATHS = frozenset({"/healthz"})
+audit = logging.getLogger("codi.api.audit")
+_ROUTES = (
+    (re.compile(r"^/runs/[^/]+/report\.html$"), "/runs/{run_id}/report.html"),
+    (re.compile(r"^/runs/[^/]+$"), "/runs/{run_id}"),
+    (re.compile(r"^/jobs/[^/]+$"), "/jobs/{job_id}"),
+)
+KNOWN = frozenset({"/healthz", "/lint", "/fix", "/analyze", "/rewrite", "/run", "/report", "/runs", "/metrics",
+                   "/dashboard", "/llm/rank", "/llm/explain", "/docs", "/openapi.json", "/docs/oauth2-redirect"})
+
+
+def route_label(path: str) -> str:
+    """A bounded set of metric labels: ids collapse to their template, unknown paths to one label."""
+    if path in KNOWN:
+        return path
+    for pattern, label in _ROUTES:
+        if pattern.match(path):
+            return label
+    return "other"
+
+
+async def _json_reply(send: Send, status: int, body: dict[str, Any], extra: list[tuple[bytes, bytes]]) -> None:
+    data = json.dumps(body).encode("utf-8")
+    headers = [(b"content-type", b"application/json"), (b"content-length", str(len(data)).encode())] + extra
+    await send({"type": "http.response.start", "status": status, "headers": headers})
+    await send({"type": "http.response.body", "body": data})
+
+
+class Guard:
+    def __init__(self, app: ASGIApp, settings: ApiSettings, metrics: Metrics) -> None:
+        self.app = app
+        self.settings = settings
+        self.metrics = metrics
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        status = {"code": 500}
+
+        async def counting_send(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                status["code"] = message["status"]
+            await send(message)
+
+        try:
+            await self._handle(scope, receive, counting_send)
+        finally:
+            self.metrics.observe_request(scope["method"], route_label(scope["path"]), status["code"],
+                                         time.perf_counter() - started)
+
+    async def _handle(self, scope: Scope, receive: Receive, send: Send) -> None:
+        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope.get("headers", [])}
+        client = (scope.get("client") or ("?", 0))[0]
+        path, method = scope["path"], scope["method"]
+        kid = "open"
+        if self.settings.keys and path not in OPEN_PATHS:
+            found = match_key(presented_key(headers.get("authorization"), headers.get("x-api-key")), self.settings.keys)
+            if found is None:
+                audit.warning("auth.denied method=%s path=%s client=%s", method, path, client)
+                await _json_reply(send, 401, {"error": "missing or invalid API key (Authorization: Bearer <key> "
+                                                       "or X-API-Key: <key>)"}, [(b"www-authenticate", b"Bearer")])
+                return
+            kid = found
+        scope.setdefault("state", {})["key_id"] = kid
+        cap = self.settings.max_body
+        declared = headers.get("content-length")
+        if declared is not None and declared.isdigit() and int(declared) > cap:
+            audit.warning("body.too_large key=%s path=%s bytes=%s", kid, path, declared)
+            await _json_reply(send, 413, {"error": f"request body larger than {cap} bytes"}, [])
+            return
+        if method in ("POST", "PUT", "PATCH"):
+            body = bytearray()
+            while True:
+                message = await receive()
+                if message["type"] == "http.disconnect":
+                    return
+                body += message.get("body", b"")
+                if len(body) > cap:
+                    audit.warning("body.too_large key=%s path=%s", kid, path)
+                    await _json_reply(send, 413, {"error": f"request body larger than {cap} bytes"}, [])
+                    return
+                if not message.get("more_body", False):
+                    break
+            audit.info("request key=%s method=%s path=%s client=%s bytes=%d", kid, method, path, client, len(body))
+            receive = _replay(bytes(body), receive)
+        await self.app(scope, receive, send)
+
+
+def _replay(body: bytes, receive: Receive) -> Receive:
+    sent = False
+
+    async def replay() -> Message:
+        nonlocal sent
+        if not sent:
+            sent = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        return await receive()
+
+    return replay

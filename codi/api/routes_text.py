@@ -1,0 +1,59 @@
+"""POST /lint and POST /fix: Dockerfile text in, findings or fixed text out (no shared filesystem)."""
+
+from __future__ import annotations
+
+import difflib
+
+from fastapi import APIRouter
+
+from codi.api.models import Finding, FixBody, FixItem, FixResponse, LintBody, LintResponse
+from codi.rules.base import Finding as RuleFinding
+from codi.service.fix import fix_paths
+from codi.service.lint import STDIN, LintOutcome, LintRequest, run_lint
+
+router = APIRouter(tags=["text"])
+
+
+def _finding(f: RuleFinding, path: str) -> Finding:
+    return Finding(code=f.code, name=f.name, level=f.severity.value, message=f.message, file=path, line=f.line,
+                   column=f.column, end_line=f.end_line, end_column=f.end_column, fixable=f.fixable)
+
+
+def _lint(text: str, select: list[str] | None, extend_select: list[str], ignore: list[str],
+          threshold: str | None) -> LintOutcome:
+    # env={} : the server's own environment must not change what a client's text is checked against.
+    return run_lint(LintRequest(paths=[STDIN], select=select, extend_select=extend_select, ignore=ignore,
+                                failure_threshold=threshold, stdin_text=text, env={}))
+
+
+@router.post("/lint", response_model=LintResponse, summary="Lint Dockerfile text")
+def lint(body: LintBody) -> LintResponse:
+    outcome = _lint(body.dockerfile, body.select, body.extend_select, body.ignore, body.failure_threshold)
+    return LintResponse(findings=[_finding(f, body.path) for f in outcome.result.findings],
+                        errors=[str(e) for e in outcome.result.errors], failed=outcome.exit_code == 1)
+
+
+def _diff(before: str, after: str, path: str) -> str:
+    name = path.lstrip("/")
+    lines = difflib.unified_diff(before.splitlines(keepends=True), after.splitlines(keepends=True),
+                                 fromfile=f"a/{name}", tofile=f"b/{name}")
+    return "".join(line if line.endswith("\n") else line + "\n\\ No newline at end of file\n" for line in lines)
+
+
+@router.post("/fix", response_model=FixResponse, summary="Fix Dockerfile text: fixed text and a unified diff")
+def fix(body: FixBody) -> FixResponse:
+    req = LintRequest(paths=[STDIN], select=body.select, ignore=body.ignore, stdin_text=body.dockerfile, env={})
+    report = fix_paths(req, unsafe=body.unsafe, diff_only=True)
+    if not report.files:  # nothing could be linted (cannot happen for text, kept for safety)
+        fixed, applied, dropped = body.dockerfile, [], []
+    else:
+        outcome = report.files[0].outcome
+        fixed = outcome.fixed
+        applied = [FixItem(code=r.code, line=r.line, description=r.description, applicability=r.applicability,
+                           reason=r.reason) for r in outcome.applied]
+        dropped = [FixItem(code=r.code, line=r.line, description=r.description, applicability=r.applicability,
+                           reason=r.reason) for r in outcome.dropped]
+    after = _lint(fixed, body.select, [], body.ignore, None)
+    return FixResponse(changed=fixed != body.dockerfile, fixed=fixed, diff=_diff(body.dockerfile, fixed, body.path),
+                       applied=applied, dropped=dropped,
+                       remaining=[_finding(f, body.path) for f in after.result.findings])

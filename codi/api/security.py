@@ -1,0 +1,67 @@
+"""API keys, path confinement and run-id checks."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import os
+from pathlib import Path
+
+from codi.artifacts.rundir import RUN_ID_RE
+
+
+class Forbidden(Exception):
+    """A path outside the allowed roots (403)."""
+
+
+class NotFound(Exception):
+    """An unknown run or job (404)."""
+
+
+def key_id(key: str) -> str:
+    """A stable, non-secret name for a key, for logs: never log the key itself."""
+    return "key-" + hashlib.sha256(key.encode("utf-8")).hexdigest()[:8]
+
+
+def presented_key(authorization: str | None, x_api_key: str | None) -> str | None:
+    if x_api_key:
+        return x_api_key.strip()
+    if authorization:
+        scheme, _, token = authorization.partition(" ")
+        if scheme.lower() == "bearer" and token.strip():
+            return token.strip()
+    return None
+
+
+def match_key(presented: str | None, keys: list[str]) -> str | None:
+    """The key id of the matching key, or None. Every key is compared, in constant time each."""
+    if presented is None:
+        return None
+    found = None
+    given = presented.encode("utf-8")
+    for key in keys:
+        if hmac.compare_digest(given, key.encode("utf-8")):
+            found = key_id(key)
+    return found
+
+
+def confine(path: str, roots: list[Path], base: Path | None = None) -> Path:
+    """``path`` resolved (symlinks and ``..``) if it lies inside one of ``roots``; else Forbidden."""
+    raw = Path(os.path.expanduser(path))
+    if not raw.is_absolute() and base is not None:
+        raw = base / raw
+    resolved = raw.resolve()
+    for root in roots:
+        if resolved == root or resolved.is_relative_to(root):
+            return resolved
+    raise Forbidden(f"{path}: outside the allowed roots (CODI_ALLOWED_ROOTS)")
+
+
+def run_dir(runs_root: Path, run_id: str) -> Path:
+    """The folder of a run; NotFound for an invalid or unknown id (never a path outside the runs root)."""
+    if not RUN_ID_RE.match(run_id) or len(run_id) > 200:
+        raise NotFound(f"no run {run_id!r}")
+    folder = runs_root / run_id
+    if not (folder / "metadata" / "run.json").is_file():
+        raise NotFound(f"no run {run_id!r}")
+    return folder

@@ -1,0 +1,122 @@
+"""`codi bases ...` (stand-in base images) and `codi perf` (CPU budgets on the demos)."""
+
+from __future__ import annotations
+
+import json
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from codi.cli.app import app
+
+bases_app = typer.Typer(help="Local stand-in base images for machines without a registry.", no_args_is_help=True)
+app.add_typer(bases_app, name="bases")
+
+EngineOpt = Annotated[str, typer.Option("--engine", help="auto, docker or buildah.")]
+
+
+def _engine(name: str) -> Any:
+    from codi.build.detect import detect_engine
+
+    engine, why = detect_engine(name)
+    if engine is None:
+        sys.stderr.write(f"codi: error: {why}\n")
+        raise typer.Exit(2)
+    return engine
+
+
+@bases_app.command("bootstrap")
+def bootstrap_cmd(
+    only: Annotated[str | None, typer.Option("--only", help="Comma-separated groups: debian,go,java,node,python.")] = None,
+    engine: EngineOpt = "auto",
+    as_json: Annotated[bool, typer.Option("--json", help="Print the base map as JSON.")] = False,
+) -> None:
+    """Build stand-in bases with mmdebstrap (minbase + runtime), commit them, write the base map. Cached."""
+    from codi.build.basemap import cache_dir
+    from codi.build.bases import bootstrap, selected
+    from codi.build.engine import EngineError
+
+    groups = [g.strip() for g in only.split(",") if g.strip()] if only else None
+    try:
+        selected(groups)
+    except ValueError as exc:
+        sys.stderr.write(f"codi: error: {exc}\n")
+        raise typer.Exit(2) from None
+    eng = _engine(engine)
+    notes: list[str] = []
+    try:
+        mapping = bootstrap(eng, groups, log=notes)
+    except EngineError as exc:
+        sys.stderr.write(f"codi: error: {exc.message}\n{exc.log}\n")
+        raise typer.Exit(1) from None
+    if as_json:
+        sys.stdout.write(json.dumps({"bases": mapping, "notes": notes}, indent=2) + "\n")
+        return
+    for note in notes:
+        typer.echo(note)
+    typer.echo(f"base map: {cache_dir() / 'bases.toml'} ({len(mapping)} names); used by `codi run --real`")
+
+
+@bases_app.command("list")
+def list_cmd(as_json: Annotated[bool, typer.Option("--json", help="Print as JSON.")] = False) -> None:
+    """Show the base map in effect (bootstrap file, .codi.toml [bases], CODI_BASE_MAP)."""
+    from codi.build.basemap import load_base_map
+
+    mapping, sources = load_base_map(Path.cwd())
+    if as_json:
+        sys.stdout.write(json.dumps({"bases": mapping, "sources": sources}, indent=2) + "\n")
+        return
+    if not mapping:
+        typer.echo("no base map (run `codi bases bootstrap`, or set CODI_BASE_MAP)")
+    for key, value in sorted(mapping.items()):
+        typer.echo(f"{key} -> {value}")
+
+
+def _demo_dirs(root: Path, names: list[str]) -> list[Path]:
+    return [root / n for n in names if (root / n / "Dockerfile").is_file()]
+
+
+@app.command("perf")
+def perf_cmd(
+    demos: Annotated[str, typer.Option("--demos", help="Comma-separated demo folders under --demo-root.")] = "python,node,go",
+    demo_root: Annotated[str, typer.Option("--demo-root", help="Where the demos live.")] = "demo",
+    analysis_budget: Annotated[float, typer.Option("--analysis-budget", help="Seconds allowed per analysis.")] = 5.0,
+    total_budget: Annotated[float, typer.Option("--total-budget", help="Seconds allowed per whole run.")] = 30.0,
+    out_dir: Annotated[str, typer.Option("--out-dir", help="Where cpu_perf_report.json goes.")] = "perf",
+) -> None:
+    """Time analysis and a whole estimate-mode run on each demo; exit 1 when a budget is exceeded."""
+    from codi.service.analyze import analyze
+    from codi.service.run import RunOptions, run_project
+
+    dirs = _demo_dirs(Path(demo_root), [d.strip() for d in demos.split(",") if d.strip()])
+    if not dirs:
+        sys.stderr.write(f"codi: error: no demo with a Dockerfile under {demo_root}\n")
+        raise typer.Exit(2)
+    rows: list[dict[str, Any]] = []
+    with tempfile.TemporaryDirectory(prefix="codi-perf-") as tmp:
+        for project in dirs:
+            t0 = time.perf_counter()
+            analyze(project, None, None, None)
+            t1 = time.perf_counter()
+            run_project(project, RunOptions(out=Path(tmp), llm=False, rag=False))
+            t2 = time.perf_counter()
+            row = {"demo": project.name, "analysis_seconds": round(t1 - t0, 3), "total_seconds": round(t2 - t1, 3)}
+            row["over_budget"] = [k for k, v, b in (("analysis", t1 - t0, analysis_budget),
+                                                     ("total", t2 - t1, total_budget)) if v > b]
+            rows.append(row)
+    failed = [r["demo"] for r in rows if r["over_budget"]]
+    report = {"schema_version": 1, "budgets": {"analysis_seconds": analysis_budget, "total_seconds": total_budget},
+              "results": rows, "passed": not failed}
+    path = Path(out_dir) / "cpu_perf_report.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+    for r in rows:
+        flag = "OVER BUDGET: " + ", ".join(r["over_budget"]) if r["over_budget"] else "ok"
+        typer.echo(f"{r['demo']:<10} analysis {r['analysis_seconds']:.3f}s  total {r['total_seconds']:.3f}s  {flag}")
+    typer.echo(f"wrote {path}")
+    if failed:
+        raise typer.Exit(1)

@@ -1,0 +1,167 @@
+"""`codi lint PATH...`: a thin skin over ``codi.service.lint``."""
+
+from __future__ import annotations
+
+import os
+import sys
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from codi.cli.app import app
+
+if TYPE_CHECKING:
+    from codi.service.lint import LintOutcome, LintRequest, Progress
+
+FORMAT_NAMES = ("tty", "json", "sarif", "checkstyle", "gitlab", "junit", "github")
+THRESHOLD_NAMES = ("error", "warning", "info", "style", "none")
+PROGRESS_MIN_FILES = 20
+
+
+def _codes(values: list[str] | None) -> list[str]:
+    """Repeated options and comma-separated lists both work: `--ignore DL3008,DL3009 --ignore SC`."""
+    return [part.strip() for v in values or [] for part in v.split(",") if part.strip()]
+
+
+def _fail(message: str) -> typer.Exit:
+    sys.stderr.write(f"codi: error: {message}\n")
+    return typer.Exit(2)
+
+
+def _write(text: str) -> None:
+    try:
+        try:
+            sys.stdout.write(text)
+        except UnicodeEncodeError:  # a terminal that cannot show some character
+            encoding = sys.stdout.encoding or "utf-8"
+            sys.stdout.write(text.encode(encoding, "replace").decode(encoding))
+        sys.stdout.flush()
+    except BrokenPipeError:  # `codi lint ... | head`: the reader left, nothing more to say
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+
+
+def _read_stdin() -> str:
+    buffer = getattr(sys.stdin, "buffer", None)
+    if buffer is None:
+        return sys.stdin.read()
+    data: bytes = buffer.read()
+    return data.decode("utf-8", "surrogateescape")  # like files: undecodable bytes survive
+
+
+@app.command("lint")
+def lint_cmd(
+    paths: Annotated[
+        list[str],
+        typer.Argument(
+            help="Dockerfiles or folders to search (Dockerfile, Dockerfile.*, *.Dockerfile, Containerfile); - for stdin."
+        ),
+    ],
+    format: Annotated[str, typer.Option("--format", "-f", help=f"Output format: {', '.join(FORMAT_NAMES)}.")] = "tty",
+    select: Annotated[
+        list[str] | None,
+        typer.Option(help="Only these rules: codes, prefixes (DL30, SC), names or ALL. Replaces the default set."),
+    ] = None,
+    extend_select: Annotated[list[str] | None, typer.Option(help="Add rules to the selected set.")] = None,
+    ignore: Annotated[list[str] | None, typer.Option(help="Rules not to report (codes, prefixes or names).")] = None,
+    failure_threshold: Annotated[
+        str | None,
+        typer.Option(
+            "--failure-threshold",
+            "-t",
+            help="Exit 1 when a finding is at or above this level: error, warning, info (default), style, none.",
+        ),
+    ] = None,
+    no_fail: Annotated[bool, typer.Option("--no-fail", help="Exit 0 whatever is found.")] = False,
+    config: Annotated[
+        str | None, typer.Option("--config", help="Settings file to use instead of searching for one.")
+    ] = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Findings only: no summary or notices.")] = False,
+    fix: Annotated[bool, typer.Option("--fix", help="Apply safe fixes (verified), then report what is left.")] = False,
+    unsafe_fixes: Annotated[
+        bool, typer.Option("--unsafe-fixes", help="With --fix or --diff: also fixes that change behaviour.")
+    ] = False,
+    diff: Annotated[bool, typer.Option("--diff", help="Print the fixes as a unified diff; write nothing.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Same as --format json.")] = False,
+) -> None:
+    """Lint Dockerfiles: hadolint's DL rules, BuildKit's checks, ShellCheck and CODI's size rules."""
+    from codi.service.lint import LintRequest, LintUsageError
+
+    if as_json:
+        format = "json"
+
+    if fix or diff:
+        from codi.cli.fix_cmd import run_fix  # `codi lint --fix` is `codi fix`
+
+        raise typer.Exit(
+            run_fix(list(paths), unsafe=unsafe_fixes, diff=diff, format=format, select=select,
+                    extend_select=extend_select, ignore=ignore, failure_threshold=failure_threshold,
+                    no_fail=no_fail, config=config, quiet=quiet)
+        )
+    if unsafe_fixes:
+        raise _fail("--unsafe-fixes only applies with --fix or --diff")
+    if format not in FORMAT_NAMES:
+        raise _fail(f"unknown format {format!r} (choose from {', '.join(FORMAT_NAMES)})")
+    if failure_threshold is not None and failure_threshold.lower() not in THRESHOLD_NAMES:
+        raise _fail(f"unknown failure threshold {failure_threshold!r} (choose from {', '.join(THRESHOLD_NAMES)})")
+    request = LintRequest(
+        paths=list(paths),
+        select=_codes(select) if select else None,
+        extend_select=_codes(extend_select),
+        ignore=_codes(ignore),
+        failure_threshold=failure_threshold.lower() if failure_threshold else None,
+        no_fail=True if no_fail else None,
+        config_file=config,
+        stdin_text=_read_stdin() if "-" in paths else None,
+    )
+    try:
+        outcome = _run_with_progress(request, quiet)
+    except LintUsageError as exc:
+        raise _fail(str(exc)) from None
+    _report(outcome, format, quiet)
+    raise typer.Exit(outcome.exit_code)
+
+
+def _run_with_progress(request: LintRequest, quiet: bool) -> LintOutcome:
+    """Run the lint, with a progress bar on stderr for many files when stderr is a terminal."""
+    from codi.service.lint import run_lint
+
+    if quiet or not sys.stderr.isatty():
+        return run_lint(request)
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, TextColumn
+    from rich.progress import Progress as ProgressBar
+
+    bar = ProgressBar(
+        TextColumn("linting"), BarColumn(), MofNCompleteColumn(), console=Console(stderr=True), transient=True
+    )
+    task = None
+
+    def on_file(path: str, done: int, total: int) -> None:
+        nonlocal task
+        if total <= PROGRESS_MIN_FILES:
+            return
+        if task is None:
+            bar.start()
+            task = bar.add_task("lint", total=total)
+        bar.update(task, completed=done)
+
+    callback: Progress = on_file
+    try:
+        return run_lint(request, callback)
+    finally:
+        if task is not None:
+            bar.stop()
+
+
+def _report(outcome: LintOutcome, fmt: str, quiet: bool) -> None:
+    from codi.formats import render
+
+    color = fmt == "tty" and sys.stdout.isatty()
+    _write(render(fmt, outcome.result, color=color, quiet=quiet))
+    for message in outcome.input_errors:
+        sys.stderr.write(f"codi: error: {message}\n")
+    for err in outcome.result.errors:
+        sys.stderr.write(f"codi: {err} (this is a bug in CODI; the other rules still ran)\n")
+    if not outcome.result.files and not outcome.input_errors and not quiet:
+        sys.stderr.write("codi: warning: no Dockerfiles found under the given paths\n")

@@ -1,0 +1,222 @@
+"""`codi llm rank|explain|serve`, `codi adapter verify`, `codi index ensure-schema|rebuild`."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+
+from codi.cli.app import app
+
+if TYPE_CHECKING:
+    from codi.service.assist import AssistResult
+
+llm_app = typer.Typer(help="Rank and explain candidates with the local model; serve it OpenAI-style.",
+                      no_args_is_help=True)
+adapter_app = typer.Typer(help="LoRA adapters for the local model.", no_args_is_help=True)
+index_app = typer.Typer(help="The run memory (<out>/_rag/index.sqlite3).", no_args_is_help=True)
+app.add_typer(llm_app, name="llm")
+app.add_typer(adapter_app, name="adapter")
+app.add_typer(index_app, name="index")
+
+ProjectArg = Annotated[str, typer.Argument(help="A project folder, or a run directory written by `codi run`.")]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON.")]
+LimitOpt = Annotated[int | None, typer.Option("--limit", min=1, help="At most this many candidates.")]
+ModelOpt = Annotated[str | None, typer.Option("--model", help="GGUF model file (default: CODE_MODEL / "
+                                                              "MODEL_MOUNT_PATH / the bundled SmolLM2).")]
+AdapterOpt = Annotated[str | None, typer.Option("--adapter", help="Adapter folder (verified before loading; "
+                                                                  "default ADAPTER_PATH).")]
+NoLlmOpt = Annotated[bool, typer.Option("--no-llm", help="Deterministic only.")]
+NoRagOpt = Annotated[bool, typer.Option("--disable-rag", help="Do not consult the memory of past runs.")]
+OutOpt = Annotated[str | None, typer.Option("--out", help="Runs folder holding _rag/ (default: CODI_OUTPUT_ROOT "
+                                                          "or ./runs).")]
+
+
+def _fail(message: str, code: int = 2) -> typer.Exit:
+    sys.stderr.write(f"codi: error: {message}\n")
+    return typer.Exit(code)
+
+
+def _out(ctx: typer.Context, out: str | None) -> Path:
+    root = (ctx.obj or {}).get("out") if ctx.obj else None
+    return Path(out or root or os.environ.get("CODI_OUTPUT_ROOT") or "runs")
+
+
+def _airgap() -> None:
+    from codi.llm.airgap import install
+
+    install()
+
+
+def _inputs(project: str, limit: int | None) -> tuple[Any, Any, list[Any], str]:
+    """(RunRecord, MetricsRecord, findings, Dockerfile text) from a run dir or a fresh dry run."""
+    from codi.artifacts.models import FindingRecord, MetricsRecord, RunRecord
+    from codi.service.candidates import finding_record
+    from codi.service.errors import InputError
+
+    folder = Path(project)
+    meta = folder / "metadata"
+    try:
+        if (meta / "run.json").is_file():
+            record = RunRecord.model_validate_json((meta / "run.json").read_text(encoding="utf-8"))
+            metrics = MetricsRecord.model_validate_json((meta / "metrics.json").read_text(encoding="utf-8"))
+            analysis = json.loads((meta / "analysis.json").read_text(encoding="utf-8"))
+            findings = [FindingRecord.model_validate(f) for f in analysis.get("findings", [])]
+            text = (folder / record.inputs.get("Dockerfile", "inputs/Dockerfile")).read_text(encoding="utf-8")
+            return record, metrics, findings, text
+        from codi.service.analyze import analyze
+        from codi.service.run import RunOptions, run_project
+
+        result = run_project(folder, RunOptions(dry_run=True, candidate_limit=limit or 3, llm=False, rag=False))
+        a = analyze(folder, None, None, None)
+        return result.record, result.metrics, [finding_record(f) for f in a.findings], a.text
+    except InputError as exc:
+        raise _fail(str(exc)) from None
+    except (OSError, ValueError) as exc:
+        raise _fail(f"{project}: cannot read: {exc}") from None
+
+
+def _assist(ctx: typer.Context, project: str, limit: int | None, model: str | None, adapter: str | None,
+            no_llm: bool, disable_rag: bool, out: str | None, explain: bool) -> AssistResult:
+    from codi.llm.adapters import verify_adapter
+    from codi.service.assist import AssistOptions, assist
+
+    _airgap()
+    if adapter:
+        report = verify_adapter(adapter)
+        if not report.ok:
+            raise _fail(f"adapter {adapter} refused: " + "; ".join(report.problems), report.exit_code)
+    record, metrics, findings, text = _inputs(project, limit)
+    rag_env = os.environ.get("CODI_RAG", "on").lower() not in {"0", "false", "no", "off"}
+    options = AssistOptions(out=_out(ctx, out), llm=not no_llm, rag=rag_env and not disable_rag, model=model,
+                            adapter=adapter, limit=limit, explain=explain)
+    return assist(record, metrics, findings, text, options)
+
+
+def _metrics_line(m: dict[str, Any]) -> str:
+    who = f"{m['model_id']} ({m['backend']})" if m.get("model_id") else "deterministic"
+    line = f"model: {who}, {m['latency_ms']} ms, {m['prompt_tokens']}+{m['completion_tokens']} tokens"
+    return line + (f"\nfallback: {m['fallback_reason']}" if m.get("fallback_reason") else "")
+
+
+@llm_app.command("rank")
+def rank_cmd(ctx: typer.Context, project: ProjectArg, as_json: JsonOpt = False, limit: LimitOpt = None,
+             model: ModelOpt = None, adapter: AdapterOpt = None, no_llm: NoLlmOpt = False,
+             disable_rag: NoRagOpt = False, out: OutOpt = None) -> None:
+    """Rank a project's candidates: deterministic score first, the model only breaks near-ties."""
+    result = _assist(ctx, project, limit, model, adapter, no_llm, disable_rag, out, explain=False)
+    if limit:
+        result.ranking = result.ranking[:limit]
+    if as_json:
+        sys.stdout.write(json.dumps(result.rank_json(), indent=2) + "\n")
+        return
+    for r in result.ranking:
+        sys.stdout.write(f"{r['rank']}. {r['candidate_id']}  score {r['score']}\n")
+    sys.stdout.write(f"{result.rationale}\n{_metrics_line(result.llm_metrics)}\n")
+
+
+@llm_app.command("explain")
+def explain_cmd(ctx: typer.Context, project: ProjectArg, as_json: JsonOpt = False, limit: LimitOpt = None,
+                model: ModelOpt = None, adapter: AdapterOpt = None, no_llm: NoLlmOpt = False,
+                disable_rag: NoRagOpt = False, out: OutOpt = None) -> None:
+    """Explain each candidate in plain words (checked against CODI's facts)."""
+    result = _assist(ctx, project, limit, model, adapter, no_llm, disable_rag, out, explain=True)
+    if as_json:
+        sys.stdout.write(json.dumps(result.explain_json(), indent=2) + "\n")
+        return
+    sys.stdout.write(result.explain["summary"] + "\n\n")
+    for e in result.explain["candidates"]:
+        sys.stdout.write(f"{e['candidate_id']} [{e['source']}]: {e['text']}\n\n")
+    sys.stdout.write(_metrics_line(result.llm_metrics) + "\n")
+
+
+@llm_app.command("serve")
+def serve_cmd(host: Annotated[str, typer.Option("--host", help="Address to bind.")] = "127.0.0.1",
+              port: Annotated[int, typer.Option("--port", help="Port to bind.")] = 8081,
+              model: ModelOpt = None, adapter: AdapterOpt = None) -> None:
+    """Serve the embedded model OpenAI-style (/v1/chat/completions, /v1/models, /healthz)."""
+    from codi.llm.adapters import AdapterError
+    from codi.llm.runtime import ModelUnavailable, embedded
+    from codi.llm.server import ModelServer
+
+    _airgap()
+    try:
+        loaded = embedded(model, adapter)
+        server = ModelServer(loaded, host, port)
+    except AdapterError as exc:
+        raise _fail(str(exc), 1) from None
+    except ModelUnavailable as exc:
+        raise _fail(str(exc)) from None
+    except OSError as exc:
+        raise _fail(f"cannot bind {host}:{port}: {exc.strerror or exc}") from None
+    sys.stderr.write(f"codi llm serve: {loaded.model_id} (adapter {loaded.adapter_version or 'none'}) "
+                     f"on {server.url}\n")
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.httpd.server_close()
+
+
+@adapter_app.command("verify")
+def adapter_verify_cmd(folder: Annotated[str, typer.Argument(help="The adapter folder.")], as_json: JsonOpt = False,
+                       model: Annotated[str | None, typer.Option("--model", help="Base model id to check "
+                                                                                  "against.")] = None,
+                       ruleset: Annotated[str | None, typer.Option("--ruleset", help="Ruleset version to "
+                                                                                      "check against.")] = None) -> None:
+    """Check an adapter folder: checksums, no extra or outside files, compatible base model and ruleset.
+
+    Exit 0 ok, 1 mismatch, 2 not a directory or unreadable.
+    """
+    from codi.llm.adapters import verify_adapter
+
+    report = verify_adapter(folder, model, ruleset)
+    if as_json:
+        sys.stdout.write(json.dumps(report.as_dict(), indent=2) + "\n")
+    elif report.ok:
+        sys.stdout.write(f"{folder}: ok (version {report.version}, base {report.base_model})\n")
+    else:
+        for problem in report.problems:
+            sys.stderr.write(f"{folder}: {problem}\n")
+    raise typer.Exit(report.exit_code)
+
+
+@index_app.command("ensure-schema")
+def ensure_schema_cmd(ctx: typer.Context, out: OutOpt = None) -> None:
+    """Create or migrate the run memory's schema (idempotent)."""
+    from codi.rag.store import SCHEMA_VERSION, connect, ensure_schema, index_path
+
+    path = index_path(_out(ctx, out))
+    try:
+        conn = connect(path)
+        try:
+            applied = ensure_schema(conn)
+        finally:
+            conn.close()
+    except (OSError, RuntimeError) as exc:
+        raise _fail(f"{path}: {exc}") from None
+    done = f"applied v{', v'.join(map(str, applied))}" if applied else "already current"
+    sys.stdout.write(f"{path}: schema v{SCHEMA_VERSION} ({done})\n")
+
+
+@index_app.command("rebuild")
+def rebuild_cmd(ctx: typer.Context, runs: Annotated[list[str] | None, typer.Argument(
+                    help="Folders of run dirs to index (default: the runs folder).")] = None,
+                out: OutOpt = None) -> None:
+    """Rebuild the run memory from run directories."""
+    from codi.rag.memory import rebuild
+    from codi.rag.store import index_path
+
+    root = _out(ctx, out)
+    try:
+        count, problems = rebuild(root, runs or None)
+    except (OSError, RuntimeError) as exc:
+        raise _fail(f"{index_path(root)}: {exc}") from None
+    for problem in problems:
+        sys.stderr.write(f"skipped {problem}\n")
+    sys.stdout.write(f"{index_path(root)}: {count} run(s) indexed\n")

@@ -1,0 +1,194 @@
+"""`codi serve`, `codi dashboard` and `codi stack up|down|status|logs`."""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from codi.cli.app import app
+
+stack_app = typer.Typer(help="Run the model server and the API under a small supervisor.", no_args_is_help=True)
+app.add_typer(stack_app, name="stack")
+
+
+def _fail(message: str) -> typer.Exit:
+    sys.stderr.write(f"codi: error: {message}\n")
+    return typer.Exit(2)
+
+
+def is_loopback(host: str) -> bool:
+    if host in ("localhost", "ip6-localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+@app.command("serve")
+def serve_cmd(
+    host: Annotated[str, typer.Option("--host", help="Address to bind.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", help="Port to bind.")] = 8000,
+    workers: Annotated[int, typer.Option("--workers", min=1, help="Worker processes.")] = 1,
+    insecure: Annotated[bool, typer.Option("--insecure", help="Allow a non-loopback bind without CODI_API_KEY.")] = False,
+    log_level: Annotated[str, typer.Option("--log-level", help="uvicorn log level.")] = "info",
+) -> None:
+    """Serve the HTTP API (OpenAPI at /docs). Keys: CODI_API_KEY; paths: CODI_ALLOWED_ROOTS."""
+    from codi.api.settings import ApiSettings
+
+    settings = ApiSettings.from_env()
+    if not settings.keys and not is_loopback(host) and not insecure:
+        raise _fail(f"refusing to bind {host} without an API key: set CODI_API_KEY "
+                    "(or pass --insecure to serve without authentication)")
+    try:
+        import uvicorn
+    except ModuleNotFoundError:
+        raise _fail("the API needs fastapi and uvicorn: pip install fastapi uvicorn") from None
+    if not settings.keys:
+        sys.stderr.write("codi serve: warning: no CODI_API_KEY set; every endpoint is open\n")
+    sys.stderr.write(f"codi serve: http://{host}:{port} (allowed roots: "
+                     f"{', '.join(map(str, settings.allowed_roots))}; runs: {settings.runs_root})\n")
+    uvicorn.run("codi.api.app:create_app", factory=True, host=host, port=port, workers=workers,
+                log_level=log_level, access_log=False, server_header=False)
+
+
+@app.command("dashboard")
+def dashboard_cmd(
+    runs: Annotated[str, typer.Option("--runs", help="The runs folder.")] = "runs",
+    export_json: Annotated[str | None, typer.Option("--export-json", help="Write the dataset here.")] = None,
+    relative_to: Annotated[str | None, typer.Option("--relative-to", help="Write paths relative to this folder.")] = None,
+    html: Annotated[str | None, typer.Option("--html", help="Write the self-contained dashboard page here.")] = None,
+) -> None:
+    """Build the dashboard dataset of a runs folder (JSON) and/or its static HTML page."""
+    from codi.dashboard.dataset import build_dataset
+    from codi.dashboard.page import render_page
+    from codi.fix.write import atomic_write_text
+
+    root = Path(runs)
+    if not root.is_dir():
+        raise _fail(f"{runs}: no such runs folder")
+    if export_json is None and html is None:
+        raise _fail("nothing to write: give --export-json FILE and/or --html FILE")
+    rel = Path(relative_to) if relative_to else None
+    try:
+        if export_json:
+            data = build_dataset(root, rel)
+            Path(export_json).parent.mkdir(parents=True, exist_ok=True)
+            atomic_write_text(Path(export_json), json.dumps(data, indent=2, ensure_ascii=False) + "\n")
+            sys.stdout.write(f"{export_json}: {data['run_count']} run(s), {len(data['skipped'])} skipped\n")
+        if html:
+            # Links in the page must work from where the page lies unless told otherwise.
+            data = build_dataset(root, rel or Path(html).resolve().parent)
+            Path(html).parent.mkdir(parents=True, exist_ok=True)
+            atomic_write_text(Path(html), render_page(data))
+            sys.stdout.write(f"{html}: {data['run_count']} run(s), {len(data['skipped'])} skipped\n")
+    except OSError as exc:
+        raise _fail(f"{exc.filename or ''}: {exc.strerror or exc}") from None
+    for s in data["skipped"]:
+        sys.stderr.write(f"skipped {s['path']}: {s['reason']}\n")
+
+
+StateOpt = Annotated[str | None, typer.Option("--state-dir", help="Supervisor state and logs (env CODI_STACK_DIR, "
+                                                                   "default .codi-stack).")]
+
+
+def _state(state_dir: str | None) -> Path:
+    from codi.ops.supervisor import default_state_dir
+
+    return Path(state_dir) if state_dir else default_state_dir()
+
+
+@stack_app.command("up")
+def stack_up(
+    host: Annotated[str, typer.Option("--host", help="API bind address.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", help="API port.")] = 8000,
+    llm_port: Annotated[int, typer.Option("--llm-port", help="Model server port.")] = 8081,
+    llm: Annotated[bool, typer.Option("--llm/--no-llm", help="Also run the model server (codi llm serve).")] = True,
+    workers: Annotated[int, typer.Option("--workers", min=1, help="API worker processes.")] = 1,
+    detach: Annotated[bool, typer.Option("--detach", help="Run the supervisor in the background.")] = False,
+    insecure: Annotated[bool, typer.Option("--insecure", help="Allow a non-loopback API without CODI_API_KEY.")] = False,
+    state_dir: StateOpt = None,
+) -> None:
+    """Start the model server and the API, wait for their /healthz, restart crashed ones; SIGTERM stops all."""
+    from codi.api.settings import ApiSettings
+    from codi.ops.supervisor import Supervisor, healthy, read_state, specs, supervisor_pid
+
+    if not ApiSettings.from_env().keys and not is_loopback(host) and not insecure:
+        raise _fail(f"refusing to serve the API on {host} without an API key: set CODI_API_KEY "
+                    "(or pass --insecure)")
+    state = _state(state_dir)
+    if supervisor_pid(state) is not None:
+        raise _fail(f"a stack is already running from {state} (codi stack down first)")
+    children = specs(host, port, llm_port if llm else None, workers, insecure)
+    if not detach:
+        raise typer.Exit(Supervisor(children, state).run())
+    state.mkdir(parents=True, exist_ok=True)
+    argv = [sys.executable, "-m", "codi", "stack", "up", "--host", host, "--port", str(port), "--llm-port",
+            str(llm_port), "--llm" if llm else "--no-llm", "--workers", str(workers), "--state-dir", str(state)]
+    argv += ["--insecure"] if insecure else []
+    with (state / "supervisor.out").open("ab") as out:
+        subprocess.Popen(argv, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True)
+    deadline = time.monotonic() + 90
+    while time.monotonic() < deadline:
+        if all(healthy(c.health_url) for c in children):
+            sys.stdout.write(f"stack up: {', '.join(c.name for c in children)} healthy (state in {state})\n")
+            return
+        time.sleep(0.3)
+    info = read_state(state)
+    raise _fail(f"the stack did not become healthy in 90 s; see {state}/logs (state: {json.dumps(info)})")
+
+
+@stack_app.command("down")
+def stack_down(state_dir: StateOpt = None) -> None:
+    """Stop a running stack (SIGTERM to its supervisor, which stops the children)."""
+    from codi.ops.supervisor import stop
+
+    state = _state(state_dir)
+    if not stop(state):
+        sys.stdout.write(f"no stack running from {state}\n")
+        return
+    sys.stdout.write("stack stopped\n")
+
+
+@stack_app.command("status")
+def stack_status(state_dir: StateOpt = None,
+                 as_json: Annotated[bool, typer.Option("--json", help="Print the state as JSON.")] = False) -> None:
+    """Show the supervisor and each child (pid, health, restarts). Exit 1 if not running or unhealthy."""
+    from codi.ops.supervisor import healthy, read_state, supervisor_pid
+
+    state = _state(state_dir)
+    pid = supervisor_pid(state)
+    info = read_state(state) or {"children": []}
+    for child in info["children"]:
+        child["healthy"] = pid is not None and healthy(child["health_url"])
+    ok = pid is not None and bool(info["children"]) and all(c["healthy"] for c in info["children"])
+    if as_json:
+        sys.stdout.write(json.dumps({"running": pid is not None, "supervisor_pid": pid, "healthy": ok,
+                                     "children": info["children"]}, indent=2) + "\n")
+    else:
+        sys.stdout.write(f"supervisor: {'pid ' + str(pid) if pid else 'not running'} ({state})\n")
+        for c in info["children"]:
+            sys.stdout.write(f"  {c['name']}: pid {c['pid']}, {'healthy' if c['healthy'] else 'UNHEALTHY'}, "
+                             f"{c['restarts']} restart(s), {c['health_url']}\n")
+    raise typer.Exit(0 if ok else 1)
+
+
+@stack_app.command("logs")
+def stack_logs(name: Annotated[str, typer.Argument(help="api, llm or supervisor.")] = "api",
+               lines: Annotated[int, typer.Option("-n", "--lines", help="How many lines.")] = 50,
+               state_dir: StateOpt = None) -> None:
+    """Print the last lines of a child's log."""
+    state = _state(state_dir)
+    path = state / "logs" / f"{os.path.basename(name)}.log"
+    if not path.is_file():
+        raise _fail(f"{path}: no such log (children: api, llm, supervisor)")
+    text = path.read_bytes().decode("utf-8", "replace").splitlines()
+    sys.stdout.write("\n".join(text[-lines:]) + ("\n" if text else ""))

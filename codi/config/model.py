@@ -1,0 +1,79 @@
+"""Lint settings as each source states them, and their merge (CLI > env > config file > default)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+THRESHOLDS = ("error", "warning", "info", "style", "none")
+LEVELS = ("error", "warning", "info", "style")
+DEFAULT_THRESHOLD = "info"  # like hadolint: anything but style fails the run
+
+
+class ConfigError(Exception):
+    """A bad setting; ``str()`` is one line naming the file (and line where known)."""
+
+    def __init__(self, message: str, source: str = "", line: int | None = None) -> None:
+        where = source + (f":{line}" if line else "")
+        super().__init__(f"{where}: {message}" if where else message)
+        self.source = source
+        self.line = line
+
+
+@dataclass(slots=True)
+class ConfigLayer:
+    """What one source (a file, the environment, the command line) says; None = not set."""
+
+    source: str
+    select: list[str] | None = None
+    extend_select: list[str] = field(default_factory=list)
+    ignore: list[str] = field(default_factory=list)
+    failure_threshold: str | None = None
+    no_fail: bool | None = None
+    severity: dict[str, str] = field(default_factory=dict)  # code/prefix/name -> level
+    trusted_registries: list[str] | None = None
+    label_schema: dict[str, str] | None = None
+    strict_labels: bool | None = None
+    pragmas: bool | None = None  # False: ignore `# hadolint ignore=` / `# codi: ignore=` comments
+    lenient: bool = False  # unknown codes are skipped, not errors (hadolint configs name codes CODI lacks)
+
+    def is_empty(self) -> bool:
+        return self == ConfigLayer(self.source, lenient=self.lenient)
+
+
+@dataclass(slots=True)
+class LintSettings:
+    """The merged settings for one file (or one run)."""
+
+    layers: list[ConfigLayer] = field(default_factory=list)
+    failure_threshold: str = DEFAULT_THRESHOLD
+    no_fail: bool = False
+    severity: dict[str, str] = field(default_factory=dict)
+    trusted_registries: list[str] = field(default_factory=list)
+    label_schema: dict[str, str] = field(default_factory=dict)
+    strict_labels: bool = False
+    pragmas: bool = True
+
+    @property
+    def sources(self) -> list[str]:
+        """Where the settings came from, lowest precedence first."""
+        return [layer.source for layer in self.layers]
+
+
+def merge(layers: list[ConfigLayer]) -> LintSettings:
+    """Later layers win; selection layers are kept in order for the selector logic."""
+    out = LintSettings(layers=[layer for layer in layers if not layer.is_empty()])
+    for layer in out.layers:
+        if layer.failure_threshold is not None:
+            out.failure_threshold = layer.failure_threshold
+        if layer.no_fail is not None:
+            out.no_fail = layer.no_fail
+        out.severity.update(layer.severity)
+        if layer.trusted_registries is not None:
+            out.trusted_registries = list(layer.trusted_registries)
+        if layer.label_schema is not None:
+            out.label_schema = dict(layer.label_schema)
+        if layer.strict_labels is not None:
+            out.strict_labels = layer.strict_labels
+        if layer.pragmas is not None:
+            out.pragmas = layer.pragmas
+    return out

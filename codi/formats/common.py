@@ -1,0 +1,61 @@
+"""Small helpers shared by the output formats."""
+
+from __future__ import annotations
+
+import re
+import xml.etree.ElementTree as ET
+from collections import Counter
+from collections.abc import Iterable
+
+from codi.rules.base import BatchRule, Finding, Rule, Severity
+from codi.rules.registry import all_rules, get_rule
+
+LEVEL_ORDER = (Severity.ERROR, Severity.WARNING, Severity.INFO, Severity.STYLE)
+
+
+def rule_for(code: str) -> type[Rule] | None:
+    """The rule that reports ``code`` (``SC2086`` belongs to the ShellCheck batch rule ``SC``)."""
+    cls = get_rule(code)
+    if cls is not None:
+        return cls
+    for candidate in all_rules():
+        if issubclass(candidate, BatchRule) and code.upper().startswith(candidate.code.upper()):
+            return candidate
+    return None
+
+
+def help_uri(code: str) -> str | None:
+    """Where a code is documented online (ShellCheck's wiki for SC codes)."""
+    if code.upper().startswith("SC") and code[2:].isdigit():
+        return f"https://www.shellcheck.net/wiki/{code.upper()}"
+    return None
+
+
+def counts(findings: Iterable[Finding]) -> Counter[Severity]:
+    return Counter(f.severity for f in findings)
+
+
+def plural(n: int, word: str) -> str:
+    return f"{n} {word}" if n == 1 else f"{n} {word}s"
+
+
+# Characters XML 1.0 cannot carry (control characters, lone surrogates from undecodable bytes).
+_NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def xml_safe(text: str) -> str:
+    return _NOT_XML.sub("\ufffd", text)
+
+
+def text_safe(text: str) -> str:
+    """Lone surrogates (bytes that were not UTF-8) become U+FFFD so the output encodes."""
+    return _SURROGATE.sub("\ufffd", text)
+
+
+def sanitize_tree(root: ET.Element) -> None:
+    for el in root.iter():
+        for key, value in el.attrib.items():
+            el.set(key, xml_safe(value))
+        if el.text:
+            el.text = xml_safe(el.text)

@@ -1,0 +1,29 @@
+"""`--format json`: a JSON array of findings (the issue's field list, in a fixed order)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from codi.formats.common import text_safe
+from codi.rules.base import Finding
+from codi.rules.engine import LintResult
+
+
+def finding_dict(f: Finding) -> dict[str, Any]:
+    return {
+        "file": f.file,
+        "line": f.line,
+        "column": f.column,
+        "end_line": f.end_line,
+        "end_column": f.end_column,
+        "code": f.code,
+        "name": f.name,
+        "level": f.severity.value,
+        "message": f.message,
+        "fixable": f.fixable,
+    }
+
+
+def render(result: LintResult, color: bool = False, quiet: bool = False) -> str:
+    return text_safe(json.dumps([finding_dict(f) for f in result.findings], indent=2, ensure_ascii=False)) + "\n"

@@ -1,0 +1,72 @@
+"""`--format tty` (the default): findings for people, with the offending line and a summary.
+
+Colour only when writing to a terminal; without colour the text is plain and never wrapped,
+so it can be grepped (`file:line:col CODE [level] message`).
+"""
+
+from __future__ import annotations
+
+import io
+
+from rich.console import Console
+from rich.markup import escape
+from rich.text import Text
+
+from codi.formats.common import LEVEL_ORDER, counts, plural, text_safe
+from codi.rules.base import Applicability, Severity
+from codi.rules.engine import LintResult
+
+_STYLE = {Severity.ERROR: "bold red", Severity.WARNING: "yellow", Severity.INFO: "cyan", Severity.STYLE: "blue"}
+
+
+def _count(n: int, level: Severity) -> str:
+    # "2 errors, 1 warning" but "3 info, 1 style": those two read as uncountable
+    return plural(n, level.value) if level in (Severity.ERROR, Severity.WARNING) else f"{n} {level.value}"
+
+
+def summary(result: LintResult) -> str:
+    n_files = len(result.files)
+    if not result.findings:
+        return f"All checks passed ({plural(n_files, 'file')} linted)."
+    by_level = counts(result.findings)
+    parts = ", ".join(_count(by_level.get(level, 0), level) for level in LEVEL_ORDER)
+    safe = sum(1 for f in result.findings if f.fix and f.fix.applicability is Applicability.SAFE)
+    unsafe = sum(1 for f in result.findings if f.fix and f.fix.applicability is Applicability.UNSAFE)
+    fixable = f"{safe} fixable with --fix" + (f" ({unsafe} more with --unsafe-fixes)" if unsafe else "")
+    files_with = len({f.file for f in result.findings})
+    return (
+        f"Found {plural(len(result.findings), 'finding')} in {files_with} of {plural(n_files, 'file')} "
+        f"({parts}); {fixable}."
+    )
+
+
+def render(result: LintResult, color: bool = False, quiet: bool = False) -> str:
+    buffer = io.StringIO()
+    console = Console(
+        file=buffer,
+        force_terminal=color,
+        no_color=not color,
+        color_system="standard" if color else None,
+        highlight=False,
+        soft_wrap=True,
+        width=200,
+    )
+    lines_of = {path: text.splitlines() for path, text in result.texts.items()}
+    for f in result.findings:
+        head = Text()
+        head.append(f"{f.file}:{f.line}:{f.column}", style="bold")
+        head.append(" ")
+        head.append(f.code, style=_STYLE[f.severity])
+        head.append(" ")
+        head.append(f"[{f.severity.value}]", style=_STYLE[f.severity])
+        head.append(f" {f.message}")
+        console.print(Text(text_safe(head.plain), spans=head.spans))
+        lines = lines_of.get(f.file, [])
+        if 0 < f.line <= len(lines):
+            gutter = str(f.line).rjust(5)
+            console.print(f"[dim]{gutter} |[/dim] {escape(text_safe(lines[f.line - 1].rstrip()))}")
+    if not quiet:
+        if result.findings:
+            console.print()
+        console.print(summary(result), style="bold" if result.findings else "green")
+    return buffer.getvalue()

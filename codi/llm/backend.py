@@ -1,0 +1,74 @@
+"""Pick where words come from: endpoints, else the embedded model, else none (deterministic).
+
+Every fall-back is recorded with its reason in ``Backend.notes``; nothing falls back silently.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from typing import Any
+
+from codi.llm.adapters import AdapterError
+from codi.llm.endpoints import EndpointError, EndpointPool, endpoints_from_env, timeout_from_env
+from codi.llm.runtime import Generation, ModelUnavailable, embedded
+
+_FALSY = {"0", "false", "no", "off"}
+
+
+def llm_enabled_from_env() -> bool:
+    return os.environ.get("LLM_ENABLED", "true").strip().lower() not in _FALSY
+
+
+@dataclass(slots=True)
+class LLMSettings:
+    enabled: bool = True
+    endpoints: list[str] = field(default_factory=list)
+    timeout: float = 20.0
+    model: str | None = None  # GGUF path for the embedded runtime
+    adapter: str | None = None
+    ruleset: str | None = None
+
+    @classmethod
+    def from_env(cls, enabled: bool = True, model: str | None = None, adapter: str | None = None,
+                 ruleset: str | None = None) -> LLMSettings:
+        return cls(enabled=enabled and llm_enabled_from_env(), endpoints=endpoints_from_env(),
+                   timeout=timeout_from_env(), model=model, adapter=adapter or os.environ.get("ADAPTER_PATH"),
+                   ruleset=ruleset)
+
+
+class NoModel(RuntimeError):
+    """No backend could answer; the message is the fallback reason."""
+
+
+@dataclass(slots=True)
+class Backend:
+    settings: LLMSettings
+    notes: list[str] = field(default_factory=list)
+    _embedded_error: str | None = None
+    _endpoints_down: bool = False
+
+    def generate(self, messages: list[dict[str, str]], schema: dict[str, Any] | None = None,
+                 max_tokens: int = 128, stop: list[str] | None = None) -> Generation:
+        if not self.settings.enabled:
+            raise NoModel("LLM disabled (--no-llm or LLM_ENABLED=false)")
+        if self.settings.endpoints and not self._endpoints_down:
+            pool = EndpointPool(self.settings.endpoints, self.settings.timeout)
+            try:
+                return pool.chat(messages, schema, max_tokens, stop)
+            except EndpointError as exc:
+                # Later calls of this run go straight to the embedded model.
+                self._endpoints_down = True
+                self._note(f"endpoints failed ({exc}); using the embedded model")
+        if self._embedded_error is None:
+            try:
+                model = embedded(self.settings.model, self.settings.adapter, self.settings.ruleset)
+                return model.chat(messages, schema, max_tokens, stop)
+            except (ModelUnavailable, AdapterError) as exc:
+                self._embedded_error = str(exc)
+                self._note(f"embedded model unavailable: {exc}")
+        raise NoModel(self._embedded_error or "no model")
+
+    def _note(self, text: str) -> None:
+        if text not in self.notes:
+            self.notes.append(text)

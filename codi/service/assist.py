@@ -1,0 +1,219 @@
+"""Model assist for a run: rank (deterministic first) and explain candidates, with run memory.
+
+One call for the run pipeline and the CLI::
+
+    result = assist(record, metrics, findings, dockerfile_text, AssistOptions(out=..., llm=..., rag=...))
+    for rel, data in result.artifacts().items():   # metadata/llm_metrics.json, rag.json, explain.json
+        writer.write_json(rel, data)
+
+The deterministic score decides; the model may only reorder candidates within the tie margin and
+write the words. Every fall-back is recorded in ``llm_metrics`` with its reason.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from codi.artifacts.models import CandidateNumbers, FindingRecord, MetricsRecord, RunRecord
+from codi.llm import prompts
+from codi.llm.backend import Backend, LLMSettings, NoModel
+from codi.llm.guard import Facts, guard
+from codi.llm.ranking import TIE_MARGIN, Scored, apply_model_order, deterministic, reordered
+from codi.llm.runtime import Generation
+
+SCHEMA_VERSION = 1
+_FROM = re.compile(r"^\s*FROM\s+(?:--\S+\s+)*(\S+)", re.IGNORECASE | re.MULTILINE)
+
+
+@dataclass(slots=True)
+class AssistOptions:
+    out: Path | None = None  # runs root: the memory lives at <out>/_rag/index.sqlite3
+    llm: bool = True
+    rag: bool = True
+    model: str | None = None
+    adapter: str | None = None
+    ruleset: str | None = None
+    limit: int | None = None  # explain at most this many candidates (best first)
+    explain: bool = True
+    backend: Backend | None = None  # share one across calls (tests, servers)
+
+
+@dataclass(slots=True)
+class AssistResult:
+    mode: str  # "llm" when the model's order was used, else "deterministic"
+    ranking: list[dict[str, Any]]
+    rationale: str
+    explain: dict[str, Any]
+    llm_metrics: dict[str, Any]
+    rag: dict[str, Any]
+    top: str | None = None  # best candidate id (or None)
+
+    def rank_json(self) -> dict[str, Any]:
+        return {"mode": self.mode, "ranking": self.ranking, "rationale": self.rationale,
+                "llm_metrics": self.llm_metrics}
+
+    def explain_json(self) -> dict[str, Any]:
+        return {"summary": self.explain["summary"], "rationale": self.rationale,
+                "candidates": self.explain["candidates"], "llm_metrics": self.llm_metrics}
+
+    def artifacts(self) -> dict[str, dict[str, Any]]:
+        return {"metadata/llm_metrics.json": self.llm_metrics, "metadata/rag.json": self.rag,
+                "metadata/explain.json": {"schema_version": SCHEMA_VERSION, **self.explain_json(),
+                                          "mode": self.mode, "ranking": self.ranking}}
+
+
+@dataclass(slots=True)
+class _Tally:
+    generations: list[Generation] = field(default_factory=list)
+    reasons: list[str] = field(default_factory=list)
+    guard_removals: int = 0
+
+    def reason(self, text: str) -> None:
+        if text not in self.reasons:
+            self.reasons.append(text)
+
+
+def _rag(record: RunRecord, metrics: MetricsRecord, findings: Sequence[FindingRecord], text: str,
+         options: AssistOptions) -> tuple[dict[str, Any], dict[str, float]]:
+    if not options.rag or options.out is None:
+        why = "disabled (--disable-rag or CODI_RAG=off)" if not options.rag else "no runs folder"
+        return {"schema_version": SCHEMA_VERSION, "enabled": False, "reason": why, "query": None,
+                "matches": []}, {}
+    from codi.rag.memory import Outcome, RunDoc, query_terms, rule_evidence, search
+    from codi.rag.store import index_path, open_index
+
+    doc = RunDoc(run_id=record.run_id, stack=record.stack, project_name=record.project_name,
+                 base_images=_FROM.findall(text), findings=[f.code for f in findings], dockerfile=text,
+                 outcomes=[Outcome(c.id, c.rule_id, c.kind) for c in record.candidates])
+    query = " ".join(query_terms(doc))
+    if not index_path(options.out).is_file():  # nothing remembered yet; reading must not create files
+        return {"schema_version": SCHEMA_VERSION, "enabled": True, "query": query, "matches": [],
+                "evidence": {}}, {}
+    conn = open_index(options.out)
+    try:
+        matches = search(conn, doc)
+        evidence = rule_evidence(conn, matches)
+    finally:
+        conn.close()
+    return {"schema_version": SCHEMA_VERSION, "enabled": True, "query": query,
+            "matches": matches, "evidence": evidence}, evidence
+
+
+def _rank(order: list[Scored], backend: Backend, tally: _Tally, lines: dict[str, str]) -> tuple[list[Scored], str]:
+    """(final order, mode); the model's answer must be a valid JSON permutation or it is ignored."""
+    if len(order) < 2:
+        tally.reason("rank: fewer than two candidates, nothing to order")
+        return order, "deterministic"
+    ids = [s.candidate_id for s in order]
+    # One-letter labels keep the answer to a few tokens (generation under a grammar is the slow part).
+    labels = [chr(ord("A") + i) for i in range(len(ids))] if len(ids) <= 26 else ids
+    by_label = dict(zip(labels, ids, strict=True))
+    try:
+        gen = backend.generate(prompts.rank_messages([f"{lab} = {lines[i]}" for lab, i in zip(labels, ids, strict=True)]),
+                               prompts.rank_schema(labels), max_tokens=prompts.RANK_MAX_TOKENS * len(ids) + 16,
+                               stop=["<|im_end|>"])
+    except NoModel as exc:
+        tally.reason(f"rank: {exc}")
+        return order, "deterministic"
+    tally.generations.append(gen)
+    try:
+        answer = json.loads(gen.text)
+        return apply_model_order(order, [by_label.get(str(x), str(x)) for x in answer["order"]]), "llm"
+    except (ValueError, KeyError, TypeError) as exc:
+        tally.reason(f"rank: model answer rejected ({type(exc).__name__}: {str(exc)[:80]}); deterministic order kept")
+        return order, "deterministic"
+
+
+def _explain_one(cid: str, record: RunRecord, metrics: MetricsRecord, findings: Sequence[FindingRecord],
+                 backend: Backend, tally: _Tally, rag_summaries: list[str]) -> dict[str, Any]:
+    c = next(x for x in record.candidates if x.id == cid)
+    n: CandidateNumbers | None = next((x for x in metrics.candidates if x.candidate_id == cid), None)
+    facts_text = prompts.candidate_facts(c, n, metrics.original, findings)
+    fallback = prompts.deterministic_explanation(c, n, metrics.original)
+    entry: dict[str, Any] = {"candidate_id": cid, "source": "deterministic", "guard_removals": 0, "removed": []}
+    try:
+        context = facts_text + ("\nSimilar past runs: " + " | ".join(rag_summaries) if rag_summaries else "")
+        gen = backend.generate(prompts.explain_messages(context), None, prompts.EXPLAIN_MAX_TOKENS, prompts.STOP)
+    except NoModel as exc:
+        tally.reason(f"explain: {exc}")
+        entry["text"] = " ".join(fallback)
+        return entry
+    tally.generations.append(gen)
+    # The facts the guard accepts include what the model was shown, plus CODI's own fallback sentences.
+    checked = guard(gen.text, Facts(context + "\n" + " ".join(fallback)))
+    tally.guard_removals += checked.removals
+    entry.update(guard_removals=checked.removals, removed=checked.removed)
+    if checked.kept == 0:
+        tally.reason(f"explain {cid}: no model sentence passed the guard; CODI's own sentences used")
+        entry["text"] = " ".join(fallback)
+        return entry
+    words = [checked.text] + (fallback[1:2] if checked.kept < 2 else [])
+    entry.update(text=" ".join(words), source="llm" if checked.kept >= 2 else "llm+facts")
+    return entry
+
+
+def _metrics(backend: Backend, tally: _Tally, mode: str) -> dict[str, Any]:
+    gens = tally.generations
+    last = gens[-1] if gens else None
+    # The backend's notes add what the per-step reasons do not already say (endpoint failures).
+    reasons = tally.reasons + [n for n in backend.notes if not n.startswith("embedded model unavailable")]
+    return {"schema_version": SCHEMA_VERSION, "mode": "llm" if gens else "deterministic", "rank_mode": mode,
+            "backend": last.backend if last else None, "model_id": last.model_id if last else None,
+            "adapter_version": last.adapter_version if last else None,
+            "endpoint": last.endpoint if last else None, "calls": len(gens),
+            "prompt_tokens": sum(g.prompt_tokens for g in gens),
+            "completion_tokens": sum(g.completion_tokens for g in gens),
+            "latency_ms": sum(g.latency_ms for g in gens),
+            "fallback_reason": "; ".join(reasons) or None, "guard_removals": tally.guard_removals,
+            "tie_margin": TIE_MARGIN}
+
+
+def assist(record: RunRecord, metrics: MetricsRecord, findings: Sequence[FindingRecord], dockerfile_text: str,
+           options: AssistOptions) -> AssistResult:
+    """Rank and explain ``record.candidates``; see the module docstring for how to store the result."""
+    backend = options.backend or Backend(LLMSettings.from_env(options.llm, options.model, options.adapter,
+                                                              options.ruleset or record.ruleset_version))
+    tally = _Tally()
+    rag, evidence = _rag(record, metrics, findings, dockerfile_text, options)
+    numbers = {n.candidate_id: n for n in metrics.candidates}
+    base = deterministic(record.candidates, numbers, evidence)
+    lines = {c.id: prompts.candidate_line(c, numbers.get(c.id)) for c in record.candidates}
+    final, mode = _rank(base, backend, tally, lines)
+    ranking = [s.as_dict(i + 1) for i, s in enumerate(final)]
+    top = final[0].candidate_id if final and final[0].eligible else None
+    if not final:
+        rationale = "No candidate passed verification; keep the original."
+    else:
+        changed = "the model reordered candidates within the tie margin" if reordered(base, final) else (
+            "the model's order agreed with the scores" if mode == "llm" else "deterministic order")
+        rationale = (f"Scored on size, layers, findings resolved, risk and past runs; {changed}. "
+                     f"Best: {final[0].candidate_id} (score {final[0].score:.1f}).")
+    summaries = [str(m["summary"]) for m in rag.get("matches", [])[:2]]
+    chosen = [s.candidate_id for s in final][: options.limit or None]
+    entries = [_explain_one(cid, record, metrics, findings, backend, tally, summaries)
+               for cid in chosen] if options.explain else []
+    summary = (f"CODI recommends {top}: " + next(e["text"] for e in entries if e["candidate_id"] == top)
+               if top and any(e["candidate_id"] == top for e in entries) else
+               (f"CODI recommends {top}." if top else "No candidate passed verification; keep the original."))
+    explain = {"summary": summary, "candidates": entries}
+    return AssistResult(mode, ranking, rationale, explain, _metrics(backend, tally, mode), rag, top)
+
+
+def remember(out: Path, run_dir: Path, enabled: bool = True) -> str | None:
+    """Index a committed run into the memory; return a warning instead of failing the run."""
+    if not enabled:
+        return None
+    import sqlite3
+
+    from codi.rag.memory import remember_run
+
+    try:
+        remember_run(out, run_dir)
+    except (sqlite3.Error, OSError, ValueError, KeyError, RuntimeError) as exc:
+        return f"run memory not updated: {type(exc).__name__}: {exc}"
+    return None

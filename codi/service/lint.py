@@ -1,0 +1,224 @@
+"""Linting as a service: find files, resolve settings, run the engine, decide the exit code.
+
+The CLI (and later the HTTP API) call only ``run_lint``; it never prints and never exits.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from codi.config import ConfigError, ConfigLayer, ConfigResolver, LintSettings
+from codi.rules.base import Rule, RuleConfig, Severity
+from codi.rules.engine import Engine, FileInput, FileSettings, LintResult
+from codi.rules.registry import all_rules
+from codi.rules.selection import Selection, SelectionLayer, UnknownSelector
+
+STDIN = "-"
+# Folders never searched when walking a directory (hidden ones are skipped too).
+SKIP_DIRS = frozenset({"node_modules", "__pycache__", "venv", "site-packages", "bower_components", "vendor"})
+# `Dockerfile.*` names that are not Dockerfiles: templates, backups, docs.
+NOT_DOCKERFILE_SUFFIXES = frozenset(
+    {".j2", ".jinja", ".jinja2", ".tmpl", ".tpl", ".template", ".orig", ".bak", ".swp", ".rej", ".md", ".txt"}
+)
+_THRESHOLD_RANK = {"error": 3, "warning": 2, "info": 1, "style": 0}
+
+Progress = Callable[[str, int, int], None]  # (path just linted, files done, files in all)
+
+
+class LintUsageError(Exception):
+    """Bad options or settings: exit 2 with this one-line message."""
+
+
+@dataclass(slots=True)
+class LintRequest:
+    paths: list[str]
+    select: list[str] | None = None
+    extend_select: list[str] = field(default_factory=list)
+    ignore: list[str] = field(default_factory=list)
+    failure_threshold: str | None = None
+    no_fail: bool | None = None
+    config_file: str | None = None
+    stdin_text: str | None = None  # the text of path "-"
+    env: Mapping[str, str] | None = None  # defaults to os.environ
+
+
+@dataclass(slots=True)
+class LintOutcome:
+    result: LintResult
+    exit_code: int
+    input_errors: list[str] = field(default_factory=list)  # unreadable or missing paths
+    config_sources: list[str] = field(default_factory=list)  # files, "environment", "command line"
+    settings: dict[str, LintSettings] = field(default_factory=dict)  # per linted file
+
+
+def is_dockerfile_name(name: str) -> bool:
+    low = name.lower()
+    if low in ("dockerfile", "containerfile"):
+        return True
+    if low.startswith(("dockerfile.", "containerfile.")):
+        return os.path.splitext(low)[1] not in NOT_DOCKERFILE_SUFFIXES
+    return low.endswith(".dockerfile")
+
+
+def discover(paths: list[str]) -> tuple[list[str], list[str]]:
+    """(files to lint, error messages). Directories are walked; files named on the command line are
+    linted whatever their name."""
+    files: list[str] = []
+    errors: list[str] = []
+    seen: set[str] = set()
+
+    def add(path: str) -> None:
+        key = path if path == STDIN else os.path.realpath(path)
+        if key not in seen:
+            seen.add(key)
+            files.append(path)
+
+    for raw in paths:
+        if raw == STDIN:
+            add(STDIN)
+            continue
+        path = os.path.normpath(raw)
+        if os.path.isdir(path):
+            for root, dirs, names in os.walk(path, onerror=lambda e: errors.append(_os_message(e))):
+                dirs[:] = sorted(d for d in dirs if not d.startswith(".") and d not in SKIP_DIRS)
+                for name in sorted(names):
+                    if is_dockerfile_name(name):
+                        add(os.path.normpath(os.path.join(root, name)))
+        elif os.path.exists(path):
+            add(path)
+        else:
+            errors.append(f"{raw}: no such file or directory")
+    return files, errors
+
+
+def _os_message(exc: OSError) -> str:
+    return f"{exc.filename}: {exc.strerror or exc}"
+
+
+def _cli_layer(req: LintRequest) -> ConfigLayer:
+    return ConfigLayer(
+        "command line",
+        select=req.select,
+        extend_select=list(req.extend_select),
+        ignore=list(req.ignore),
+        failure_threshold=req.failure_threshold,
+        no_fail=req.no_fail,
+    )
+
+
+def file_settings(settings: LintSettings, rules: list[type[Rule]]) -> FileSettings:
+    """The engine's view of merged settings; unknown selectors become a ConfigError."""
+    layers = [
+        SelectionLayer(
+            None if layer.select is None else tuple(layer.select),
+            tuple(layer.extend_select),
+            tuple(layer.ignore),
+            layer.source,
+            layer.lenient,
+        )
+        for layer in settings.layers
+    ]
+    try:
+        selection = Selection(layers, rules)
+        severity: dict[str, Severity] = {}
+        for layer in settings.layers:
+            for key, level in layer.severity.items():
+                try:
+                    severity[selection.normalize(key, layer.source)] = Severity(level)
+                except UnknownSelector:
+                    if not layer.lenient:
+                        raise
+    except UnknownSelector as exc:
+        raise _selector_error(exc) from exc
+    rule_config = RuleConfig(
+        trusted_registries=list(settings.trusted_registries),
+        label_schema=dict(settings.label_schema),
+        strict_labels=settings.strict_labels,
+    )
+    return FileSettings(selection, severity, rule_config, settings.pragmas)
+
+
+def _selector_error(exc: UnknownSelector) -> ConfigError:
+    """Point at the config file line that names the unknown selector, where there is one."""
+    source = exc.where
+    if not os.path.isfile(source):
+        return ConfigError(exc.reason, source)
+    try:
+        lines = Path(source).read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError):
+        lines = []
+    line = next((i for i, text in enumerate(lines, 1) if exc.token in text), None)
+    return ConfigError(exc.reason, source, line)
+
+
+def _read(path: str, stdin_text: str | None) -> str:
+    if path == STDIN:
+        return stdin_text or ""
+    with open(path, "rb") as fh:
+        return fh.read().decode("utf-8", "surrogateescape")
+
+
+def run_lint(req: LintRequest, progress: Progress | None = None) -> LintOutcome:
+    """Lint ``req.paths``. Raises LintUsageError for bad settings (nothing linted)."""
+    if not req.paths:
+        raise LintUsageError("no paths given")
+    rules = all_rules()
+    cli = _cli_layer(req)
+    try:
+        resolver = ConfigResolver(cli, req.config_file, req.env)
+    except ConfigError as exc:
+        raise LintUsageError(str(exc)) from exc
+    files, input_errors = discover(req.paths)
+    inputs: list[FileInput] = []
+    per_file: dict[str, LintSettings] = {}
+    by_settings: dict[int, FileSettings] = {}
+    for path in files:
+        folder = Path.cwd() if path == STDIN else Path(path).parent
+        try:
+            settings = resolver.for_folder(folder)
+            if id(settings) not in by_settings:
+                by_settings[id(settings)] = file_settings(settings, rules)
+        except ConfigError as exc:
+            raise LintUsageError(str(exc)) from exc
+        try:
+            text = _read(path, req.stdin_text)
+        except OSError as exc:
+            input_errors.append(f"{path}: cannot read: {exc.strerror or exc}")
+            continue
+        per_file[path] = settings
+        context_dir = None if path == STDIN else Path(path).parent
+        inputs.append(FileInput(path, text, by_settings[id(settings)], context_dir))
+    total = len(inputs)
+    done = 0
+
+    def on_file(path: str) -> None:
+        nonlocal done
+        done += 1
+        if progress is not None:
+            progress(path, done, total)
+
+    result = Engine(rules).lint(inputs, on_file)
+    sources = list(resolver.used)
+    if not resolver.env_layer.is_empty():
+        sources.append("environment")
+    if not cli.is_empty():
+        sources.append("command line")
+    outcome = LintOutcome(result, 0, input_errors, sources, per_file)
+    outcome.exit_code = exit_code(outcome)
+    return outcome
+
+
+def exit_code(outcome: LintOutcome) -> int:
+    """2 if a path could not be read; 1 if a finding reaches its file's failure threshold; else 0."""
+    if outcome.input_errors:
+        return 2
+    for f in outcome.result.findings:
+        settings = outcome.settings.get(f.file)
+        if settings is None or settings.no_fail or settings.failure_threshold == "none":
+            continue
+        if f.severity.rank >= _THRESHOLD_RANK[settings.failure_threshold]:
+            return 1
+    return 0

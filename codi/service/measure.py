@@ -1,0 +1,159 @@
+"""Measured mode: build the original and every candidate with a real engine, smoke-run them.
+
+The run pipeline calls ``measure()`` after the candidates are written, then ``MeasureResult.apply()``
+to put the measured numbers into its MetricsRecord. Without an engine (or disk) nothing is built and
+``engine`` says why, so the run keeps its estimates.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from codi.artifacts.models import CandidateNumbers, ImageNumbers, MetricsRecord
+from codi.build.basemap import load_base_map
+from codi.build.detect import detect_engine
+from codi.build.engine import DEFAULT_BUILD_TIMEOUT, Engine
+from codi.build.measure_image import BuildSettings, Measured, measure_dockerfile
+from codi.build.smoke import DEFAULT_SMOKE_SECONDS
+from codi.service.analyze import Analysis
+from codi.service.candidates import BuiltCandidate
+
+MIN_FREE_BYTES = 2 * 1024**3  # below this, building is refused up front
+_STORAGE = {"buildah": "/var/lib/containers", "docker": "/var/lib/docker"}
+
+
+@dataclass(slots=True)
+class MeasureOptions:
+    engine: str = "auto"
+    keep_images: bool = False
+    build_timeout: float = DEFAULT_BUILD_TIMEOUT
+    smoke_seconds: float = DEFAULT_SMOKE_SECONDS
+    network: bool = False
+    min_free_bytes: int = MIN_FREE_BYTES
+
+
+@dataclass(slots=True)
+class MeasureResult:
+    engine: dict[str, Any]  # for environment.json: which engine, or why none
+    original: Measured | None = None
+    candidates: dict[str, Measured] = field(default_factory=dict)
+    failed: dict[str, str] = field(default_factory=dict)  # candidate id -> why (never recommend these)
+    base_map: dict[str, str] = field(default_factory=dict)  # FROM rewrites actually used
+
+    def apply(self, metrics: MetricsRecord) -> None:
+        """Replace estimates by measured numbers where a build succeeded; keep estimates elsewhere."""
+        engine = self.engine.get("name")
+        if self.original is not None and self.original.error is None:
+            metrics.original = _numbers(self.original, engine, metrics.original)
+        base = metrics.original
+        for i, cand in enumerate(metrics.candidates):
+            got = self.candidates.get(cand.candidate_id)
+            if got is None:
+                continue
+            if got.error is not None:
+                cand.smoke = {"status": "failed", "reason": got.error, "log_tail": got.log_tail}
+                continue
+            new = CandidateNumbers(candidate_id=cand.candidate_id,
+                                   **_numbers(got, engine, cand).model_dump(exclude={"candidate_id"}))
+            if base.kind == "measured" and base.size_bytes and new.size_bytes is not None:
+                new.size_delta_bytes = new.size_bytes - base.size_bytes
+                new.size_delta_pct = round(100.0 * new.size_delta_bytes / base.size_bytes, 1)
+                new.layers_delta = None if new.layers is None or base.layers is None else new.layers - base.layers
+            else:  # the original was not measured: a delta would mix kinds, so give none
+                new.size_delta_bytes = new.size_delta_pct = new.layers_delta = None
+            metrics.candidates[i] = new
+
+
+def _numbers(m: Measured, engine: str | None, before: ImageNumbers) -> ImageNumbers:
+    basis = [f"measured with {engine}"]
+    if m.bases_used:
+        basis.append("stand-in bases: " + ", ".join(f"{k} -> {v}" for k, v in sorted(m.bases_used.items())))
+    if m.touched:
+        basis.append(f"rebuild after editing {m.touched}")
+    return ImageNumbers(kind="measured", size_bytes=m.size_bytes, layers=m.layers, build_seconds=m.build_seconds,
+                        rebuild_seconds=m.rebuild_seconds, image_id=m.image_id, engine=engine, smoke=m.smoke,
+                        basis=basis)
+
+
+def _network_note(engine: Engine, network: bool) -> str:
+    if network:
+        return "default (requested)"
+    offline = getattr(engine, "offline_wrapper", None)
+    if offline is None:
+        return "none"
+    return "none (unshare --net)" if offline() else "host: this machine cannot give builds their own network namespace"
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^a-z0-9._-]+", "-", text.lower()).strip("-.") or "image"
+
+
+def _disk_problem(engine: Engine, need: int) -> str | None:
+    for place in (_STORAGE.get(engine.name, "/"), "/tmp"):
+        path = Path(place)
+        while not path.exists():
+            path = path.parent
+        free = shutil.disk_usage(path).free
+        if free < need:
+            return f"only {free // 1024**2} MiB free under {path} (need {need // 1024**2} MiB to build)"
+    return None
+
+
+def measure(run_dir: Path | None, analysis: Analysis, candidates: list[BuiltCandidate],
+            options: MeasureOptions, engine: Engine | None = None) -> MeasureResult:
+    if engine is None:
+        engine, why = detect_engine(options.engine)
+        if engine is None:
+            return MeasureResult(engine={"mode": "estimate", "name": None, "reason": why})
+    disk = _disk_problem(engine, options.min_free_bytes)
+    if disk:
+        return MeasureResult(engine={"mode": "estimate", "name": engine.name, "reason": disk})
+    base_map, sources = load_base_map(analysis.project)
+    settings = BuildSettings(timeout=options.build_timeout, smoke_seconds=options.smoke_seconds,
+                             network=options.network, base_map=base_map)
+    result = MeasureResult(engine={"mode": "measured", "name": engine.name, "reason": f"built with {engine.name}",
+                                   "network": _network_note(engine, options.network),
+                                   "base_map_sources": sources, "build_timeout_s": options.build_timeout})
+    prefix = f"localhost/codi-measure/{_slug(analysis.project.name)}"
+    tags: list[str] = []
+    before = engine.dangling()
+    jobs: list[tuple[str, str]] = [("original", analysis.text)] + [(c.record.id, c.text) for c in candidates]
+    try:
+        for key, text in jobs:
+            tag = f"{prefix}:{_slug(key)}"
+            tags.append(tag)
+            got = measure_dockerfile(engine, analysis.project, text, tag, settings)
+            result.base_map.update(got.bases_used)
+            _write_log(run_dir, key, got)
+            if key == "original":
+                result.original = got
+                if got.error:
+                    result.engine["original_error"] = got.error
+            else:
+                result.candidates[key] = got
+                if not got.ok:
+                    result.failed[key] = got.error or f"smoke run failed: {(got.smoke or {}).get('reason')}"
+    finally:
+        if not options.keep_images:
+            engine.remove(tags)
+            # Per-instruction cache images our builds left untagged; other dangling images stay.
+            engine.remove(sorted(engine.dangling() - before))
+    result.engine["base_map_used"] = result.base_map
+    if result.base_map:
+        result.engine["note"] = "FROM images were replaced by local stand-ins at build time; candidate files are unchanged"
+    return result
+
+
+def _write_log(run_dir: Path | None, key: str, got: Measured) -> None:
+    if run_dir is None:
+        return
+    path = run_dir / "logs" / f"build-{_slug(key)}.log"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    lines = [f"error: {got.error}" if got.error else "built", got.log_tail]
+    if got.smoke:
+        lines += [f"smoke: {got.smoke.get('status')}: {got.smoke.get('reason')}", str(got.smoke.get("log_tail", ""))]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")

@@ -1,0 +1,3 @@
+module example.com/codi-demo/greeter
+
+go 1.22

@@ -1,0 +1,5 @@
+"""Allow ``python -m todo_api``."""
+
+from todo_api.server import main
+
+main()

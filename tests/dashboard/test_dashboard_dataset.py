@@ -1,0 +1,73 @@
+"""The dashboard dataset and the `codi dashboard` command."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from dashkit import EVIL_NAME, make_runs
+
+from codi.dashboard.dataset import build_dataset
+from codi.dashboard.page import render_page
+
+
+@pytest.fixture(scope="module")
+def runs(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[str]]:
+    return make_runs(tmp_path_factory.mktemp("dash"))
+
+
+def test_dataset_fields(runs: tuple[Path, list[str]]) -> None:
+    root, ids = runs
+    data = build_dataset(root)
+    assert data["run_count"] == 3 and {r["run_id"] for r in data["runs"]} == set(ids)
+    assert {"generated_at", "runs_root", "runs", "stacks", "skipped"} <= set(data)
+    row = next(r for r in data["runs"] if r["project_name"] == "pyproj")
+    assert row["stack"] == "python"
+    assert set(row["original"]) == {"size", "layers", "build_seconds", "kind"}
+    assert row["original"]["kind"] == "estimated" and row["original"]["size"] > 0
+    assert row["candidate_count"] >= 1 and row["best_candidate"]["size_delta_bytes"] is not None
+    assert {"run_dir", "report_html", "report_md"} <= set(row["paths"]) and row["tags"]
+    stacks = {s["stack"]: s for s in data["stacks"]}
+    assert stacks["python"]["run_count"] == 2 and stacks["node"]["run_count"] == 1
+
+
+def test_broken_run_dirs_are_listed_with_a_reason(runs: tuple[Path, list[str]]) -> None:
+    skipped = {Path(s["path"]).name: s["reason"] for s in build_dataset(runs[0])["skipped"]}
+    assert "run.json" in skipped["20260101T000000Z-python-broken"]
+    assert skipped["notes"] == "name is not a run id"
+
+
+def test_paths_relative_to(runs: tuple[Path, list[str]]) -> None:
+    root, _ = runs
+    data = build_dataset(root, relative_to=root.parent)
+    assert data["runs_root"] == "runs"
+    for row in data["runs"]:
+        assert row["paths"]["run_dir"] == f"runs/{row['run_id']}"
+        assert row["paths"]["report_html"] == f"runs/{row['run_id']}/reports/report.html"
+
+
+def test_page_embeds_data_that_cannot_break_out(runs: tuple[Path, list[str]]) -> None:
+    page = render_page(build_dataset(runs[0]))
+    assert "<script>window.__codi_pwned" not in page and EVIL_NAME not in page
+    assert "\\u003cimg src=x onerror=alert(1)\\u003e" in page
+    assert "http://" not in page.replace("http://www.w3.org/2000/svg", "")  # no CDN, no network
+
+
+def test_cli_writes_json_and_html(runs: tuple[Path, list[str]], tmp_path: Path) -> None:
+    root, ids = runs
+    out_json, out_html = tmp_path / "data" / "runs.json", tmp_path / "site" / "index.html"
+    r = subprocess.run([sys.executable, "-m", "codi", "dashboard", "--runs", str(root), "--export-json", str(out_json),
+                        "--relative-to", str(root.parent), "--html", str(out_html)],
+                       capture_output=True, text=True, timeout=120, env={**os.environ})
+    assert r.returncode == 0, r.stderr
+    assert "3 run(s), 2 skipped" in r.stdout and "skipped" in r.stderr
+    data = json.loads(out_json.read_text())
+    assert data["run_count"] == 3 and data["runs"][0]["paths"]["run_dir"].startswith("runs/")
+    assert ids[0] in out_html.read_text()
+    missing = subprocess.run([sys.executable, "-m", "codi", "dashboard", "--runs", str(tmp_path / "none"),
+                              "--export-json", str(out_json)], capture_output=True, text=True, timeout=120)
+    assert missing.returncode == 2 and "no such runs folder" in missing.stderr

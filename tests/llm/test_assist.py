@@ -1,0 +1,136 @@
+"""Ranking and explanations through codi.service.assist, with a scripted backend (no model needed)."""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+from llmkit import DOCKERFILE, FINDINGS, ScriptedBackend, candidate, metrics, numbers, run_record
+
+from codi.llm.ranking import apply_model_order, deterministic, is_permutation, tie_groups
+from codi.service.assist import AssistOptions, assist
+
+
+def _tied() -> tuple[Any, Any]:
+    """Three candidates: two near-tied at the top, one clearly behind."""
+    cands = [candidate("001-fixed", "fixed", risk="low", resolves=2),
+             candidate("002-a", "a", risk="low", resolves=2),
+             candidate("003-b", "b", risk="high", resolves=0)]
+    nums = [numbers("001-fixed", -50.0), numbers("002-a", -52.0), numbers("003-b", -10.0)]
+    return run_record(cands), metrics(nums)
+
+
+def _order_answer(order: list[str]) -> Any:
+    def answer(messages: list[dict[str, str]], schema: dict[str, Any] | None) -> str:
+        if schema is not None:
+            return json.dumps({"order": _labels(messages, order)})
+        return "It keeps pip from caching packages. The runtime image is python:3.12-slim."
+    return answer
+
+
+def _labels(messages: list[dict[str, str]], order: list[str]) -> list[str]:
+    """The prompt lists "X = <candidate id>: ..."; answer with the labels of ``order``."""
+    label = {m[1]: m[0] for m in re.findall(r"- (\w) = ([\w-]+):", messages[-1]["content"])}
+    return [label.get(cid, cid) for cid in order]
+
+
+def _ids(result: Any) -> list[str]:
+    return [r["candidate_id"] for r in result.ranking]
+
+
+def test_deterministic_order_and_shape() -> None:
+    record, nums = _tied()
+    result = assist(record, nums, FINDINGS, DOCKERFILE, AssistOptions(llm=False, rag=False))
+    assert result.mode == "deterministic"
+    assert _ids(result) == ["002-a", "001-fixed", "003-b"]
+    assert [r["rank"] for r in result.ranking] == [1, 2, 3]
+    assert set(result.ranking[0]) == {"candidate_id", "rule_id", "score", "rank"}
+    m = result.llm_metrics
+    for key in ("mode", "model_id", "adapter_version", "endpoint", "prompt_tokens", "completion_tokens",
+                "latency_ms", "fallback_reason", "guard_removals"):
+        assert key in m
+    assert m["mode"] == "deterministic" and "disabled" in m["fallback_reason"]
+    assert result.rag == {"schema_version": 1, "enabled": False, "reason": result.rag["reason"], "query": None,
+                          "matches": []}
+    texts = [e["text"] for e in result.explain["candidates"]]
+    assert len(texts) == 3 and all(2 <= len(re.findall(r"[.!?](?:\s|$)", t)) <= 4 for t in texts)
+    assert set(result.artifacts()) == {"metadata/llm_metrics.json", "metadata/rag.json", "metadata/explain.json"}
+
+
+def test_model_reorders_only_within_tie_margin() -> None:
+    record, nums = _tied()
+    backend = ScriptedBackend(_order_answer(["003-b", "001-fixed", "002-a"]))
+    result = assist(record, nums, FINDINGS, DOCKERFILE, AssistOptions(rag=False, backend=backend))
+    # 001 and 002 are within the margin: the model's preference (001 before 002) counts; 003 stays last.
+    assert result.mode == "llm"
+    assert _ids(result) == ["001-fixed", "002-a", "003-b"]
+    assert result.llm_metrics["mode"] == "llm" and result.llm_metrics["model_id"] == "scripted"
+    schema = backend.requests[0][1]
+    assert schema is not None and len(schema["properties"]["order"]["enum"]) == 6  # every permutation of 3
+
+
+def test_non_permutation_falls_back_recorded() -> None:
+    record, nums = _tied()
+    for bad in (json.dumps({"order": ["001-fixed", "001-fixed", "003-b"]}), "not json", json.dumps({"x": 1})):
+        backend = ScriptedBackend(lambda m, s, bad=bad: bad if s else "Fine.")
+        result = assist(record, nums, FINDINGS, DOCKERFILE, AssistOptions(rag=False, backend=backend))
+        assert result.mode == "deterministic"
+        assert _ids(result) == ["002-a", "001-fixed", "003-b"]
+        assert "rejected" in result.llm_metrics["fallback_reason"]
+
+
+def test_unverified_or_failed_smoke_never_first() -> None:
+    cands = [candidate("001-x", "x", verified=False, resolves=9), candidate("002-y", "y", resolves=0),
+             candidate("003-z", "z", resolves=9)]
+    nums = [numbers("001-x", -90.0), numbers("002-y", -1.0),
+            numbers("003-z", -95.0, smoke={"status": "failed"}, kind="measured")]
+    backend = ScriptedBackend(_order_answer(["001-x", "003-z", "002-y"]))
+    result = assist(run_record(cands), metrics(nums), FINDINGS, DOCKERFILE, AssistOptions(rag=False, backend=backend))
+    assert _ids(result)[0] == "002-y"
+    assert result.top == "002-y"
+
+
+def test_no_model_is_a_recorded_fallback() -> None:
+    record, nums = _tied()
+    backend = ScriptedBackend(None, fail="embedded model unavailable: test")
+    result = assist(record, nums, FINDINGS, DOCKERFILE, AssistOptions(rag=False, backend=backend))
+    assert result.mode == "deterministic" and result.llm_metrics["mode"] == "deterministic"
+    assert "embedded model unavailable: test" in result.llm_metrics["fallback_reason"]
+    assert all(e["source"] == "deterministic" for e in result.explain["candidates"])
+
+
+def test_guard_counts_invented_sentences() -> None:
+    record, nums = _tied()
+
+    def answer(messages: list[dict[str, str]], schema: dict[str, Any] | None) -> str:
+        if schema:
+            return json.dumps({"order": ["A", "B", "C"]})
+        return ("It switches to python:3.12-slim. It saves 777 MB on alpine:3.19. "
+                "It removes the pip cache. Add HEALTHCHECK to probe it.")
+
+    result = assist(record, nums, FINDINGS, DOCKERFILE, AssistOptions(rag=False, backend=ScriptedBackend(answer)))
+    assert result.llm_metrics["guard_removals"] == 2 * 3  # two invented sentences per candidate
+    for e in result.explain["candidates"]:
+        assert "777" not in e["text"] and "alpine" not in e["text"] and "HEALTHCHECK" not in e["text"]
+        assert e["source"] == "llm" and e["guard_removals"] == 2
+
+
+def test_limit_explains_best_first() -> None:
+    record, nums = _tied()
+    result = assist(record, nums, FINDINGS, DOCKERFILE, AssistOptions(llm=False, rag=False, limit=1))
+    assert [e["candidate_id"] for e in result.explain["candidates"]] == ["002-a"]
+    assert result.explain["summary"].startswith("CODI recommends 002-a")
+
+
+def test_ranking_helpers() -> None:
+    record, nums = _tied()
+    order = deterministic(record.candidates, {n.candidate_id: n for n in nums.candidates})
+    assert [len(g) for g in tie_groups(order)] == [2, 1]
+    assert is_permutation(["a", "b"], ["b", "a"]) and not is_permutation(["a"], ["a", "b"])
+    try:
+        apply_model_order(order, ["002-a", "001-fixed"])
+    except ValueError:
+        pass
+    else:
+        raise AssertionError("a partial order must be rejected")

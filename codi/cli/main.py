@@ -18,6 +18,9 @@ def main() -> None:
         except ModuleNotFoundError as exc:
             if exc.name != f"codi.cli.{name}":
                 raise
+    from codi.llm.airgap import install
+
+    install()  # AIRGAP (default on): no connection leaves the machine except to allowed hosts
     try:
         app()
     except KeyboardInterrupt:

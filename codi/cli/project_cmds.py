@@ -126,22 +126,30 @@ def _run(ctx: typer.Context, project: str, options: RunOptions, as_json: bool) -
 
 
 def _options(ctx: typer.Context, out: str | None, dry_run: bool, no_llm: bool, disable_rag: bool, limit: int,
-             stack: str | None, dockerfile: str | None, rules: str | None, config: str | None) -> RunOptions:
+             stack: str | None, dockerfile: str | None, rules: str | None, config: str | None,
+             real: bool = False, engine: str = "auto", keep_images: bool = False,
+             build_timeout: float = 600.0) -> RunOptions:
     from codi.service.run import RunOptions
 
     llm_env = os.environ.get("LLM_ENABLED", "true").lower() not in {"0", "false", "no", "off"}
     rag_env = os.environ.get("CODI_RAG", "on").lower() not in {"0", "false", "no", "off"}
     return RunOptions(out=_out(ctx, out), dockerfile=dockerfile, stack=stack, candidate_limit=limit,
                       dry_run=dry_run, llm=llm_env and not no_llm, rag=rag_env and not disable_rag,
-                      rules_path=rules, config_file=config)
+                      rules_path=rules, config_file=config, real=real, engine=engine, keep_images=keep_images,
+                      build_timeout=build_timeout)
 
 
 OutOpt = Annotated[str | None, typer.Option("--out", help="Runs folder (default: env CODI_OUTPUT_ROOT, else ./runs).")]
 DryOpt = Annotated[bool, typer.Option("--dry-run", help="Write nothing; show what would be written.")]
-NoLlmOpt = Annotated[bool, typer.Option("--no-llm", help="Do not use the local model (this build has no model "
-                                                         "assist yet: runs are deterministic either way).")]
-NoRagOpt = Annotated[bool, typer.Option("--disable-rag", help="Do not consult the memory of past runs (this build "
-                                                              "has none yet; recorded in run.json).")]
+NoLlmOpt = Annotated[bool, typer.Option("--no-llm", help="Do not use the local model: deterministic ranking and "
+                                                         "explanations (also LLM_ENABLED=false).")]
+NoRagOpt = Annotated[bool, typer.Option("--disable-rag", help="Do not consult or update the memory of past runs "
+                                                              "(also CODI_RAG=off).")]
+RealOpt = Annotated[bool, typer.Option("--real", help="Build and smoke-run the original and every candidate with a "
+                                                      "real engine; record measured numbers.")]
+EngineOpt = Annotated[str, typer.Option("--engine", help="Build engine for --real: auto, docker or buildah.")]
+KeepOpt = Annotated[bool, typer.Option("--keep-images", help="Keep the images --real builds.")]
+TimeoutOpt = Annotated[float, typer.Option("--build-timeout", min=1, help="Seconds one --real build may take.")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print the run record as JSON.")]
 
 
@@ -149,22 +157,29 @@ JsonOpt = Annotated[bool, typer.Option("--json", help="Print the run record as J
 def run_cmd(ctx: typer.Context, project: ProjectArg, out: OutOpt = None, dry_run: DryOpt = False,
             no_llm: NoLlmOpt = False, disable_rag: NoRagOpt = False, candidate_limit: LimitOpt = 3,
             stack: StackOpt = None, dockerfile: DockerfileOpt = None, rules: RulesOpt = None,
-            config: ConfigOpt = None, as_json: JsonOpt = False) -> None:
-    """Analyse a project, build and verify candidates, estimate numbers, write a run directory and reports."""
+            config: ConfigOpt = None, as_json: JsonOpt = False, real: RealOpt = False, engine: EngineOpt = "auto",
+            keep_images: KeepOpt = False, build_timeout: TimeoutOpt = 600.0) -> None:
+    """Analyse a project, build and verify candidates, estimate (or with --real measure) numbers, rank and
+    explain them, and write a run directory with reports."""
+    if engine not in ("auto", "docker", "buildah"):
+        raise _fail(f"unknown engine {engine!r} (use auto, docker or buildah)")
     _run(ctx, project, _options(ctx, out, dry_run, no_llm, disable_rag, candidate_limit, stack, dockerfile,
-                                rules, config), as_json)
+                                rules, config, real, engine, keep_images, build_timeout), as_json)
 
 
 @app.command("all")
 def all_cmd(ctx: typer.Context, project: ProjectArg, out: OutOpt = None, no_llm: NoLlmOpt = False,
             disable_rag: NoRagOpt = False, candidate_limit: LimitOpt = 3, stack: StackOpt = None,
             dockerfile: DockerfileOpt = None, rules: RulesOpt = None, config: ConfigOpt = None,
-            as_json: JsonOpt = False) -> None:
+            as_json: JsonOpt = False, real: RealOpt = False, engine: EngineOpt = "auto",
+            keep_images: KeepOpt = False, build_timeout: TimeoutOpt = 600.0) -> None:
     """`codi run` followed by `codi report` on the new run."""
     from codi.report.render import render_reports
 
+    if engine not in ("auto", "docker", "buildah"):
+        raise _fail(f"unknown engine {engine!r} (use auto, docker or buildah)")
     result = _run(ctx, project, _options(ctx, out, False, no_llm, disable_rag, candidate_limit, stack, dockerfile,
-                                         rules, config), as_json)
+                                         rules, config, real, engine, keep_images, build_timeout), as_json)
     if result.run_dir is not None:
         md, html = _guard(render_reports, result.run_dir)
         if not as_json:

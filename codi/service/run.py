@@ -39,6 +39,10 @@ class RunOptions:
     rag: bool = True
     rules_path: str | None = None
     config_file: str | None = None
+    real: bool = False  # build and smoke-run with a real engine (measured numbers)
+    engine: str = "auto"
+    keep_images: bool = False
+    build_timeout: float = 600.0
 
 
 @dataclass(slots=True)
@@ -70,13 +74,17 @@ def recommend(record: RunRecord, metrics: MetricsRecord) -> Recommendation:
         return Recommendation(candidate_id=None, reason="no candidate passed verification; keep the original")
     numbers = {c.candidate_id: c for c in metrics.candidates}
     risk = {"low": 0, "medium": 1, "high": 2}
+    usable = [c for c in record.candidates
+              if not (numbers.get(c.id) and (numbers[c.id].smoke or {}).get("status") == "failed")]
+    if not usable:
+        return Recommendation(candidate_id=None, reason="every candidate failed its build or smoke run; keep the original")
 
     def score(c: Any) -> tuple[float, int, int]:
         n = numbers.get(c.id)
         saved = -(n.size_delta_bytes or 0) if n else 0
         return (saved / 1e6 - 150 * risk[c.risk] + 5 * len(c.resolves), -risk[c.risk], -int(c.id[:3]))
 
-    best = max(record.candidates, key=score)
+    best = max(usable, key=score)
     n = numbers.get(best.id)
     parts = [f"{best.title} (risk {best.risk})"]
     if n and n.size_delta_pct is not None:
@@ -86,13 +94,16 @@ def recommend(record: RunRecord, metrics: MetricsRecord) -> Recommendation:
     return Recommendation(candidate_id=best.id, reason="; ".join(parts))
 
 
-def _environment(options: RunOptions, config_sources: list[str], ruleset: str) -> EnvironmentRecord:
+def _environment(options: RunOptions, config_sources: list[str], ruleset: str,
+                 engine: dict[str, Any], llm: dict[str, Any]) -> EnvironmentRecord:
     airgap = os.environ.get("AIRGAP", "true").lower() not in {"0", "false", "no", "off"}
     return EnvironmentRecord(
         codi_version=__version__, ruleset_version=ruleset, ruleset_path=str(catalog_path(options.rules_path)),
         python=sys.version.split()[0], platform=platform.platform(), config_sources=config_sources,
-        airgap=airgap, llm={"enabled": options.llm, "endpoint": os.environ.get("LLM_ENDPOINT") or None},
-        engine={"mode": "estimate", "reason": "measured builds not requested"})
+        airgap=airgap, llm={"enabled": options.llm, "endpoint": os.environ.get("LLM_ENDPOINT") or None,
+                            "model_mount_path": os.environ.get("MODEL_MOUNT_PATH") or None,
+                            "adapter_path": os.environ.get("ADAPTER_PATH") or None, **llm},
+        engine=engine)
 
 
 def run_project(project: str | Path, options: RunOptions) -> RunResult:
@@ -117,6 +128,7 @@ def run_project(project: str | Path, options: RunOptions) -> RunResult:
     record.recommendation = recommend(record, metrics)
     files = ["inputs/Dockerfile"] + [b.record.path for b in cands.built] + [
         "metadata/run.json", "metadata/analysis.json", "metadata/metrics.json", "metadata/environment.json",
+        "metadata/llm_metrics.json", "metadata/rag.json", "metadata/explain.json",
         "logs/events.jsonl", "reports/report.md", "reports/report.html"]
     if options.dry_run:
         record.run_id = "(dry run)"
@@ -141,6 +153,33 @@ def _write(analysis: Analysis, cands: CandidateSet, record: RunRecord, metrics: 
         for rejected in cands.rejected:
             writer.event("candidate.rejected", rule_id=rejected.rule_id, reason=rejected.reason)
         writer.event("candidates.done", offered=len(cands.built))
+        engine_info: dict[str, Any] = {"mode": "estimate", "reason": "measured builds not requested (use --real)"}
+        if options.real:
+            from codi.service.measure import MeasureOptions, measure
+
+            writer.event("measure.started", engine=options.engine)
+            measured = measure(writer.root, analysis, cands.built, MeasureOptions(
+                engine=options.engine, keep_images=options.keep_images, build_timeout=options.build_timeout))
+            measured.apply(metrics)
+            metrics.base_map = dict(measured.base_map)
+            engine_info = measured.engine
+            for cid, why in measured.failed.items():
+                writer.event("candidate.failed", candidate_id=cid, reason=why)
+            if engine_info.get("original_error"):
+                record.notes.append(f"the original did not build: {engine_info['original_error']}; "
+                                    "its numbers stay estimated")
+            record.recommendation = recommend(record, metrics)
+            writer.event("measure.done", engine=engine_info.get("name"))
+        from codi.service.assist import AssistOptions, assist
+
+        assisted = assist(record, metrics, [finding_record(f) for f in analysis.findings], analysis.text,
+                          AssistOptions(out=options.out, llm=options.llm, rag=options.rag,
+                                        ruleset=record.ruleset_version))
+        if assisted.top:
+            record.recommendation = Recommendation(candidate_id=assisted.top, reason=assisted.rationale)
+        for rel, data in assisted.artifacts().items():  # llm_metrics.json, rag.json, explain.json
+            writer.write_json(rel, data)
+        writer.event("assist.done", mode=assisted.mode)
         analysis_record = AnalysisRecord(
             dockerfile=analysis.dockerfile_rel, detection=analysis.detection,
             findings=[finding_record(f) for f in analysis.findings],
@@ -152,7 +191,10 @@ def _write(analysis: Analysis, cands: CandidateSet, record: RunRecord, metrics: 
         writer.write_json("metadata/analysis.json", analysis_record)
         writer.write_json("metadata/metrics.json", metrics)
         writer.write_json("metadata/environment.json",
-                          _environment(options, analysis.linter.config_sources, record.ruleset_version))
+                          _environment(options, analysis.linter.config_sources, record.ruleset_version,
+                                       engine_info, {"mode": assisted.llm_metrics.get("mode"),
+                                                     "model_id": assisted.llm_metrics.get("model_id"),
+                                                     "adapter_version": assisted.llm_metrics.get("adapter_version")}))
         writer.write_json("metadata/run.json", record)
         writer.event("run.finished", recommendation=record.recommendation.candidate_id if record.recommendation else None)
         from codi.report.render import render_reports
@@ -162,4 +204,9 @@ def _write(analysis: Analysis, cands: CandidateSet, record: RunRecord, metrics: 
     except BaseException:
         writer.abort()
         raise
+    from codi.service.assist import remember
+
+    warning = remember(options.out, run_dir, options.rag)
+    if warning:
+        record.notes.append(warning)
     return RunResult(run_id, run_dir, record, metrics, files)

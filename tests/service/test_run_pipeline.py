@@ -31,7 +31,7 @@ def _register() -> None:
 
 
 _register()
-runner = CliRunner()
+runner = CliRunner(env={"LLM_ENABLED": "false"})
 
 
 def _validate(run_dir: Path) -> None:
@@ -44,7 +44,7 @@ def _validate(run_dir: Path) -> None:
 
 @pytest.mark.parametrize("demo", ["python", "node", "go", "java"])
 def test_demo_run_writes_a_complete_valid_run(tmp_path: Path, demo: str) -> None:
-    result = run_project(DEMO / demo, RunOptions(out=tmp_path / "runs"))
+    result = run_project(DEMO / demo, RunOptions(llm=False, out=tmp_path / "runs"))
     run_dir = result.run_dir
     assert run_dir is not None and run_dir.parent == tmp_path / "runs"
     assert result.run_id.endswith(f"-{demo}-{demo}")
@@ -72,7 +72,7 @@ def test_demo_run_writes_a_complete_valid_run(tmp_path: Path, demo: str) -> None
 
 
 def test_multistage_candidate_keeps_what_the_app_needs(tmp_path: Path) -> None:
-    result = run_project(DEMO / "python", RunOptions(out=tmp_path))
+    result = run_project(DEMO / "python", RunOptions(llm=False, out=tmp_path))
     ms = next(c for c in result.record.candidates if c.kind == "multi-stage")
     text = (result.run_dir / ms.path).read_text()  # type: ignore[operator]
     df = parse(text)
@@ -86,7 +86,7 @@ def test_multistage_candidate_keeps_what_the_app_needs(tmp_path: Path) -> None:
 
 
 def test_dry_run_writes_nothing(tmp_path: Path) -> None:
-    result = run_project(DEMO / "go", RunOptions(out=tmp_path / "runs", dry_run=True))
+    result = run_project(DEMO / "go", RunOptions(llm=False, out=tmp_path / "runs", dry_run=True))
     assert result.run_dir is None and "metadata/run.json" in result.planned
     assert not (tmp_path / "runs").exists()
 
@@ -97,7 +97,7 @@ def test_concurrent_runs_never_collide(tmp_path: Path) -> None:
 
     def one() -> None:
         try:
-            ids.append(run_project(DEMO / "go", RunOptions(out=tmp_path)).run_id)
+            ids.append(run_project(DEMO / "go", RunOptions(llm=False, out=tmp_path)).run_id)
         except BaseException as exc:  # pragma: no cover - reported below
             errors.append(exc)
 
@@ -108,11 +108,11 @@ def test_concurrent_runs_never_collide(tmp_path: Path) -> None:
         t.join()
     assert not errors
     assert len(set(ids)) == 4
-    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(ids)
+    assert sorted(p.name for p in tmp_path.iterdir() if not p.name.startswith("_")) == sorted(ids)
 
 
 def test_moved_run_dir_can_be_reported(tmp_path: Path) -> None:
-    result = run_project(DEMO / "node", RunOptions(out=tmp_path / "a"))
+    result = run_project(DEMO / "node", RunOptions(llm=False, out=tmp_path / "a"))
     assert result.run_dir is not None
     moved = tmp_path / "elsewhere"
     shutil.move(str(result.run_dir), moved)
@@ -125,7 +125,7 @@ def test_html_report_escapes_dockerfile_text(tmp_path: Path) -> None:
     project = tmp_path / "proj ünï"
     project.mkdir()
     (project / "Dockerfile").write_text('FROM debian:12\nLABEL x="<script>alert(1)</script>"\nRUN apt-get install curl\n')
-    result = run_project(project, RunOptions(out=tmp_path / "runs"))
+    result = run_project(project, RunOptions(llm=False, out=tmp_path / "runs"))
     assert result.run_dir is not None
     html = (result.run_dir / "reports" / "report.html").read_text()
     assert "<script>alert(1)</script>" not in html
@@ -150,7 +150,7 @@ def test_bad_input_is_one_clear_error(tmp_path: Path, setup: str, message: str) 
         if setup == "broken":
             (project / "Dockerfile").write_text("FROM a\nFROB x\n")
     with pytest.raises(InputError, match=message):
-        run_project(project, RunOptions(out=tmp_path / "runs"))
+        run_project(project, RunOptions(llm=False, out=tmp_path / "runs"))
     result = runner.invoke(app, ["run", str(project), "--out", str(tmp_path / "runs")])
     assert result.exit_code == 2
     assert message in result.output and "Traceback" not in result.output
@@ -163,14 +163,14 @@ def test_unwritable_out_dir(tmp_path: Path) -> None:
     out.mkdir()
     out.chmod(0o500)
     with pytest.raises(InputError, match="cannot write runs there"):
-        run_project(DEMO / "go", RunOptions(out=out))
+        run_project(DEMO / "go", RunOptions(llm=False, out=out))
 
 
 def test_out_dir_that_is_a_file(tmp_path: Path) -> None:
     out = tmp_path / "runs"
     out.write_text("not a folder")
     with pytest.raises(InputError, match="cannot write runs there"):
-        run_project(DEMO / "go", RunOptions(out=out))
+        run_project(DEMO / "go", RunOptions(llm=False, out=out))
 
 
 def test_cli_run_json_and_out_before_command(tmp_path: Path) -> None:

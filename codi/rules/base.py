@@ -5,7 +5,7 @@ from __future__ import annotations
 import inspect
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from enum import Enum
+from enum import StrEnum
 from pathlib import Path
 from typing import ClassVar
 
@@ -14,7 +14,7 @@ from codi.parser.semantic import Model, Stage
 from codi.parser.shell import Script, parse_script
 
 
-class Severity(str, Enum):
+class Severity(StrEnum):
     ERROR = "error"
     WARNING = "warning"
     INFO = "info"
@@ -26,7 +26,7 @@ class Severity(str, Enum):
         return {"error": 3, "warning": 2, "info": 1, "style": 0}[self.value]
 
 
-class Applicability(str, Enum):
+class Applicability(StrEnum):
     SAFE = "safe"  # image files and runtime behaviour unchanged apart from caches/metadata
     UNSAFE = "unsafe"  # changes behaviour in a way most users want
     DISPLAY = "display"  # shown, never applied

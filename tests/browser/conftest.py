@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 from browserkit import chromium, require_browser
-from browserkit_runs import make_runs
+from sample_runs import make_runs
 
 
 @pytest.fixture(scope="session")

@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from browserkit import alert_text, console_errors
-from browserkit_runs import EVIL_NAME
+from sample_runs import EVIL_NAME
 
 from codi.dashboard.dataset import build_dataset
 from codi.dashboard.page import render_page

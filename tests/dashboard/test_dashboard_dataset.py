@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from dashkit import EVIL_NAME, make_runs
+from sample_runs import EVIL_NAME, make_runs
 
 from codi.dashboard.dataset import build_dataset
 from codi.dashboard.page import render_page

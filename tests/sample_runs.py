@@ -1,4 +1,4 @@
-"""Real runs for the browser tests (same recipe as tests/dashboard/dashkit.py): demo projects plus an injection attempt."""
+"""Real runs for the dashboard and browser tests: demo projects, an injection attempt, broken folders."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from pathlib import Path
 
 from codi.service.run import RunOptions, run_project
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[1]
 EVIL_NAME = "evil<img src=x onerror=alert(1)>"
 EVIL_DOCKERFILE = (
     "FROM python:3.12-slim\n"

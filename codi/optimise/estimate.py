@@ -14,7 +14,7 @@ from pathlib import Path
 
 from codi.optimise.base_sizes import MB, SIZE_TABLE_DATE, base_image_bytes
 from codi.parser.model import Dockerfile, Instruction
-from codi.parser.semantic import Model, Stage
+from codi.parser.semantic import Model
 from codi.parser.shell import Command, parse_script
 
 # Heuristic sizes in MB (documented in docs/estimates.md).
@@ -141,9 +141,7 @@ def estimate(df: Dockerfile, model: Model, sizes: ProjectSizes) -> Estimate:
     stage = model.final_stage
     if stage is None:
         return Estimate(size_bytes=None, layers=0, basis=["no stages"])
-    chain: list[Stage] = [stage]
-    while chain[0].base_stage is not None and len(chain) <= len(model.stages):
-        chain.insert(0, model.stages[chain[0].base_stage])
+    chain = model.stage_chain(stage)
     basis: list[str] = []
     base = chain[0].base_resolved or chain[0].base
     base_bytes = base_image_bytes(base)

@@ -93,9 +93,7 @@ def read_facts(df: Dockerfile, model: Model) -> OriginalFacts:
                            f"development stage; candidates are built for stage {stage.name or stage.index}")
     facts.target_stage = stage.name
     # Settings inherited through `FROM <earlier stage>` count as the target stage's own.
-    chain: list[Stage] = [stage]
-    while chain[0].base_stage is not None and len(chain) <= len(model.stages):
-        chain.insert(0, model.stages[chain[0].base_stage])
+    chain = model.stage_chain(stage)
     facts.base = chain[0].base
     facts.base_resolved = chain[0].base_resolved
     for st in chain:

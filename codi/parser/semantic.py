@@ -107,6 +107,15 @@ class Model:
     def final_stage(self) -> Stage | None:
         return self.stages[-1] if self.stages else None
 
+    def stage_chain(self, stage: Stage) -> list[Stage]:
+        """``stage`` and the earlier stages it is built ``FROM``, oldest first: the stages whose
+        layers make up ``stage``'s image."""
+        chain = [stage]
+        while (parent := chain[-1].base_stage) is not None and 0 <= parent < chain[-1].index:
+            chain.append(self.stages[parent])
+        chain.reverse()
+        return chain
+
 
 def _latest_named(stages: list[Stage], name: str) -> Stage | None:
     for stage in reversed(stages):

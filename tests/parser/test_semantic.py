@@ -227,3 +227,12 @@ def test_corpus_models(corpus: list[Path]) -> None:
         for src, dst, instr in model.copy_from_edges():
             assert 0 <= src < len(model.stages) and model.stage_of(instr) is model.stages[dst]
     assert built > 600
+
+
+def test_stage_chain_follows_from_stage_oldest_first() -> None:
+    from codi.parser import parse
+    from codi.parser.semantic import build_model
+
+    model = build_model(parse("FROM a AS base\nFROM b AS other\nFROM base AS mid\nFROM mid\nRUN x\n"))
+    assert [s.index for s in model.stage_chain(model.stages[3])] == [0, 2, 3]
+    assert [s.index for s in model.stage_chain(model.stages[1])] == [1]

@@ -20,16 +20,7 @@ _PLAIN_COMMAND = re.compile(r"[A-Za-z0-9_./:@%+=,\- ]+")
 
 def _stage_chain(ctx: RuleContext, stage: Stage) -> list[Stage]:
     """The stage and the earlier stages it is built FROM, nearest first."""
-    chain = [stage]
-    seen = {stage.index}
-    cur = stage
-    while (
-        cur.base_stage is not None and cur.base_stage not in seen and cur.base_stage < len(ctx.model.stages)
-    ):
-        cur = ctx.model.stages[cur.base_stage]
-        seen.add(cur.index)
-        chain.append(cur)
-    return chain
+    return ctx.model.stage_chain(stage)[::-1]
 
 
 def _shell_set_before(ctx: RuleContext, instr: Instruction) -> bool:

@@ -65,10 +65,7 @@ def dependency_install(call: ToolCall) -> str | None:
 
 def _chain(ctx: RuleContext, stage: Stage) -> list[Stage]:
     """``stage`` and the stages it is built FROM, oldest first."""
-    out = [stage]
-    while out[-1].base_stage is not None and out[-1].base_stage not in {s.index for s in out}:
-        out.append(ctx.model.stages[out[-1].base_stage])
-    return out[::-1]
+    return ctx.model.stage_chain(stage)
 
 
 @register

@@ -19,15 +19,7 @@ def image_stages(model: Model) -> list[Stage]:
     Stages only used through ``COPY --from`` are not included: only the copied files reach the image.
     """
     final = model.final_stage
-    out: list[Stage] = []
-    seen: set[int] = set()
-    stage = final
-    while stage is not None and stage.index not in seen:
-        seen.add(stage.index)
-        out.append(stage)
-        stage = model.stages[stage.base_stage] if stage.base_stage is not None else None
-    out.reverse()  # oldest layers first
-    return out
+    return model.stage_chain(final) if final is not None else []
 
 
 _DEV_WORDS = frozenset({"dev", "devel", "develop", "development", "local", "debug", "devcontainer"})

@@ -269,10 +269,8 @@ class MissingHealthcheck(Rule):
 
     def check(self, ctx: RuleContext) -> Iterator[Finding]:
         final = ctx.model.final_stage
-        stage = final
-        while stage is not None:
-            if any(i.keyword == "HEALTHCHECK" for i in stage.instructions):
-                return
-            stage = ctx.model.stages[stage.base_stage] if stage.base_stage is not None else None
-        if final is not None:
-            yield self.finding(ctx, final.from_instr, "`HEALTHCHECK` instruction missing.")
+        if final is None:
+            return
+        if any(i.keyword == "HEALTHCHECK" for s in ctx.model.stage_chain(final) for i in s.instructions):
+            return
+        yield self.finding(ctx, final.from_instr, "`HEALTHCHECK` instruction missing.")

@@ -48,12 +48,7 @@ def _image_stages(model: Model) -> list[Stage]:
 
 
 def _stage_chain(model: Model, stage: Stage) -> list[Instruction]:
-    instrs: list[Instruction] = []
-    current: Stage | None = stage
-    while current is not None:
-        instrs = current.instructions + instrs
-        current = model.stages[current.base_stage] if current.base_stage is not None else None
-    return instrs
+    return [i for s in model.stage_chain(stage) for i in s.instructions]
 
 
 @register

@@ -80,12 +80,7 @@ def image_stages(ctx: RuleContext) -> set[int]:
     """Indexes of the stages whose files end up in the final image (the final stage and the
     stages it is built FROM). Caches left in other stages never reach the image."""
     final = ctx.model.final_stage
-    out: set[int] = set()
-    stage = final
-    while stage is not None and stage.index not in out:
-        out.add(stage.index)
-        stage = ctx.model.stages[stage.base_stage] if stage.base_stage is not None else None
-    return out
+    return {s.index for s in ctx.model.stage_chain(final)} if final is not None else set()
 
 
 @dataclass(frozen=True, slots=True)

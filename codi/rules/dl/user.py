@@ -24,13 +24,8 @@ def _user_name(ctx: RuleContext, instr: Instruction) -> str | None:
 
 def _last_user(model: Model, stage: Stage) -> Instruction | None:
     """The USER in effect at the end of a stage, following stages it is built FROM."""
-    current: Stage | None = stage
-    while current is not None:
-        users = [i for i in current.instructions if i.keyword == "USER"]
-        if users:
-            return users[-1]
-        current = model.stages[current.base_stage] if current.base_stage is not None else None
-    return None
+    users = [i for s in model.stage_chain(stage) for i in s.instructions if i.keyword == "USER"]
+    return users[-1] if users else None
 
 
 @register

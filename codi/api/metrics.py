@@ -1,12 +1,29 @@
-"""Prometheus text metrics: requests, latencies, runs, LLM tokens and fallbacks."""
+"""Prometheus text metrics: requests, latencies, runs, LLM tokens and fallbacks.
+
+Each worker process counts in memory. With a shared folder (``codi serve --workers N``) every worker
+also writes its totals to its own file there (at most once a second, and when /metrics is asked), and
+``render()`` sums the files of all workers of the same server, so any worker gives the whole picture.
+"""
 
 from __future__ import annotations
 
+import json
+import logging
+import os
+import secrets
 import threading
 from collections import defaultdict
+from pathlib import Path
+from typing import Any
+
+from codi.fix.write import atomic_write_text
 
 # Latency histogram buckets, in seconds.
 BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
+FLUSH_SECONDS = 1.0
+log = logging.getLogger("codi.api")
+
+Snapshot = dict[str, Any]
 
 
 def _labels(**labels: str) -> str:
@@ -17,10 +34,42 @@ def _labels(**labels: str) -> str:
     return "{" + ",".join(parts) + "}"
 
 
-class Metrics:
-    """Thread-safe counters; ``render()`` gives the exposition text."""
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
-    def __init__(self) -> None:
+
+def empty() -> Snapshot:
+    return {"requests": {}, "latency": {}, "runs": {}, "llm_tokens": {}, "llm_calls": 0, "llm_fallbacks": 0}
+
+
+def add(total: Snapshot, part: Snapshot) -> None:
+    """Add the counters of ``part`` into ``total``."""
+    for name in ("requests", "runs", "llm_tokens"):
+        for key, n in part.get(name, {}).items():
+            total[name][key] = total[name].get(key, 0) + int(n)
+    for route, lat in part.get("latency", {}).items():
+        mine = total["latency"].setdefault(route, {"sum": 0.0, "count": 0, "buckets": [0] * len(BUCKETS)})
+        mine["sum"] += float(lat["sum"])
+        mine["count"] += int(lat["count"])
+        mine["buckets"] = [a + int(b) for a, b in zip(mine["buckets"], lat["buckets"], strict=True)]
+    total["llm_calls"] += int(part.get("llm_calls", 0))
+    total["llm_fallbacks"] += int(part.get("llm_fallbacks", 0))
+
+
+class Metrics:
+    """Thread-safe counters; ``render()`` gives the exposition text.
+
+    ``folder``/``instance``: where this worker writes ``metrics-<instance>-<pid>.json`` and whose
+    ``metrics-<instance>-*.json`` files it sums (one instance = one `codi serve`).
+    """
+
+    def __init__(self, folder: Path | None = None, instance: str | None = None) -> None:
         self._lock = threading.Lock()
         self.requests: dict[tuple[str, str, str], int] = defaultdict(int)  # (method, route, status)
         self.latency_sum: dict[str, float] = defaultdict(float)
@@ -30,7 +79,14 @@ class Metrics:
         self.llm_tokens: dict[str, int] = defaultdict(int)  # prompt / completion
         self.llm_fallbacks = 0
         self.llm_calls = 0
+        self.folder = folder
+        # Without a name from `codi serve`, this object is its own instance (in-process apps never mix).
+        self.instance = instance or f"p{os.getpid()}x{secrets.token_hex(4)}"
+        self._dirty = False
+        self._stop = threading.Event()
+        self._flusher: threading.Thread | None = None
 
+    # -- counting -------------------------------------------------------------------------------------
     def observe_request(self, method: str, route: str, status: int, seconds: float) -> None:
         with self._lock:
             self.requests[(method, route, str(status))] += 1
@@ -40,10 +96,12 @@ class Metrics:
             for i, bound in enumerate(BUCKETS):
                 if seconds <= bound:
                     buckets[i] += 1
+            self._dirty = True
 
     def observe_run(self, outcome: str) -> None:
         with self._lock:
             self.runs[outcome] += 1
+            self._dirty = True
 
     def observe_llm(self, llm_metrics: dict[str, object]) -> None:
         with self._lock:
@@ -52,30 +110,111 @@ class Metrics:
             self.llm_tokens["completion"] += int(llm_metrics.get("completion_tokens") or 0)  # type: ignore[call-overload]
             if llm_metrics.get("fallback_reason"):
                 self.llm_fallbacks += 1
+            self._dirty = True
 
-    def render(self) -> str:
+    def snapshot(self) -> Snapshot:
         with self._lock:
-            out = ["# HELP codi_http_requests_total HTTP requests by method, route and status.",
-                   "# TYPE codi_http_requests_total counter"]
-            for (method, route, status), n in sorted(self.requests.items()):
-                out.append(f"codi_http_requests_total{_labels(method=method, route=route, status=status)} {n}")
-            out += ["# HELP codi_http_request_duration_seconds Request latency by route.",
-                    "# TYPE codi_http_request_duration_seconds histogram"]
-            for route in sorted(self.latency_count):
-                for bound, n in zip(BUCKETS, self.latency_buckets[route], strict=True):
-                    out.append(f"codi_http_request_duration_seconds_bucket{_labels(route=route, le=str(bound))} {n}")
-                count = self.latency_count[route]
-                out.append(f"codi_http_request_duration_seconds_bucket{_labels(route=route, le='+Inf')} {count}")
-                out.append(f"codi_http_request_duration_seconds_sum{_labels(route=route)} {self.latency_sum[route]:.6f}")
-                out.append(f"codi_http_request_duration_seconds_count{_labels(route=route)} {count}")
-            out += ["# HELP codi_runs_total Runs by outcome.", "# TYPE codi_runs_total counter"]
-            for outcome in ("ok", "failed", *sorted(set(self.runs) - {"ok", "failed"})):
-                out.append(f"codi_runs_total{_labels(outcome=outcome)} {self.runs.get(outcome, 0)}")
-            out += ["# HELP codi_llm_tokens_total Model tokens by kind.", "# TYPE codi_llm_tokens_total counter"]
-            for kind in ("prompt", "completion"):
-                out.append(f"codi_llm_tokens_total{_labels(kind=kind)} {self.llm_tokens.get(kind, 0)}")
-            out += ["# HELP codi_llm_calls_total Model generations.", "# TYPE codi_llm_calls_total counter",
-                    f"codi_llm_calls_total {self.llm_calls}",
-                    "# HELP codi_llm_fallbacks_total Assist calls that fell back to deterministic output.",
-                    "# TYPE codi_llm_fallbacks_total counter", f"codi_llm_fallbacks_total {self.llm_fallbacks}"]
-        return "\n".join(out) + "\n"
+            return {
+                "requests": {"|".join(k): n for k, n in self.requests.items()},
+                "latency": {r: {"sum": self.latency_sum[r], "count": self.latency_count[r],
+                                "buckets": list(self.latency_buckets[r])} for r in self.latency_count},
+                "runs": dict(self.runs), "llm_tokens": dict(self.llm_tokens),
+                "llm_calls": self.llm_calls, "llm_fallbacks": self.llm_fallbacks,
+            }
+
+    # -- sharing between worker processes ------------------------------------------------------------
+    def _own_file(self) -> Path:
+        assert self.folder is not None
+        return self.folder / f"metrics-{self.instance}-{os.getpid()}.json"
+
+    def flush(self) -> None:
+        if self.folder is None:
+            return
+        with self._lock:
+            if not self._dirty:
+                return
+            self._dirty = False
+        try:
+            self.folder.mkdir(parents=True, exist_ok=True)
+            atomic_write_text(self._own_file(), json.dumps(self.snapshot()))
+        except OSError as exc:
+            log.warning("metrics: cannot write %s: %s", self._own_file(), exc)
+
+    def start(self) -> None:
+        """Flush in the background while the server runs (an idle worker's counts still reach the others)."""
+        if self.folder is None or self._flusher is not None:
+            return
+        self._forget_dead_servers()
+
+        def loop() -> None:
+            while not self._stop.wait(FLUSH_SECONDS):
+                self.flush()
+
+        self._flusher = threading.Thread(target=loop, name="codi-metrics", daemon=True)
+        self._flusher.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self.flush()
+
+    def _forget_dead_servers(self) -> None:
+        """Files of earlier servers whose process is gone (their counters ended with them)."""
+        assert self.folder is not None
+        for path in self.folder.glob("metrics-*.json"):
+            pid = path.stem.rsplit("-", 1)[-1]
+            if path.stem.startswith(f"metrics-{self.instance}-") or not pid.isdigit() or _alive(int(pid)):
+                continue
+            try:
+                path.unlink()
+            except OSError:
+                pass
+
+    def combined(self) -> Snapshot:
+        """This server's counters: every worker's file (this one's freshly written), or only ours."""
+        if self.folder is None:
+            return self.snapshot()
+        self.flush()
+        total = empty()
+        own = self._own_file()
+        add(total, self.snapshot())
+        for path in sorted(self.folder.glob(f"metrics-{self.instance}-*.json")):
+            if path == own:
+                continue
+            try:
+                add(total, json.loads(path.read_text(encoding="utf-8")))
+            except (OSError, ValueError, KeyError, TypeError) as exc:  # a half-gone worker: skip its file
+                log.warning("metrics: skipping %s: %s", path.name, exc)
+        return total
+
+    # -- exposition -------------------------------------------------------------------------------------
+    def render(self) -> str:
+        return render(self.combined())
+
+
+def render(snap: Snapshot) -> str:
+    out = ["# HELP codi_http_requests_total HTTP requests by method, route and status.",
+           "# TYPE codi_http_requests_total counter"]
+    for key, n in sorted(snap["requests"].items()):
+        method, route, status = key.split("|", 2)
+        out.append(f"codi_http_requests_total{_labels(method=method, route=route, status=status)} {n}")
+    out += ["# HELP codi_http_request_duration_seconds Request latency by route.",
+            "# TYPE codi_http_request_duration_seconds histogram"]
+    for route, lat in sorted(snap["latency"].items()):
+        for bound, n in zip(BUCKETS, lat["buckets"], strict=True):
+            out.append(f"codi_http_request_duration_seconds_bucket{_labels(route=route, le=str(bound))} {n}")
+        count = lat["count"]
+        out.append(f"codi_http_request_duration_seconds_bucket{_labels(route=route, le='+Inf')} {count}")
+        out.append(f"codi_http_request_duration_seconds_sum{_labels(route=route)} {lat['sum']:.6f}")
+        out.append(f"codi_http_request_duration_seconds_count{_labels(route=route)} {count}")
+    runs = snap["runs"]
+    out += ["# HELP codi_runs_total Runs by outcome.", "# TYPE codi_runs_total counter"]
+    for outcome in ("ok", "failed", *sorted(set(runs) - {"ok", "failed"})):
+        out.append(f"codi_runs_total{_labels(outcome=outcome)} {runs.get(outcome, 0)}")
+    out += ["# HELP codi_llm_tokens_total Model tokens by kind.", "# TYPE codi_llm_tokens_total counter"]
+    for kind in ("prompt", "completion"):
+        out.append(f"codi_llm_tokens_total{_labels(kind=kind)} {snap['llm_tokens'].get(kind, 0)}")
+    out += ["# HELP codi_llm_calls_total Model generations.", "# TYPE codi_llm_calls_total counter",
+            f"codi_llm_calls_total {snap['llm_calls']}",
+            "# HELP codi_llm_fallbacks_total Assist calls that fell back to deterministic output.",
+            "# TYPE codi_llm_fallbacks_total counter", f"codi_llm_fallbacks_total {snap['llm_fallbacks']}"]
+    return "\n".join(out) + "\n"

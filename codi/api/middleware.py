@@ -24,6 +24,9 @@ Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 OPEN_PATHS = frozenset({"/healthz"})
+# Pages a person opens in a browser: a 401 there asks for HTTP Basic (password = API key), so the browser
+# shows its login box; every other endpoint keeps its JSON 401 with a Bearer challenge.
+_HTML_PAGES = re.compile(r"^/(dashboard|docs|runs/[^/]+/report\.html)$")
 audit = logging.getLogger("codi.api.audit")
 _ROUTES = (
     (re.compile(r"^/runs/[^/]+/report\.html$"), "/runs/{run_id}/report.html"),
@@ -31,7 +34,7 @@ _ROUTES = (
     (re.compile(r"^/jobs/[^/]+$"), "/jobs/{job_id}"),
 )
 KNOWN = frozenset({"/healthz", "/lint", "/fix", "/analyze", "/rewrite", "/run", "/report", "/runs", "/metrics",
-                   "/dashboard", "/llm/rank", "/llm/explain", "/docs", "/openapi.json", "/docs/oauth2-redirect"})
+                   "/dashboard", "/llm/rank", "/llm/explain", "/docs", "/openapi.json"})
 
 
 def route_label(path: str) -> str:
@@ -44,11 +47,14 @@ def route_label(path: str) -> str:
     return "other"
 
 
-async def _json_reply(send: Send, status: int, body: dict[str, Any], extra: list[tuple[bytes, bytes]]) -> None:
-    data = json.dumps(body).encode("utf-8")
-    headers = [(b"content-type", b"application/json"), (b"content-length", str(len(data)).encode())] + extra
+async def _reply(send: Send, status: int, content_type: bytes, data: bytes, extra: list[tuple[bytes, bytes]]) -> None:
+    headers = [(b"content-type", content_type), (b"content-length", str(len(data)).encode())] + extra
     await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": data})
+
+
+async def _json_reply(send: Send, status: int, body: dict[str, Any], extra: list[tuple[bytes, bytes]]) -> None:
+    await _reply(send, status, b"application/json", json.dumps(body).encode("utf-8"), extra)
 
 
 class Guard:
@@ -84,6 +90,11 @@ class Guard:
             found = match_key(presented_key(headers.get("authorization"), headers.get("x-api-key")), self.settings.keys)
             if found is None:
                 audit.warning("auth.denied method=%s path=%s client=%s", method, path, client)
+                if _HTML_PAGES.match(path):
+                    await _reply(send, 401, b"text/plain; charset=utf-8",
+                                 b"401: this page needs an API key: log in with any user name and the key as "
+                                 b"password\n", [(b"www-authenticate", b'Basic realm="codi", charset="UTF-8"')])
+                    return
                 await _json_reply(send, 401, {"error": "missing or invalid API key (Authorization: Bearer <key> "
                                                        "or X-API-Key: <key>)"}, [(b"www-authenticate", b"Bearer")])
                 return

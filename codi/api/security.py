@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
 import hashlib
 import hmac
 import os
@@ -24,13 +26,27 @@ def key_id(key: str) -> str:
 
 
 def presented_key(authorization: str | None, x_api_key: str | None) -> str | None:
+    """The key a request offers: X-API-Key, ``Bearer <key>``, or HTTP Basic whose password is the key
+    (any user name), so that a plain browser can open the HTML pages without a key in the URL."""
     if x_api_key:
         return x_api_key.strip()
     if authorization:
-        scheme, _, token = authorization.partition(" ")
-        if scheme.lower() == "bearer" and token.strip():
-            return token.strip()
+        scheme, _, token = authorization.strip().partition(" ")
+        token = token.strip()
+        if scheme.lower() == "bearer" and token:
+            return token
+        if scheme.lower() == "basic" and token:
+            return _basic_password(token)
     return None
+
+
+def _basic_password(token: str) -> str | None:
+    try:
+        decoded = base64.b64decode(token, validate=True).decode("utf-8")
+    except (binascii.Error, UnicodeDecodeError):
+        return None
+    _, colon, password = decoded.partition(":")
+    return password if colon and password else None
 
 
 def match_key(presented: str | None, keys: list[str]) -> str | None:

@@ -23,6 +23,14 @@ class ApiSettings:
     runs_root: Path = field(default_factory=lambda: Path("runs"))
     max_body: int = DEFAULT_MAX_BODY
     job_workers: int = 2
+    # Jobs (SQLite) and per-worker metrics files, shared by the worker processes of one server.
+    # None: ``<runs_root>/.codi-state`` (a hidden folder: the runs listing skips it).
+    state_dir: Path | None = None
+    instance: str | None = None  # set by `codi serve` so its workers sum each other's metrics
+
+    @property
+    def state(self) -> Path:
+        return self.state_dir if self.state_dir is not None else self.runs_root / ".codi-state"
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> ApiSettings:
@@ -40,4 +48,5 @@ class ApiSettings:
             workers = max(1, int(env.get("CODI_JOB_WORKERS", 2)))
         except ValueError:
             workers = 2
-        return cls(keys, roots, runs, max_body, workers)
+        state = Path(env["CODI_STATE_DIR"]).resolve() if env.get("CODI_STATE_DIR") else None
+        return cls(keys, roots, runs, max_body, workers, state, env.get("CODI_SERVE_INSTANCE") or None)

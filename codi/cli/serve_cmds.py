@@ -5,6 +5,7 @@ from __future__ import annotations
 import ipaddress
 import json
 import os
+import secrets
 import subprocess
 import sys
 import time
@@ -56,6 +57,8 @@ def serve_cmd(
         sys.stderr.write("codi serve: warning: no CODI_API_KEY set; every endpoint is open\n")
     sys.stderr.write(f"codi serve: http://{host}:{port} (allowed roots: "
                      f"{', '.join(map(str, settings.allowed_roots))}; runs: {settings.runs_root})\n")
+    # One name for this server: its worker processes (which inherit the environment) sum each other's metrics.
+    os.environ["CODI_SERVE_INSTANCE"] = f"s{os.getpid()}x{secrets.token_hex(4)}"
     uvicorn.run("codi.api.app:create_app", factory=True, host=host, port=port, workers=workers,
                 log_level=log_level, access_log=False, server_header=False)
 

@@ -1,17 +1,34 @@
-"""A small worker pool for long service calls (background runs): submit, then poll by job id."""
+"""A small worker pool for long service calls (background runs): submit, then poll by job id.
+
+Job states live in SQLite (WAL, busy timeout) when the pool is given a database file, so that every
+worker process of `codi serve --workers N` answers for every job, whichever one runs it. Without a
+file (tests, one-off use) they live in memory. A job whose process died before it finished is
+reported as failed, not left "running" forever.
+"""
 
 from __future__ import annotations
 
+import json
+import os
 import secrets
+import sqlite3
 import threading
-from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from codi.artifacts.rundir import iso, utc_now
 
 MAX_KEPT = 1000  # finished jobs remembered; the oldest are forgotten first
+BUSY_TIMEOUT_MS = 10_000
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS jobs (
+    id TEXT PRIMARY KEY, kind TEXT NOT NULL, state TEXT NOT NULL, created_at TEXT NOT NULL,
+    started_at TEXT, finished_at TEXT, result TEXT, error TEXT, pid INTEGER NOT NULL, seq INTEGER NOT NULL
+)"""
 
 
 @dataclass(slots=True)
@@ -22,47 +39,112 @@ class Job:
     created_at: str = field(default_factory=lambda: iso(utc_now()))
     started_at: str | None = None
     finished_at: str | None = None
-    result: Any = None
+    result: Any = None  # JSON-like (a pydantic result is stored as its JSON dump)
     error: str | None = None
+    pid: int = field(default_factory=os.getpid)
+
+
+def _jsonable(value: Any) -> Any:
+    dump = getattr(value, "model_dump", None)
+    return dump(mode="json") if callable(dump) else value
+
+
+def _alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 class JobPool:
-    """Threads run the jobs; states are kept in memory (a restart forgets them, runs stay on disk)."""
+    """Threads run the jobs; states go to ``db`` (shared by processes) or stay in this process."""
 
-    def __init__(self, workers: int = 2) -> None:
+    def __init__(self, workers: int = 2, db: Path | None = None) -> None:
         self._executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="codi-job")
-        self._jobs: dict[str, Job] = {}
         self._lock = threading.Lock()
+        self._memory: dict[str, Job] = {}
+        self._db = db
+        if db is not None:
+            db.parent.mkdir(parents=True, exist_ok=True)
+            with self._connect() as conn:
+                conn.execute("PRAGMA journal_mode=WAL")
+                conn.execute(_SCHEMA)
+
+    @contextmanager
+    def _connect(self) -> Iterator[sqlite3.Connection]:
+        assert self._db is not None
+        conn = sqlite3.connect(self._db, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
+        try:
+            conn.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+            conn.execute("PRAGMA synchronous=NORMAL")
+            yield conn
+        finally:
+            conn.close()
 
     def submit(self, kind: str, fn: Callable[[], Any], describe_error: Callable[[BaseException], str]) -> Job:
         job = Job(id=secrets.token_hex(8), kind=kind)
-        with self._lock:
-            self._jobs[job.id] = job
-            self._forget_old()
+        self._save(job, new=True)
 
         def work() -> None:
             job.state, job.started_at = "running", iso(utc_now())
+            self._save(job)
             try:
-                job.result = fn()
-                job.state = "done"
+                result = _jsonable(fn())
+                json.dumps(result)  # a result that cannot be stored fails the job here, not in _save
+                job.result, job.state = result, "done"
             except Exception as exc:  # the job records the failure; the pool keeps running
                 job.error = describe_error(exc)
                 job.state = "failed"
-            finally:
-                job.finished_at = iso(utc_now())
+            job.finished_at = iso(utc_now())
+            self._save(job)
 
-        future: Future[None] = self._executor.submit(work)
-        del future
+        self._executor.submit(work)
         return job
 
     def get(self, job_id: str) -> Job | None:
-        with self._lock:
-            return self._jobs.get(job_id)
+        if self._db is None:
+            with self._lock:
+                return self._memory.get(job_id)
+        with self._connect() as conn:
+            row = conn.execute("SELECT id, kind, state, created_at, started_at, finished_at, result, error, pid "
+                               "FROM jobs WHERE id = ?", (job_id,)).fetchone()
+        if row is None:
+            return None
+        job = Job(row[0], row[1], row[2], row[3], row[4], row[5], None if row[6] is None else json.loads(row[6]),
+                  row[7], row[8])
+        if job.state in ("queued", "running") and not _alive(job.pid):
+            job.state, job.error = "failed", f"the server process that ran this job (pid {job.pid}) stopped"
+        return job
 
-    def _forget_old(self) -> None:
-        finished = [j for j in self._jobs.values() if j.state in ("done", "failed")]
-        for job in finished[: max(0, len(self._jobs) - MAX_KEPT)]:
-            del self._jobs[job.id]
+    def _save(self, job: Job, new: bool = False) -> None:
+        if self._db is None:
+            with self._lock:
+                self._memory[job.id] = job
+                if new:
+                    self._forget_old_in_memory()
+            return
+        result = None if job.result is None else json.dumps(job.result)
+        with self._connect() as conn:
+            if new:
+                conn.execute("INSERT INTO jobs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, "
+                             "(SELECT COALESCE(MAX(seq), 0) + 1 FROM jobs))",
+                             (job.id, job.kind, job.state, job.created_at, job.started_at, job.finished_at, result,
+                              job.error, job.pid))
+                conn.execute("DELETE FROM jobs WHERE state IN ('done', 'failed') AND seq <= "
+                             "(SELECT MAX(seq) FROM jobs) - ?", (MAX_KEPT,))
+            else:
+                conn.execute("UPDATE jobs SET state = ?, started_at = ?, finished_at = ?, result = ?, error = ? "
+                             "WHERE id = ?", (job.state, job.started_at, job.finished_at, result, job.error, job.id))
+
+    def _forget_old_in_memory(self) -> None:
+        finished = [j for j in self._memory.values() if j.state in ("done", "failed")]
+        for job in finished[: max(0, len(self._memory) - MAX_KEPT)]:
+            del self._memory[job.id]
 
     def shutdown(self) -> None:
         self._executor.shutdown(wait=True, cancel_futures=True)

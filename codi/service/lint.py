@@ -6,6 +6,8 @@ The CLI (and later the HTTP API) call only ``run_lint``; it never prints and nev
 from __future__ import annotations
 
 import os
+import threading
+from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -109,8 +111,34 @@ def _cli_layer(req: LintRequest) -> ConfigLayer:
     )
 
 
+# Building a Selection and resolving every rule against it costs more than linting a small file, and a
+# service sees the same few settings over and over: keep the last few, keyed on the settings' content.
+_MEMO_SIZE = 64
+_memo: OrderedDict[tuple[str, tuple[type[Rule], ...]], FileSettings] = OrderedDict()
+_memo_lock = threading.Lock()
+
+
 def file_settings(settings: LintSettings, rules: list[type[Rule]]) -> FileSettings:
-    """The engine's view of merged settings; unknown selectors become a ConfigError."""
+    """The engine's view of merged settings; unknown selectors become a ConfigError.
+
+    Memoized on the settings' full content (``repr`` of the dataclass covers every layer and field),
+    so a changed config file gives a new entry. The result is shared: callers must not mutate it.
+    """
+    key = (repr(settings), tuple(rules))
+    with _memo_lock:
+        found = _memo.get(key)
+        if found is not None:
+            _memo.move_to_end(key)
+            return found
+    built = _build_file_settings(settings, rules)
+    with _memo_lock:
+        _memo[key] = built
+        while len(_memo) > _MEMO_SIZE:
+            _memo.popitem(last=False)
+    return built
+
+
+def _build_file_settings(settings: LintSettings, rules: list[type[Rule]]) -> FileSettings:
     layers = [
         SelectionLayer(
             None if layer.select is None else tuple(layer.select),

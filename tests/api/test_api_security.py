@@ -12,7 +12,7 @@ from fastapi.testclient import TestClient
 from codi.api.app import create_app
 from codi.api.security import key_id
 
-PROTECTED = [("get", "/runs"), ("get", "/metrics"), ("get", "/dashboard"), ("get", "/openapi.json"),
+PROTECTED = [("get", "/runs"), ("get", "/metrics"), ("get", "/openapi.json"),
              ("post", "/lint"), ("post", "/run"), ("get", "/jobs/abc"), ("get", "/nowhere")]
 
 

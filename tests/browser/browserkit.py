@@ -36,7 +36,7 @@ def chromium() -> Iterator[Any]:
     for flag in FLAGS:
         options.add_argument(flag)
     options.add_argument(f"--user-data-dir={profile}")
-    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL", "performance": "ALL"})
     driver = webdriver.Chrome(service=Service(executable_path=str(DRIVER)), options=options)
     try:
         driver.set_page_load_timeout(20)
@@ -57,3 +57,25 @@ def alert_text(driver: Any) -> str | None:
         return str(driver.switch_to.alert.text)
     except NoAlertPresentException:
         return None
+
+
+def requested_urls(driver: Any) -> list[str]:
+    """Every URL the pages asked for since the last call (Chromium's performance log, network events)."""
+    import json
+
+    urls = []
+    for entry in driver.get_log("performance"):
+        message = json.loads(entry["message"])["message"]
+        if message.get("method") == "Network.requestWillBeSent":
+            urls.append(str(message["params"]["request"]["url"]))
+    return urls
+
+
+def send_header(driver: Any, name: str, value: str) -> None:
+    """Send a header with every request of this browser from now on (DevTools), e.g. HTTP Basic."""
+    driver.execute_cdp_cmd("Network.enable", {})
+    driver.execute_cdp_cmd("Network.setExtraHTTPHeaders", {"headers": {name: value}})
+
+
+def clear_headers(driver: Any) -> None:
+    driver.execute_cdp_cmd("Network.setExtraHTTPHeaders", {"headers": {}})

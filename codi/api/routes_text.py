@@ -24,7 +24,8 @@ def _lint(text: str, select: list[str] | None, extend_select: list[str], ignore:
           threshold: str | None) -> LintOutcome:
     # env={} : the server's own environment must not change what a client's text is checked against.
     return run_lint(LintRequest(paths=[STDIN], select=select, extend_select=extend_select, ignore=ignore,
-                                failure_threshold=threshold, stdin_text=text, env={}))
+                                failure_threshold=threshold, stdin_text=text, env={},
+                                discover_config=False))
 
 
 @router.post("/lint", response_model=LintResponse, summary="Lint Dockerfile text")
@@ -46,7 +47,8 @@ def _diff(before: str, after: str, path: str) -> str:
 
 @router.post("/fix", response_model=FixResponse, summary="Fix Dockerfile text: fixed text and a unified diff")
 def fix(body: FixBody) -> FixResponse:
-    req = LintRequest(paths=[STDIN], select=body.select, ignore=body.ignore, stdin_text=body.dockerfile, env={})
+    req = LintRequest(paths=[STDIN], select=body.select, ignore=body.ignore, stdin_text=body.dockerfile, env={},
+                      discover_config=False)
     report = fix_paths(req, unsafe=body.unsafe, diff_only=True)
     if not report.files:  # nothing could be linted (cannot happen for text, kept for safety)
         fixed, applied, dropped = body.dockerfile, [], []

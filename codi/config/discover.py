@@ -85,7 +85,9 @@ class ConfigResolver:
         cli: ConfigLayer,
         config_file: str | None = None,
         env: Mapping[str, str] | None = None,
+        discover: bool = True,
     ) -> None:
+        self.discover = discover  # False: no config files from the folders (text sent to the API)
         self.env = os.environ if env is None else env
         self.cli = cli
         self.env_layer = env_layer(self.env)
@@ -103,7 +105,12 @@ class ConfigResolver:
     def for_folder(self, folder: Path) -> LintSettings:
         key = folder.resolve()
         if key not in self._by_folder:
-            files = self.explicit if self.explicit is not None else [self._load(p) for p in find_config_files(key)]
+            if self.explicit is not None:
+                files = self.explicit
+            elif self.discover:
+                files = [self._load(p) for p in find_config_files(key)]
+            else:
+                files = []
             for layer in files:
                 if layer.source not in self.used:
                     self.used.append(layer.source)

@@ -45,6 +45,7 @@ class LintRequest:
     config_file: str | None = None
     stdin_text: str | None = None  # the text of path "-"
     env: Mapping[str, str] | None = None  # defaults to os.environ
+    discover_config: bool = True  # False: ignore config files around the paths (or the cwd for "-")
 
 
 @dataclass(slots=True)
@@ -196,7 +197,7 @@ def run_lint(req: LintRequest, progress: Progress | None = None) -> LintOutcome:
     rules = all_rules()
     cli = _cli_layer(req)
     try:
-        resolver = ConfigResolver(cli, req.config_file, req.env)
+        resolver = ConfigResolver(cli, req.config_file, req.env, req.discover_config)
     except ConfigError as exc:
         raise LintUsageError(str(exc)) from exc
     files, input_errors = discover(req.paths)

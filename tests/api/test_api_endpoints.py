@@ -6,6 +6,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+import pytest
 from fastapi.testclient import TestClient
 
 from codi.artifacts.rundir import RUN_ID_RE
@@ -22,6 +23,15 @@ def test_lint_takes_text(client: TestClient) -> None:
     assert all(f["file"] == "svc/Dockerfile" for f in body["findings"])
     dl3006 = next(f for f in body["findings"] if f["code"] == "DL3006")
     assert dl3006["line"] == 1 and dl3006["level"] == "warning"
+
+
+def test_text_lint_ignores_config_files_around_the_server(client: TestClient, tmp_path: Path,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    # Regression: text sent to /lint and /fix picked up .codi.toml from the server's working directory.
+    (tmp_path / ".codi.toml").write_text('ignore = ["DL3006"]\n')
+    monkeypatch.chdir(tmp_path)
+    codes = {f["code"] for f in client.post("/lint", json={"dockerfile": UNPINNED}).json()["findings"]}
+    assert "DL3006" in codes
 
 
 def test_lint_honours_selection_and_threshold(client: TestClient) -> None:

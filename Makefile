@@ -63,5 +63,11 @@ schemas: install
 bench: install-dev
 	$(BIN)/python bench/lint_vs_hadolint.py $(BENCH_ARGS)
 
+# Wheels for the container images from this venv and pip's wheel cache, no network: with them in
+# docker/wheels, building docker/Dockerfile.slim or .complete downloads nothing. Re-run after upgrades.
+.PHONY: wheelhouse
+wheelhouse: install
+	$(BIN)/python -m codi.ops.wheelhouse docker/wheels --image complete
+
 clean:
 	rm -rf $(VENV) build dist *.egg-info .pytest_cache .mypy_cache .ruff_cache

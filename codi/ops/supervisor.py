@@ -24,6 +24,12 @@ from codi.fix.write import atomic_write_text
 
 GRACE_SECONDS = 10.0
 MAX_BACKOFF = 30.0
+STABLE_SECONDS = 60.0  # a child that ran this long before exiting restarts without back-off
+
+
+def backoff(failures: int) -> float:
+    """Seconds before restarting a child after ``failures`` quick exits in a row (0.5 s doubling, capped)."""
+    return min(MAX_BACKOFF, 0.5 * float(2 ** min(max(failures, 1) - 1, 6)))
 
 
 @dataclass(slots=True)
@@ -39,6 +45,7 @@ class Child:
     spec: ChildSpec
     proc: subprocess.Popen[bytes] | None = None
     restarts: int = 0
+    failures: int = 0  # quick exits in a row; drives the back-off
     healthy: bool = False
     next_start: float = 0.0
     started_at: float = 0.0
@@ -74,10 +81,12 @@ def specs(api_host: str, api_port: int, llm_port: int | None, workers: int = 1,
 
 
 class Supervisor:
-    def __init__(self, children: list[ChildSpec], state_dir: Path, poll: float = 0.5) -> None:
+    def __init__(self, children: list[ChildSpec], state_dir: Path, poll: float = 0.5,
+                 grace: float = GRACE_SECONDS) -> None:
         self.children = [Child(s) for s in children]
         self.state_dir = state_dir
         self.poll = poll
+        self.grace = grace
         self.stopping = False
         (state_dir / "logs").mkdir(parents=True, exist_ok=True)
 
@@ -90,8 +99,10 @@ class Supervisor:
     def _start(self, child: Child) -> None:
         log = (self.state_dir / "logs" / f"{child.spec.name}.log").open("ab")
         env = {**os.environ, **child.spec.env}
+        # Each child leads its own process group, so stopping it also reaches what it started
+        # (uvicorn's worker processes), and a terminal's Ctrl-C reaches only the supervisor.
         child.proc = subprocess.Popen(child.spec.argv, stdout=log, stderr=subprocess.STDOUT, env=env,
-                                      stdin=subprocess.DEVNULL)
+                                      stdin=subprocess.DEVNULL, start_new_session=True)
         log.close()
         child.healthy = False
         child.started_at = time.monotonic()
@@ -111,6 +122,8 @@ class Supervisor:
         """Start the children in order, each after the previous one is healthy; False if one never is."""
         ok = True
         for child in self.children:
+            if self.stopping:
+                break
             self._start(child)
             deadline = time.monotonic() + wait
             while time.monotonic() < deadline and not self.stopping:
@@ -135,8 +148,10 @@ class Supervisor:
                 child.proc = None
                 child.healthy = False
                 child.restarts += 1
-                delay = min(MAX_BACKOFF, 0.5 * 2 ** min(child.restarts - 1, 6))
+                child.failures = 1 if now - child.started_at >= STABLE_SECONDS else child.failures + 1
+                delay = backoff(child.failures)
                 child.next_start = now + delay
+                _signal_group(proc, signal.SIGKILL)  # leftovers of the dead child (its workers)
                 self._log(f"{child.spec.name} exited with {proc.returncode}; restart in {delay:.1f}s")
             if child.proc is None and now >= child.next_start:
                 self._start(child)
@@ -147,17 +162,18 @@ class Supervisor:
     def stop_all(self) -> None:
         for child in reversed(self.children):
             if child.proc is not None and child.proc.poll() is None:
-                child.proc.terminate()
-        deadline = time.monotonic() + GRACE_SECONDS
+                _signal_group(child.proc, signal.SIGTERM)
+        deadline = time.monotonic() + self.grace
         for child in reversed(self.children):
             if child.proc is None:
                 continue
             try:
                 child.proc.wait(timeout=max(0.1, deadline - time.monotonic()))
             except subprocess.TimeoutExpired:
-                self._log(f"{child.spec.name} ignored SIGTERM; killing it")
-                child.proc.kill()
-                child.proc.wait()
+                self._log(f"{child.spec.name} ignored SIGTERM for {self.grace:g}s; killing it")
+            # SIGKILL the whole group either way: a worker that outlived its parent must not linger.
+            _signal_group(child.proc, signal.SIGKILL)
+            child.proc.wait()
             self._log(f"stopped {child.spec.name}")
         self.write_state()
 
@@ -182,6 +198,13 @@ class Supervisor:
         return 0
 
 
+def _signal_group(proc: subprocess.Popen[bytes], signum: int) -> None:
+    try:
+        os.killpg(proc.pid, signum)
+    except (ProcessLookupError, PermissionError):
+        pass
+
+
 def read_state(state_dir: Path) -> dict[str, Any] | None:
     try:
         data: dict[str, Any] = json.loads((state_dir / "state.json").read_text(encoding="utf-8"))
@@ -200,6 +223,12 @@ def supervisor_pid(state_dir: Path) -> int | None:
     except ProcessLookupError:
         return None
     except PermissionError:
+        pass
+    # A stale pid file (the supervisor was killed) may name a pid the system gave to something else.
+    try:
+        if b"codi" not in Path(f"/proc/{pid}/cmdline").read_bytes():
+            return None
+    except OSError:
         pass
     return pid
 

@@ -30,3 +30,14 @@ def test_non_root_with_healthcheck(path: object) -> None:
     assert users and not re.search(r"^(root|0)\b", users[-1].rest.strip())
     checks = [i.text for i in tail if i.keyword.upper() == "HEALTHCHECK"]
     assert checks and "/healthz" in checks[0]
+
+
+def test_ci_lint_command_is_clean() -> None:
+    """What CI runs: `codi lint` on both files exits 0 with no findings at any severity."""
+    import subprocess
+    import sys
+
+    run = subprocess.run([sys.executable, "-m", "codi", "lint", *map(str, FILES)], capture_output=True, text=True,
+                         timeout=120, cwd=REPO)
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert "All checks passed (2 files linted)" in run.stdout, run.stdout

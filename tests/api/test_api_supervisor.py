@@ -16,8 +16,14 @@ from pathlib import Path
 
 import httpx
 
+from codi.ops.supervisor import MAX_BACKOFF, STABLE_SECONDS, ChildSpec, Supervisor, backoff
+
 CHILD = """
-import http.server, sys
+import http.server, os, signal, subprocess, sys
+if len(sys.argv) > 2:  # a stubborn child: starts a worker, writes its pid, ignores SIGTERM
+    worker = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(120)"])
+    open(sys.argv[2], "w").write(str(worker.pid))
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
 class H(http.server.BaseHTTPRequestHandler):
     def do_GET(self):
         self.send_response(200 if self.path == "/healthz" else 404); self.end_headers(); self.wfile.write(b"ok")
@@ -30,8 +36,13 @@ import sys
 from pathlib import Path
 from codi.ops.supervisor import ChildSpec, Supervisor
 child, state, ports = sys.argv[1], Path(sys.argv[2]), sys.argv[3:]
-specs = [ChildSpec(f"c{i}", [sys.executable, child, p], f"http://127.0.0.1:{p}/healthz") for i, p in enumerate(ports)]
-sys.exit(Supervisor(specs, state, poll=0.1).run())
+def argv(p):  # "PORT" serves /healthz; "PORT:FILE" also starts a worker and ignores SIGTERM; "-" never answers
+    if p == "-":
+        return [sys.executable, "-c", "import time; time.sleep(120)"], "http://127.0.0.1:9/healthz"
+    port, _, extra = p.partition(":")
+    return [sys.executable, child, port] + ([extra] if extra else []), f"http://127.0.0.1:{port}/healthz"
+specs = [ChildSpec(f"c{i}", *argv(p)) for i, p in enumerate(ports)]
+sys.exit(Supervisor(specs, state, poll=0.1, grace=1.0).run())
 """
 
 
@@ -111,3 +122,68 @@ def test_stack_status_and_down_when_nothing_runs(tmp_path: Path) -> None:
     down = subprocess.run([sys.executable, "-m", "codi", "stack", "down", "--state-dir", str(tmp_path)],
                           capture_output=True, text=True, timeout=60)
     assert down.returncode == 0 and "no stack running" in down.stdout
+
+
+def _supervise(tmp_path: Path, *ports: str) -> tuple[subprocess.Popen[bytes], Path]:
+    child = tmp_path / "child.py"
+    child.write_text(CHILD)
+    state = tmp_path / "state"
+    sup = subprocess.Popen([sys.executable, "-c", SUPERVISE, str(child), str(state), *ports],
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return sup, state
+
+
+def test_stop_reaches_a_child_that_ignores_sigterm_and_its_workers(tmp_path: Path) -> None:
+    worker_file = tmp_path / "worker.pid"
+    sup, state = _supervise(tmp_path, f"{_port()}:{worker_file}")
+    try:
+        assert _wait(lambda: bool(_state(state).get("children")) and _state(state)["children"][0]["healthy"])
+        child_pid = _state(state)["children"][0]["pid"]
+        worker = int(worker_file.read_text())
+        sup.send_signal(signal.SIGTERM)
+        assert sup.wait(timeout=20) == 0
+        assert not _alive(child_pid) and not _alive(worker)  # the worker went with its parent's group
+        assert "ignored SIGTERM" in (state / "logs" / "supervisor.log").read_text()
+    finally:
+        if sup.poll() is None:
+            sup.kill()
+            sup.wait()
+        if worker_file.exists() and _alive(int(worker_file.read_text())):
+            os.kill(int(worker_file.read_text()), signal.SIGKILL)
+
+
+def test_sigterm_while_waiting_for_health_starts_nothing_more(tmp_path: Path) -> None:
+    sup, state = _supervise(tmp_path, "-", str(_port()))
+    try:
+        log = state / "logs" / "supervisor.log"
+        assert _wait(lambda: log.is_file() and "started c0" in log.read_text())
+        sup.send_signal(signal.SIGTERM)
+        assert sup.wait(timeout=20) == 0
+        text = log.read_text()
+        assert "started c1" not in text and "shut down" in text
+    finally:
+        if sup.poll() is None:
+            sup.kill()
+            sup.wait()
+
+
+def test_backoff_grows_on_quick_crashes_and_resets_after_a_stable_run(tmp_path: Path) -> None:
+    spec = ChildSpec("c", [sys.executable, "-c", "raise SystemExit(3)"], "http://127.0.0.1:9/healthz")
+    sup = Supervisor([spec], tmp_path)
+    child = sup.children[0]
+    delays = []
+    for _ in range(3):
+        sup._start(child)  # noqa: SLF001 - one restart at a time, without the timing loop
+        child.proc.wait()  # type: ignore[union-attr]
+        sup.tick()  # notices the exit and schedules the restart
+        delays.append(child.next_start - time.monotonic())
+    assert child.restarts == 3 and child.last_exit == 3
+    assert delays[0] < delays[1] < delays[2] <= MAX_BACKOFF
+    sup._start(child)  # noqa: SLF001
+    child.proc.wait()  # type: ignore[union-attr]
+    child.started_at -= STABLE_SECONDS  # as if it had run for a minute before crashing
+    sup.tick()
+    assert child.failures == 1 and child.next_start - time.monotonic() <= backoff(1)
+    if child.proc is not None:
+        child.proc.kill()
+        child.proc.wait()

@@ -138,12 +138,15 @@ def stack_up(
             str(llm_port), "--llm" if llm else "--no-llm", "--workers", str(workers), "--state-dir", str(state)]
     argv += ["--insecure"] if insecure else []
     with (state / "supervisor.out").open("ab") as out:
-        subprocess.Popen(argv, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True)
+        proc = subprocess.Popen(argv, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                                start_new_session=True)
     deadline = time.monotonic() + 90
     while time.monotonic() < deadline:
         if all(healthy(c.health_url) for c in children):
             sys.stdout.write(f"stack up: {', '.join(c.name for c in children)} healthy (state in {state})\n")
             return
+        if proc.poll() is not None:  # the supervisor gave up (a port in use, a bad setting): say so now
+            raise _fail(f"the stack supervisor exited with status {proc.returncode}; see {state}/supervisor.out")
         time.sleep(0.3)
     info = read_state(state)
     raise _fail(f"the stack did not become healthy in 90 s; see {state}/logs (state: {json.dumps(info)})")

@@ -15,6 +15,7 @@ import time
 from pathlib import Path
 
 import httpx
+import pytest
 
 from codi.ops.supervisor import MAX_BACKOFF, STABLE_SECONDS, ChildSpec, Supervisor, backoff
 
@@ -187,3 +188,27 @@ def test_backoff_grows_on_quick_crashes_and_resets_after_a_stable_run(tmp_path: 
     if child.proc is not None:
         child.proc.kill()
         child.proc.wait()
+
+
+def test_detached_up_reports_a_supervisor_that_dies_at_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # Regression: `stack up --detach` waited the full 90 s when its supervisor had already exited.
+    from typer.testing import CliRunner
+
+    from codi.cli import serve_cmds
+    from codi.cli.main import app
+
+    real_popen = subprocess.Popen
+
+    def dying(argv, **kwargs):  # type: ignore[no-untyped-def]
+        return real_popen([sys.executable, "-c", "import sys; sys.exit(3)"], **kwargs)
+
+    monkeypatch.setattr(serve_cmds.subprocess, "Popen", dying)
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    started = time.monotonic()
+    result = CliRunner().invoke(app, ["stack", "up", "--detach", "--no-llm", "--port", str(port),
+                                      "--state-dir", str(tmp_path / "state")])
+    assert result.exit_code == 2, result.output
+    assert "exited with status 3" in result.output
+    assert time.monotonic() - started < 30

@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import re
 import shutil
+import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from codi.artifacts.models import CandidateNumbers, ImageNumbers, MetricsRecord
 from codi.build.basemap import load_base_map
+from codi.build.bases import describe
 from codi.build.detect import detect_engine
 from codi.build.engine import DEFAULT_BUILD_TIMEOUT, Engine
 from codi.build.measure_image import BuildSettings, Measured, measure_dockerfile
@@ -56,6 +58,8 @@ class MeasureResult:
                 continue
             if got.error is not None:
                 cand.smoke = {"status": "failed", "reason": got.error, "log_tail": got.log_tail}
+                if base.kind == "measured":  # an estimate against a measured original would mix kinds
+                    cand.size_delta_bytes = cand.size_delta_pct = cand.layers_delta = None
                 continue
             new = CandidateNumbers(candidate_id=cand.candidate_id,
                                    **_numbers(got, engine, cand).model_dump(exclude={"candidate_id"}))
@@ -72,8 +76,9 @@ def _numbers(m: Measured, engine: str | None, before: ImageNumbers) -> ImageNumb
     basis = [f"measured with {engine}"]
     if m.bases_used:
         basis.append("stand-in bases: " + ", ".join(f"{k} -> {v}" for k, v in sorted(m.bases_used.items())))
-    if m.touched:
-        basis.append(f"rebuild after editing {m.touched}")
+    if m.touched and m.rebuild_samples:
+        samples = ", ".join(f"{s:.2f} s" for s in m.rebuild_samples)
+        basis.append(f"rebuild after editing {m.touched}: fastest of {len(m.rebuild_samples)} ({samples})")
     return ImageNumbers(kind="measured", size_bytes=m.size_bytes, layers=m.layers, build_seconds=m.build_seconds,
                         rebuild_seconds=m.rebuild_seconds, image_id=m.image_id, engine=engine, smoke=m.smoke,
                         basis=basis)
@@ -118,15 +123,17 @@ def measure(run_dir: Path | None, analysis: Analysis, candidates: list[BuiltCand
     result = MeasureResult(engine={"mode": "measured", "name": engine.name, "reason": f"built with {engine.name}",
                                    "network": _network_note(engine, options.network),
                                    "base_map_sources": sources, "build_timeout_s": options.build_timeout})
-    prefix = f"localhost/codi-measure/{_slug(analysis.project.name)}"
+    # A token per run: two runs on projects of the same name must not share (or remove) each other's tags.
+    prefix = f"localhost/codi-measure/{_slug(analysis.project.name)}-{uuid.uuid4().hex[:8]}"
     tags: list[str] = []
-    before = engine.dangling()
+    created: list[str] = []
     jobs: list[tuple[str, str]] = [("original", analysis.text)] + [(c.record.id, c.text) for c in candidates]
     try:
         for key, text in jobs:
             tag = f"{prefix}:{_slug(key)}"
             tags.append(tag)
             got = measure_dockerfile(engine, analysis.project, text, tag, settings)
+            created += got.images
             result.base_map.update(got.bases_used)
             _write_log(run_dir, key, got)
             if key == "original":
@@ -138,13 +145,17 @@ def measure(run_dir: Path | None, analysis: Analysis, candidates: list[BuiltCand
                 if not got.ok:
                     result.failed[key] = got.error or f"smoke run failed: {(got.smoke or {}).get('reason')}"
     finally:
-        if not options.keep_images:
+        if options.keep_images:
+            result.engine["kept_images"] = list(tags)
+        else:
             engine.remove(tags)
-            # Per-instruction cache images our builds left untagged; other dangling images stay.
-            engine.remove(sorted(engine.dangling() - before))
+            # The per-instruction cache images our own builds committed; nobody else's.
+            engine.remove(list(dict.fromkeys(reversed(created))))
     result.engine["base_map_used"] = result.base_map
     if result.base_map:
         result.engine["note"] = "FROM images were replaced by local stand-ins at build time; candidate files are unchanged"
+        held = {target: describe(target) for target in sorted(set(result.base_map.values()))}
+        result.engine["stand_ins"] = {target: what for target, what in held.items() if what}
     return result
 
 

@@ -1,0 +1,134 @@
+"""The base map: FROM references rewritten at build time only (candidate files stay untouched).
+
+Sources, later wins: the map ``codi bases bootstrap`` wrote (``<cache>/bases.toml``), the ``[bases]``
+table of the project's ``.codi.toml``, then env ``CODI_BASE_MAP="a=b,c=d"``. Keys are image references
+or shell-style patterns (``python:*-slim``); an exact key beats a pattern, a longer pattern beats a shorter.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import os
+import re
+import tomllib
+from collections.abc import Mapping
+from pathlib import Path
+
+from codi.parser import ParseError, parse
+from codi.parser.semantic import build_model
+
+_FROM = re.compile(r"^(?P<head>\s*FROM\s+(?:--\S+\s+)*)(?P<image>\S+)(?P<rest>.*)$", re.IGNORECASE)
+_ALIAS = re.compile(r"\s+AS\s+(?P<name>\S+)\s*$", re.IGNORECASE)
+
+
+def cache_dir() -> Path:
+    """Where stand-in rootfs tarballs and the bootstrap base map live (env CODI_BASES_DIR)."""
+    env = os.environ.get("CODI_BASES_DIR")
+    if env:
+        return Path(env)
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "codi" / "bases"
+
+
+def parse_env_map(text: str) -> dict[str, str]:
+    out: dict[str, str] = {}
+    for item in text.split(","):
+        key, sep, value = item.strip().partition("=")
+        if sep and key.strip() and value.strip():
+            out[key.strip()] = value.strip()
+    return out
+
+
+def _toml_table(path: Path) -> dict[str, str]:
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, tomllib.TOMLDecodeError):
+        return {}
+    table = data.get("bases")
+    if table is None and isinstance(data.get("tool"), dict):
+        table = data["tool"].get("codi", {}).get("bases")
+    if not isinstance(table, dict):
+        return {}
+    return {str(k): str(v) for k, v in table.items()}
+
+
+def load_base_map(project: Path | None = None) -> tuple[dict[str, str], list[str]]:
+    """(map, where each part came from)."""
+    merged: dict[str, str] = {}
+    sources: list[str] = []
+    boot = cache_dir() / "bases.toml"
+    for path in [boot] + ([project / ".codi.toml"] if project else []):
+        table = _toml_table(path) if path.is_file() else {}
+        if table:
+            merged.update(table)
+            sources.append(str(path))
+    env = parse_env_map(os.environ.get("CODI_BASE_MAP", ""))
+    if env:
+        merged.update(env)
+        sources.append("env CODI_BASE_MAP")
+    return merged, sources
+
+
+def lookup(ref: str, base_map: dict[str, str]) -> str | None:
+    if ref in base_map:
+        return base_map[ref]
+    patterns = sorted((k for k in base_map if any(c in k for c in "*?[")), key=len, reverse=True)
+    for pattern in patterns:
+        if fnmatch.fnmatchcase(ref, pattern):
+            return base_map[pattern]
+    return None
+
+
+def _resolved_froms(text: str, build_args: Mapping[str, str] | None) -> dict[int, str | None]:
+    """Line number of each FROM -> its image with global ARGs expanded (None: it names a stage).
+
+    BuildKit expands FROM with the ARGs declared before the first FROM (their defaults, or the
+    ``--build-arg`` values); the semantic model does exactly that. A file the parser rejects gets
+    no expansion, so its FROM lines are matched as written.
+    """
+    try:
+        model = build_model(parse(text), build_args)
+    except ParseError:
+        return {}
+    out: dict[int, str | None] = {}
+    for stage in model.stages:
+        ref = None if stage.base_stage is not None else (stage.base_resolved or stage.base)
+        out[stage.from_instr.start_line] = ref
+    return out
+
+
+def external_bases(text: str, build_args: Mapping[str, str] | None = None) -> list[str]:
+    """The images a file's FROM lines pull in (stage references left out), expanded, each once."""
+    refs = [ref for ref in _resolved_froms(text, build_args).values() if ref is not None]
+    return list(dict.fromkeys(refs))
+
+
+def apply_base_map(text: str, base_map: dict[str, str],
+                   build_args: Mapping[str, str] | None = None) -> tuple[str, dict[str, str]]:
+    """Rewrite FROM images found in the map; returns the new text and what was replaced.
+
+    ``FROM python:${PY}-slim`` is looked up as the image it expands to (``python:3.12-slim``), and
+    that expanded name is the key of the returned map.
+    """
+    resolved = _resolved_froms(text, build_args) if base_map else {}
+    stages: set[str] = set()
+    used: dict[str, str] = {}
+    out: list[str] = []
+    for number, line in enumerate(text.splitlines(keepends=True), start=1):
+        match = _FROM.match(line.rstrip("\r\n"))
+        if match is None:
+            out.append(line)
+            continue
+        image = match.group("image")
+        alias = _ALIAS.search(match.group("rest"))
+        ref = resolved.get(number, image) if resolved else image
+        is_stage = ref is None or image.lower() in stages
+        target = None if is_stage or ref is None else lookup(ref, base_map)
+        if alias:
+            stages.add(alias.group("name").lower())
+        if target is None or ref is None:
+            out.append(line)
+            continue
+        used[ref] = target
+        ending = line[len(line.rstrip("\r\n")):]
+        out.append(f"{match.group('head')}{target}{match.group('rest')}{ending}")
+    return "".join(out), used

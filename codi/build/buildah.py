@@ -1,0 +1,145 @@
+"""The daemonless engine: ``buildah bud --isolation chroot`` (works in CI containers as root)."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from codi.build.engine import BuildOutcome, Engine, EngineError, ImageInfo, run_cmd, tail
+
+_QUICK = 120.0  # seconds for inspect/remove/commit steps
+_COMMITTED = re.compile(r"^--> ([0-9a-f]{10,64})\s*$")
+
+
+def committed_images(output: str) -> list[str]:
+    """Image IDs a ``buildah bud --layers`` run committed itself: every ``--> ID`` line that does not
+    follow a ``--> Using cache`` line (those images were there before, maybe from another run)."""
+    out: list[str] = []
+    cached = False
+    for line in output.splitlines():
+        line = line.strip()
+        if line.startswith("--> Using cache"):
+            cached = True
+            continue
+        match = _COMMITTED.match(line)
+        if match:
+            if not cached:
+                out.append(match.group(1))
+            cached = False
+    return out
+
+
+def _ports(exposed: Any) -> list[int]:
+    out: list[int] = []
+    for key in exposed or {}:
+        number = str(key).split("/")[0]
+        if number.isdigit():
+            out.append(int(number))
+    return sorted(out)
+
+
+class BuildahEngine(Engine):
+    name = "buildah"
+
+    def __init__(self, binary: str = "buildah") -> None:
+        self.binary = binary
+        self._unshare: bool | None = None
+
+    def _run(self, args: list[str], timeout: float = _QUICK) -> str:
+        proc = run_cmd([self.binary, *args], timeout)
+        if proc.rc != 0:
+            raise EngineError(f"buildah {args[0]} failed (exit {proc.rc})", tail(proc.output))
+        return proc.output
+
+    def available(self) -> str | None:
+        if shutil.which(self.binary) is None:
+            return f"`{self.binary}` is not on PATH (Debian: apt-get install -y buildah)"
+        try:
+            proc = run_cmd([self.binary, "images", "--quiet"], 60)
+        except EngineError as exc:
+            return f"buildah does not answer: {exc.message}"
+        if proc.rc != 0:
+            return f"buildah cannot run here: {tail(proc.output, 3)}"
+        return None
+
+    def offline_wrapper(self) -> bool:
+        """Whether builds can be cut off the network (``unshare --net`` needs root or CAP_SYS_ADMIN)."""
+        if self._unshare is None:
+            ok = shutil.which("unshare") is not None
+            self._unshare = ok and run_cmd(["unshare", "--net", "true"], 30).rc == 0
+        return self._unshare
+
+    def build(self, context: Path, dockerfile: Path, tag: str, timeout: float, network: bool,
+              no_cache: bool = False, build_args: Mapping[str, str] | None = None) -> BuildOutcome:
+        # --layers keeps per-instruction cache, which is what the rebuild timing measures.
+        # Docker format keeps HEALTHCHECK and friends, which the OCI format drops.
+        # Offline, a base that is not local must fail at once rather than reach for a registry.
+        pull = "--pull=missing" if network else "--pull=never"
+        args = ["bud", "--isolation", "chroot", "--layers", "--force-rm", "--format=docker", pull,
+                "-f", str(dockerfile), "-t", tag]
+        if no_cache:
+            args.append("--no-cache")
+        for key, value in (build_args or {}).items():
+            args += ["--build-arg", f"{key}={value}"]
+        # chroot isolation refuses --network=none; running buildah itself in a fresh network namespace
+        # (loopback only) gives RUN steps no network instead. Local stand-in bases need none.
+        wrap = ["unshare", "--net"] if not network and self.offline_wrapper() else []
+        proc = run_cmd([*wrap, self.binary, *args, str(context)], timeout)
+        if proc.rc != 0:
+            raise EngineError(f"build failed (exit {proc.rc})", tail(proc.output))
+        return BuildOutcome(tag, proc.seconds, tail(proc.output, 10), committed_images(proc.output))
+
+    def inspect(self, ref: str) -> ImageInfo:
+        data = json.loads(self._run(["inspect", "--type", "image", ref]))
+        oci = data.get("OCIv1") or {}
+        config = oci.get("config") or {}
+        layers = len((oci.get("rootfs") or {}).get("diff_ids") or [])
+        # Local storage keeps layers as plain tars: the manifest sizes are the uncompressed bytes.
+        manifest = json.loads(data.get("Manifest") or "{}")
+        size = sum(int(layer.get("size") or 0) for layer in manifest.get("layers") or [])
+        return ImageInfo(
+            image_id=str(data.get("FromImageID") or ""), size_bytes=size, layers=layers,
+            user=str(config.get("User") or ""), entrypoint=list(config.get("Entrypoint") or []),
+            cmd=list(config.get("Cmd") or []), ports=_ports(config.get("ExposedPorts")),
+            env=list(config.get("Env") or []), workdir=str(config.get("WorkingDir") or ""))
+
+    def start(self, ref: str, argv: list[str], user: str) -> tuple[subprocess.Popen[str], str]:
+        container = self._run(["from", "--pull=never", ref]).strip().splitlines()[-1]
+        # chroot isolation shares the host's network namespace: the app listens on loopback here.
+        cmd = [self.binary, "run", "--isolation", "chroot", "--terminal=false"]
+        if user:
+            cmd += ["--user", user]
+        proc = subprocess.Popen([*cmd, container, "--", *argv], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                stdin=subprocess.DEVNULL, text=True, errors="replace", start_new_session=True)
+        return proc, container
+
+    def stop(self, handle: str) -> None:
+        run_cmd([self.binary, "rm", handle], _QUICK)
+
+    def remove(self, refs: list[str]) -> None:
+        # No --force: an image a container (another run's build or smoke run) still uses stays.
+        # rmi goes on past names it does not know (parents it already dropped with their child).
+        if refs:
+            run_cmd([self.binary, "rmi", *refs], _QUICK)
+
+    def exists(self, ref: str) -> bool:
+        return run_cmd([self.binary, "inspect", "--type", "image", ref], _QUICK).rc == 0
+
+    def import_rootfs(self, tarball: Path, ref: str, changes: list[str]) -> None:
+        container = self._run(["from", "scratch"]).strip().splitlines()[-1]
+        try:
+            self._run(["add", container, str(tarball), "/"], 600)
+            config: list[str] = []
+            for change in changes:
+                key, _, value = change.partition("=")
+                config += [f"--{key}", value]
+            self._run(["config", *config, container])
+            self._run(["commit", "--rm", container, ref], 600)
+        except EngineError:
+            run_cmd([self.binary, "rm", container], _QUICK)
+            raise

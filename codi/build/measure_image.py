@@ -1,0 +1,97 @@
+"""Measure one Dockerfile: cold build, rebuild after a one-file source edit, inspect, smoke run."""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from codi.build.basemap import apply_base_map, external_bases
+from codi.build.context import copy_context, source_to_touch, touch_source
+from codi.build.engine import DEFAULT_BUILD_TIMEOUT, Engine, EngineError
+from codi.build.smoke import DEFAULT_SMOKE_SECONDS, smoke_run
+
+
+@dataclass(slots=True)
+class BuildSettings:
+    timeout: float = DEFAULT_BUILD_TIMEOUT
+    smoke_seconds: float = DEFAULT_SMOKE_SECONDS
+    network: bool = False  # build containers get no network unless asked for
+    rebuild: bool = True
+    rebuilds: int = 3  # edits and rebuilds per image; the fastest counts (other load on the machine only slows)
+    smoke: bool = True
+    base_map: dict[str, str] = field(default_factory=dict)
+    build_args: dict[str, str] = field(default_factory=dict)  # --build-arg values (FROM expansion too)
+
+
+@dataclass(slots=True)
+class Measured:
+    """Numbers of one image, or why it failed (``error`` with a log excerpt)."""
+
+    tag: str
+    size_bytes: int | None = None
+    layers: int | None = None
+    build_seconds: float | None = None
+    rebuild_seconds: float | None = None
+    image_id: str | None = None
+    smoke: dict[str, Any] | None = None
+    error: str | None = None
+    log_tail: str = ""
+    touched: str | None = None
+    rebuild_samples: list[float] = field(default_factory=list)
+    bases_used: dict[str, str] = field(default_factory=dict)
+    images: list[str] = field(default_factory=list)  # every image the builds committed (cache layers too)
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None and (self.smoke is None or self.smoke.get("status") != "failed")
+
+
+def measure_dockerfile(engine: Engine, project: Path, text: str, tag: str, settings: BuildSettings) -> Measured:
+    built_text, used = apply_base_map(text, settings.base_map, settings.build_args)
+    result = Measured(tag=tag, bases_used=used)
+    if not settings.network:
+        missing = [ref for ref in external_bases(built_text, settings.build_args)
+                   if ref.lower() != "scratch" and not engine.exists(ref)]
+        if missing:
+            result.error = (f"base image {missing[0]} is not available offline: no local image and no base map "
+                            "entry (run `codi bases bootstrap`, or map it under [bases] in .codi.toml)")
+            return result
+    with tempfile.TemporaryDirectory(prefix="codi-build-") as tmp:
+        context = Path(tmp) / "context"
+        context.mkdir()
+        copied = copy_context(project, context)
+        dockerfile = Path(tmp) / "Dockerfile"
+        dockerfile.write_text(built_text, encoding="utf-8")
+        try:
+            cold = engine.build(context, dockerfile, tag, settings.timeout, settings.network, no_cache=True,
+                                build_args=settings.build_args)
+        except EngineError as exc:
+            result.error, result.log_tail = exc.message, exc.log
+            return result
+        result.images += cold.images
+        result.build_seconds = round(cold.seconds, 2)
+        result.touched = source_to_touch(copied)
+        for _ in range(max(1, settings.rebuilds) if settings.rebuild and result.touched else 0):
+            touch_source(context, result.touched or "")  # a new edit each time: each rebuild misses the cache
+            try:
+                again = engine.build(context, dockerfile, tag, settings.timeout, settings.network,
+                                     build_args=settings.build_args)
+            except EngineError as exc:
+                result.error, result.log_tail = f"rebuild failed: {exc.message}", exc.log
+                return result
+            result.images += again.images
+            result.rebuild_samples.append(round(again.seconds, 2))
+            result.rebuild_seconds = min(result.rebuild_samples)
+        shutil.rmtree(context, ignore_errors=True)
+    try:
+        info = engine.inspect(tag)
+    except EngineError as exc:
+        result.error, result.log_tail = exc.message, exc.log
+        return result
+    result.size_bytes, result.layers, result.image_id = info.size_bytes, info.layers, info.image_id
+    if settings.smoke:
+        result.smoke = smoke_run(engine, tag, settings.smoke_seconds)
+    return result

@@ -1,0 +1,58 @@
+"""Base map: sources, precedence and FROM rewriting (candidate text untouched elsewhere)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from codi.build.basemap import apply_base_map, load_base_map, lookup, parse_env_map
+
+
+def test_env_map_parsing_ignores_junk() -> None:
+    assert parse_env_map("python:3.12-slim=reg.local/py:3.12, bad ,x=,=y,a=b") == {
+        "python:3.12-slim": "reg.local/py:3.12", "a": "b"}
+
+
+def test_exact_key_beats_pattern_and_longer_pattern_wins() -> None:
+    m = {"python:*": "full", "python:*-slim": "slim", "python:3.12-slim": "exact"}
+    assert lookup("python:3.12-slim", m) == "exact"
+    assert lookup("python:3.11-slim", m) == "slim"
+    assert lookup("python:3.11", m) == "full"
+    assert lookup("node:20", m) is None
+
+
+def test_rewrites_from_lines_only_and_keeps_stage_references() -> None:
+    text = ("# FROM golang:1.22 in a comment\n"
+            "FROM --platform=$BUILDPLATFORM golang:1.22 AS build\r\n"
+            "RUN echo FROM golang:1.22\n"
+            "FROM build AS again\n"
+            "from scratch\n")
+    out, used = apply_base_map(text, {"golang:*": "local/go:1", "build": "nope", "scratch": "nope2"})
+    assert used == {"golang:1.22": "local/go:1", "scratch": "nope2"}
+    lines = out.splitlines(keepends=True)
+    assert lines[0] == "# FROM golang:1.22 in a comment\n"
+    assert lines[1] == "FROM --platform=$BUILDPLATFORM local/go:1 AS build\r\n"
+    assert lines[2] == "RUN echo FROM golang:1.22\n"
+    assert lines[3] == "FROM build AS again\n"
+    assert lines[4] == "from nope2\n"
+
+
+def test_sources_in_order_env_wins(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    cache = tmp_path / "cache"
+    cache.mkdir()
+    (cache / "bases.toml").write_text('[bases]\n"a" = "boot-a"\n"b" = "boot-b"\n"c" = "boot-c"\n')
+    project = tmp_path / "proj"
+    project.mkdir()
+    (project / ".codi.toml").write_text('[bases]\n"b" = "proj-b"\n"c" = "proj-c"\n')
+    monkeypatch.setenv("CODI_BASES_DIR", str(cache))
+    monkeypatch.setenv("CODI_BASE_MAP", "c=env-c")
+    mapping, sources = load_base_map(project)
+    assert mapping == {"a": "boot-a", "b": "proj-b", "c": "env-c"}
+    assert sources == [str(cache / "bases.toml"), str(project / ".codi.toml"), "env CODI_BASE_MAP"]
+
+
+def test_no_sources_gives_empty_map(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CODI_BASES_DIR", str(tmp_path))
+    monkeypatch.delenv("CODI_BASE_MAP", raising=False)
+    assert load_base_map(tmp_path) == ({}, [])

@@ -1,0 +1,100 @@
+"""Engine adapters against stand-in CLIs (tiny scripts), so their parsing is checked without a daemon."""
+
+from __future__ import annotations
+
+import json
+import stat
+from pathlib import Path
+
+from codi.build.buildah import BuildahEngine
+from codi.build.docker import DockerEngine
+
+_DOCKER_INSPECT = [{"Id": "sha256:abc", "Size": 12345, "RootFS": {"Layers": ["a", "b", "c"]},
+                    "Config": {"User": "app", "Cmd": ["/app/run"], "Entrypoint": None,
+                               "ExposedPorts": {"8080/tcp": {}, "9090/udp": {}}, "WorkingDir": "/app"}}]
+
+
+def _script(tmp_path: Path, name: str, body: str) -> str:
+    path = tmp_path / name
+    path.write_text("#!/bin/sh\n" + body)
+    path.chmod(path.stat().st_mode | stat.S_IXUSR)
+    return str(path)
+
+
+def test_missing_binaries_say_so() -> None:
+    assert "not on PATH" in (DockerEngine("/nonexistent/docker").available() or "")
+    assert "apt-get install" in (BuildahEngine("/nonexistent/buildah").available() or "")
+
+
+def test_docker_without_daemon_is_unavailable(tmp_path: Path) -> None:
+    fake = _script(tmp_path, "docker", 'echo "Cannot connect to the Docker daemon" >&2; exit 1\n')
+    assert "no reachable Docker daemon" in (DockerEngine(fake).available() or "")
+
+
+def test_docker_inspect_parsing(tmp_path: Path) -> None:
+    fake = _script(tmp_path, "docker", f"cat <<'EOF'\n{json.dumps(_DOCKER_INSPECT)}\nEOF\n")
+    info = DockerEngine(fake).inspect("img")
+    assert (info.image_id, info.size_bytes, info.layers, info.user) == ("sha256:abc", 12345, 3, "app")
+    assert info.cmd == ["/app/run"] and info.entrypoint == [] and info.ports == [8080, 9090]
+
+
+def test_buildah_inspect_sums_uncompressed_layers(tmp_path: Path) -> None:
+    manifest = {"layers": [{"size": 1000}, {"size": 234}]}
+    data = {"FromImageID": "f00", "Manifest": json.dumps(manifest),
+            "OCIv1": {"config": {"User": "65532:65532", "Cmd": ["/app/greeter"], "ExposedPorts": {"8080/tcp": {}}},
+                      "rootfs": {"diff_ids": ["x", "y"]}}}
+    fake = _script(tmp_path, "buildah", f"cat <<'EOF'\n{json.dumps(data)}\nEOF\n")
+    info = BuildahEngine(fake).inspect("img")
+    assert (info.image_id, info.size_bytes, info.layers, info.user) == ("f00", 1234, 2, "65532:65532")
+    assert info.ports == [8080]
+
+
+def test_build_failure_and_timeout_carry_logs(tmp_path: Path) -> None:
+    from codi.build.engine import EngineError
+
+    failing = _script(tmp_path, "buildah", 'echo "STEP 2/2: RUN false"; echo "error building"; exit 1\n')
+    engine = BuildahEngine(failing)
+    engine._unshare = False  # no namespace wrapper for a fake binary
+    try:
+        engine.build(tmp_path, tmp_path / "Dockerfile", "t", 10, network=False)
+    except EngineError as exc:
+        assert "exit 1" in exc.message and "error building" in exc.log
+    else:
+        raise AssertionError("a failing build did not raise")
+    hanging = _script(tmp_path, "slow", 'echo started; sleep 30\n')
+    engine = BuildahEngine(hanging)
+    engine._unshare = False
+    try:
+        engine.build(tmp_path, tmp_path / "Dockerfile", "t", 0.5, network=False)
+    except EngineError as exc:
+        assert "timed out" in exc.message and "started" in exc.log
+    else:
+        raise AssertionError("a hanging build did not time out")
+
+
+_BUD_OUTPUT = """[1/2] STEP 1/3: FROM localhost/codi-standin/golang:bookworm AS build
+[1/2] STEP 2/3: COPY go.mod ./go.mod
+--> Using cache 1e649b1d5bd91d5cb3b80f60ef44dabc761e2a79843876234312c072db869815
+--> 1e649b1d5bd
+[1/2] STEP 3/3: COPY . .
+--> eecebdf71ad
+[2/2] STEP 1/2: FROM scratch
+[2/2] STEP 2/2: CMD ["/app/greeter"]
+[2/2] COMMIT localhost/t:1
+--> a1ddeeeff0b
+Successfully tagged localhost/t:1
+a1ddeeeff0bef1a5b0f5c1d9c0e251366637899e8a7ca79ae79829a911eac307
+"""
+
+
+def test_buildah_build_reports_only_the_images_it_committed(tmp_path: Path) -> None:
+    # Cache hits may belong to another run sharing the storage: clean-up must leave them alone.
+    fake = _script(tmp_path, "buildah", f"cat <<'EOF'\n{_BUD_OUTPUT}EOF\necho \"$@\" > {tmp_path}/args\n")
+    engine = BuildahEngine(fake)
+    engine._unshare = False
+    got = engine.build(tmp_path, tmp_path / "Dockerfile", "t", 10, network=False, build_args={"GO": "1.22"})
+    assert got.images == ["eecebdf71ad", "a1ddeeeff0b"]
+    args = (tmp_path / "args").read_text().split()
+    assert "--pull=never" in args and args[args.index("--build-arg") + 1] == "GO=1.22"
+    engine.build(tmp_path, tmp_path / "Dockerfile", "t", 10, network=True)
+    assert "--pull=missing" in (tmp_path / "args").read_text().split()

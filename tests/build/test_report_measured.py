@@ -1,0 +1,59 @@
+"""Reports of measured runs say which numbers are measured, which estimated, and that stand-ins were used."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+from fake_engine import FakeEngine
+
+from codi.service.run import RunOptions, run_project
+
+DEMO = Path(__file__).resolve().parents[2] / "demo" / "go"
+STANDIN = "localhost/codi-standin/golang:bookworm"
+DISTROLESS = "gcr.io/distroless/static-debian12:nonroot"
+
+
+@pytest.fixture()
+def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv("CODI_BASES_DIR", str(tmp_path / "no-bases"))
+    monkeypatch.setenv("CODI_BASE_MAP", f"golang:*={STANDIN}")
+    dest = tmp_path / "go"
+    shutil.copytree(DEMO, dest)
+    return dest
+
+
+def _real_run(project: Path, out: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    engine = FakeEngine(missing={DISTROLESS})
+    monkeypatch.setattr("codi.service.measure.detect_engine", lambda name: (engine, ""))
+    monkeypatch.setattr("codi.service.measure._disk_problem", lambda engine, need: None)
+    return run_project(project, RunOptions(out=out, llm=False, rag=False, real=True)).run_dir
+
+
+def test_measured_report_marks_kinds_and_names_the_stand_ins(project: Path, tmp_path: Path,
+                                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    run_dir = _real_run(project, tmp_path / "runs", monkeypatch)
+    md = (run_dir / "reports" / "report.md").read_text()
+    html = (run_dir / "reports" / "report.html").read_text()
+    assert "Numbers marked **measured** come from real builds with `fake`" in md
+    assert "**Stand-in base images were used**" in md
+    assert f"| `golang:1.22` | `{STANDIN}` | Debian bookworm minbase + golang-go" in md
+    rows = {line.split("|")[1].strip(): line for line in md.splitlines() if line.startswith("| ")}
+    assert "| measured |" in rows["original"]
+    distroless = next(v for k, v in rows.items() if "distroless" in k)
+    # Not built: estimated, marked failed, and no delta against the measured original.
+    assert "| estimated |" in distroless and "| failed |" in distroless and "%" not in distroless
+    assert 'id="base-map"' in html and "Stand-in base images were used" in html
+    assert 'class="kind-measured">measured' in html and 'class="kind-estimated">estimated' in html
+    env = json.loads((run_dir / "metadata" / "environment.json").read_text())
+    assert env["engine"]["stand_ins"] == {STANDIN: "Debian bookworm minbase + golang-go, gcc, libc6-dev, git, "
+                                                   "ca-certificates"}
+
+
+def test_estimate_report_says_nothing_was_built_and_why(project: Path, tmp_path: Path) -> None:
+    run_dir = run_project(project, RunOptions(out=tmp_path / "runs", llm=False, rag=False)).run_dir
+    md = (run_dir / "reports" / "report.md").read_text()
+    assert "Nothing was built (measured builds not requested (use --real))" in md
+    assert "all numbers are **estimated**" in md and "Stand-in base images" not in md

@@ -1,0 +1,59 @@
+"""Smoke-run verdicts, with local processes standing in for containers (every one is stopped)."""
+
+from __future__ import annotations
+
+import sys
+
+import pytest
+from fake_engine import FakeEngine, free_port
+
+import codi.build.smoke as smoke
+from codi.build.engine import ImageInfo
+from codi.build.smoke import smoke_run
+
+
+def _engine(cmd: list[str], ports: list[int] | None = None, user: str = "") -> FakeEngine:
+    info = ImageInfo(image_id="x", size_bytes=1, layers=1, user=user, entrypoint=[], cmd=cmd, ports=ports or [])
+    return FakeEngine({"img": info})
+
+
+def _all_stopped(engine: FakeEngine) -> bool:
+    return all(p.poll() is not None for p in engine.procs)
+
+
+def test_long_running_process_passes_and_is_stopped() -> None:
+    engine = _engine([sys.executable, "-c", "import time; print('up', flush=True); time.sleep(60)"], user="app")
+    result = smoke_run(engine, "img", seconds=0.5)
+    assert result["status"] == "passed"
+    assert "still running" in result["reason"] and "as user app" in result["reason"]
+    assert "up" in result["log_tail"]
+    assert _all_stopped(engine)
+
+
+def test_one_shot_exit_zero_passes_and_crash_fails() -> None:
+    assert smoke_run(_engine([sys.executable, "-c", "pass"]), "img", 2)["status"] == "passed"
+    bad = smoke_run(_engine([sys.executable, "-c", "import sys; print('oops'); sys.exit(3)"]), "img", 2)
+    assert bad["status"] == "failed" and "status 3" in bad["reason"] and "oops" in bad["log_tail"]
+
+
+def test_http_port_must_answer() -> None:
+    port = free_port()
+    server = [sys.executable, "-m", "http.server", str(port), "--bind", "127.0.0.1"]
+    engine = _engine(server, ports=[port])
+    result = smoke_run(engine, "img", seconds=0.5)
+    assert result["status"] == "passed" and f"HTTP 200 on port {port}" in result["reason"]
+    assert _all_stopped(engine)
+
+
+def test_silent_port_fails(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(smoke, "HTTP_WAIT", 1.0)  # keep the test short
+    port = free_port()
+    engine = _engine([sys.executable, "-c", "import time; time.sleep(60)"], ports=[port])
+    result = smoke_run(engine, "img", seconds=0.3)
+    assert result["status"] == "failed" and f"port {port}" in result["reason"]
+    assert _all_stopped(engine)
+
+
+def test_no_command_is_skipped() -> None:
+    assert smoke_run(_engine([]), "img")["status"] == "skipped"
+    assert smoke_run(FakeEngine(), "missing")["status"] == "failed"

@@ -64,6 +64,29 @@ def _line(instr: Instruction) -> str:
     return instr.text.rstrip("\r\n")
 
 
+# Settings that switch an app into development mode; a candidate is a production image (the node
+# template sets NODE_ENV=production itself, and a kept ENV line after it would undo that).
+_DEV_ENV = {"NODE_ENV": {"development", "dev"}, "FLASK_ENV": {"development"}, "FLASK_DEBUG": {"1", "true"},
+            "RAILS_ENV": {"development"}, "RACK_ENV": {"development"}, "APP_ENV": {"development", "dev"}}
+
+
+def _production_env(instr: Instruction, notes: list[str]) -> str:
+    """The ENV line to keep in a candidate: the original's text, or without its development-mode pairs."""
+    args = instr.args
+    triples = [(args[i], args[i + 1], args[i + 2]) for i in range(0, len(args) - 2, 3)]
+    keep = []
+    for name, value, sep in triples:
+        if value.strip("\"'").lower() in _DEV_ENV.get(name, ()):
+            notes.append(f"dropped `{name}={value}` (line {instr.start_line}): the candidate runs in production mode")
+            continue
+        keep.append((name, value, sep))
+    if len(keep) == len(triples):
+        return _line(instr)
+    if not keep:
+        return ""
+    return "ENV " + " ".join(f"{name}={value}" for name, value, _ in keep)
+
+
 def _command(instr: Instruction) -> tuple[list[str], str | None]:
     if instr.json_form:
         return list(instr.args), None
@@ -117,7 +140,9 @@ def _take(facts: OriginalFacts, instr: Instruction, model: Model) -> None:
     elif key == "ARG":
         facts.arg_lines.append(_line(instr))
     elif key == "ENV":
-        facts.env_lines.append(_line(instr))
+        line = _production_env(instr, facts.notes)
+        if line:
+            facts.env_lines.append(line)
     elif key == "LABEL":
         facts.label_lines.append(_line(instr))
     elif key == "VOLUME":

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import sys
 from collections import Counter
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
 from rich.table import Table
@@ -14,7 +16,9 @@ if TYPE_CHECKING:
 
 
 def _console() -> Console:
-    return Console(highlight=False, soft_wrap=True)
+    # Piped output (CI logs) is not cut to 80 columns: the run table needs about 110.
+    width = None if sys.stdout.isatty() or os.environ.get("COLUMNS") else 120
+    return Console(highlight=False, soft_wrap=True, width=width)
 
 
 def show_analysis(a: Analysis) -> None:
@@ -43,10 +47,18 @@ def show_analysis(a: Analysis) -> None:
     con.print(f"findings: {len(a.findings)} ({summary}); see `codi lint {a.dockerfile_path}`")
 
 
-def _size(value: int | None) -> str:
+def _size(value: int | None, starred: bool = False) -> str:
     if value is None:
         return "?"
-    return f"{value / 1e6:,.0f} MB"
+    return f"{value / 1e6:,.0f} MB" + ("*" if starred else "")
+
+
+def _seconds(value: float | None) -> str:
+    return "-" if value is None else f"{value:.1f} s"
+
+
+def _smoke(smoke: dict[str, Any] | None) -> str:
+    return str((smoke or {}).get("status") or "-")
 
 
 def show_run(result: RunResult, dry_run: bool) -> None:
@@ -60,18 +72,28 @@ def show_run(result: RunResult, dry_run: bool) -> None:
         con.print(f"run: [bold]{rec.run_id}[/bold]")
         con.print(f"run dir: {result.run_dir}", markup=False)
     kinds = {result.metrics.original.kind} | {c.kind for c in result.metrics.candidates}
+    measured = "measured" in kinds
     caption = "sizes are estimated (see the report for how); `--real` measures" if kinds == {"estimated"} else None
+    if measured and "estimated" in kinds:
+        caption = "sizes measured by a real build; * estimated: not built (see the report for why)"
+    elif measured:
+        caption = "sizes measured by a real build"
     table = Table(title=f"{rec.project_name} ({rec.stack})", caption=caption, show_lines=False)
-    for column in ("candidate", "kind", "risk", "size", "Δ size", "layers", "resolves"):
+    columns = ["candidate", "kind", "risk", "size", "Δ size", "layers", "resolves"]
+    columns += ["rebuild", "smoke"] if measured else []
+    for column in columns:
         table.add_column(column)
     orig = result.metrics.original
-    table.add_row("original", "-", "-", _size(orig.size_bytes), "", str(orig.layers), "")
+    extra = [_seconds(orig.rebuild_seconds), _smoke(orig.smoke)] if measured else []
+    table.add_row("original", "-", "-", _size(orig.size_bytes, measured and orig.kind != "measured"), "",
+                  str(orig.layers), "", *extra)
     numbers = {c.candidate_id: c for c in result.metrics.candidates}
     for c in rec.candidates:
         n = numbers.get(c.id)
         delta = f"{n.size_delta_pct:+.0f}%" if n and n.size_delta_pct is not None else "?"
-        table.add_row(c.id, c.kind, c.risk, _size(n.size_bytes if n else None),
-                      delta, str(n.layers if n else "?"), str(len(c.resolves)))
+        extra = [_seconds(n.rebuild_seconds), _smoke(n.smoke)] if measured and n else ["?"] * 2 if measured else []
+        table.add_row(c.id, c.kind, c.risk, _size(n.size_bytes if n else None, measured and bool(n) and n.kind != "measured"),
+                      delta, str(n.layers if n else "?"), str(len(c.resolves)), *extra)
     con.print(table)
     for r in rec.rejected:
         con.print(f"not offered: {r.rule_id}: {r.reason}", markup=False)

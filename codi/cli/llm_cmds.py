@@ -1,4 +1,4 @@
-"""`codi llm rank|explain|serve`, `codi adapter verify`, `codi index ensure-schema|rebuild`."""
+"""`codi llm rank|explain|serve`, `codi adapter verify`, `codi index ensure-schema|rebuild|mark-applied`."""
 
 from __future__ import annotations
 
@@ -25,7 +25,10 @@ app.add_typer(index_app, name="index")
 
 ProjectArg = Annotated[str, typer.Argument(help="A project folder, or a run directory written by `codi run`.")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON.")]
-LimitOpt = Annotated[int | None, typer.Option("--limit", min=1, help="At most this many candidates.")]
+LimitOpt = Annotated[int | None, typer.Option("--limit", min=1, help="Show at most this many candidates.")]
+ExplainLimitOpt = Annotated[int | None, typer.Option("--limit", min=1, help=(
+    "The model explains this many of the best candidates (default 1); the others get CODI's own "
+    "sentences, labelled deterministic."))]
 ModelOpt = Annotated[str | None, typer.Option("--model", help="GGUF model file (default: CODE_MODEL / "
                                                               "MODEL_MOUNT_PATH / the bundled SmolLM2).")]
 AdapterOpt = Annotated[str | None, typer.Option("--adapter", help="Adapter folder (verified before loading; "
@@ -71,7 +74,8 @@ def _inputs(project: str, limit: int | None) -> tuple[Any, Any, list[Any], str]:
         from codi.service.analyze import analyze
         from codi.service.run import RunOptions, run_project
 
-        result = run_project(folder, RunOptions(dry_run=True, candidate_limit=limit or 3, llm=False, rag=False))
+        result = run_project(folder, RunOptions(dry_run=True, candidate_limit=max(3, limit or 3), llm=False,
+                                                rag=False))
         a = analyze(folder, None, None, None)
         return result.record, result.metrics, [finding_record(f) for f in a.findings], a.text
     except InputError as exc:
@@ -120,7 +124,7 @@ def rank_cmd(ctx: typer.Context, project: ProjectArg, as_json: JsonOpt = False, 
 
 
 @llm_app.command("explain")
-def explain_cmd(ctx: typer.Context, project: ProjectArg, as_json: JsonOpt = False, limit: LimitOpt = None,
+def explain_cmd(ctx: typer.Context, project: ProjectArg, as_json: JsonOpt = False, limit: ExplainLimitOpt = None,
                 model: ModelOpt = None, adapter: AdapterOpt = None, no_llm: NoLlmOpt = False,
                 disable_rag: NoRagOpt = False, out: OutOpt = None) -> None:
     """Explain each candidate in plain words (checked against CODI's facts)."""
@@ -220,3 +224,29 @@ def rebuild_cmd(ctx: typer.Context, runs: Annotated[list[str] | None, typer.Argu
     for problem in problems:
         sys.stderr.write(f"skipped {problem}\n")
     sys.stdout.write(f"{index_path(root)}: {count} run(s) indexed\n")
+
+
+@index_app.command("mark-applied")
+def mark_applied_cmd(ctx: typer.Context, run_id: Annotated[str, typer.Argument(help="The run the candidate came "
+                                                                                     "from.")],
+                     candidate_id: Annotated[str, typer.Argument(help="The candidate you applied, e.g. "
+                                                                      "002-python-pip-multistage.")],
+                     out: OutOpt = None) -> None:
+    """Record that you applied a candidate by hand; its rule then gains when similar projects are ranked."""
+    import sqlite3
+
+    from codi.rag.applied import UnknownRun, mark
+    from codi.rag.store import index_path, open_index
+
+    root = _out(ctx, out)
+    try:
+        conn = open_index(root)
+        try:
+            done = mark(conn, root, run_id, candidate_id, "manual")
+        finally:
+            conn.close()
+    except UnknownRun as exc:
+        raise _fail(str(exc.args[0])) from None
+    except (OSError, RuntimeError, sqlite3.Error, ValueError) as exc:
+        raise _fail(f"{index_path(root)}: {exc}") from None
+    sys.stdout.write(f"{run_id}: {candidate_id} ({done.rule_id}) marked as applied\n")

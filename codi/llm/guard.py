@@ -2,11 +2,14 @@
 
 A sentence that names a number, an image (``name:tag`` or a well-known base image), a Dockerfile
 instruction or a rule code that the facts do not contain is dropped; the count of dropped
-sentences goes to ``llm_metrics.guard_removals``.
+sentences goes to ``llm_metrics.guard_removals``. A fact in another spelling is not an
+invention: "85%" or "-85.3%" for "-85.3%", "1.1 GB" for "1145 MB", ``docker.io/library/golang:1.22``
+for ``golang:1.22``, "USER" when the facts say "non-root user".
 """
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass, field
 
@@ -19,10 +22,13 @@ IMAGE_FAMILIES = ("alpine", "debian", "ubuntu", "busybox", "distroless", "scratc
 
 _SENTENCE = re.compile(r"(?<=[.!?])\s+")
 _NUMBER = re.compile(r"(?<![\w.])\d+(?:[.,]\d+)*")
+_NUMBER_UNIT = re.compile(r"(?<![\w.])(\d+(?:[.,]\d+)*)(?:\s*(GB|MB)\b)?", re.IGNORECASE)
 _IMAGE = re.compile(r"\b[a-z0-9][a-z0-9._/-]*:[a-z0-9][\w.-]*\b", re.IGNORECASE)
 _CODE = re.compile(r"\b[A-Z]{2,3}\d{3,4}\b")
 _INSTRUCTION = re.compile(r"\b(" + "|".join(INSTRUCTIONS) + r")\b")
 _FAMILY = re.compile(r"\b(" + "|".join(re.escape(f) for f in IMAGE_FAMILIES) + r")\b", re.IGNORECASE)
+_HUB = ("docker.io/library/", "index.docker.io/library/", "registry-1.docker.io/library/", "docker.io/",
+        "library/")
 
 
 def _num(token: str) -> str:
@@ -32,6 +38,26 @@ def _num(token: str) -> str:
     return token
 
 
+def _float(token: str) -> float | None:
+    try:
+        return float(token)
+    except ValueError:  # a version such as 1.22.3
+        return None
+
+
+def _decimals(token: str) -> int:
+    return len(token.partition(".")[2])
+
+
+def _image(name: str) -> str:
+    """``docker.io/library/python:3.12`` and ``python:3.12`` name the same image."""
+    name = name.lower()
+    for prefix in _HUB:
+        if name.startswith(prefix):
+            return name[len(prefix):]
+    return name
+
+
 @dataclass(slots=True)
 class Facts:
     """What the model may mention: numbers, images, instructions and codes found in the fact text."""
@@ -39,27 +65,56 @@ class Facts:
     text: str
     numbers: set[str] = field(default_factory=set)
     lowered: str = ""
+    values: list[float] = field(default_factory=list)  # the fact numbers, for rounded mentions
+    megabytes: list[float] = field(default_factory=list)  # numbers given in MB, for mentions in GB
 
     def __post_init__(self) -> None:
         self.lowered = self.text.lower()
         self.numbers = {_num(n) for n in _NUMBER.findall(self.text)}
         # "-12.5%" in the facts also allows "12.5"; both spellings of a number are the same fact.
         self.numbers |= {n.lstrip("-+") for n in self.numbers}
+        self.values = [v for v in map(_float, self.numbers) if v is not None]
+        self.megabytes = [v for n, unit in _NUMBER_UNIT.findall(self.text)
+                          if unit.upper() == "MB" and (v := _float(_num(n))) is not None]
+        # Images are compared without Docker Hub's default prefixes, on either side.
+        for prefix in _HUB:
+            self.lowered = self.lowered.replace(prefix, "")
+
+    def _number_known(self, token: str, unit: str) -> bool:
+        """Exactly in the facts, or a fact rounded or cut to the digits written ("85%" for
+        "-85.3%"; "1.1 GB" for "1145 MB"). Versions such as 1.2.2 must match exactly."""
+        number = _num(token)
+        if number in self.numbers:
+            return True
+        value = _float(number)
+        if value is None:
+            return False
+        places = _decimals(number)
+        half = 0.5 * 10 ** -places + 1e-9
+        finer = [fact for fact in self.values if _decimals(_num(f"{fact}")) > places]
+        if any(abs(fact - value) <= half for fact in finer):
+            return True
+        if places == 0 and any(math.trunc(fact) == value for fact in finer):
+            return True  # "80%" for "80.8%": cut, not rounded, is still the same fact
+        return unit.upper() == "GB" and any(abs(fact / 1000 - value) <= half for fact in self.megabytes)
 
     def invented(self, sentence: str) -> list[str]:
         """The tokens of a sentence that are not in the facts."""
         bad: list[str] = []
-        for n in _NUMBER.findall(sentence):
-            if _num(n) not in self.numbers:
-                bad.append(n)
+        for token, unit in _NUMBER_UNIT.findall(sentence):
+            if not self._number_known(token, unit):
+                bad.append(token)
         for image in _IMAGE.findall(sentence):
-            if image.lower() not in self.lowered:
+            if re.fullmatch(r"[\d.:]+", image):
+                continue  # a time or a ratio, checked as numbers above
+            if _image(image) not in self.lowered:
                 bad.append(image)
         for family in _FAMILY.findall(sentence):
             if family.lower() not in self.lowered:
                 bad.append(family)
         for word in _INSTRUCTION.findall(sentence):
-            if not re.search(rf"\b{word}\b", self.text):
+            # "runs as a non-root user" in the facts supports "USER": the keyword is an English word too.
+            if not re.search(rf"\b{word}\b", self.text, re.IGNORECASE):
                 bad.append(word)
         for code in _CODE.findall(sentence):
             if code not in self.text:

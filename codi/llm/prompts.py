@@ -8,10 +8,16 @@ from collections.abc import Sequence
 from codi.artifacts.models import CandidateNumbers, CandidateRecord, FindingRecord, ImageNumbers
 
 RANK_MAX_TOKENS = 8  # per candidate label in the answer
-EXPLAIN_MAX_TOKENS = 60
+# Two short sentences fit in ~40 tokens; a sentence cut off by the cap is dropped by the guard.
+EXPLAIN_MAX_TOKENS = 48
+# Candidates explained by the model unless --limit says otherwise (best first); the others get
+# CODI's deterministic sentences, labelled "deterministic". One generation per run keeps explain
+# within its latency budget on 2 cores.
+EXPLAIN_LIMIT = 1
 PERMUTATION_ENUM_MAX = 5
 STOP = ["\n\n", "<|im_end|>", "<|endoftext|>"]
-_DIFF_LINES = 6
+_DIFF_LINES = 3
+_FINDINGS = 2
 
 
 def mb(value: int | None) -> str:
@@ -19,10 +25,11 @@ def mb(value: int | None) -> str:
 
 
 def candidate_line(c: CandidateRecord, n: CandidateNumbers | None) -> str:
-    parts = [f"{c.id}: {c.title}", f"risk {c.risk}"]
+    """One short line per candidate for the rank prompt (its label stands for the id)."""
+    parts = [c.title, f"risk {c.risk}"]
     if n is not None and n.size_delta_pct is not None:
-        parts.append(f"size {n.size_delta_pct:+.1f}% ({n.kind})")
-    parts.append(f"resolves {len(c.resolves)} findings")
+        parts.append(f"size {n.size_delta_pct:+.1f}%")
+    parts.append(f"fixes {len(c.resolves)}")
     return "; ".join(parts)
 
 
@@ -37,49 +44,66 @@ def rank_schema(ids: Sequence[str]) -> dict[str, object]:
 
 
 def rank_messages(lines: Sequence[str]) -> list[dict[str, str]]:
-    listing = "\n".join(f"- {line}" for line in lines)
+    listing = "\n".join(lines)
     return [
-        {"role": "system", "content": "You rank Dockerfile rewrites for a developer. Answer with JSON only."},
-        {"role": "user", "content": f"Candidates:\n{listing}\nPrefer smaller images, lower risk and more "
-                                    "resolved findings. Return {\"order\": [letters, best first]}."},
+        {"role": "system", "content": "Rank Dockerfile rewrites. Answer with JSON only."},
+        {"role": "user", "content": f"{listing}\nPrefer smaller images, lower risk, more fixes. "
+                                    "Return {\"order\": [letters, best first]}."},
     ]
 
 
 def _diff_excerpt(diff: str) -> str:
+    """The first changed instruction lines (comments and blank lines carry no facts, only tokens)."""
     changed = [line for line in diff.splitlines()
-               if line[:1] in "+-" and not line.startswith(("+++", "---")) and line[1:].strip()]
+               if line[:1] in "+-" and not line.startswith(("+++", "---"))
+               and line[1:].strip() and not line[1:].lstrip().startswith("#")]
     return "\n".join(changed[:_DIFF_LINES])
+
+
+def _finding(ref: str, by_ref: dict[str, FindingRecord]) -> str:
+    code, _, line = ref.partition("@")
+    found = by_ref.get(ref)
+    name = found.name if found is not None else code
+    return f"{name} (line {line})" if line else name
 
 
 def candidate_facts(c: CandidateRecord, n: CandidateNumbers | None, original: ImageNumbers,
                     findings: Sequence[FindingRecord]) -> str:
-    """Everything the model may say about one candidate, as short plain lines."""
+    """Everything the model may say about one candidate, as a few compact lines.
+
+    On a small CPU model every prompt token costs about as much as a generated one (~300 prompt
+    tokens were most of an explain call), so this holds facts only: what changes, the numbers with
+    the saving worked out (no sums for the model), a few of the findings fixed by name and line,
+    and the first changed lines of the diff.
+    """
     by_ref = {f"{f.code}@{f.line}": f for f in findings}
-    lines = [f"Candidate {c.id}: {c.title}. Risk {c.risk}. Verified: {'yes' if c.verified else 'no'}."]
-    if c.runtime_base:
-        lines.append(f"Runtime base image: {c.runtime_base}.")
+    on = f", on {c.runtime_base}" if c.runtime_base else ""
+    lines = [f"Change: {c.title}{on}. {c.description}"]
     if n is not None and n.size_bytes is not None:
-        pct = f" ({n.size_delta_pct:+.1f}%)" if n.size_delta_pct is not None else ""
-        lines.append(f"Image size ({n.kind}): {mb(original.size_bytes)} before, {mb(n.size_bytes)} after{pct}.")
+        size = f"Size ({n.kind}): {mb(original.size_bytes)} -> {mb(n.size_bytes)}"
+        if original.size_bytes is not None and original.size_bytes > n.size_bytes:
+            size += f", {mb(original.size_bytes - n.size_bytes)} smaller"
+        if n.size_delta_pct is not None:
+            size += f" ({n.size_delta_pct:+.1f}%)"
         if n.layers is not None and original.layers is not None:
-            lines.append(f"Layers: {original.layers} before, {n.layers} after.")
+            size += f". Layers: {original.layers} -> {n.layers}"
+        lines.append(size + ".")
     if c.resolves:
-        # Codes and names only: full messages would double the prompt, and prompt length is latency.
-        named = [f"{r} {by_ref[r].name}" if r in by_ref else r for r in c.resolves[:4]]
-        more = f" and {len(c.resolves) - 4} more" if len(c.resolves) > 4 else ""
-        lines.append(f"Fixes: {', '.join(named)}{more}.")
-    lines.append(f"What it does: {c.description}")
+        named = ", ".join(_finding(r, by_ref) for r in c.resolves[:_FINDINGS])
+        lines.append(f"Fixes {len(c.resolves)} findings, e.g. {named}." if len(c.resolves) > _FINDINGS
+                     else f"Fixes: {named}.")
+    lines.append(f"Risk: {c.risk}." + ("" if c.verified else " Not verified by CODI."))
     excerpt = _diff_excerpt(c.diff)
     if excerpt:
-        lines.append("Changed lines:\n" + excerpt)
+        lines.append("Diff:\n" + excerpt)
     return "\n".join(lines)
 
 
 def explain_messages(facts: str) -> list[dict[str, str]]:
     return [
-        {"role": "system", "content": "You explain a Dockerfile change to a developer in 2 or 3 short, plain "
-                                      "sentences. Use only the facts given. No lists, no code."},
-        {"role": "user", "content": f"{facts}\n\nWhy is this candidate better than the original Dockerfile?"},
+        {"role": "system", "content": "Explain this Dockerfile change to a developer in 2 short, plain "
+                                      "sentences, using only the facts given."},
+        {"role": "user", "content": f"{facts}\n\nWhy is this change better than the original Dockerfile?"},
     ]
 
 

@@ -44,8 +44,13 @@ def make_handler(model: EmbeddedModel) -> type[BaseHTTPRequestHandler]:
             self.send_response(status)
             self.send_header("Content-Type", "application/json")
             self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
+            try:
+                self.end_headers()
+                self.wfile.write(body)
+            except (BrokenPipeError, ConnectionResetError):
+                # The client gave up (its LLM_TIMEOUT_SECONDS passed): nobody to answer, and not
+                # worth a stack trace on the server's terminal.
+                self.close_connection = True
 
         def _error(self, status: int, message: str) -> None:
             self._send(status, {"error": {"message": message, "type": "invalid_request_error"}})

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
+import re
 import sqlite3
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -13,6 +15,17 @@ from typing import Any
 from codi.rag.store import open_index, write
 
 TOP_K = 3
+_CONTINUATION = re.compile(r"\\[ \t]*\r?\n")
+
+
+def normalise(text: str) -> str:
+    """A Dockerfile without comment lines, line continuations and differences in whitespace."""
+    kept = [line for line in text.splitlines() if not line.lstrip().startswith("#")]
+    return " ".join(_CONTINUATION.sub(" ", "\n".join(kept)).split())
+
+
+def text_hash(text: str) -> str:
+    return hashlib.sha256(normalise(text).encode("utf-8")).hexdigest()
 
 
 @dataclass(slots=True)
@@ -25,6 +38,9 @@ class Outcome:
     layers_delta: int | None = None
     verified: bool = True
     applied: bool = False
+    text_hash: str | None = None  # of the candidate's Dockerfile, normalised (codi.rag.applied)
+    applied_at: str | None = None
+    applied_how: str | None = None  # "detected" (a later run saw it) or "manual" (codi index mark-applied)
 
 
 @dataclass(slots=True)
@@ -39,6 +55,7 @@ class RunDoc:
     evidence: str = ""
     outcomes: list[Outcome] = field(default_factory=list)
     run_dir: str | None = None
+    project_path: str | None = None
 
     @property
     def families(self) -> set[str]:
@@ -73,15 +90,16 @@ def doc_from_run_dir(run_dir: str | Path) -> RunDoc:
     run = _load(meta / "run.json")
     analysis = _load(meta / "analysis.json") if (meta / "analysis.json").is_file() else {}
     metrics = _load(meta / "metrics.json") if (meta / "metrics.json").is_file() else {}
-    feedback = _load(meta / "feedback.json") if (meta / "feedback.json").is_file() else {}
-    applied = set(feedback.get("applied") or [])
+    applied = applied_marks(root)
     numbers = {c["candidate_id"]: c for c in metrics.get("candidates", [])}
     outcomes = []
     for c in run.get("candidates", []):
         n = numbers.get(c["id"], {})
+        mark = applied.get(c["id"])
         outcomes.append(Outcome(c["id"], c["rule_id"], c.get("kind", ""), n.get("kind", "estimated"),
                                 n.get("size_delta_pct"), n.get("layers_delta"), bool(c.get("verified")),
-                                c["id"] in applied))
+                                mark is not None, _candidate_hash(root, c.get("path")),
+                                (mark or {}).get("applied_at"), (mark or {}).get("how")))
     dockerfile = root / str(run.get("inputs", {}).get("Dockerfile", "inputs/Dockerfile"))
     primary = (analysis.get("detection") or {}).get("primary") or {}
     evidence = " ".join(f"{e.get('file')} {e.get('matched')}" for e in primary.get("evidence", []))
@@ -90,7 +108,26 @@ def doc_from_run_dir(run_dir: str | Path) -> RunDoc:
                   base_images=[s.get("base_resolved") or s.get("base") or "" for s in analysis.get("stages", [])],
                   findings=[f["code"] for f in analysis.get("findings", [])],
                   dockerfile=dockerfile.read_text(encoding="utf-8", errors="replace") if dockerfile.is_file() else "",
-                  evidence=evidence, outcomes=outcomes, run_dir=str(root))
+                  evidence=evidence, outcomes=outcomes, run_dir=str(root), project_path=run.get("project_path"))
+
+
+def applied_marks(run_dir: Path) -> dict[str, dict[str, Any]]:
+    """``metadata/feedback.json``: candidate id -> how and when it was applied (older files list bare ids)."""
+    path = run_dir / "metadata" / "feedback.json"
+    if not path.is_file():
+        return {}
+    marks: dict[str, dict[str, Any]] = {}
+    for item in _load(path).get("applied") or []:
+        mark = item if isinstance(item, dict) else {"candidate_id": str(item)}
+        marks[str(mark["candidate_id"])] = mark
+    return marks
+
+
+def _candidate_hash(root: Path, rel: str | None) -> str | None:
+    path = root / rel if rel else None
+    if path is None or not path.is_file() or not path.resolve().is_relative_to(root.resolve()):
+        return None
+    return text_hash(path.read_text(encoding="utf-8", errors="replace"))
 
 
 def add(conn: sqlite3.Connection, doc: RunDoc) -> None:
@@ -100,12 +137,16 @@ def add(conn: sqlite3.Connection, doc: RunDoc) -> None:
     with write(conn):
         conn.execute("DELETE FROM runs_fts WHERE run_id = ?", (doc.run_id,))
         conn.execute("DELETE FROM outcomes WHERE run_id = ?", (doc.run_id,))
-        conn.execute("INSERT OR REPLACE INTO runs VALUES (?,?,?,?,?,?,?,?,?)",
+        conn.execute("INSERT OR REPLACE INTO runs (run_id, created_at, project_name, stack, base_images, findings, "
+                     "summary, run_dir, indexed_at, project_path) VALUES (?,?,?,?,?,?,?,?,?,?)",
                      (doc.run_id, doc.created_at, doc.project_name, doc.stack, " ".join(doc.base_images),
-                      " ".join(doc.findings), doc.summary(), doc.run_dir, now))
-        conn.executemany("INSERT INTO outcomes VALUES (?,?,?,?,?,?,?,?,?)",
+                      " ".join(doc.findings), doc.summary(), doc.run_dir, now, doc.project_path))
+        conn.executemany("INSERT INTO outcomes (run_id, candidate_id, rule_id, kind, number_kind, size_delta_pct, "
+                         "layers_delta, verified, applied, text_hash, applied_at, applied_how) "
+                         "VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
                          [(doc.run_id, o.candidate_id, o.rule_id, o.kind, o.number_kind, o.size_delta_pct,
-                           o.layers_delta, int(o.verified), int(o.applied)) for o in doc.outcomes])
+                           o.layers_delta, int(o.verified), int(o.applied), o.text_hash, o.applied_at,
+                           o.applied_how) for o in doc.outcomes])
         conn.execute("INSERT INTO runs_fts VALUES (?,?,?,?,?,?,?)",
                      (doc.run_id, doc.stack, " ".join(sorted(doc.families | set(doc.base_images))),
                       " ".join(doc.findings), doc.dockerfile, cands, doc.evidence))

@@ -33,6 +33,13 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         "CREATE INDEX runs_stack ON runs(stack)",
         "CREATE INDEX outcomes_rule ON outcomes(rule_id)",
     ),
+    (  # 3: which project a run was of, and each candidate's text (to see when a user applied it)
+        "ALTER TABLE runs ADD COLUMN project_path TEXT",
+        "ALTER TABLE outcomes ADD COLUMN text_hash TEXT",
+        "ALTER TABLE outcomes ADD COLUMN applied_at TEXT",
+        "ALTER TABLE outcomes ADD COLUMN applied_how TEXT",
+        "CREATE INDEX outcomes_text ON outcomes(text_hash)",
+    ),
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 

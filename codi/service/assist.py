@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import re
+import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -38,9 +39,12 @@ class AssistOptions:
     model: str | None = None
     adapter: str | None = None
     ruleset: str | None = None
-    limit: int | None = None  # explain at most this many candidates (best first)
+    limit: int | None = None  # the model explains this many candidates, best first (default prompts.EXPLAIN_LIMIT)
     explain: bool = True
     backend: Backend | None = None  # share one across calls (tests, servers)
+    # `codi run` only: note in the memory when this project's Dockerfile now equals a candidate of
+    # an earlier run (the user applied it). Read-only callers (llm rank/explain, the API) leave it off.
+    record_applied: bool = False
 
 
 @dataclass(slots=True)
@@ -93,15 +97,27 @@ def _rag(record: RunRecord, metrics: MetricsRecord, findings: Sequence[FindingRe
     query = " ".join(query_terms(doc))
     if not index_path(options.out).is_file():  # nothing remembered yet; reading must not create files
         return {"schema_version": SCHEMA_VERSION, "enabled": True, "query": query, "matches": [],
-                "evidence": {}}, {}
+                "evidence": {}, "applied": []}, {}
     conn = open_index(options.out)
+    applied: list[dict[str, str]] = []
+    applied_error: str | None = None
     try:
+        if options.record_applied and record.project_path:
+            from codi.rag.applied import detect
+
+            try:
+                applied = [m.as_dict() for m in detect(conn, options.out, record.project_path, text, record.run_id)]
+            except (sqlite3.Error, OSError, ValueError, KeyError) as exc:  # never fails the run
+                applied_error = f"applied candidates not recorded: {type(exc).__name__}: {exc}"
         matches = search(conn, doc)
         evidence = rule_evidence(conn, matches)
     finally:
         conn.close()
-    return {"schema_version": SCHEMA_VERSION, "enabled": True, "query": query,
-            "matches": matches, "evidence": evidence}, evidence
+    rag: dict[str, Any] = {"schema_version": SCHEMA_VERSION, "enabled": True, "query": query,
+                           "matches": matches, "evidence": evidence, "applied": applied}
+    if applied_error:
+        rag["applied_error"] = applied_error
+    return rag, evidence
 
 
 def _rank(order: list[Scored], backend: Backend, tally: _Tally, lines: dict[str, str]) -> tuple[list[Scored], str]:
@@ -114,7 +130,7 @@ def _rank(order: list[Scored], backend: Backend, tally: _Tally, lines: dict[str,
     labels = [chr(ord("A") + i) for i in range(len(ids))] if len(ids) <= 26 else ids
     by_label = dict(zip(labels, ids, strict=True))
     try:
-        gen = backend.generate(prompts.rank_messages([f"{lab} = {lines[i]}" for lab, i in zip(labels, ids, strict=True)]),
+        gen = backend.generate(prompts.rank_messages([f"{lab}: {lines[i]}" for lab, i in zip(labels, ids, strict=True)]),
                                prompts.rank_schema(labels), max_tokens=prompts.RANK_MAX_TOKENS * len(ids) + 16,
                                stop=["<|im_end|>"])
     except NoModel as exc:
@@ -130,14 +146,18 @@ def _rank(order: list[Scored], backend: Backend, tally: _Tally, lines: dict[str,
 
 
 def _explain_one(cid: str, record: RunRecord, metrics: MetricsRecord, findings: Sequence[FindingRecord],
-                 backend: Backend, tally: _Tally, rag_summaries: list[str]) -> dict[str, Any]:
+                 backend: Backend | None, tally: _Tally, rag_summaries: list[str]) -> dict[str, Any]:
+    """One candidate's words: the model's (guarded) when ``backend`` is given, else CODI's own."""
     c = next(x for x in record.candidates if x.id == cid)
     n: CandidateNumbers | None = next((x for x in metrics.candidates if x.candidate_id == cid), None)
-    facts_text = prompts.candidate_facts(c, n, metrics.original, findings)
     fallback = prompts.deterministic_explanation(c, n, metrics.original)
     entry: dict[str, Any] = {"candidate_id": cid, "source": "deterministic", "guard_removals": 0, "removed": []}
+    if backend is None:
+        entry.update(text=" ".join(fallback), note="beyond the explain limit: CODI's own sentences")
+        return entry
+    facts_text = prompts.candidate_facts(c, n, metrics.original, findings)
     try:
-        context = facts_text + ("\nSimilar past runs: " + " | ".join(rag_summaries) if rag_summaries else "")
+        context = facts_text + ("\nA similar past project: " + rag_summaries[0] if rag_summaries else "")
         gen = backend.generate(prompts.explain_messages(context), None, prompts.EXPLAIN_MAX_TOKENS, prompts.STOP)
     except NoModel as exc:
         tally.reason(f"explain: {exc}")
@@ -193,10 +213,11 @@ def assist(record: RunRecord, metrics: MetricsRecord, findings: Sequence[Finding
             "the model's order agreed with the scores" if mode == "llm" else "deterministic order")
         rationale = (f"Scored on size, layers, findings resolved, risk and past runs; {changed}. "
                      f"Best: {final[0].candidate_id} (score {final[0].score:.1f}).")
-    summaries = [str(m["summary"]) for m in rag.get("matches", [])[:2]]
-    chosen = [s.candidate_id for s in final][: options.limit or None]
-    entries = [_explain_one(cid, record, metrics, findings, backend, tally, summaries)
-               for cid in chosen] if options.explain else []
+    summaries = [str(m["summary"]) for m in rag.get("matches", [])[:1]]
+    # The model explains the best `limit` candidates; the rest get CODI's sentences (labelled).
+    worded = options.limit or prompts.EXPLAIN_LIMIT
+    entries = [_explain_one(s.candidate_id, record, metrics, findings, backend if i < worded else None, tally,
+                            summaries) for i, s in enumerate(final)] if options.explain else []
     summary = (f"CODI recommends {top}: " + next(e["text"] for e in entries if e["candidate_id"] == top)
                if top and any(e["candidate_id"] == top for e in entries) else
                (f"CODI recommends {top}." if top else "No candidate passed verification; keep the original."))

@@ -174,7 +174,7 @@ def _write(analysis: Analysis, cands: CandidateSet, record: RunRecord, metrics: 
 
         assisted = assist(record, metrics, [finding_record(f) for f in analysis.findings], analysis.text,
                           AssistOptions(out=options.out, llm=options.llm, rag=options.rag,
-                                        ruleset=record.ruleset_version))
+                                        ruleset=record.ruleset_version, record_applied=True))
         if assisted.top:
             record.recommendation = Recommendation(candidate_id=assisted.top, reason=assisted.rationale)
         for rel, data in assisted.artifacts().items():  # llm_metrics.json, rag.json, explain.json

@@ -30,9 +30,9 @@ def _order_answer(order: list[str]) -> Any:
 
 
 def _labels(messages: list[dict[str, str]], order: list[str]) -> list[str]:
-    """The prompt lists "X = <candidate id>: ..."; answer with the labels of ``order``."""
-    label = {m[1]: m[0] for m in re.findall(r"- (\w) = ([\w-]+):", messages[-1]["content"])}
-    return [label.get(cid, cid) for cid in order]
+    """The prompt lists "X: Candidate <rule>; ..." (ids are 00N-<rule>); answer with the labels of ``order``."""
+    label = {m[1]: m[0] for m in re.findall(r"^(\w): Candidate ([\w-]+);", messages[-1]["content"], re.MULTILINE)}
+    return [label.get(cid.split("-", 1)[1], cid) for cid in order]
 
 
 def _ids(result: Any) -> list[str]:
@@ -109,18 +109,48 @@ def test_guard_counts_invented_sentences() -> None:
         return ("It switches to python:3.12-slim. It saves 777 MB on alpine:3.19. "
                 "It removes the pip cache. Add HEALTHCHECK to probe it.")
 
-    result = assist(record, nums, FINDINGS, DOCKERFILE, AssistOptions(rag=False, backend=ScriptedBackend(answer)))
+    result = assist(record, nums, FINDINGS, DOCKERFILE,
+                    AssistOptions(rag=False, limit=3, backend=ScriptedBackend(answer)))
     assert result.llm_metrics["guard_removals"] == 2 * 3  # two invented sentences per candidate
     for e in result.explain["candidates"]:
         assert "777" not in e["text"] and "alpine" not in e["text"] and "HEALTHCHECK" not in e["text"]
         assert e["source"] == "llm" and e["guard_removals"] == 2
 
 
-def test_limit_explains_best_first() -> None:
+def test_model_explains_only_the_best_by_default() -> None:
+    """One explain generation per run: the best candidate's; the others get CODI's labelled sentences."""
     record, nums = _tied()
-    result = assist(record, nums, FINDINGS, DOCKERFILE, AssistOptions(llm=False, rag=False, limit=1))
-    assert [e["candidate_id"] for e in result.explain["candidates"]] == ["002-a"]
+    backend = ScriptedBackend(_order_answer(["002-a", "001-fixed", "003-b"]))
+    result = assist(record, nums, FINDINGS, DOCKERFILE, AssistOptions(rag=False, backend=backend))
+    explain_requests = [m for m, schema in backend.requests if schema is None]
+    assert len(explain_requests) == 1 and "Candidate a" in explain_requests[0][-1]["content"]
+    entries = result.explain["candidates"]
+    assert [e["candidate_id"] for e in entries] == ["002-a", "001-fixed", "003-b"]
+    assert entries[0]["source"] == "llm" and "note" not in entries[0]
+    assert all(e["source"] == "deterministic" and "explain limit" in e["note"] and e["text"] for e in entries[1:])
+    assert result.llm_metrics["calls"] == 2 and result.llm_metrics["fallback_reason"] is None
+
+
+def test_limit_sets_how_many_the_model_explains() -> None:
+    record, nums = _tied()
+    backend = ScriptedBackend(_order_answer(["002-a", "001-fixed", "003-b"]))
+    result = assist(record, nums, FINDINGS, DOCKERFILE, AssistOptions(rag=False, limit=2, backend=backend))
+    assert [e["source"] for e in result.explain["candidates"]] == ["llm", "llm", "deterministic"]
     assert result.explain["summary"].startswith("CODI recommends 002-a")
+
+
+def test_explain_facts_are_compact() -> None:
+    """Facts only: no comment lines from the diff, the size saving worked out, findings with lines."""
+    from codi.llm import prompts
+
+    record, nums = _tied()
+    c = record.candidates[1].model_copy(update={"diff": "--- a\n+++ b\n-# old comment\n-FROM python:3.12\n"
+                                                         "+# new comment\n+FROM python:3.12-slim\n"})
+    facts = prompts.candidate_facts(c, nums.candidates[1], nums.original, FINDINGS)
+    assert "comment" not in facts and "+FROM python:3.12-slim" in facts
+    assert "1000 MB -> 100 MB, 900 MB smaller (-52.0%)" in facts
+    assert "pip-no-cache-dir (line 4)" in facts
+    assert len(facts) < 400
 
 
 def test_ranking_helpers() -> None:

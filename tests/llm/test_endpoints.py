@@ -116,3 +116,19 @@ def test_backend_uses_endpoint(servers: list[ModelServer], monkeypatch: pytest.M
     assert settings.endpoints == [s.url] and settings.timeout == 3.0
     gen = Backend(settings).generate(MSG, {"type": "object"})
     assert gen.backend == "endpoint" and gen.model_id == "remote" and gen.adapter_version == "v-test"
+
+
+def test_client_that_gives_up_leaves_no_traceback(servers: list[ModelServer],
+                                                   capsys: pytest.CaptureFixture[str]) -> None:
+    """Regression: a client timing out mid-generation made the server print a BrokenPipeError trace."""
+    import socket
+
+    slow = _serve(servers, StandIn("slow", delay=0.5))
+    body = json.dumps({"messages": MSG}).encode()
+    with socket.create_connection(("127.0.0.1", slow.port), timeout=5) as sock:
+        sock.sendall(b"POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
+                     + f"Content-Length: {len(body)}\r\n\r\n".encode() + body)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00")
+    time.sleep(1.0)  # the generation finishes and the answer meets a closed socket
+    assert httpx.get(slow.url + "/healthz", timeout=5).json()["status"] == "ok"
+    assert "Traceback" not in capsys.readouterr().err

@@ -48,7 +48,12 @@ def test_cli_rank_and_explain_json(tmp_path: Path) -> None:
     explain = runner.invoke(app, ["llm", "explain", *args, "--limit", "1"])
     assert explain.exit_code == 0, explain.output
     data = json.loads(explain.stdout)
-    assert set(data) == {"summary", "rationale", "candidates", "llm_metrics"} and len(data["candidates"]) == 1
+    assert set(data) == {"summary", "rationale", "candidates", "llm_metrics"}
+    # --limit 1: every candidate is explained, only the best one by the model (here off: deterministic).
+    ranked = [r["candidate_id"] for r in json.loads(rank.stdout)["ranking"]]
+    assert [e["candidate_id"] for e in data["candidates"]] == ranked and len(ranked) >= 2
+    assert all(e["source"] == "deterministic" and e["text"] for e in data["candidates"])
+    assert all("explain limit" in e["note"] for e in data["candidates"][1:]) and "note" not in data["candidates"][0]
     assert not (tmp_path / "_rag").exists()  # reading the memory never creates it
     bad = runner.invoke(app, ["llm", "rank", str(tmp_path / "nope"), "--no-llm"])
     assert bad.exit_code == 2

@@ -1,0 +1,59 @@
+"""The invention guard accepts what the facts say in other spellings, and still drops inventions."""
+
+from __future__ import annotations
+
+import pytest
+
+from codi.llm.guard import Facts, guard
+
+FACTS = Facts("Change: Static Go binary on distroless static.\n"
+              "Runtime image: gcr.io/distroless/static-debian12:nonroot.\n"
+              "Size (estimated): 1145 MB before, 17 MB after, 1128 MB smaller (-98.5%).\n"
+              "Layers: 4 before, 1 after.\n"
+              "Fixes: CD306 no-user-in-final-image (line 2); it runs as a non-root user.\n"
+              "Diff:\n-FROM golang:1.22\n+FROM golang:1.22 AS build\n+COPY go.mod ./go.mod")
+
+
+@pytest.mark.parametrize("sentence", [
+    "The image is 98.5% smaller.",                      # sign dropped
+    "The image is -98.5% smaller.",
+    "It shrinks the image by about 98%.",               # cut to whole percent
+    "It shrinks the image by about 99%.",               # rounded to whole percent
+    "The image goes from 1.1 GB to 17 MB.",             # MB written as GB, rounded
+    "The image goes from 1145MB to 17MB.",              # no space before the unit
+    "It saves 1,128 MB.",                               # thousands separator
+    "The build stage uses docker.io/library/golang:1.22.",  # Docker Hub's default prefix
+    "The build stage uses golang.",                     # image family without its tag
+    "It builds on Go 1.22.",
+    "It adds a USER so it does not run as root.",       # keyword spelled as the English word in the facts
+    "The COPY of go.mod comes first.",
+    "It fixes CD306 from line 2.",
+    "Layers go from 4 to 1.",
+])
+def test_guard_accepts_facts_in_other_spellings(sentence: str) -> None:
+    out = guard(sentence, FACTS)
+    assert out.removals == 0 and out.text == sentence, out.removed
+
+
+@pytest.mark.parametrize(("sentence", "token"), [
+    ("The image is 97% smaller.", "97"),                # neither rounded nor cut from 98.5
+    ("The image is 90.5% smaller.", "90.5"),
+    ("It saves 3 GB.", "3"),                            # 1145 MB is 1.1 GB, not 3
+    ("It saves 1000 MB.", "1000"),                      # 1128 rounded to a precision the facts never had
+    ("It is built with Go 1.2.2.", "1.2.2"),
+    ("It runs on alpine:3.19.", "alpine:3.19"),
+    ("It uses golang:1.21 for the build.", "golang:1.21"),
+    ("It runs on Ubuntu.", "Ubuntu"),
+    ("It adds a HEALTHCHECK.", "HEALTHCHECK"),
+    ("It fixes DL3008 too.", "DL3008"),
+    ("Java 8 is not needed.", "8"),
+])
+def test_guard_still_drops_inventions(sentence: str, token: str) -> None:
+    out = guard(sentence, FACTS)
+    assert out.removals == 1 and out.text == "" and token in out.removed[0]
+
+
+def test_times_are_numbers_not_images() -> None:
+    out = guard("It finished at 10:30.", Facts("Built at 10:30."))
+    assert out.removals == 0
+    assert guard("It finished at 11:45.", Facts("Built at 10:30.")).removals == 1

@@ -211,7 +211,8 @@ def assist(record: RunRecord, metrics: MetricsRecord, findings: Sequence[Finding
     else:
         changed = "the model reordered candidates within the tie margin" if reordered(base, final) else (
             "the model's order agreed with the scores" if mode == "llm" else "deterministic order")
-        rationale = (f"Scored on size, layers, findings resolved, risk and past runs; {changed}. "
+        basis = "size, layers, " + ("measured rebuild time, " if any("rebuild" in s.parts for s in final) else "")
+        rationale = (f"Scored on {basis}findings resolved, risk and past runs; {changed}. "
                      f"Best: {final[0].candidate_id} (score {final[0].score:.1f}).")
     summaries = [str(m["summary"]) for m in rag.get("matches", [])[:1]]
     # The model explains the best `limit` candidates; the rest get CODI's sentences (labelled).
@@ -221,7 +222,9 @@ def assist(record: RunRecord, metrics: MetricsRecord, findings: Sequence[Finding
     summary = (f"CODI recommends {top}: " + next(e["text"] for e in entries if e["candidate_id"] == top)
                if top and any(e["candidate_id"] == top for e in entries) else
                (f"CODI recommends {top}." if top else "No candidate passed verification; keep the original."))
-    explain = {"summary": summary, "candidates": entries}
+    top_entry = next((e for e in entries if e["candidate_id"] == top), None)
+    explain = {"summary": summary, "candidates": entries,
+               "summary_source": top_entry["source"] if top_entry else "deterministic"}
     return AssistResult(mode, ranking, rationale, explain, _metrics(backend, tally, mode), rag, top)
 
 

@@ -164,3 +164,14 @@ def test_ranking_helpers() -> None:
         pass
     else:
         raise AssertionError("a partial order must be rejected")
+
+
+def test_measured_rebuild_time_counts_and_the_rationale_says_so() -> None:
+    a, b = candidate("001-a", "rule-a"), candidate("002-b", "rule-b")
+    slow, fast = numbers("001-a", -40.0, kind="measured"), numbers("002-b", -40.0, kind="measured")
+    slow.rebuild_seconds, fast.rebuild_seconds = 30.0, 2.0
+    order = deterministic([a, b], {"001-a": slow, "002-b": fast})
+    assert [s.candidate_id for s in order] == ["002-b", "001-a"]
+    result = assist(run_record([a, b]), metrics([slow, fast]), FINDINGS, DOCKERFILE,
+                    AssistOptions(llm=False, rag=False))
+    assert "measured rebuild time" in result.rationale

@@ -121,6 +121,17 @@ def test_moved_run_dir_can_be_reported(tmp_path: Path) -> None:
     assert html.is_file() and result.run_id in html.read_text()
 
 
+def test_reports_say_whose_words_they_show(tmp_path: Path) -> None:
+    # Regression: the summary said "written by <model>" even when CODI's own sentences were shown.
+    result = run_project(DEMO / "go", RunOptions(llm=False, out=tmp_path))
+    assert result.run_dir is not None
+    md = (result.run_dir / "reports" / "report.md").read_text()
+    html = (result.run_dir / "reports" / "report.html").read_text()
+    assert "## Summary (CODI's own words" in md and "written by" not in md.lower()
+    assert "(CODI&#39;s own words)" in html or "(CODI's own words)" in html
+    assert "written by" not in html.lower()
+
+
 def test_html_report_escapes_dockerfile_text(tmp_path: Path) -> None:
     project = tmp_path / "proj ünï"
     project.mkdir()

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from codi.fix.write import atomic_write_text
+from codi.ops.pids import pid_alive
 
 # Latency histogram buckets, in seconds.
 BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
@@ -32,16 +33,6 @@ def _labels(**labels: str) -> str:
         escaped = value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
         parts.append(f'{name}="{escaped}"')
     return "{" + ",".join(parts) + "}"
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 def empty() -> Snapshot:
@@ -162,7 +153,7 @@ class Metrics:
         assert self.folder is not None
         for path in self.folder.glob("metrics-*.json"):
             pid = path.stem.rsplit("-", 1)[-1]
-            if path.stem.startswith(f"metrics-{self.instance}-") or not pid.isdigit() or _alive(int(pid)):
+            if path.stem.startswith(f"metrics-{self.instance}-") or not pid.isdigit() or pid_alive(int(pid)):
                 continue
             try:
                 path.unlink()

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from codi.artifacts.rundir import iso, utc_now
+from codi.ops.pids import pid_alive
 
 MAX_KEPT = 1000  # finished jobs remembered; the oldest are forgotten first
 BUSY_TIMEOUT_MS = 10_000
@@ -47,18 +48,6 @@ class Job:
 def _jsonable(value: Any) -> Any:
     dump = getattr(value, "model_dump", None)
     return dump(mode="json") if callable(dump) else value
-
-
-def _alive(pid: int) -> bool:
-    if pid == os.getpid():
-        return True
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 class JobPool:
@@ -117,7 +106,7 @@ class JobPool:
             return None
         job = Job(row[0], row[1], row[2], row[3], row[4], row[5], None if row[6] is None else json.loads(row[6]),
                   row[7], row[8])
-        if job.state in ("queued", "running") and not _alive(job.pid):
+        if job.state in ("queued", "running") and not pid_alive(job.pid):
             job.state, job.error = "failed", f"the server process that ran this job (pid {job.pid}) stopped"
         return job
 

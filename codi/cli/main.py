@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import importlib
+import os
 import sys
+import traceback
 
 from codi.cli.app import app
 
@@ -26,3 +28,11 @@ def main() -> None:
     except KeyboardInterrupt:
         sys.stderr.write("interrupted\n")
         sys.exit(130)
+    except Exception as exc:  # a bug of ours: one line for the user, the traceback only on request
+        if os.environ.get("CODI_DEBUG"):
+            raise
+        where = traceback.extract_tb(exc.__traceback__)[-1] if exc.__traceback__ else None
+        at = f" at {os.path.basename(where.filename)}:{where.lineno}" if where else ""
+        sys.stderr.write(f"codi: internal error: {type(exc).__name__}: {exc}{at} "
+                         "(a bug in CODI: please report it; CODI_DEBUG=1 shows the traceback)\n")
+        sys.exit(3)

@@ -5,6 +5,10 @@ instruction or a rule code that the facts do not contain is dropped; the count o
 sentences goes to ``llm_metrics.guard_removals``. A fact in another spelling is not an
 invention: "85%" or "-85.3%" for "-85.3%", "1.1 GB" for "1145 MB", ``docker.io/library/golang:1.22``
 for ``golang:1.22``, "USER" when the facts say "non-root user".
+
+A sentence that invents nothing but names nothing from the facts either ("The original Dockerfile
+is designed to be a reproducible example.") says nothing a developer can use: it is dropped too,
+and counted apart (``vague``), since it is not an invention.
 """
 
 from __future__ import annotations
@@ -27,6 +31,10 @@ _IMAGE = re.compile(r"\b[a-z0-9][a-z0-9._/-]*:[a-z0-9][\w.-]*\b", re.IGNORECASE)
 _CODE = re.compile(r"\b[A-Z]{2,3}\d{3,4}\b")
 _INSTRUCTION = re.compile(r"\b(" + "|".join(INSTRUCTIONS) + r")\b")
 _FAMILY = re.compile(r"\b(" + "|".join(re.escape(f) for f in IMAGE_FAMILIES) + r")\b", re.IGNORECASE)
+_WORD = re.compile(r"[a-z][a-z-]{3,}")
+# Words every sentence about a Dockerfile may use: sharing one of them with the facts is no anchor.
+_GENERIC = frozenset(["dockerfile", "dockerfiles", "original", "image", "images", "build", "builds", "built", "building", "designed", "design", "example", "docker", "container", "containers", "file", "files", "version", "this", "that", "which", "with", "from", "have", "will", "into", "uses", "used", "using", "make", "makes", "made", "more", "less", "than", "also", "only", "some", "there", "their", "them", "they", "when", "what", "been", "being", "does", "just", "like", "very", "much", "such", "each", "other", "these", "those", "your", "about", "allow", "allows", "allowed", "process", "specific", "create", "creates", "created", "candidate", "candidates", "code", "runs", "running", "ensure", "ensures", "help", "helps", "better", "best", "well", "good", "great", "because", "while", "where", "after", "before", "over", "under", "same", "both", "then", "here", "first", "second", "change", "changes", "changed", "risk", "risks", "diff", "fixes", "fixed", "reduce", "reduces", "reduced", "potential", "significant"])
+
 _HUB = ("docker.io/library/", "index.docker.io/library/", "registry-1.docker.io/library/", "docker.io/",
         "library/")
 
@@ -121,13 +129,24 @@ class Facts:
                 bad.append(code)
         return bad
 
+    def anchored(self, sentence: str) -> bool:
+        """Whether the sentence names something from the facts (run after ``invented`` found nothing,
+        so any number, image, instruction or code in it is a fact), or shares a specific word."""
+        if _NUMBER.search(sentence) or _IMAGE.search(sentence) or _FAMILY.search(sentence):
+            return True
+        if _INSTRUCTION.search(sentence) or _CODE.search(sentence):
+            return True
+        return any(word not in _GENERIC and re.search(rf"\b{re.escape(word)}\b", self.lowered)
+                   for word in _WORD.findall(sentence.lower()))
+
 
 @dataclass(slots=True)
 class Guarded:
     text: str
     kept: int
-    removals: int
+    removals: int  # sentences dropped for inventing something
     removed: list[str] = field(default_factory=list)  # why each dropped sentence went
+    vague: int = 0  # sentences dropped for naming nothing from the facts
 
 
 def sentences(text: str) -> list[str]:
@@ -139,6 +158,7 @@ def guard(text: str, facts: Facts, max_sentences: int = 4) -> Guarded:
     """Keep at most ``max_sentences`` sentences that invent nothing; count the ones dropped."""
     kept: list[str] = []
     removed: list[str] = []
+    vague = 0
     for sentence in sentences(text):
         if not sentence.rstrip().endswith((".", "!", "?")):
             continue  # cut off by max_tokens: unfinished, not invented
@@ -146,6 +166,9 @@ def guard(text: str, facts: Facts, max_sentences: int = 4) -> Guarded:
         if bad:
             removed.append(", ".join(dict.fromkeys(bad)))
             continue
+        if not facts.anchored(sentence):
+            vague += 1
+            continue
         if len(kept) < max_sentences and sentence not in kept:
             kept.append(sentence)
-    return Guarded(text=" ".join(kept), kept=len(kept), removals=len(removed), removed=removed)
+    return Guarded(text=" ".join(kept), kept=len(kept), removals=len(removed), removed=removed, vague=vague)

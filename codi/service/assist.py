@@ -68,6 +68,7 @@ class AssistResult:
     def artifacts(self) -> dict[str, dict[str, Any]]:
         return {"metadata/llm_metrics.json": self.llm_metrics, "metadata/rag.json": self.rag,
                 "metadata/explain.json": {"schema_version": SCHEMA_VERSION, **self.explain_json(),
+                                          "summary_source": self.explain.get("summary_source"),
                                           "mode": self.mode, "ranking": self.ranking}}
 
 
@@ -76,6 +77,7 @@ class _Tally:
     generations: list[Generation] = field(default_factory=list)
     reasons: list[str] = field(default_factory=list)
     guard_removals: int = 0
+    vague_removals: int = 0
 
     def reason(self, text: str) -> None:
         if text not in self.reasons:
@@ -151,7 +153,8 @@ def _explain_one(cid: str, record: RunRecord, metrics: MetricsRecord, findings: 
     c = next(x for x in record.candidates if x.id == cid)
     n: CandidateNumbers | None = next((x for x in metrics.candidates if x.candidate_id == cid), None)
     fallback = prompts.deterministic_explanation(c, n, metrics.original)
-    entry: dict[str, Any] = {"candidate_id": cid, "source": "deterministic", "guard_removals": 0, "removed": []}
+    entry: dict[str, Any] = {"candidate_id": cid, "source": "deterministic", "guard_removals": 0, "removed": [],
+                             "vague_removals": 0}
     if backend is None:
         entry.update(text=" ".join(fallback), note="beyond the explain limit: CODI's own sentences")
         return entry
@@ -164,10 +167,12 @@ def _explain_one(cid: str, record: RunRecord, metrics: MetricsRecord, findings: 
         entry["text"] = " ".join(fallback)
         return entry
     tally.generations.append(gen)
+    entry["model_text"] = gen.text.strip()  # the model's draft as written, shown when the guard drops it
     # The facts the guard accepts include what the model was shown, plus CODI's own fallback sentences.
     checked = guard(gen.text, Facts(context + "\n" + " ".join(fallback)))
     tally.guard_removals += checked.removals
-    entry.update(guard_removals=checked.removals, removed=checked.removed)
+    tally.vague_removals += checked.vague
+    entry.update(guard_removals=checked.removals, removed=checked.removed, vague_removals=checked.vague)
     if checked.kept == 0:
         tally.reason(f"explain {cid}: no model sentence passed the guard; CODI's own sentences used")
         entry["text"] = " ".join(fallback)
@@ -190,6 +195,7 @@ def _metrics(backend: Backend, tally: _Tally, mode: str) -> dict[str, Any]:
             "completion_tokens": sum(g.completion_tokens for g in gens),
             "latency_ms": sum(g.latency_ms for g in gens),
             "fallback_reason": "; ".join(reasons) or None, "guard_removals": tally.guard_removals,
+            "vague_removals": tally.vague_removals,
             "tie_margin": TIE_MARGIN}
 
 

@@ -114,7 +114,8 @@ def test_guard_counts_invented_sentences() -> None:
     assert result.llm_metrics["guard_removals"] == 2 * 3  # two invented sentences per candidate
     for e in result.explain["candidates"]:
         assert "777" not in e["text"] and "alpine" not in e["text"] and "HEALTHCHECK" not in e["text"]
-        assert e["source"] == "llm" and e["guard_removals"] == 2
+        # "It removes the pip cache." names nothing from the facts of candidates without that fix.
+        assert e["source"] in {"llm", "llm+facts"} and e["guard_removals"] == 2
 
 
 def test_model_explains_only_the_best_by_default() -> None:
@@ -175,3 +176,19 @@ def test_measured_rebuild_time_counts_and_the_rationale_says_so() -> None:
     result = assist(run_record([a, b]), metrics([slow, fast]), FINDINGS, DOCKERFILE,
                     AssistOptions(llm=False, rag=False))
     assert "measured rebuild time" in result.rationale
+
+
+def test_sentences_naming_nothing_from_the_facts_are_dropped_and_counted_apart() -> None:
+    record, nums = _tied()
+
+    def answer(messages: list[dict[str, str]], schema: dict[str, Any] | None) -> str:
+        if schema:
+            return json.dumps({"order": ["A", "B", "C"]})
+        return ("The original Dockerfile is designed to be a reproducible example. "
+                "However, it is not reproducible. It switches to python:3.12-slim.")
+
+    result = assist(record, nums, FINDINGS, DOCKERFILE, AssistOptions(rag=False, backend=ScriptedBackend(answer)))
+    top = result.explain["candidates"][0]
+    assert "reproducible" not in top["text"] and "python:3.12-slim" in top["text"]
+    assert top["vague_removals"] == 2 and top["guard_removals"] == 0
+    assert result.llm_metrics["vague_removals"] == 2 and result.llm_metrics["guard_removals"] == 0

@@ -33,7 +33,8 @@ def test_guard_drops_invented_numbers_images_instructions_codes() -> None:
 
 
 def test_guard_caps_sentences() -> None:
-    assert guard("A. B. C. D. E. F.", Facts("")).kept == 4
+    facts = Facts("slim alpha beta gamma delta omega")
+    assert guard("Slim one. Alpha two. Beta three. Gamma four. Delta five. Omega six.", facts).kept == 4
     assert sentences("One.  Two?\nThree!") == ["One.", "Two?", "Three!"]
 
 

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from proctools import alive
 
 from codi.ops.supervisor import MAX_BACKOFF, STABLE_SECONDS, ChildSpec, Supervisor, backoff
 
@@ -62,14 +63,6 @@ def _wait(predicate: object, seconds: float = 20) -> bool:
     return False
 
 
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    return Path(f"/proc/{pid}/stat").read_text().split(")")[-1].split()[0] != "Z"
-
-
 def _state(state: Path) -> dict:  # type: ignore[type-arg]
     try:
         return json.loads((state / "state.json").read_text())  # type: ignore[no-any-return]
@@ -96,7 +89,7 @@ def test_supervisor_lifecycle(tmp_path: Path) -> None:
         pids = [c["pid"] for c in _state(state)["children"]]
         sup.send_signal(signal.SIGTERM)
         assert sup.wait(timeout=20) == 0
-        assert not any(_alive(p) for p in pids)
+        assert not any(alive(p) for p in pids)
         assert not (state / "supervisor.pid").exists()
         log = (state / "logs" / "supervisor.log").read_text()
         assert "exited with" in log and "shut down" in log
@@ -105,7 +98,7 @@ def test_supervisor_lifecycle(tmp_path: Path) -> None:
             sup.kill()
             sup.wait()
         for c in _state(state).get("children", []):
-            if c.get("pid") and _alive(c["pid"]):
+            if c.get("pid") and alive(c["pid"]):
                 os.kill(c["pid"], signal.SIGKILL)
 
 
@@ -143,13 +136,13 @@ def test_stop_reaches_a_child_that_ignores_sigterm_and_its_workers(tmp_path: Pat
         worker = int(worker_file.read_text())
         sup.send_signal(signal.SIGTERM)
         assert sup.wait(timeout=20) == 0
-        assert not _alive(child_pid) and not _alive(worker)  # the worker went with its parent's group
+        assert not alive(child_pid) and not alive(worker)  # the worker went with its parent's group
         assert "ignored SIGTERM" in (state / "logs" / "supervisor.log").read_text()
     finally:
         if sup.poll() is None:
             sup.kill()
             sup.wait()
-        if worker_file.exists() and _alive(int(worker_file.read_text())):
+        if worker_file.exists() and alive(int(worker_file.read_text())):
             os.kill(int(worker_file.read_text()), signal.SIGKILL)
 
 

@@ -20,6 +20,7 @@ from pathlib import Path
 import httpx
 import pytest
 from apikit import KEY, REPO
+from proctools import wait_healthy
 
 pytest.importorskip("uvicorn", reason="codi serve needs uvicorn")
 HEADERS = {"X-API-Key": KEY}
@@ -47,14 +48,7 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path
     watchdog.start()
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            try:
-                if httpx.get(url + "/healthz", timeout=1).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                time.sleep(0.2)
-        else:
+        if not wait_healthy(url, 60):
             pytest.fail("codi serve --workers 2 did not become healthy in 60 s")
         yield url, base
     finally:

@@ -17,6 +17,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from proctools import alive
 
 from codi.llm.runtime import packaged_model
 from codi.ops.supervisor import read_state
@@ -32,14 +33,6 @@ def _codi(*args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if k not in ("CODI_API_KEY", "CODI_STACK_DIR", "LLM_ENDPOINT")}
     return subprocess.run([sys.executable, "-m", "codi", *args], capture_output=True, text=True, timeout=timeout,
                           env=env)
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    return Path(f"/proc/{pid}/stat").read_text().split(")")[-1].split()[0] != "Z"
 
 
 def _status(state: Path) -> dict:  # type: ignore[type-arg]
@@ -85,11 +78,11 @@ def test_stack_runs_restarts_and_stops(tmp_path: Path) -> None:
         assert down.returncode == 0 and "stack stopped" in down.stdout
         after = _codi("stack", "status", "--json", "--state-dir", str(state))
         assert after.returncode == 1 and json.loads(after.stdout)["running"] is False
-        assert not [p for p in pids if _alive(p)]
+        assert not [p for p in pids if alive(p)]
         with pytest.raises(httpx.HTTPError):
             httpx.get(f"http://127.0.0.1:{api}/healthz", timeout=2)
     finally:
         _codi("stack", "down", "--state-dir", str(state))
         for pid in pids:
-            if _alive(pid):
+            if alive(pid):
                 os.kill(pid, signal.SIGKILL)

@@ -27,6 +27,7 @@ class Predicate(BaseModel):
     frameworks_none: list[str] | None = None
     requires: list[Literal["entrypoint", "build_output", "build_target"]] = Field(default_factory=list)
     files_exist: list[str] = Field(default_factory=list)
+    base_any: list[str] | None = None  # a word of the original's final base image, e.g. "alpine"
 
 
 class CatalogRule(BaseModel):

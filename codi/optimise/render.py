@@ -8,6 +8,7 @@ from pathlib import Path
 import jinja2
 
 from codi.optimise.catalog import Catalog, CatalogRule
+from codi.optimise.facts import BUILD_ONLY_PACKAGES
 from codi.optimise.stack.model import StackMatch
 from codi.optimise.template_context import TemplateContext
 from codi.templating import environment
@@ -23,9 +24,11 @@ def _env(folder: Path) -> jinja2.Environment:
     return _ENVS[key]
 
 
-def matches(rule: CatalogRule, stack: StackMatch, project: Path) -> bool:
+def matches(rule: CatalogRule, stack: StackMatch, project: Path, base: str | None = None) -> bool:
     when = rule.when
     if when.stack != stack.stack:
+        return False
+    if when.base_any is not None and not any(word in (base or "").lower() for word in when.base_any):
         return False
     if when.package_managers is not None and stack.package_manager not in when.package_managers:
         return False
@@ -77,6 +80,11 @@ def render(rule: CatalogRule, catalog: Catalog, ctx: TemplateContext) -> tuple[s
         build_base=build_base,
         healthcheck=healthcheck(ctx, runtime_base),
         build_packages=[p for p in ctx.facts.apt_packages if p not in ctx.facts.runtime_packages],
+        alpine="alpine" in runtime_base,
+        apk_packages=ctx.facts.apk_packages,
+        apk_runtime_packages=[p for p in ctx.facts.apk_packages
+                              if p not in BUILD_ONLY_PACKAGES and p not in {"build-base", "musl-dev"}
+                              and not p.endswith("-dev")],
         rule=rule,
     )
     text = env.get_template(rule.template).render(values)

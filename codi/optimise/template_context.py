@@ -95,6 +95,11 @@ def build_context(stack: StackMatch, facts: OriginalFacts) -> TemplateContext:
         notes.append(command.note)
     else:
         notes.append("no command could be derived and the original has none: the image keeps its base's default")
+    if facts.apk_packages:
+        # The templates install Debian packages (apt); Alpine names differ, so none is carried over blindly.
+        notes.append(f"the original installs Alpine packages ({', '.join(facts.apk_packages[:8])}) that the "
+                     "Debian-based candidates do not install: add the ones the app needs at run time "
+                     "(names differ on Debian)")
     workdir = facts.workdir if facts.workdir and facts.workdir.startswith("/") else "/app"
     return TemplateContext(stack=stack, facts=facts, version=stack_version(stack, facts), port=port,
                            command=command, workdir=workdir, notes=notes)

@@ -77,7 +77,8 @@ def _pick(rules: list[CatalogRule], analysis: Analysis) -> list[CatalogRule]:
         return []
     chosen: list[CatalogRule] = []
     for kind in ("multi-stage", "variant"):
-        fitting = [r for r in rules if r.kind == kind and matches(r, primary, analysis.project)]
+        base = analysis.facts.base_resolved or analysis.facts.base
+        fitting = [r for r in rules if r.kind == kind and matches(r, primary, analysis.project, base)]
         fitting.sort(key=lambda r: (-r.specificity, r.id))
         chosen += fitting[:1] if kind == "multi-stage" else fitting
     return chosen

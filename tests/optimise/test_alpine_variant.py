@@ -1,0 +1,37 @@
+"""An original on Alpine gets an Alpine multi-stage variant; the slim candidates say what they leave out."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from codi.optimise.catalog import load_catalog
+from codi.service.analyze import analyze
+from codi.service.candidates import build_candidates
+
+
+def _project(tmp_path: Path, base: str) -> Path:
+    (tmp_path / "requirements.txt").write_text("flask==3.0.0\n")
+    (tmp_path / "app.py").write_text("print('hi')\n")
+    (tmp_path / "Dockerfile").write_text(
+        f"FROM {base}\nRUN apk add --no-cache libpq gcc musl-dev\nWORKDIR /app\nCOPY . .\n"
+        "RUN pip install -r requirements.txt\nCMD [\"python\", \"app.py\"]\n")
+    return tmp_path
+
+
+def test_alpine_original_gets_an_alpine_variant(tmp_path: Path) -> None:
+    analysis = analyze(_project(tmp_path, "python:3.12-alpine"), None, None, None)
+    cands = build_candidates(analysis, load_catalog(None), 3)
+    alpine = [c for c in cands.built if c.record.rule_id == "python-pip-alpine"]
+    assert alpine, [c.record.rule_id for c in cands.built] + [r.reason for r in cands.rejected]
+    text = alpine[0].text
+    build, runtime = text.split("\nFROM python:3.12-alpine\n")
+    assert "apk add --no-cache libpq gcc musl-dev" in build  # build tools in the build stage only
+    assert "apk add --no-cache libpq\n" in runtime and "gcc" not in runtime
+    assert "adduser -S -D -H -u 10001 -G app app" in runtime and "useradd" not in text
+    assert any("Alpine packages (libpq, gcc, musl-dev)" in n for n in cands.notes)
+
+
+def test_debian_original_gets_no_alpine_variant(tmp_path: Path) -> None:
+    analysis = analyze(_project(tmp_path, "python:3.12-slim"), None, None, None)
+    cands = build_candidates(analysis, load_catalog(None), 3)
+    assert "python-pip-alpine" not in {c.record.rule_id for c in cands.built}

@@ -36,6 +36,7 @@ class MeasureOptions:
     smoke_seconds: float = DEFAULT_SMOKE_SECONDS
     network: bool = False
     min_free_bytes: int = MIN_FREE_BYTES
+    build_args: dict[str, str] = field(default_factory=dict)  # --build-arg NAME=VALUE, for every build
 
 
 @dataclass(slots=True)
@@ -119,7 +120,7 @@ def measure(run_dir: Path | None, analysis: Analysis, candidates: list[BuiltCand
         return MeasureResult(engine={"mode": "estimate", "name": engine.name, "reason": disk})
     base_map, sources = load_base_map(analysis.project)
     settings = BuildSettings(timeout=options.build_timeout, smoke_seconds=options.smoke_seconds,
-                             network=options.network, base_map=base_map)
+                             network=options.network, base_map=base_map, build_args=dict(options.build_args))
     result = MeasureResult(engine={"mode": "measured", "name": engine.name, "reason": f"built with {engine.name}",
                                    "network": _network_note(engine, options.network),
                                    "base_map_sources": sources, "build_timeout_s": options.build_timeout})

@@ -43,6 +43,7 @@ class RunOptions:
     engine: str = "auto"
     keep_images: bool = False
     build_timeout: float = 600.0
+    build_args: dict[str, str] = field(default_factory=dict)  # --build-arg NAME=VALUE for --real builds
 
 
 @dataclass(slots=True)
@@ -123,7 +124,9 @@ def run_project(project: str | Path, options: RunOptions) -> RunResult:
         ruleset_version=catalog.ruleset_version, inputs={"Dockerfile": "inputs/Dockerfile"},
         candidates=[b.record for b in cands.built], rejected=cands.rejected, notes=cands.notes,
         options={"candidate_limit": options.candidate_limit, "stack": options.stack, "llm": options.llm,
-                 "rag": options.rag, "dry_run": options.dry_run})
+                 "rag": options.rag, "dry_run": options.dry_run, "real": options.real,
+                 # Names only: build args often carry tokens.
+                 "build_args": sorted(options.build_args)})
     metrics = _numbers(analysis, cands)
     record.recommendation = recommend(record, metrics)
     files = ["inputs/Dockerfile"] + [b.record.path for b in cands.built] + [
@@ -159,7 +162,8 @@ def _write(analysis: Analysis, cands: CandidateSet, record: RunRecord, metrics: 
 
             writer.event("measure.started", engine=options.engine)
             measured = measure(writer.root, analysis, cands.built, MeasureOptions(
-                engine=options.engine, keep_images=options.keep_images, build_timeout=options.build_timeout))
+                engine=options.engine, keep_images=options.keep_images, build_timeout=options.build_timeout,
+                build_args=options.build_args))
             measured.apply(metrics)
             metrics.base_map = dict(measured.base_map)
             engine_info = measured.engine

@@ -51,3 +51,22 @@ def test_bases_list_shows_env_map(runner: CliRunner, tmp_path: Path, monkeypatch
     result = runner.invoke(app, ["bases", "list", "--json"])
     assert result.exit_code == 0
     assert json.loads(result.stdout)["bases"] == {"golang:1.22": "local/go:1"}
+
+
+def test_run_rejects_malformed_build_args(runner: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("CODI_TEST_UNSET_ARG", raising=False)
+    bad = runner.invoke(app, ["run", str(DEMOS / "go"), "--dry-run", "--no-llm", "--build-arg", "1BAD=x"])
+    assert bad.exit_code == 2 and "expected NAME=VALUE" in bad.output
+    unset = runner.invoke(app, ["run", str(DEMOS / "go"), "--dry-run", "--no-llm", "--build-arg", "CODI_TEST_UNSET_ARG"])
+    assert unset.exit_code == 2 and "not set in the environment" in unset.output
+
+
+def test_run_records_build_arg_names_only(runner: CliRunner, tmp_path: Path) -> None:
+    import json
+
+    ok = runner.invoke(app, ["run", str(DEMOS / "go"), "--no-llm", "--disable-rag", "--out", str(tmp_path),
+                             "--build-arg", "TOKEN=secret-value", "--json"])
+    assert ok.exit_code == 0, ok.output
+    assert "secret-value" not in ok.output
+    run_json = next(tmp_path.glob("*/metadata/run.json")).read_text()
+    assert json.loads(run_json)["options"]["build_args"] == ["TOKEN"] and "secret-value" not in run_json

@@ -96,3 +96,12 @@ def test_rebuild_is_the_fastest_of_several_fresh_edits(project: Path) -> None:
     assert got.build_seconds == 5.0 and got.rebuild_samples == [0.3, 0.2] and got.rebuild_seconds == 0.2
     cold, first, second = engine.edits
     assert first.startswith(cold) and second.startswith(first) and len(cold) < len(first) < len(second)
+
+
+def test_build_args_reach_every_build(project: Path) -> None:
+    analysis = analyze(project, None, None, None)
+    cands = build_candidates(analysis, load_catalog(None), 2)
+    engine = FakeEngine()
+    measure(None, analysis, cands.built, MeasureOptions(min_free_bytes=0, build_args={"GOFLAGS": "-mod=mod"}),
+            engine=engine)
+    assert engine.build_args and all(args == {"GOFLAGS": "-mod=mod"} for args in engine.build_args)

@@ -43,6 +43,7 @@ class OriginalFacts:
     healthcheck: str | None = None
     apt_packages: list[str] = field(default_factory=list)
     apk_packages: list[str] = field(default_factory=list)
+    apk_specs: list[str] = field(default_factory=list)  # as written, pins included (`libpq=16.3-r0`)
 
     @property
     def runtime_packages(self) -> list[str]:
@@ -167,7 +168,11 @@ def _packages(facts: OriginalFacts, script: str) -> None:
         if plain.name in {"apt-get", "apt"} and words[:1] == ["install"]:
             facts.apt_packages += [p.split("=", 1)[0] for p in words[1:] if p not in facts.apt_packages]
         elif plain.name == "apk" and words[:1] == ["add"]:
-            facts.apk_packages += [p.split("=", 1)[0] for p in words[1:] if p not in facts.apk_packages]
+            for spec in words[1:]:
+                name = spec.split("=", 1)[0]
+                if name not in facts.apk_packages:
+                    facts.apk_packages.append(name)
+                    facts.apk_specs.append(spec)
 
 
 def exec_form(argv: list[str]) -> str:

@@ -81,10 +81,11 @@ def render(rule: CatalogRule, catalog: Catalog, ctx: TemplateContext) -> tuple[s
         healthcheck=healthcheck(ctx, runtime_base),
         build_packages=[p for p in ctx.facts.apt_packages if p not in ctx.facts.runtime_packages],
         alpine="alpine" in runtime_base,
-        apk_packages=ctx.facts.apk_packages,
-        apk_runtime_packages=[p for p in ctx.facts.apk_packages
-                              if p not in BUILD_ONLY_PACKAGES and p not in {"build-base", "musl-dev"}
-                              and not p.endswith("-dev")],
+        apk_packages=ctx.facts.apk_specs,  # the original's pins stay
+        apk_runtime_packages=[spec for name, spec in zip(ctx.facts.apk_packages, ctx.facts.apk_specs,
+                                                         strict=True)
+                              if name not in BUILD_ONLY_PACKAGES and name not in {"build-base", "musl-dev"}
+                              and not name.endswith("-dev")],
         rule=rule,
     )
     text = env.get_template(rule.template).render(values)

@@ -35,3 +35,12 @@ def test_debian_original_gets_no_alpine_variant(tmp_path: Path) -> None:
     analysis = analyze(_project(tmp_path, "python:3.12-slim"), None, None, None)
     cands = build_candidates(analysis, load_catalog(None), 3)
     assert "python-pip-alpine" not in {c.record.rule_id for c in cands.built}
+
+
+def test_apk_pins_of_the_original_are_kept(tmp_path: Path) -> None:
+    project = _project(tmp_path, "python:3.12-alpine")
+    text = (project / "Dockerfile").read_text().replace("libpq gcc", "libpq=16.3-r0 gcc")
+    (project / "Dockerfile").write_text(text)
+    cands = build_candidates(analyze(project, None, None, None), load_catalog(None), 3)
+    alpine = next(c for c in cands.built if c.record.rule_id == "python-pip-alpine")
+    assert alpine.text.count("libpq=16.3-r0") == 2  # build and runtime stage

@@ -6,15 +6,15 @@ Compiling the templates costs more than rendering them, on every run; the byteco
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import jinja2
 
+from codi.cachehome import cache_home
+
 
 def _bytecode_cache() -> jinja2.BytecodeCache | None:
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    folder = Path(base) / "codi" / "jinja"
+    folder = cache_home() / "jinja"
     try:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError:

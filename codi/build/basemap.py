@@ -14,6 +14,7 @@ import tomllib
 from collections.abc import Mapping
 from pathlib import Path
 
+from codi.cachehome import cache_home
 from codi.parser import ParseError, parse
 from codi.parser.semantic import build_model
 
@@ -26,7 +27,7 @@ def cache_dir() -> Path:
     env = os.environ.get("CODI_BASES_DIR")
     if env:
         return Path(env)
-    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "codi" / "bases"
+    return cache_home() / "bases"
 
 
 def parse_env_map(text: str) -> dict[str, str]:

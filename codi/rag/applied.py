@@ -10,11 +10,10 @@ from __future__ import annotations
 import json
 import sqlite3
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from codi.artifacts.rundir import write_json_file
+from codi.artifacts.rundir import iso, utc_now, write_json_file
 from codi.rag.memory import add, applied_marks, doc_from_run_dir, text_hash
 from codi.rag.store import write
 
@@ -36,10 +35,6 @@ class AppliedMark:
 
 class UnknownRun(LookupError):
     """No such run, or no such candidate in it; the message says which and what exists."""
-
-
-def _now() -> str:
-    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _write_feedback(run_dir: Path, mark: AppliedMark, seen_in: str | None) -> None:
@@ -69,7 +64,7 @@ def mark(conn: sqlite3.Connection, out: str | Path, run_id: str, candidate_id: s
     if candidate_id not in candidates:
         known = ", ".join(sorted(candidates)) or "none"
         raise UnknownRun(f"run {run_id} has no candidate {candidate_id} (candidates: {known})")
-    applied = AppliedMark(run_id, candidate_id, candidates[candidate_id], how, _now())
+    applied = AppliedMark(run_id, candidate_id, candidates[candidate_id], how, iso(utc_now()))
     if has_dir:
         _write_feedback(folder, applied, seen_in)
         add(conn, doc_from_run_dir(folder))  # re-index from the run dir, which now holds the mark

@@ -8,10 +8,10 @@ import re
 import sqlite3
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from codi.artifacts.rundir import iso, utc_now
 from codi.rag.store import open_index, write
 
 TOP_K = 3
@@ -132,7 +132,7 @@ def _candidate_hash(root: Path, rel: str | None) -> str | None:
 
 def add(conn: sqlite3.Connection, doc: RunDoc) -> None:
     """Insert or replace one run (idempotent per run_id)."""
-    now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    now = iso(utc_now())
     cands = " ".join(f"{o.rule_id} {o.kind}" for o in doc.outcomes)
     with write(conn):
         conn.execute("DELETE FROM runs_fts WHERE run_id = ?", (doc.run_id,))

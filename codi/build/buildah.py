@@ -10,9 +10,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from codi.build.engine import BuildOutcome, Engine, EngineError, ImageInfo, run_cmd, tail
+from codi.build.engine import QUICK_SECONDS, BuildOutcome, CliEngine, EngineError, ImageInfo, run_cmd, tail
 
-_QUICK = 120.0  # seconds for inspect/remove/commit steps
 _COMMITTED = re.compile(r"^--> ([0-9a-f]{10,64})\s*$")
 
 
@@ -43,18 +42,12 @@ def _ports(exposed: Any) -> list[int]:
     return sorted(out)
 
 
-class BuildahEngine(Engine):
+class BuildahEngine(CliEngine):
     name = "buildah"
 
     def __init__(self, binary: str = "buildah") -> None:
-        self.binary = binary
+        super().__init__(binary)
         self._unshare: bool | None = None
-
-    def _run(self, args: list[str], timeout: float = _QUICK) -> str:
-        proc = run_cmd([self.binary, *args], timeout)
-        if proc.rc != 0:
-            raise EngineError(f"buildah {args[0]} failed (exit {proc.rc})", tail(proc.output))
-        return proc.output
 
     def available(self) -> str | None:
         if shutil.which(self.binary) is None:
@@ -119,16 +112,16 @@ class BuildahEngine(Engine):
         return proc, container
 
     def stop(self, handle: str) -> None:
-        run_cmd([self.binary, "rm", handle], _QUICK)
+        run_cmd([self.binary, "rm", handle], QUICK_SECONDS)
 
     def remove(self, refs: list[str]) -> None:
         # No --force: an image a container (another run's build or smoke run) still uses stays.
         # rmi goes on past names it does not know (parents it already dropped with their child).
         if refs:
-            run_cmd([self.binary, "rmi", *refs], _QUICK)
+            run_cmd([self.binary, "rmi", *refs], QUICK_SECONDS)
 
     def exists(self, ref: str) -> bool:
-        return run_cmd([self.binary, "inspect", "--type", "image", ref], _QUICK).rc == 0
+        return run_cmd([self.binary, "inspect", "--type", "image", ref], QUICK_SECONDS).rc == 0
 
     def import_rootfs(self, tarball: Path, ref: str, changes: list[str]) -> None:
         container = self._run(["from", "scratch"]).strip().splitlines()[-1]
@@ -141,5 +134,5 @@ class BuildahEngine(Engine):
             self._run(["config", *config, container])
             self._run(["commit", "--rm", container, ref], 600)
         except EngineError:
-            run_cmd([self.binary, "rm", container], _QUICK)
+            run_cmd([self.binary, "rm", container], QUICK_SECONDS)
             raise

@@ -12,24 +12,17 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from codi.build.buildah import _ports
-from codi.build.engine import BuildOutcome, Engine, EngineError, ImageInfo, run_cmd, tail
+from codi.build.engine import QUICK_SECONDS, BuildOutcome, CliEngine, EngineError, ImageInfo, run_cmd, tail
 
-_QUICK = 120.0
 _WRITTEN = re.compile(r"writing image (sha256:[0-9a-f]{64})")
 _DOCKER_CHANGE = {"workingdir": "WORKDIR"}
 
 
-class DockerEngine(Engine):
+class DockerEngine(CliEngine):
     name = "docker"
 
     def __init__(self, binary: str = "docker") -> None:
-        self.binary = binary
-
-    def _run(self, args: list[str], timeout: float = _QUICK) -> str:
-        proc = run_cmd([self.binary, *args], timeout)
-        if proc.rc != 0:
-            raise EngineError(f"docker {args[0]} failed (exit {proc.rc})", tail(proc.output))
-        return proc.output
+        super().__init__(binary)
 
     def available(self) -> str | None:
         if shutil.which(self.binary) is None:
@@ -78,14 +71,14 @@ class DockerEngine(Engine):
         return proc, name
 
     def stop(self, handle: str) -> None:
-        run_cmd([self.binary, "rm", "--force", handle], _QUICK)
+        run_cmd([self.binary, "rm", "--force", handle], QUICK_SECONDS)
 
     def remove(self, refs: list[str]) -> None:
         if refs:
-            run_cmd([self.binary, "image", "rm", "--force", *refs], _QUICK)
+            run_cmd([self.binary, "image", "rm", "--force", *refs], QUICK_SECONDS)
 
     def exists(self, ref: str) -> bool:
-        return run_cmd([self.binary, "image", "inspect", ref], _QUICK).rc == 0
+        return run_cmd([self.binary, "image", "inspect", ref], QUICK_SECONDS).rc == 0
 
     def import_rootfs(self, tarball: Path, ref: str, changes: list[str]) -> None:
         args = [self.binary, "import"]

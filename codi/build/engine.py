@@ -123,3 +123,20 @@ class Engine(ABC):
     @abstractmethod
     def import_rootfs(self, tarball: Path, ref: str, changes: list[str]) -> None:
         """Commit a root-filesystem tarball as a local image (for stand-in bases)."""
+
+
+QUICK_SECONDS = 120.0  # inspect, remove and commit steps
+
+
+class CliEngine(Engine):
+    """An engine driven through its command-line tool (``docker``, ``buildah``)."""
+
+    def __init__(self, binary: str) -> None:
+        self.binary = binary
+
+    def _run(self, args: list[str], timeout: float = QUICK_SECONDS) -> str:
+        """Run ``binary args``; its output, or EngineError naming the step that failed."""
+        proc = run_cmd([self.binary, *args], timeout)
+        if proc.rc != 0:
+            raise EngineError(f"{self.name} {args[0]} failed (exit {proc.rc})", tail(proc.output))
+        return proc.output

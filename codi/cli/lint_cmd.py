@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from codi.cli.app import app
+from codi.cli.project_cmds import _build_args
 
 if TYPE_CHECKING:
     from codi.service.lint import LintOutcome, LintRequest, Progress
@@ -84,6 +85,14 @@ def lint_cmd(
     ] = False,
     diff: Annotated[bool, typer.Option("--diff", help="Print the fixes as a unified diff; write nothing.")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Same as --format json.")] = False,
+    build_arg: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--build-arg",
+            help="NAME=VALUE as `docker build --build-arg` gives it (repeatable; NAME alone takes it from the "
+            "environment): ARG values the checks see. BuildKit's InvalidDefaultArgInFrom still judges defaults only.",
+        ),
+    ] = None,
     no_cache: Annotated[
         bool,
         typer.Option(
@@ -127,6 +136,7 @@ def lint_cmd(
         no_fail=True if no_fail else None,
         config_file=config,
         stdin_text=_read_stdin() if "-" in paths else None,
+        build_args=_build_args(build_arg or []),
     )
     try:
         outcome = _run_with_progress(request, quiet)

@@ -1,10 +1,16 @@
-"""`codi parse FILE`: print the instructions as BuildKit reads them."""
+"""`codi parse FILE`: print the instructions as BuildKit's parser reads them.
+
+The tree is printed for every file BuildKit's parser accepts. Problems of the instruction layer
+(an unknown instruction, a bad flag, no FROM: `docker build` rejects them after parsing) are
+diagnostics: in the JSON and on stderr, exit 0, or exit 1 with ``--strict``. Exit 2 is for input
+errors and for files BuildKit's parser itself rejects.
+"""
 
 from __future__ import annotations
 
 import json
 import sys
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -17,10 +23,27 @@ def parse_cmd(
     format: Annotated[
         str, typer.Option("--format", "-f", help="text (a readable listing) or json.")
     ] = "text",
+    strict: Annotated[
+        bool,
+        typer.Option(
+            "--strict",
+            help="Exit 1 when there are diagnostics (instructions `docker build` would reject); "
+            "the tree is printed all the same.",
+        ),
+    ] = False,
 ) -> None:
-    """Parse a Dockerfile with BuildKit's semantics and print its instructions."""
-    from codi.parser import ParseError, parse
+    """Parse a Dockerfile with BuildKit's parser semantics and print its instructions.
+
+    Every file BuildKit's parser accepts gets its tree. Instruction-level problems (an unknown
+    instruction, an unknown flag, an instruction before FROM, a bad `# check=` directive) are
+    reported as diagnostics ("line", "message") in the JSON and as warnings on stderr.
+
+    Exit codes: 0 parsed (diagnostics or not); 1 with --strict when there are diagnostics;
+    2 unreadable file or a syntax error BuildKit's parser raises (printed as FILE:LINE: message).
+    """
+    from codi.parser import ParseError, parse_syntax
     from codi.parser.dump import dockerfile_json
+    from codi.parser.validate import diagnose
 
     if format not in ("text", "json"):
         sys.stderr.write(f"codi: error: unknown format {format!r} (use text or json)\n")
@@ -34,17 +57,29 @@ def parse_cmd(
     except OSError as exc:
         sys.stderr.write(f"codi: error: {file}: {exc.strerror or exc}\n")
         raise typer.Exit(2) from None
+    path = "<stdin>" if file == "-" else file
     try:
-        df = parse(data.decode("utf-8", "surrogateescape"), "<stdin>" if file == "-" else file)
+        df = parse_syntax(data.decode("utf-8", "surrogateescape"), path)
+        diagnostics = diagnose(df)
     except ParseError as exc:
         sys.stderr.write(f"{exc}\n")
         raise typer.Exit(2) from None
     dumped = dockerfile_json(df)
+    dumped["diagnostics"] = [{"line": d.line, "message": d.message} for d in diagnostics]
     if format == "json":
         text = json.dumps(dumped, indent=2, ensure_ascii=False)
         sys.stdout.write(text.encode("utf-8", "surrogateescape").decode("utf-8", "replace") + "\n")
-        return
-    for d, v in df.directives.items():
+    else:
+        _print_text(df.directives, dumped)
+    level = "error" if strict else "warning"
+    for d in diagnostics:
+        sys.stderr.write(f"{path}:{d.line}: {level}: {d.message}\n")
+    if strict and diagnostics:
+        raise typer.Exit(1)
+
+
+def _print_text(directives: dict[str, str], dumped: dict[str, Any]) -> None:
+    for d, v in directives.items():
         sys.stdout.write(f"# {d}={v}\n")
     for item in dumped["instructions"]:
         lines = (

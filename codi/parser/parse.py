@@ -11,7 +11,7 @@ from codi.parser.flags import extract_flags, split_command
 from codi.parser.heredoc import heredoc_markers
 from codi.parser.lines import MAX_LINE_BYTES, DirectiveError, Directives, Locator, split_lines, too_long
 from codi.parser.model import Dockerfile, Flag, Heredoc, Instruction, Node, Trivia
-from codi.parser.validate import validate
+from codi.parser.validate import Diagnostic, diagnose, validate, without_invalid
 
 _HEREDOC_KEYWORDS = frozenset({"RUN", "COPY", "ADD"})
 _BOM = "\ufeff"
@@ -39,6 +39,19 @@ def parse(text: str, path: str = "Dockerfile", *, lint_mode: bool = False) -> Do
     except Exception as exc:  # noqa: BLE001 - the contract: only ParseError escapes
         raise ParseError(f"internal parser error: {type(exc).__name__}: {exc}", 1, path) from exc
     return df
+
+
+def parse_lenient(text: str, path: str = "Dockerfile") -> tuple[Dockerfile, list[Diagnostic]]:
+    """For the linter: BuildKit's parser stage (ParseError only where it fails), then the
+    instruction problems no lint rule names, as diagnostics. The instructions they concern are
+    left out of the returned file's ``instructions`` (its text and nodes stay whole), so the rules
+    check the rest of the file as BuildKit checks what comes before its first error."""
+    df = parse_syntax(text, path)
+    try:
+        diagnostics = [d for d in diagnose(df) if d.rule is None]
+    except Exception as exc:  # noqa: BLE001 - the contract: only ParseError escapes
+        raise ParseError(f"internal parser error: {type(exc).__name__}: {exc}", 1, path) from exc
+    return without_invalid(df, diagnostics), diagnostics
 
 
 def parse_syntax(text: str, path: str = "Dockerfile") -> Dockerfile:

@@ -8,7 +8,9 @@ so the first error reported is the one `docker build` reports.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass, field, replace
 
+from codi.parser.checks import file_checks
 from codi.parser.errors import ParseError
 from codi.parser.heredoc import heredoc_markers
 from codi.parser.model import Dockerfile, Instruction
@@ -234,21 +236,58 @@ def _check(instr: Instruction) -> None:
         _parse_flags(instr, keyword)
 
 
+@dataclass(frozen=True, slots=True)
+class Diagnostic:
+    """A problem of the instruction layer: BuildKit's parser accepts the file, `docker build` does not."""
+
+    line: int
+    message: str
+    rule: str | None = None  # the lint rule that reports the same problem, where one exists
+    instruction: Instruction | None = field(default=None, compare=False, repr=False)
+
+
+def diagnose(df: Dockerfile) -> list[Diagnostic]:
+    """Every instruction `docker build` would reject (BuildKit stops at the first), in file order.
+
+    An invalid ``check`` directive comes first (BuildKit reads it before anything else); a file
+    of global ARGs only ends with "dockerfile contains no stages to build".
+    """
+    out: list[Diagnostic] = []
+    checks = file_checks(df.text)
+    if checks.error is not None:
+        out.append(Diagnostic(checks.line, checks.error))
+    seen_from = False
+    for instr in df.instructions:
+        try:
+            if instr.keyword == "FROM":
+                seen_from = True  # an invalid FROM still starts a stage: no cascade of errors
+            elif not seen_from and instr.keyword != "ARG":
+                _check(instr)
+                raise _Invalid("no build stage in current context", "DL3061")
+            _check(instr)
+        except _Invalid as exc:
+            out.append(Diagnostic(instr.start_line, exc.message, exc.rule, instr))
+    if df.instructions and not seen_from and all(i.keyword == "ARG" for i in df.instructions):
+        out.append(Diagnostic(df.instructions[0].start_line, "dockerfile contains no stages to build"))
+    return out
+
+
 def validate(df: Dockerfile, skip_rule_covered: bool = False) -> None:
     """Raise ParseError (with the file's path) at the first instruction `docker build` would reject.
 
     With ``skip_rule_covered``, errors that a lint rule reports with a better message (``rule``
     set, e.g. DL3061 for an instruction before FROM) are let through, so the linter can name them.
     """
-    seen_from = False
-    for instr in df.instructions:
-        try:
-            _check(instr)
-            if instr.keyword == "FROM":
-                seen_from = True
-            elif not seen_from and instr.keyword != "ARG":
-                raise _Invalid("no build stage in current context", "DL3061")
-        except _Invalid as exc:
-            if skip_rule_covered and exc.rule is not None:
-                continue
-            raise ParseError(exc.message, instr.start_line, df.path, exc.rule, kind="instruction") from None
+    for diag in diagnose(df):
+        if skip_rule_covered and diag.rule is not None:
+            continue
+        raise ParseError(diag.message, diag.line, df.path, diag.rule, kind="instruction")
+
+
+def without_invalid(df: Dockerfile, diagnostics: list[Diagnostic]) -> Dockerfile:
+    """``df`` with the instructions that have a diagnostic no lint rule covers left out of
+    ``instructions`` (the text and nodes stay whole): what the linter's rules look at."""
+    bad = {id(d.instruction) for d in diagnostics if d.instruction is not None and d.rule is None}
+    if not bad:
+        return df
+    return replace(df, instructions=[i for i in df.instructions if id(i) not in bad])

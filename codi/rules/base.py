@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import inspect
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
@@ -85,6 +85,7 @@ class RuleContext:
     model: Model
     config: RuleConfig = field(default_factory=RuleConfig)
     context_dir: Path | None = None  # build context (the file's folder) when linting real files
+    build_args: Mapping[str, str] = field(default_factory=dict)  # `--build-arg` values (also in ``model``)
     _scripts: dict[int, Script] = field(default_factory=dict)
 
     def script(self, instr: Instruction) -> Script | None:

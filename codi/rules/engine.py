@@ -1,17 +1,21 @@
 """The lint engine: parse each file, run the selected rules, apply pragmas and overrides, sort.
 
-Many files in one process. A file that does not parse becomes one CD0001 finding and the
-other files are still linted. Batch rules (ShellCheck) run once over every file's context.
+Many files in one process. A file BuildKit's parser rejects becomes one CD0001 finding and the
+other files are still linted; each instruction `docker build` would reject is a CD0001 finding
+too, and the rules still check the rest of that file (as BuildKit reports its checks up to the
+error). The file's ``# check=`` directive then drops or raises BuildKit checks' findings.
+Batch rules (ShellCheck) run once over every file's context.
 A rule that raises does not stop the run: the failure is recorded in ``LintResult.errors``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from codi.parser.errors import ParseError
+from codi.parser.validate import Diagnostic
 from codi.rules.base import BatchRule, Finding, Rule, RuleConfig, RuleContext, Severity
 from codi.rules.selection import Selection, SelectionLayer
 from codi.rules.suppress import Suppressions, collect
@@ -52,6 +56,7 @@ class FileInput:
     text: str
     settings: FileSettings
     context_dir: Path | None = None
+    build_args: Mapping[str, str] = field(default_factory=dict)  # `--build-arg NAME=VALUE`
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,7 +88,7 @@ def _describe(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {exc}"
 
 
-def _parse_error_finding(path: str, text: str, exc: ParseError) -> Finding:
+def _parse_error_finding(path: str, text: str, exc: ParseError | Diagnostic) -> Finding:
     lines = text.splitlines() or [""]
     line = min(max(exc.line, 1), len(lines))
     return Finding(
@@ -112,8 +117,9 @@ class Engine:
         return self._instances[cls.code]
 
     def lint(self, inputs: Sequence[FileInput], on_file: Callable[[str], None] | None = None) -> LintResult:
-        from codi.parser import parse
+        from codi.parser.parse import parse_lenient
         from codi.parser.semantic import build_model
+        from codi.rules.buildkit.checkdirective import apply_check_directive
 
         result = LintResult()
         raw: dict[str, list[Finding]] = {}
@@ -125,16 +131,17 @@ class Engine:
             by_path[item.path] = item
             found = raw.setdefault(item.path, [])
             try:
-                df = parse(item.text, item.path, lint_mode=True)
-                model = build_model(df)
+                df, problems = parse_lenient(item.text, item.path)
+                model = build_model(df, item.build_args)
             except ParseError as exc:
                 found.append(_parse_error_finding(item.path, item.text, exc))
             except Exception as exc:  # a parser bug: report it, keep going
                 result.errors.append(RuleError("parser", item.path, _describe(exc)))
             else:
-                ctx = RuleContext(item.path, df, model, item.settings.rule_config, item.context_dir)
+                found.extend(_parse_error_finding(item.path, item.text, p) for p in problems)
+                ctx = RuleContext(item.path, df, model, item.settings.rule_config, item.context_dir, item.build_args)
                 contexts[item.path] = ctx
-                found.extend(self._run_file_rules(ctx, item.settings, result.errors))
+                found.extend(apply_check_directive(df, self._run_file_rules(ctx, item.settings, result.errors)))
             if on_file is not None:
                 on_file(item.path)
         self._run_batch_rules(contexts, by_path, raw, result.errors)

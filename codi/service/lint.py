@@ -46,6 +46,7 @@ class LintRequest:
     stdin_text: str | None = None  # the text of path "-"
     env: Mapping[str, str] | None = None  # defaults to os.environ
     discover_config: bool = True  # False: ignore config files around the paths (or the cwd for "-")
+    build_args: dict[str, str] = field(default_factory=dict)  # `--build-arg NAME=VALUE`, for every file
 
 
 @dataclass(slots=True)
@@ -219,7 +220,7 @@ def run_lint(req: LintRequest, progress: Progress | None = None) -> LintOutcome:
             continue
         per_file[path] = settings
         context_dir = None if path == STDIN else Path(path).parent
-        inputs.append(FileInput(path, text, by_settings[id(settings)], context_dir))
+        inputs.append(FileInput(path, text, by_settings[id(settings)], context_dir, req.build_args))
     total = len(inputs)
     done = 0
 

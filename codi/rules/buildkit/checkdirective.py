@@ -1,0 +1,80 @@
+"""The ``# check=`` directive applied to the BuildKit checks' findings, as BuildKit applies it.
+
+- ``skip=Rule1,Rule2`` / ``skip=all`` at the top of the file drops those checks everywhere;
+  the same in the comments just before an instruction drops them for that instruction only.
+  Names are compared exactly (BuildKit is case-sensitive).
+- ``error=true`` (top of the file only) makes every finding of a check that is not skipped an
+  error, the way it makes ``docker build`` fail ("lint violation found for rules: ...").
+- The experimental ``InvalidDefinitionDescription`` is never skipped by ``skip`` (BuildKit
+  keeps experimental rules apart; they are turned on with ``experimental=``).
+
+The checks BuildKit runs once per file (not per instruction) ignore instruction comments.
+Findings of CODI's other rules (DL, CD, SC) are left alone.
+"""
+
+from __future__ import annotations
+
+import bisect
+from functools import lru_cache
+
+from codi.parser.checks import CheckOptions, file_checks, instruction_checks, preceding_comments
+from codi.parser.model import Dockerfile, Instruction
+from codi.rules.base import Finding, Severity
+
+EXPERIMENTAL = frozenset({"InvalidDefinitionDescription"})
+# Checks BuildKit runs with the file's options only (parser warnings, stage and casing passes).
+FILE_LEVEL = frozenset(
+    {
+        "NoEmptyContinuation",
+        "ConsistentInstructionCasing",
+        "DuplicateStageName",
+        "ReservedStageName",
+        "InvalidDefaultArgInFrom",
+    }
+)
+
+
+@lru_cache(maxsize=1)
+def buildkit_check_names() -> frozenset[str]:
+    """Names of CODI's rules that are BuildKit's build checks (the ``codi.rules.buildkit`` family)."""
+    from codi.rules.registry import all_rules
+
+    return frozenset(r.name for r in all_rules() if r.__module__.startswith("codi.rules.buildkit."))
+
+
+def _instruction_at(df: Dockerfile, line: int) -> Instruction | None:
+    instrs = df.instructions
+    starts = [i.start_line for i in instrs]
+    at = bisect.bisect_right(starts, line) - 1
+    if at < 0 or line > instrs[at].end_line:
+        return None
+    return instrs[at]
+
+
+def apply_check_directive(df: Dockerfile, findings: list[Finding]) -> list[Finding]:
+    """``findings`` without the skipped BuildKit checks, errors where ``error=true``."""
+    names = buildkit_check_names()
+    if not any(f.name in names for f in findings):
+        return findings
+    base = file_checks(df.text).options
+    comments = preceding_comments(df)
+    kept: list[Finding] = []
+    for f in findings:
+        if f.name not in names:
+            kept.append(f)
+            continue
+        options = base
+        if f.name not in FILE_LEVEL:
+            instr = _instruction_at(df, f.line)
+            if instr is not None:
+                options = instruction_checks(base, comments.get(id(instr), []))
+        if _skipped(options, f.name):
+            continue
+        if base.error:
+            f.severity = Severity.ERROR
+        kept.append(f)
+    return kept
+
+
+def _skipped(options: CheckOptions, name: str) -> bool:
+    return name not in EXPERIMENTAL and options.skips(name)

@@ -6,7 +6,7 @@ import sys
 from collections.abc import Sequence
 
 from codi.rules.base import Applicability, BatchRule, Rule
-from codi.rules.registry import all_rules
+from codi.rules.registry import all_rules, canonical_rank, equivalences_of
 
 HEADER = "<!-- Generated from the rule registry by `python -m codi.rules.docs`; do not edit by hand. -->"
 
@@ -57,9 +57,27 @@ def rule_section(rule: type[Rule], with_anchor: bool = True) -> str:
         f"Severity: **{rule.severity.value}** \u00b7 on by default: **{'yes' if rule.enabled_by_default else 'no'}**"
         f" \u00b7 fix: **{fix_label(rule)}**{family}",
     ]
+    same = equivalence_note(rule)
+    if same:
+        lines += ["", same]
     if body:
         lines += ["", demote(body)]
     return "\n".join(lines)
+
+
+def equivalence_note(rule: type[Rule]) -> str:
+    """Which other rules report the same problem, and under which code the finding appears."""
+    notes: list[str] = []
+    for eq in equivalences_of(rule.code):
+        others = sorted((c for c in eq.codes if c != rule.code), key=canonical_rank)
+        named = ", ".join(f"[{c}](#{c.lower()})" for c in others)
+        partly = " (for this problem only)" if eq.only else ""
+        notes.append(
+            f"Same problem ({eq.problem}) as {named}{partly}: reported once, as **{eq.canonical}** by default "
+            f"(the message names the others); selecting one family (`--select {rule.code[:2]}`) reports its code, "
+            "and ignoring any of these codes silences the finding."
+        )
+    return "\n\n".join(notes)
 
 
 def generate(rules: Sequence[type[Rule]] | None = None) -> str:

@@ -17,6 +17,8 @@ from pathlib import Path
 from codi.parser.errors import ParseError
 from codi.parser.validate import Diagnostic
 from codi.rules.base import BatchRule, Finding, Rule, RuleConfig, RuleContext, Severity
+from codi.rules.dl.hidden import hidden_findings
+from codi.rules.registry import equivalent_codes, merge_equivalents
 from codi.rules.selection import Selection, SelectionLayer
 from codi.rules.suppress import Suppressions, collect
 
@@ -156,13 +158,17 @@ class Engine:
 
     def _run_file_rules(self, ctx: RuleContext, settings: FileSettings, errors: list[RuleError]) -> list[Finding]:
         found: list[Finding] = []
+        ran: list[Rule] = []
         for cls in self.rules:
             if issubclass(cls, BatchRule) or not settings.selection.rule_enabled(cls):
                 continue
+            ran.append(self._instance(cls))
             try:
-                found.extend(self._instance(cls).check(ctx))
+                found.extend(ran[-1].check(ctx))
             except Exception as exc:  # one broken rule must not kill the run
                 errors.append(RuleError(cls.code, ctx.path, _describe(exc)))
+        # hadolint also lints instructions before the first FROM and inside ONBUILD
+        found.extend(hidden_findings(ctx, ran, found, lambda r, e: errors.append(RuleError(r.code, ctx.path, _describe(e)))))
         return found
 
     def _run_batch_rules(
@@ -195,8 +201,12 @@ class Engine:
     def _finish(findings: list[Finding], settings: FileSettings, pragmas: Suppressions) -> list[Finding]:
         kept: list[Finding] = []
         seen: set[tuple[str, int, int, str]] = set()
+        selection = settings.selection
         for f in findings:
-            if not settings.selection.selects(f.code) or (pragmas and pragmas.suppressed(f)):
+            if not selection.selects(f.code):
+                continue
+            aliases = equivalent_codes(f.code, f.message)  # a suppressed equivalent suppresses this one
+            if (pragmas and pragmas.suppressed(f, aliases)) or any(selection.ignores_exactly(a) for a in aliases):
                 continue
             key = (f.code, f.line, f.column, f.message)
             if key in seen:  # a rule reporting the same thing twice is noise
@@ -204,4 +214,4 @@ class Engine:
             seen.add(key)
             f.severity = settings.level_for(f)
             kept.append(f)
-        return kept
+        return merge_equivalents(kept)  # one problem, one finding, under its canonical code

@@ -134,6 +134,12 @@ class Selection:
                     best, verdict = spec, value
         return verdict
 
+    def ignores_exactly(self, code: str) -> bool:
+        """Whether some layer ignores this very code (or its rule, by name); a prefix or ``ALL``
+        does not count. Used to let an ignored code silence its equivalents (``DL3025`` / ``BK007``)."""
+        code = code.upper()
+        return not self.selects(code) and any(code in layer.ignore for layer in self._layers)
+
     def rule_enabled(self, rule: type[Rule]) -> bool:
         """Whether the rule must run: for a batch rule, whether any code it may report is selected."""
         if not issubclass(rule, BatchRule):

@@ -4,21 +4,39 @@
   above an instruction (no blank line between) silences those codes for that instruction.
   hadolint itself only honours the single line right above; a block of pragma lines is a superset.
 - ``# hadolint global ignore=...`` / ``# codi: global ignore=...`` anywhere silences them for the file.
+- ``# hadolint shell=powershell`` (any shell that is not POSIX: ``pwsh``, ``cmd``...) turns
+  ShellCheck (SC codes) off from that line to the next FROM, as in hadolint; ``shell=bash``
+  turns it back on. hadolint's DL rules ignore this pragma, and so do CODI's.
 
 Codes or rule names, any case, comma-separated with optional spaces; text after the list
-(separated by whitespace) is treated as a comment.
+(separated by whitespace) is treated as a comment. A list item that is no code (``crazy``) or a
+trailing comma does not cancel the other codes (hadolint drops the whole pragma).
+
+hadolint 2.15 honours a pragma only on the line right above the instruction, written in lower
+case, with nothing after the list but a ``#`` comment; CODI also accepts a block of pragma (and
+other comment) lines above the instruction, any case, and trailing words, so a file written for
+hadolint is never reported more by CODI.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from codi.parser.model import Dockerfile, Instruction
 from codi.rules.base import Finding
 
 _PRAGMA = re.compile(r"^#\s*(?:hadolint\s+|codi\s*:\s*|codi\s+)(global\s+)?ignore\s*=\s*(.*)$", re.IGNORECASE)
-_LIST = re.compile(r"^[A-Za-z0-9_-]+(?:\s*,\s*[A-Za-z0-9_-]+)*")
+_LIST = re.compile(r"^[A-Za-z0-9_-]+(?:\s*,\s*[A-Za-z0-9_-]+)*(?:\s*,)?")
+_SHELL = re.compile(r"^#\s*(?:hadolint\s+|codi\s*:\s*|codi\s+)shell\s*=\s*(\S+)", re.IGNORECASE)
+_POSIX = frozenset(["sh", "bash", "ash", "dash", "ksh", "mksh", "zsh", "busybox"])
+
+
+def parse_shell_pragma(line: str) -> str | None:
+    """The shell named by ``# hadolint shell=NAME`` (base name, lower case), else None."""
+    m = _SHELL.match(line.strip())
+    return m.group(1).replace("\\", "/").rsplit("/", 1)[-1].lower() if m else None
 
 
 def parse_pragma(line: str) -> tuple[bool, set[str]] | None:
@@ -40,13 +58,18 @@ def parse_pragma(line: str) -> tuple[bool, set[str]] | None:
 class Suppressions:
     global_codes: set[str] = field(default_factory=set)
     ranges: list[tuple[int, int, set[str]]] = field(default_factory=list)  # (first line, last line, codes)
+    no_shellcheck: list[tuple[int, int]] = field(default_factory=list)  # lines under a non-POSIX shell pragma
 
     def __bool__(self) -> bool:
-        return bool(self.global_codes or self.ranges)
+        return bool(self.global_codes or self.ranges or self.no_shellcheck)
 
-    def suppressed(self, finding: Finding) -> bool:
-        keys = (finding.code.upper(), finding.name.upper())
+    def suppressed(self, finding: Finding, aliases: Iterable[str] = ()) -> bool:
+        """Whether a pragma silences the finding: by its code, its rule name or an ``aliases``
+        code (the codes of rules that report the same problem, see ``registry.EQUIVALENCES``)."""
+        keys = (finding.code.upper(), finding.name.upper(), *(a.upper() for a in aliases))
         if any(k in self.global_codes for k in keys):
+            return True
+        if finding.code.upper().startswith("SC") and any(a <= finding.line <= b for a, b in self.no_shellcheck):
             return True
         for first, last, codes in self.ranges:
             if first <= finding.line <= last and any(k in codes for k in keys):
@@ -58,15 +81,27 @@ def collect(dockerfile: Dockerfile) -> Suppressions:
     """The pragmas of a parsed file."""
     result = Suppressions()
     pending: set[str] = set()
+    no_sc_from: int | None = None  # first line of an open non-POSIX shell pragma range
     for node in dockerfile.nodes:
         if isinstance(node, Instruction):
+            if node.keyword == "FROM" and no_sc_from is not None:
+                result.no_shellcheck.append((no_sc_from, node.span.start_line - 1))
+                no_sc_from = None
             if pending:
                 result.ranges.append((node.span.start_line, node.span.end_line, pending))
             pending = set()
             continue
-        for line in node.text.splitlines() or [""]:
+        for number, line in enumerate(node.text.splitlines() or [""], start=node.span.start_line):
             if not line.strip():
                 pending = set()  # a blank line detaches pragmas from the next instruction
+                continue
+            shell = parse_shell_pragma(line)
+            if shell is not None:
+                if shell in _POSIX and no_sc_from is not None:
+                    result.no_shellcheck.append((no_sc_from, number))
+                    no_sc_from = None
+                elif shell not in _POSIX and no_sc_from is None:
+                    no_sc_from = number
                 continue
             pragma = parse_pragma(line)
             if pragma is None:
@@ -76,4 +111,6 @@ def collect(dockerfile: Dockerfile) -> Suppressions:
                 result.global_codes |= codes
             else:
                 pending = pending | codes
+    if no_sc_from is not None:
+        result.no_shellcheck.append((no_sc_from, len(dockerfile.text.splitlines()) + 1))
     return result

@@ -152,9 +152,9 @@ class InvalidDefaultArgInFrom(Rule):
 
     ## What it does
     Expands the image of each `FROM` that uses variables with the global ARGs' *default*
-    values only (as if no `--build-arg` were given) and flags it when the result is empty or
-    not a valid image reference (e.g. `ARG TAG` without a default and `FROM alpine:${TAG}`
-    gives `alpine:`).
+    values only (as if no `--build-arg` were given: BuildKit warns even when one fills the gap)
+    and flags it when the result is empty or not a valid image reference (e.g. `ARG TAG`
+    without a default and `FROM alpine:${TAG}` gives `alpine:`).
 
     ## Why is this bad?
     The Dockerfile cannot be built without passing build arguments, and tools that read it
@@ -184,7 +184,8 @@ class InvalidDefaultArgInFrom(Rule):
     def check(self, ctx: RuleContext) -> Iterable[Finding]:
         escape = ctx.dockerfile.escape
         env = default_global_args(ctx)
-        # Predefined platform ARGs always have a value at build time.
+        # Predefined platform ARGs always have a value at build time; `--build-arg` may set them
+        # (BuildKit's defaultArgs), while the global ARGs keep their defaults here.
         for name, value in (
             ("TARGETPLATFORM", "linux/amd64"),
             ("TARGETOS", "linux"),
@@ -193,7 +194,7 @@ class InvalidDefaultArgInFrom(Rule):
             ("BUILDOS", "linux"),
             ("BUILDARCH", "amd64"),
         ):
-            env.setdefault(name, value)
+            env.setdefault(name, ctx.build_args.get(name, value))
         declared = {k for instr in ctx.model.global_args for k in arg_keys(instr)}
         for instr in ctx.instructions("FROM"):
             if not instr.args or "$" not in instr.args[0]:

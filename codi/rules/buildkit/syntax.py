@@ -11,20 +11,31 @@ from codi.rules.buildkit.words import span_at
 from codi.rules.registry import register
 
 
+def _continuation_text(instr: Instruction) -> str:
+    """The instruction's own lines (heredoc bodies excluded)."""
+    if not instr.heredocs:
+        return instr.text
+    return instr.text[: max(0, min(h.span.start for h in instr.heredocs) - instr.span.start)]
+
+
 def _empty_continuation_lines(instr: Instruction) -> list[tuple[int, int]]:
     """(start, end) file offsets of whitespace-only lines inside the instruction's own lines
     (heredoc bodies excluded: an empty line there is content, not a continuation)."""
     base = instr.span.start
-    text = instr.text
-    if instr.heredocs:
-        text = text[: max(0, min(h.span.start for h in instr.heredocs) - base)]
     out: list[tuple[int, int]] = []
     pos = 0
-    for i, line in enumerate(text.splitlines(keepends=True)):
+    for i, line in enumerate(_continuation_text(instr).splitlines(keepends=True)):
         if i > 0 and line.strip() == "" and line.endswith("\n"):
             out.append((base + pos, base + pos + len(line)))
         pos += len(line)
     return out
+
+
+def _last_line_start(instr: Instruction) -> int:
+    """File offset of the last line of the instruction's continuation (where BuildKit's parser is
+    when it warns about empty continuation lines)."""
+    own = _continuation_text(instr).rstrip("\r\n")
+    return instr.span.start + own.rfind("\n") + 1
 
 
 @register
@@ -58,7 +69,8 @@ class NoEmptyContinuation(Rule):
     ## Fix safety
     Safe: the removed lines are ignored by the builder today.
 
-    CODI reports the first empty line itself (BuildKit points at the instruction).
+    Reported on the last line of the continued instruction, as BuildKit reports it (its parser
+    warns once the logical line is complete); the fix removes every empty line.
 
     ## References
     - https://docs.docker.com/reference/build-checks/no-empty-continuation/
@@ -80,9 +92,8 @@ class NoEmptyContinuation(Rule):
                 Applicability.SAFE,
                 [Edit(start, end, "") for start, end in empties],
             )
-            start, end = empties[0]
-            span = span_at(ctx.dockerfile, start, start)
-            yield self.finding(ctx, span, "Empty continuation line", fix)
+            at = _last_line_start(instr)
+            yield self.finding(ctx, span_at(ctx.dockerfile, at, at), "Empty continuation line", fix)
 
 
 def _in_stages(ctx: RuleContext) -> list[Instruction]:

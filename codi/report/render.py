@@ -14,6 +14,7 @@ import jinja2
 
 from codi.artifacts.models import MetricsRecord, RunRecord
 from codi.fix.write import atomic_write_text
+from codi.report.contract_table import contract_rows
 from codi.templating import environment
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
@@ -65,6 +66,7 @@ def report_data(run_dir: Path) -> dict[str, Any]:
         raise ReportError(f"{run_dir}: artefacts do not match their schema: {exc}") from None
     analysis = _optional(run_dir, "analysis") or {}
     numbers = {c.candidate_id: c for c in metrics.candidates}
+    environment = _optional(run_dir, "environment") or {}
     return {
         "run": run,
         "metrics": metrics,
@@ -73,13 +75,21 @@ def report_data(run_dir: Path) -> dict[str, Any]:
         "llm": _optional(run_dir, "llm_metrics"),
         "explain": _optional(run_dir, "explain"),
         "rag": _optional(run_dir, "rag"),
-        "environment": _optional(run_dir, "environment") or {},
+        "environment": environment,
+        "contracts": {c.id: contract_rows(run.contract, c.contract, c.contract_changes) for c in run.candidates},
+        "config_check": (environment.get("engine") or {}).get("config_check") or {},
     }
+
+
+def md_cell(value: object) -> str:
+    """Text safe inside one Markdown table cell: pipes escaped, line breaks folded."""
+    return " ".join(str(value).split()).replace("|", "\\|")
 
 
 def _env(autoescape: bool) -> jinja2.Environment:
     env = environment([TEMPLATES], autoescape=autoescape, trim_blocks=True, lstrip_blocks=True)
     env.filters["bytes"] = human_bytes
+    env.filters["cell"] = md_cell
     return env
 
 

@@ -107,3 +107,26 @@ def test_invalid_base_image_platform_only_when_known_offline() -> None:
         "FROM --platform=$BUILDPLATFORM arm64v8/alpine\nFROM amd64/debian\n"
     )
     assert lines("BK014", near) == []
+
+
+def test_undefined_var_knows_the_base_image_env() -> None:
+    # python's image config sets PYTHON_VERSION, GPG_KEY, LANG, PATH: all defined
+    text = "FROM python:3.12\nWORKDIR /opt/$PYTHON_VERSION\nLABEL k=$GPG_KEY l=$LANG\nENV PATH=/app/bin:$PATH\n"
+    assert lines("BK011", text) == []
+    # alpine sets only PATH: a typo is reported, with the image's name as the suggestion
+    [f] = run_rule("UndefinedVar", "FROM alpine:3.20\nENV PATH=/opt/bin:$PAHT\n")
+    assert f.message == "Usage of undefined variable '$PAHT' (did you mean $PATH?)"
+    # ... and so is a name the image does not set, even one that looks like an image variable
+    assert lines("BK011", "FROM alpine\nWORKDIR $JAVA_HOME\n") == [2]
+    assert lines("BK011", "FROM eclipse-temurin:21-jre\nWORKDIR $JAVA_HOME\n") == []
+    # through a parent stage, and with registry prefixes and digests
+    text = "FROM docker.io/library/golang:1.22@sha256:" + "a" * 64 + " AS b\nFROM b\nWORKDIR $GOPATH/src\n"
+    assert lines("BK011", text) == []
+
+
+def test_undefined_var_unknown_images_keep_the_lenient_reading() -> None:
+    # CODI has no facts about this image: a name the Dockerfile never declares may come from it
+    assert lines("BK011", "FROM example.com/acme/base:1\nWORKDIR $APP_DIR\n") == []
+    assert lines("BK011", "FROM example.com/acme/base:1\nWORKDIR $JAVA_HOME\n") == []
+    # an image whose ENV CODI knows only in part is read the same way for other names
+    assert lines("BK011", "FROM mcr.microsoft.com/devcontainers/python:3.12\nWORKDIR $NVM_DIR\n") == []

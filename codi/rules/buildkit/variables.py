@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 
+from codi.imagedb import lookup
 from codi.parser.model import Instruction
 from codi.parser.semantic import Stage
 from codi.rules.base import Finding, Rule, RuleContext, Severity
@@ -134,9 +136,8 @@ _IMAGE_ENV_SUFFIXES = ("_VERSION", "_HOME", "_SHA256", "_SHA512", "_MAJOR", "_DO
 _NON_ENV_ARGS = frozenset({"BUILDKIT_SBOM_SCAN_CONTEXT", "BUILDKIT_SBOM_SCAN_STAGE"})
 
 
-def _from_external_image(ctx: RuleContext, stage: Stage) -> bool:
-    """Whether the stage (through its parent stages) starts from a registry image, whose ENV
-    CODI cannot see (``scratch`` has none)."""
+def _root_base(ctx: RuleContext, stage: Stage) -> str:
+    """The image the stage starts from, through its parent stages (``scratch`` has no ENV)."""
     seen: set[int] = set()
     cur = stage
     while (
@@ -144,7 +145,30 @@ def _from_external_image(ctx: RuleContext, stage: Stage) -> bool:
     ):
         seen.add(cur.index)
         cur = ctx.model.stages[cur.base_stage]
-    return (cur.base_resolved or cur.base).lower() != "scratch"
+    return cur.base_resolved or cur.base
+
+
+@dataclass(frozen=True, slots=True)
+class _ImageEnv:
+    """What a stage's base image contributes: the ENV names CODI knows it sets, and whether a
+    name outside them may still come from the image (unknown image, or facts not complete)."""
+
+    names: frozenset[str]
+    open: bool
+
+
+_NO_IMAGE = _ImageEnv(frozenset(), open=False)
+_UNKNOWN_IMAGE = _ImageEnv(frozenset(), open=True)
+
+
+def _image_env(ctx: RuleContext, stage: Stage) -> _ImageEnv:
+    ref = _root_base(ctx, stage)
+    if ref.lower() == "scratch":
+        return _NO_IMAGE
+    config = lookup(ref)
+    if config is None:
+        return _UNKNOWN_IMAGE
+    return _ImageEnv(frozenset(config.env), open=not config.env_complete)
 
 
 def _expanded_words(instr: Instruction) -> Iterator[str]:
@@ -191,15 +215,17 @@ class UndefinedVar(Rule):
     `ARG TARGETARCH` in the stage, exactly as in BuildKit: without it they are empty there.
     Uses with a fallback (`${NAME:-default}`) are not reported.
 
-    Limitation: BuildKit also knows the base image's own ENV (e.g. `PATH`, `JAVA_HOME`,
-    `NB_UID` of the Jupyter images). CODI does not pull images, so in a stage built from a
-    registry image it reports a name only when the Dockerfile itself declares it somewhere
-    (an `ARG`/`ENV` elsewhere, e.g. a global ARG not re-declared in the stage, or an `ENV`
-    used in the same instruction that sets it) or when it is one of BuildKit's predefined
-    ARGs; names the Dockerfile never declares may come from the image and are not
-    reported, nor are common image variables (`PATH`, `LANG`, `JAVA_HOME`, names ending in
-    `_VERSION`, `_HOME`, ...). For `FROM scratch` (and stages built on it) every undeclared
-    name is reported.
+    The base image's own ENV counts as defined, as in BuildKit: CODI does not pull images but
+    knows the config of common ones (`codi bases show IMAGE`), so after `FROM python:3.12`
+    `$PYTHON_VERSION` is defined and after `FROM alpine` `$PAHT` is not (alpine sets only
+    `PATH`). For `FROM scratch` (and stages built on it) every undeclared name is reported.
+
+    Limitation: for an image CODI has no facts about (or whose ENV it knows only in part), a
+    name may come from the image, so it is reported only when the Dockerfile itself declares
+    it somewhere (an `ARG`/`ENV` elsewhere, e.g. a global ARG not re-declared in the stage,
+    or an `ENV` used in the same instruction that sets it) or when it is one of BuildKit's
+    predefined ARGs; common image variables (`PATH`, `LANG`, `JAVA_HOME`, names ending in
+    `_VERSION`, `_HOME`, ...) are not reported there.
 
     ## Why is this bad?
     An undefined variable expands to an empty string: `COPY app-${VERSION}.jar /app/` copies
@@ -238,7 +264,7 @@ class UndefinedVar(Rule):
             for key in (arg_keys(instr) if instr.keyword == "ARG" else env_keys(instr))
         }
         for stage in ctx.model.stages:
-            external = _from_external_image(ctx, stage)
+            image = _image_env(ctx, stage)
             for instr in stage.instructions:
                 words = [w for w in _expanded_words(instr) if "$" in w]
                 if not words:
@@ -247,13 +273,13 @@ class UndefinedVar(Rule):
                 reported: set[str] = set()
                 for word in words:
                     for name in plain_refs(word, escape):
-                        if name in env or name in reported or name in _NON_ENV_ARGS:
+                        if name in env or name in reported or name in _NON_ENV_ARGS or name in image.names:
                             continue
-                        if external and not _reportable_with_image(name, declared_anywhere):
+                        if image.open and not _reportable_with_image(name, declared_anywhere):
                             continue
                         reported.add(name)
                         msg = f"Usage of undefined variable '${name}'"
-                        hint = suggest(name, list(env))
+                        hint = suggest(name, [*env, *sorted(image.names)])
                         if hint:
                             msg += f" (did you mean ${hint}?)"
                         yield self.finding(ctx, instr, msg)

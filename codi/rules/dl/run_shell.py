@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 from codi.rules.base import Applicability, Finding, Rule, RuleContext, Severity, run_script_text
 from codi.rules.dl.run_fixes import pipefail_fix
-from codi.rules.dl.run_support import DEFAULT_SHELL, Run, has_pipefail, shell_runs, split_args
+from codi.rules.dl.run_support import DEFAULT_SHELL, Run, has_pipefail, shell_name, shell_runs, split_args
 from codi.rules.registry import register
 
 _SH_PATHS = ("/bin/sh", "/usr/bin/sh")
@@ -57,6 +57,10 @@ class UseShellInstruction(Rule):
                     break
 
 
+# Shells whose `-o pipefail` in SHELL does not make a pipe safe: sh may be dash, which lacks it.
+_NO_PIPEFAIL = frozenset(["sh", "dash"])
+
+
 def _sets_pipefail_before(run: Run, index: int) -> bool:
     """``set -o pipefail`` (``set -eo pipefail``, ...) earlier in the same script."""
     return any(c.index < index and c.name == "set" and has_pipefail(tuple(c.cmd.argv)) for c in run.cmds)
@@ -82,6 +86,10 @@ class PipefailBeforePipe(Rule):
     `set -o pipefail` earlier in the script. Exec-form RUNs that call a shell
     (`RUN ["sh", "-c", "a | b"]`) are read with that shell's own options. RUNs under a
     non-POSIX `SHELL` (PowerShell, `cmd`) are skipped.
+
+    `SHELL ["/bin/sh", "-o", "pipefail", "-c"]` (or `dash`) does not count: `/bin/sh` is dash on
+    Debian and Ubuntu, which has no `pipefail` (hadolint agrees). Unlike hadolint, any path to
+    bash, zsh, ash, ksh or mksh counts (`/usr/bin/bash` too).
 
     Unlike hadolint, `set -o pipefail && a | b` inside the RUN is accepted: the option is
     set for the pipe that follows (and if the shell lacks it, `set` fails the build, which
@@ -127,7 +135,7 @@ class PipefailBeforePipe(Rule):
     def check(self, ctx: RuleContext) -> Iterator[Finding]:
         fixed_stages: set[int] = set()
         for run in shell_runs(ctx):
-            if has_pipefail(run.shell):
+            if has_pipefail(run.shell) and shell_name(run.shell) not in _NO_PIPEFAIL:
                 continue
             piped = [
                 c

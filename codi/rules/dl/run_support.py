@@ -7,6 +7,7 @@ of words and the mapping from script offsets back into the Dockerfile text for f
 
 from __future__ import annotations
 
+import shlex
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -159,20 +160,24 @@ def _exec_form_shell(instr: Instruction) -> tuple[tuple[str, ...], str] | None:
 
 def shell_runs(ctx: RuleContext) -> list[Run]:
     """Every RUN run by a POSIX shell, with its commands (computed once per file): shell form
-    under a POSIX ``SHELL``, and exec form that calls a shell (``["bash", "-c", "..."]``)."""
+    under a POSIX ``SHELL``, exec form that calls a shell (``["bash", "-c", "..."]``), and
+    other exec form as the one command it runs."""
     global _cache
     if _cache is not None and _cache[0] is ctx:
         return _cache[1]
     runs: list[Run] = []
+    shell: tuple[str, ...]
     for instr in ctx.dockerfile.instructions:
         if instr.keyword != "RUN":
             continue
         if instr.json_form:
             exec_shell = _exec_form_shell(instr)
             if exec_shell is None:
-                continue
-            shell = exec_shell[0]
-            found = [(c, False) for c in parse_script(exec_shell[1]).commands]  # no fixes inside JSON
+                # `RUN ["apt-get", "install", "curl"]`: one command, no shell (hadolint reads it too)
+                shell, script = DEFAULT_SHELL, shlex.join(instr.args)
+            else:
+                shell, script = exec_shell
+            found = [(c, False) for c in parse_script(script).commands]  # no fixes inside JSON
         else:
             shell = shell_at(ctx, instr)
             if not is_posix(shell):

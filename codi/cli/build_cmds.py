@@ -76,6 +76,71 @@ def list_cmd(as_json: Annotated[bool, typer.Option("--json", help="Print as JSON
         typer.echo(f"{key} -> {value}")
 
 
+def _show_lines(image: str, facts: dict[str, Any]) -> list[str]:
+    def argv(value: list[str] | None) -> str:
+        return "(not set)" if value is None else json.dumps(value)
+
+    runtime = facts["runtime"] or "-"
+    if facts["runtime"]:
+        runtime += f" {facts['runtime_version'] or '(version not in the tag)'}"
+    size = facts["size_mb_approx"]
+    lines = [
+        f"{image}: family {facts['family']} (imagedb {facts['database_version']})",
+        f"  repository   {facts['repository']}",
+        f"  tag          {facts['tag']}",
+        f"  entrypoint   {argv(facts['entrypoint'])}",
+        f"  cmd          {argv(facts['cmd'])}",
+        f"  user         {facts['user'] or 'root (not set)'}",
+        f"  workdir      {facts['workdir'] or '/ (not set)'}",
+        f"  shell        {json.dumps(facts['shell'])}",
+        f"  ports        {', '.join(facts['exposed_ports']) or '(none)'}",
+        f"  healthcheck  {argv(facts['healthcheck'])}",
+        f"  stopsignal   {facts['stopsignal'] or '(default)'}",
+        f"  volumes      {', '.join(facts['volumes']) or '(none)'}",
+        f"  os family    {facts['os_family']} ({facts['libc']})",
+        f"  runtime      {runtime}",
+        f"  size         {'unknown' if size is None else f'~{size} MB'} (approx., uncompressed linux/amd64)",
+        "  env" + ("" if facts["env_complete"] else " (may be incomplete)"),
+    ]
+    for key, value in facts["env"].items():
+        lines.append(f"    {key}={value if value is not None else '(depends on the exact tag)'}")
+    lines.append("  sources")
+    for src in facts["sources"]:
+        where = " ".join(p for p in (src["repository"], src["path"]) if p)
+        at = f" @ {src['commit'][:12]}" if src["commit"] else ""
+        note = f" ({src['note']})" if src["note"] else ""
+        lines.append(f"    {where}{at}{note}")
+    return lines
+
+
+@bases_app.command("show")
+def show_cmd(
+    image: Annotated[str, typer.Argument(help="Image reference as written in FROM, e.g. python:3.12-slim.")],
+    as_json: Annotated[bool, typer.Option("--json", help="Print as JSON.")] = False,
+) -> None:
+    """Show what CODI knows offline about a base image (config, os, runtime, approx. size) and where each fact came from."""
+    from codi.imagedb import ImageDbError, lookup
+
+    try:
+        config = lookup(image)
+    except ImageDbError as exc:
+        sys.stderr.write(f"codi: error: {exc}\n")
+        raise typer.Exit(2) from None
+    if config is None:
+        message = f"unknown: CODI has no facts about {image}"
+        if as_json:
+            sys.stdout.write(json.dumps({"image": image, "known": False, "message": message}, indent=2) + "\n")
+        else:
+            typer.echo(message)
+        raise typer.Exit(1)
+    facts = config.describe()
+    if as_json:
+        sys.stdout.write(json.dumps({"image": image, "known": True, **facts}, indent=2) + "\n")
+        return
+    for line in _show_lines(image, facts):
+        typer.echo(line)
+
+
 def _demo_dirs(root: Path, names: list[str]) -> list[Path]:
     return [root / n for n in names if (root / n / "Dockerfile").is_file()]
 

@@ -10,6 +10,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field
 
+from codi.optimise.contract.model import ContractChange, IntendedChange, RuntimeContract
 from codi.optimise.stack.model import Detection
 
 SCHEMA_VERSION = 1
@@ -31,7 +32,7 @@ class FindingRecord(BaseModel):
 class CandidateRecord(BaseModel):
     id: str  # e.g. "002-python-pip-multistage"
     rule_id: str  # catalog rule id, or "fixed"
-    kind: Literal["fixed", "multi-stage", "variant"]
+    kind: Literal["fixed", "tuned", "multi-stage", "variant"]
     title: str
     description: str
     risk: Literal["low", "medium", "high"]
@@ -42,11 +43,14 @@ class CandidateRecord(BaseModel):
     findings: list[FindingRecord] = Field(default_factory=list)  # what the candidate itself still has
     notes: list[str] = Field(default_factory=list)
     diff: str = ""  # unified diff against the original
+    contract: RuntimeContract | None = None  # the candidate's runtime contract
+    contract_changes: list[IntendedChange] = Field(default_factory=list)  # declared differences, with risk
 
 
 class RejectedCandidate(BaseModel):
     rule_id: str
     reason: str
+    violations: list[ContractChange] = Field(default_factory=list)  # undeclared runtime-contract changes
 
 
 class Recommendation(BaseModel):
@@ -72,6 +76,8 @@ class RunRecord(BaseModel):
     recommendation: Recommendation | None = None
     notes: list[str] = Field(default_factory=list)
     options: dict[str, Any] = Field(default_factory=dict)
+    target_stage: str | None = None  # the original's stage that is built (name or index)
+    contract: RuntimeContract | None = None  # the original's runtime contract
 
 
 class AnalysisRecord(BaseModel):

@@ -128,7 +128,8 @@ def _run(ctx: typer.Context, project: str, options: RunOptions, as_json: bool) -
 def _options(ctx: typer.Context, out: str | None, dry_run: bool, no_llm: bool, disable_rag: bool, limit: int,
              stack: str | None, dockerfile: str | None, rules: str | None, config: str | None,
              real: bool = False, engine: str = "auto", keep_images: bool = False,
-             build_timeout: float = 600.0, build_arg: list[str] | None = None) -> RunOptions:
+             build_timeout: float = 600.0, build_arg: list[str] | None = None, target: str | None = None,
+             context: str | None = None) -> RunOptions:
     from codi.service.run import RunOptions
 
     llm_env = os.environ.get("LLM_ENABLED", "true").lower() not in {"0", "false", "no", "off"}
@@ -136,7 +137,8 @@ def _options(ctx: typer.Context, out: str | None, dry_run: bool, no_llm: bool, d
     return RunOptions(out=_out(ctx, out), dockerfile=dockerfile, stack=stack, candidate_limit=limit,
                       dry_run=dry_run, llm=llm_env and not no_llm, rag=rag_env and not disable_rag,
                       rules_path=rules, config_file=config, real=real, engine=engine, keep_images=keep_images,
-                      build_timeout=build_timeout, build_args=_build_args(build_arg or []))
+                      build_timeout=build_timeout, build_args=_build_args(build_arg or []), target=target,
+                      context=context)
 
 
 def _build_args(values: list[str]) -> dict[str, str]:
@@ -163,9 +165,16 @@ RealOpt = Annotated[bool, typer.Option("--real", help="Build and smoke-run the o
 EngineOpt = Annotated[str, typer.Option("--engine", help="Build engine for --real: auto, docker or buildah.")]
 KeepOpt = Annotated[bool, typer.Option("--keep-images", help="Keep the images --real builds.")]
 TimeoutOpt = Annotated[float, typer.Option("--build-timeout", min=1, help="Seconds one --real build may take.")]
-BuildArgOpt = Annotated[list[str] | None, typer.Option("--build-arg", help="NAME=VALUE for --real builds "
-                                                                          "(repeatable; NAME alone takes it from "
-                                                                          "the environment).")]
+BuildArgOpt = Annotated[list[str] | None, typer.Option("--build-arg", help="NAME=VALUE as docker build takes "
+                                                                          "it: FROM lines, the runtime contract and "
+                                                                          "--real builds (repeatable; NAME alone "
+                                                                          "takes it from the environment).")]
+TargetOpt = Annotated[str | None, typer.Option("--target", help="The stage that is built (as docker build "
+                                                                "--target); default: the last stage that is not a "
+                                                                "dev/test stage.")]
+ContextOpt = Annotated[str | None, typer.Option("--context", help="The build context, when it is not the project "
+                                                                  "folder (a Dockerfile in a monorepo subfolder built "
+                                                                  "from the repository root).")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print the run record as JSON.")]
 
 
@@ -174,13 +183,15 @@ def run_cmd(ctx: typer.Context, project: ProjectArg, out: OutOpt = None, dry_run
             no_llm: NoLlmOpt = False, disable_rag: NoRagOpt = False, candidate_limit: LimitOpt = 3,
             stack: StackOpt = None, dockerfile: DockerfileOpt = None, rules: RulesOpt = None,
             config: ConfigOpt = None, as_json: JsonOpt = False, real: RealOpt = False, engine: EngineOpt = "auto",
-            keep_images: KeepOpt = False, build_timeout: TimeoutOpt = 600.0, build_arg: BuildArgOpt = None) -> None:
+            keep_images: KeepOpt = False, build_timeout: TimeoutOpt = 600.0, build_arg: BuildArgOpt = None,
+            target: TargetOpt = None, context: ContextOpt = None) -> None:
     """Analyse a project, build and verify candidates, estimate (or with --real measure) numbers, rank and
     explain them, and write a run directory with reports."""
     if engine not in ("auto", "docker", "buildah"):
         raise _fail(f"unknown engine {engine!r} (use auto, docker or buildah)")
     _run(ctx, project, _options(ctx, out, dry_run, no_llm, disable_rag, candidate_limit, stack, dockerfile,
-                                rules, config, real, engine, keep_images, build_timeout, build_arg), as_json)
+                                rules, config, real, engine, keep_images, build_timeout, build_arg, target,
+                                context), as_json)
 
 
 @app.command("all")
@@ -188,14 +199,16 @@ def all_cmd(ctx: typer.Context, project: ProjectArg, out: OutOpt = None, no_llm:
             disable_rag: NoRagOpt = False, candidate_limit: LimitOpt = 3, stack: StackOpt = None,
             dockerfile: DockerfileOpt = None, rules: RulesOpt = None, config: ConfigOpt = None,
             as_json: JsonOpt = False, real: RealOpt = False, engine: EngineOpt = "auto",
-            keep_images: KeepOpt = False, build_timeout: TimeoutOpt = 600.0, build_arg: BuildArgOpt = None) -> None:
+            keep_images: KeepOpt = False, build_timeout: TimeoutOpt = 600.0, build_arg: BuildArgOpt = None,
+            target: TargetOpt = None, context: ContextOpt = None) -> None:
     """`codi run` followed by `codi report` on the new run."""
     from codi.report.render import render_reports
 
     if engine not in ("auto", "docker", "buildah"):
         raise _fail(f"unknown engine {engine!r} (use auto, docker or buildah)")
     result = _run(ctx, project, _options(ctx, out, False, no_llm, disable_rag, candidate_limit, stack, dockerfile,
-                                         rules, config, real, engine, keep_images, build_timeout, build_arg), as_json)
+                                         rules, config, real, engine, keep_images, build_timeout, build_arg, target,
+                                context), as_json)
     if result.run_dir is not None:
         md, html = _guard(render_reports, result.run_dir)
         if not as_json:

@@ -9,6 +9,8 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, Field, ValidationError
 
+from codi.optimise.contract.model import DeclaredChange
+
 DEFAULT_CATALOG = Path(__file__).resolve().parent.parent / "patterns" / "rules.yml"
 
 
@@ -43,6 +45,8 @@ class CatalogRule(BaseModel):
     template: str
     runtime_base: str  # Jinja string: the final stage's base image (size estimates, reports)
     build_base: str | None = None  # Jinja string: the build stage's base image, where the template uses one
+    # Runtime-contract changes the candidate makes on purpose; any other difference rejects it.
+    changes: list[DeclaredChange] = Field(default_factory=list)
 
 
 class Catalog(BaseModel):

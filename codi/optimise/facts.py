@@ -106,13 +106,13 @@ def target_stage(model: Model) -> Stage | None:
     return model.final_stage
 
 
-def read_facts(df: Dockerfile, model: Model) -> OriginalFacts:
+def read_facts(df: Dockerfile, model: Model, target: Stage | None = None) -> OriginalFacts:
     facts = OriginalFacts(stage_count=len(model.stages))
     facts.stage_bases = [s.base_resolved or s.base for s in model.stages if s.base_stage is None]
-    stage = target_stage(model)
+    stage = target or target_stage(model)
     if stage is None:
         return facts
-    if stage is not model.final_stage:
+    if target is None and stage is not model.final_stage:
         facts.notes.append(f"the last stage ({model.final_stage.name if model.final_stage else '?'}) is a "
                            f"development stage; candidates are built for stage {stage.name or stage.index}")
     facts.target_stage = stage.name

@@ -45,30 +45,6 @@ def matches(rule: CatalogRule, stack: StackMatch, project: Path, base: str | Non
     return all((project / f).exists() for f in when.files_exist)
 
 
-def healthcheck(ctx: TemplateContext, runtime_base: str) -> str | None:
-    """The original's HEALTHCHECK when the runtime image can run it (no curl/wget in slim images),
-    else a TCP probe the runtime can run itself."""
-    original = ctx.facts.healthcheck
-    if original and not re.search(r"\b(curl|wget|nc)\b", original):
-        return original
-    port = ctx.port
-    if port is None:
-        return None
-    probe: list[str] | None = None
-    if ctx.stack.stack == "python":
-        probe = ["python", "-c", f"import socket; socket.create_connection(('127.0.0.1', {port}), 3).close()"]
-    elif ctx.stack.stack == "node":
-        probe = ["node", "-e", f"require('net').connect({port}, '127.0.0.1')"
-                 ".on('connect', () => process.exit(0)).on('error', () => process.exit(1))"]
-    elif ctx.stack.stack == "java" and "alpine" not in runtime_base:
-        probe = ["bash", "-c", f"exec 3<>/dev/tcp/127.0.0.1/{port}"]
-    if probe is None:
-        return None
-    import json
-
-    return "HEALTHCHECK --interval=30s --timeout=5s --start-period=15s --retries=3 CMD " + json.dumps(probe)
-
-
 def render(rule: CatalogRule, catalog: Catalog, ctx: TemplateContext) -> tuple[str, str]:
     """(Dockerfile text, resolved runtime base) for one catalog rule."""
     env = _env(catalog.template_dir())
@@ -78,8 +54,8 @@ def render(rule: CatalogRule, catalog: Catalog, ctx: TemplateContext) -> tuple[s
     values.update(
         runtime_base=runtime_base,
         build_base=build_base,
-        healthcheck=healthcheck(ctx, runtime_base),
-        build_packages=[p for p in ctx.facts.apt_packages if p not in ctx.facts.runtime_packages],
+        build_packages=[p for p in ctx.facts.apt_packages if p not in _runtime_packages(ctx)],
+        runtime_packages=_runtime_packages(ctx),
         alpine="alpine" in runtime_base,
         apk_packages=ctx.facts.apk_specs,  # the original's pins stay
         apk_runtime_packages=[spec for name, spec in zip(ctx.facts.apk_packages, ctx.facts.apk_specs,
@@ -89,7 +65,25 @@ def render(rule: CatalogRule, catalog: Catalog, ctx: TemplateContext) -> tuple[s
         rule=rule,
     )
     text = env.get_template(rule.template).render(values)
-    return _tidy(text), runtime_base
+    return _tidy(_with_global_args(text, ctx.global_args)), runtime_base
+
+
+def _runtime_packages(ctx: TemplateContext) -> list[str]:
+    """The original's run-time packages, plus any build tool its command or health check calls (curl)."""
+    needed = {e.detail.rsplit(": ", 1)[-1] for e in ctx.contract.executables if e.provider == "package"}
+    return [p for p in ctx.facts.apt_packages if p in ctx.facts.runtime_packages or p in needed]
+
+
+def _with_global_args(text: str, lines: list[str]) -> str:
+    """The original's ARGs before the first FROM go before the candidate's first FROM (its EXPOSE and
+    ENV lines may use them)."""
+    if not lines:
+        return text
+    out = text.splitlines(keepends=True)
+    for i, line in enumerate(out):
+        if line.upper().startswith("FROM "):
+            return "".join(out[:i] + [ln + "\n" for ln in lines] + out[i:])
+    return text
 
 
 def _tidy(text: str) -> str:

@@ -7,11 +7,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from codi.optimise.estimate import ProjectSizes, context_size
-from codi.optimise.facts import OriginalFacts, read_facts
+from codi.optimise.contract import RuntimeContract, compute_contract
+from codi.optimise.facts import OriginalFacts, read_facts, target_stage
 from codi.optimise.stack import Detection, detect_stack
+from codi.optimise.stack.final import prefer_runtime
 from codi.parser import ParseError, parse
 from codi.parser.model import Dockerfile
-from codi.parser.semantic import Model, build_model
+from codi.parser.semantic import Model, Stage, build_model
 from codi.service.errors import InputError
 from codi.service.linting import ProjectLinter, lint_project_file
 from codi.service.project import find_dockerfile, project_dir, read_dockerfile
@@ -29,6 +31,9 @@ class Analysis:
     detection: Detection
     facts: OriginalFacts
     sizes: ProjectSizes
+    target: Stage | None = None  # the stage that is built (--target, else the shipping stage)
+    contract: RuntimeContract | None = None  # the original's runtime contract
+    build_args: dict[str, str] | None = None
 
     @property
     def findings(self) -> list:  # type: ignore[type-arg]
@@ -71,20 +76,34 @@ def project_sizes(project: Path, detection: Detection) -> ProjectSizes:
 
 
 def analyze(project_path: str | Path, dockerfile: str | None = None, stack_hint: str | None = None,
-            config_file: str | None = None) -> Analysis:
+            config_file: str | None = None, target: str | None = None,
+            build_args: dict[str, str] | None = None, context: str | None = None) -> Analysis:
+    """``context`` is the build context when it is not the project folder (a Dockerfile in a monorepo
+    subfolder built from the repository root): manifests and copied files are looked up there."""
     project = project_dir(project_path)
     path = find_dockerfile(project, dockerfile)
+    if context is not None:
+        project = project_dir(context)
     text = read_dockerfile(path)
     try:
         df = parse(text, str(path))
     except ParseError as exc:
         raise InputError(f"{path}:{exc.line}: {exc.message}") from None
-    model = build_model(df)
+    model = build_model(df, build_args or {})
+    stage = target_stage(model)
+    if target is not None:
+        stage = model.stage_by_ref(target)
+        if stage is None:
+            names = ", ".join(s.name or str(s.index) for s in model.stages) or "none"
+            raise InputError(f"{path}: --target {target}: no such stage (stages: {names})")
     linter = lint_project_file(path, config_file)
     try:
         rel = path.relative_to(project).as_posix()
     except ValueError:
         rel = path.as_posix()
     detection = detect_stack(project, df, rel, stack_hint)
-    facts = read_facts(df, model)
-    return Analysis(project, path, rel, text, df, model, linter, detection, facts, project_sizes(project, detection))
+    facts = read_facts(df, model, stage)
+    contract = compute_contract(df, model, stage, project)
+    detection = prefer_runtime(detection, contract, model, stage, hinted=stack_hint is not None)
+    return Analysis(project, path, rel, text, df, model, linter, detection, facts, project_sizes(project, detection),
+                    stage, contract, dict(build_args or {}))

@@ -1,4 +1,4 @@
-"""Build, verify and number the candidate Dockerfiles of one analysed project."""
+"""Build, verify, contract-check and number the candidate Dockerfiles of one analysed project."""
 
 from __future__ import annotations
 
@@ -9,13 +9,32 @@ from dataclasses import dataclass, field
 from codi.artifacts.models import CandidateRecord, FindingRecord, RejectedCandidate
 from codi.fix.apply import fix_text
 from codi.optimise.catalog import Catalog, CatalogError, CatalogRule
+from codi.optimise.contract import (
+    ContractCheck,
+    DeclaredChange,
+    RuntimeContract,
+    check_contract,
+    compute_contract,
+    worst_risk,
+)
 from codi.optimise.estimate import Estimate, estimate
 from codi.optimise.render import matches, render
 from codi.optimise.template_context import build_context
+from codi.optimise.tune import base_repo, tune
 from codi.parser import ParseError, parse
-from codi.parser.semantic import build_model
+from codi.parser.semantic import Model, Stage, build_model
 from codi.rules.base import Finding, Severity
 from codi.service.analyze import Analysis
+
+# What CODI's own fixes may change in the runtime contract, and how risky that is.
+FIX_CHANGES = [
+    DeclaredChange(field="cmd", key="exec-form", risk="low", reason="exec form: the app gets signals directly (same words)"),
+    DeclaredChange(field="entrypoint", key="exec-form", risk="low",
+                   reason="exec form: the app gets signals directly (same words)"),
+    DeclaredChange(field="label_keys", risk="low", reason="MAINTAINER becomes a LABEL"),
+    DeclaredChange(field="shell", risk="low", reason="SHELL with pipefail: a RUN pipeline fails when any stage of it "
+                                                     "fails (DL4006); the command's own form is checked apart"),
+]
 
 
 @dataclass(slots=True)
@@ -30,6 +49,19 @@ class CandidateSet:
     built: list[BuiltCandidate] = field(default_factory=list)
     rejected: list[RejectedCandidate] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class _Draft:
+    rule_id: str
+    kind: str
+    title: str
+    description: str
+    risk: str
+    base: str | None
+    notes: list[str]
+    text: str
+    declared: list[DeclaredChange]
 
 
 def finding_record(f: Finding) -> FindingRecord:
@@ -64,10 +96,10 @@ def _verify(analysis: Analysis, text: str, kind: str) -> tuple[str | None, list[
         return f"does not parse: line {exc.line}: {exc.message}", []
     findings = analysis.linter.lint_text(text)
     errors = [f for f in findings if f.severity is Severity.ERROR]
-    if kind != "fixed" and errors:
+    if kind not in {"fixed", "tuned"} and errors:
         return "lint errors: " + ", ".join(sorted({f"{f.code} (line {f.line})" for f in errors})), findings
-    if len(findings) >= len(analysis.findings) and analysis.findings:
-        return f"not fewer findings than the original ({len(findings)} vs {len(analysis.findings)})", findings
+    if len(findings) > len(analysis.findings):
+        return f"more findings than the original ({len(findings)} vs {len(analysis.findings)})", findings
     return None, findings
 
 
@@ -84,66 +116,137 @@ def _pick(rules: list[CatalogRule], analysis: Analysis) -> list[CatalogRule]:
     return chosen
 
 
-def build_candidates(analysis: Analysis, catalog: Catalog, limit: int = 3) -> CandidateSet:
-    out = CandidateSet()
-    drafts: list[tuple[str, str, str, str, str, str | None, list[str]]] = []  # rule_id, kind, title, desc, risk, base, notes
-    texts: list[str] = []
+def _candidate_stage(model: Model, analysis: Analysis, kind: str) -> Stage | None:
+    """The stage of a candidate that is built: the original's target (same name or index) for edits of
+    the original, the last stage for templates."""
+    target = analysis.target
+    if kind in {"fixed", "tuned"} and target is not None:
+        if target.name:
+            return model.stage_by_ref(target.name) or model.final_stage
+        return model.stages[target.index] if target.index < len(model.stages) else model.final_stage
+    return model.final_stage
+
+
+def contract_of(analysis: Analysis, text: str, kind: str) -> RuntimeContract:
+    df = parse(text, "candidate")
+    model = build_model(df, analysis.build_args or {})
+    return compute_contract(df, model, _candidate_stage(model, analysis, kind), analysis.project)
+
+
+def _fixed(analysis: Analysis, out: CandidateSet) -> tuple[str, _Draft | None]:
+    """(the fixed text, or the original when no fix applies; the "fixed" draft)"""
     outcome = fix_text(analysis.text, str(analysis.dockerfile_path),
                        lambda t: analysis.linter.lint_text(t, with_batch=False), unsafe=True)
-    if outcome.changed:
-        unsafe = any(a.applicability == "unsafe" for a in outcome.applied)
-        notes = [f"{len(outcome.applied)} fix(es) applied: " + ", ".join(sorted({a.code for a in outcome.applied}))]
-        notes += [f"fix {d.code} at line {d.line} dropped: {d.reason}" for d in outcome.dropped if d.code]
-        drafts.append(("fixed", "fixed", "The original with CODI's fixes applied",
-                       "The original Dockerfile with every safe and unsafe fix that verifies applied, as a minimal diff.",
-                       "medium" if unsafe else "low", None, notes))
-        texts.append(outcome.fixed)
-    else:
+    if not outcome.changed:
         out.rejected.append(RejectedCandidate(rule_id="fixed", reason="no fix applies to the original"))
+        return analysis.text, None
+    unsafe = any(a.applicability == "unsafe" for a in outcome.applied)
+    notes = [f"{len(outcome.applied)} fix(es) applied: " + ", ".join(sorted({a.code for a in outcome.applied}))]
+    notes += [f"fix {d.code} at line {d.line} dropped: {d.reason}" for d in outcome.dropped if d.code]
+    return outcome.fixed, _Draft("fixed", "fixed", "The original with CODI's fixes applied",
+                             "The original Dockerfile with every safe and unsafe fix that verifies applied, as a "
+                             "minimal diff.", "medium" if unsafe else "low", None, notes, outcome.fixed, FIX_CHANGES)
+
+
+def _tuned(analysis: Analysis, start: str) -> _Draft | None:
+    from codi.imagedb import lookup
+
+    if analysis.target is None:
+        return None
+    df = parse(start, "candidate")
+    model = build_model(df, analysis.build_args or {})
+    target = _candidate_stage(model, analysis, "tuned")
+    if target is None:
+        return None
+    bases: dict[str, tuple[str, dict[str, str | None]]] = {}
+    for stage in model.stages:
+        ref = stage.base_resolved or stage.base
+        info = lookup(ref) if stage.base_stage is None and ref else None
+        if info is not None:
+            bases[base_repo(ref)] = (info.user, dict(info.env))
+    tuning = tune(start, model, target, bases)
+    if not tuning.changed:
+        return None
+    return _Draft("tuned", "tuned", "The original, tuned in place",
+                  "The original's structure and runtime settings kept as they are, with dependency downloads in "
+                  "BuildKit cache mounts and, where the same version exists, the slim runtime image.",
+                  tuning.risk, None, tuning.notes, tuning.text, FIX_CHANGES)
+
+
+def _catalog(analysis: Analysis, catalog: Catalog, out: CandidateSet) -> list[_Draft]:
     primary = analysis.detection.primary
     if primary is None:
-        out.notes.append("unknown stack: only the fixed candidate is offered (use --stack to name one)")
-    else:
-        ctx = build_context(primary, analysis.facts)
-        out.notes += ctx.notes
-        for rule in _pick(catalog.rules, analysis):
-            try:
-                text, base = render(rule, catalog, ctx)
-            except Exception as exc:  # a template bug must not stop the run; say which rule
-                out.rejected.append(RejectedCandidate(rule_id=rule.id, reason=f"template failed: {exc}"))
-                continue
-            # Lines carried over from the original (ENV, LABEL, ...) get the same fixes as the original.
-            tidy = fix_text(text, f"candidate {rule.id}", lambda t: analysis.linter.lint_text(t, with_batch=False),
-                            unsafe=True)
-            drafts.append((rule.id, rule.kind, rule.title, rule.description.strip(), rule.risk, base, list(ctx.notes)))
-            texts.append(tidy.fixed)
-        if not _pick(catalog.rules, analysis):
-            out.notes.append(f"no catalog rule fits this {primary.stack} project "
-                             f"(package manager {primary.package_manager or 'unknown'})")
-    seen: set[str] = {analysis.text}
-    for (rule_id, kind, title, desc, risk, base, notes), text in zip(drafts, texts, strict=True):
-        if text in seen:
-            out.rejected.append(RejectedCandidate(rule_id=rule_id, reason="same as the original or another candidate"))
+        out.notes.append("unknown stack: only edits of the original are offered (use --stack to name one)")
+        return []
+    assert analysis.contract is not None
+    ctx = build_context(primary, analysis.facts, analysis.contract, analysis.model, analysis.target)
+    out.notes += ctx.notes
+    drafts: list[_Draft] = []
+    rules = _pick(catalog.rules, analysis)
+    for rule in rules:
+        try:
+            text, base = render(rule, catalog, ctx)
+        except Exception as exc:  # a template bug must not stop the run; say which rule
+            out.rejected.append(RejectedCandidate(rule_id=rule.id, reason=f"template failed: {exc}"))
             continue
-        reason, findings = _verify(analysis, text, kind)
+        # Lines carried over from the original (ENV, LABEL, ...) get the same fixes as the original.
+        tidy = fix_text(text, f"candidate {rule.id}", lambda t: analysis.linter.lint_text(t, with_batch=False),
+                        unsafe=True)
+        declared = list(rule.changes) + FIX_CHANGES
+        risk = rule.risk
+        if ctx.command is not None:  # the command came from a manifest: nobody ran it this way before
+            declared.append(DeclaredChange(field="cmd", risk="high", reason=f"start command {ctx.command.note}"))
+            risk = "high"
+        drafts.append(_Draft(rule.id, rule.kind, rule.title, rule.description.strip(), risk, base, list(ctx.notes),
+                             tidy.fixed, declared))
+    if not rules:
+        out.notes.append(f"no catalog rule fits this {primary.stack} project "
+                         f"(package manager {primary.package_manager or 'unknown'})")
+    return drafts
+
+
+def build_candidates(analysis: Analysis, catalog: Catalog, limit: int = 3) -> CandidateSet:
+    out = CandidateSet()
+    start, fixed = _fixed(analysis, out)
+    drafts = [fixed] if fixed is not None else []
+    tuned = _tuned(analysis, start)
+    if tuned is not None:
+        drafts.append(tuned)
+    drafts += _catalog(analysis, catalog, out)
+    seen: set[str] = {analysis.text}
+    original = analysis.contract or RuntimeContract()
+    for draft in drafts:
+        if draft.text in seen:
+            out.rejected.append(RejectedCandidate(rule_id=draft.rule_id,
+                                                  reason="same as the original or another candidate"))
+            continue
+        reason, findings = _verify(analysis, draft.text, draft.kind)
         if reason is not None:
-            out.rejected.append(RejectedCandidate(rule_id=rule_id, reason=reason))
+            out.rejected.append(RejectedCandidate(rule_id=draft.rule_id, reason=reason))
+            continue
+        contract = contract_of(analysis, draft.text, draft.kind)
+        check: ContractCheck = check_contract(original, contract, draft.declared)
+        if not check.ok:
+            out.rejected.append(RejectedCandidate(
+                rule_id=draft.rule_id, violations=check.violations,
+                reason="changes the runtime contract: " + "; ".join(v.message for v in check.violations)))
             continue
         if len(out.built) >= limit:
-            out.rejected.append(RejectedCandidate(rule_id=rule_id, reason=f"over --candidate-limit {limit}"))
+            out.rejected.append(RejectedCandidate(rule_id=draft.rule_id, reason=f"over --candidate-limit {limit}"))
             continue
-        seen.add(text)
-        number = len(out.built) + 1
-        cid = f"{number:03d}-{rule_id}"
-        df = parse(text, "candidate")
+        seen.add(draft.text)
+        cid = f"{len(out.built) + 1:03d}-{draft.rule_id}"
+        df = parse(draft.text, "candidate")
         est = estimate(df, build_model(df), analysis.sizes)
         record = CandidateRecord(
-            id=cid, rule_id=rule_id, kind=kind, title=title, description=desc, risk=risk,  # type: ignore[arg-type]
-            path=f"candidates/{cid}.Dockerfile", runtime_base=base, verified=True,
+            id=cid, rule_id=draft.rule_id, kind=draft.kind, title=draft.title,  # type: ignore[arg-type]
+            description=draft.description, risk=worst_risk(check, draft.risk),  # type: ignore[arg-type]
+            path=f"candidates/{cid}.Dockerfile", runtime_base=draft.base or contract.base, verified=True,
             resolves=resolved(analysis.findings, findings), findings=[finding_record(f) for f in findings],
-            notes=notes, diff=unified_diff(analysis.text, text, f"candidates/{cid}.Dockerfile"))
-        out.built.append(BuiltCandidate(record, text, est))
+            notes=draft.notes, diff=unified_diff(analysis.text, draft.text, f"candidates/{cid}.Dockerfile"),
+            contract=contract, contract_changes=check.intended)
+        out.built.append(BuiltCandidate(record, draft.text, est))
     return out
 
 
-__all__ = ["BuiltCandidate", "CandidateSet", "CatalogError", "build_candidates", "finding_record"]
+__all__ = ["BuiltCandidate", "CandidateSet", "CatalogError", "build_candidates", "contract_of", "finding_record"]

@@ -43,7 +43,9 @@ class RunOptions:
     engine: str = "auto"
     keep_images: bool = False
     build_timeout: float = 600.0
-    build_args: dict[str, str] = field(default_factory=dict)  # --build-arg NAME=VALUE for --real builds
+    build_args: dict[str, str] = field(default_factory=dict)  # --build-arg NAME=VALUE (FROM, contract, builds)
+    target: str | None = None  # --target: the stage that is built
+    context: str | None = None  # --context: the build context when it is not the project folder
 
 
 @dataclass(slots=True)
@@ -114,7 +116,8 @@ def run_project(project: str | Path, options: RunOptions) -> RunResult:
         catalog = load_catalog(options.rules_path)
     except CatalogError as exc:
         raise InputError(str(exc)) from None
-    analysis = analyze(project, options.dockerfile, options.stack, options.config_file)
+    analysis = analyze(project, options.dockerfile, options.stack, options.config_file, options.target,
+                       options.build_args, options.context)
     cands = build_candidates(analysis, catalog, options.candidate_limit)
     stack = analysis.detection.stack
     created = utc_now()
@@ -126,7 +129,10 @@ def run_project(project: str | Path, options: RunOptions) -> RunResult:
         options={"candidate_limit": options.candidate_limit, "stack": options.stack, "llm": options.llm,
                  "rag": options.rag, "dry_run": options.dry_run, "real": options.real,
                  # Names only: build args often carry tokens.
-                 "build_args": sorted(options.build_args)})
+                 "build_args": sorted(options.build_args), "target": options.target,
+                 "context": options.context},
+        target_stage=(analysis.target.name or str(analysis.target.index)) if analysis.target else None,
+        contract=analysis.contract)
     metrics = _numbers(analysis, cands)
     record.recommendation = recommend(record, metrics)
     files = ["inputs/Dockerfile"] + [b.record.path for b in cands.built] + [

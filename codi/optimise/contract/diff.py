@@ -1,0 +1,173 @@
+"""Compare two runtime contracts; split the differences into declared (intended) and violations."""
+
+from __future__ import annotations
+
+import fnmatch
+import json
+from collections.abc import Iterable
+
+from codi.optimise.contract.files import covers
+from codi.optimise.contract.model import (
+    ContractChange,
+    ContractCheck,
+    DeclaredChange,
+    IntendedChange,
+    RuntimeContract,
+)
+
+_SCALARS = ("workdir", "stopsignal", "healthcheck", "runtime", "runtime_version", "os_family")
+_LISTS = ("volumes", "label_keys", "onbuild")
+LABELS = {
+    "entrypoint": "ENTRYPOINT", "cmd": "CMD", "user": "USER", "workdir": "WORKDIR", "env": "ENV",
+    "expose_written": "EXPOSE as written", "ports": "exposed ports", "volumes": "VOLUME", "stopsignal": "STOPSIGNAL",
+    "healthcheck": "HEALTHCHECK", "label_keys": "LABEL keys", "onbuild": "ONBUILD", "shell": "SHELL",
+    "runtime": "language runtime", "runtime_version": "runtime version", "os_family": "OS family",
+    "files": "files from the build context", "executables": "programs the command needs", "base": "base image",
+}
+
+
+def show(value: object) -> str:
+    if value is None:
+        return "(none)"
+    if isinstance(value, list):
+        return json.dumps(value) if value else "(none)"
+    return str(value) if value != "" else "(empty)"
+
+
+def _argv(value: list[str] | None, origin: str) -> str:
+    if origin == "unknown":
+        return "(inherited from an unknown base)"
+    return json.dumps(value) if value else "(none)"
+
+
+def _exec_form_of(before: list[str] | None, after: list[str] | None, shell: list[str]) -> bool:
+    """``after`` is ``before``'s shell-form text split into the same words (no shell syntax in it)."""
+    from codi.optimise.facts import shell_words
+
+    if not before or not after or before[:-1] != shell or len(before) != len(shell) + 1:
+        return False
+    return shell_words(before[-1]) == after
+
+
+def diff_contracts(before: RuntimeContract, after: RuntimeContract) -> list[ContractChange]:
+    out: list[ContractChange] = []
+
+    def add(field: str, b: str, a: str, key: str | None = None, message: str | None = None) -> None:
+        label = LABELS.get(field, field)
+        what = f"{label} {key}" if key and field not in {"files", "executables"} else label
+        out.append(ContractChange(field=field, key=key, before=b, after=a,
+                                  message=message or f"{what} changes from {b} to {a}"))
+
+    if not before.base_known and before.base != after.base:
+        add("base", before.base or "(none)", after.base or "(none)",
+            message=f"the original's base {before.base} is unknown to CODI: its command, environment and user "
+                    f"cannot be kept on {after.base}")
+    for field in ("entrypoint", "cmd"):
+        b_val, a_val = getattr(before, field), getattr(after, field)
+        b_org, a_org = getattr(before, f"{field}_origin"), getattr(after, f"{field}_origin")
+        same_unknown = b_org == a_org == "unknown" and before.base == after.base
+        if not same_unknown and (b_val != a_val or (b_org == "unknown") != (a_org == "unknown")):
+            b_txt, a_txt = _argv(b_val, b_org), _argv(a_val, a_org)
+            if b_val and not a_val and a_org != "unknown":
+                add(field, b_txt, a_txt, message=f"{LABELS[field]} {b_txt} dropped")
+            elif _exec_form_of(b_val, a_val, before.shell):
+                add(field, b_txt, a_txt, key="exec-form",
+                    message=f"{LABELS[field]} changes from shell form {b_txt} to exec form {a_txt} (same words)")
+            else:
+                add(field, b_txt, a_txt)
+    if before.user != after.user and not (before.user_origin == after.user_origin == "unknown"
+                                          and before.base == after.base):
+        add("user", before.user or "root", after.user or "root")
+    for field in _SCALARS:
+        b, a = getattr(before, field), getattr(after, field)
+        if b != a:
+            add(field, show(b), show(a))
+    for field in _LISTS:
+        b, a = getattr(before, field), getattr(after, field)
+        if sorted(b) != sorted(a):
+            add(field, show(sorted(b)), show(sorted(a)))
+    if before.shell != after.shell:
+        add("shell", show(before.shell), show(after.shell))
+    if sorted(before.expose_written) != sorted(after.expose_written):
+        add("expose_written", " ".join(before.expose_written) or "(none)", " ".join(after.expose_written) or "(none)",
+            message=f"EXPOSE changes from `{' '.join(before.expose_written) or '(none)'}` to "
+                    f"`{' '.join(after.expose_written) or '(none)'}`")
+    if sorted(before.ports) != sorted(after.ports):
+        add("ports", " ".join(before.ports) or "(none)", " ".join(after.ports) or "(none)")
+    out += _env(before, after)
+    out += _files(before, after)
+    out += _programs(before, after)
+    return out
+
+
+def _env(before: RuntimeContract, after: RuntimeContract) -> Iterable[ContractChange]:
+    unknown = before.env_unknown_base or after.env_unknown_base
+    for name in sorted(set(before.env) | set(after.env)):
+        if name not in after.env and unknown and after.env_unknown_base and before.base == after.base:
+            continue
+        b = before.env.get(name, "<unset>") if name in before.env else "<unset>"
+        a = after.env.get(name, "<unset>") if name in after.env else "<unset>"
+        if name not in before.env and before.env_unknown_base and before.base == after.base:
+            continue
+        if b == a:
+            continue
+        b_txt = "(set by the base, tag-dependent)" if b is None else b
+        a_txt = "(set by the base, tag-dependent)" if a is None else a
+        if b_txt == "<unset>":
+            msg = f"ENV {name}={a_txt} added"
+        elif a_txt == "<unset>":
+            msg = f"ENV {name} ({b_txt}) dropped"
+        else:
+            msg = f"ENV {name} changes from {b_txt} to {a_txt}"
+        yield ContractChange(field="env", key=name, before=str(b_txt), after=str(a_txt), message=msg)
+
+
+def _files(before: RuntimeContract, after: RuntimeContract) -> Iterable[ContractChange]:
+    for f in before.files:
+        if not any(covers(g, f) for g in after.files):
+            src = f.source or "."
+            yield ContractChange(field="files", key=src, before=f"{src} -> {f.dest}", after="(not copied)",
+                                 message=f"build-context `{src}` is no longer copied to {f.dest}")
+    for g in after.files:
+        if not any(covers(f, g) for f in before.files):
+            src = g.source or "."
+            yield ContractChange(field="files", key=src, before="(not copied)", after=f"{src} -> {g.dest}",
+                                 message=f"copies build-context `{src}` to {g.dest}, which the original does not")
+
+
+def _programs(before: RuntimeContract, after: RuntimeContract) -> Iterable[ContractChange]:
+    have = {(e.name, e.used_by): e for e in after.executables}
+    for e in before.executables:
+        if e.provider == "unknown":
+            continue
+        got = have.get((e.name, e.used_by))
+        if got is None:
+            continue  # the command itself changed: reported as an ENTRYPOINT/CMD change
+        if got.provider == "unknown":
+            yield ContractChange(field="executables", key=e.name, before=f"{e.name}: {e.detail}",
+                                 after="(not in the image)",
+                                 message=f"{e.used_by} needs `{e.name}` ({e.detail}), which the candidate does not provide")
+
+
+def check_contract(before: RuntimeContract, after: RuntimeContract,
+                   declared: Iterable[DeclaredChange]) -> ContractCheck:
+    """Every difference is either declared (intended, with its reason and risk) or a violation."""
+    rules = list(declared)
+    result = ContractCheck()
+    for change in diff_contracts(before, after):
+        match = next((d for d in rules if d.field == change.field
+                      and (d.key is None or (change.key is not None and fnmatch.fnmatchcase(change.key, d.key)))),
+                     None)
+        if match is None:
+            result.violations.append(change)
+        else:
+            result.intended.append(IntendedChange(**change.model_dump(), reason=match.reason, risk=match.risk))
+    return result
+
+
+def worst_risk(check: ContractCheck, start: str = "low") -> str:
+    order = ["low", "medium", "high"]
+    risk = order.index(start)
+    for change in check.intended:
+        risk = max(risk, order.index(change.risk))
+    return order[risk]

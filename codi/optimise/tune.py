@@ -1,0 +1,171 @@
+"""The "tuned" candidate: the original, kept as it is, with changes that leave its runtime contract alone.
+
+Unlike catalog templates, nothing is re-derived: every instruction stays where it is. Two kinds of edit:
+- dependency downloads get a BuildKit cache mount (pip, npm, yarn, go, maven, gradle, cargo), so a
+  rebuild after a manifest edit does not download everything again;
+- a full Debian runtime image becomes its ``-slim`` variant of the same version, when CODI's image
+  knowledge says both have the same command, user and environment (the contract check confirms it).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from codi.parser.model import Instruction
+from codi.parser.semantic import Model, Stage
+from codi.parser.shell import parse_script
+
+# program -> (subcommands that download, cache dir for root, base repositories where that dir is right)
+_CACHES: dict[str, tuple[frozenset[str], str, frozenset[str] | None]] = {
+    "pip": (frozenset({"install"}), "/root/.cache/pip", None),
+    "pip3": (frozenset({"install"}), "/root/.cache/pip", None),
+    "npm": (frozenset({"ci", "install", "i"}), "/root/.npm", None),
+    "yarn": (frozenset({"install", ""}), "/usr/local/share/.cache/yarn", frozenset({"node"})),
+    "go": (frozenset({"build", "mod", "install", "test"}), "$GOPATH/pkg/mod", None),
+    "mvn": (frozenset({"*"}), "/root/.m2", None),
+    "./mvnw": (frozenset({"*"}), "/root/.m2", None),
+    "gradle": (frozenset({"*"}), "/root/.gradle", None),
+    "./gradlew": (frozenset({"*"}), "/root/.gradle", None),
+    "cargo": (frozenset({"build", "install", "fetch", "chef"}), "$CARGO_HOME/registry", None),
+}
+_GO_BUILD_CACHE = "/root/.cache/go-build"
+# Repositories whose full image has a "-slim" variant of the same version (Debian, same config).
+_SLIM_REPOS = frozenset({"python", "node", "ruby", "openjdk", "rust", "perl"})
+_PURE_VERSION = re.compile(r"^\d+(\.\d+){0,2}$")
+
+
+@dataclass(slots=True)
+class Tuning:
+    text: str
+    notes: list[str] = field(default_factory=list)
+    risk: str = "low"
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.notes)
+
+
+def _repo(ref: str) -> str:
+    name = ref.split("@", 1)[0]
+    name = name.rsplit(":", 1)[0] if ":" in name.rsplit("/", 1)[-1] else name
+    return name.removeprefix("docker.io/").removeprefix("library/")
+
+
+def _stage_repo(model: Model, stage: Stage) -> str:
+    root = model.stage_chain(stage)[0]
+    return _repo(root.base_resolved or root.base)
+
+
+def _runs_as_root(stage_instrs: list[Instruction], instr: Instruction, base_user: str) -> bool:
+    user = base_user
+    for other in stage_instrs:
+        if other is instr:
+            break
+        if other.keyword == "USER" and other.args:
+            user = other.args[0]
+    return user.split(":", 1)[0] in {"", "root", "0"}
+
+
+def _existing_targets(instr: Instruction) -> set[str]:
+    out: set[str] = set()
+    for flag in instr.flags:
+        if flag.name == "mount" and flag.value and "cache" in flag.value:
+            for part in flag.value.split(","):
+                key, _, value = part.partition("=")
+                if key.strip() in {"target", "dst", "destination"}:
+                    out.add(value.strip())
+    return out
+
+
+def _cache_targets(instr: Instruction, repo: str, env: dict[str, str | None]) -> list[str]:
+    if instr.json_form or not instr.args or instr.heredocs:
+        return []
+    wanted: list[str] = []
+    for cmd in parse_script(instr.args[0]).commands:
+        plain = cmd.unwrapped()
+        prog = plain.argv[0] if plain.argv else ""
+        spec = _CACHES.get(prog) or _CACHES.get(plain.name if not prog.startswith("./") else prog)
+        if spec is None:
+            continue
+        subs, target, repos = spec
+        words = [w for w in plain.argv[1:] if not w.startswith("-")]
+        sub = words[0] if words else ""
+        if "*" not in subs and sub not in subs:
+            continue
+        if repos is not None and repo.rsplit("/", 1)[-1] not in repos:
+            continue
+        if "--no-cache-dir" in plain.argv or "--no-cache" in plain.argv:
+            continue  # the tool would not use the cache anyway
+        if target.startswith("$"):  # a directory the base image's ENV names (GOPATH, CARGO_HOME)
+            name, _, rest = target[1:].partition("/")
+            if not env.get(name):
+                continue
+            target = f"{env[name]}/{rest}"
+        for t in ([target, _GO_BUILD_CACHE] if plain.name == "go" and sub == "build" else [target]):
+            if t not in wanted:
+                wanted.append(t)
+    return wanted
+
+
+def base_repo(ref: str) -> str:
+    """The repository part of an image reference (the key of ``tune``'s ``base_user``)."""
+    return _repo(ref)
+
+
+def tune(text: str, model: Model, target: Stage, bases: dict[str, tuple[str, dict[str, str | None]]]) -> Tuning:
+    """``bases`` maps a base repository (``base_repo``) to its image's (user, ENV); stages on bases
+    CODI does not know are left alone (their user, and so the cache directory, is unknown)."""
+    edits: list[tuple[int, int, str]] = []
+    notes: list[str] = []
+    for stage in model.stages:
+        if stage.index > target.index:
+            continue
+        repo = _stage_repo(model, stage)
+        if repo not in bases:
+            continue
+        base_user, base_env = bases[repo]
+        chain_instrs = [i for st in model.stage_chain(stage) for i in st.instructions]
+        for instr in stage.instructions:
+            if instr.keyword != "RUN" or not _runs_as_root(chain_instrs, instr, base_user):
+                continue
+            env = {**base_env, **model.vars_at(instr)}
+            targets = [t for t in _cache_targets(instr, repo, env) if t not in _existing_targets(instr)]
+            if not targets:
+                continue
+            pos = instr.keyword_span.end
+            flags = "".join(f" --mount=type=cache,target={t}" for t in targets)
+            edits.append((pos, pos, flags))
+            notes.append(f"line {instr.start_line}: cache mount for {', '.join(targets)} (downloads are reused "
+                         "across rebuilds and stay out of the image)")
+    tuning = Tuning(text)
+    slim = _slim_edit(model, target)
+    if slim is not None:
+        edits.append(slim[0])
+        notes.append(slim[1])
+        if any(i.keyword == "RUN" for st in model.stage_chain(target) for i in st.instructions):
+            tuning.risk = "medium"
+            notes.append("the -slim image has no compilers or git: RUN steps of the runtime stage that build "
+                         "native code may need their build packages installed")
+    for start, end, new in sorted(edits, reverse=True):
+        tuning.text = tuning.text[:start] + new + tuning.text[end:]
+    tuning.notes = notes
+    return tuning
+
+
+def _slim_edit(model: Model, target: Stage) -> tuple[tuple[int, int, str], str] | None:
+    root = model.stage_chain(target)[0]
+    if root.base_stage is not None or root.base_resolved != root.base or "@" in root.base:
+        return None  # a stage, a variable, or a digest pin (the slim image's digest is unknown)
+    repo = _repo(root.base)
+    name, _, tag = root.base.rpartition(":") if ":" in root.base.rsplit("/", 1)[-1] else (root.base, "", "latest")
+    if repo not in _SLIM_REPOS or not (_PURE_VERSION.match(tag) or tag == "latest"):
+        return None
+    new_ref = f"{name}:{tag}-slim" if tag != "latest" else f"{name}:slim"
+    instr = root.from_instr
+    at = instr.text.find(root.base, instr.keyword_span.end - instr.span.start)
+    if at < 0:
+        return None
+    start = instr.span.start + at
+    return (start, start + len(root.base), new_ref), \
+        f"line {instr.start_line}: runtime image {root.base} -> {new_ref} (same version, Debian, same config)"

@@ -90,7 +90,11 @@ class BuildahEngine(CliEngine):
     def inspect(self, ref: str) -> ImageInfo:
         data = json.loads(self._run(["inspect", "--type", "image", ref]))
         oci = data.get("OCIv1") or {}
-        config = oci.get("config") or {}
+        config = dict(oci.get("config") or {})
+        # Built with --format=docker: the Docker config keeps what OCI has no field for (Healthcheck).
+        docker = (data.get("Docker") or {}).get("config") or {}
+        if docker.get("Healthcheck") and not config.get("Healthcheck"):
+            config["Healthcheck"] = docker["Healthcheck"]
         layers = len((oci.get("rootfs") or {}).get("diff_ids") or [])
         # Local storage keeps layers as plain tars: the manifest sizes are the uncompressed bytes.
         manifest = json.loads(data.get("Manifest") or "{}")
@@ -99,7 +103,7 @@ class BuildahEngine(CliEngine):
             image_id=str(data.get("FromImageID") or ""), size_bytes=size, layers=layers,
             user=str(config.get("User") or ""), entrypoint=list(config.get("Entrypoint") or []),
             cmd=list(config.get("Cmd") or []), ports=_ports(config.get("ExposedPorts")),
-            env=list(config.get("Env") or []), workdir=str(config.get("WorkingDir") or ""))
+            env=list(config.get("Env") or []), workdir=str(config.get("WorkingDir") or ""), config=config)
 
     def start(self, ref: str, argv: list[str], user: str) -> tuple[subprocess.Popen[str], str]:
         container = self._run(["from", "--pull=never", ref]).strip().splitlines()[-1]

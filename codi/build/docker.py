@@ -58,7 +58,7 @@ class DockerEngine(CliEngine):
             layers=len((data.get("RootFS") or {}).get("Layers") or []), user=str(config.get("User") or ""),
             entrypoint=list(config.get("Entrypoint") or []), cmd=list(config.get("Cmd") or []),
             ports=_ports(config.get("ExposedPorts")), env=list(config.get("Env") or []),
-            workdir=str(config.get("WorkingDir") or ""))
+            workdir=str(config.get("WorkingDir") or ""), config=dict(config))
 
     def start(self, ref: str, argv: list[str], user: str) -> tuple[subprocess.Popen[str], str]:
         # The image's own CMD/ENTRYPOINT and user; ports published on loopback only; no mounts.

@@ -33,6 +33,9 @@ class ImageInfo:
     ports: list[int]
     env: list[str] = field(default_factory=list)
     workdir: str = ""
+    # The image config as Docker spells it (Entrypoint, Cmd, User, WorkingDir, Env, ExposedPorts, Healthcheck);
+    # empty when the engine does not report one.
+    config: dict[str, Any] = field(default_factory=dict)
 
 
 @dataclass(slots=True)

@@ -6,12 +6,16 @@ import shutil
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from codi.build.basemap import apply_base_map, external_bases
 from codi.build.context import copy_context, source_to_touch, touch_source
 from codi.build.engine import DEFAULT_BUILD_TIMEOUT, Engine, EngineError
+from codi.build.image_config import check_built_image
 from codi.build.smoke import DEFAULT_SMOKE_SECONDS, smoke_run
+
+if TYPE_CHECKING:
+    from codi.optimise.contract.model import RuntimeContract
 
 
 @dataclass(slots=True)
@@ -43,13 +47,17 @@ class Measured:
     rebuild_samples: list[float] = field(default_factory=list)
     bases_used: dict[str, str] = field(default_factory=dict)
     images: list[str] = field(default_factory=list)  # every image the builds committed (cache layers too)
+    config_check: dict[str, Any] | None = None  # the built config vs the static contract (ConfigCheck.as_dict)
 
     @property
     def ok(self) -> bool:
         return self.error is None and (self.smoke is None or self.smoke.get("status") != "failed")
 
 
-def measure_dockerfile(engine: Engine, project: Path, text: str, tag: str, settings: BuildSettings) -> Measured:
+def measure_dockerfile(engine: Engine, project: Path, text: str, tag: str, settings: BuildSettings,
+                       contract: RuntimeContract | None = None) -> Measured:
+    """Build, rebuild, inspect and smoke-run ``text``; ``contract`` is its static runtime contract when
+    already known (else computed here) for the comparison with the built image's config."""
     built_text, used = apply_base_map(text, settings.base_map, settings.build_args)
     result = Measured(tag=tag, bases_used=used)
     if not settings.network:
@@ -92,6 +100,9 @@ def measure_dockerfile(engine: Engine, project: Path, text: str, tag: str, setti
         result.error, result.log_tail = exc.message, exc.log
         return result
     result.size_bytes, result.layers, result.image_id = info.size_bytes, info.layers, info.image_id
+    if info.config:
+        result.config_check = check_built_image(text, built_text if used else None, info.config,
+                                                settings.build_args, project, contract).as_dict()
     if settings.smoke:
         result.smoke = smoke_run(engine, tag, settings.smoke_seconds)
     return result

@@ -21,6 +21,7 @@ from codi.build.detect import detect_engine
 from codi.build.engine import DEFAULT_BUILD_TIMEOUT, Engine
 from codi.build.measure_image import BuildSettings, Measured, measure_dockerfile
 from codi.build.smoke import DEFAULT_SMOKE_SECONDS
+from codi.optimise.contract.model import RuntimeContract
 from codi.service.analyze import Analysis
 from codi.service.candidates import BuiltCandidate
 
@@ -46,6 +47,8 @@ class MeasureResult:
     candidates: dict[str, Measured] = field(default_factory=dict)
     failed: dict[str, str] = field(default_factory=dict)  # candidate id -> why (never recommend these)
     base_map: dict[str, str] = field(default_factory=dict)  # FROM rewrites actually used
+    # For the run's notes and events: where a built image's config differs from its static contract.
+    notes: list[str] = field(default_factory=list)
 
     def apply(self, metrics: MetricsRecord) -> None:
         """Replace estimates by measured numbers where a build succeeded; keep estimates elsewhere."""
@@ -128,15 +131,17 @@ def measure(run_dir: Path | None, analysis: Analysis, candidates: list[BuiltCand
     prefix = f"localhost/codi-measure/{_slug(analysis.project.name)}-{uuid.uuid4().hex[:8]}"
     tags: list[str] = []
     created: list[str] = []
-    jobs: list[tuple[str, str]] = [("original", analysis.text)] + [(c.record.id, c.text) for c in candidates]
+    jobs: list[tuple[str, str, RuntimeContract | None]] = [("original", analysis.text, _original_contract(analysis))]
+    jobs += [(c.record.id, c.text, c.record.contract) for c in candidates]
     try:
-        for key, text in jobs:
+        for key, text, contract in jobs:
             tag = f"{prefix}:{_slug(key)}"
             tags.append(tag)
-            got = measure_dockerfile(engine, analysis.project, text, tag, settings)
+            got = measure_dockerfile(engine, analysis.project, text, tag, settings, contract)
             created += got.images
             result.base_map.update(got.bases_used)
             _write_log(run_dir, key, got)
+            _config_check(result, key, got)
             if key == "original":
                 result.original = got
                 if got.error:
@@ -158,6 +163,22 @@ def measure(run_dir: Path | None, analysis: Analysis, candidates: list[BuiltCand
         held = {target: describe(target) for target in sorted(set(result.base_map.values()))}
         result.engine["stand_ins"] = {target: what for target, what in held.items() if what}
     return result
+
+
+def _original_contract(analysis: Analysis) -> RuntimeContract | None:
+    """The analysis's contract when it is of the stage a plain build makes (the last); else None (computed)."""
+    if analysis.target is not None and analysis.target is not analysis.model.final_stage:
+        return None
+    return analysis.contract
+
+
+def _config_check(result: MeasureResult, key: str, got: Measured) -> None:
+    if got.config_check is None:
+        return
+    result.engine.setdefault("config_check", {})[key] = got.config_check
+    who = "the original" if key == "original" else key
+    for mismatch in got.config_check.get("mismatches") or []:
+        result.notes.append(f"{who}: static contract differs from the built image: {mismatch}")
 
 
 def _write_log(run_dir: Path | None, key: str, got: Measured) -> None:

@@ -160,11 +160,11 @@ def test_changed_dockerfile_text_is_escaped_in_html(tmp_path: Path) -> None:
 def test_measured_config_check_is_reported(tmp_path: Path) -> None:
     run_dir = tmp_path / "run"
     _write_run(run_dir, {"mode": "measured", "name": "buildah", "config_check": {
-        "original": {"checked": ["cmd", "workdir"], "mismatches": [], "stand_in": True},
-        "001-node-npm-multistage": {"checked": ["cmd"], "stand_in": False,
+        "original": {"checked": ["cmd", "workdir"], "mismatches": [], "dockerfile_only": True},
+        "001-node-npm-multistage": {"checked": ["cmd"], "dockerfile_only": False,
                                     "mismatches": ['CMD: static ["npm", "start"], built image ["node"]']}}})
     md, html = (p.read_text() for p in render_reports(run_dir))
     assert "### Built images against the static contract" in md
-    assert "| original | cmd, workdir (stand-in base: Dockerfile-set fields only) | matches |" in md
+    assert "| original | cmd, workdir (stand-in or unknown base: only what the Dockerfile sets) | matches |" in md
     assert '| 001-node-npm-multistage | cmd | differs: CMD: static ["npm", "start"], built image ["node"] |' in md
     assert 'id="config-check"' in html and "built image [&#34;node&#34;]" in html

@@ -8,6 +8,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from codi.optimise.contract.diff import BUILD_TOOL_ENTRYPOINTS
 from codi.optimise.contract.model import RuntimeContract
 from codi.optimise.contract.programs import FILE_SUFFIXES
 from codi.optimise.facts import OriginalFacts, _production_env
@@ -105,7 +106,8 @@ def _command_lines(ctx: TemplateContext, chain: list[Stage]) -> None:
                 last[instr.keyword] = instr
     if c.entrypoint_origin == "dockerfile" and last["ENTRYPOINT"] is not None:
         ctx.entrypoint_line = _line(last["ENTRYPOINT"].text)
-    elif c.entrypoint_origin == "base" and c.entrypoint:
+    elif c.entrypoint_origin == "base" and c.entrypoint \
+            and posixpath.basename(c.entrypoint[0]) not in BUILD_TOOL_ENTRYPOINTS:
         ctx.entrypoint_line = "ENTRYPOINT " + json.dumps(c.entrypoint)
     if c.cmd_origin == "dockerfile" and last["CMD"] is not None and c.cmd is not None:
         ctx.cmd_line = _line(last["CMD"].text)

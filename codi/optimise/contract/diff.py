@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import fnmatch
 import json
+import posixpath
 from collections.abc import Iterable
 
 from codi.optimise.contract.files import covers
@@ -15,6 +16,9 @@ from codi.optimise.contract.model import (
     RuntimeContract,
 )
 
+# Base-image entrypoints that only set something up and then run the command unchanged (exec "$@").
+BUILD_TOOL_ENTRYPOINTS = frozenset({"mvn-entrypoint.sh"})
+PASS_THROUGH_ENTRYPOINTS = BUILD_TOOL_ENTRYPOINTS | {"__cacert_entrypoint.sh"}
 _SCALARS = ("workdir", "stopsignal", "healthcheck", "runtime", "runtime_version", "os_family")
 _LISTS = ("volumes", "label_keys", "onbuild")
 LABELS = {
@@ -70,6 +74,12 @@ def diff_contracts(before: RuntimeContract, after: RuntimeContract) -> list[Cont
             b_txt, a_txt = _argv(b_val, b_org), _argv(a_val, a_org)
             if b_val and not a_val and a_org != "unknown":
                 add(field, b_txt, a_txt, message=f"{LABELS[field]} {b_txt} dropped")
+            elif field == "entrypoint" and b_org == "base" and b_val and len(b_val) == 1 \
+                    and posixpath.basename(b_val[0]) in BUILD_TOOL_ENTRYPOINTS and (not a_val or (
+                        a_org == "base" and len(a_val) == 1
+                        and posixpath.basename(a_val[0]) in PASS_THROUGH_ENTRYPOINTS)):
+                add(field, b_txt, a_txt, key="build-tool-wrapper",
+                    message=f"the build image's entrypoint wrapper {b_txt} is not in the runtime image")
             elif _exec_form_of(b_val, a_val, before.shell):
                 add(field, b_txt, a_txt, key="exec-form",
                     message=f"{LABELS[field]} changes from shell form {b_txt} to exec form {a_txt} (same words)")

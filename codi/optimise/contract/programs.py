@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import posixpath
+import re
 
 from codi.optimise.contract.files import under
 from codi.optimise.contract.model import Executable, RuntimeContract
@@ -128,7 +129,7 @@ def _provider(c: RuntimeContract, name: str, outputs: list[tuple[str, str]], pac
         if pkg in wanted:
             return "package", f"installed by RUN (line {line}): {pkg}"
     for text, line in run_texts:
-        if any(path in text for path in paths if "/" in name):
+        if any(re.search(re.escape(path) + r"(?![\w.-])", text) for path in paths):
             return "package", f"made by RUN (line {line})"
     if c.base_known:
         repo = (c.base or "").split("@", 1)[0].rsplit("/", 1)[-1].split(":", 1)[0]

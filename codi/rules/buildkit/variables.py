@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
@@ -10,6 +9,7 @@ from codi.imagedb import lookup
 from codi.parser.model import Instruction
 from codi.parser.semantic import Stage
 from codi.rules.base import Finding, Rule, RuleContext, Severity
+from codi.rules.buildkit.secrets import looks_secret
 from codi.rules.buildkit.words import BUILTIN_ARGS, PROXY_ARGS, flag_value, plain_refs, suggest
 from codi.rules.registry import register
 
@@ -283,17 +283,6 @@ class UndefinedVar(Rule):
                         if hint:
                             msg += f" (did you mean ${hint}?)"
                         yield self.finding(ctx, instr, msg)
-
-
-_SECRET = re.compile(
-    r"(?i)(?:_|^)(?:apikey|auth|credential|credentials|key|password|pword|passwd|secret|token)(?:_|$)"
-)
-_ALLOWED = re.compile(r"(?i)(?:_|^)(?:public)(?:_|$)")
-
-
-def looks_secret(name: str) -> bool:
-    """BuildKit's test: a `_`-separated part of the name is a secret word, and none is `public`."""
-    return _SECRET.search(name) is not None and _ALLOWED.search(name) is None
 
 
 @register

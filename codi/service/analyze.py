@@ -6,8 +6,8 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from codi.optimise.estimate import ProjectSizes, context_size
 from codi.optimise.contract import RuntimeContract, compute_contract
+from codi.optimise.estimate import ProjectSizes, context_size
 from codi.optimise.facts import OriginalFacts, read_facts, target_stage
 from codi.optimise.stack import Detection, detect_stack
 from codi.optimise.stack.final import prefer_runtime

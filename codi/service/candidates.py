@@ -246,7 +246,23 @@ def build_candidates(analysis: Analysis, catalog: Catalog, limit: int = 3) -> Ca
             notes=draft.notes, diff=unified_diff(analysis.text, draft.text, f"candidates/{cid}.Dockerfile"),
             contract=contract, contract_changes=check.intended)
         out.built.append(BuiltCandidate(record, draft.text, est))
+    if not out.built:
+        out.notes.append(_nothing_offered(analysis, out))
     return out
+
+
+def _nothing_offered(analysis: Analysis, out: CandidateSet) -> str:
+    """Why the run offers no candidate, with the evidence from the original."""
+    c = analysis.contract or RuntimeContract()
+    evidence = [f"{len(analysis.model.stages)} stage(s)", f"runtime image {c.base or '?'} ({c.os_family or 'unknown OS'})",
+                f"user {c.user or 'root'}"]
+    mounts = sum(1 for i in analysis.dockerfile.instructions if i.keyword == "RUN"
+                 and any(f.name == "mount" and "cache" in (f.value or "") for f in i.flags))
+    if mounts:
+        evidence.append(f"{mounts} RUN(s) with cache mounts")
+    why = "; ".join(f"{r.rule_id}: {r.reason.split(': ', 1)[0]}" for r in out.rejected)
+    return (f"nothing offered: no edit of the original and no catalog candidate keeps its runtime contract and "
+            f"improves it ({why}). The original: {', '.join(evidence)}.")
 
 
 __all__ = ["BuiltCandidate", "CandidateSet", "CatalogError", "build_candidates", "contract_of", "finding_record"]

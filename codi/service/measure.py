@@ -189,4 +189,9 @@ def _write_log(run_dir: Path | None, key: str, got: Measured) -> None:
     lines = [f"error: {got.error}" if got.error else "built", got.log_tail]
     if got.smoke:
         lines += [f"smoke: {got.smoke.get('status')}: {got.smoke.get('reason')}", str(got.smoke.get("log_tail", ""))]
+    if got.config_check:
+        found = got.config_check.get("mismatches") or []
+        compared = ", ".join(got.config_check.get("checked") or []) or "nothing"
+        lines.append(f"image config vs static contract ({compared}): "
+                     + ("; ".join(found) if found else got.config_check.get("error") or "matches"))
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")

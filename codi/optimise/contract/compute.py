@@ -128,8 +128,9 @@ def _from_base(state: _State, base: str | None) -> None:
 
 
 def _vars(state: _State, model: Model, instr: Instruction) -> dict[str, str | None]:
-    env: dict[str, str | None] = {k: v for k, v in state.base_env.items() if v is not None}
-    env.update(model.vars_at(instr))
+    """What ``instr`` can expand: the stage's ARGs, under the effective ENV (base image's included)."""
+    env: dict[str, str | None] = dict(model.vars_at(instr))
+    env.update({k: v for k, v in state.contract.env.items() if v is not None})
     return env
 
 

@@ -153,6 +153,12 @@ def _programs(before: RuntimeContract, after: RuntimeContract) -> Iterable[Contr
         got = have.get((e.name, e.used_by))
         if got is None:
             continue  # the command itself changed: reported as an ENTRYPOINT/CMD change
+        if e.detail.endswith("made executable by RUN chmod") and got.provider != "unknown" \
+                and not got.detail.endswith("made executable by RUN chmod"):
+            yield ContractChange(field="executables", key=e.name, before=f"{e.name}: {e.detail}",
+                                 after=f"{e.name}: {got.detail}",
+                                 message=f"{e.used_by} needs `{e.name}` executable: the original runs chmod on it, "
+                                         "the candidate does not")
         if got.provider == "unknown":
             yield ContractChange(field="executables", key=e.name, before=f"{e.name}: {e.detail}",
                                  after="(not in the image)",

@@ -99,8 +99,17 @@ def find_executables(c: RuntimeContract, outputs: list[tuple[str, str]], package
             continue
         seen.add((name, used_by))
         provider, detail = _provider(c, name, outputs, packages, run_texts)
+        if provider in {"context", "stage"} and _chmod_by_run(c, name, run_texts):
+            detail += "; made executable by RUN chmod"
         out.append(Executable(name=name, used_by=used_by, provider=provider, detail=detail))  # type: ignore[arg-type]
     return out
+
+
+def _chmod_by_run(c: RuntimeContract, name: str, run_texts: list[tuple[str, int]]) -> bool:
+    """A RUN in the image's stages makes ``name`` executable (the copied file may not be)."""
+    paths = _candidates(c, name)
+    return any("chmod" in text and any(p in text or posixpath.basename(p) in text.split() for p in paths)
+               for text, _ in run_texts)
 
 
 def _candidates(c: RuntimeContract, name: str) -> list[str]:

@@ -14,16 +14,40 @@ from codi.parser.semantic import Model, Stage
 
 LANGUAGE_STACKS = ("node", "python", "java", "go", "rust", "dotnet", "ruby", "php")
 WEB_SERVERS = ("nginx", "httpd")
-_FROM_STAGE = re.compile(r"COPY --from=(\S+) ")
+_BUILD_TOOLS = [(re.compile(r"\bgo build\b"), "go"), (re.compile(r"\bcargo build\b"), "rust"),
+                (re.compile(r"\bdotnet publish\b"), "dotnet"), (re.compile(r"\b(mvnw?|gradlew?)\b"), "java")]
+
+
+def _source_stage(model: Model, target: Stage, path: str) -> Stage | None:
+    """The stage a COPY --from in the target's stages brought ``path`` from."""
+    from codi.optimise.contract.files import under
+
+    for st in model.stage_chain(target):
+        for instr in st.instructions:
+            flag = instr.flag("from") if instr.keyword == "COPY" else None
+            if flag is None or not flag.value or len(instr.args) < 2:
+                continue
+            dest = instr.args[-1]
+            if under(path, dest) is not None or (dest.endswith("/") and under(path, dest.rstrip("/")) is not None):
+                return model.stage_by_ref(flag.value, before=st.index)
+    return None
 
 
 def _stage_runtime(model: Model, stage: Stage) -> tuple[str | None, str]:
     from codi.imagedb import lookup
 
-    root = model.stage_chain(stage)[0]
-    ref = root.base_resolved or root.base
+    chain = model.stage_chain(stage)
+    ref = chain[0].base_resolved or chain[0].base
     info = lookup(ref) if ref else None
-    return (info.runtime if info is not None else None), ref
+    if info is not None and info.runtime:
+        return info.runtime, ref
+    for st in reversed(chain):  # an unknown build image: the build tool its RUN steps call tells
+        for instr in reversed(st.instructions):
+            if instr.keyword == "RUN":
+                for tool, runtime in _BUILD_TOOLS:
+                    if tool.search(" ".join(instr.args)):
+                        return runtime, ref
+    return None, ref
 
 
 def runtime_stack(contract: RuntimeContract, model: Model, target: Stage | None) -> tuple[str | None, str]:
@@ -32,13 +56,14 @@ def runtime_stack(contract: RuntimeContract, model: Model, target: Stage | None)
         return contract.runtime, f"the built stage runs on {contract.base} ({contract.runtime})"
     if target is not None:
         for exe in contract.executables:
-            m = _FROM_STAGE.match(exe.detail) if exe.provider == "stage" else None
-            source = model.stage_by_ref(m.group(1), before=target.index) if m else None
+            if exe.used_by == "HEALTHCHECK" or not exe.name.startswith("/"):
+                continue
+            source = _source_stage(model, target, exe.name)
             if source is not None:
                 runtime, ref = _stage_runtime(model, source)
                 if runtime in LANGUAGE_STACKS:
-                    return runtime, f"the command's program `{exe.name}` is built in stage {m.group(1) if m else ''} " \
-                                    f"on {ref} ({runtime})"
+                    return runtime, f"the command's program `{exe.name}` is built in stage " \
+                                    f"{source.name_raw or source.index} on {ref} ({runtime})"
     if contract.runtime in WEB_SERVERS:
         return "static", f"the built stage is {contract.base}, a web server: other stacks only build its files"
     return None, ""

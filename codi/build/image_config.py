@@ -156,4 +156,6 @@ def check_built_image(text: str, built_text: str | None, config: Mapping[str, An
         own = dockerfile_contract(built_text, build_args, project) if built_text is not None else None
     except (ParseError, ValueError) as exc:
         return ConfigCheck(error=f"no static contract: {exc}")
+    if own is not None and own.base == static.base:
+        own = None  # only a build stage's base was a stand-in: the image's own base is the real one
     return compare_config(static, config, own)

@@ -62,9 +62,26 @@ def render(rule: CatalogRule, catalog: Catalog, ctx: TemplateContext) -> tuple[s
                               if name not in BUILD_ONLY_PACKAGES and name not in {"build-base", "musl-dev"}
                               and not name.endswith("-dev")],
         rule=rule,
+        gem_home=_gem_home(ctx),
+        native_libs=ctx.native_libs,
+        vendor_dir=_vendor_dir(ctx),
     )
     text = env.get_template(rule.template).render(values)
     return _tidy(_with_global_args(text, ctx.global_args)), runtime_base
+
+
+def _gem_home(ctx: TemplateContext) -> str:
+    """Where bundler installs gems in the original's image (its BUNDLE_PATH, else GEM_HOME)."""
+    import posixpath
+
+    path = ctx.contract.env.get("BUNDLE_PATH") or ctx.contract.env.get("GEM_HOME") or "/usr/local/bundle"
+    return posixpath.normpath(posixpath.join(ctx.workdir, path))
+
+
+def _vendor_dir(ctx: TemplateContext) -> str:
+    import posixpath
+
+    return posixpath.join(ctx.workdir, "vendor")
 
 
 def _runtime_packages(ctx: TemplateContext) -> list[str]:

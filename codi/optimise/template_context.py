@@ -6,6 +6,7 @@ import json
 import posixpath
 import re
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from codi.optimise.contract.diff import BUILD_TOOL_ENTRYPOINTS
@@ -13,6 +14,7 @@ from codi.optimise.contract.model import RuntimeContract
 from codi.optimise.contract.programs import FILE_SUFFIXES
 from codi.optimise.facts import OriginalFacts, _production_env
 from codi.optimise.stack.model import StackMatch
+from codi.parser.model import Instruction
 from codi.parser.semantic import Model, Stage
 
 DEFAULT_VERSIONS = {"python": "3.12", "node": "20", "go": "1.22", "java": "17", "rust": "1.79", "dotnet": "8.0",
@@ -53,6 +55,14 @@ class TemplateContext:
     entrypoint_line: str | None = None
     cmd_line: str | None = None
     context_copies: list[str] = field(default_factory=list)
+    # The original's built stage(s) after FROM, as written, less the RUNs that only install dependencies
+    # (a build stage does that): for templates that keep the original's own setup (ruby, php).
+    final_lines: list[str] = field(default_factory=list)
+    env_lines: list[str] = field(default_factory=list)  # the original's ARG and ENV lines, for build stages
+    native_libs: list[str] = field(default_factory=list)  # Debian libraries the project's native gems need
+    # The original's RUN steps of its built stage that the template does not do itself (mkdir, chmod,
+    # collectstatic...), as written: they run after the copies, as root, like in the original.
+    setup_runs: list[str] = field(default_factory=list)
     command_path: str | None = None  # absolute path of the program the command runs, where known
     jar_path: str | None = None  # absolute path of the jar the command runs, where known
     notes: list[str] = field(default_factory=list)
@@ -62,7 +72,7 @@ class TemplateContext:
             "stack": self.stack, "facts": self.facts, "contract": self.contract, "version": self.version,
             "port": self.port, "command": self.command, "workdir": self.workdir, "manifests": self.stack.manifests,
             "keep_lines": self.runtime_lines, "entrypoint_line": self.entrypoint_line, "cmd_line": self.cmd_line,
-            "context_copies": self.context_copies, "command_path": self.command_path, "jar_path": self.jar_path,
+            "context_copies": self.context_copies, "final_lines": self.final_lines, "setup_runs": self.setup_runs, "env_lines": self.env_lines, "command_path": self.command_path, "jar_path": self.jar_path,
             "runtime_packages": self.facts.runtime_packages,
         }
 
@@ -115,6 +125,47 @@ def _command_lines(ctx: TemplateContext, chain: list[Stage]) -> None:
         ctx.cmd_line = "CMD " + json.dumps(c.cmd)
 
 
+# Programs whose RUN steps only install the app's dependencies, per stack (a build stage does it instead).
+_INSTALLERS = {"ruby": {"bundle", "bundler"}, "php": {"composer"}}
+
+
+def _only_installs(instr: Instruction, stack: str) -> bool:
+    from codi.parser.shell import parse_script
+
+    tools = _INSTALLERS.get(stack)
+    if tools is None or instr.keyword != "RUN" or instr.json_form or instr.heredocs or not instr.args:
+        return False
+    commands = [c.unwrapped() for c in parse_script(instr.args[0]).commands]
+    return bool(commands) and all(c.name in tools and c.argv[1:2] in (["install"], ["config"]) for c in commands)
+
+
+# Dependency installs the node and python templates do themselves in their build stages, and system
+# package installs they redo with only the run-time packages.
+_TEMPLATE_DOES = {"npm": {"ci", "install", "i", "prune", "cache"}, "yarn": {"install", "", "cache"},
+                  "pnpm": {"install", "i", "prune", "fetch"}, "pip": {"install"}, "pip3": {"install"},
+                  "poetry": {"install", "config"}, "uv": {"sync", "pip"}, "corepack": {"enable"},
+                  "apt-get": None, "apt": None, "apk": None, "cd": None, "rm": None, "true": None}
+
+
+def _template_does(instr: Instruction, stack: str) -> bool:
+    from codi.parser.shell import parse_script
+
+    if stack not in {"node", "python"} or instr.json_form or instr.heredocs or not instr.args:
+        return False
+    for cmd in parse_script(instr.args[0]).commands:
+        plain = cmd.unwrapped()
+        name = "pip" if plain.argv[:3] in (["python", "-m", "pip"], ["python3", "-m", "pip"]) else plain.name
+        words = [w for w in (plain.argv[3:] if name != plain.name else plain.argv[1:]) if not w.startswith("-")]
+        if name not in _TEMPLATE_DOES:
+            return False
+        subs = _TEMPLATE_DOES[name]
+        if subs is not None and (words[0] if words else "") not in subs:
+            return False
+        if name == "rm" and not all(w.startswith(("/var/lib/apt", "/var/cache", "/tmp", "/root/.")) for w in words):
+            return False
+    return True
+
+
 def _command_path(c: RuntimeContract) -> str | None:
     for exe in c.executables:
         if exe.used_by in {"ENTRYPOINT", "CMD"} and exe.provider in {"stage", "package"} \
@@ -125,8 +176,27 @@ def _command_path(c: RuntimeContract) -> str | None:
     return None
 
 
+# Gems with native extensions -> the Debian runtime library they link against (absent from -slim images).
+NATIVE_GEM_LIBS = {"pg": "libpq5", "mysql2": "libmariadb3", "rmagick": "libmagickwand-6.q16-6",
+                   "ruby-vips": "libvips42", "sqlite3": "libsqlite3-0", "curb": "libcurl4",
+                   "ruby-filemagic": "libmagic1", "charlock_holmes": "libicu72"}
+
+
+def native_gem_libs(project: Path | None) -> list[str]:
+    """Runtime libraries for the native gems Gemfile.lock lists (top-level specs, `    name (version)`)."""
+    if project is None:
+        return []
+    try:
+        text = (project / "Gemfile.lock").read_text(encoding="utf-8", errors="replace")
+    except OSError:
+        return []
+    gems = set(re.findall(r"^    ([A-Za-z0-9_.-]+) \(", text, re.M))
+    return sorted({lib for gem, lib in NATIVE_GEM_LIBS.items() if gem in gems})
+
+
 def build_context(stack: StackMatch, facts: OriginalFacts, contract: RuntimeContract,
-                  model: Model | None = None, stage: Stage | None = None) -> TemplateContext:
+                  model: Model | None = None, stage: Stage | None = None,
+                  project: Path | None = None) -> TemplateContext:
     ports = facts.port_numbers
     notes: list[str] = list(facts.notes)
     ctx = TemplateContext(stack=stack, facts=facts, contract=contract, version=stack_version(stack, facts, contract),
@@ -137,6 +207,12 @@ def build_context(stack: StackMatch, facts: OriginalFacts, contract: RuntimeCont
         ctx.global_args = [_line(instr.text) for instr in model.global_args]
     for st in chain:
         for instr in st.instructions:
+            if not _only_installs(instr, stack.stack):
+                ctx.final_lines.append(_line(instr.text))
+            if instr.keyword == "RUN" and not _template_does(instr, stack.stack):
+                ctx.setup_runs.append(_line(instr.text))
+            if instr.keyword in {"ARG", "ENV"}:
+                ctx.env_lines.append(_line(instr.text))
             if instr.keyword == "ENV":
                 line = _production_env(instr, [])
                 if line:
@@ -146,6 +222,8 @@ def build_context(stack: StackMatch, facts: OriginalFacts, contract: RuntimeCont
             elif instr.keyword in {"COPY", "ADD"} and instr.flag("from") is None:
                 ctx.context_copies.append(_line(instr.text))
     _command_lines(ctx, chain)
+    if stack.stack == "ruby":
+        ctx.native_libs = native_gem_libs(project)
     ctx.command_path = _command_path(contract)
     ctx.jar_path = next((posixpath.normpath(posixpath.join(ctx.workdir, e.name)) for e in contract.executables
                          if e.name.endswith(".jar")), None)

@@ -3,8 +3,9 @@
 Unlike catalog templates, nothing is re-derived: every instruction stays where it is. Two kinds of edit:
 - dependency downloads get a BuildKit cache mount (pip, npm, yarn, go, maven, gradle, cargo), so a
   rebuild after a manifest edit does not download everything again;
-- a full Debian runtime image becomes its ``-slim`` variant of the same version, when CODI's image
-  knowledge says both have the same command, user and environment (the contract check confirms it).
+- a full Debian runtime image becomes its ``-slim`` variant of the same version when the runtime stage
+  installs or compiles nothing itself (the slim image has no compilers); the contract check confirms
+  that both images have the same command, user and environment.
 """
 
 from __future__ import annotations
@@ -139,18 +140,32 @@ def tune(text: str, model: Model, target: Stage, bases: dict[str, tuple[str, dic
             notes.append(f"line {instr.start_line}: cache mount for {', '.join(targets)} (downloads are reused "
                          "across rebuilds and stay out of the image)")
     tuning = Tuning(text)
-    slim = _slim_edit(model, target)
+    slim = None if _builds_in(model, target) else _slim_edit(model, target)
     if slim is not None:
         edits.append(slim[0])
         notes.append(slim[1])
-        if any(i.keyword == "RUN" for st in model.stage_chain(target) for i in st.instructions):
-            tuning.risk = "medium"
-            notes.append("the -slim image has no compilers or git: RUN steps of the runtime stage that build "
-                         "native code may need their build packages installed")
     for start, end, new in sorted(edits, reverse=True):
         tuning.text = tuning.text[:start] + new + tuning.text[end:]
     tuning.notes = notes
     return tuning
+
+
+# Programs that install or compile packages: the -slim image lacks the compilers, headers and git they may need.
+_BUILDERS = frozenset({"pip", "pip3", "npm", "yarn", "pnpm", "bundle", "gem", "composer", "go", "cargo", "mvn",
+                       "gradle", "make", "gcc", "cc", "g++", "cmake", "python", "python3", "node-gyp", "git"})
+
+
+def _builds_in(model: Model, target: Stage) -> bool:
+    """A RUN of the runtime stage installs or compiles something (the slim image may lack what it needs)."""
+    for st in model.stage_chain(target):
+        for instr in st.instructions:
+            if instr.keyword != "RUN":
+                continue
+            if instr.json_form or instr.heredocs or not instr.args:
+                return True
+            if any(c.unwrapped().name in _BUILDERS for c in parse_script(instr.args[0]).commands):
+                return True
+    return False
 
 
 def _slim_edit(model: Model, target: Stage) -> tuple[tuple[int, int, str], str] | None:

@@ -179,7 +179,8 @@ def _catalog(analysis: Analysis, catalog: Catalog, out: CandidateSet) -> list[_D
         out.notes.append("unknown stack: only edits of the original are offered (use --stack to name one)")
         return []
     assert analysis.contract is not None
-    ctx = build_context(primary, analysis.facts, analysis.contract, analysis.model, analysis.target)
+    ctx = build_context(primary, analysis.facts, analysis.contract, analysis.model, analysis.target,
+                        analysis.project)
     out.notes += ctx.notes
     drafts: list[_Draft] = []
     rules = _pick(catalog.rules, analysis)

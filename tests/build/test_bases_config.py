@@ -115,7 +115,7 @@ def test_measure_builds_the_expanded_rewrite_and_leaves_candidates_alone(project
 
 def test_offline_build_with_an_unmapped_missing_base_fails_fast(project: Path) -> None:
     analysis = analyze(project, None, None, None)
-    cands = build_candidates(analysis, load_catalog(None), 3)
+    cands = build_candidates(analysis, load_catalog(None), 5)  # fixed, tuned, scratch, then distroless
     distroless = [c for c in cands.built if "distroless" in c.text]
     assert distroless
     ref = "gcr.io/distroless/static-debian12:nonroot"

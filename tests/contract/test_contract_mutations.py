@@ -15,10 +15,14 @@ from codi.service.candidates import FIX_CHANGES, contract_of
 from codi.service.run import RunOptions, RunResult, run_project
 
 DOCKERFILE = """\
-FROM python:3.12
-WORKDIR /app
+FROM python:3.12 AS deps
 COPY requirements.txt .
-RUN pip install -r requirements.txt
+RUN pip install --target=/deps -r requirements.txt
+
+FROM python:3.12
+MAINTAINER dev@example.com
+WORKDIR /app
+COPY --from=deps /deps /usr/local/lib/python3.12/site-packages
 COPY . .
 COPY docker/entrypoint.sh /usr/local/bin/entrypoint.sh
 EXPOSE 8000

@@ -182,3 +182,15 @@ def test_measure_puts_mismatches_in_engine_info_and_notes(tmp_path: Path, monkey
     assert result.engine["config_check"]["original"]["mismatches"]
     assert result.notes == ['the original: static contract differs from the built image: CMD: the static contract '
                             'has ["/bin/sh", "-c", "greeter"], the built image ["greeter"]']
+
+
+def test_a_stand_in_build_stage_does_not_restrict_a_scratch_image() -> None:
+    text = ("FROM golang:1.22 AS build\nRUN go build -o /out/app .\nFROM scratch\nCOPY --from=build /out/app /app\n"
+            'USER 65532:65532\nEXPOSE 8080\nENTRYPOINT ["/app"]\n')
+    built_text, used = apply_base_map(text, {"golang:*": STANDIN})
+    assert used
+    config = {"Entrypoint": ["/app"], "User": "65532:65532", "ExposedPorts": {"8080/tcp": {}},
+              "Env": ["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"]}
+    check = check_built_image(text, built_text, config)
+    assert check.ok and not check.restricted, check.mismatches
+    assert check.checked == ["entrypoint", "cmd", "user", "workdir", "env", "ports", "healthcheck"]

@@ -133,6 +133,29 @@ def contract_of(analysis: Analysis, text: str, kind: str) -> RuntimeContract:
     return compute_contract(df, model, _candidate_stage(model, analysis, kind), analysis.project)
 
 
+def _context_sources(text: str) -> set[str]:
+    """The literal build-context paths a Dockerfile's COPY/ADD instructions name (no wildcards)."""
+    from codi.optimise.contract.files import norm_source
+
+    out: set[str] = set()
+    for instr in parse(text, "candidate").instructions:
+        if instr.keyword in {"COPY", "ADD"} and instr.flag("from") is None and not instr.heredocs:
+            out |= {norm_source(a) for a in instr.args[:-1] if "://" not in a and "$" not in a
+                    and not any(ch in a for ch in "*?[")}
+    return out - {""}
+
+
+def _ignored_sources(analysis: Analysis, text: str) -> list[str]:
+    """Paths a candidate copies that .dockerignore excludes and the original does not copy."""
+    from codi.rules.buildkit.dockerignore import load_dockerignore
+
+    ignore = load_dockerignore(analysis.project, analysis.dockerfile_path.name)
+    if ignore is None:
+        return []
+    new = _context_sources(text) - _context_sources(analysis.text)
+    return sorted(p for p in new if ignore.excluded(p))
+
+
 def _fixed(analysis: Analysis, out: CandidateSet) -> tuple[str, _Draft | None]:
     """(the fixed text, or the original when no fix applies; the "fixed" draft)"""
     outcome = fix_text(analysis.text, str(analysis.dockerfile_path),
@@ -179,6 +202,15 @@ def _catalog(analysis: Analysis, catalog: Catalog, out: CandidateSet) -> list[_D
         out.notes.append("unknown stack: only edits of the original are offered (use --stack to name one)")
         return []
     assert analysis.contract is not None
+    from codi.rules.buildkit.dockerignore import load_dockerignore
+
+    ignore = load_dockerignore(analysis.project, analysis.dockerfile_path.name)
+    if ignore is not None:  # a manifest the context leaves out cannot be copied by a build stage
+        kept = [m for m in primary.manifests if not ignore.excluded(m)]
+        if kept != primary.manifests:
+            out.notes.append("left out of the candidates' dependency steps, as .dockerignore excludes them: "
+                             + ", ".join(m for m in primary.manifests if m not in kept))
+            primary = primary.model_copy(update={"manifests": kept})
     ctx = build_context(primary, analysis.facts, analysis.contract, analysis.model, analysis.target,
                         analysis.project)
     out.notes += ctx.notes
@@ -224,6 +256,12 @@ def build_candidates(analysis: Analysis, catalog: Catalog, limit: int = 3) -> Ca
         reason, findings = _verify(analysis, draft.text, draft.kind)
         if reason is not None:
             out.rejected.append(RejectedCandidate(rule_id=draft.rule_id, reason=reason))
+            continue
+        ignored = _ignored_sources(analysis, draft.text)
+        if ignored:
+            out.rejected.append(RejectedCandidate(
+                rule_id=draft.rule_id, reason="copies " + ", ".join(f"`{p}`" for p in ignored)
+                + ", which .dockerignore leaves out of the build context (the build would fail)"))
             continue
         contract = contract_of(analysis, draft.text, draft.kind)
         check: ContractCheck = check_contract(original, contract, draft.declared)

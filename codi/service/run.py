@@ -171,6 +171,9 @@ def _write(analysis: Analysis, cands: CandidateSet, record: RunRecord, metrics: 
                 engine=options.engine, keep_images=options.keep_images, build_timeout=options.build_timeout,
                 build_args=options.build_args))
             measured.apply(metrics)
+            record.notes += measured.notes  # a built image whose config differs from CODI's static reading
+            for note in measured.notes:
+                writer.event("measure.config_mismatch", note=note)
             metrics.base_map = dict(measured.base_map)
             engine_info = measured.engine
             for cid, why in measured.failed.items():

@@ -29,7 +29,8 @@ def _real_run(project: Path, out: Path, monkeypatch: pytest.MonkeyPatch) -> Path
     engine = FakeEngine(missing={DISTROLESS})
     monkeypatch.setattr("codi.service.measure.detect_engine", lambda name: (engine, ""))
     monkeypatch.setattr("codi.service.measure._disk_problem", lambda engine, need: None)
-    return run_project(project, RunOptions(out=out, llm=False, rag=False, real=True)).run_dir
+    return run_project(project, RunOptions(out=out, llm=False, rag=False, real=True,
+                                           candidate_limit=4)).run_dir  # fixed, tuned, scratch, distroless
 
 
 def test_measured_report_marks_kinds_and_names_the_stand_ins(project: Path, tmp_path: Path,

@@ -1,0 +1,127 @@
+"""Tuned, Ruby and PHP candidates, .dockerignore, --context, and the checks added with them."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from codi.optimise.contract import compute_contract
+from codi.parser import parse
+from codi.parser.semantic import build_model
+from codi.service.run import RunOptions, RunResult, run_project
+
+
+def _write(root: Path, files: dict[str, str]) -> Path:
+    for name, text in files.items():
+        path = root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+    return root
+
+
+def _run(project: Path, tmp_path: Path, **kw: object) -> RunResult:
+    return run_project(project, RunOptions(llm=False, rag=False, out=tmp_path / "runs", candidate_limit=5, **kw))
+
+
+def _text(result: RunResult, cid_part: str) -> str:
+    cand = next(c for c in result.record.candidates if cid_part in c.id)
+    assert result.run_dir is not None
+    return (result.run_dir / cand.path).read_text()
+
+
+def test_tuned_adds_cache_mounts_and_slim_image_and_keeps_the_rest(tmp_path: Path) -> None:
+    project = _write(tmp_path / "go", {
+        "go.mod": "module example.com/x\n\ngo 1.22\n", "go.sum": "",
+        "Dockerfile": "FROM golang:1.22 AS build\nWORKDIR /src\nCOPY . .\nRUN go build -o /out/app .\n\n"
+                      "FROM python:3.12\nCOPY --from=build /out/app /usr/local/bin/app\n"
+                      "ENTRYPOINT [\"/usr/local/bin/app\"]\n"})
+    result = _run(project, tmp_path)
+    text = _text(result, "tuned")
+    assert "RUN --mount=type=cache,target=/go/pkg/mod --mount=type=cache,target=/root/.cache/go-build go build" in text
+    assert "FROM python:3.12-slim" in text
+    assert 'ENTRYPOINT ["/usr/local/bin/app"]' in text
+
+
+def test_tuned_keeps_the_full_image_when_the_runtime_stage_installs(tmp_path: Path) -> None:
+    project = _write(tmp_path / "py", {
+        "requirements.txt": "flask\n",
+        "Dockerfile": "FROM python:3.12\nWORKDIR /app\nCOPY . .\nRUN pip install -r requirements.txt\n"
+                      "CMD [\"python\", \"app.py\"]\n"})
+    result = _run(project, tmp_path)
+    for cand in result.record.candidates:
+        if cand.kind in {"fixed", "tuned"}:
+            assert "FROM python:3.12\n" in _text(result, cand.id)
+
+
+def test_ruby_candidate_installs_gems_in_a_build_stage_and_keeps_the_original_steps(tmp_path: Path) -> None:
+    project = _write(tmp_path / "rb", {
+        "Gemfile": 'source "https://rubygems.org"\ngem "pg"\ngem "puma"\n',
+        "Gemfile.lock": "GEM\n  remote: https://rubygems.org/\n  specs:\n    pg (1.5.4)\n    puma (6.4.0)\n",
+        "Dockerfile": "FROM ruby:3.3\nWORKDIR /app\nENV RAILS_ENV=production\nCOPY Gemfile Gemfile.lock ./\n"
+                      "RUN bundle install\nCOPY . .\nRUN mkdir -p tmp/pids\nEXPOSE 3000\n"
+                      "CMD [\"bundle\", \"exec\", \"puma\"]\n"})
+    result = _run(project, tmp_path)
+    assert result.record.stack == "ruby"
+    text = _text(result, "ruby-bundler-slim")
+    assert "FROM ruby:3.3 AS gems" in text and "FROM ruby:3.3-slim" in text
+    assert "libpq5" in text  # the pg gem's shared library
+    runtime = text.split("FROM ruby:3.3-slim", 1)[1]
+    assert "RUN bundle install" not in runtime and "RUN mkdir -p tmp/pids" in runtime
+    assert 'CMD ["bundle", "exec", "puma"]' in runtime
+
+
+def test_php_candidate_builds_vendor_with_composer_and_keeps_the_image(tmp_path: Path) -> None:
+    project = _write(tmp_path / "php", {
+        "composer.json": '{"require": {"php": ">=8.2"}}', "composer.lock": "{}",
+        "Dockerfile": "FROM php:8.2-apache\nRUN docker-php-ext-install pdo_mysql\n"
+                      "COPY --from=composer:2 /usr/bin/composer /usr/bin/composer\nWORKDIR /var/www/html\n"
+                      "COPY . .\nRUN composer install --no-dev\nEXPOSE 80\n"})
+    result = _run(project, tmp_path)
+    text = _text(result, "php-composer-vendor")
+    runtime = text.split("FROM php:8.2-apache", 1)[1]
+    assert "RUN docker-php-ext-install pdo_mysql" in runtime
+    assert "COPY --from=vendor /app/vendor /var/www/html/vendor" in runtime
+    assert "RUN composer install" not in runtime
+
+
+def test_dockerignored_manifest_is_not_copied_by_candidates(tmp_path: Path) -> None:
+    project = _write(tmp_path / "node", {
+        "package.json": '{"name": "x", "version": "1.0.0", "dependencies": {"express": "4"}}',
+        "package-lock.json": "{}", ".dockerignore": "node_modules\npackage-lock.json\n",
+        "Dockerfile": "FROM node:20\nWORKDIR /app\nCOPY . .\nRUN npm install\nCMD [\"node\", \"index.js\"]\n"})
+    result = _run(project, tmp_path)
+    assert any(".dockerignore" in n for n in result.record.notes)
+    for cand in result.record.candidates:
+        assert "package-lock.json" not in _text(result, cand.id)
+
+
+def test_entrypoint_made_executable_by_run_must_stay_so(tmp_path: Path) -> None:
+    text = ("FROM python:3.12-slim\nWORKDIR /app\nCOPY . .\nRUN chmod +x /app/start.sh\n"
+            "ENTRYPOINT [\"/app/start.sh\"]\n")
+    df = parse(text)
+    contract = compute_contract(df, build_model(df))
+    assert contract.executables[0].provider == "context"
+    assert contract.executables[0].detail.endswith("made executable by RUN chmod")
+
+
+def test_context_option_reads_manifests_and_files_from_the_repo_root(tmp_path: Path) -> None:
+    repo = _write(tmp_path / "repo", {
+        "package.json": '{"name": "x", "version": "1.0.0", "dependencies": {"express": "4"}}',
+        "package-lock.json": "{}",
+        "services/api/Dockerfile": "FROM node:20\nWORKDIR /app\nCOPY package.json package-lock.json ./\n"
+                                   "RUN npm ci\nCOPY . .\nCMD [\"node\", \"server.js\"]\n"})
+    result = _run(repo / "services" / "api", tmp_path, context=str(repo))
+    assert result.record.stack == "node"
+    assert result.record.contract is not None and result.record.contract.cmd == ["node", "server.js"]
+    assert result.record.candidates
+
+
+def test_final_stack_comes_from_the_stage_that_builds_the_command(tmp_path: Path) -> None:
+    project = _write(tmp_path / "mono", {
+        "package.json": '{"name": "web", "version": "1.0.0", "dependencies": {"react": "18"}}',
+        "backend/go.mod": "module example.com/x\n\ngo 1.22\n",
+        "Dockerfile": "FROM node:20 AS web\nWORKDIR /w\nCOPY . .\nRUN npm ci && npm run build\n\n"
+                      "FROM mycorp/gobuilder:1 AS api\nWORKDIR /b\nCOPY backend .\nRUN go build -o /out/srv .\n\n"
+                      "FROM mycorp/runtime:1\nCOPY --from=api /out/srv /srv/app\nCOPY --from=web /w/dist /srv/web\n"
+                      "CMD [\"/srv/app\"]\n"})
+    result = _run(project, tmp_path)
+    assert result.record.stack == "go"

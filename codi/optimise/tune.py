@@ -184,3 +184,53 @@ def _slim_edit(model: Model, target: Stage) -> tuple[tuple[int, int, str], str] 
     start = instr.span.start + at
     return (start, start + len(root.base), new_ref), \
         f"line {instr.start_line}: runtime image {root.base} -> {new_ref} (same version, Debian, same config)"
+
+
+def writable_dirs(model: Model, target: Stage, workdir: str, volumes: list[str]) -> list[str]:
+    """Directories the app may write to: its WORKDIR, what the runtime stage's RUNs mkdir, its volumes."""
+    import posixpath
+
+    dirs: list[str] = [workdir] if workdir not in {"", "/"} else []
+    for st in model.stage_chain(target):
+        for instr in st.instructions:
+            if instr.keyword != "RUN" or instr.json_form or not instr.args:
+                continue
+            for cmd in parse_script(instr.args[0]).commands:
+                plain = cmd.unwrapped()
+                if plain.name == "mkdir":
+                    for word in plain.argv[1:]:
+                        if not word.startswith("-") and "$" not in word:
+                            dirs.append(posixpath.normpath(posixpath.join(workdir or "/", word)))
+    dirs += [v for v in volumes if v.startswith("/")]
+    return list(dict.fromkeys(d for d in dirs if d != "/"))
+
+
+def nonroot(text: str, model: Model, target: Stage, os_family: str | None, base_repo_name: str,
+            dirs: list[str] | None = None) -> Tuning | None:
+    """The tuned original run as a non-root user: the image's own unprivileged user where it has one
+    (node), else a new system user. None when the OS has no known way to add one."""
+    if not target.instructions:
+        return None
+    if base_repo_name.rsplit("/", 1)[-1] == "node":
+        lines, owner = ["USER 1000:1000"], "1000:1000"  # the node image's node user
+        who = "the image's unprivileged node user"
+    elif os_family in {"debian", "ubuntu"}:
+        lines, owner = ["RUN useradd --system --no-log-init --uid 10001 --user-group --no-create-home app",
+                        "USER 10001:10001"], "10001:10001"
+        who = "a new system user app (uid 10001)"
+    elif os_family == "alpine":
+        lines, owner = ["RUN addgroup -S -g 10001 app && adduser -S -D -H -u 10001 -G app app",
+                        "USER 10001:10001"], "10001:10001"
+        who = "a new system user app (uid 10001)"
+    else:
+        return None
+    if dirs:  # the app may create files there; only the folders change owner (no copy of their contents)
+        lines.insert(len(lines) - 1, "RUN mkdir -p " + " ".join(dirs) + " && chown " + owner + " " + " ".join(dirs))
+    last = target.instructions[-1]
+    end = last.span.end
+    newline = "" if text[:end].endswith(("\n", "\r")) else "\n"
+    block = newline + "".join(line + "\n" for line in lines)
+    out = Tuning(text[:end] + block + text[end:], risk="medium")
+    out.notes = [f"runs as {who}: files the app writes at run time must be in its volumes or /tmp, or owned "
+                 "by that user"]
+    return out

@@ -125,3 +125,27 @@ def test_final_stack_comes_from_the_stage_that_builds_the_command(tmp_path: Path
                       "CMD [\"/srv/app\"]\n"})
     result = _run(project, tmp_path)
     assert result.record.stack == "go"
+
+
+def test_nonroot_variant_switches_user_last_and_owns_the_writable_folders(tmp_path: Path) -> None:
+    project = _write(tmp_path / "n", {
+        "package.json": '{"name": "x", "version": "1.0.0", "dependencies": {"express": "4"}}',
+        "package-lock.json": "{}",
+        "Dockerfile": "FROM node:20\nWORKDIR /srv\nCOPY . .\nRUN npm ci && mkdir -p /var/lib/app\n"
+                      "EXPOSE 3000\nCMD [\"node\", \"index.js\"]\n"})
+    result = _run(project, tmp_path)
+    cand = next(c for c in result.record.candidates if c.rule_id == "nonroot")
+    assert cand.risk == "medium" and [ch.field for ch in cand.contract_changes] == ["user"]
+    text = _text(result, cand.id)
+    assert text.rstrip().endswith("RUN mkdir -p /srv /var/lib/app && chown 1000:1000 /srv /var/lib/app\nUSER 1000:1000")
+
+
+def test_no_nonroot_variant_for_low_ports_or_privilege_dropping_entrypoints(tmp_path: Path) -> None:
+    low = _write(tmp_path / "low", {"requirements.txt": "flask\n", "Dockerfile":
+                                    "FROM python:3.12\nCOPY . /app\nEXPOSE 80\nCMD [\"python\", \"/app/a.py\"]\n"})
+    assert not [c for c in _run(low, tmp_path / "a").record.candidates if c.rule_id == "nonroot"]
+    gosu = _write(tmp_path / "gosu", {
+        "requirements.txt": "flask\n", "entrypoint.sh": '#!/bin/sh\nexec gosu app "$@"\n',
+        "Dockerfile": "FROM python:3.12\nCOPY entrypoint.sh /entrypoint.sh\nCOPY . /app\n"
+                      "ENTRYPOINT [\"/entrypoint.sh\"]\nCMD [\"python\", \"/app/a.py\"]\n"})
+    assert not [c for c in _run(gosu, tmp_path / "b").record.candidates if c.rule_id == "nonroot"]

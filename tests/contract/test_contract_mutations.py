@@ -45,7 +45,7 @@ def _project(root: Path, dockerfile: str) -> Path:
 def offered(tmp_path_factory: pytest.TempPathFactory) -> tuple[Analysis, RunResult]:
     base = tmp_path_factory.mktemp("mut")
     project = _project(base / "app", DOCKERFILE)
-    result = run_project(project, RunOptions(llm=False, rag=False, out=base / "runs"))
+    result = run_project(project, RunOptions(llm=False, rag=False, out=base / "runs", candidate_limit=6))
     return analyze(project), result
 
 

@@ -41,7 +41,8 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> dict[str, RunResult | Base
     results: dict[str, RunResult | BaseException] = {}
     for row in ROWS:
         try:
-            results[row["project"]] = run_project(PROJECTS / row["project"], RunOptions(llm=False, rag=False, out=out))
+            results[row["project"]] = run_project(PROJECTS / row["project"], RunOptions(llm=False, rag=False, out=out,
+                                                                                     candidate_limit=6))
         except Exception as exc:  # reported per project by the tests below
             results[row["project"]] = exc
     return results

@@ -39,10 +39,9 @@ def test_chmod_single_file_octal_is_safe() -> None:
     assert apply(text, "CD106") == "FROM debian\nCOPY --chmod=755 start.sh /start.sh\n"
 
 
-def test_non_recursive_directory_change_is_display_only() -> None:
-    text = "FROM debian\nCOPY scripts /scripts\nRUN chmod 755 /scripts\n"
-    (finding,) = run_rule("CD106", text)
-    assert finding.fix is not None and finding.fix.applicability is Applicability.DISPLAY
+def test_non_recursive_directory_change_is_not_a_second_copy() -> None:
+    """`chmod 755 /scripts` after `COPY scripts /scripts` changes the folder's own entry, not its files."""
+    assert not run_rule("CD106", "FROM debian\nCOPY scripts /scripts\nRUN chmod 755 /scripts\n")
 
 
 def test_chown_with_other_work_has_no_fix_and_earlier_files_block_safe_fix() -> None:
@@ -128,3 +127,11 @@ def test_update_in_its_own_run() -> None:
     assert lines("CD203", "FROM debian\nRUN apt-get update && apt-get install -y curl\n") == []
     assert lines("CD203", "FROM alpine\nRUN apk update\nRUN apk add curl\n") == [2]
     assert lines("CD203", "FROM debian\nRUN apt-get update\n") == []
+
+
+def test_cd106_ignores_a_non_recursive_chown_of_a_copied_folder() -> None:
+    """Regression: `chown node /app` after `COPY . /app` changes the folder alone, not the copied files."""
+    from rulekit import run_rule
+
+    assert not run_rule("CD106", "FROM node:20\nCOPY . /app\nRUN chown node:node /app\n")
+    assert run_rule("CD106", "FROM node:20\nCOPY . /app\nRUN chown -R node:node /app\n")

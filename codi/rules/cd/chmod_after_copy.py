@@ -31,6 +31,14 @@ def _changes(calls: list[ToolCall], cwd: str) -> list[tuple[ToolCall, str, str]]
     return out
 
 
+def _single_file(paths: CopyPaths) -> bool:
+    """The COPY copies one file (its source names a file, not a folder), as far as the text tells."""
+    if len(paths.sources) != 1:
+        return False
+    source = paths.sources[0]
+    return "." in source.rsplit("/", 1)[-1].lstrip(".") and not source.endswith("/")
+
+
 def _delete_range(ctx: RuleContext, instr: Instruction) -> tuple[int, int]:
     text = ctx.dockerfile.text
     end = instr.span.end
@@ -59,7 +67,7 @@ def _fix(
         if call.tool == "chown" and not _OWNER.match(value):
             return None
         recursive = call.has("-R", "--recursive")
-        single_file = "." in paths.sources[0].rsplit("/", 1)[-1].lstrip(".") and not paths.sources[0].endswith("/")
+        single_file = _single_file(paths)
         # a recursive change also hits files already under the path, which --chown/--chmod would not
         safe = safe and (single_file or (recursive and not touched_before))
         flags.append(f" --{call.tool}={value}")
@@ -91,6 +99,8 @@ class ChmodAfterCopy(Rule):
     In the final image's stages, reports a `RUN` whose `chmod` or `chown` targets a path that an
     earlier `COPY` or `ADD` of the same stage created (its destination, or the copied file inside
     a destination directory), for example `COPY app /app` followed by `RUN chown -R app /app`.
+    A non-recursive change of a copied folder (`RUN chown app /app`) is not reported: it rewrites
+    the folder's own entry only, not the files in it.
 
     ## Why is this bad?
     Changing a file's mode or owner rewrites the whole file into the new layer: every copied byte
@@ -119,8 +129,7 @@ class ChmodAfterCopy(Rule):
     owner, the fix moves the mode/owner into `--chmod`/`--chown` and deletes the `RUN`; that is
     safe (same files, same modes). It is offered for display only when a recursive change could
     also reach files that were already under the path (an earlier `COPY` or `RUN` there, or a
-    parent stage), which `--chown`/`--chmod` would leave alone, and when a non-recursive change of
-    a copied directory would become recursive. Symbolic modes such as `+x` get no fix
+    parent stage), which `--chown`/`--chmod` would leave alone. Symbolic modes such as `+x` get no fix
     (`--chmod=+x` needs a recent Dockerfile frontend).
 
     ## References
@@ -150,7 +159,10 @@ class ChmodAfterCopy(Rule):
                     calls = tool_calls(script)
                     changes = _changes(calls, cwd)
                     for copy, paths in reversed(copies):
-                        hits = [c for c in changes if c[2] in paths.created]
+                        # A non-recursive change of a copied folder touches the folder alone, not its files.
+                        hits = [c for c in changes if c[2] in paths.created
+                                and not (c[2] == paths.dest and not _single_file(paths)
+                                         and not c[0].has("-R", "--recursive"))]
                         if not hits:
                             continue
                         what = " and ".join(dict.fromkeys(c[0].tool for c in hits))

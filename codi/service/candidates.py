@@ -253,6 +253,37 @@ def _nonroot(analysis: Analysis, start: str) -> _Draft | None:
                   "runtime stage; everything else is kept.", "medium", None, tuning.notes, tuning.text, declared)
 
 
+def _dev_tool_command(analysis: Analysis) -> str | None:
+    """The devDependency a node command starts through a package.json script (`npm run dev` ->
+    `nodemon`), or None."""
+    import json
+
+    from codi.parser.shell import parse_script
+
+    c = analysis.contract
+    argv = (c.cmd or []) if c is not None else []
+    if len(argv) >= 3 and argv[0].endswith("sh") and argv[1] == "-c":
+        commands = parse_script(argv[2]).commands
+        argv = commands[0].unwrapped().argv if commands else []
+    if not argv or argv[0].rsplit("/", 1)[-1] not in {"npm", "yarn", "pnpm"}:
+        return None
+    words = [w for w in argv[1:] if not w.startswith("-")]
+    script = words[1] if words[:1] == ["run"] and len(words) > 1 else (words[0] if words else "")
+    try:
+        package = json.loads((analysis.project / "package.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    scripts = package.get("scripts") if isinstance(package, dict) else None
+    dev = package.get("devDependencies") if isinstance(package, dict) else None
+    if not isinstance(scripts, dict) or not isinstance(dev, dict) or not isinstance(scripts.get(script), str):
+        return None
+    for command in parse_script(scripts[script]).commands:
+        name = command.unwrapped().name
+        if name in dev:
+            return name
+    return None
+
+
 def _catalog(analysis: Analysis, catalog: Catalog, out: CandidateSet) -> list[_Draft]:
     primary = analysis.detection.primary
     if primary is None:
@@ -273,6 +304,13 @@ def _catalog(analysis: Analysis, catalog: Catalog, out: CandidateSet) -> list[_D
     out.notes += ctx.notes
     drafts: list[_Draft] = []
     rules = _pick(catalog.rules, analysis)
+    dev_tool = _dev_tool_command(analysis) if primary.stack == "node" else None
+    if dev_tool is not None:
+        for rule in rules:
+            out.rejected.append(RejectedCandidate(
+                rule_id=rule.id, reason=f"the command runs `{dev_tool}`, a devDependency of package.json, and "
+                                        "this candidate installs production dependencies only"))
+        rules = []
     for rule in rules:
         try:
             text, base = render(rule, catalog, ctx)

@@ -30,16 +30,20 @@ def _final_stage(text: str) -> list[str]:
 
 
 @pytest.mark.parametrize(("demo", "rule", "last"), [
-    ("node", "node-multistage", "COPY --chown=node:node . ."),
-    ("python", "python-pip-multistage", "COPY --chown=app:app . ."),
-    ("go", "go-static-scratch", "COPY --from=build /out/greeter /app/greeter"),
+    ("node", "node-multistage", "COPY . /usr/src/app"),  # the original's own copy (its ADD, fixed to COPY)
+    ("python", "python-pip-multistage", "COPY --chmod=755 . ."),  # with the original's chmod folded in
+    ("go", "go-static-scratch", "COPY --from=build /out/greeter /usr/local/bin/greeter"),  # where CMD finds it
 ])
 def test_source_copy_is_the_last_instruction(demo: str, rule: str, last: str) -> None:
     stage = _final_stage(_candidate(demo, rule))
-    assert stage[-1] == last
+    # Only USER (metadata, no files) may follow the copy: it comes last so the original's own setup
+    # steps run as root, as they did in the original.
+    body = stage[:-1] if stage[-1].startswith("USER ") else stage
+    assert body[-1] == last
     keywords = [line.split()[0] for line in stage]
-    # Everything the original needs kept is still there, just before the copy.
-    assert {"USER", "EXPOSE", "CMD"} <= set(keywords[:-1])
+    # Everything the original needs kept is still there, before the copy.
+    assert {"USER", "EXPOSE", "CMD"} <= set(keywords)
+    assert keywords.index("CMD") < stage.index(last)
 
 
 def test_python_app_without_install_is_copied_straight_into_the_runtime() -> None:

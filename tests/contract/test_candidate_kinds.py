@@ -149,3 +149,14 @@ def test_no_nonroot_variant_for_low_ports_or_privilege_dropping_entrypoints(tmp_
         "Dockerfile": "FROM python:3.12\nCOPY entrypoint.sh /entrypoint.sh\nCOPY . /app\n"
                       "ENTRYPOINT [\"/entrypoint.sh\"]\nCMD [\"python\", \"/app/a.py\"]\n"})
     assert not [c for c in _run(gosu, tmp_path / "b").record.candidates if c.rule_id == "nonroot"]
+
+
+def test_node_command_that_needs_a_dev_dependency_gets_no_production_only_candidate(tmp_path: Path) -> None:
+    project = _write(tmp_path / "dev", {
+        "package.json": '{"name": "x", "version": "1.0.0", "scripts": {"dev": "nodemon server.js"}, '
+                        '"dependencies": {"express": "4"}, "devDependencies": {"nodemon": "3"}}',
+        "package-lock.json": "{}",
+        "Dockerfile": "FROM node:20\nWORKDIR /app\nCOPY . .\nRUN npm ci\nCMD [\"npm\", \"run\", \"dev\"]\n"})
+    result = _run(project, tmp_path)
+    assert not [c for c in result.record.candidates if c.kind == "multi-stage"]
+    assert any("nodemon" in r.reason for r in result.record.rejected)

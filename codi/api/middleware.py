@@ -6,6 +6,7 @@ streams in and the response is never buffered.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import re
@@ -28,6 +29,11 @@ OPEN_PATHS = frozenset({"/healthz"})
 # shows its login box; every other endpoint keeps its JSON 401 with a Bearer challenge.
 _HTML_PAGES = re.compile(r"^/(dashboard|docs|runs/[^/]+/report\.html)$")
 audit = logging.getLogger("codi.api.audit")
+# An oversized body is read and thrown away (up to these bounds) before the 413 goes out: a client that
+# sends the whole body before it reads (urllib, httpx, requests) would otherwise see the connection reset
+# under its upload instead of the answer. Beyond the bounds the connection is closed all the same.
+DRAIN_BYTES = 64 * 1024 * 1024
+DRAIN_SECONDS = 30.0
 _ROUTES = (
     (re.compile(r"^/runs/[^/]+/report\.html$"), "/runs/{run_id}/report.html"),
     (re.compile(r"^/runs/[^/]+$"), "/runs/{run_id}"),
@@ -104,7 +110,10 @@ class Guard:
         declared = headers.get("content-length")
         if declared is not None and declared.isdigit() and int(declared) > cap:
             audit.warning("body.too_large key=%s path=%s bytes=%s", kid, path, declared)
-            await _json_reply(send, 413, {"error": f"request body larger than {cap} bytes"}, [])
+            # A client waiting for "100 Continue" has sent nothing yet: answer at once, it never uploads.
+            if headers.get("expect", "").lower() != "100-continue" and int(declared) <= DRAIN_BYTES:
+                await _drain(receive, int(declared))
+            await _too_large(send, cap)
             return
         if method in ("POST", "PUT", "PATCH"):
             body = bytearray()
@@ -115,13 +124,36 @@ class Guard:
                 body += message.get("body", b"")
                 if len(body) > cap:
                     audit.warning("body.too_large key=%s path=%s", kid, path)
-                    await _json_reply(send, 413, {"error": f"request body larger than {cap} bytes"}, [])
+                    if message.get("more_body", False):
+                        await _drain(receive, DRAIN_BYTES - len(body))
+                    await _too_large(send, cap)
                     return
                 if not message.get("more_body", False):
                     break
             audit.info("request key=%s method=%s path=%s client=%s bytes=%d", kid, method, path, client, len(body))
             receive = _replay(bytes(body), receive)
         await self.app(scope, receive, send)
+
+
+async def _too_large(send: Send, cap: int) -> None:
+    # "connection: close": the server does not wait for (or parse) whatever is left of the body.
+    await _json_reply(send, 413, {"error": f"request body larger than {cap} bytes"}, [(b"connection", b"close")])
+
+
+async def _drain(receive: Receive, limit: int) -> None:
+    """Read and discard the rest of a request body: at most ``limit`` bytes, for at most DRAIN_SECONDS."""
+    async def discard() -> None:
+        seen = 0
+        while seen <= limit:
+            message = await receive()
+            if message["type"] == "http.disconnect" or not message.get("more_body", False):
+                return
+            seen += len(message.get("body", b""))
+
+    try:
+        await asyncio.wait_for(discard(), DRAIN_SECONDS)
+    except TimeoutError:
+        pass
 
 
 def _replay(body: bytes, receive: Receive) -> Receive:

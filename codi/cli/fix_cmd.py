@@ -40,7 +40,7 @@ def run_fix(paths: list[str], *, unsafe: bool, diff: bool, format: str, select: 
             sys.stderr.write(f"codi: error: {item.error}\n")
     if diff:
         _write("".join(item.diff for item in report.changed))
-        if not quiet:
+        if not quiet and report.lint is not None and report.lint.result.files:
             count = sum(len(i.outcome.applied) for i in report.changed)
             sys.stderr.write(f"codi: {count} fix(es) available in {len(report.changed)} file(s)"
                              f"{'' if unsafe else ' (more with --unsafe-fixes)'}\n" if count else
@@ -52,7 +52,7 @@ def run_fix(paths: list[str], *, unsafe: bool, diff: bool, format: str, select: 
             return 2
         return 1 if report.changed else 0
     assert report.lint is not None
-    if not quiet:
+    if not quiet and report.lint.result.files:
         written = [i for i in report.files if i.written]
         applied = sum(len(i.outcome.applied) for i in written)
         sys.stderr.write(f"codi: fixed {applied} finding(s) in {len(written)} file(s)\n")

@@ -182,7 +182,9 @@ def _report(outcome: LintOutcome, fmt: str, quiet: bool) -> None:
     from codi.formats import render
 
     color = fmt == "tty" and sys.stdout.isatty()
-    _write(render(fmt, outcome.result, color=color, quiet=quiet))
+    # Nothing was linted because every path was bad: the errors alone say it ("All checks passed" would not).
+    if fmt != "tty" or outcome.result.files or not outcome.input_errors:
+        _write(render(fmt, outcome.result, color=color, quiet=quiet))
     for message in outcome.input_errors:
         sys.stderr.write(f"codi: error: {message}\n")
     for err in outcome.result.errors:

@@ -44,6 +44,7 @@ def parse_cmd(
     from codi.parser import ParseError, parse_syntax
     from codi.parser.dump import dockerfile_json
     from codi.parser.validate import diagnose
+    from codi.service.lint import binary_line, binary_message
 
     if format not in ("text", "json"):
         sys.stderr.write(f"codi: error: unknown format {format!r} (use text or json)\n")
@@ -58,8 +59,13 @@ def parse_cmd(
         sys.stderr.write(f"codi: error: {file}: {exc.strerror or exc}\n")
         raise typer.Exit(2) from None
     path = "<stdin>" if file == "-" else file
+    text = data.decode("utf-8", "surrogateescape")
+    line = binary_line(text)
+    if line is not None:
+        sys.stderr.write(f"codi: error: {binary_message(path, line)}\n")
+        raise typer.Exit(2)
     try:
-        df = parse_syntax(data.decode("utf-8", "surrogateescape"), path)
+        df = parse_syntax(text, path)
         diagnostics = diagnose(df)
     except ParseError as exc:
         sys.stderr.write(f"{exc}\n")

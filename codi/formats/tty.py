@@ -7,6 +7,7 @@ so it can be grepped (`file:line:col CODE [level] message`).
 from __future__ import annotations
 
 import io
+import re
 
 from rich.console import Console
 from rich.markup import escape
@@ -16,6 +17,9 @@ from codi.formats.common import LEVEL_ORDER, counts, plural, text_safe
 from codi.rules.base import Applicability, Severity
 from codi.rules.engine import LintResult
 
+# Control characters (an escape sequence in a Dockerfile line or an instruction name) are shown as \xNN, never
+# sent to the terminal as they are.
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 _STYLE = {Severity.ERROR: "bold red", Severity.WARNING: "yellow", Severity.INFO: "cyan", Severity.STYLE: "blue"}
 
 
@@ -40,6 +44,10 @@ def summary(result: LintResult) -> str:
     )
 
 
+def _visible(text: str) -> str:
+    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text_safe(text))
+
+
 def render(result: LintResult, color: bool = False, quiet: bool = False) -> str:
     buffer = io.StringIO()
     console = Console(
@@ -54,17 +62,17 @@ def render(result: LintResult, color: bool = False, quiet: bool = False) -> str:
     lines_of = {path: text.splitlines() for path, text in result.texts.items()}
     for f in result.findings:
         head = Text()
-        head.append(f"{f.file}:{f.line}:{f.column}", style="bold")
+        head.append(_visible(f"{f.file}:{f.line}:{f.column}"), style="bold")
         head.append(" ")
         head.append(f.code, style=_STYLE[f.severity])
         head.append(" ")
         head.append(f"[{f.severity.value}]", style=_STYLE[f.severity])
-        head.append(f" {f.message}")
-        console.print(Text(text_safe(head.plain), spans=head.spans))
+        head.append(f" {_visible(f.message)}")
+        console.print(head)
         lines = lines_of.get(f.file, [])
         if 0 < f.line <= len(lines):
             gutter = str(f.line).rjust(5)
-            console.print(f"[dim]{gutter} |[/dim] {escape(text_safe(lines[f.line - 1].rstrip()))}")
+            console.print(f"[dim]{gutter} |[/dim] {escape(_visible(lines[f.line - 1].rstrip()))}")
     if not quiet:
         if result.findings:
             console.print()

@@ -184,6 +184,17 @@ def _selector_error(exc: UnknownSelector) -> ConfigError:
     return ConfigError(exc.reason, source, line)
 
 
+def binary_line(text: str) -> int | None:
+    """The line of the first NUL character, or None: a Dockerfile never holds one, a binary file
+    (an image, an archive, a UTF-16 text) nearly always does."""
+    at = text.find("\x00")
+    return None if at < 0 else text.count("\n", 0, at) + 1
+
+
+def binary_message(path: str, line: int) -> str:
+    return f"{path}:{line}: binary data (a NUL byte), not a Dockerfile"
+
+
 def _read(path: str, stdin_text: str | None) -> str:
     if path == STDIN:
         return stdin_text or ""
@@ -217,6 +228,10 @@ def run_lint(req: LintRequest, progress: Progress | None = None) -> LintOutcome:
             text = _read(path, req.stdin_text)
         except OSError as exc:
             input_errors.append(f"{path}: cannot read: {exc.strerror or exc}")
+            continue
+        line = binary_line(text)
+        if line is not None:
+            input_errors.append(binary_message("<stdin>" if path == STDIN else path, line))
             continue
         per_file[path] = settings
         context_dir = None if path == STDIN else Path(path).parent

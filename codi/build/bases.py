@@ -12,11 +12,15 @@ import hashlib
 import os
 import re
 import shutil
+import subprocess
+import time
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import Protocol, TextIO
 
 from codi.build.basemap import cache_dir
-from codi.build.engine import Engine, EngineError, run_cmd, tail
+from codi.build.engine import Engine, EngineError, kill_group, tail
 
 _PY = [f"3.{n}" for n in range(8, 14)] + ["3"]
 _NODE = ["18", "20", "22", "lts", "current"]
@@ -112,45 +116,198 @@ def selected(only: list[str] | None) -> list[StandIn]:
     return [s for s in STANDINS if s.group in only]
 
 
-def _mmdebstrap(standin: StandIn, mirror: str, suite: str, tarball: Path, timeout: float) -> None:
+# Group bits of the exit status of `codi bases bootstrap`: FAILED_BASE + the sum of the failed groups' bits.
+GROUP_BITS = {"debian": 1, "go": 2, "java": 4, "node": 8, "python": 16}
+FAILED_BASE = 32
+LOGS_KEPT = 10
+
+
+@dataclass(slots=True)
+class StandInOutcome:
+    """How one stand-in went: ``cached`` (tarball and image reused), ``built`` or ``failed``."""
+
+    standin: StandIn
+    ref: str
+    status: str
+    seconds: float = 0.0
+    error: str = ""
+    log_tail: str = ""
+
+
+@dataclass(slots=True)
+class BootstrapResult:
+    outcomes: list[StandInOutcome]
+    mapping: dict[str, str]
+    log_path: Path
+
+    @property
+    def failed_groups(self) -> list[str]:
+        return sorted({o.standin.group for o in self.outcomes if o.status == "failed"})
+
+    @property
+    def exit_code(self) -> int:
+        failed = self.failed_groups
+        return FAILED_BASE + sum(GROUP_BITS[g] for g in failed) if failed else 0
+
+
+class Progress(Protocol):
+    def step(self, standin: StandIn, text: str) -> None: ...
+
+    def done(self, outcome: StandInOutcome) -> None: ...
+
+
+class _Quiet:
+    def step(self, standin: StandIn, text: str) -> None:
+        pass
+
+    def done(self, outcome: StandInOutcome) -> None:
+        pass
+
+
+def _run_logged(argv: list[str], log: TextIO, timeout: float) -> int:
+    """Run ``argv`` with its output going straight to ``log``; a timeout kills the whole process group."""
+    log.write(f"$ {' '.join(argv)}\n")
+    log.flush()
+    proc = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                            start_new_session=True)
+    try:
+        return proc.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        kill_group(proc)
+        raise EngineError(f"mmdebstrap timed out after {timeout:.0f} s") from None
+    except BaseException:  # Ctrl-C: mmdebstrap runs in its own session and would build on, orphaned
+        kill_group(proc)
+        raise
+
+
+def _mmdebstrap(standin: StandIn, mirror: str, suite: str, tarball: Path, timeout: float, log: TextIO) -> None:
     if shutil.which("mmdebstrap") is None:
         raise EngineError("`mmdebstrap` is not on PATH (Debian: apt-get install -y mmdebstrap)")
     mode = "root" if os.geteuid() == 0 else "unshare"
     args = ["mmdebstrap", "--variant=minbase", f"--mode={mode}", "--include=" + ",".join(standin.packages),
             "--dpkgopt=path-exclude=/usr/share/doc/*", "--dpkgopt=path-exclude=/usr/share/man/*",
-            "--aptopt=APT::Install-Recommends \"false\""]
+            "--aptopt=APT::Install-Recommends \"false\"",
+            # With man pages excluded /usr/share/man/man1 never exists, and update-alternatives fails on
+            # the slave links it puts there (openjdk's post-install: Debian #863199). Create it first.
+            '--essential-hook=mkdir -p "$1/usr/share/man/man1"']
     args += [f"--customize-hook={hook}" for hook in standin.hooks]
     partial = tarball.with_suffix(".partial.tar")
-    proc = run_cmd([*args, suite, str(partial), mirror], timeout)
-    if proc.rc != 0:
+    try:
+        rc = _run_logged([*args, suite, str(partial), mirror], log, timeout)
+    except BaseException:
         partial.unlink(missing_ok=True)
-        raise EngineError(f"mmdebstrap failed for {standin.key} (exit {proc.rc})", tail(proc.output))
+        raise
+    if rc != 0:
+        partial.unlink(missing_ok=True)
+        raise EngineError(f"mmdebstrap failed for {standin.key} (exit {rc})")
     partial.replace(tarball)
+
+
+def new_log(root: Path) -> Path:
+    """A fresh log file under ``<cache>/logs``; only the newest LOGS_KEPT are kept."""
+    logs = root / "logs"
+    logs.mkdir(parents=True, exist_ok=True)
+    for old in sorted(logs.glob("bootstrap-*.log"))[:-(LOGS_KEPT - 1)]:
+        old.unlink(missing_ok=True)
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    path = logs / f"bootstrap-{stamp}.log"
+    n = 1
+    while path.exists():
+        n += 1
+        path = logs / f"bootstrap-{stamp}-{n}.log"
+    return path
+
+
+def _one(engine: Engine, standin: StandIn, mirror: str, suite: str, root: Path, timeout: float,
+         log: TextIO, progress: Progress) -> StandInOutcome:
+    ref = image_ref(standin, suite)
+    tarball = root / f"{standin.key}-{suite}.tar"
+    stamp = root / f"{standin.key}-{suite}.stamp"
+    want = _stamp(standin, mirror, suite)
+    fresh = tarball.is_file() and stamp.is_file() and stamp.read_text().strip() == want
+    if fresh and engine.exists(ref):
+        return StandInOutcome(standin, ref, "cached")
+    start = time.monotonic()
+    if not fresh:
+        progress.step(standin, f"mmdebstrap {suite} minbase + {', '.join(standin.packages)}")
+        _mmdebstrap(standin, mirror, suite, tarball, timeout, log)
+        stamp.write_text(want + "\n")
+    progress.step(standin, f"importing as {ref} ({engine.name})")
+    engine.remove([ref])
+    engine.import_rootfs(tarball, ref, list(standin.changes))
+    return StandInOutcome(standin, ref, "built", time.monotonic() - start)
+
+
+def bootstrap_all(engine: Engine, only: list[str] | None = None, timeout: float = 1800.0,
+                  progress: Progress | None = None, log_path: Path | None = None) -> BootstrapResult:
+    """Build (or reuse) each selected stand-in; one that fails does not stop the others.
+
+    mmdebstrap's and the engine's output go to ``log_path`` (default: a new file under ``<cache>/logs``);
+    a failed stand-in carries the tail of its part of the log. The base map is written for whatever exists.
+    """
+    mirror, suite = apt_mirror()
+    root = cache_dir()
+    root.mkdir(parents=True, exist_ok=True)
+    progress = progress or _Quiet()
+    log_path = log_path or new_log(root)
+    outcomes: list[StandInOutcome] = []
+    with log_path.open("a", encoding="utf-8", errors="replace") as log:
+        log.write(f"codi bases bootstrap: mirror {mirror}, suite {suite}, engine {engine.name}\n")
+        for standin in selected(only):
+            log.write(f"\n===== {standin.key} (group {standin.group}) =====\n")
+            log.flush()
+            offset = log.tell()
+            start = time.monotonic()
+            try:
+                outcome = _one(engine, standin, mirror, suite, root, timeout, log, progress)
+            except EngineError as exc:
+                log.write(f"\nerror: {exc.message}\n{exc.log}\n" if exc.log else f"\nerror: {exc.message}\n")
+                log.flush()
+                outcome = StandInOutcome(standin, image_ref(standin, suite), "failed", time.monotonic() - start,
+                                         exc.message, _tail_from(log_path, offset))
+            log.write(f"----- {standin.key}: {outcome.status} ({outcome.seconds:.0f} s)\n")
+            log.flush()
+            outcomes.append(outcome)
+            progress.done(outcome)
+    return BootstrapResult(outcomes, write_map(engine, suite), log_path)
+
+
+def _tail_from(path: Path, offset: int, lines: int = 30) -> str:
+    with path.open("rb") as fh:
+        fh.seek(offset)
+        return tail(fh.read().decode("utf-8", errors="replace"), lines)
 
 
 def bootstrap(engine: Engine, only: list[str] | None = None, timeout: float = 1800.0,
               log: list[str] | None = None) -> dict[str, str]:
-    """Build (or reuse) the stand-ins; write and return the base map they serve."""
-    mirror, suite = apt_mirror()
-    root = cache_dir()
-    root.mkdir(parents=True, exist_ok=True)
+    """Build (or reuse) the stand-ins; write and return the base map they serve.
+
+    Raises EngineError (after trying every selected stand-in) when any failed. ``log`` gets one note per
+    stand-in ("<ref>: cached" or "<ref>: built ...").
+    """
+    result = bootstrap_all(engine, only, timeout)
     notes = log if log is not None else []
-    for standin in selected(only):
-        ref = image_ref(standin, suite)
-        tarball = root / f"{standin.key}-{suite}.tar"
-        stamp = root / f"{standin.key}-{suite}.stamp"
-        want = _stamp(standin, mirror, suite)
-        fresh = tarball.is_file() and stamp.is_file() and stamp.read_text().strip() == want
-        if fresh and engine.exists(ref):
-            notes.append(f"{ref}: cached")
-            continue
-        if not fresh:
-            _mmdebstrap(standin, mirror, suite, tarball, timeout)
-            stamp.write_text(want + "\n")
-        engine.remove([ref])
-        engine.import_rootfs(tarball, ref, list(standin.changes))
-        notes.append(f"{ref}: built from {suite} ({', '.join(standin.packages)})")
-    return write_map(engine, suite)
+    for outcome in result.outcomes:
+        notes.append(note(outcome))
+    failed = [o for o in result.outcomes if o.status == "failed"]
+    if failed:
+        raise EngineError("; ".join(f"{o.standin.key}: {o.error}" for o in failed) + f" (log: {result.log_path})",
+                          failed[0].log_tail)
+    return result.mapping
+
+
+def summary(outcome: StandInOutcome) -> str:
+    """What happened to a stand-in, in a few words ("cached", "built in 42 s (...)", "FAILED ...")."""
+    if outcome.status == "cached":
+        return "cached"
+    if outcome.status == "built":
+        return f"built in {outcome.seconds:.0f} s ({', '.join(outcome.standin.packages)})"
+    return f"FAILED after {outcome.seconds:.0f} s: {outcome.error}"
+
+
+def note(outcome: StandInOutcome) -> str:
+    """One line for a stand-in's outcome: "<image>: <summary>"."""
+    return f"{outcome.ref}: {summary(outcome)}"
 
 
 def write_map(engine: Engine, suite: str) -> dict[str, str]:

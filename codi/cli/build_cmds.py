@@ -33,32 +33,97 @@ def _engine(name: str) -> Any:
 def bootstrap_cmd(
     only: Annotated[str | None, typer.Option("--only", help="Comma-separated groups: debian,go,java,node,python.")] = None,
     engine: EngineOpt = "auto",
-    as_json: Annotated[bool, typer.Option("--json", help="Print the base map as JSON.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the outcome and the base map as JSON.")] = False,
+    timeout: Annotated[float, typer.Option("--timeout", help="Seconds one mmdebstrap run may take.")] = 1800.0,
 ) -> None:
-    """Build stand-in bases with mmdebstrap (minbase + runtime), commit them, write the base map. Cached."""
+    """Build stand-in bases with mmdebstrap (minbase + runtime), commit them, write the base map. Cached.
+
+    Every selected group is tried, even after one fails. mmdebstrap's and the engine's output go to a
+    log file under the cache folder (its path is printed); a failed stand-in shows the tail of its log.
+
+    Exit codes: 0 every group ready; 2 usage error or no usable engine; otherwise 32 + the sum of the
+    failed groups' bits: debian 1, go 2, java 4, node 8, python 16 (e.g. 36: java failed; 50: go and
+    python failed).
+    """
     from codi.build.basemap import cache_dir
-    from codi.build.bases import bootstrap, selected
-    from codi.build.engine import EngineError
+    from codi.build.bases import bootstrap_all, note, selected
 
     groups = [g.strip() for g in only.split(",") if g.strip()] if only else None
     try:
-        selected(groups)
+        chosen = selected(groups)
     except ValueError as exc:
         sys.stderr.write(f"codi: error: {exc}\n")
         raise typer.Exit(2) from None
     eng = _engine(engine)
-    notes: list[str] = []
+    progress = _BootstrapProgress(len(chosen), quiet=as_json)
     try:
-        mapping = bootstrap(eng, groups, log=notes)
-    except EngineError as exc:
-        sys.stderr.write(f"codi: error: {exc.message}\n{exc.log}\n")
-        raise typer.Exit(1) from None
+        result = bootstrap_all(eng, groups, timeout, progress)
+    finally:
+        progress.close()
     if as_json:
-        sys.stdout.write(json.dumps({"bases": mapping, "notes": notes}, indent=2) + "\n")
-        return
-    for note in notes:
-        typer.echo(note)
-    typer.echo(f"base map: {cache_dir() / 'bases.toml'} ({len(mapping)} names); used by `codi run --real`")
+        payload = {"bases": result.mapping, "log": str(result.log_path), "failed_groups": result.failed_groups,
+                   "exit_code": result.exit_code,
+                   "standins": [{"key": o.standin.key, "group": o.standin.group, "image": o.ref, "status": o.status,
+                                 "seconds": round(o.seconds, 1), "error": o.error or None} for o in result.outcomes],
+                   "notes": [note(o) for o in result.outcomes]}
+        sys.stdout.write(json.dumps(payload, indent=2) + "\n")
+        raise typer.Exit(result.exit_code)
+    for outcome in result.outcomes:
+        if outcome.status == "failed":
+            sys.stderr.write(f"\n--- {outcome.standin.key}: last lines of its log ---\n{outcome.log_tail}\n")
+    typer.echo(f"log: {result.log_path}")
+    typer.echo(f"base map: {cache_dir() / 'bases.toml'} ({len(result.mapping)} names); used by `codi run --real`")
+    if result.failed_groups:
+        sys.stderr.write(f"codi: error: group(s) failed: {', '.join(result.failed_groups)} "
+                         f"(exit {result.exit_code}; see {result.log_path})\n")
+    raise typer.Exit(result.exit_code)
+
+
+class _BootstrapProgress:
+    """One line per stand-in: a Rich spinner while it builds on a terminal, plain lines otherwise."""
+
+    def __init__(self, total: int, quiet: bool) -> None:
+        self.total, self.count, self.quiet = total, 0, quiet
+        self.status: Any = None
+        self.console: Any = None
+        if not quiet and sys.stderr.isatty():
+            from rich.console import Console
+
+            self.console = Console(stderr=True, highlight=False)
+
+    def _label(self, key: str) -> str:
+        return f"[{self.count + 1}/{self.total}] {key}"
+
+    def step(self, standin: Any, text: str) -> None:
+        if self.quiet:
+            return
+        line = f"{self._label(standin.key)}: {text}"
+        if self.console is None:
+            sys.stderr.write(line + "\n")
+            sys.stderr.flush()
+        elif self.status is None:
+            self.status = self.console.status(line)
+            self.status.start()
+        else:
+            self.status.update(line)
+
+    def done(self, outcome: Any) -> None:
+        from codi.build.bases import summary
+
+        if not self.quiet:
+            self.close()
+            line = f"{self._label(outcome.standin.key)}: {summary(outcome)}"
+            if self.console is None:
+                sys.stderr.write(line + "\n")
+            else:
+                style = {"failed": "bold red", "built": "green"}.get(outcome.status, "dim")
+                self.console.print(line, style=style, markup=False)
+        self.count += 1
+
+    def close(self) -> None:
+        if self.status is not None:
+            self.status.stop()
+            self.status = None
 
 
 @bases_app.command("list")

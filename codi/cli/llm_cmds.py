@@ -35,6 +35,9 @@ AdapterOpt = Annotated[str | None, typer.Option("--adapter", help="Adapter folde
                                                                   "default ADAPTER_PATH).")]
 NoLlmOpt = Annotated[bool, typer.Option("--no-llm", help="Deterministic only.")]
 NoRagOpt = Annotated[bool, typer.Option("--disable-rag", help="Do not consult the memory of past runs.")]
+CandidateLimitOpt = Annotated[int, typer.Option("--candidate-limit", min=1, help=(
+    "For a project folder: offer at most this many candidates, as `codi run --candidate-limit` does "
+    "(default 3, the same)."))]
 OutOpt = Annotated[str | None, typer.Option("--out", help="Runs folder holding _rag/ (default: CODI_OUTPUT_ROOT "
                                                           "or ./runs).")]
 
@@ -55,29 +58,16 @@ def _airgap() -> None:
     install()
 
 
-def _inputs(project: str, limit: int | None) -> tuple[Any, Any, list[Any], str]:
-    """(RunRecord, MetricsRecord, findings, Dockerfile text) from a run dir or a fresh dry run."""
-    from codi.artifacts.models import FindingRecord, MetricsRecord, RunRecord
-    from codi.service.candidates import finding_record
+def _inputs(project: str, candidate_limit: int) -> Any:
+    """AssistInputs of a run dir, or of a fresh dry run (the candidates `codi run` would offer)."""
+    from codi.service.assist import inputs_from_project, inputs_from_run
     from codi.service.errors import InputError
 
     folder = Path(project)
-    meta = folder / "metadata"
     try:
-        if (meta / "run.json").is_file():
-            record = RunRecord.model_validate_json((meta / "run.json").read_text(encoding="utf-8"))
-            metrics = MetricsRecord.model_validate_json((meta / "metrics.json").read_text(encoding="utf-8"))
-            analysis = json.loads((meta / "analysis.json").read_text(encoding="utf-8"))
-            findings = [FindingRecord.model_validate(f) for f in analysis.get("findings", [])]
-            text = (folder / record.inputs.get("Dockerfile", "inputs/Dockerfile")).read_text(encoding="utf-8")
-            return record, metrics, findings, text
-        from codi.service.analyze import analyze
-        from codi.service.run import RunOptions, run_project
-
-        result = run_project(folder, RunOptions(dry_run=True, candidate_limit=max(3, limit or 3), llm=False,
-                                                rag=False))
-        a = analyze(folder, None, None, None)
-        return result.record, result.metrics, [finding_record(f) for f in a.findings], a.text
+        if (folder / "metadata" / "run.json").is_file():
+            return inputs_from_run(folder)
+        return inputs_from_project(folder, candidate_limit=candidate_limit)
     except InputError as exc:
         raise _fail(str(exc)) from None
     except (OSError, ValueError) as exc:
@@ -85,7 +75,7 @@ def _inputs(project: str, limit: int | None) -> tuple[Any, Any, list[Any], str]:
 
 
 def _assist(ctx: typer.Context, project: str, limit: int | None, model: str | None, adapter: str | None,
-            no_llm: bool, disable_rag: bool, out: str | None, explain: bool) -> AssistResult:
+            no_llm: bool, disable_rag: bool, out: str | None, explain: bool, candidate_limit: int) -> AssistResult:
     from codi.llm.adapters import verify_adapter
     from codi.service.assist import AssistOptions, assist
 
@@ -94,11 +84,11 @@ def _assist(ctx: typer.Context, project: str, limit: int | None, model: str | No
         report = verify_adapter(adapter)
         if not report.ok:
             raise _fail(f"adapter {adapter} refused: " + "; ".join(report.problems), report.exit_code)
-    record, metrics, findings, text = _inputs(project, limit)
+    given = _inputs(project, candidate_limit)
     rag_env = os.environ.get("CODI_RAG", "on").lower() not in {"0", "false", "no", "off"}
     options = AssistOptions(out=_out(ctx, out), llm=not no_llm, rag=rag_env and not disable_rag, model=model,
                             adapter=adapter, limit=limit, explain=explain)
-    return assist(record, metrics, findings, text, options)
+    return assist(given.record, given.metrics, given.findings, given.text, options)
 
 
 def _metrics_line(m: dict[str, Any]) -> str:
@@ -110,9 +100,9 @@ def _metrics_line(m: dict[str, Any]) -> str:
 @llm_app.command("rank")
 def rank_cmd(ctx: typer.Context, project: ProjectArg, as_json: JsonOpt = False, limit: LimitOpt = None,
              model: ModelOpt = None, adapter: AdapterOpt = None, no_llm: NoLlmOpt = False,
-             disable_rag: NoRagOpt = False, out: OutOpt = None) -> None:
+             disable_rag: NoRagOpt = False, out: OutOpt = None, candidate_limit: CandidateLimitOpt = 3) -> None:
     """Rank a project's candidates: deterministic score first, the model only breaks near-ties."""
-    result = _assist(ctx, project, limit, model, adapter, no_llm, disable_rag, out, explain=False)
+    result = _assist(ctx, project, limit, model, adapter, no_llm, disable_rag, out, False, candidate_limit)
     if limit:
         result.ranking = result.ranking[:limit]
     if as_json:
@@ -126,9 +116,9 @@ def rank_cmd(ctx: typer.Context, project: ProjectArg, as_json: JsonOpt = False, 
 @llm_app.command("explain")
 def explain_cmd(ctx: typer.Context, project: ProjectArg, as_json: JsonOpt = False, limit: ExplainLimitOpt = None,
                 model: ModelOpt = None, adapter: AdapterOpt = None, no_llm: NoLlmOpt = False,
-                disable_rag: NoRagOpt = False, out: OutOpt = None) -> None:
+                disable_rag: NoRagOpt = False, out: OutOpt = None, candidate_limit: CandidateLimitOpt = 3) -> None:
     """Explain each candidate in plain words (checked against CODI's facts)."""
-    result = _assist(ctx, project, limit, model, adapter, no_llm, disable_rag, out, explain=True)
+    result = _assist(ctx, project, limit, model, adapter, no_llm, disable_rag, out, True, candidate_limit)
     if as_json:
         sys.stdout.write(json.dumps(result.explain_json(), indent=2) + "\n")
         return

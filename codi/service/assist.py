@@ -84,7 +84,7 @@ class _Tally:
             self.reasons.append(text)
 
 
-def _rag(record: RunRecord, metrics: MetricsRecord, findings: Sequence[FindingRecord], text: str,
+def _rag(record: RunRecord, findings: Sequence[FindingRecord], text: str,
          options: AssistOptions) -> tuple[dict[str, Any], dict[str, float]]:
     if not options.rag or options.out is None:
         why = "disabled (--disable-rag or CODI_RAG=off)" if not options.rag else "no runs folder"
@@ -120,6 +120,11 @@ def _rag(record: RunRecord, metrics: MetricsRecord, findings: Sequence[FindingRe
     if applied_error:
         rag["applied_error"] = applied_error
     return rag, evidence
+
+
+def past_run_bonus(record: RunRecord, findings: Sequence[FindingRecord], text: str, out: Path | None) -> dict[str, float]:
+    """The memory's score bonus per rule id, read-only: what ``assist`` adds to the deterministic score."""
+    return _rag(record, findings, text, AssistOptions(out=out))[1]
 
 
 def _rank(order: list[Scored], backend: Backend, tally: _Tally, lines: dict[str, str]) -> tuple[list[Scored], str]:
@@ -205,7 +210,7 @@ def assist(record: RunRecord, metrics: MetricsRecord, findings: Sequence[Finding
     backend = options.backend or Backend(LLMSettings.from_env(options.llm, options.model, options.adapter,
                                                               options.ruleset or record.ruleset_version))
     tally = _Tally()
-    rag, evidence = _rag(record, metrics, findings, dockerfile_text, options)
+    rag, evidence = _rag(record, findings, dockerfile_text, options)
     numbers = {n.candidate_id: n for n in metrics.candidates}
     base = deterministic(record.candidates, numbers, evidence)
     lines = {c.id: prompts.candidate_line(c, numbers.get(c.id)) for c in record.candidates}
@@ -232,6 +237,43 @@ def assist(record: RunRecord, metrics: MetricsRecord, findings: Sequence[Finding
     explain = {"summary": summary, "candidates": entries,
                "summary_source": top_entry["source"] if top_entry else "deterministic"}
     return AssistResult(mode, ranking, rationale, explain, _metrics(backend, tally, mode), rag, top)
+
+
+@dataclass(slots=True)
+class AssistInputs:
+    """What ``assist`` reads: a run's record and numbers, the original's findings and Dockerfile text."""
+
+    record: RunRecord
+    metrics: MetricsRecord
+    findings: list[FindingRecord]
+    text: str
+
+
+def inputs_from_run(folder: Path) -> AssistInputs:
+    """The inputs of a run directory written by ``codi run`` (OSError/ValueError when unreadable)."""
+    meta = folder / "metadata"
+    record = RunRecord.model_validate_json((meta / "run.json").read_text(encoding="utf-8"))
+    metrics = MetricsRecord.model_validate_json((meta / "metrics.json").read_text(encoding="utf-8"))
+    analysis = json.loads((meta / "analysis.json").read_text(encoding="utf-8"))
+    findings = [FindingRecord.model_validate(f) for f in analysis.get("findings", [])]
+    text = (folder / record.inputs.get("Dockerfile", "inputs/Dockerfile")).read_text(
+        encoding="utf-8", errors="surrogateescape")
+    return AssistInputs(record, metrics, findings, text)
+
+
+def inputs_from_project(project: Path, dockerfile: str | None = None, stack: str | None = None,
+                        candidate_limit: int | None = None) -> AssistInputs:
+    """The inputs of a dry run of ``project``: the same candidates and numbers ``codi run`` would have."""
+    from codi.service.analyze import analyze
+    from codi.service.candidates import finding_record
+    from codi.service.run import RunOptions, run_project
+
+    options = RunOptions(dockerfile=dockerfile, stack=stack, dry_run=True, llm=False, rag=False)
+    if candidate_limit is not None:
+        options.candidate_limit = candidate_limit
+    result = run_project(project, options)
+    a = analyze(project, dockerfile, stack, None)
+    return AssistInputs(result.record, result.metrics, [finding_record(f) for f in a.findings], a.text)
 
 
 def remember(out: Path, run_dir: Path, enabled: bool = True) -> str | None:

@@ -343,7 +343,11 @@ def build_candidates(analysis: Analysis, catalog: Catalog, limit: int = 3) -> Ca
     rootless = _nonroot(analysis, tuned.text if tuned is not None else start)
     if rootless is not None:
         drafts.append(rootless)
-    drafts += _catalog(analysis, catalog, out)
+    catalog_drafts = _catalog(analysis, catalog, out)
+    # Offered in this order when --candidate-limit cuts: the whole rewrites save the most, the edits of
+    # the original change the least, the variants last.
+    order = {"fixed": 0, "multi-stage": 1, "tuned": 2, "variant": 3}
+    drafts = sorted(drafts + catalog_drafts, key=lambda d: order.get(d.kind, 9))
     seen: set[str] = {analysis.text}
     original = analysis.contract or RuntimeContract()
     for draft in drafts:

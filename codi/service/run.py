@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import platform
 import sys
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -20,6 +21,7 @@ from codi.artifacts.models import (
     RunRecord,
 )
 from codi.artifacts.rundir import RunWriter, iso, reserve_run_dir, utc_now
+from codi.llm.ranking import TIE_MARGIN, deterministic, tie_groups
 from codi.optimise.base_sizes import SIZE_TABLE_DATE, SIZE_TABLE_SOURCE
 from codi.optimise.catalog import CatalogError, catalog_path, load_catalog
 from codi.optimise.estimate import estimate
@@ -71,30 +73,39 @@ def _numbers(analysis: Analysis, cands: CandidateSet) -> MetricsRecord:
     return out
 
 
-def recommend(record: RunRecord, metrics: MetricsRecord) -> Recommendation:
-    """Deterministic pick: verified, lowest risk that saves the most; the LLM may only reword it."""
+def recommend(record: RunRecord, metrics: MetricsRecord, past_runs: Mapping[str, float] | None = None) -> Recommendation:
+    """The deterministic pick, by the one score every entry point uses (``codi.llm.ranking``).
+
+    ``codi run`` then lets the model reorder candidates whose scores are within the tie margin
+    (``codi.service.assist``); a dry run does not load the model and says which candidates it may swap.
+    """
     if not record.candidates:
         return Recommendation(candidate_id=None, reason="no candidate passed verification; keep the original")
     numbers = {c.candidate_id: c for c in metrics.candidates}
-    risk = {"low": 0, "medium": 1, "high": 2}
-    usable = [c for c in record.candidates
-              if not (numbers.get(c.id) and (numbers[c.id].smoke or {}).get("status") == "failed")]
-    if not usable:
-        return Recommendation(candidate_id=None, reason="every candidate failed its build or smoke run; keep the original")
-
-    def score(c: Any) -> tuple[float, int, int]:
-        n = numbers.get(c.id)
-        saved = -(n.size_delta_bytes or 0) if n else 0
-        return (saved / 1e6 - 150 * risk[c.risk] + 5 * len(c.resolves), -risk[c.risk], -int(c.id[:3]))
-
-    best = max(usable, key=score)
+    order = deterministic(record.candidates, numbers, past_runs)
+    if not order[0].eligible:
+        return Recommendation(candidate_id=None,
+                              reason="every candidate failed its build or smoke run; keep the original")
+    best = next(c for c in record.candidates if c.id == order[0].candidate_id)
     n = numbers.get(best.id)
-    parts = [f"{best.title} (risk {best.risk})"]
+    parts = [f"{best.title} (risk {best.risk}, score {order[0].score:.1f})"]
     if n and n.size_delta_pct is not None:
         parts.append(f"{n.size_delta_pct:+.1f}% size ({n.kind})")
     if best.resolves:
         parts.append(f"resolves {len(best.resolves)} finding(s) of the original")
+    tied = [s.candidate_id for s in tie_groups(order)[0][1:]]
+    if tied:
+        parts.append(f"within {TIE_MARGIN:.0f} points of {', '.join(tied)}: the model may reorder these")
     return Recommendation(candidate_id=best.id, reason="; ".join(parts))
+
+
+def _past_runs(analysis: Analysis, record: RunRecord, options: RunOptions) -> dict[str, float]:
+    """The run memory's score bonus per rule (read-only), as ``assist`` adds it."""
+    if not options.rag:
+        return {}
+    from codi.service.assist import past_run_bonus
+
+    return past_run_bonus(record, [finding_record(f) for f in analysis.findings], analysis.text, options.out)
 
 
 def _environment(options: RunOptions, config_sources: list[str], ruleset: str,
@@ -134,7 +145,7 @@ def run_project(project: str | Path, options: RunOptions) -> RunResult:
         target_stage=(analysis.target.name or str(analysis.target.index)) if analysis.target else None,
         contract=analysis.contract)
     metrics = _numbers(analysis, cands)
-    record.recommendation = recommend(record, metrics)
+    record.recommendation = recommend(record, metrics, _past_runs(analysis, record, options))
     files = ["inputs/Dockerfile"] + [b.record.path for b in cands.built] + [
         "metadata/run.json", "metadata/analysis.json", "metadata/metrics.json", "metadata/environment.json",
         "metadata/llm_metrics.json", "metadata/rag.json", "metadata/explain.json",
@@ -181,7 +192,7 @@ def _write(analysis: Analysis, cands: CandidateSet, record: RunRecord, metrics: 
             if engine_info.get("original_error"):
                 record.notes.append(f"the original did not build: {engine_info['original_error']}; "
                                     "its numbers stay estimated")
-            record.recommendation = recommend(record, metrics)
+            record.recommendation = recommend(record, metrics, _past_runs(analysis, record, options))
             writer.event("measure.done", engine=engine_info.get("name"))
         from codi.service.assist import AssistOptions, assist
 

@@ -39,7 +39,7 @@ def test_measures_all_marks_failures_and_removes_images(project: Path, tmp_path:
     analysis = analyze(project, None, None, None)
     cands = build_candidates(analysis, load_catalog(None), 3)
     assert len(cands.built) >= 2
-    failing = cands.built[-1].record.id
+    failing = next(c.record.id for c in cands.built if "scratch" in c.record.id or "distroless" in c.record.id)
     engine = FakeEngine(fail_build={"distroless"} if "distroless" in failing else {"scratch"})
     run_dir = tmp_path / "run"
     result = measure(run_dir, analysis, cands.built, MeasureOptions(min_free_bytes=0), engine=engine)

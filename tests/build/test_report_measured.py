@@ -30,7 +30,7 @@ def _real_run(project: Path, out: Path, monkeypatch: pytest.MonkeyPatch) -> Path
     monkeypatch.setattr("codi.service.measure.detect_engine", lambda name: (engine, ""))
     monkeypatch.setattr("codi.service.measure._disk_problem", lambda engine, need: None)
     return run_project(project, RunOptions(out=out, llm=False, rag=False, real=True,
-                                           candidate_limit=4)).run_dir  # fixed, tuned, scratch, distroless
+                                           candidate_limit=5)).run_dir  # fixed, scratch, tuned, nonroot, distroless
 
 
 def test_measured_report_marks_kinds_and_names_the_stand_ins(project: Path, tmp_path: Path,

@@ -1,0 +1,136 @@
+"""`codi bases bootstrap` with a stand-in mmdebstrap and engine: a failing group does not stop the others,
+the exit status names it, mmdebstrap's output goes to a log file whose tail is shown on failure."""
+
+from __future__ import annotations
+
+import importlib
+import itertools
+import json
+import stat
+import sys
+from pathlib import Path
+
+import pytest
+from fake_engine import FakeEngine
+from typer.testing import CliRunner
+
+from codi.build import bases
+from codi.build.bases import FAILED_BASE, GROUP_BITS, GROUPS, STANDINS
+from codi.cli.app import app
+
+# Behaves like mmdebstrap for what bootstrap relies on: lots of apt output, the tarball at argv[-2], and the
+# real openjdk failure when /usr/share/man/man1 is not created first (update-alternatives' man page links).
+FAKE_MMDEBSTRAP = r'''#!PYTHON
+import sys
+args = sys.argv[1:]
+include = next(a for a in args if a.startswith("--include="))
+for n in range(200):
+    print(f"Setting up package-{n} ...")
+if "openjdk" in include and not any(a.startswith("--essential-hook=") and "usr/share/man/man1" in a for a in args):
+    print("update-alternatives: error: error creating symbolic link '/usr/share/man/man1/java.1.gz.dpkg-tmp'")
+    sys.exit(1)
+if "FAILME" in include:
+    print("E: Unable to locate package FAILME")
+    sys.exit(1)
+open(args[-2], "w").write("rootfs")
+'''
+
+
+class ImportingEngine(FakeEngine):
+    def __init__(self) -> None:
+        super().__init__()
+        self.missing = {s.key for s in STANDINS}
+        self.imported: list[str] = []
+
+    def exists(self, ref: str) -> bool:
+        return ref in self.imported
+
+    def import_rootfs(self, tarball: Path, ref: str, changes: list[str]) -> None:
+        assert tarball.read_text() == "rootfs"
+        self.imported.append(ref)
+
+
+@pytest.fixture
+def fake_tools(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> ImportingEngine:
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    script = bin_dir / "mmdebstrap"
+    script.write_text(FAKE_MMDEBSTRAP.replace("PYTHON", sys.executable))
+    script.chmod(script.stat().st_mode | stat.S_IXUSR)
+    monkeypatch.setenv("PATH", f"{bin_dir}:{Path(sys.executable).parent}:/usr/bin:/bin")
+    monkeypatch.setenv("CODI_BASES_DIR", str(tmp_path / "cache"))
+    return ImportingEngine()
+
+
+def _break(monkeypatch: pytest.MonkeyPatch, key: str) -> None:
+    standins = tuple(bases.StandIn(s.key, s.group, (*s.packages, "FAILME"), s.names, s.hooks, s.changes)
+                     if s.key == key else s for s in STANDINS)
+    monkeypatch.setattr(bases, "STANDINS", standins)
+
+
+def test_every_group_bootstraps_and_the_second_run_is_cached(fake_tools: ImportingEngine) -> None:
+    result = bases.bootstrap_all(fake_tools)
+    assert [o.status for o in result.outcomes] == ["built"] * len(STANDINS)  # java included (man1 hook)
+    assert result.exit_code == 0 and result.failed_groups == []
+    assert result.mapping["eclipse-temurin:*-jre*"].endswith("/temurin-jre:" + bases.apt_mirror()[1])
+    log = result.log_path.read_text()
+    assert "Setting up package-199" in log and "===== maven (group java) =====" in log
+    again = bases.bootstrap_all(fake_tools)
+    assert [o.status for o in again.outcomes] == ["cached"] * len(STANDINS)
+    assert again.log_path != result.log_path
+
+
+def test_a_failing_group_does_not_stop_the_others(fake_tools: ImportingEngine,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    _break(monkeypatch, "node-slim")
+    result = bases.bootstrap_all(fake_tools)
+    status = {o.standin.key: o.status for o in result.outcomes}
+    assert status["node-slim"] == "failed"
+    assert all(v == "built" for k, v in status.items() if k != "node-slim"), status
+    assert result.failed_groups == ["node"] and result.exit_code == FAILED_BASE + GROUP_BITS["node"]
+    failed = next(o for o in result.outcomes if o.status == "failed")
+    assert "Unable to locate package FAILME" in failed.log_tail and "package-199" in failed.log_tail
+    assert "node:20-slim" not in result.mapping and "node:20" in result.mapping
+    with pytest.raises(bases.EngineError, match="node-slim"):  # the library call still raises
+        bases.bootstrap(fake_tools, ["node"])
+
+
+def test_exit_codes_are_distinct_per_group_set() -> None:
+    assert set(GROUP_BITS) == set(GROUPS)
+    subsets = [c for n in range(1, len(GROUPS) + 1) for c in itertools.combinations(GROUPS, n)]
+    codes = {FAILED_BASE + sum(GROUP_BITS[g] for g in subset) for subset in subsets}
+    assert len(codes) == len(subsets) and min(codes) > FAILED_BASE and max(codes) < 126  # not the shell's own
+
+
+@pytest.fixture
+def runner(monkeypatch: pytest.MonkeyPatch, fake_tools: ImportingEngine) -> CliRunner:
+    build_cmds = importlib.import_module("codi.cli.build_cmds")
+    monkeypatch.setattr(build_cmds, "_engine", lambda name: fake_tools)
+    return CliRunner()
+
+
+def test_cli_exit_code_names_the_failed_group(runner: CliRunner, monkeypatch: pytest.MonkeyPatch) -> None:
+    _break(monkeypatch, "python")
+    result = runner.invoke(app, ["bases", "bootstrap", "--only", "python,go"])
+    assert result.exit_code == FAILED_BASE + GROUP_BITS["python"], result.output
+    out = result.stdout
+    assert "log: " in out and "base map: " in out
+    err = result.stderr
+    assert "[1/3] python-slim: built" in err and "[2/3] python: FAILED" in err and "[3/3] golang: built" in err
+    assert "last lines of its log" in err and "Unable to locate package FAILME" in err
+    assert "group(s) failed: python (exit 48" in err
+    assert "Setting up package-5 " not in result.output  # apt's output stays in the log file
+
+
+def test_cli_json_and_success(runner: CliRunner) -> None:
+    result = runner.invoke(app, ["bases", "bootstrap", "--only", "java", "--json"])
+    assert result.exit_code == 0, result.output
+    payload = json.loads(result.stdout)
+    assert [s["status"] for s in payload["standins"]] == ["built", "built"]
+    assert payload["failed_groups"] == [] and Path(payload["log"]).is_file()
+    assert payload["bases"]["maven:*"].startswith("localhost/codi-standin/maven:")
+
+
+def test_help_documents_the_exit_codes(runner: CliRunner) -> None:
+    text = runner.invoke(app, ["bases", "bootstrap", "--help"]).output
+    assert "32" in text and "java 4" in text

@@ -4,18 +4,24 @@ Every number here is an *estimate* (labelled so in artefacts and reports): the b
 the size table in base_sizes.py, plus per-instruction guesses below. Only the number of
 layer-adding instructions (RUN, COPY, ADD) in the final image is exact. A non-root user or a cache
 mount earns no credit by itself; a cache mount only means the cache is not left in the image.
+
+A RUN is read as tool calls by ``codi.rules.cd.commands`` (the one place that knows which words
+are flags, flag values, subcommands and version pins), then each call is sized by the small
+function ``_SIZERS`` names for its tool.
 """
 
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from codi.optimise.base_sizes import MB, SIZE_TABLE_DATE, base_image_bytes
 from codi.parser.model import Dockerfile, Instruction
 from codi.parser.semantic import Model
-from codi.parser.shell import Command, parse_script
+from codi.parser.shell import parse_script
+from codi.rules.cd.commands import ToolCall, installed_packages, tool_calls
 
 # Heuristic sizes in MB (documented in docs/estimates.md).
 APT_PACKAGE_MB = 8
@@ -69,46 +75,112 @@ def context_size(project: Path, ignore: list[str] | None = None) -> int:
     return total
 
 
-def _run_mb(cmd: Command, script: str, has_cache_mount: set[str], sizes: ProjectSizes, basis: list[str]) -> float:
-    c = cmd.unwrapped()
-    sub = next((w for w in c.argv[1:] if not w.startswith("-")), "")
-    pkgs = [w for w in c.argv[2:] if not w.startswith("-")] if sub else []
-    mb = 0.0
-    if c.name in {"apt-get", "apt"} and sub == "install":
-        mb = sum(APT_BIG_MB.get(p.split("=")[0], APT_PACKAGE_MB) for p in pkgs[1:] or pkgs)
-        basis.append(f"apt install {len(pkgs)} package(s) ≈ {mb:.0f} MB")
-    elif c.name in {"apt-get", "apt"} and sub == "update":
-        if "/var/lib/apt/lists" not in script and "/var/lib/apt" not in has_cache_mount:
-            mb = APT_LISTS_MB
-            basis.append(f"apt lists left in the layer ≈ {APT_LISTS_MB} MB")
-    elif c.name == "apk" and sub == "add":
-        mb = APK_PACKAGE_MB * max(1, len(pkgs) - 1) + (0 if c.has_flag("--no-cache") else 2)
-        basis.append(f"apk add ≈ {mb:.0f} MB")
-    elif c.name in {"yum", "dnf", "microdnf", "zypper"} and sub == "install":
-        mb = RPM_PACKAGE_MB * max(1, len(pkgs) - 1) + (0 if "clean all" in script else RPM_CACHE_MB)
-        basis.append(f"{c.name} install ≈ {mb:.0f} MB")
-    elif c.name in {"pip", "pip3"} and sub == "install" or (c.name in {"python", "python3"} and "pip" in c.argv[:3]):
-        deps = sizes.python_deps or max(1, len(pkgs))
-        mb = deps * PIP_PACKAGE_MB
-        if not c.has_flag("--no-cache-dir") and not any("pip" in m for m in has_cache_mount):
-            mb *= 2
-            basis.append("pip cache left in the layer (x2)")
-        basis.append(f"pip install of ~{deps} package(s) ≈ {mb:.0f} MB")
-    elif c.name in {"npm", "yarn", "pnpm"} and sub in {"install", "ci", "i", "add"}:
-        prod_only = c.has_flag("--omit=dev", "--production", "--prod", "--only=production")
-        deps = sizes.node_deps + (0 if prod_only else sizes.node_dev_deps)
-        mb = max(1, deps) * NODE_PACKAGE_MB
-        if not any(m for m in has_cache_mount if "npm" in m or "yarn" in m or "pnpm" in m) and "cache clean" not in script:
-            mb *= 1.5
-            basis.append("package manager cache left in the layer (x1.5)")
-        basis.append(f"node_modules with ~{deps} package(s) ≈ {mb:.0f} MB")
-    elif c.name == "go" and sub in {"build", "mod", "install"}:
-        mb = sizes.go_modules * GO_MODULE_MB + (0 if has_cache_mount else GO_BUILD_CACHE_MB) + ARTIFACT_MB
-        basis.append(f"go module/build cache and binary ≈ {mb:.0f} MB")
-    elif c.name in {"mvn", "./mvnw", "gradle", "./gradlew"}:
-        mb = (0 if has_cache_mount else MAVEN_REPO_MB) + ARTIFACT_MB
-        basis.append(f"{c.name} repository cache and jar ≈ {mb:.0f} MB")
-    return mb
+@dataclass(slots=True)
+class _Layer:
+    """What a RUN's sizers read: its script, its cache mounts, the project's dependency counts."""
+
+    script: str
+    cache_mounts: set[str]
+    sizes: ProjectSizes
+
+    def cached(self, *names: str) -> bool:
+        return any(name in m for m in self.cache_mounts for name in names)
+
+
+_Sizer = Callable[[ToolCall, _Layer], tuple[float, str] | None]
+
+
+def _apt_install(call: ToolCall, layer: _Layer) -> tuple[float, str]:
+    pkgs = installed_packages(call)
+    mb = float(sum(APT_BIG_MB.get(p, APT_PACKAGE_MB) for p in pkgs))
+    return mb, f"apt install {len(pkgs)} package(s) ({', '.join(pkgs)}) ≈ {mb:.0f} MB"
+
+
+def _apt_update(call: ToolCall, layer: _Layer) -> tuple[float, str] | None:
+    if "/var/lib/apt/lists" in layer.script or layer.cached("/var/lib/apt"):
+        return None
+    return APT_LISTS_MB, f"apt lists left in the layer ≈ {APT_LISTS_MB} MB"
+
+
+def _apk_add(call: ToolCall, layer: _Layer) -> tuple[float, str]:
+    mb = APK_PACKAGE_MB * max(1, len(installed_packages(call))) + (0 if call.has("--no-cache") else 2)
+    return mb, f"apk add ≈ {mb:.0f} MB"
+
+
+def _rpm_install(call: ToolCall, layer: _Layer) -> tuple[float, str]:
+    mb = RPM_PACKAGE_MB * max(1, len(installed_packages(call))) + (0 if "clean all" in layer.script else RPM_CACHE_MB)
+    return mb, f"{call.tool} install ≈ {mb:.0f} MB"
+
+
+def _pip_install(call: ToolCall, layer: _Layer) -> tuple[float, str]:
+    deps = layer.sizes.python_deps or max(1, len(call.positional()))
+    mb = float(deps * PIP_PACKAGE_MB)
+    why = f"pip install of ~{deps} package(s)"
+    if not call.has("--no-cache-dir") and not layer.cached("pip"):
+        mb *= 2
+        why += ", pip cache left in the layer (x2)"
+    return mb, f"{why} ≈ {mb:.0f} MB"
+
+
+def _node_install(call: ToolCall, layer: _Layer) -> tuple[float, str]:
+    prod_only = call.has("--omit=dev", "--production", "--prod", "--only=production")
+    deps = layer.sizes.node_deps + (0 if prod_only else layer.sizes.node_dev_deps)
+    mb = max(1, deps) * NODE_PACKAGE_MB
+    why = f"node_modules with ~{deps} package(s)"
+    if not layer.cached("npm", "yarn", "pnpm") and "cache clean" not in layer.script:
+        mb *= 1.5
+        why += ", package manager cache left in the layer (x1.5)"
+    return mb, f"{why} ≈ {mb:.0f} MB"
+
+
+def _go_build(call: ToolCall, layer: _Layer) -> tuple[float, str]:
+    mb = layer.sizes.go_modules * GO_MODULE_MB + (0 if layer.cache_mounts else GO_BUILD_CACHE_MB) + ARTIFACT_MB
+    return mb, f"go module/build cache and binary ≈ {mb:.0f} MB"
+
+
+def _jvm_build(call: ToolCall, layer: _Layer) -> tuple[float, str]:
+    mb = (0 if layer.cache_mounts else MAVEN_REPO_MB) + ARTIFACT_MB
+    return mb, f"{call.tool} repository cache and jar ≈ {mb:.0f} MB"
+
+
+# (tool, subcommands or None for any) -> sizer; tool names as codi.rules.cd.commands normalises them.
+_SIZERS: dict[str, tuple[frozenset[str] | None, _Sizer]] = {
+    "apt-get:install": (frozenset({"install"}), _apt_install),
+    "apt-get:update": (frozenset({"update"}), _apt_update),
+    "apk": (frozenset({"add"}), _apk_add),
+    "yum": (frozenset({"install"}), _rpm_install),
+    "dnf": (frozenset({"install"}), _rpm_install),
+    "microdnf": (frozenset({"install"}), _rpm_install),
+    "zypper": (frozenset({"install", "in"}), _rpm_install),
+    "pip": (frozenset({"install"}), _pip_install),
+    "npm": (frozenset({"install", "ci", "i", "add"}), _node_install),
+    "yarn": (frozenset({"install", "ci", "i", "add"}), _node_install),
+    "pnpm": (frozenset({"install", "ci", "i", "add"}), _node_install),
+    "go": (frozenset({"build", "mod", "install"}), _go_build),
+    "mvn": (None, _jvm_build),
+    "gradle": (None, _jvm_build),
+}
+
+
+def _sizer(call: ToolCall) -> _Sizer | None:
+    for key in (f"{call.tool}:{call.sub}", call.tool):
+        entry = _SIZERS.get(key)
+        if entry is not None and (entry[0] is None or call.sub in entry[0]):
+            return entry[1]
+    return None
+
+
+def _run_mb(script: str, cache_mounts: set[str], sizes: ProjectSizes, basis: list[str]) -> float:
+    """What one RUN leaves in its layer: the sum over its package-manager and build commands."""
+    layer = _Layer(script, cache_mounts, sizes)
+    total = 0.0
+    for call in tool_calls(parse_script(script)):
+        sizer = _sizer(call)
+        sized = sizer(call, layer) if sizer is not None else None
+        if sized is not None:
+            total += sized[0]
+            basis.append(sized[1])
+    return total
 
 
 def _instr_mb(instr: Instruction, model: Model, sizes: ProjectSizes, basis: list[str]) -> float:
@@ -132,7 +204,7 @@ def _instr_mb(instr: Instruction, model: Model, sizes: ProjectSizes, basis: list
     if instr.keyword == "RUN" and not instr.json_form and instr.args:
         script = instr.args[0]
         mounts = {f.value or "" for f in instr.flags if f.name == "mount" and "type=cache" in (f.value or "")}
-        return sum(_run_mb(c, script, mounts, sizes, basis) for c in parse_script(script).commands)
+        return _run_mb(script, mounts, sizes, basis)
     return 0.0
 
 

@@ -110,9 +110,12 @@ def rewrite_cmd(project: ProjectArg,
 
 
 def _run(ctx: typer.Context, project: str, options: RunOptions, as_json: bool) -> RunResult:
+    from codi.cli.project_view import run_progress
     from codi.service.run import run_project
 
-    result: RunResult = _guard(run_project, project, options)
+    with run_progress(options.real) as progress:
+        options.progress = progress
+        result: RunResult = _guard(run_project, project, options)
     if as_json:
         payload = {"run_id": result.run_id, "run_dir": str(result.run_dir) if result.run_dir else None,
                    "dry_run": options.dry_run, "would_write": result.planned if options.dry_run else None,

@@ -4,15 +4,27 @@ from __future__ import annotations
 
 import os
 import sys
+import time
 from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
+from rich.markup import escape
+from rich.measure import Measurement
 from rich.table import Table
 
 if TYPE_CHECKING:
     from codi.service.analyze import Analysis
+    from codi.service.measure import Progress
     from codi.service.run import RunResult
+
+_STAGES = {"analyse": "analysing the project", "candidates": "writing and verifying candidates",
+           "build": "building", "rebuild": "re-building", "smoke": "smoke-running",
+           "assist": "ranking and explaining", "report": "writing the report"}
+# Dropped in this order when the run table is wider than the terminal; the candidate id is never cut.
+_DROP_ORDER = ("layers", "resolves", "kind", "risk", "Δ size")
 
 
 def _console() -> Console:
@@ -57,12 +69,85 @@ def _seconds(value: float | None) -> str:
     return "-" if value is None else f"{value:.1f} s"
 
 
-def _smoke(smoke: dict[str, Any] | None) -> str:
-    return str((smoke or {}).get("status") or "-")
+def _describe(stage: str, item: str | None, index: int, total: int, detail: str) -> str:
+    text = _STAGES.get(stage, stage)
+    if item is not None:
+        text += f" {item}" + (f" (edit {detail})" if stage == "rebuild" and detail else "")
+        text += f", image {index} of {total}" if total else ""
+    return text
 
 
-def show_run(result: RunResult, dry_run: bool) -> None:
-    con = _console()
+@contextmanager
+def run_progress(real: bool) -> Iterator[Progress | None]:
+    """A progress callback for ``codi run``: a Rich spinner with the stage, the image (i of n) and the time
+    so far when stderr is a terminal; plain lines on stderr otherwise, for --real builds only (stdout, which
+    may carry --json, stays clean)."""
+    started = time.monotonic()
+    if sys.stderr.isatty():
+        from rich.progress import Progress as Bar
+        from rich.progress import SpinnerColumn, TextColumn, TimeElapsedColumn
+
+        bar = Bar(SpinnerColumn(), TextColumn("{task.description}"), TimeElapsedColumn(),
+                  console=Console(stderr=True, highlight=False), transient=True)
+        with bar:
+            task = bar.add_task("starting", total=None)
+
+            def show(stage: str, item: str | None = None, index: int = 0, total: int = 0, detail: str = "") -> None:
+                if stage == "done":  # one line per image stays on screen above the spinner
+                    bar.console.print(f"{item} ({index} of {total}): {detail}", markup=False)
+                else:
+                    bar.update(task, description=escape(_describe(stage, item, index, total, detail)))
+
+            yield show
+        return
+    if not real:
+        yield None
+        return
+
+    def say(stage: str, item: str | None = None, index: int = 0, total: int = 0, detail: str = "") -> None:
+        what = f"{item} ({index} of {total}): {detail}" if stage == "done" else _describe(stage, item, index, total, detail)
+        sys.stderr.write(f"codi: [{time.monotonic() - started:6.1f} s] {what}\n")
+        sys.stderr.flush()
+
+    yield say
+
+
+def _smoke(n: Any) -> str:
+    """The smoke cell of a measured table: passed/failed/skipped, or "not built" (numbers still estimated:
+    the build failed or never ran, so there was no image to run)."""
+    if n is None:
+        return "?"
+    if n.kind != "measured":
+        return "not built"
+    return str((n.smoke or {}).get("status") or "-")
+
+
+def _smoke_notes(result: RunResult) -> list[str]:
+    lines = []
+    numbers = [("original", result.metrics.original)] + [(c.candidate_id, c) for c in result.metrics.candidates]
+    for key, n in numbers:
+        reason = str((n.smoke or {}).get("reason") or "").strip()
+        cell = _smoke(n)
+        if cell in ("not built", "failed") and reason:
+            lines.append(f"{'not built' if cell == 'not built' else 'smoke failed'}: {key}: {reason}")
+    return lines
+
+
+def _fit(con: Console, build: Any) -> tuple[Table, list[str]]:
+    """The widest table that fits the console: columns of ``_DROP_ORDER`` go first, the id is never cut."""
+    unbounded = con.options.update_width(10_000)  # the width the table wants, not the one it gets
+    dropped: list[str] = []
+    table = build(dropped)
+    for name in _DROP_ORDER:
+        if Measurement.get(con, unbounded, table).maximum <= con.width:
+            break
+        dropped.append(name)
+        table = build(dropped)
+    return table, dropped
+
+
+def show_run(result: RunResult, dry_run: bool, console: Console | None = None) -> None:
+    con = console or _console()
     rec = result.record
     if dry_run:
         con.print(f"[bold]dry run[/bold]: nothing written; a run of {rec.project_name} ({rec.stack}) would write:")
@@ -78,23 +163,43 @@ def show_run(result: RunResult, dry_run: bool) -> None:
         caption = "sizes measured by a real build; * estimated: not built (see the report for why)"
     elif measured:
         caption = "sizes measured by a real build"
-    table = Table(title=f"{rec.project_name} ({rec.stack})", caption=caption, show_lines=False)
-    columns = ["candidate", "kind", "risk", "size", "Δ size", "layers", "resolves"]
-    columns += ["rebuild", "smoke"] if measured else []
-    for column in columns:
-        table.add_column(column)
     orig = result.metrics.original
-    extra = [_seconds(orig.rebuild_seconds), _smoke(orig.smoke)] if measured else []
-    table.add_row("original", "-", "-", _size(orig.size_bytes, measured and orig.kind != "measured"), "",
-                  str(orig.layers), "", *extra)
     numbers = {c.candidate_id: c for c in result.metrics.candidates}
+    rows: list[dict[str, str]] = [{
+        "candidate": "original", "kind": "-", "risk": "-",
+        "size": _size(orig.size_bytes, measured and orig.kind != "measured"), "Δ size": "",
+        "layers": str(orig.layers), "resolves": "", "rebuild": _seconds(orig.rebuild_seconds),
+        "smoke": _smoke(orig)}]
     for c in rec.candidates:
         n = numbers.get(c.id)
-        delta = f"{n.size_delta_pct:+.0f}%" if n and n.size_delta_pct is not None else "?"
-        extra = [_seconds(n.rebuild_seconds), _smoke(n.smoke)] if measured and n else ["?"] * 2 if measured else []
-        table.add_row(c.id, c.kind, c.risk, _size(n.size_bytes if n else None, measured and bool(n) and n.kind != "measured"),
-                      delta, str(n.layers if n else "?"), str(len(c.resolves)), *extra)
+        rows.append({
+            "candidate": c.id, "kind": c.kind, "risk": c.risk,
+            "size": _size(n.size_bytes if n else None, measured and bool(n) and n.kind != "measured"),
+            "Δ size": f"{n.size_delta_pct:+.0f}%" if n and n.size_delta_pct is not None else "?",
+            "layers": str(n.layers if n else "?"), "resolves": str(len(c.resolves)),
+            "rebuild": _seconds(n.rebuild_seconds) if n else "?", "smoke": _smoke(n)})
+    columns = ["candidate", "kind", "risk", "size", "Δ size", "layers", "resolves"]
+    columns += ["rebuild", "smoke"] if measured else []
+    id_width = max(len(row["candidate"]) for row in rows)
+
+    def build(dropped: list[str]) -> Table:
+        shown = [c for c in columns if c not in dropped]
+        table = Table(title=f"{rec.project_name} ({rec.stack})", caption=caption, show_lines=False)
+        for column in shown:
+            if column == "candidate":
+                table.add_column(column, no_wrap=True, min_width=id_width)
+            else:
+                table.add_column(column, overflow="fold")
+        for row in rows:
+            table.add_row(*(row[c] for c in shown))
+        return table
+
+    table, dropped = _fit(con, build)
     con.print(table)
+    if dropped:
+        con.print(f"(left out at this width: {', '.join(dropped)}; see the report)", markup=False)
+    for line in _smoke_notes(result) if measured else []:
+        con.print(line, markup=False)
     for r in rec.rejected:
         con.print(f"not offered: {r.rule_id}: {r.reason}", markup=False)
     for note in rec.notes:

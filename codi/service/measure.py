@@ -12,7 +12,7 @@ import shutil
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol, cast
 
 from codi.artifacts.models import CandidateNumbers, ImageNumbers, MetricsRecord
 from codi.build.basemap import load_base_map
@@ -24,6 +24,16 @@ from codi.build.smoke import DEFAULT_SMOKE_SECONDS
 from codi.optimise.contract.model import RuntimeContract
 from codi.service.analyze import Analysis
 from codi.service.candidates import BuiltCandidate
+
+
+class Progress(Protocol):
+    """Told when a piece of long work starts: ``stage`` ("analyse", "candidates", "build", "rebuild", "smoke",
+    "done", "assist", "report"); for the builds, which image (``item``: "original" or a candidate id), its
+    place among them (``index`` of ``total``, from 1) and ``detail`` ("2 of 3" rebuilds, the outcome when done)."""
+
+    def __call__(self, stage: str, item: str | None = None, index: int = 0, total: int = 0,
+                 detail: str = "") -> None: ...
+
 
 MIN_FREE_BYTES = 2 * 1024**3  # below this, building is refused up front
 _STORAGE = {"buildah": "/var/lib/containers", "docker": "/var/lib/docker"}
@@ -38,6 +48,7 @@ class MeasureOptions:
     network: bool = False
     min_free_bytes: int = MIN_FREE_BYTES
     build_args: dict[str, str] = field(default_factory=dict)  # --build-arg NAME=VALUE, for every build
+    progress: Progress | None = None
 
 
 @dataclass(slots=True)
@@ -134,10 +145,13 @@ def measure(run_dir: Path | None, analysis: Analysis, candidates: list[BuiltCand
     jobs: list[tuple[str, str, RuntimeContract | None]] = [("original", analysis.text, _original_contract(analysis))]
     jobs += [(c.record.id, c.text, c.record.contract) for c in candidates]
     try:
-        for key, text, contract in jobs:
+        for index, (key, text, contract) in enumerate(jobs, 1):
             tag = f"{prefix}:{_slug(key)}"
             tags.append(tag)
-            got = measure_dockerfile(engine, analysis.project, text, tag, settings, contract)
+            watched = _watched(engine, options.progress, key, index, len(jobs), settings.rebuilds)
+            got = measure_dockerfile(watched, analysis.project, text, tag, settings, contract)
+            if options.progress is not None:
+                options.progress("done", key, index, len(jobs), _outcome(got))
             created += got.images
             result.base_map.update(got.bases_used)
             _write_log(run_dir, key, got)
@@ -163,6 +177,45 @@ def measure(run_dir: Path | None, analysis: Analysis, candidates: list[BuiltCand
         held = {target: describe(target) for target in sorted(set(result.base_map.values()))}
         result.engine["stand_ins"] = {target: what for target, what in held.items() if what}
     return result
+
+
+def _outcome(got: Measured) -> str:
+    if got.error:
+        return f"not built: {got.error}"
+    smoke = got.smoke or {}
+    return f"built in {got.build_seconds or 0:.1f} s; smoke {smoke.get('status', 'not run')}" + (
+        f": {smoke['reason']}" if smoke.get("reason") else "")
+
+
+class _Watched:
+    """The engine, telling ``progress`` the stage each of its calls begins: the cold build, each rebuild,
+    the smoke run. Everything else passes through unchanged."""
+
+    def __init__(self, engine: Engine, progress: Progress, key: str, index: int, total: int, rebuilds: int) -> None:
+        self._engine, self._progress, self._rebuilds = engine, progress, rebuilds
+        self._where = (key, index, total)
+        self._rebuilt = 0
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._engine, name)
+
+    def build(self, *args: Any, no_cache: bool = False, **kwargs: Any) -> Any:
+        if no_cache:
+            self._progress("build", *self._where)
+        else:
+            self._rebuilt += 1
+            self._progress("rebuild", *self._where, f"{self._rebuilt} of {self._rebuilds}")
+        return self._engine.build(*args, no_cache=no_cache, **kwargs)
+
+    def start(self, *args: Any, **kwargs: Any) -> Any:
+        self._progress("smoke", *self._where)
+        return self._engine.start(*args, **kwargs)
+
+
+def _watched(engine: Engine, progress: Progress | None, key: str, index: int, total: int, rebuilds: int) -> Engine:
+    if progress is None:
+        return engine
+    return cast(Engine, _Watched(engine, progress, key, index, total, rebuilds))
 
 
 def _original_contract(analysis: Analysis) -> RuntimeContract | None:

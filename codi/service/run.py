@@ -48,6 +48,7 @@ class RunOptions:
     build_args: dict[str, str] = field(default_factory=dict)  # --build-arg NAME=VALUE (FROM, contract, builds)
     target: str | None = None  # --target: the stage that is built
     context: str | None = None  # --context: the build context when it is not the project folder
+    progress: Any = None  # a codi.service.measure.Progress, told as each stage starts (the CLI shows it)
 
 
 @dataclass(slots=True)
@@ -127,8 +128,12 @@ def run_project(project: str | Path, options: RunOptions) -> RunResult:
         catalog = load_catalog(options.rules_path)
     except CatalogError as exc:
         raise InputError(str(exc)) from None
+    if options.progress:
+        options.progress("analyse")
     analysis = analyze(project, options.dockerfile, options.stack, options.config_file, options.target,
                        options.build_args, options.context)
+    if options.progress:
+        options.progress("candidates")
     cands = build_candidates(analysis, catalog, options.candidate_limit)
     stack = analysis.detection.stack
     created = utc_now()
@@ -180,7 +185,7 @@ def _write(analysis: Analysis, cands: CandidateSet, record: RunRecord, metrics: 
             writer.event("measure.started", engine=options.engine)
             measured = measure(writer.root, analysis, cands.built, MeasureOptions(
                 engine=options.engine, keep_images=options.keep_images, build_timeout=options.build_timeout,
-                build_args=options.build_args))
+                build_args=options.build_args, progress=options.progress))
             measured.apply(metrics)
             record.notes += measured.notes  # a built image whose config differs from CODI's static reading
             for note in measured.notes:
@@ -196,6 +201,8 @@ def _write(analysis: Analysis, cands: CandidateSet, record: RunRecord, metrics: 
             writer.event("measure.done", engine=engine_info.get("name"))
         from codi.service.assist import AssistOptions, assist
 
+        if options.progress:
+            options.progress("assist")
         assisted = assist(record, metrics, [finding_record(f) for f in analysis.findings], analysis.text,
                           AssistOptions(out=options.out, llm=options.llm, rag=options.rag,
                                         ruleset=record.ruleset_version, record_applied=True))
@@ -223,6 +230,8 @@ def _write(analysis: Analysis, cands: CandidateSet, record: RunRecord, metrics: 
         writer.event("run.finished", recommendation=record.recommendation.candidate_id if record.recommendation else None)
         from codi.report.render import render_reports
 
+        if options.progress:
+            options.progress("report")
         render_reports(writer.root)
         run_dir = writer.commit()
     except BaseException:

@@ -7,13 +7,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from apikit import KEY, REPO, make_settings
+from fastapi.testclient import TestClient
 
-pytest.importorskip("fastapi", reason="the API needs fastapi (pip install fastapi uvicorn)")
-
-from apikit import KEY, REPO, make_settings  # noqa: E402
-from fastapi.testclient import TestClient  # noqa: E402
-
-from codi.api.app import create_app  # noqa: E402
+from codi.api.app import create_app
 
 
 @pytest.fixture(scope="session")

@@ -14,8 +14,6 @@ import pytest
 from apikit import KEY
 from proctools import wait_healthy
 
-pytest.importorskip("uvicorn", reason="codi serve needs uvicorn")
-
 
 def _env(**extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if k not in ("CODI_API_KEY", "CODI_ALLOWED_ROOTS")}

@@ -22,7 +22,6 @@ import pytest
 from apikit import KEY, REPO
 from proctools import wait_healthy
 
-pytest.importorskip("uvicorn", reason="codi serve needs uvicorn")
 HEADERS = {"X-API-Key": KEY}
 LIFETIME_S = 240  # the server is killed after this whatever happens to the test
 

@@ -17,7 +17,6 @@ from urllib.parse import urlsplit
 import pytest
 from browserkit import alert_text, clear_headers, console_errors, requested_urls, send_header
 
-pytest.importorskip("uvicorn", reason="the API needs uvicorn")
 KEY = "served-browser-key-0123456789"
 
 

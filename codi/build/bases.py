@@ -323,5 +323,7 @@ def write_map(engine: Engine, suite: str) -> dict[str, str]:
             mapping[name] = ref
             lines.append(f'"{name}" = "{ref}"')
     path = cache_dir() / "bases.toml"
-    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    partial = path.with_name(f".bases.toml.{os.getpid()}")  # atomic: another bootstrap may be reading it
+    partial.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    partial.replace(path)
     return mapping

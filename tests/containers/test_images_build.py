@@ -45,9 +45,9 @@ def _why_not(engine: BuildahEngine, dockerfile: str) -> str | None:
     _, used = apply_base_map(text, base_map)
     for ref in sorted(refs):
         if ref not in used:
-            return f"no stand-in for {ref} in the base map (run `codi bases bootstrap --only python`)"
+            return f"no stand-in for {ref} in the base map (`make test-bases` runs `codi bases bootstrap --only python`)"
         if not engine.exists(used[ref]):
-            return f"the stand-in {used[ref]} for {ref} is not in local storage (run `codi bases bootstrap --only python`)"
+            return f"the stand-in {used[ref]} for {ref} is not in local storage (`make test-bases` runs `codi bases bootstrap --only python`)"
     return None
 
 

@@ -122,7 +122,7 @@ def test_python_demo_manifests_point_at_the_app() -> None:
     assert [line for line in requirements if line.strip() and not line.startswith("#")] == []
 
 
-@pytest.mark.skipif(shutil.which("node") is None, reason="node is not on PATH")
+@pytest.mark.skipif(shutil.which("node") is None, reason="node is not on PATH (`make system-deps` apt-installs nodejs)")
 def test_node_demo_serves_healthz_and_quotes() -> None:
     with running(["node", "server.js"], DEMO / "node") as base:
         assert get_json(f"{base}/healthz") == (200, {"status": "ok", "version": "1.0.0"})
@@ -150,7 +150,7 @@ def test_go_demo_has_no_external_modules() -> None:
     assert "package main" in (DEMO / "go" / "main.go").read_text()
 
 
-@pytest.mark.skipif(shutil.which("javac") is None, reason="javac is not on PATH")
+@pytest.mark.skipif(shutil.which("javac") is None, reason="javac is not on PATH (`make system-deps` apt-installs default-jdk-headless)")
 def test_java_demo_compiles_and_serves_healthz(tmp_path: Path) -> None:
     sources = sorted(str(p) for p in (DEMO / "java" / "src" / "main" / "java").rglob("*.java"))
     assert sources

@@ -6,9 +6,15 @@ sentences goes to ``llm_metrics.guard_removals``. A fact in another spelling is 
 invention: "85%" or "-85.3%" for "-85.3%", "1.1 GB" for "1145 MB", ``docker.io/library/golang:1.22``
 for ``golang:1.22``, "USER" when the facts say "non-root user".
 
-A sentence that invents nothing but names nothing from the facts either ("The original Dockerfile
-is designed to be a reproducible example.") says nothing a developer can use: it is dropped too,
-and counted apart (``vague``), since it is not an invention.
+Every kept sentence states at least one checkable fact of the run: a number, a candidate id, a rule
+code, an instruction keyword or an image. A sentence without one ("The original Dockerfile is
+designed to build a Docker image with a specific build stage.") says nothing a developer can check:
+it is dropped as filler and counted apart (``vague``), since it is not an invention. Sharing an
+ordinary word with the facts ("stage", "cache") is no fact.
+
+A sentence that contradicts the facts (``Facts.claims``: the size goes down, the risk is medium) or
+a sentence kept before it ("smaller" then "larger"; "from 17 MB to 1145 MB" when the image shrinks)
+is dropped and counted as a contradiction.
 """
 
 from __future__ import annotations
@@ -31,10 +37,17 @@ _IMAGE = re.compile(r"\b[a-z0-9][a-z0-9._/-]*:[a-z0-9][\w.-]*\b", re.IGNORECASE)
 _CODE = re.compile(r"\b[A-Z]{2,3}\d{3,4}\b")
 _INSTRUCTION = re.compile(r"\b(" + "|".join(INSTRUCTIONS) + r")\b")
 _FAMILY = re.compile(r"\b(" + "|".join(re.escape(f) for f in IMAGE_FAMILIES) + r")\b", re.IGNORECASE)
-_WORD = re.compile(r"[a-z][a-z-]{3,}")
-# Words every sentence about a Dockerfile may use: sharing one of them with the facts is no anchor.
-_GENERIC = frozenset(["dockerfile", "dockerfiles", "original", "image", "images", "build", "builds", "built", "building", "designed", "design", "example", "docker", "container", "containers", "file", "files", "version", "this", "that", "which", "with", "from", "have", "will", "into", "uses", "used", "using", "make", "makes", "made", "more", "less", "than", "also", "only", "some", "there", "their", "them", "they", "when", "what", "been", "being", "does", "just", "like", "very", "much", "such", "each", "other", "these", "those", "your", "about", "allow", "allows", "allowed", "process", "specific", "create", "creates", "created", "candidate", "candidates", "code", "runs", "running", "ensure", "ensures", "help", "helps", "better", "best", "well", "good", "great", "because", "while", "where", "after", "before", "over", "under", "same", "both", "then", "here", "first", "second", "change", "changes", "changed", "risk", "risks", "diff", "fixes", "fixed", "reduce", "reduces", "reduced", "potential", "significant"])
-
+_CANDIDATE = re.compile(r"\b\d{3}-[a-z0-9][a-z0-9.-]*[a-z0-9]\b")
+# Claims a sentence can make about the run, as (topic, value); the facts' own claims are data (Facts.claims).
+_SIZE_TOPIC = re.compile(r"\b(size|image|MB|GB)\b|%", re.IGNORECASE)
+_SIZE_DOWN = re.compile(r"\b(smaller|shrinks?|shrunk|reduc(?:e|es|ed|ing)|lighter|slimmer|saves?|cuts?|"
+                        r"decreases?|less space)\b", re.IGNORECASE)
+_SIZE_UP = re.compile(r"\b(larger|bigger|grows?|heavier|increases?|adds? more)\b", re.IGNORECASE)
+_LAYERS = re.compile(r"\b(fewer|more)\s+layers\b", re.IGNORECASE)
+_RISK = re.compile(r"\b(low|medium|high)[- ]risk\b|\brisk\s+(?:is\s+|of\s+|level\s+)?(low|medium|high)\b",
+                   re.IGNORECASE)
+_FROM_TO = re.compile(r"\bfrom\s+(\d+(?:[.,]\d+)*)\s*(GB|MB)?\s*(?:to|->)\s*(\d+(?:[.,]\d+)*)\s*(GB|MB)?",
+                      re.IGNORECASE)
 _HUB = ("docker.io/library/", "index.docker.io/library/", "registry-1.docker.io/library/", "docker.io/",
         "library/")
 
@@ -57,6 +70,28 @@ def _decimals(token: str) -> int:
     return len(token.partition(".")[2])
 
 
+def _megabytes(token: str, unit: str) -> float | None:
+    value = _float(_num(token))
+    return None if value is None else value * (1000 if unit.upper() == "GB" else 1)
+
+
+def claims(sentence: str) -> list[tuple[str, str]]:
+    """What a sentence says about the direction of the size and layers, and about the risk."""
+    out: list[tuple[str, str]] = []
+    for m in _FROM_TO.finditer(sentence):
+        before, after = _megabytes(m.group(1), m.group(2) or ""), _megabytes(m.group(3), m.group(4) or "")
+        if before is not None and after is not None and before != after:
+            topic = "layers" if re.search(r"\blayers?\b", sentence, re.IGNORECASE) else "size"
+            out.append((topic, "down" if after < before else "up"))
+    if _SIZE_TOPIC.search(sentence) and not re.search(r"\blayers?\b", sentence, re.IGNORECASE):
+        down, up = bool(_SIZE_DOWN.search(sentence)), bool(_SIZE_UP.search(sentence))
+        if down != up:
+            out.append(("size", "down" if down else "up"))
+    out += [("layers", "down" if m.group(1).lower() == "fewer" else "up") for m in _LAYERS.finditer(sentence)]
+    out += [("risk", (m.group(1) or m.group(2)).lower()) for m in _RISK.finditer(sentence)]
+    return list(dict.fromkeys(out))
+
+
 def _image(name: str) -> str:
     """``docker.io/library/python:3.12`` and ``python:3.12`` name the same image."""
     name = name.lower()
@@ -71,6 +106,7 @@ class Facts:
     """What the model may mention: numbers, images, instructions and codes found in the fact text."""
 
     text: str
+    claims: dict[str, str] = field(default_factory=dict)  # what is true: {"size": "down", "risk": "medium"}
     numbers: set[str] = field(default_factory=set)
     lowered: str = ""
     values: list[float] = field(default_factory=list)  # the fact numbers, for rounded mentions
@@ -127,17 +163,20 @@ class Facts:
         for code in _CODE.findall(sentence):
             if code not in self.text:
                 bad.append(code)
+        for cid in _CANDIDATE.findall(sentence):
+            if cid not in self.text:
+                bad.append(cid)
         return bad
 
     def anchored(self, sentence: str) -> bool:
-        """Whether the sentence names something from the facts (run after ``invented`` found nothing,
-        so any number, image, instruction or code in it is a fact), or shares a specific word."""
-        if _NUMBER.search(sentence) or _IMAGE.search(sentence) or _FAMILY.search(sentence):
-            return True
-        if _INSTRUCTION.search(sentence) or _CODE.search(sentence):
-            return True
-        return any(word not in _GENERIC and re.search(rf"\b{re.escape(word)}\b", self.lowered)
-                   for word in _WORD.findall(sentence.lower()))
+        """Whether the sentence states a checkable fact: a number, an image, an instruction, a rule code
+        or a candidate id (run after ``invented`` found nothing, so each of them is a fact of the run)."""
+        return any(p.search(sentence) for p in (_NUMBER, _IMAGE, _FAMILY, _INSTRUCTION, _CODE, _CANDIDATE))
+
+    def contradicted(self, said: list[tuple[str, str]]) -> list[str]:
+        """The claims of ``said`` that the facts contradict."""
+        return [f"{topic} {value} (the facts: {self.claims[topic]})" for topic, value in said
+                if topic in self.claims and self.claims[topic] != value]
 
 
 @dataclass(slots=True)
@@ -146,7 +185,29 @@ class Guarded:
     kept: int
     removals: int  # sentences dropped for inventing something
     removed: list[str] = field(default_factory=list)  # why each dropped sentence went
-    vague: int = 0  # sentences dropped for naming nothing from the facts
+    vague: int = 0  # sentences dropped for stating no checkable fact (filler)
+    contradictions: list[str] = field(default_factory=list)  # why each contradicting sentence went
+    sentences: int = 0  # sentences the model wrote (an unfinished last one included)
+
+    @property
+    def acceptance(self) -> float | None:
+        """Accepted sentences / model sentences (None when the model wrote none)."""
+        return round(self.kept / self.sentences, 3) if self.sentences else None
+
+    def why_unused(self) -> str:
+        """Why sentences were dropped, in words (empty when none was)."""
+        parts = []
+        if self.removals:
+            parts.append(f"{self.removals} invented {'; '.join(self.removed)}")
+        if self.contradictions:
+            parts.append(f"{len(self.contradictions)} contradicted {'; '.join(self.contradictions)}")
+        if self.vague:
+            parts.append(f"{self.vague} stated no checkable fact (no number, candidate, rule code, instruction "
+                         "or image)")
+        unfinished = self.sentences - self.kept - self.removals - len(self.contradictions) - self.vague
+        if unfinished > 0:
+            parts.append(f"{unfinished} unfinished, repeated or over the limit")
+        return "; ".join(parts)
 
 
 def sentences(text: str) -> list[str]:
@@ -155,11 +216,14 @@ def sentences(text: str) -> list[str]:
 
 
 def guard(text: str, facts: Facts, max_sentences: int = 4) -> Guarded:
-    """Keep at most ``max_sentences`` sentences that invent nothing; count the ones dropped."""
+    """Keep at most ``max_sentences`` sentences that state a fact, invent nothing and contradict nothing."""
     kept: list[str] = []
     removed: list[str] = []
+    contradictions: list[str] = []
+    said: dict[str, str] = {}  # the claims of the sentences kept so far
     vague = 0
-    for sentence in sentences(text):
+    written = sentences(text)
+    for sentence in written:
         if not sentence.rstrip().endswith((".", "!", "?")):
             continue  # cut off by max_tokens: unfinished, not invented
         bad = facts.invented(sentence)
@@ -169,6 +233,14 @@ def guard(text: str, facts: Facts, max_sentences: int = 4) -> Guarded:
         if not facts.anchored(sentence):
             vague += 1
             continue
+        own = claims(sentence)
+        against = facts.contradicted(own) + [f"{t} {v} (an earlier sentence: {said[t]})" for t, v in own
+                                             if said.get(t, v) != v]
+        if against:
+            contradictions.append(", ".join(against))
+            continue
         if len(kept) < max_sentences and sentence not in kept:
             kept.append(sentence)
-    return Guarded(text=" ".join(kept), kept=len(kept), removals=len(removed), removed=removed, vague=vague)
+            said.update(own)
+    return Guarded(text=" ".join(kept), kept=len(kept), removals=len(removed), removed=removed, vague=vague,
+                   contradictions=contradictions, sentences=len(written))

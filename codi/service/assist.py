@@ -69,6 +69,9 @@ class AssistResult:
         return {"metadata/llm_metrics.json": self.llm_metrics, "metadata/rag.json": self.rag,
                 "metadata/explain.json": {"schema_version": SCHEMA_VERSION, **self.explain_json(),
                                           "summary_source": self.explain.get("summary_source"),
+                                          "summary_codi": self.explain.get("summary_codi"),
+                                          "summary_model": self.explain.get("summary_model"),
+                                          "summary_model_note": self.explain.get("summary_model_note"),
                                           "mode": self.mode, "ranking": self.ranking}}
 
 
@@ -78,6 +81,13 @@ class _Tally:
     reasons: list[str] = field(default_factory=list)
     guard_removals: int = 0
     vague_removals: int = 0
+    contradictions: int = 0
+    model_sentences: int = 0  # every sentence the model wrote in explanations
+    accepted_sentences: int = 0  # the ones the guard kept
+
+    @property
+    def acceptance(self) -> float | None:
+        return round(self.accepted_sentences / self.model_sentences, 3) if self.model_sentences else None
 
     def reason(self, text: str) -> None:
         if text not in self.reasons:
@@ -159,7 +169,7 @@ def _explain_one(cid: str, record: RunRecord, metrics: MetricsRecord, findings: 
     n: CandidateNumbers | None = next((x for x in metrics.candidates if x.candidate_id == cid), None)
     fallback = prompts.deterministic_explanation(c, n, metrics.original)
     entry: dict[str, Any] = {"candidate_id": cid, "source": "deterministic", "guard_removals": 0, "removed": [],
-                             "vague_removals": 0}
+                             "vague_removals": 0, "contradictions": [], "model_sentences": 0, "accepted_sentences": 0}
     if backend is None:
         entry.update(text=" ".join(fallback), note="beyond the explain limit: CODI's own sentences")
         return entry
@@ -169,19 +179,29 @@ def _explain_one(cid: str, record: RunRecord, metrics: MetricsRecord, findings: 
         gen = backend.generate(prompts.explain_messages(context), None, prompts.EXPLAIN_MAX_TOKENS, prompts.STOP)
     except NoModel as exc:
         tally.reason(f"explain: {exc}")
-        entry["text"] = " ".join(fallback)
+        entry.update(text=" ".join(fallback), unused_reason=f"the model did not run: {exc}")
         return entry
     tally.generations.append(gen)
     entry["model_text"] = gen.text.strip()  # the model's draft as written, shown when the guard drops it
-    # The facts the guard accepts include what the model was shown, plus CODI's own fallback sentences.
-    checked = guard(gen.text, Facts(context + "\n" + " ".join(fallback)))
+    # The facts the guard accepts: what the model was shown, CODI's own fallback sentences and the run's
+    # candidate ids; what is true of the size, layers and risk is given as claims it must not contradict.
+    ids = "Candidates: " + ", ".join(x.id for x in record.candidates) + "."
+    checked = guard(gen.text, Facts("\n".join([ids, context, " ".join(fallback)]),
+                                    claims=prompts.candidate_claims(c, n, metrics.original)))
     tally.guard_removals += checked.removals
     tally.vague_removals += checked.vague
-    entry.update(guard_removals=checked.removals, removed=checked.removed, vague_removals=checked.vague)
+    tally.contradictions += len(checked.contradictions)
+    tally.model_sentences += checked.sentences
+    tally.accepted_sentences += checked.kept
+    entry.update(guard_removals=checked.removals, removed=checked.removed, vague_removals=checked.vague,
+                 contradictions=checked.contradictions, model_sentences=checked.sentences,
+                 accepted_sentences=checked.kept)
     if checked.kept == 0:
         tally.reason(f"explain {cid}: no model sentence passed the guard; CODI's own sentences used")
-        entry["text"] = " ".join(fallback)
+        entry.update(text=" ".join(fallback), unused_reason="no sentence of the model's draft was accepted: "
+                     + (checked.why_unused() or "it was empty"))
         return entry
+    entry["accepted_text"] = checked.text
     words = [checked.text] + (fallback[1:2] if checked.kept < 2 else [])
     entry.update(text=" ".join(words), source="llm" if checked.kept >= 2 else "llm+facts")
     return entry
@@ -200,8 +220,35 @@ def _metrics(backend: Backend, tally: _Tally, mode: str) -> dict[str, Any]:
             "completion_tokens": sum(g.completion_tokens for g in gens),
             "latency_ms": sum(g.latency_ms for g in gens),
             "fallback_reason": "; ".join(reasons) or None, "guard_removals": tally.guard_removals,
-            "vague_removals": tally.vague_removals,
+            "vague_removals": tally.vague_removals, "contradictions": tally.contradictions,
+            "model_sentences": tally.model_sentences, "accepted_sentences": tally.accepted_sentences,
+            "acceptance": tally.acceptance,
             "tie_margin": TIE_MARGIN}
+
+
+def _summary(top: str | None, record: RunRecord, metrics: MetricsRecord, entries: list[dict[str, Any]],
+             llm: bool) -> dict[str, Any]:
+    """The headline: CODI's own sentence first, then the model's accepted sentences, or why there are none."""
+    if top is None:
+        return {"summary": "No candidate passed verification; keep the original.", "candidates": entries,
+                "summary_source": "deterministic", "summary_codi": None, "summary_model": None,
+                "summary_model_note": None}
+    c = next(x for x in record.candidates if x.id == top)
+    n = next((x for x in metrics.candidates if x.candidate_id == top), None)
+    codi = f"CODI recommends {top}: " + " ".join(prompts.deterministic_explanation(c, n, metrics.original)[:2])
+    entry = next((e for e in entries if e["candidate_id"] == top), None)
+    model = entry.get("accepted_text") if entry else None
+    if model:
+        note = None
+    elif entry is None:
+        note = "the model was not asked (no explanations requested)"
+    elif not llm:
+        note = "the model was not used: LLM disabled (--no-llm or LLM_ENABLED=false)"
+    else:
+        note = "the model's text was not used: " + entry.get("unused_reason", "no model explanation")
+    return {"summary": codi + (" " + model if model else ""), "candidates": entries,
+            "summary_source": "codi+llm" if model else "deterministic", "summary_codi": codi,
+            "summary_model": model, "summary_model_note": note}
 
 
 def assist(record: RunRecord, metrics: MetricsRecord, findings: Sequence[FindingRecord], dockerfile_text: str,
@@ -230,12 +277,7 @@ def assist(record: RunRecord, metrics: MetricsRecord, findings: Sequence[Finding
     worded = options.limit or prompts.EXPLAIN_LIMIT
     entries = [_explain_one(s.candidate_id, record, metrics, findings, backend if i < worded else None, tally,
                             summaries) for i, s in enumerate(final)] if options.explain else []
-    summary = (f"CODI recommends {top}: " + next(e["text"] for e in entries if e["candidate_id"] == top)
-               if top and any(e["candidate_id"] == top for e in entries) else
-               (f"CODI recommends {top}." if top else "No candidate passed verification; keep the original."))
-    top_entry = next((e for e in entries if e["candidate_id"] == top), None)
-    explain = {"summary": summary, "candidates": entries,
-               "summary_source": top_entry["source"] if top_entry else "deterministic"}
+    explain = _summary(top, record, metrics, entries, options.llm)
     return AssistResult(mode, ranking, rationale, explain, _metrics(backend, tally, mode), rag, top)
 
 

@@ -25,7 +25,7 @@ def _order_answer(order: list[str]) -> Any:
     def answer(messages: list[dict[str, str]], schema: dict[str, Any] | None) -> str:
         if schema is not None:
             return json.dumps({"order": _labels(messages, order)})
-        return "It keeps pip from caching packages. The runtime image is python:3.12-slim."
+        return "It fixes DL3042 so pip keeps no cache. The runtime image is python:3.12-slim."
     return answer
 
 

@@ -15,9 +15,11 @@ from codi.parser.expand import expand
 from codi.parser.model import Dockerfile, Instruction
 from codi.parser.semantic import Model, Stage
 
+# The compile toolchain: what a build stage needs and a runtime image does not. Tools the app may call
+# at run time (curl, git, wget, unzip) are not in it: the runtime contract keeps installed packages.
 BUILD_ONLY_PACKAGES = {
     "build-essential", "gcc", "g++", "make", "cmake", "autoconf", "automake", "libtool", "pkg-config",
-    "git", "curl", "wget", "unzip", "clang", "musl-dev", "linux-headers", "python3-dev",
+    "clang", "musl-dev", "linux-headers", "python3-dev", "build-base",
 }
 
 

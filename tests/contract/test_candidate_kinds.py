@@ -160,3 +160,16 @@ def test_node_command_that_needs_a_dev_dependency_gets_no_production_only_candid
     result = _run(project, tmp_path)
     assert not [c for c in result.record.candidates if c.kind == "multi-stage"]
     assert any("nodemon" in r.reason for r in result.record.rejected)
+
+
+def test_runtime_packages_and_made_folders_are_part_of_the_contract() -> None:
+    from codi.optimise.contract import diff_contracts
+
+    before_text = ("FROM python:3.12\nRUN apt-get update && apt-get install -y libpq5 gcc && mkdir -p /data\n"
+                   "COPY . /app\nCMD [\"python\", \"/app/a.py\"]\n")
+    after_text = "FROM python:3.12\nCOPY . /app\nCMD [\"python\", \"/app/a.py\"]\n"
+    before = compute_contract(parse(before_text), build_model(parse(before_text)))
+    after = compute_contract(parse(after_text), build_model(parse(after_text)))
+    assert before.packages == ["gcc", "libpq5"] and before.made_dirs == ["/data"]
+    changes = {(c.field, c.key) for c in diff_contracts(before, after)}
+    assert {("packages", "libpq5"), ("packages", "gcc"), ("made_dirs", "/data")} <= changes

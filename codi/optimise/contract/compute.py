@@ -76,6 +76,7 @@ class _State:
     cmd_set: bool = False
     packages: list[tuple[str, int]] = field(default_factory=list)  # (package, RUN line)
     run_texts: list[tuple[str, int]] = field(default_factory=list)
+    made_dirs: list[str] = field(default_factory=list)
 
 
 def compute_contract(df: Dockerfile, model: Model, stage: Stage | None = None,
@@ -97,6 +98,8 @@ def compute_contract(df: Dockerfile, model: Model, stage: Stage | None = None,
     files = StageFiles(model, project)
     c.files = files.context_files(stage)
     c.executables = find_executables(c, files.outputs(stage), state.packages, state.run_texts)
+    c.packages = sorted({name for name, _ in state.packages})
+    c.made_dirs = sorted(set(state.made_dirs))
     return c
 
 
@@ -194,6 +197,9 @@ def _run(state: _State, instr: Instruction) -> None:
                   "microdnf": "install", "zypper": "install"}
     for cmd in parse_script(script).commands:
         plain = cmd.unwrapped()
+        if plain.name == "mkdir":
+            state.made_dirs += [posixpath.normpath(posixpath.join(state.contract.workdir, w))
+                                for w in plain.argv[1:] if not w.startswith("-") and "$" not in w]
         verb = installers.get(plain.name)
         words = [w for w in plain.argv[1:] if not w.startswith("-")]
         if verb and words[:1] == [verb]:

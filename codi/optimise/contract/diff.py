@@ -26,7 +26,7 @@ LABELS = {
     "expose_written": "EXPOSE as written", "ports": "exposed ports", "volumes": "VOLUME", "stopsignal": "STOPSIGNAL",
     "healthcheck": "HEALTHCHECK", "label_keys": "LABEL keys", "onbuild": "ONBUILD", "shell": "SHELL",
     "runtime": "language runtime", "runtime_version": "runtime version", "os_family": "OS family",
-    "files": "files from the build context", "executables": "programs the command needs", "base": "base image",
+    "files": "files from the build context", "packages": "system packages", "made_dirs": "folders made by RUN", "executables": "programs the command needs", "base": "base image",
 }
 
 
@@ -107,6 +107,13 @@ def diff_contracts(before: RuntimeContract, after: RuntimeContract) -> list[Cont
     out += _env(before, after)
     out += _files(before, after)
     out += _programs(before, after)
+    for name in sorted(set(before.packages) - set(after.packages)):
+        add("packages", name, "(not installed)", key=name, message=f"system package `{name}` is no longer installed")
+    for folder in before.made_dirs:
+        if folder not in after.made_dirs and not any(f.dest == folder or f.dest.startswith(folder + "/")
+                                                     for f in after.files) and folder not in after.volumes:
+            add("made_dirs", folder, "(missing)", key=folder,
+                message=f"folder {folder} (made by RUN mkdir in the original) is not made")
     return out
 
 

@@ -57,6 +57,8 @@ class RuntimeContract(BaseModel):
     os_family: str | None = None
     files: list[ContextCopy] = Field(default_factory=list)
     executables: list[Executable] = Field(default_factory=list)
+    packages: list[str] = Field(default_factory=list)  # system packages the image's RUN steps install
+    made_dirs: list[str] = Field(default_factory=list)  # folders the image's RUN steps mkdir
 
 
 class ContractChange(BaseModel):

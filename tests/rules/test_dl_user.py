@@ -11,9 +11,9 @@ def test_dl3002_final_stage_root() -> None:
     assert lines("DL3002", "FROM debian:12\nUSER app\nUSER root:root\n") == [3]
 
 
-def test_dl3002_builder_stage_root_is_fine() -> None:
+def test_dl3002_checks_every_stage_as_hadolint_does() -> None:
     text = "FROM debian:12 AS build\nUSER root\nFROM debian:12\nUSER 10001\n"
-    assert lines("DL3002", text) == []
+    assert lines("DL3002", text) == [2]  # hadolint flags the builder stage's last USER too
     assert lines("DL3002", "FROM debian:12\nUSER root\nUSER app\n") == []
 
 

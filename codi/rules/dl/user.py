@@ -30,14 +30,14 @@ def _last_user(model: Model, stage: Stage) -> Instruction | None:
 
 @register
 class LastUserRoot(Rule):
-    """The last `USER` of the final image should not be root.
+    """The last `USER` of a stage should not be root.
 
     ## What it does
-    Flags the `USER` in effect at the end of the final stage (following `FROM <stage>` chains)
-    when it is `root` or `0`, with `ARG`/`ENV` values substituted.
-
-    Unlike hadolint, builder stages are not checked (they may need root to install things and
-    never run as the container), and `USER $NAME` is resolved instead of being guessed.
+    As hadolint does, flags the last `USER` instruction of each stage when it is `root` or `0`
+    (the user part; `ARG`/`ENV` values substituted). A stage with no `USER` of its own is not
+    flagged. Builder stages are checked too: users migrating from hadolint keep the same
+    findings (suppress one with `# hadolint ignore=DL3002` where a build stage needs root).
+    Unlike hadolint, `USER $NAME` is resolved instead of being guessed.
 
     ## Why is this bad?
     A container running as root turns any code-execution bug into root on the container and a
@@ -67,12 +67,10 @@ class LastUserRoot(Rule):
     severity = Severity.WARNING
 
     def check(self, ctx: RuleContext) -> Iterator[Finding]:
-        final = ctx.model.final_stage
-        if final is None:
-            return
-        user = _last_user(ctx.model, final)
-        if user is not None and _user_name(ctx, user) in ("root", "0"):
-            yield self.finding(ctx, user, "Last USER should not be root")
+        for stage in ctx.model.stages:
+            users = [i for i in stage.instructions if i.keyword == "USER"]
+            if users and _user_name(ctx, users[-1]) in ("root", "0"):
+                yield self.finding(ctx, users[-1], "Last USER should not be root")
 
 
 @register

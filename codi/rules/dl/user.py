@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 from codi.parser.model import Instruction
-from codi.parser.semantic import Model, Stage
 from codi.rules.base import Finding, Rule, RuleContext, Severity
 from codi.rules.dl.kvpairs import resolve
 from codi.rules.registry import register
@@ -20,12 +19,6 @@ def _user_name(ctx: RuleContext, instr: Instruction) -> str | None:
     if value is None:
         return None
     return value.strip().partition(":")[0]
-
-
-def _last_user(model: Model, stage: Stage) -> Instruction | None:
-    """The USER in effect at the end of a stage, following stages it is built FROM."""
-    users = [i for s in model.stage_chain(stage) for i in s.instructions if i.keyword == "USER"]
-    return users[-1] if users else None
 
 
 @register

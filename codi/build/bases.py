@@ -268,6 +268,8 @@ def bootstrap_all(engine: Engine, only: list[str] | None = None, timeout: float 
             log.write(f"----- {standin.key}: {outcome.status} ({outcome.seconds:.0f} s)\n")
             log.flush()
             outcomes.append(outcome)
+            if outcome.status == "built":  # usable at once, also if a later stand-in fails or is interrupted
+                write_map(engine, suite)
             progress.done(outcome)
     return BootstrapResult(outcomes, write_map(engine, suite), log_path)
 

@@ -134,3 +134,17 @@ def test_cli_json_and_success(runner: CliRunner) -> None:
 def test_help_documents_the_exit_codes(runner: CliRunner) -> None:
     text = runner.invoke(app, ["bases", "bootstrap", "--help"]).output
     assert "32" in text and "java 4" in text
+
+
+def test_the_base_map_grows_as_each_standin_is_built(fake_tools: ImportingEngine) -> None:
+    seen: list[bool] = []
+
+    class Watch:
+        def step(self, standin: bases.StandIn, text: str) -> None:
+            pass
+
+        def done(self, outcome: bases.StandInOutcome) -> None:
+            seen.append(f'"{outcome.standin.names[0]}" = "{outcome.ref}"' in (bases.cache_dir() / "bases.toml").read_text())
+
+    bases.bootstrap_all(fake_tools, ["python"], progress=Watch())
+    assert seen == [True, True]

@@ -19,6 +19,7 @@ from pathlib import Path
 
 from codi.optimise.base_sizes import MB, SIZE_TABLE_DATE, base_image_bytes
 from codi.parser.model import Dockerfile, Instruction
+from codi.parser.mounts import cache_targets
 from codi.parser.semantic import Model
 from codi.parser.shell import parse_script
 from codi.rules.cd.commands import ToolCall, installed_packages, tool_calls
@@ -203,7 +204,7 @@ def _instr_mb(instr: Instruction, model: Model, sizes: ProjectSizes, basis: list
         return min(sizes.context_bytes / MB, 1.0)
     if instr.keyword == "RUN" and not instr.json_form and instr.args:
         script = instr.args[0]
-        mounts = {f.value or "" for f in instr.flags if f.name == "mount" and "type=cache" in (f.value or "")}
+        mounts = set(cache_targets(instr))
         return _run_mb(script, mounts, sizes, basis)
     return 0.0
 

@@ -14,6 +14,7 @@ import re
 from dataclasses import dataclass, field
 
 from codi.parser.model import Instruction
+from codi.parser.mounts import cache_targets
 from codi.parser.semantic import Model, Stage
 from codi.parser.shell import parse_script
 
@@ -69,14 +70,7 @@ def _runs_as_root(stage_instrs: list[Instruction], instr: Instruction, base_user
 
 
 def _existing_targets(instr: Instruction) -> set[str]:
-    out: set[str] = set()
-    for flag in instr.flags:
-        if flag.name == "mount" and flag.value and "cache" in flag.value:
-            for part in flag.value.split(","):
-                key, _, value = part.partition("=")
-                if key.strip() in {"target", "dst", "destination"}:
-                    out.add(value.strip())
-    return out
+    return set(cache_targets(instr))
 
 
 def _cache_targets(instr: Instruction, repo: str, env: dict[str, str | None]) -> list[str]:

@@ -31,19 +31,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from codi.parser.builtins import BUILTIN_ARGS
 from codi.parser.expand import UnresolvedVariable, expand, expand_strict
 from codi.parser.model import Dockerfile, Instruction
-
-BUILTIN_ARGS = (
-    "TARGETPLATFORM",
-    "TARGETOS",
-    "TARGETARCH",
-    "TARGETVARIANT",
-    "BUILDPLATFORM",
-    "BUILDOS",
-    "BUILDARCH",
-    "BUILDVARIANT",
-)
+from codi.parser.mounts import mounts
 
 Env = dict[str, str | None]
 
@@ -255,13 +246,7 @@ def _from_refs(instr: Instruction) -> list[str]:
         if flag is not None and flag.value:
             refs.append(flag.value)
     elif instr.keyword == "RUN":
-        for flag in instr.flags:
-            if flag.name != "mount" or not flag.value:
-                continue
-            for part in flag.value.split(","):
-                key, eq, value = part.strip().partition("=")
-                if eq and key.strip().lower() == "from" and value:
-                    refs.append(value.strip().strip("\"'"))
+        refs += [m.from_.strip("\"'") for m in mounts(instr) if m.from_]
     return refs
 
 

@@ -22,6 +22,7 @@ from codi.optimise.render import matches, render
 from codi.optimise.template_context import build_context
 from codi.optimise.tune import base_repo, nonroot, tune, writable_dirs
 from codi.parser import ParseError, parse
+from codi.parser.mounts import cache_targets
 from codi.parser.semantic import Model, Stage, build_model
 from codi.rules.base import Finding, Severity
 from codi.service.analyze import Analysis
@@ -397,8 +398,7 @@ def _nothing_offered(analysis: Analysis, out: CandidateSet) -> str:
     c = analysis.contract or RuntimeContract()
     evidence = [f"{len(analysis.model.stages)} stage(s)", f"runtime image {c.base or '?'} ({c.os_family or 'unknown OS'})",
                 f"user {c.user or 'root'}"]
-    mounts = sum(1 for i in analysis.dockerfile.instructions if i.keyword == "RUN"
-                 and any(f.name == "mount" and "cache" in (f.value or "") for f in i.flags))
+    mounts = sum(1 for i in analysis.dockerfile.instructions if cache_targets(i))
     if mounts:
         evidence.append(f"{mounts} RUN(s) with cache mounts")
     why = "; ".join(f"{r.rule_id}: {r.reason.split(': ', 1)[0]}" for r in out.rejected)

@@ -6,24 +6,10 @@ import bisect
 import re
 from functools import lru_cache
 
+from codi.parser.builtins import BUILTIN_ARGS as BUILTIN_ARGS
 from codi.parser.expand import variables_used
 from codi.parser.model import Dockerfile, Instruction, Span
 
-# ARGs BuildKit defines for every build (visible to FROM without a global ARG; inside a
-# stage they still need `ARG NAME` to be in scope).
-BUILTIN_ARGS = frozenset(
-    {
-        "TARGETPLATFORM",
-        "TARGETOS",
-        "TARGETARCH",
-        "TARGETVARIANT",
-        "BUILDPLATFORM",
-        "BUILDOS",
-        "BUILDARCH",
-        "BUILDVARIANT",
-        "TARGETSTAGE",
-    }
-)
 # Proxy build args are passed through without an ARG instruction.
 PROXY_ARGS = frozenset(
     {

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from codi.parser.model import Instruction
+from codi.parser.mounts import cache_targets
 from codi.rules.cd.commands import ToolCall
 from codi.rules.cd.stages import covers, home_to_root, resolve
 
@@ -82,19 +83,7 @@ SPECS_BY_TOOL: dict[str, tuple[CacheSpec, ...]] = {
 
 def cache_mounts(instr: Instruction, cwd: str) -> list[str]:
     """Targets of ``RUN --mount=type=cache|tmpfs`` (absolute)."""
-    out: list[str] = []
-    for flag in instr.flags:
-        if flag.name != "mount" or not flag.value:
-            continue
-        opts: dict[str, str] = {}
-        for part in flag.value.split(","):
-            key, _, val = part.partition("=")
-            opts[key.strip().lower()] = val.strip()
-        if opts.get("type") in ("cache", "tmpfs"):
-            target = opts.get("target") or opts.get("dst") or opts.get("destination")
-            if target:
-                out.append(resolve(target, cwd))
-    return out
+    return [resolve(t, cwd) for t in cache_targets(instr, tmpfs=True)]
 
 
 def spec_paths(spec: CacheSpec, env: dict[str, str | None], cwd: str) -> list[str]:

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from codi.parser.expand import UnresolvedVariable, expand_strict
 from codi.parser.model import Instruction
+from codi.parser.mounts import cache_targets
 from codi.parser.semantic import Stage
 from codi.parser.shell import Command, parse_script
 from codi.rules.base import RuleContext
@@ -269,19 +270,7 @@ def expand_word(
 
 def cache_mount_targets(instr: Instruction) -> list[str]:
     """Targets of ``RUN --mount=type=cache`` (and tmpfs) mounts, without trailing slashes."""
-    out: list[str] = []
-    for flag in instr.flags:
-        if flag.name != "mount" or not flag.value:
-            continue
-        opts: dict[str, str] = {}
-        for part in flag.value.split(","):
-            key, _, val = part.partition("=")
-            opts[key.strip().lower()] = val.strip()
-        if opts.get("type") in ("cache", "tmpfs"):
-            target = opts.get("target") or opts.get("dst") or opts.get("destination") or ""
-            if target:
-                out.append(target.rstrip("/") or "/")
-    return out
+    return [t.rstrip("/") or "/" for t in cache_targets(instr, tmpfs=True)]
 
 
 def mounts_cache(instr: Instruction, *paths: str) -> bool:

@@ -1,9 +1,12 @@
 """Benchmark `codi llm rank` / `explain` with the embedded model on the demos.
 
-Usage: .venv/bin/python bench/llm.py [--repeat N] [--json]
+Usage: .venv/bin/python bench/llm.py [--repeat N] [--json] [--projects DIR | --no-projects]
 Reports p50/p95 latency of rank and explain (model loaded once per process, load time shown
 separately), tokens per second and the rate of valid JSON rank answers. Explain uses the defaults
 of `codi llm explain` (the model words the best candidate; the others get CODI's sentences).
+Then the guard's acceptance rate (accepted model sentences / model sentences, as
+``llm_metrics.acceptance``) over the demos and the shared projects (../shared/projects, skipped
+when absent): one explain per project.
 Targets on 2 cores: rank p50 <= 3 s, explain p50 <= 6 s, 100% valid JSON. The 1-minute load
 average before and after and the llama.cpp thread count are printed: on a shared machine they
 explain most of the spread.
@@ -26,10 +29,10 @@ sys.path.insert(0, str(REPO))
 from codi.llm.airgap import install  # noqa: E402
 from codi.llm.backend import Backend, LLMSettings  # noqa: E402
 from codi.llm.runtime import embedded, threads  # noqa: E402
-from codi.service.analyze import analyze  # noqa: E402
-from codi.service.assist import AssistOptions, assist  # noqa: E402
-from codi.service.candidates import finding_record  # noqa: E402
-from codi.service.run import RunOptions, run_project  # noqa: E402
+from codi.service.assist import AssistInputs, AssistOptions, assist, inputs_from_project  # noqa: E402
+from codi.service.errors import InputError  # noqa: E402
+
+PROJECTS = REPO.parent / "shared" / "projects"
 
 
 def _pct(values: list[float], q: float) -> float:
@@ -37,10 +40,39 @@ def _pct(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
 
 
+def _folders(root: Path) -> list[Path]:
+    return sorted(p for p in root.iterdir() if (p / "Dockerfile").is_file())
+
+
+def _acceptance(demos: list[tuple[str, AssistInputs]], projects: list[Path]) -> dict[str, Any]:
+    """One explain per project (the model words the best candidate): accepted / written sentences."""
+    rows: dict[str, str] = {}
+    written = accepted = 0
+    skipped: list[str] = []
+    todo: list[tuple[str, AssistInputs | Path]] = [*demos, *((p.name, p) for p in projects)]
+    for name, given in todo:
+        if isinstance(given, Path):
+            try:
+                given = inputs_from_project(given)
+            except (InputError, OSError, ValueError) as exc:
+                skipped.append(f"{name}: {str(exc)[:80]}")
+                continue
+        m = assist(given.record, given.metrics, given.findings, given.text,
+                   AssistOptions(rag=False, backend=Backend(LLMSettings()))).llm_metrics
+        written += m["model_sentences"]
+        accepted += m["accepted_sentences"]
+        rows[name] = f"{m['accepted_sentences']}/{m['model_sentences']}"
+    return {"acceptance": round(accepted / written, 3) if written else None,
+            "acceptance_sentences": f"{accepted}/{written}", "acceptance_projects": len(rows),
+            "acceptance_by_project": rows, "acceptance_skipped": skipped}
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--json", action="store_true")
+    parser.add_argument("--projects", type=Path, default=PROJECTS, help="more projects for the acceptance rate")
+    parser.add_argument("--no-projects", action="store_true", help="the demos only")
     args = parser.parse_args()
     install()
     load_before = round(os.getloadavg()[0], 2)
@@ -48,22 +80,19 @@ def main() -> int:
     started = time.perf_counter()
     model = embedded()
     load_s = time.perf_counter() - started
-    inputs = []
-    for demo in sorted(p for p in (REPO / "demo").iterdir() if (p / "Dockerfile").is_file()):
-        result = run_project(demo, RunOptions(dry_run=True, llm=False, rag=False))
-        a = analyze(demo, None, None, None)
-        inputs.append((demo.name, result.record, result.metrics, [finding_record(f) for f in a.findings], a.text))
+    inputs = [(demo.name, inputs_from_project(demo)) for demo in _folders(REPO / "demo")]
     rank_s: list[float] = []
     explain_s: list[float] = []
     tokens = 0
     gen_ms = 0
     valid = asked = 0
     for _ in range(args.repeat):
-        for _name, record, metrics, findings, text in inputs:
+        for _name, given in inputs:
+            record = given.record
             for explain in (False, True):
                 backend = Backend(LLMSettings())  # endpoints ignored: this measures the embedded model
                 t0 = time.perf_counter()
-                res = assist(record, metrics, findings, text,
+                res = assist(given.record, given.metrics, given.findings, given.text,
                              AssistOptions(rag=False, explain=explain, backend=backend))
                 elapsed = time.perf_counter() - t0
                 (explain_s if explain else rank_s).append(elapsed)
@@ -82,10 +111,14 @@ def main() -> int:
         "tokens_per_s": round(tokens / (gen_ms / 1000), 1) if gen_ms else None,
         "json_valid_rate": round(valid / asked, 3) if asked else None,
     }
+    extra = [] if args.no_projects or not args.projects.is_dir() else _folders(args.projects)
+    report.update(_acceptance(inputs, extra))
     if args.json:
         print(json.dumps(report, indent=2))
     else:
         for key, value in report.items():
+            if key == "acceptance_by_project":
+                value = "  ".join(f"{k} {v}" for k, v in value.items())
             print(f"{key:16} {value}")
     ok = report["rank_p50_s"] <= 3 and report["explain_p50_s"] <= 6 and report["json_valid_rate"] in (1.0, None)
     return 0 if ok else 1

@@ -22,8 +22,7 @@ _CPU = FairLock()
 
 
 def _finding(f: RuleFinding, path: str) -> Finding:
-    return Finding(code=f.code, name=f.name, level=f.severity.value, message=f.message, file=path, line=f.line,
-                   column=f.column, end_line=f.end_line, end_column=f.end_column, fixable=f.fixable)
+    return Finding.model_validate({**f.payload(), "file": path})
 
 
 def _lint(text: str, select: list[str] | None, extend_select: list[str], ignore: list[str],

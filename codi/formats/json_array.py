@@ -11,18 +11,7 @@ from codi.rules.engine import LintResult
 
 
 def finding_dict(f: Finding) -> dict[str, Any]:
-    return {
-        "file": f.file,
-        "line": f.line,
-        "column": f.column,
-        "end_line": f.end_line,
-        "end_column": f.end_column,
-        "code": f.code,
-        "name": f.name,
-        "level": f.severity.value,
-        "message": f.message,
-        "fixable": f.fixable,
-    }
+    return f.payload()
 
 
 def render(result: LintResult, color: bool = False, quiet: bool = False) -> str:

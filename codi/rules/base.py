@@ -65,6 +65,12 @@ class Finding:
     def fixable(self) -> bool:
         return self.fix is not None and self.fix.applicability is not Applicability.DISPLAY
 
+    def payload(self) -> dict[str, object]:
+        """The one JSON shape of a finding (`--format json`, run artefacts, the API), in a fixed key order."""
+        return {"file": self.file, "line": self.line, "column": self.column, "end_line": self.end_line,
+                "end_column": self.end_column, "code": self.code, "name": self.name, "level": self.severity.value,
+                "message": self.message, "fixable": self.fixable}
+
 
 @dataclass(slots=True)
 class RuleConfig:

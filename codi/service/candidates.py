@@ -66,8 +66,7 @@ class _Draft:
 
 
 def finding_record(f: Finding) -> FindingRecord:
-    return FindingRecord(code=f.code, name=f.name, level=f.severity.value, message=f.message, line=f.line,
-                         column=f.column, end_line=f.end_line, end_column=f.end_column, fixable=f.fixable)
+    return FindingRecord.model_validate(f.payload())  # the record has no `file`: one Dockerfile per run
 
 
 def resolved(original: list[Finding], after: list[Finding]) -> list[str]:

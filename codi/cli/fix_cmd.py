@@ -8,7 +8,7 @@ from typing import Annotated
 import typer
 
 from codi.cli.app import app
-from codi.cli.lint_cmd import FORMAT_NAMES, THRESHOLD_NAMES, _codes, _fail, _report, _write
+from codi.cli.output import FORMAT_NAMES, THRESHOLD_NAMES, _codes, _fail, _report, _write
 
 
 def run_fix(paths: list[str], *, unsafe: bool, diff: bool, format: str, select: list[str] | None,

@@ -2,44 +2,18 @@
 
 from __future__ import annotations
 
-import os
 import sys
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from codi.cli.app import app
-from codi.cli.project_cmds import _build_args
+from codi.cli.output import FORMAT_NAMES, THRESHOLD_NAMES, _codes, _fail, _report, build_args
 
 if TYPE_CHECKING:
     from codi.service.lint import LintOutcome, LintRequest, Progress
 
-FORMAT_NAMES = ("tty", "json", "sarif", "checkstyle", "gitlab", "junit", "github")
-THRESHOLD_NAMES = ("error", "warning", "info", "style", "none")
 PROGRESS_MIN_FILES = 20
-
-
-def _codes(values: list[str] | None) -> list[str]:
-    """Repeated options and comma-separated lists both work: `--ignore DL3008,DL3009 --ignore SC`."""
-    return [part.strip() for v in values or [] for part in v.split(",") if part.strip()]
-
-
-def _fail(message: str) -> typer.Exit:
-    sys.stderr.write(f"codi: error: {message}\n")
-    return typer.Exit(2)
-
-
-def _write(text: str) -> None:
-    try:
-        try:
-            sys.stdout.write(text)
-        except UnicodeEncodeError:  # a terminal that cannot show some character
-            encoding = sys.stdout.encoding or "utf-8"
-            sys.stdout.write(text.encode(encoding, "replace").decode(encoding))
-        sys.stdout.flush()
-    except BrokenPipeError:  # `codi lint ... | head`: the reader left, nothing more to say
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
 
 
 def _read_stdin() -> str:
@@ -136,7 +110,7 @@ def lint_cmd(
         no_fail=True if no_fail else None,
         config_file=config,
         stdin_text=_read_stdin() if "-" in paths else None,
-        build_args=_build_args(build_arg or []),
+        build_args=build_args(build_arg or []),
     )
     try:
         outcome = _run_with_progress(request, quiet)
@@ -176,18 +150,3 @@ def _run_with_progress(request: LintRequest, quiet: bool) -> LintOutcome:
     finally:
         if task is not None:
             bar.stop()
-
-
-def _report(outcome: LintOutcome, fmt: str, quiet: bool) -> None:
-    from codi.formats import render
-
-    color = fmt == "tty" and sys.stdout.isatty()
-    # Nothing was linted because every path was bad: the errors alone say it ("All checks passed" would not).
-    if fmt != "tty" or outcome.result.files or not outcome.input_errors:
-        _write(render(fmt, outcome.result, color=color, quiet=quiet))
-    for message in outcome.input_errors:
-        sys.stderr.write(f"codi: error: {message}\n")
-    for err in outcome.result.errors:
-        sys.stderr.write(f"codi: {err} (this is a bug in CODI; the other rules still ran)\n")
-    if not outcome.result.files and not outcome.input_errors and not quiet:
-        sys.stderr.write("codi: warning: no Dockerfiles found under the given paths\n")

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from codi.cli.app import app
+from codi.cli.output import build_args
 
 if TYPE_CHECKING:
     from codi.service.run import RunOptions, RunResult
@@ -140,21 +141,8 @@ def _options(ctx: typer.Context, out: str | None, dry_run: bool, no_llm: bool, d
     return RunOptions(out=_out(ctx, out), dockerfile=dockerfile, stack=stack, candidate_limit=limit,
                       dry_run=dry_run, llm=llm_env and not no_llm, rag=rag_env and not disable_rag,
                       rules_path=rules, config_file=config, real=real, engine=engine, keep_images=keep_images,
-                      build_timeout=build_timeout, build_args=_build_args(build_arg or []), target=target,
+                      build_timeout=build_timeout, build_args=build_args(build_arg or []), target=target,
                       context=context)
-
-
-def _build_args(values: list[str]) -> dict[str, str]:
-    """``NAME=VALUE``, or ``NAME`` alone for the value in the environment (as docker build does)."""
-    out: dict[str, str] = {}
-    for value in values:
-        name, eq, given = value.partition("=")
-        if not name or not name.replace("_", "a").isalnum() or name[0].isdigit():
-            raise _fail(f"--build-arg {value!r}: expected NAME=VALUE")
-        if not eq and name not in os.environ:
-            raise _fail(f"--build-arg {name}: no value given and {name} is not set in the environment")
-        out[name] = given if eq else os.environ[name]
-    return out
 
 
 OutOpt = Annotated[str | None, typer.Option("--out", help="Runs folder (default: env CODI_OUTPUT_ROOT, else ./runs).")]

@@ -42,6 +42,6 @@ def test_each_format(tmp_path: Path, fmt: str) -> None:
 
 
 def test_cli_format_names_match_the_formats_package() -> None:
-    from codi.cli.lint_cmd import FORMAT_NAMES
+    from codi.cli.output import FORMAT_NAMES
 
     assert sorted(FORMAT_NAMES) == sorted(FORMATS)

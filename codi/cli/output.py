@@ -1,0 +1,66 @@
+"""What the lint and fix commands share: option lists, errors, writing to stdout, reporting findings."""
+
+from __future__ import annotations
+
+import os
+import sys
+from typing import TYPE_CHECKING
+
+import typer
+
+if TYPE_CHECKING:
+    from codi.service.lint import LintOutcome
+
+FORMAT_NAMES = ("tty", "json", "sarif", "checkstyle", "gitlab", "junit", "github")
+THRESHOLD_NAMES = ("error", "warning", "info", "style", "none")
+
+
+def _codes(values: list[str] | None) -> list[str]:
+    """Repeated options and comma-separated lists both work: `--ignore DL3008,DL3009 --ignore SC`."""
+    return [part.strip() for v in values or [] for part in v.split(",") if part.strip()]
+
+
+def _fail(message: str) -> typer.Exit:
+    sys.stderr.write(f"codi: error: {message}\n")
+    return typer.Exit(2)
+
+
+def _write(text: str) -> None:
+    try:
+        try:
+            sys.stdout.write(text)
+        except UnicodeEncodeError:  # a terminal that cannot show some character
+            encoding = sys.stdout.encoding or "utf-8"
+            sys.stdout.write(text.encode(encoding, "replace").decode(encoding))
+        sys.stdout.flush()
+    except BrokenPipeError:  # `codi lint ... | head`: the reader left, nothing more to say
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+
+
+def build_args(values: list[str]) -> dict[str, str]:
+    """``NAME=VALUE``, or ``NAME`` alone for the value in the environment (as docker build does)."""
+    out: dict[str, str] = {}
+    for value in values:
+        name, eq, given = value.partition("=")
+        if not name or not name.replace("_", "a").isalnum() or name[0].isdigit():
+            raise _fail(f"--build-arg {value!r}: expected NAME=VALUE")
+        if not eq and name not in os.environ:
+            raise _fail(f"--build-arg {name}: no value given and {name} is not set in the environment")
+        out[name] = given if eq else os.environ[name]
+    return out
+
+
+def _report(outcome: LintOutcome, fmt: str, quiet: bool) -> None:
+    from codi.formats import render
+
+    color = fmt == "tty" and sys.stdout.isatty()
+    # Nothing was linted because every path was bad: the errors alone say it ("All checks passed" would not).
+    if fmt != "tty" or outcome.result.files or not outcome.input_errors:
+        _write(render(fmt, outcome.result, color=color, quiet=quiet))
+    for message in outcome.input_errors:
+        sys.stderr.write(f"codi: error: {message}\n")
+    for err in outcome.result.errors:
+        sys.stderr.write(f"codi: {err} (this is a bug in CODI; the other rules still ran)\n")
+    if not outcome.result.files and not outcome.input_errors and not quiet:
+        sys.stderr.write("codi: warning: no Dockerfiles found under the given paths\n")

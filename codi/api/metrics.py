@@ -16,7 +16,7 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Any
 
-from codi.fix.write import atomic_write_text
+from codi.atomic import atomic_write_text
 from codi.ops.pids import pid_alive
 
 # Latency histogram buckets, in seconds.

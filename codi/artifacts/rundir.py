@@ -20,7 +20,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from codi.fix.write import atomic_write_text
+from codi.atomic import atomic_write_text
 
 RUN_ID_RE = re.compile(r"^\d{8}T\d{6}Z-[a-z0-9-]+$")
 LAYOUT = ("inputs", "candidates", "metadata", "logs", "reports")

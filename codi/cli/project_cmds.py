@@ -80,7 +80,7 @@ def rewrite_cmd(project: ProjectArg,
                 dockerfile: DockerfileOpt = None, stack: StackOpt = None, candidate_limit: LimitOpt = 3,
                 rules: RulesOpt = None, config: ConfigOpt = None) -> None:
     """Write better Dockerfiles for a project (verified candidates) to a folder, or print one."""
-    from codi.fix.write import atomic_write_text
+    from codi.atomic import atomic_write_text
     from codi.optimise.catalog import CatalogError, load_catalog
     from codi.service.analyze import analyze
     from codi.service.candidates import build_candidates

@@ -71,9 +71,9 @@ def dashboard_cmd(
     html: Annotated[str | None, typer.Option("--html", help="Write the self-contained dashboard page here.")] = None,
 ) -> None:
     """Build the dashboard dataset of a runs folder (JSON) and/or its static HTML page."""
+    from codi.atomic import atomic_write_text
     from codi.dashboard.dataset import build_dataset
     from codi.dashboard.page import render_page
-    from codi.fix.write import atomic_write_text
 
     root = Path(runs)
     if not root.is_dir():

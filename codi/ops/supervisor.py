@@ -20,7 +20,7 @@ from typing import Any
 
 import httpx
 
-from codi.fix.write import atomic_write_text
+from codi.atomic import atomic_write_text
 
 GRACE_SECONDS = 10.0
 MAX_BACKOFF = 30.0

@@ -13,7 +13,7 @@ from typing import Any
 import jinja2
 
 from codi.artifacts.models import MetricsRecord, RunRecord
-from codi.fix.write import atomic_write_text
+from codi.atomic import atomic_write_text
 from codi.report.contract_table import contract_rows
 from codi.templating import environment
 

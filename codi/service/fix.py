@@ -6,8 +6,8 @@ import difflib
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from codi.atomic import atomic_write_text
 from codi.fix.apply import FixOutcome, fix_text
-from codi.fix.write import atomic_write_text
 from codi.rules.base import Finding
 from codi.rules.engine import Engine, FileInput, FileSettings
 from codi.rules.registry import all_rules

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from codi.atomic import atomic_write_text
 from codi.fix.edits import apply_edits, group_fits
-from codi.fix.write import atomic_write_text
 from codi.rules.base import Edit
 
 

@@ -1,4 +1,4 @@
-"""Atomic file writes: a temp file in the same folder, fsync, then rename over the original."""
+"""Atomic file writes for every part of CODI: a temp file in the same folder, fsync, then rename over the original."""
 
 from __future__ import annotations
 

@@ -38,12 +38,15 @@ def bootstrap_cmd(
 ) -> None:
     """Build stand-in bases with mmdebstrap (minbase + runtime), commit them, write the base map. Cached.
 
-    Every selected group is tried, even after one fails. mmdebstrap's and the engine's output go to a
-    log file under the cache folder (its path is printed); a failed stand-in shows the tail of its log.
+    Every selected group is tried, even after one fails.
+    mmdebstrap's and the engine's output go to a log file under the cache folder (its path is printed);
+    a failed stand-in shows the tail of its log.
 
-    Exit codes: 0 every group ready; 2 usage error or no usable engine; otherwise 32 + the sum of the
-    failed groups' bits: debian 1, go 2, java 4, node 8, python 16 (e.g. 36: java failed; 50: go and
-    python failed).
+    Exit codes:
+    0: every selected group is ready;
+    2: usage error, or no usable engine;
+    32 + the sum of the failed groups' bits (debian 1, go 2, java 4, node 8, python 16):
+    e.g. 36 = java failed, 50 = go and python failed.
     """
     from codi.build.basemap import cache_dir
     from codi.build.bases import bootstrap_all, note, selected

@@ -13,9 +13,9 @@ from codi.api.models import Health, JobResponse, LlmStatus, RunDetail, RunList, 
 from codi.api.routes_project import job_response, settings_of
 from codi.api.security import NotFound, run_dir
 from codi.artifacts.models import MetricsRecord, RunRecord
+from codi.config.flags import llm_enabled
 
 router = APIRouter()
-_FALSY = {"0", "false", "no", "off"}
 # The report page links nothing outside itself; this keeps any text in it inert.
 REPORT_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:"
 DASHBOARD_CSP = "default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; img-src data:"
@@ -32,7 +32,7 @@ def _ruleset_version() -> str | None:
 
 
 def _llm_status() -> LlmStatus:
-    enabled = os.environ.get("LLM_ENABLED", "true").lower() not in _FALSY
+    enabled = llm_enabled()
     endpoint = os.environ.get("LLM_ENDPOINT") or None
     if not enabled:
         status = "disabled"

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from codi.cli.app import app
+from codi.config.flags import rag_enabled
 
 if TYPE_CHECKING:
     from codi.service.assist import AssistResult
@@ -85,7 +86,7 @@ def _assist(ctx: typer.Context, project: str, limit: int | None, model: str | No
         if not report.ok:
             raise _fail(f"adapter {adapter} refused: " + "; ".join(report.problems), report.exit_code)
     given = _inputs(project, candidate_limit)
-    rag_env = os.environ.get("CODI_RAG", "on").lower() not in {"0", "false", "no", "off"}
+    rag_env = rag_enabled()
     options = AssistOptions(out=_out(ctx, out), llm=not no_llm, rag=rag_env and not disable_rag, model=model,
                             adapter=adapter, limit=limit, explain=explain)
     return assist(given.record, given.metrics, given.findings, given.text, options)

@@ -12,6 +12,7 @@ import typer
 
 from codi.cli.app import app
 from codi.cli.output import build_args
+from codi.config.flags import llm_enabled, rag_enabled
 
 if TYPE_CHECKING:
     from codi.service.run import RunOptions, RunResult
@@ -136,8 +137,7 @@ def _options(ctx: typer.Context, out: str | None, dry_run: bool, no_llm: bool, d
              context: str | None = None) -> RunOptions:
     from codi.service.run import RunOptions
 
-    llm_env = os.environ.get("LLM_ENABLED", "true").lower() not in {"0", "false", "no", "off"}
-    rag_env = os.environ.get("CODI_RAG", "on").lower() not in {"0", "false", "no", "off"}
+    llm_env, rag_env = llm_enabled(), rag_enabled()
     return RunOptions(out=_out(ctx, out), dockerfile=dockerfile, stack=stack, candidate_limit=limit,
                       dry_run=dry_run, llm=llm_env and not no_llm, rag=rag_env and not disable_rag,
                       rules_path=rules, config_file=config, real=real, engine=engine, keep_images=keep_images,

@@ -15,7 +15,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-_FALSY = {"0", "false", "no", "off"}
+from codi.config.flags import airgap_enabled
+
 _LOOPBACK_NAMES = {"localhost", "localhost.localdomain", "ip6-localhost", "ip6-loopback"}
 
 
@@ -52,7 +53,7 @@ class Policy:
 
 
 def enabled_from_env() -> bool:
-    return os.environ.get("AIRGAP", "true").strip().lower() not in _FALSY
+    return airgap_enabled()
 
 
 def policy_from_env() -> Policy:

@@ -9,15 +9,14 @@ import os
 from dataclasses import dataclass, field
 from typing import Any
 
+from codi.config.flags import llm_enabled
 from codi.llm.adapters import AdapterError
 from codi.llm.endpoints import EndpointError, EndpointPool, endpoints_from_env, timeout_from_env
 from codi.llm.runtime import Generation, ModelUnavailable, embedded
 
-_FALSY = {"0", "false", "no", "off"}
-
 
 def llm_enabled_from_env() -> bool:
-    return os.environ.get("LLM_ENABLED", "true").strip().lower() not in _FALSY
+    return llm_enabled()
 
 
 @dataclass(slots=True)

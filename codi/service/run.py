@@ -21,6 +21,7 @@ from codi.artifacts.models import (
     RunRecord,
 )
 from codi.artifacts.rundir import RunWriter, iso, reserve_run_dir, utc_now
+from codi.config.flags import airgap_enabled
 from codi.llm.ranking import TIE_MARGIN, deterministic, tie_groups
 from codi.optimise.base_sizes import SIZE_TABLE_DATE, SIZE_TABLE_SOURCE
 from codi.optimise.catalog import CatalogError, catalog_path, load_catalog
@@ -111,7 +112,7 @@ def _past_runs(analysis: Analysis, record: RunRecord, options: RunOptions) -> di
 
 def _environment(options: RunOptions, config_sources: list[str], ruleset: str,
                  engine: dict[str, Any], llm: dict[str, Any]) -> EnvironmentRecord:
-    airgap = os.environ.get("AIRGAP", "true").lower() not in {"0", "false", "no", "off"}
+    airgap = airgap_enabled()
     return EnvironmentRecord(
         codi_version=__version__, ruleset_version=ruleset, ruleset_path=str(catalog_path(options.rules_path)),
         python=sys.version.split()[0], platform=platform.platform(), config_sources=config_sources,

@@ -63,17 +63,10 @@ def analyze(body: ProjectBody, request: Request) -> AnalyzeResponse:
 
 @router.post("/rewrite", response_model=RewriteResponse, summary="Verified candidate Dockerfiles (nothing written)")
 def rewrite(body: ProjectBody, request: Request) -> RewriteResponse:
-    from codi.optimise.catalog import CatalogError, load_catalog
-    from codi.service.analyze import analyze as run_analyze
-    from codi.service.candidates import build_candidates
+    from codi.service.rewrite import rewrite as run_rewrite
 
     project, dockerfile = project_paths(body, settings_of(request))
-    try:
-        catalog = load_catalog(None)
-    except CatalogError as exc:
-        raise InputError(str(exc)) from None
-    a = run_analyze(project, dockerfile, body.stack_hint, None)
-    cands = build_candidates(a, catalog, body.candidate_limit)
+    cands = run_rewrite(project, dockerfile, body.stack_hint, None, None, body.candidate_limit)
     return RewriteResponse(candidates=[RewriteCandidate(candidate=b.record, dockerfile=b.text) for b in cands.built],
                            rejected=[{"rule_id": r.rule_id, "reason": r.reason} for r in cands.rejected],
                            notes=list(cands.notes))

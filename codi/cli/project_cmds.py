@@ -82,16 +82,9 @@ def rewrite_cmd(project: ProjectArg,
                 rules: RulesOpt = None, config: ConfigOpt = None) -> None:
     """Write better Dockerfiles for a project (verified candidates) to a folder, or print one."""
     from codi.atomic import atomic_write_text
-    from codi.optimise.catalog import CatalogError, load_catalog
-    from codi.service.analyze import analyze
-    from codi.service.candidates import build_candidates
+    from codi.service.rewrite import rewrite
 
-    try:
-        catalog = load_catalog(rules)
-    except CatalogError as exc:
-        raise _fail(str(exc)) from None
-    a = _guard(analyze, project, dockerfile, stack, config)
-    cands = build_candidates(a, catalog, candidate_limit)
+    cands = _guard(rewrite, project, dockerfile, stack, config, rules, candidate_limit)
     if not cands.built:
         reasons = "; ".join(f"{r.rule_id}: {r.reason}" for r in cands.rejected) or "none fits"
         raise _fail(f"no candidate passed verification ({reasons})")

@@ -188,7 +188,7 @@ def _mmdebstrap(standin: StandIn, mirror: str, suite: str, tarball: Path, timeou
             "--dpkgopt=path-exclude=/usr/share/doc/*", "--dpkgopt=path-exclude=/usr/share/man/*",
             "--aptopt=APT::Install-Recommends \"false\"",
             # With man pages excluded /usr/share/man/man1 never exists, and update-alternatives fails on
-            # the slave links it puts there (openjdk's post-install: Debian #863199). Create it first.
+            # the slave links it puts there (openjdk's post-install, a known Debian issue). Create it first.
             '--essential-hook=mkdir -p "$1/usr/share/man/man1"']
     args += [f"--customize-hook={hook}" for hook in standin.hooks]
     partial = tarball.with_suffix(".partial.tar")

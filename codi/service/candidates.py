@@ -173,16 +173,22 @@ def _fixed(analysis: Analysis, out: CandidateSet) -> tuple[str, _Draft | None]:
                              "minimal diff.", "medium" if unsafe else "low", None, notes, outcome.fixed, FIX_CHANGES)
 
 
+def _edit_model(analysis: Analysis, start: str) -> tuple[Model, Stage] | None:
+    """The model of an edit of the original (its text ``start``) and the stage that is built."""
+    if analysis.target is None:
+        return None
+    model = build_model(parse(start, "candidate"), analysis.build_args or {})
+    target = _candidate_stage(model, analysis, "tuned")
+    return (model, target) if target is not None else None
+
+
 def _tuned(analysis: Analysis, start: str) -> _Draft | None:
     from codi.imagedb import lookup
 
-    if analysis.target is None:
+    edit = _edit_model(analysis, start)
+    if edit is None:
         return None
-    df = parse(start, "candidate")
-    model = build_model(df, analysis.build_args or {})
-    target = _candidate_stage(model, analysis, "tuned")
-    if target is None:
-        return None
+    model, target = edit
     bases: dict[str, tuple[str, dict[str, str | None]]] = {}
     for stage in model.stages:
         ref = stage.base_resolved or stage.base
@@ -237,11 +243,10 @@ def _nonroot(analysis: Analysis, start: str) -> _Draft | None:
         return None
     if _needs_root(analysis, c):
         return None
-    df = parse(start, "candidate")
-    model = build_model(df, analysis.build_args or {})
-    target = _candidate_stage(model, analysis, "tuned")
-    if target is None:
+    edit = _edit_model(analysis, start)
+    if edit is None:
         return None
+    model, target = edit
     tuning = nonroot(start, model, target, c.os_family, base_repo(c.base or ""),
                      writable_dirs(model, target, c.workdir, c.volumes))
     if tuning is None:

@@ -86,10 +86,24 @@ def md_cell(value: object) -> str:
     return " ".join(str(value).split()).replace("|", "\\|")
 
 
+def smoke_label(numbers: Any) -> str:
+    """A smoke column cell: "not built" for an image that never built (its numbers stay estimated)."""
+    def field(name: str) -> Any:
+        return numbers.get(name) if isinstance(numbers, dict) else getattr(numbers, name, None)
+
+    status = (field("smoke") or {}).get("status")
+    if status is None:
+        return "n/a"
+    if status == "failed" and field("kind") == "estimated":
+        return "not built"
+    return str(status)
+
+
 def _env(autoescape: bool) -> jinja2.Environment:
     env = environment([TEMPLATES], autoescape=autoescape, trim_blocks=True, lstrip_blocks=True)
     env.filters["bytes"] = human_bytes
     env.filters["cell"] = md_cell
+    env.filters["smoke"] = smoke_label
     return env
 
 

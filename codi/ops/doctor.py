@@ -1,0 +1,179 @@
+"""`codi doctor`: preflight checks, each ``ok``/``warn``/``fail`` with a one-line reason and a fix hint.
+
+The checks themselves live in :mod:`codi.ops.doctor_checks` (the installation) and
+:mod:`codi.ops.doctor_state` (what CODI keeps: run memory, backups, drills, audit log, bundles).
+This module holds the record, the production policy and the runner.
+
+Production mode (``CODI_PRODUCTION=1``) turns the gated checks' warnings into failures: air-gap off,
+a non-loopback LLM endpoint, no API key, unverified rules or adapter, catalog bases not pinned by
+digest, audit log off, no backup younger than ``CODI_BACKUP_MAX_AGE_DAYS``. ``CODI_ENFORCE_<CHECK>=1|0``
+sets each one on its own (``CODI_ENFORCE_API_KEY=0``). ``codi serve`` and ``codi stack up`` call
+:func:`production_gate` and refuse to start while a check fails.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+SCHEMA_VERSION = 1
+Status = Literal["ok", "warn", "fail"]
+_RANK = {"ok": 0, "warn": 1, "fail": 2}
+
+# The checks that production mode turns from warnings into failures (name = CODI_ENFORCE_<NAME>).
+GATED = ("airgap", "llm_loopback", "api_key", "rules_verified", "adapter", "catalog_pinned", "audit_log",
+         "backup")
+
+
+@dataclass(slots=True)
+class CheckResult:
+    name: str
+    status: Status
+    reason: str
+    fix: str = ""
+    data: dict[str, Any] = field(default_factory=dict)
+    enforced: bool = False  # a gated check judged by the production rule
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"name": self.name, "status": self.status, "reason": self.reason, "fix": self.fix or None,
+                "gated": self.name in GATED, "enforced": self.enforced, "data": self.data}
+
+
+@dataclass(slots=True)
+class Context:
+    """What every check reads: the output root, the environment and the production policy."""
+
+    out: Path
+    env: Mapping[str, str]
+    host: str | None = None  # the address `codi serve` would bind (--host, else CODI_HOST)
+    production: bool = False
+
+    @classmethod
+    def create(cls, out: str | Path, host: str | None = None, production: bool | None = None,
+               env: Mapping[str, str] | None = None) -> Context:
+        env = os.environ if env is None else env
+        prod = production_mode(env) if production is None else production
+        return cls(Path(out), env, host or env.get("CODI_HOST") or None, prod)
+
+    def enforced(self, name: str) -> bool:
+        """Whether a gated check fails (rather than warns): CODI_ENFORCE_<NAME>, else production mode."""
+        raw = self.env.get(f"CODI_ENFORCE_{name.upper()}", "").strip().lower()
+        if raw:
+            return raw not in ("0", "false", "no", "off")
+        return self.production
+
+    def judge(self, name: str, ok: bool, reason: str, fix: str, data: dict[str, Any] | None = None,
+              ok_reason: str | None = None) -> CheckResult:
+        """A gated check: ok, else warn (fail when enforced)."""
+        if ok:
+            return CheckResult(name, "ok", ok_reason or reason, "", data or {})
+        strict = self.enforced(name)
+        why = f"{reason} (production mode)" if strict and self.production else reason
+        return CheckResult(name, "fail" if strict else "warn", why, fix, data or {}, enforced=strict)
+
+    @property
+    def state(self) -> Path:
+        """CODI's state folder: CODI_STATE_DIR, else ``<out>/.codi-state``."""
+        raw = self.env.get("CODI_STATE_DIR")
+        return Path(raw) if raw else self.out / ".codi-state"
+
+
+def production_mode(env: Mapping[str, str] | None = None) -> bool:
+    """CODI_PRODUCTION=1 (0/false/no/off or unset: off)."""
+    raw = (os.environ if env is None else env).get("CODI_PRODUCTION", "").strip().lower()
+    return bool(raw) and raw not in ("0", "false", "no", "off")
+
+
+Check = Callable[[Context], CheckResult]
+
+
+def registry() -> list[tuple[str, Check]]:
+    """Every check in the order doctor prints them."""
+    from codi.ops import doctor_checks as c
+    from codi.ops import doctor_state as s
+
+    return [("python", c.python_version), ("dependencies", c.dependencies), ("shellcheck", c.shellcheck),
+            ("catalog", c.catalog), ("catalog_pinned", c.catalog_pinned), ("rules_verified", s.rules_verified),
+            ("model", c.model), ("llm_endpoints", c.llm_endpoints), ("llm_loopback", c.llm_loopback),
+            ("adapter", s.adapter), ("run_memory", s.run_memory), ("output_root", s.output_root),
+            ("disk", s.disk), ("build_engine", c.build_engine), ("stand_in_bases", c.stand_in_bases),
+            ("airgap", c.airgap), ("api_key", c.api_key), ("audit_log", s.audit_log), ("backup", s.backup),
+            ("drill", s.drill)]
+
+
+CHECK_NAMES = tuple(name for name, _ in registry())
+# Liveness must stay cheap: no model load, no network, no integrity scan.
+LIVENESS = ("python", "catalog", "output_root", "airgap")
+READINESS = ("model", "run_memory", "output_root")
+# Only ever warn (optional measured mode) and may take seconds: not run when a server starts.
+SLOW_OPTIONAL = ("build_engine", "stand_in_bases")
+
+
+def run_one(name: str, fn: Check, ctx: Context) -> CheckResult:
+    started = time.perf_counter()
+    try:
+        result = fn(ctx)
+    except Exception as exc:  # a check must never take doctor down; say what broke
+        result = CheckResult(name, "fail", f"the check itself failed: {type(exc).__name__}: {exc}",
+                             "a bug in CODI: please report it (CODI_DEBUG=1 codi doctor shows the traceback)")
+        if os.environ.get("CODI_DEBUG"):
+            raise
+    result.name = name
+    result.data.setdefault("ms", round((time.perf_counter() - started) * 1000))
+    return result
+
+
+def run_checks(ctx: Context, only: tuple[str, ...] | None = None,
+               skip: tuple[str, ...] = ()) -> list[CheckResult]:
+    return [run_one(name, fn, ctx) for name, fn in registry()
+            if (only is None or name in only) and name not in skip]
+
+
+def overall(results: list[CheckResult]) -> Status:
+    worst = max((_RANK[r.status] for r in results), default=0)
+    return ("ok", "warn", "fail")[worst]  # type: ignore[return-value]
+
+
+def report(ctx: Context, results: list[CheckResult]) -> dict[str, Any]:
+    from codi import __version__
+
+    counts = {s: sum(1 for r in results if r.status == s) for s in ("ok", "warn", "fail")}
+    return {"schema_version": SCHEMA_VERSION, "codi_version": __version__, "production": ctx.production,
+            "out": str(ctx.out), "status": overall(results), "counts": counts,
+            "checks": [r.as_dict() for r in results]}
+
+
+def render_text(ctx: Context, results: list[CheckResult]) -> str:
+    mode = " (production mode)" if ctx.production else ""
+    lines = [f"codi doctor{mode}: output root {ctx.out}"]
+    width = max((len(r.name) for r in results), default=0)
+    for r in results:
+        label = {"ok": "ok  ", "warn": "WARN", "fail": "FAIL"}[r.status]
+        lines.append(f"  {label}  {r.name.ljust(width)}  {r.reason}")
+        if r.fix and r.status != "ok":
+            lines.append(f"        {' ' * width}  fix: {r.fix}")
+    counts = {s: sum(1 for r in results if r.status == s) for s in ("ok", "warn", "fail")}
+    lines.append(f"{counts['ok']} ok, {counts['warn']} warning(s), {counts['fail']} failure(s)")
+    return "\n".join(lines) + "\n"
+
+
+def production_gate(out: str | Path, host: str | None = None,
+                    env: Mapping[str, str] | None = None) -> list[CheckResult]:
+    """The failing checks that stop `codi serve` / `codi stack up` in production mode (empty: go ahead)."""
+    ctx = Context.create(out, host, env=env)
+    if not ctx.production:
+        return []
+    return [r for r in run_checks(ctx, skip=SLOW_OPTIONAL) if r.status == "fail"]
+
+
+def gate_message(failures: list[CheckResult]) -> str:
+    """``codi: error: ...`` then one indented line per failing check with its fix."""
+    lines = [f"codi: error: production mode (CODI_PRODUCTION=1): refusing to start: "
+             f"{len(failures)} check(s) failed (codi doctor shows all)"]
+    for r in failures:
+        lines.append(f"  - {r.name}: {r.reason}" + (f" (fix: {r.fix})" if r.fix else ""))
+    return "\n".join(lines) + "\n"

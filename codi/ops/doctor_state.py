@@ -1,0 +1,250 @@
+"""Doctor checks of what CODI keeps: rules and adapter provenance, the run memory, the output root and its
+disk, the audit log, backups and restore drills. A piece that is not set up reads as "not set up"."""
+
+from __future__ import annotations
+
+import importlib
+import json
+import os
+import shutil
+import sqlite3
+import tempfile
+from datetime import UTC, datetime
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+
+from codi.ops.doctor import CheckResult, Context
+
+DEFAULT_BACKUP_MAX_AGE_DAYS = 7.0
+DRILL_MAX_AGE_DAYS = 90.0
+DEFAULT_MIN_FREE_MB = 1024
+_OFF = ("0", "off", "false", "no", "none")
+
+
+def _optional(module: str) -> ModuleType | None:
+    """A module another part of CODI provides, or None where this build lacks it."""
+    try:
+        return importlib.import_module(module)
+    except ModuleNotFoundError as exc:
+        if exc.name and module.startswith(exc.name):
+            return None
+        raise
+
+
+def _number(ctx: Context, name: str, default: float) -> float:
+    try:
+        value = float(ctx.env.get(name, "") or default)
+    except ValueError:
+        return default
+    return value if value > 0 else default
+
+
+def _installed(ctx: Context, kind: str) -> tuple[Path | None, dict[str, Any] | None]:
+    """(active bundle folder, its re-verification entry) for ``kind``; (None, None) when none."""
+    store = _optional("codi.ops.bundle_store")
+    if store is None:
+        return None, None
+    folder = store.active_dir(kind, ctx.out)
+    if folder is None:
+        return None, None
+    entries = [e for e in store.check_installed(ctx.out) if e["kind"] == kind]
+    return folder, entries[0] if entries else None
+
+
+def rules_verified(ctx: Context) -> CheckResult:
+    from codi.optimise.catalog import DEFAULT_CATALOG, catalog_path
+
+    path = catalog_path(None).resolve()
+    if path == DEFAULT_CATALOG.resolve():
+        return CheckResult("rules_verified", "ok", "the rules catalog shipped with CODI is in use")
+    folder, entry = _installed(ctx, "rules")
+    if folder is not None and path.is_relative_to(folder.resolve()):
+        good = entry is None or bool(entry["ok"])
+        why = f"installed rules bundle {folder.name} fails verification: {entry['problem'] if entry else ''}"
+        return ctx.judge("rules_verified", good, why, "codi rules rollback, or reinstall: codi rules install BUNDLE.tgz",
+                         ok_reason=f"rules from the verified bundle {folder.name}")
+    return ctx.judge("rules_verified", False, f"the catalog {path} (RULES_PATH) is not from a verified bundle",
+                     "install it as a bundle (codi bundle build, codi rules install BUNDLE.tgz) or unset RULES_PATH")
+
+
+def adapter(ctx: Context) -> CheckResult:
+    from codi.llm.adapters import verify_adapter
+
+    explicit = ctx.env.get("ADAPTER_PATH")
+    folder, entry = (None, None) if explicit else _installed(ctx, "adapter")
+    target = Path(explicit) if explicit else (folder / "adapter" if folder else None)
+    if target is None:
+        return CheckResult("adapter", "ok", "no adapter installed (the base model is used as is)")
+    model_id, ruleset = _model_and_ruleset()
+    report = verify_adapter(target, model_id, ruleset)
+    problems = list(report.problems)
+    if entry is not None and not entry["ok"]:
+        problems.insert(0, f"bundle: {entry['problem']}")
+    fix = f"codi adapter verify {target} lists every problem; reinstall it (codi adapter install BUNDLE.tgz), " \
+          "roll back (codi adapter rollback) or unset ADAPTER_PATH"
+    return ctx.judge("adapter", not problems, f"adapter {target} unverified: {'; '.join(problems[:2])}", fix,
+                     {"path": str(target), "version": report.version, "problems": problems},
+                     ok_reason=f"adapter {report.version} verified, compatible with {model_id} and ruleset {ruleset}")
+
+
+def _model_and_ruleset() -> tuple[str | None, str | None]:
+    from codi.llm.runtime import ModelUnavailable, find_model
+    from codi.optimise.catalog import CatalogError, load_catalog
+
+    try:
+        model_id: str | None = find_model(None).name
+    except ModelUnavailable:
+        model_id = None
+    try:
+        ruleset: str | None = load_catalog(None).ruleset_version
+    except CatalogError:
+        ruleset = None
+    return model_id, ruleset
+
+
+def run_memory(ctx: Context) -> CheckResult:
+    from codi.rag.store import SCHEMA_VERSION, index_path
+
+    path = index_path(ctx.out)
+    if not path.exists():
+        return CheckResult("run_memory", "ok", f"no run memory yet ({path} is made by the first codi run)")
+    rebuild = f"codi index rebuild --out {ctx.out} (rebuilds it from the run folders)"
+    try:
+        conn = sqlite3.connect(path.resolve().as_uri() + "?mode=ro", uri=True, timeout=5.0)
+        try:
+            verdict = [row[0] for row in conn.execute("PRAGMA integrity_check").fetchall()]
+            version = int(conn.execute("PRAGMA user_version").fetchone()[0])
+            runs = int(conn.execute("SELECT COUNT(*) FROM runs").fetchone()[0]) if version else 0
+        finally:
+            conn.close()
+    except sqlite3.Error as exc:
+        return CheckResult("run_memory", "fail", f"{path} cannot be read: {exc}", rebuild)
+    data = {"path": str(path), "schema_version": version, "expected": SCHEMA_VERSION}
+    if verdict != ["ok"]:
+        return CheckResult("run_memory", "fail", f"{path} is damaged: {verdict[0]}", rebuild, data)
+    if version > SCHEMA_VERSION:
+        return CheckResult("run_memory", "fail", f"{path} has schema v{version}, newer than this CODI's "
+                           f"v{SCHEMA_VERSION}", "upgrade CODI, or restore the run memory from a backup", data)
+    if version < SCHEMA_VERSION:
+        return CheckResult("run_memory", "warn", f"{path} has schema v{version}; this CODI uses v{SCHEMA_VERSION}",
+                           f"codi index ensure-schema --out {ctx.out}", data)
+    data["runs"] = runs
+    return CheckResult("run_memory", "ok", f"integrity ok, schema v{version}, {runs} run(s) ({path})", data=data)
+
+
+def _existing(path: Path) -> Path:
+    path = path.absolute()
+    while not path.exists() and path != path.parent:
+        path = path.parent
+    return path
+
+
+def output_root(ctx: Context) -> CheckResult:
+    out = ctx.out
+    fix = (f"make {out} writable (chmod u+w, or mount it read-write), or point --out / CODI_OUTPUT_ROOT "
+           "at a writable folder")
+    where = _existing(out)
+    if not where.is_dir():
+        return CheckResult("output_root", "fail", f"{out} cannot be made: {where} is not a folder", fix)
+    try:
+        fd, probe = tempfile.mkstemp(prefix=".codi-doctor-", dir=where)
+        os.close(fd)
+        os.unlink(probe)
+    except OSError as exc:
+        return CheckResult("output_root", "fail", f"{out} is not writable ({exc.strerror or exc} in {where})", fix)
+    if where != out.absolute():
+        return CheckResult("output_root", "ok", f"{out} does not exist yet; it will be made (in {where}, writable)")
+    return CheckResult("output_root", "ok", f"{out} is writable")
+
+
+def disk(ctx: Context) -> CheckResult:
+    need = int(_number(ctx, "CODI_MIN_FREE_MB", DEFAULT_MIN_FREE_MB))
+    where = _existing(ctx.out)
+    try:
+        free = shutil.disk_usage(where).free // (1024 * 1024)
+    except OSError as exc:
+        return CheckResult("disk", "warn", f"free space on {where} unknown: {exc.strerror or exc}", "")
+    data = {"free_mb": free, "threshold_mb": need, "path": str(where)}
+    if free < need:
+        return CheckResult("disk", "fail", f"only {free} MiB free on {where} (needs {need} MiB)",
+                           "free space (codi runs prune --keep N), or move --out / CODI_OUTPUT_ROOT to a larger "
+                           "volume; CODI_MIN_FREE_MB sets the threshold", data)
+    return CheckResult("disk", "ok", f"{free} MiB free on {where} (threshold {need} MiB)", data=data)
+
+
+def audit_log(ctx: Context) -> CheckResult:
+    raw = ctx.env.get("CODI_AUDIT_LOG", "")
+    fix = "unset CODI_AUDIT_LOG (default <out>/_audit/audit.jsonl) or point it at a writable file"
+    if _optional("codi.ops.audit") is None:
+        return ctx.judge("audit_log", False, "this CODI has no audit log (codi.ops.audit missing)",
+                         "install a CODI release with the audit log")
+    if raw.strip().lower() in _OFF:
+        return ctx.judge("audit_log", False, f"the audit log is off (CODI_AUDIT_LOG={raw})", fix)
+    path = Path(raw) if raw.strip() else ctx.out / "_audit" / "audit.jsonl"
+    where = _existing(path.parent)
+    writable = where.is_dir() and os.access(where, os.W_OK) and (not path.exists() or os.access(path, os.W_OK))
+    return ctx.judge("audit_log", writable, f"the audit log {path} cannot be written", fix, {"path": str(path)},
+                     ok_reason=f"audit log {path}")
+
+
+def _age_days(when: datetime) -> float:
+    return (datetime.now(UTC) - when).total_seconds() / 86400
+
+
+def _backups(ctx: Context) -> list[tuple[datetime, Path]]:
+    layout = _optional("codi.ops.backup_layout")
+    folder = ctx.out / "_backups"
+    if layout is None or not folder.is_dir():
+        return []
+    return [(stamp[0], p) for p in layout.list_archives(folder) if (stamp := layout.archive_stamp(p.name))]
+
+
+def backup(ctx: Context) -> CheckResult:
+    limit = _number(ctx, "CODI_BACKUP_MAX_AGE_DAYS", DEFAULT_BACKUP_MAX_AGE_DAYS)
+    found = _backups(ctx)
+    fix = f"codi backup create --out {ctx.out} (and schedule it, e.g. daily)"
+    if not found:
+        return ctx.judge("backup", False, f"no backup yet (none in {ctx.out / '_backups'})", fix)
+    when, path = found[0]
+    age = _age_days(when)
+    return ctx.judge("backup", age <= limit, f"the newest backup is {age:.0f} days old (limit {limit:g}, "
+                     "CODI_BACKUP_MAX_AGE_DAYS)", fix, {"newest": str(path), "age_days": round(age, 2)},
+                     ok_reason=f"newest backup {path.name} ({age:.1f} days old)")
+
+
+def _drills(ctx: Context) -> list[dict[str, Any]]:
+    try:
+        lines = (ctx.out / "_ops" / "drills.jsonl").read_text(encoding="utf-8").splitlines()
+    except OSError:
+        return []
+    out: list[dict[str, Any]] = []
+    for line in lines:
+        try:
+            item = json.loads(line)
+            item["when"] = datetime.fromisoformat(str(item["ts"]).replace("Z", "+00:00"))
+        except (ValueError, KeyError, TypeError):
+            continue
+        if item["when"].tzinfo is None:
+            item["when"] = item["when"].replace(tzinfo=UTC)
+        out.append(item)
+    return sorted(out, key=lambda d: d["when"])
+
+
+def drill(ctx: Context) -> CheckResult:
+    drills = _drills(ctx)
+    good = [d for d in drills if d.get("ok") is True]
+    newest = _backups(ctx)
+    target = str(newest[0][1]) if newest else "<archive> (after codi backup create)"
+    fix = f"codi backup drill {target}"
+    if not good:
+        why = f"the last drill failed: {drills[-1].get('detail')}" if drills else "no restore drill yet"
+        return CheckResult("drill", "warn", why, fix)
+    age = _age_days(good[-1]["when"])
+    data = {"last_good": good[-1]["ts"], "age_days": round(age, 2)}
+    if age > DRILL_MAX_AGE_DAYS:
+        return CheckResult("drill", "warn", f"the last good restore drill is {age:.0f} days old "
+                           f"(more than {DRILL_MAX_AGE_DAYS:.0f})", fix, data)
+    if drills[-1].get("ok") is not True:
+        return CheckResult("drill", "warn", f"the last drill failed: {drills[-1].get('detail')}", fix, data)
+    return CheckResult("drill", "ok", f"last good restore drill {age:.1f} days ago", data=data)

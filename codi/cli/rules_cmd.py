@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from codi.cli.app import app
+from codi.cli.default_group import DefaultGroup
 
 if TYPE_CHECKING:
     from codi.rules.base import Rule
@@ -48,7 +49,12 @@ def _suggest(code: str) -> str:
     return f"no rule {code!r}{hint}"
 
 
-@app.command("rules")
+rules_app = typer.Typer(cls=DefaultGroup, help="List and explain rules (codi rules [CODE]); install or roll back "
+                        "a rules bundle.")
+app.add_typer(rules_app, name="rules")
+
+
+@rules_app.command("show")
 def rules_cmd(
     code: Annotated[str | None, typer.Argument(help="A rule code or name: print its documentation.")] = None,
     format: Annotated[

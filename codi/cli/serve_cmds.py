@@ -34,6 +34,16 @@ def is_loopback(host: str) -> bool:
         return False
 
 
+def _production_gate(out: Path, host: str) -> None:
+    """CODI_PRODUCTION=1: refuse to start (exit 1) while a doctor check fails, listing each."""
+    from codi.ops.doctor import gate_message, production_gate
+
+    failures = production_gate(out, host)
+    if failures:
+        sys.stderr.write(gate_message(failures))
+        raise typer.Exit(1)
+
+
 @app.command("serve")
 def serve_cmd(
     host: Annotated[str, typer.Option("--host", help="Address to bind.")] = "127.0.0.1",
@@ -46,9 +56,15 @@ def serve_cmd(
     from codi.api.settings import ApiSettings
 
     settings = ApiSettings.from_env()
+    _production_gate(settings.runs_root, host)
     if not settings.keys and not is_loopback(host) and not insecure:
         raise _fail(f"refusing to bind {host} without an API key: set CODI_API_KEY "
                     "(or pass --insecure to serve without authentication)")
+    from codi.ops.bundle_store import serve_start_check
+
+    if (bundle_problem := serve_start_check(settings.runs_root)) is not None:
+        sys.stderr.write(f"codi: error: {bundle_problem}\n")
+        raise typer.Exit(1)
     try:
         import uvicorn
     except ModuleNotFoundError:
@@ -124,6 +140,7 @@ def stack_up(
     from codi.api.settings import ApiSettings
     from codi.ops.supervisor import Supervisor, healthy, read_state, specs, supervisor_pid
 
+    _production_gate(ApiSettings.from_env().runs_root, host)
     if not ApiSettings.from_env().keys and not is_loopback(host) and not insecure:
         raise _fail(f"refusing to serve the API on {host} without an API key: set CODI_API_KEY "
                     "(or pass --insecure)")

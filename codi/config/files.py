@@ -23,6 +23,7 @@ CODI_KEYS = {
     "label-schema",
     "strict-labels",
     "bases",  # measured mode's base map (codi.build.basemap); lint ignores it
+    "bundles",  # [bundles] trusted_keys (codi.ops.bundle_store); lint ignores it
 }
 # hadolint's own keys that CODI takes over; the rest of hadolint's (format, no-color, verbose...)
 # are accepted and left alone, so an existing `.hadolint.yaml` keeps working unchanged.
@@ -106,6 +107,8 @@ def codi_layer(data: dict[str, Any], check: Checker, prefix: str = "") -> Config
             layer.label_schema = check.label_schema(name, value)
         elif key == "strict-labels":
             layer.strict_labels = check.boolean(name, value)
+        elif key == "bundles" and not isinstance(value, dict):
+            raise check.fail(key, f"`{name}` must be a table (trusted_keys = [\"base64...\"])")
         elif key == "bases" and not isinstance(value, dict):
             raise check.fail(key, f"`{name}` must be a table of IMAGE = \"REPLACEMENT\"")
     return layer

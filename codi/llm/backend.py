@@ -5,7 +5,6 @@ Every fall-back is recorded with its reason in ``Backend.notes``; nothing falls 
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -13,6 +12,7 @@ from codi.config.flags import llm_enabled
 from codi.llm.adapters import AdapterError
 from codi.llm.endpoints import EndpointError, EndpointPool, endpoints_from_env, timeout_from_env
 from codi.llm.runtime import Generation, ModelUnavailable, embedded
+from codi.ops.bundle_store import adapter_path_from_env
 
 
 def llm_enabled_from_env() -> bool:
@@ -32,7 +32,7 @@ class LLMSettings:
     def from_env(cls, enabled: bool = True, model: str | None = None, adapter: str | None = None,
                  ruleset: str | None = None) -> LLMSettings:
         return cls(enabled=enabled and llm_enabled_from_env(), endpoints=endpoints_from_env(),
-                   timeout=timeout_from_env(), model=model, adapter=adapter or os.environ.get("ADAPTER_PATH"),
+                   timeout=timeout_from_env(), model=model, adapter=adapter or adapter_path_from_env(),
                    ruleset=ruleset)
 
 

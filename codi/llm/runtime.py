@@ -147,7 +147,10 @@ _cache_lock = threading.Lock()
 def embedded(model: str | None = None, adapter: str | None = None, ruleset: str | None = None) -> EmbeddedModel:
     """The process-wide model for (model, adapter); the adapter is verified before it is loaded."""
     path = find_model(model)
-    adapter = adapter or os.environ.get("ADAPTER_PATH") or None
+    if not adapter:
+        from codi.ops.bundle_store import adapter_path_from_env
+
+        adapter = adapter_path_from_env()
     key = (str(path.resolve()), str(Path(adapter).resolve()) if adapter else None)
     with _cache_lock:
         if key in _cache:

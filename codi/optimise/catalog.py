@@ -62,11 +62,15 @@ class Catalog(BaseModel):
 
 
 def catalog_path(explicit: str | Path | None = None) -> Path:
-    """``--rules`` wins, then ``RULES_PATH``, then the catalog shipped with CODI."""
+    """``--rules`` wins, then ``RULES_PATH``, then the active installed rules bundle, then the shipped catalog."""
     if explicit:
         return Path(explicit)
     env = os.environ.get("RULES_PATH")
-    return Path(env) if env else DEFAULT_CATALOG
+    if env:
+        return Path(env)
+    from codi.ops.bundle_store import active_rules_file
+
+    return active_rules_file() or DEFAULT_CATALOG
 
 
 def load_catalog(path: str | Path | None = None) -> Catalog:

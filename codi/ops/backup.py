@@ -1,0 +1,175 @@
+"""`codi backup create`: snapshot the SQLite state online, stage a consistent copy, write one verified tar.gz.
+
+Files are first copied into a staging folder beside the destination (SQLite files through the backup
+API), hashed there, and only then archived with ``manifest.json`` first, so the manifest describes
+exactly the bytes in the archive. The archive is written under a temporary name, fsynced, renamed into
+place, and verified before retention may delete anything older.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import os
+import shutil
+import tarfile
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from codi import __version__
+from codi.artifacts.rundir import iso, utc_now
+from codi.ops.backup_layout import (
+    MANIFEST,
+    SCHEMA_VERSION,
+    BackupError,
+    archive_stamp,
+    default_dest,
+    entries,
+    list_archives,
+    state_dir,
+)
+from codi.ops.dbsnap import snapshot, table_counts, user_version
+
+CHUNK = 1 << 20
+
+
+@dataclass(slots=True)
+class BackupResult:
+    archive: Path
+    manifest: dict[str, Any]
+    deleted: list[Path] = field(default_factory=list)
+    kept: list[Path] = field(default_factory=list)
+
+
+def sha256_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        while chunk := handle.read(CHUNK):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _free_name(dest: Path, now: datetime) -> Path:
+    stamp = now.strftime("%Y%m%dT%H%M%SZ")
+    for n in range(1, 10_000):
+        path = dest / (f"codi-backup-{stamp}.tar.gz" if n == 1 else f"codi-backup-{stamp}-{n}.tar.gz")
+        if not path.exists():
+            return path
+    raise BackupError(f"{dest}: no free backup name for {stamp}")
+
+
+def _stage(out: Path, state: Path, include_runs: bool, stage: Path) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """Copy every entry into ``stage`` (databases by the online backup API); return (members, databases)."""
+    members: list[dict[str, Any]] = []
+    databases: list[dict[str, Any]] = []
+    for entry in entries(out, state, include_runs):
+        target = stage / entry.arcname
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if entry.role in ("run-memory", "state-db"):
+            snapshot(entry.source, target)
+            databases.append({"path": entry.arcname, "role": entry.role, "user_version": user_version(target),
+                              "tables": table_counts(target)})
+        else:
+            try:
+                shutil.copy2(entry.source, target)
+            except FileNotFoundError:  # removed meanwhile (a pruned run): not part of this snapshot
+                continue
+        members.append({"path": entry.arcname, "role": entry.role, "size": target.stat().st_size,
+                        "sha256": sha256_file(target)})
+    return members, databases
+
+
+def build_manifest(out: Path, state: Path, include_runs: bool, members: list[dict[str, Any]],
+                   databases: list[dict[str, Any]], now: datetime) -> dict[str, Any]:
+    runs = sorted({m["path"].split("/")[1] for m in members if m["role"] == "run"})
+    return {"schema_version": SCHEMA_VERSION, "kind": "codi-backup", "codi_version": __version__,
+            "created_at": iso(now), "source": {"out": str(out.resolve()), "state": str(state.resolve())},
+            "includes_runs": include_runs, "runs": runs, "members": members, "databases": databases}
+
+
+def _write_archive(path: Path, stage: Path, manifest: dict[str, Any]) -> None:
+    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".partial", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as raw:
+            with tarfile.open(fileobj=raw, mode="w:gz", compresslevel=6, format=tarfile.PAX_FORMAT) as tar:
+                data = (json.dumps(manifest, indent=2, sort_keys=True) + "\n").encode("utf-8")
+                info = tarfile.TarInfo(MANIFEST)
+                info.size, info.mtime, info.mode = len(data), int(utc_now().timestamp()), 0o644
+                tar.addfile(info, io.BytesIO(data))
+                for member in manifest["members"]:
+                    tar.add(stage / member["path"], arcname=member["path"], recursive=False)
+            raw.flush()
+            os.fsync(raw.fileno())
+        os.chmod(tmp_name, 0o600)  # run history and state: for the operator only
+        os.replace(tmp_name, path)
+    except BaseException:
+        Path(tmp_name).unlink(missing_ok=True)
+        raise
+
+
+def create_backup(out: Path, dest: Path | None = None, include_runs: bool = True, keep: int | None = None,
+                  keep_days: float | None = None, now: datetime | None = None,
+                  state: Path | None = None) -> BackupResult:
+    """Write ``<dest>/codi-backup-<UTC>.tar.gz``, verify it, then apply retention (if asked)."""
+    from codi.ops.backup_verify import verify_archive
+
+    now = now or utc_now()
+    state = state if state is not None else state_dir(out)
+    dest = dest if dest is not None else default_dest(out)
+    if not out.is_dir():
+        raise BackupError(f"{out}: no such output root")
+    try:
+        dest.mkdir(parents=True, exist_ok=True)
+        path = _free_name(dest, now)
+        with tempfile.TemporaryDirectory(prefix=".codi-backup-stage-", dir=dest) as tmp:
+            members, databases = _stage(out, state, include_runs, Path(tmp))
+            manifest = build_manifest(out, state, include_runs, members, databases, now)
+            _write_archive(path, Path(tmp), manifest)
+    except OSError as exc:
+        raise BackupError(f"{exc.filename or dest}: {exc.strerror or exc}") from None
+    report = verify_archive(path)
+    if not report.ok:  # never keep (or count as good) an archive that does not read back
+        path.unlink(missing_ok=True)
+        raise BackupError(f"{path}: the new archive did not verify: {report.problems[0]}")
+    result = BackupResult(path, manifest)
+    if keep is not None or keep_days is not None:
+        result.deleted, result.kept = apply_retention(dest, keep, keep_days, now, newest_verified=path)
+    return result
+
+
+def apply_retention(dest: Path, keep: int | None, keep_days: float | None, now: datetime,
+                    newest_verified: Path | None = None,
+                    is_verified: Callable[[Path], bool] | None = None) -> tuple[list[Path], list[Path]]:
+    """Delete backups outside ``--keep N`` newest / ``--keep-days D``; (deleted, kept).
+
+    A backup is kept when either rule keeps it. The newest backup that verifies is always kept,
+    whatever the rules say (``newest_verified`` when the caller just verified it, else the first
+    archive, newest first, that ``is_verified`` accepts).
+    """
+    archives = list_archives(dest)
+    if newest_verified is None:
+        check = is_verified or _verifies
+        newest_verified = next((a for a in archives if check(a)), None)
+    deleted: list[Path] = []
+    kept: list[Path] = []
+    for rank, archive in enumerate(archives):
+        stamp = archive_stamp(archive.name)
+        young = keep_days is not None and stamp is not None and now - stamp[0] <= timedelta(days=keep_days)
+        recent = keep is not None and rank < keep
+        if young or recent or archive == newest_verified:
+            kept.append(archive)
+            continue
+        archive.unlink(missing_ok=True)
+        deleted.append(archive)
+    return deleted, kept
+
+
+def _verifies(path: Path) -> bool:
+    from codi.ops.backup_verify import verify_archive
+
+    return verify_archive(path).ok

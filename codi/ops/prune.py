@@ -1,0 +1,100 @@
+"""`codi runs prune`: remove old run dirs and their run-memory rows together, or neither.
+
+The rows go in one SQLite write transaction; inside it the run dirs are renamed into a hidden trash
+folder under the output root. Only when the transaction commits is the trash deleted; any failure
+rolls the rows back and renames the dirs back into place.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import shutil
+import sqlite3
+import tempfile
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+from codi.artifacts.rundir import utc_now
+from codi.rag.memory import run_dirs
+from codi.rag.store import connect, index_path
+
+
+@dataclass(slots=True)
+class PruneResult:
+    removed: list[str] = field(default_factory=list)
+    kept: list[str] = field(default_factory=list)
+    rows_deleted: int = 0
+    dry_run: bool = False
+
+
+def run_time(run_dir: Path) -> datetime:
+    """When a run was made: its id's UTC stamp, else run.json's created_at, else the folder's mtime."""
+    try:
+        return datetime.strptime(run_dir.name[:16], "%Y%m%dT%H%M%SZ").replace(tzinfo=UTC)
+    except ValueError:
+        pass
+    try:
+        created = json.loads((run_dir / "metadata" / "run.json").read_text(encoding="utf-8")).get("created_at")
+        return datetime.strptime(str(created), "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
+    except (OSError, ValueError, AttributeError):
+        return datetime.fromtimestamp(run_dir.stat().st_mtime, UTC)
+
+
+def plan(out: Path, keep: int | None, keep_days: float | None, now: datetime | None = None) -> tuple[list[Path], list[Path]]:
+    """(to remove, to keep): a run stays when it is among the ``keep`` newest or younger than ``keep_days``."""
+    now = now or utc_now()
+    runs = sorted((d for d in run_dirs(out) if not d.name.startswith(".")), key=lambda d: (run_time(d), d.name),
+                  reverse=True)
+    remove: list[Path] = []
+    kept: list[Path] = []
+    for rank, run in enumerate(runs):
+        recent = keep is not None and rank < keep
+        young = keep_days is not None and now - run_time(run) <= timedelta(days=keep_days)
+        (kept if recent or young else remove).append(run)
+    return remove, kept
+
+
+def _delete_rows(conn_path: Path, run_ids: list[str]) -> tuple[sqlite3.Connection, int]:
+    conn = connect(conn_path)
+    conn.execute("BEGIN IMMEDIATE")
+    marks = ",".join("?" * len(run_ids))
+    deleted = 0
+    for table in ("runs_fts", "outcomes", "runs"):
+        deleted += conn.execute(f"DELETE FROM {table} WHERE run_id IN ({marks})", run_ids).rowcount
+    return conn, deleted
+
+
+def prune_runs(out: Path, keep: int | None = None, keep_days: float | None = None, now: datetime | None = None,
+               dry_run: bool = False) -> PruneResult:
+    remove, kept = plan(out, keep, keep_days, now)
+    result = PruneResult([d.name for d in remove], [d.name for d in kept], dry_run=dry_run)
+    if dry_run or not remove:
+        return result
+    index = index_path(out)
+    conn: sqlite3.Connection | None = None
+    trash = Path(tempfile.mkdtemp(prefix=".prune-", dir=out))
+    moved: list[Path] = []
+    try:
+        if index.is_file():
+            conn, result.rows_deleted = _delete_rows(index, result.removed)
+        for run in remove:
+            os.rename(run, trash / run.name)
+            moved.append(run)
+        if conn is not None:
+            conn.execute("COMMIT")
+    except BaseException:
+        if conn is not None:
+            with contextlib.suppress(sqlite3.Error):
+                conn.execute("ROLLBACK")
+        for run in reversed(moved):
+            os.rename(trash / run.name, run)
+        shutil.rmtree(trash, ignore_errors=True)
+        raise
+    finally:
+        if conn is not None:
+            conn.close()
+    shutil.rmtree(trash, ignore_errors=True)
+    return result

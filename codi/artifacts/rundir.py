@@ -20,6 +20,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
+from codi.artifacts.eventlog import EventLog
 from codi.atomic import atomic_write_text
 
 RUN_ID_RE = re.compile(r"^\d{8}T\d{6}Z-[a-z0-9-]+$")
@@ -64,13 +65,12 @@ class RunWriter:
         self.root = Path(tempfile.mkdtemp(prefix=f".{run_id}.", suffix=".partial", dir=out))
         for part in LAYOUT:
             (self.root / part).mkdir()
-        self._events = (self.root / "logs" / "events.jsonl").open("a", encoding="utf-8")
+        self._events = EventLog(self.root / "logs" / "events.jsonl")  # capped; committed with the run
         self.written: list[str] = []
 
     def event(self, name: str, **fields: Any) -> None:
         record = {"ts": iso(utc_now()), "t": round(time.monotonic(), 3), "event": name, **fields}
-        self._events.write(json.dumps(record, default=str) + "\n")
-        self._events.flush()
+        self._events.write(record)
 
     def write_text(self, rel: str, text: str) -> str:
         path = self.root / rel

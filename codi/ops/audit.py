@@ -1,0 +1,232 @@
+"""The audit log: one JSON line per action that changes something, hash-chained, rotated by size.
+
+``<out>/_audit/audit.jsonl`` (``CODI_AUDIT_LOG`` moves it). Each line carries ``prev_hash`` (the sha256
+of the previous line's bytes; 64 zeros for the first line ever) and ``hash`` (the sha256 of the line's
+own canonical JSON without ``hash``). A sidecar ``<log>.head`` holds the line count and the last line's
+hash, so ``verify_log`` finds an edited line, a deleted line and a removed last line. Rotation
+(``CODI_AUDIT_MAX_BYTES``, default 10 MB; ``CODI_AUDIT_KEEP`` rotated files, default 5) keeps the chain
+going across files. Every line is redacted (``codi.ops.redact``); the actor is the CLI user or an API
+key's id, never a key. ``CODI_AUDIT=off`` turns the log off (doctor fails that in production mode).
+
+A failed write warns on stderr; in production mode (``CODI_PRODUCTION=1``) it raises ``AuditError``
+so the action stops (fail closed).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import getpass
+import hashlib
+import json
+import os
+import sys
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+from codi.atomic import atomic_write_text
+from codi.ops.redact import production_mode, redact_data
+
+GENESIS = "0" * 64
+ACTIONS = ("run", "fix-apply", "backup", "restore", "drill", "prune", "bundle-install", "bundle-rollback",
+           "policy-override")
+_TAIL = 1 << 16
+
+
+class AuditError(Exception):
+    """The audit log could not be written (production mode stops the action) or read."""
+
+
+def audit_enabled() -> bool:
+    return os.environ.get("CODI_AUDIT", "on").strip().lower() not in ("0", "off", "false", "no")
+
+
+def default_out() -> Path:
+    return Path(os.environ.get("CODI_OUTPUT_ROOT") or "runs")
+
+
+def audit_log_path(out: Path | None = None) -> Path:
+    """Where the log is: ``CODI_AUDIT_LOG``, else ``<out>/_audit/audit.jsonl``."""
+    moved = os.environ.get("CODI_AUDIT_LOG")
+    return Path(moved) if moved else (out if out is not None else default_out()) / "_audit" / "audit.jsonl"
+
+
+def current_actor() -> str:
+    try:
+        return getpass.getuser()
+    except Exception:  # no passwd entry (containers), no USER: still say something
+        return os.environ.get("USER") or os.environ.get("USERNAME") or "unknown"
+
+
+def sha256_text(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8", errors="surrogateescape")).hexdigest()
+
+
+def _line_hash(record: dict[str, object]) -> str:
+    body = {k: v for k, v in record.items() if k != "hash"}
+    return sha256_text(json.dumps(body, sort_keys=True, ensure_ascii=False, separators=(",", ":")))
+
+
+def _int_env(name: str, default: int) -> int:
+    try:
+        return max(1, int(os.environ.get(name, "")))
+    except ValueError:
+        return default
+
+
+@contextlib.contextmanager
+def _locked(path: Path) -> Iterator[None]:
+    with open(path.with_name(path.name + ".lock"), "a", encoding="utf-8") as lock:
+        fcntl.flock(lock.fileno(), fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock.fileno(), fcntl.LOCK_UN)
+
+
+def _last_line(path: Path) -> str | None:
+    try:
+        with open(path, "rb") as handle:
+            handle.seek(0, os.SEEK_END)
+            size = handle.tell()
+            handle.seek(max(0, size - _TAIL))
+            lines = handle.read().decode("utf-8", errors="surrogateescape").splitlines()
+    except FileNotFoundError:
+        return None
+    return lines[-1] if lines else None
+
+
+def _read_head(path: Path) -> dict[str, object] | None:
+    try:
+        data = json.loads(path.with_name(path.name + ".head").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return data if isinstance(data, dict) else None
+
+
+def _rotate(path: Path) -> None:
+    keep = _int_env("CODI_AUDIT_KEEP", 5)
+    for n in range(keep, 0, -1):
+        older = path.with_name(f"{path.name}.{n}")
+        if older.exists():
+            if n == keep:
+                older.unlink()
+            else:
+                os.replace(older, path.with_name(f"{path.name}.{n + 1}"))
+    os.replace(path, path.with_name(f"{path.name}.1"))
+
+
+def _append(path: Path, record: dict[str, object]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with _locked(path):
+        previous = _last_line(path)
+        if previous is None:  # a new or just rotated file: the chain goes on from the last rotated line
+            previous = _last_line(path.with_name(path.name + ".1"))
+        record["prev_hash"] = sha256_text(previous) if previous is not None else GENESIS
+        record["hash"] = _line_hash(record)
+        line = json.dumps(record, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+        head = _read_head(path)
+        count = head.get("lines", 0) if head and path.exists() else 0
+        if path.exists() and path.stat().st_size + len(line) + 1 > _int_env("CODI_AUDIT_MAX_BYTES", 10_000_000):
+            _rotate(path)
+            count = 0
+        with open(path, "a", encoding="utf-8") as handle:
+            handle.write(line + "\n")
+            handle.flush()
+            os.fsync(handle.fileno())
+        lines = (count if isinstance(count, int) else 0) + 1
+        atomic_write_text(path.with_name(path.name + ".head"),
+                          json.dumps({"schema_version": 1, "lines": lines, "last_hash": sha256_text(line)}) + "\n")
+
+
+def audit_event(out: Path, action: str, *, actor: str | None = None, **fields: object) -> None:
+    """Append one audit line for ``action``; fields such as dockerfile_sha256, rule_ids, adapter_version,
+    risk, policy, decision go in as given (redacted). Fails closed in production mode."""
+    if not audit_enabled():
+        return
+    record: dict[str, object] = {
+        "schema_version": 1, "ts": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
+        "actor": actor or current_actor(), "action": action}
+    for name, value in fields.items():
+        if name not in record and name not in ("prev_hash", "hash"):
+            record[name] = value
+    path = audit_log_path(out)
+    try:
+        clean = redact_data(json.loads(json.dumps(record, default=str)))
+        assert isinstance(clean, dict)
+        _append(path, clean)
+    except (OSError, ValueError, TypeError) as exc:
+        message = f"cannot write the audit log {path}: {getattr(exc, 'strerror', None) or exc}"
+        if production_mode():
+            raise AuditError(message) from exc
+        sys.stderr.write(f"codi: warning: {message}\n")
+
+
+@dataclass(slots=True)
+class VerifyResult:
+    path: str
+    ok: bool = True
+    lines: int = 0
+    files: list[str] = field(default_factory=list)
+    bad_file: str | None = None
+    bad_line: int | None = None  # 1-based, in bad_file
+    reason: str | None = None
+    notes: list[str] = field(default_factory=list)
+
+
+def _chain_files(path: Path) -> list[Path]:
+    rotated = sorted((p for p in path.parent.glob(f"{path.name}.*") if p.name[len(path.name) + 1:].isdigit()),
+                     key=lambda p: -int(p.name[len(path.name) + 1:]))
+    return rotated + ([path] if path.exists() else [])
+
+
+def _check_line(raw: str, previous: str | None) -> str | None:
+    """Why this line breaks the chain, or None."""
+    try:
+        record = json.loads(raw)
+    except ValueError:
+        return "not a JSON line (edited)"
+    if not isinstance(record, dict) or not isinstance(record.get("prev_hash"), str):
+        return "no prev_hash (edited)"
+    if record.get("hash") != _line_hash(record):
+        return "its hash does not match its content (edited)"
+    if previous is not None and record["prev_hash"] != sha256_text(previous):
+        return "prev_hash does not match the line before it (a line before it was edited or deleted)"
+    return None
+
+
+def verify_log(path: Path) -> VerifyResult:
+    """Check the whole chain, rotated files first; the first bad line is named."""
+    result = VerifyResult(str(path))
+    files = _chain_files(path)
+    result.files = [str(p) for p in files]
+    if not files:
+        raise AuditError(f"{path}: no audit log there")
+    previous: str | None = None
+    raw = ""
+    for index, file in enumerate(files):
+        try:
+            text = file.read_text(encoding="utf-8", errors="surrogateescape")
+        except OSError as exc:
+            raise AuditError(f"{file}: cannot read: {exc.strerror or exc}") from None
+        for number, raw in enumerate(text.splitlines(), start=1):
+            first_ever = index == 0 and number == 1
+            why = _check_line(raw, previous)
+            if why is None and first_ever and file == path and json.loads(raw)["prev_hash"] != GENESIS:
+                why = "the first line does not start the chain (lines before it were deleted)"
+            if why is not None:
+                result.ok, result.bad_file, result.bad_line, result.reason = False, str(file), number, why
+                return result
+            previous = raw
+            result.lines += 1
+    head = _read_head(path)
+    if head is None:
+        result.notes.append(f"{path.name}.head is missing: a removed last line cannot be detected")
+    elif path.exists() and head.get("last_hash") != sha256_text(raw):
+        count = sum(1 for _ in path.read_text(encoding="utf-8", errors="surrogateescape").splitlines())
+        result.ok, result.bad_file, result.bad_line = False, str(path), count
+        result.reason = (f"the log ends at line {count} but {path.name}.head recorded {head.get('lines')} lines "
+                         "ending in another line (lines at the end were deleted or edited)")
+    return result

@@ -60,6 +60,15 @@ def list_archives(dest: Path) -> list[Path]:
     return [p for _, p in sorted(found, key=lambda sp: sp[0], reverse=True)]
 
 
+def audit_dir(out: Path) -> Path:
+    """The audit log's folder (``CODI_AUDIT_LOG`` moves it; only a folder inside ``out`` is backed up)."""
+    try:
+        from codi.ops.audit import audit_log_path
+    except ImportError:
+        return out / AUDIT_DIR
+    return audit_log_path(out).parent
+
+
 def _files(root: Path) -> list[Path]:
     return sorted(p for p in root.rglob("*") if p.is_file() and not p.is_symlink())
 
@@ -75,8 +84,8 @@ def entries(out: Path, state: Path, include_runs: bool = True) -> list[Entry]:
     index = index_path(out)
     if index.is_file():
         found.append(Entry(f"out/{index.relative_to(out).as_posix()}", index, "run-memory"))
-    audit = out / AUDIT_DIR
-    if audit.is_dir():
+    audit = audit_dir(out)
+    if audit.is_dir() and audit.resolve().is_relative_to(out.resolve()):
         found += [Entry(f"out/{p.relative_to(out).as_posix()}", p, "audit") for p in _files(audit)]
     if state.is_dir():
         for p in sorted(state.iterdir()):

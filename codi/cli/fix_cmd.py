@@ -2,19 +2,36 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from typing import Annotated
 
 import typer
 
 from codi.cli.app import app
-from codi.cli.output import FORMAT_NAMES, THRESHOLD_NAMES, _codes, _fail, _report, _write
+from codi.cli.output import (
+    FORMAT_NAMES,
+    JOBS_HELP,
+    THRESHOLD_NAMES,
+    _codes,
+    _fail,
+    _report,
+    _write,
+    jobs_count,
+)
 
 
 def run_fix(paths: list[str], *, unsafe: bool, diff: bool, format: str, select: list[str] | None,
             extend_select: list[str] | None, ignore: list[str] | None, failure_threshold: str | None,
-            no_fail: bool, config: str | None, quiet: bool) -> int:
+            no_fail: bool, config: str | None, quiet: bool, jobs: int | None = None,
+            risk_policy: str | None = None) -> int:
     """Fix (or with ``diff`` only show) and return the exit code."""
+    from codi.ops.policy import PolicyError, audit_override, resolve
+
+    try:  # --risk-policy, else CODI_RISK_POLICY; neither: safe fixes (and unsafe with --unsafe-fixes)
+        policy = resolve(risk_policy) if risk_policy or os.environ.get("CODI_RISK_POLICY") else None
+    except PolicyError as exc:
+        raise _fail(str(exc)) from None
     from codi.service.fix import fix_paths
     from codi.service.lint import LintRequest, LintUsageError
 
@@ -27,9 +44,9 @@ def run_fix(paths: list[str], *, unsafe: bool, diff: bool, format: str, select: 
     request = LintRequest(paths=list(paths), select=_codes(select) if select else None,
                           extend_select=_codes(extend_select), ignore=_codes(ignore),
                           failure_threshold=failure_threshold.lower() if failure_threshold else None,
-                          no_fail=True if no_fail else None, config_file=config)
+                          no_fail=True if no_fail else None, config_file=config, jobs=jobs_count(jobs))
     try:
-        report = fix_paths(request, unsafe=unsafe, diff_only=diff)
+        report = fix_paths(request, unsafe=unsafe, diff_only=diff, risk_policy=policy.name if policy else None)
     except LintUsageError as exc:
         raise _fail(str(exc)) from None
     for item in report.files:
@@ -38,6 +55,12 @@ def run_fix(paths: list[str], *, unsafe: bool, diff: bool, format: str, select: 
             sys.stderr.write(f"codi: {where}: {dropped.code or 'fix'} not applied: {dropped.reason}\n")
         if item.error:
             sys.stderr.write(f"codi: error: {item.error}\n")
+    if policy is not None:
+        audit_override(None, policy, actor=os.environ.get("USER"), command="fix")
+        for finding in report.proposed:
+            assert finding.fix is not None
+            sys.stderr.write(f"codi: {finding.file}:{finding.line}: {finding.code} proposed, not applied "
+                             f"(risk policy {policy.name}, {finding.fix.applicability.value} fix)\n")
     if diff:
         _write("".join(item.diff for item in report.changed))
         if not quiet and report.lint is not None and report.lint.result.files:
@@ -79,8 +102,12 @@ def fix_cmd(
     no_fail: Annotated[bool, typer.Option("--no-fail", help="Exit 0 whatever is left.")] = False,
     config: Annotated[str | None, typer.Option("--config", help="Settings file to use.")] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Findings only: no summary.")] = False,
+    jobs: Annotated[int | None, typer.Option("--jobs", "-j", help=JOBS_HELP)] = None,
+    risk_policy: Annotated[str | None, typer.Option("--risk-policy", help=(
+        "conservative (safe fixes), balanced (+ unsafe), aggressive; default CODI_RISK_POLICY. What the "
+        "policy does not allow is listed as proposed."))] = None,
 ) -> None:
     """Apply safe fixes (and unsafe ones with --unsafe-fixes); each fixed file is verified before it is written."""
     raise typer.Exit(run_fix(paths, unsafe=unsafe_fixes, diff=diff, format=format, select=select,
                              extend_select=extend_select, ignore=ignore, failure_threshold=failure_threshold,
-                             no_fail=no_fail, config=config, quiet=quiet))
+                             no_fail=no_fail, config=config, quiet=quiet, jobs=jobs, risk_policy=risk_policy))

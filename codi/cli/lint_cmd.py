@@ -8,7 +8,16 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from codi.cli.app import app
-from codi.cli.output import FORMAT_NAMES, THRESHOLD_NAMES, _codes, _fail, _report, build_args
+from codi.cli.output import (
+    FORMAT_NAMES,
+    JOBS_HELP,
+    THRESHOLD_NAMES,
+    _codes,
+    _fail,
+    _report,
+    build_args,
+    jobs_count,
+)
 
 if TYPE_CHECKING:
     from codi.service.lint import LintOutcome, LintRequest, Progress
@@ -67,6 +76,7 @@ def lint_cmd(
             "environment): ARG values the checks see. BuildKit's InvalidDefaultArgInFrom still judges defaults only.",
         ),
     ] = None,
+    jobs: Annotated[int | None, typer.Option("--jobs", "-j", help=JOBS_HELP)] = None,
     no_cache: Annotated[
         bool,
         typer.Option(
@@ -93,7 +103,7 @@ def lint_cmd(
         raise typer.Exit(
             run_fix(list(paths), unsafe=unsafe_fixes, diff=diff, format=format, select=select,
                     extend_select=extend_select, ignore=ignore, failure_threshold=failure_threshold,
-                    no_fail=no_fail, config=config, quiet=quiet)
+                    no_fail=no_fail, config=config, quiet=quiet, jobs=jobs)
         )
     if unsafe_fixes:
         raise _fail("--unsafe-fixes only applies with --fix or --diff")
@@ -111,6 +121,7 @@ def lint_cmd(
         config_file=config,
         stdin_text=_read_stdin() if "-" in paths else None,
         build_args=build_args(build_arg or []),
+        jobs=jobs_count(jobs),
     )
     try:
         outcome = _run_with_progress(request, quiet)

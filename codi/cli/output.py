@@ -13,6 +13,8 @@ if TYPE_CHECKING:
 
 FORMAT_NAMES = ("tty", "json", "sarif", "checkstyle", "gitlab", "junit", "github")
 THRESHOLD_NAMES = ("error", "warning", "info", "style", "none")
+JOBS_HELP = ("Worker processes for many files (default: the CPU count; 1: this process only). "
+             "The output is the same for any number.")
 
 
 def _codes(values: list[str] | None) -> list[str]:
@@ -36,6 +38,17 @@ def _write(text: str) -> None:
     except BrokenPipeError:  # `codi lint ... | head`: the reader left, nothing more to say
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, sys.stdout.fileno())
+
+
+def jobs_count(jobs: int | None) -> int:
+    """``--jobs``: at least 1; not given, the CPUs this process may use."""
+    if jobs is None:
+        from codi.service.pool import default_jobs
+
+        return default_jobs()
+    if jobs < 1:
+        raise _fail(f"--jobs {jobs}: expected 1 or more")
+    return jobs
 
 
 def build_args(values: list[str]) -> dict[str, str]:

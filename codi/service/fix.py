@@ -12,6 +12,7 @@ from codi.rules.base import Finding
 from codi.rules.engine import Engine, FileInput, FileSettings
 from codi.rules.registry import all_rules
 from codi.service.lint import STDIN, LintOutcome, LintRequest, LintUsageError, file_settings, run_lint
+from codi.service.lint_jobs import FixTask, fix_texts
 
 
 @dataclass(slots=True)
@@ -33,6 +34,8 @@ class FixedFile:
 class FixReport:
     files: list[FixedFile] = field(default_factory=list)
     lint: LintOutcome | None = None  # findings left after fixing (what is on disk now)
+    policy: str | None = None  # the risk policy applied (codi.ops.policy), when one was given
+    proposed: list[Finding] = field(default_factory=list)  # fixable findings left: above the policy's risk
 
     @property
     def changed(self) -> list[FixedFile]:
@@ -50,11 +53,24 @@ def _linter(settings: FileSettings, path: str) -> object:
     return lint
 
 
-def fix_paths(req: LintRequest, unsafe: bool = False, diff_only: bool = False) -> FixReport:
-    """Fix every file ``req`` names. Raises LintUsageError for bad settings."""
+def fix_one(path: str, text: str, settings: FileSettings, unsafe: bool) -> FixOutcome:
+    """The verified fixes of one file's text (pure: writes nothing)."""
+    return fix_text(text, path, _linter(settings, path), unsafe=unsafe)  # type: ignore[arg-type]
+
+
+def fix_paths(req: LintRequest, unsafe: bool = False, diff_only: bool = False,
+              risk_policy: str | None = None) -> FixReport:
+    """Fix every file ``req`` names. Raises LintUsageError for bad settings.
+
+    ``risk_policy`` (codi.ops.policy) also allows the unsafe (medium-risk) fixes when it applies medium risk;
+    the fixable findings it leaves are ``proposed``."""
+    from codi.ops.policy import allows, fix_risk
+
+    unsafe = unsafe or (risk_policy is not None and allows(risk_policy, "medium"))
     first = run_lint(req)
-    report = FixReport()
+    report = FixReport(policy=risk_policy)
     rules = all_rules()
+    tasks: list[FixTask] = []
     for path in first.result.files:
         settings = first.settings.get(path)
         text = first.result.texts.get(path)
@@ -64,7 +80,9 @@ def fix_paths(req: LintRequest, unsafe: bool = False, diff_only: bool = False) -
             fsettings = file_settings(settings, rules)
         except Exception as exc:  # ConfigError: already validated by run_lint, kept for safety
             raise LintUsageError(str(exc)) from exc
-        outcome = fix_text(text, path, _linter(fsettings, path), unsafe=unsafe)  # type: ignore[arg-type]
+        tasks.append(FixTask(path, text, fsettings, unsafe))
+    for task, outcome in zip(tasks, fix_texts(tasks, req.jobs), strict=True):
+        path = task.path
         item = FixedFile(path, outcome)
         report.files.append(item)
         if outcome.changed and not diff_only and path != STDIN:
@@ -77,4 +95,10 @@ def fix_paths(req: LintRequest, unsafe: bool = False, diff_only: bool = False) -
         report.lint = first
     else:
         report.lint = run_lint(req)
+    if risk_policy is not None:
+        left = [f for f in report.lint.result.findings if f.fix is not None]
+        if diff_only:  # nothing written: what the fixes above did not cover is left
+            done = {(a.code, a.line) for item in report.files for a in item.outcome.applied}
+            left = [f for f in left if (f.code, f.line) not in done]
+        report.proposed = [f for f in left if not allows(risk_policy, fix_risk(f.fix.applicability.value))]
     return report

@@ -47,6 +47,7 @@ class LintRequest:
     env: Mapping[str, str] | None = None  # defaults to os.environ
     discover_config: bool = True  # False: ignore config files around the paths (or the cwd for "-")
     build_args: dict[str, str] = field(default_factory=dict)  # `--build-arg NAME=VALUE`, for every file
+    jobs: int = 1  # worker processes (`--jobs`); the output is the same for any number
 
 
 @dataclass(slots=True)
@@ -245,7 +246,12 @@ def run_lint(req: LintRequest, progress: Progress | None = None) -> LintOutcome:
         if progress is not None:
             progress(path, done, total)
 
-    result = Engine(rules).lint(inputs, on_file)
+    if req.jobs > 1:
+        from codi.service.lint_jobs import lint_inputs
+
+        result = lint_inputs(rules, inputs, on_file, req.jobs)
+    else:
+        result = Engine(rules).lint(inputs, on_file)
     sources = list(resolver.used)
     if not resolver.env_layer.is_empty():
         sources.append("environment")

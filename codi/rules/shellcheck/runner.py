@@ -22,6 +22,9 @@ log = logging.getLogger("codi.rules.shellcheck")
 
 # Fewer scripts than this per process and the start-up (~5 ms) is not worth another process.
 MIN_CHUNK = 8
+# Set in a file worker of `codi lint --jobs N` (codi.service.pool): its share of the CPUs, so that
+# the file pool and the ShellCheck processes share one budget. None: every CPU.
+_job_budget: int | None = None
 
 
 def find_shellcheck() -> str | None:
@@ -48,6 +51,18 @@ def cpu_count() -> int:
         return max(len(os.sched_getaffinity(0)), 1)
     except (AttributeError, OSError):
         return os.cpu_count() or 1
+
+
+def set_job_budget(jobs: int | None) -> None:
+    """Cap the concurrent ShellCheck processes one lint of this process starts (None: no cap)."""
+    global _job_budget
+    _job_budget = None if jobs is None else max(jobs, 1)
+
+
+def shellcheck_jobs() -> int:
+    """How many ShellCheck processes one lint runs at most: the CPUs, within this process's budget."""
+    cpus = cpu_count()
+    return cpus if _job_budget is None else min(cpus, _job_budget)
 
 
 def run_shellcheck(binary: str, files: list[Path], options: list[str], cwd: Path) -> list[dict[str, Any]] | None:
@@ -93,7 +108,7 @@ def check_texts(binary: str, texts: list[str], options: list[str], jobs: int | N
     results: list[list[dict[str, Any]] | None] = [None] * len(texts)
     if not texts:
         return results
-    chunks = plan_chunks([len(t) for t in texts], jobs or cpu_count())
+    chunks = plan_chunks([len(t) for t in texts], jobs or shellcheck_jobs())
     with tempfile.TemporaryDirectory(prefix="codi-sc-") as tmp:
         root = Path(tmp)
         paths: list[Path] = []

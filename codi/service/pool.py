@@ -1,0 +1,126 @@
+"""Long-lived worker processes for `--jobs N`: batches in, results out, one CPU budget.
+
+``codi lint``/``codi fix`` over many files and ``codi scan --engine local`` hand work to the same
+kind of pool: a ``ProcessPoolExecutor`` whose workers live for the whole command, fed batches big
+enough that a task runs a second or more (so the pickling and hand-over cost is noise). At most
+``2 x workers`` tasks are in flight (back-pressure: a huge input is never queued all at once).
+
+Workers are forked with the lint engine already imported (from this process while it has a single
+thread, else from a fork server), so starting one costs a fork, not an interpreter. Each worker caps the ShellCheck processes it starts at its share of
+the CPUs (``codi.rules.shellcheck.runner.set_job_budget``): file workers and ShellCheck share one
+budget instead of ``workers x CPUs`` processes fighting over the cores.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import threading
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from typing import Generic, TypeVar
+
+from codi.rules.shellcheck.runner import cpu_count, set_job_budget
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+# Modules the fork server imports once, so that each worker starts with them loaded.
+PRELOAD = ["codi.rules.registry", "codi.service.lint", "codi.fix.apply"]
+IN_FLIGHT_PER_WORKER = 2
+
+
+def default_jobs() -> int:
+    """`--jobs` when not given: the CPUs this process may use."""
+    return cpu_count()
+
+
+def plan_batches(weights: Sequence[int], jobs: int, min_weight: int) -> list[list[int]]:
+    """Split item indexes into contiguous batches of similar total weight, in order.
+
+    As many batches as keep each at ``min_weight`` or more (a task of a second or more), at most
+    4 per worker and, from ``jobs`` batches up, a multiple of ``jobs`` so the workers finish
+    together. Contiguous batches keep neighbouring files (one folder, one config) in one worker.
+    """
+    if not weights:
+        return []
+    total = sum(weights)
+    count = min(len(weights), jobs * 4, max(1, total // max(min_weight, 1)))
+    if count >= jobs:
+        count -= count % jobs
+    batches: list[list[int]] = [[] for _ in range(count)]
+    acc = 0
+    for index, weight in enumerate(weights):
+        slot = min(count - 1, acc * count // total) if total else index * count // len(weights)
+        batches[slot].append(index)
+        acc += weight
+    return [b for b in batches if b]
+
+
+def _context() -> multiprocessing.context.BaseContext:
+    """Fork while this process has one thread (workers start at once with the engine loaded, and
+    no lock can be inherited held); else a fork server that preloads the engine; spawn elsewhere."""
+    methods = multiprocessing.get_all_start_methods()
+    if "fork" in methods and threading.active_count() == 1:
+        return multiprocessing.get_context("fork")
+    if "forkserver" in methods:
+        context = multiprocessing.get_context("forkserver")
+        context.set_forkserver_preload(PRELOAD)
+        return context
+    return multiprocessing.get_context("spawn")
+
+
+def _init_worker(shellcheck_jobs: int) -> None:
+    set_job_budget(shellcheck_jobs)
+
+
+class WorkerPool(Generic[T, R]):
+    """``jobs`` worker processes running ``fn`` over batches; close it (or use ``with``) when done."""
+
+    def __init__(self, fn: Callable[[T], R], jobs: int) -> None:
+        self.fn = fn
+        self.jobs = max(jobs, 1)
+        share = max(1, cpu_count() // self.jobs)
+        context = _context()
+        self._executor = ProcessPoolExecutor(
+            max_workers=self.jobs, mp_context=context, initializer=_init_worker, initargs=(share,)
+        )
+
+    def __enter__(self) -> WorkerPool[T, R]:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self._executor.shutdown(wait=True, cancel_futures=True)
+
+    def completed(self, tasks: Iterable[T]) -> Iterator[tuple[int, Future[R]]]:
+        """(index, finished future) as tasks finish, with at most 2 x jobs in flight. A task that
+        raised (or whose worker died) comes back as a future holding that exception."""
+        window = self.jobs * IN_FLIGHT_PER_WORKER
+        pending: dict[Future[R], int] = {}
+        source = enumerate(tasks)
+        exhausted = False
+        while True:
+            while not exhausted and len(pending) < window:
+                try:
+                    index, task = next(source)
+                except StopIteration:
+                    exhausted = True
+                    break
+                pending[self._executor.submit(self.fn, task)] = index
+            if not pending:
+                return
+            done, _ = wait(pending, return_when=FIRST_COMPLETED)
+            for future in sorted(done, key=lambda f: pending[f]):
+                yield pending.pop(future), future
+
+    def ordered(self, tasks: Iterable[T]) -> Iterator[R]:
+        """Results in the order of ``tasks`` (each re-raises its task's exception)."""
+        held: dict[int, Future[R]] = {}
+        next_index = 0
+        for index, future in self.completed(tasks):
+            held[index] = future
+            while next_index in held:
+                yield held.pop(next_index).result()
+                next_index += 1

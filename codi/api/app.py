@@ -75,6 +75,9 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
     app.include_router(routes_runs.router)
     app.include_router(routes_text.router)
     app.include_router(routes_project.router)
+    from codi.api import routes_doctor
+
+    app.include_router(routes_doctor.router)
     try:
         from codi.api import routes_llm
     except ModuleNotFoundError as exc:  # a build without codi.service.assist

@@ -24,7 +24,7 @@ Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
-OPEN_PATHS = frozenset({"/healthz"})
+OPEN_PATHS = frozenset({"/healthz", "/readyz"})
 # Pages a person opens in a browser: a 401 there asks for HTTP Basic (password = API key), so the browser
 # shows its login box; every other endpoint keeps its JSON 401 with a Bearer challenge.
 _HTML_PAGES = re.compile(r"^/(dashboard|docs|runs/[^/]+/report\.html)$")
@@ -39,7 +39,7 @@ _ROUTES = (
     (re.compile(r"^/runs/[^/]+$"), "/runs/{run_id}"),
     (re.compile(r"^/jobs/[^/]+$"), "/jobs/{job_id}"),
 )
-KNOWN = frozenset({"/healthz", "/lint", "/fix", "/analyze", "/rewrite", "/run", "/report", "/runs", "/metrics",
+KNOWN = frozenset({"/healthz", "/readyz", "/lint", "/fix", "/analyze", "/rewrite", "/run", "/report", "/runs", "/metrics",
                    "/dashboard", "/llm/rank", "/llm/explain", "/docs", "/openapi.json"})
 
 

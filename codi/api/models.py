@@ -30,6 +30,8 @@ class Health(BaseModel):
     ruleset_version: str | None
     llm: LlmStatus
     auth: bool
+    checks: dict[str, str] = Field(default_factory=dict,
+                                   description="Cheap doctor checks (liveness): name -> ok, warn or fail")
 
 
 class LintBody(Strict):

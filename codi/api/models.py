@@ -68,6 +68,9 @@ class FixBody(Strict):
     unsafe: bool = Field(False, description="Also apply unsafe fixes (like --unsafe-fixes).")
     select: list[str] | None = None
     ignore: list[str] = Field(default_factory=list)
+    risk_policy: Literal["conservative", "balanced", "aggressive"] | None = Field(
+        None, description="What may be applied without asking (default CODI_RISK_POLICY); capped at the "
+                          "server's CODI_RISK_POLICY_MAX (default balanced).")
 
 
 class FixItem(BaseModel):
@@ -85,6 +88,9 @@ class FixResponse(BaseModel):
     applied: list[FixItem]
     dropped: list[FixItem]
     remaining: list[Finding]
+    risk_policy: dict[str, Any] | None = Field(None, description="The policy in effect: policy, default, "
+                                                                 "requested, cap, capped, override.")
+    proposed: list[Finding] = Field(default_factory=list, description="Fixable findings the policy left unapplied.")
 
 
 class ProjectBody(Strict):

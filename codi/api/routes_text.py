@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import difflib
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
 from codi.api.fairlock import FairLock
 from codi.api.models import Finding, FixBody, FixItem, FixResponse, LintBody, LintResponse
+from codi.ops.policy import Policy
 from codi.rules.base import Finding as RuleFinding
 from codi.service.fix import fix_paths
 from codi.service.lint import STDIN, LintOutcome, LintRequest, run_lint
@@ -52,10 +53,12 @@ def _diff(before: str, after: str, path: str) -> str:
 
 
 @router.post("/fix", response_model=FixResponse, summary="Fix Dockerfile text: fixed text and a unified diff")
-def fix(body: FixBody) -> FixResponse:
+def fix(body: FixBody, request: Request) -> FixResponse:
     req = LintRequest(paths=[STDIN], select=body.select, ignore=body.ignore, stdin_text=body.dockerfile, env={},
                       discover_config=False)
-    report = fix_paths(req, unsafe=body.unsafe, diff_only=True)
+    policy = _policy(body, request)
+    report = fix_paths(req, unsafe=body.unsafe and policy is None, diff_only=True,
+                       risk_policy=policy.name if policy else None)
     if not report.files:  # nothing could be linted (cannot happen for text, kept for safety)
         fixed, applied, dropped = body.dockerfile, [], []
     else:
@@ -68,4 +71,21 @@ def fix(body: FixBody) -> FixResponse:
     after = _lint(fixed, body.select, [], body.ignore, None)
     return FixResponse(changed=fixed != body.dockerfile, fixed=fixed, diff=_diff(body.dockerfile, fixed, body.path),
                        applied=applied, dropped=dropped,
-                       remaining=[_finding(f, body.path) for f in after.result.findings])
+                       remaining=[_finding(f, body.path) for f in after.result.findings],
+                       risk_policy=policy.as_dict() if policy else None,
+                       proposed=[_finding(f, body.path) for f in report.proposed])
+
+
+def _policy(body: FixBody, request: Request) -> Policy | None:
+    """The risk policy of a /fix request (``unsafe`` asks for balanced), capped at CODI_RISK_POLICY_MAX."""
+    import os
+
+    from codi.ops.policy import audit_override, resolve, server_max
+
+    asked = body.risk_policy or ("balanced" if body.unsafe else None)
+    if asked is None and not os.environ.get("CODI_RISK_POLICY"):
+        return None
+    policy = resolve(asked, cap=server_max())
+    settings = getattr(request.app.state, "settings", None)
+    audit_override(getattr(settings, "runs_root", None), policy, actor="api", command="POST /fix")
+    return policy

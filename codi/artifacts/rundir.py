@@ -22,6 +22,7 @@ from pydantic import BaseModel
 
 from codi.artifacts.eventlog import EventLog
 from codi.atomic import atomic_write_text
+from codi.ops.redact import redact_data, redact_text
 
 RUN_ID_RE = re.compile(r"^\d{8}T\d{6}Z-[a-z0-9-]+$")
 LAYOUT = ("inputs", "candidates", "metadata", "logs", "reports")
@@ -59,7 +60,8 @@ def reserve_run_dir(out: Path, stack: str, project_name: str, now: datetime | No
 class RunWriter:
     """Writes one run into a staging folder; ``commit()`` moves it into place."""
 
-    def __init__(self, out: Path, run_id: str) -> None:
+    def __init__(self, out: Path, run_id: str, redact: bool = True) -> None:
+        self.redact = redact  # codi.ops.redact on every byte written (off only for --no-redact)
         self.final = out / run_id
         self.run_id = run_id
         self.root = Path(tempfile.mkdtemp(prefix=f".{run_id}.", suffix=".partial", dir=out))
@@ -70,17 +72,19 @@ class RunWriter:
 
     def event(self, name: str, **fields: Any) -> None:
         record = {"ts": iso(utc_now()), "t": round(time.monotonic(), 3), "event": name, **fields}
+        record = redact_data(json.loads(json.dumps(record, default=str))) if self.redact else record  # type: ignore[assignment]
         self._events.write(record)
 
     def write_text(self, rel: str, text: str) -> str:
         path = self.root / rel
         path.parent.mkdir(parents=True, exist_ok=True)
-        atomic_write_text(path, text)
+        atomic_write_text(path, redact_text(text) if self.redact else text)
         self.written.append(rel)
         return rel
 
     def write_json(self, rel: str, model: BaseModel | dict[str, Any]) -> str:
         data = model.model_dump(mode="json") if isinstance(model, BaseModel) else model
+        data = redact_data(data) if self.redact else data  # type: ignore[assignment]
         return self.write_text(rel, json.dumps(data, indent=2, ensure_ascii=False) + "\n")
 
     def commit(self) -> Path:

@@ -25,9 +25,13 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from codi.atomic import atomic_write_text
 from codi.ops.redact import production_mode, redact_data
+
+if TYPE_CHECKING:
+    from codi.artifacts.models import RunRecord
 
 GENESIS = "0" * 64
 ACTIONS = ("run", "fix-apply", "backup", "restore", "drill", "prune", "bundle-install", "bundle-rollback",
@@ -162,6 +166,37 @@ def audit_event(out: Path, action: str, *, actor: str | None = None, **fields: o
         if production_mode():
             raise AuditError(message) from exc
         sys.stderr.write(f"codi: warning: {message}\n")
+
+
+def _blocked(exc: AuditError, what: str) -> Exception:
+    from codi.service.errors import InputError
+
+    return InputError(f"{exc}; {what} (production mode fails closed)")
+
+
+def audit_run(out: Path, record: RunRecord, rule_ids: list[str], adapter_version: object = None) -> None:
+    """The ``run`` line of ``codi run``/``codi all`` (and the API's runs); an InputError when it cannot be written
+    in production mode, so the run is not kept."""
+    rec = record.recommendation
+    chosen = next((c for c in record.candidates if rec and c.id == rec.candidate_id), None)
+    try:
+        audit_event(out, "run", run_id=record.run_id, project=record.project_name,
+                    dockerfile_sha256=(record.options.get("inputs_sha256") or {}).get("Dockerfile"),
+                    rule_ids=sorted(set(rule_ids)), adapter_version=adapter_version,
+                    risk=chosen.risk if chosen else None, policy=record.options.get("risk_policy"),
+                    decision=chosen.id if chosen else "keep-original", redact=record.options.get("redact", True))
+    except AuditError as exc:
+        raise _blocked(exc, "the run was not kept") from None
+
+
+def audit_fix(paths: list[tuple[str, str, list[str]]], policy: str | None = None) -> None:
+    """One ``fix-apply`` line per written file: (path, sha256 of the text before, rule ids applied)."""
+    try:
+        for path, before, rules in paths:
+            audit_event(default_out(), "fix-apply", path=path, dockerfile_sha256=before, rule_ids=sorted(set(rules)),
+                        policy=policy, decision="applied")
+    except AuditError as exc:
+        raise _blocked(exc, "the fixes were written but not audited") from None
 
 
 @dataclass(slots=True)

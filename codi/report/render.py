@@ -14,6 +14,7 @@ import jinja2
 
 from codi.artifacts.models import MetricsRecord, RunRecord
 from codi.atomic import atomic_write_text
+from codi.ops.redact import redact_text
 from codi.report.contract_table import contract_rows
 from codi.templating import environment
 
@@ -114,6 +115,7 @@ def render_reports(run_dir: Path) -> tuple[Path, Path]:
     html = _env(autoescape=True).get_template("report.html.j2").render(data)
     out = run_dir / "reports"
     out.mkdir(exist_ok=True)
-    atomic_write_text(out / "report.md", md)
-    atomic_write_text(out / "report.html", html)
+    scrub = redact_text if data["run"].options.get("redact", True) else str  # --no-redact runs stay as written
+    atomic_write_text(out / "report.md", scrub(md))
+    atomic_write_text(out / "report.html", scrub(html))
     return out / "report.md", out / "report.html"

@@ -23,6 +23,7 @@ from codi.artifacts.models import (
 from codi.artifacts.rundir import RunWriter, iso, reserve_run_dir, utc_now
 from codi.config.flags import airgap_enabled
 from codi.llm.ranking import TIE_MARGIN, deterministic, tie_groups
+from codi.ops.audit import audit_run, sha256_text
 from codi.optimise.base_sizes import SIZE_TABLE_DATE, SIZE_TABLE_SOURCE
 from codi.optimise.catalog import CatalogError, catalog_path, load_catalog
 from codi.optimise.estimate import estimate
@@ -49,6 +50,7 @@ class RunOptions:
     build_args: dict[str, str] = field(default_factory=dict)  # --build-arg NAME=VALUE (FROM, contract, builds)
     target: str | None = None  # --target: the stage that is built
     context: str | None = None  # --context: the build context when it is not the project folder
+    redact: bool = True  # codi.ops.redact on everything written; False only for --no-redact (not in production)
     progress: Any = None  # a codi.service.measure.Progress, told as each stage starts (the CLI shows it)
 
 
@@ -147,7 +149,8 @@ def run_project(project: str | Path, options: RunOptions) -> RunResult:
                  "rag": options.rag, "dry_run": options.dry_run, "real": options.real,
                  # Names only: build args often carry tokens.
                  "build_args": sorted(options.build_args), "target": options.target,
-                 "context": options.context},
+                 "context": options.context, "redact": options.redact,
+                 "inputs_sha256": {"Dockerfile": sha256_text(analysis.text)}},  # of the original, unredacted
         target_stage=(analysis.target.name or str(analysis.target.index)) if analysis.target else None,
         contract=analysis.contract)
     metrics = _numbers(analysis, cands)
@@ -166,7 +169,7 @@ def _write(analysis: Analysis, cands: CandidateSet, record: RunRecord, metrics: 
            options: RunOptions, created: Any, files: list[str]) -> RunResult:
     try:
         run_id, _ = reserve_run_dir(options.out, record.stack, analysis.project.name, created)
-        writer = RunWriter(options.out, run_id)
+        writer = RunWriter(options.out, run_id, redact=options.redact)
     except OSError as exc:
         raise InputError(f"{options.out}: cannot write runs there: {exc.strerror or exc}") from None
     record.run_id = run_id
@@ -234,6 +237,7 @@ def _write(analysis: Analysis, cands: CandidateSet, record: RunRecord, metrics: 
         if options.progress:
             options.progress("report")
         render_reports(writer.root)
+        audit_run(options.out, record, [f.code for f in analysis.findings], assisted.llm_metrics.get("adapter_version"))
         run_dir = writer.commit()
     except BaseException:
         writer.abort()

@@ -79,20 +79,11 @@ def rewrite_cmd(project: ProjectArg,
                 out_dir: Annotated[str, typer.Option("--out-dir", help="Where to write the candidates.")] = "codi-candidates",
                 stdout: Annotated[bool, typer.Option("--stdout", help="Print the first candidate instead.")] = False,
                 dockerfile: DockerfileOpt = None, stack: StackOpt = None, candidate_limit: LimitOpt = 3,
-                rules: RulesOpt = None, config: ConfigOpt = None,
-                apply: Annotated[bool, typer.Option("--apply", help=(
-                    "Write the best candidate the risk policy allows over the project's Dockerfile "
-                    "(atomically, keeping Dockerfile.orig); the others are only proposed."))] = False,
-                risk_policy: Annotated[str | None, typer.Option("--risk-policy", help=(
-                    "conservative (low risk), balanced (+ medium), aggressive (all); default CODI_RISK_POLICY "
-                    "or conservative."))] = None) -> None:
-    """Write better Dockerfiles for a project (verified candidates) to a folder, or print one, or --apply one."""
+                rules: RulesOpt = None, config: ConfigOpt = None) -> None:
+    """Write better Dockerfiles for a project (verified candidates) to a folder, or print one."""
     from codi.atomic import atomic_write_text
     from codi.service.rewrite import rewrite
 
-    if apply:
-        raise typer.Exit(_apply(ctx_out=None, project=project, dockerfile=dockerfile, stack=stack, config=config,
-                                rules=rules, limit=candidate_limit, risk_policy=risk_policy))
     cands = _guard(rewrite, project, dockerfile, stack, config, rules, candidate_limit)
     if not cands.built:
         reasons = "; ".join(f"{r.rule_id}: {r.reason}" for r in cands.rejected) or "none fits"
@@ -113,36 +104,6 @@ def rewrite_cmd(project: ProjectArg,
         sys.stderr.write(f"note: {note}\n")
 
 
-def _apply(ctx_out: str | None, project: str, dockerfile: str | None, stack: str | None, config: str | None,
-           rules: str | None, limit: int, risk_policy: str | None) -> int:
-    """`codi rewrite --apply`: exit 0 written, 1 no candidate within the policy (nothing written)."""
-    from codi.ops.policy import PolicyError, audit_override, resolve
-    from codi.service.rewrite import apply_best, rewrite_with_analysis
-
-    try:
-        policy = resolve(risk_policy)
-    except PolicyError as exc:
-        raise _fail(str(exc)) from None
-    analysis, cands = _guard(rewrite_with_analysis, project, dockerfile, stack, config, rules, limit)
-    if not cands.built:
-        reasons = "; ".join(f"{r.rule_id}: {r.reason}" for r in cands.rejected) or "none fits"
-        raise _fail(f"no candidate passed verification ({reasons})")
-    audit_override(ctx_out, policy, actor=os.environ.get("USER"), command="rewrite --apply")
-    try:
-        result = apply_best(analysis, cands, policy.name)
-    except OSError as exc:
-        raise _fail(f"{analysis.dockerfile_path}: cannot write: {exc.strerror or exc}") from None
-    for built, decision in result.decisions:
-        sys.stdout.write(f"{decision}: {built.record.id} ({built.record.title}, risk {built.record.risk})\n")
-    if result.written is None:
-        sys.stderr.write(f"codi: error: no candidate within risk policy {policy.name}; nothing written "
-                         f"(--risk-policy balanced or aggressive applies riskier ones)\n")
-        return 1
-    sys.stderr.write(f"codi: wrote {result.dockerfile} (risk policy {policy.name}; the original is "
-                     f"{result.dockerfile.name}.orig)\n")
-    return 0
-
-
 def _run(ctx: typer.Context, project: str, options: RunOptions, as_json: bool) -> RunResult:
     from codi.cli.project_view import run_progress
     from codi.service.run import run_project
@@ -154,7 +115,9 @@ def _run(ctx: typer.Context, project: str, options: RunOptions, as_json: bool) -
         payload = {"run_id": result.run_id, "run_dir": str(result.run_dir) if result.run_dir else None,
                    "dry_run": options.dry_run, "would_write": result.planned if options.dry_run else None,
                    "run": result.record.model_dump(mode="json"), "metrics": result.metrics.model_dump(mode="json")}
-        sys.stdout.write(json.dumps(payload, indent=2) + "\n")
+        from codi.ops.redact import redact_data
+
+        sys.stdout.write(json.dumps(redact_data(payload) if options.redact else payload, indent=2) + "\n")
     else:
         from codi.cli.project_view import show_run
 
@@ -166,15 +129,21 @@ def _options(ctx: typer.Context, out: str | None, dry_run: bool, no_llm: bool, d
              stack: str | None, dockerfile: str | None, rules: str | None, config: str | None,
              real: bool = False, engine: str = "auto", keep_images: bool = False,
              build_timeout: float = 600.0, build_arg: list[str] | None = None, target: str | None = None,
-             context: str | None = None) -> RunOptions:
+             context: str | None = None, no_redact: bool = False) -> RunOptions:
+    from codi.ops.redact import RedactionRefused, check_no_redact
     from codi.service.run import RunOptions
+
+    try:
+        redact = check_no_redact(no_redact)
+    except RedactionRefused as exc:
+        raise _fail(str(exc)) from None
 
     llm_env, rag_env = llm_enabled(), rag_enabled()
     return RunOptions(out=_out(ctx, out), dockerfile=dockerfile, stack=stack, candidate_limit=limit,
                       dry_run=dry_run, llm=llm_env and not no_llm, rag=rag_env and not disable_rag,
                       rules_path=rules, config_file=config, real=real, engine=engine, keep_images=keep_images,
                       build_timeout=build_timeout, build_args=build_args(build_arg or []), target=target,
-                      context=context)
+                      context=context, redact=redact)
 
 
 OutOpt = Annotated[str | None, typer.Option("--out", help="Runs folder (default: env CODI_OUTPUT_ROOT, else ./runs).")]
@@ -199,6 +168,8 @@ ContextOpt = Annotated[str | None, typer.Option("--context", help="The build con
                                                                   "folder (a Dockerfile in a monorepo subfolder built "
                                                                   "from the repository root).")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print the run record as JSON.")]
+NoRedactOpt = Annotated[bool, typer.Option("--no-redact", help="Write secrets found in the project as they are "
+                                                               "(debugging only; refused when CODI_PRODUCTION=1).")]
 
 
 @app.command("run")
@@ -207,14 +178,14 @@ def run_cmd(ctx: typer.Context, project: ProjectArg, out: OutOpt = None, dry_run
             stack: StackOpt = None, dockerfile: DockerfileOpt = None, rules: RulesOpt = None,
             config: ConfigOpt = None, as_json: JsonOpt = False, real: RealOpt = False, engine: EngineOpt = "auto",
             keep_images: KeepOpt = False, build_timeout: TimeoutOpt = 600.0, build_arg: BuildArgOpt = None,
-            target: TargetOpt = None, context: ContextOpt = None) -> None:
+            target: TargetOpt = None, context: ContextOpt = None, no_redact: NoRedactOpt = False) -> None:
     """Analyse a project, build and verify candidates, estimate (or with --real measure) numbers, rank and
     explain them, and write a run directory with reports."""
     if engine not in ("auto", "docker", "buildah"):
         raise _fail(f"unknown engine {engine!r} (use auto, docker or buildah)")
     _run(ctx, project, _options(ctx, out, dry_run, no_llm, disable_rag, candidate_limit, stack, dockerfile,
                                 rules, config, real, engine, keep_images, build_timeout, build_arg, target,
-                                context), as_json)
+                                context, no_redact), as_json)
 
 
 @app.command("all")
@@ -223,7 +194,7 @@ def all_cmd(ctx: typer.Context, project: ProjectArg, out: OutOpt = None, no_llm:
             dockerfile: DockerfileOpt = None, rules: RulesOpt = None, config: ConfigOpt = None,
             as_json: JsonOpt = False, real: RealOpt = False, engine: EngineOpt = "auto",
             keep_images: KeepOpt = False, build_timeout: TimeoutOpt = 600.0, build_arg: BuildArgOpt = None,
-            target: TargetOpt = None, context: ContextOpt = None) -> None:
+            target: TargetOpt = None, context: ContextOpt = None, no_redact: NoRedactOpt = False) -> None:
     """`codi run` followed by `codi report` on the new run."""
     from codi.report.render import render_reports
 
@@ -231,7 +202,7 @@ def all_cmd(ctx: typer.Context, project: ProjectArg, out: OutOpt = None, no_llm:
         raise _fail(f"unknown engine {engine!r} (use auto, docker or buildah)")
     result = _run(ctx, project, _options(ctx, out, False, no_llm, disable_rag, candidate_limit, stack, dockerfile,
                                          rules, config, real, engine, keep_images, build_timeout, build_arg, target,
-                                context), as_json)
+                                context, no_redact), as_json)
     if result.run_dir is not None:
         md, html = _guard(render_reports, result.run_dir)
         if not as_json:

@@ -79,11 +79,20 @@ def rewrite_cmd(project: ProjectArg,
                 out_dir: Annotated[str, typer.Option("--out-dir", help="Where to write the candidates.")] = "codi-candidates",
                 stdout: Annotated[bool, typer.Option("--stdout", help="Print the first candidate instead.")] = False,
                 dockerfile: DockerfileOpt = None, stack: StackOpt = None, candidate_limit: LimitOpt = 3,
-                rules: RulesOpt = None, config: ConfigOpt = None) -> None:
-    """Write better Dockerfiles for a project (verified candidates) to a folder, or print one."""
+                rules: RulesOpt = None, config: ConfigOpt = None,
+                apply: Annotated[bool, typer.Option("--apply", help=(
+                    "Write the best candidate the risk policy allows over the project's Dockerfile "
+                    "(atomically, keeping Dockerfile.orig); the others are only proposed."))] = False,
+                risk_policy: Annotated[str | None, typer.Option("--risk-policy", help=(
+                    "conservative (low risk), balanced (+ medium), aggressive (all); default CODI_RISK_POLICY "
+                    "or conservative."))] = None) -> None:
+    """Write better Dockerfiles for a project (verified candidates) to a folder, or print one, or --apply one."""
     from codi.atomic import atomic_write_text
     from codi.service.rewrite import rewrite
 
+    if apply:
+        raise typer.Exit(_apply(ctx_out=None, project=project, dockerfile=dockerfile, stack=stack, config=config,
+                                rules=rules, limit=candidate_limit, risk_policy=risk_policy))
     cands = _guard(rewrite, project, dockerfile, stack, config, rules, candidate_limit)
     if not cands.built:
         reasons = "; ".join(f"{r.rule_id}: {r.reason}" for r in cands.rejected) or "none fits"
@@ -102,6 +111,36 @@ def rewrite_cmd(project: ProjectArg,
         sys.stdout.write(f"{folder / Path(built.record.path).name}  ({built.record.title}, risk {built.record.risk})\n")
     for note in cands.notes:
         sys.stderr.write(f"note: {note}\n")
+
+
+def _apply(ctx_out: str | None, project: str, dockerfile: str | None, stack: str | None, config: str | None,
+           rules: str | None, limit: int, risk_policy: str | None) -> int:
+    """`codi rewrite --apply`: exit 0 written, 1 no candidate within the policy (nothing written)."""
+    from codi.ops.policy import PolicyError, audit_override, resolve
+    from codi.service.rewrite import apply_best, rewrite_with_analysis
+
+    try:
+        policy = resolve(risk_policy)
+    except PolicyError as exc:
+        raise _fail(str(exc)) from None
+    analysis, cands = _guard(rewrite_with_analysis, project, dockerfile, stack, config, rules, limit)
+    if not cands.built:
+        reasons = "; ".join(f"{r.rule_id}: {r.reason}" for r in cands.rejected) or "none fits"
+        raise _fail(f"no candidate passed verification ({reasons})")
+    audit_override(ctx_out, policy, actor=os.environ.get("USER"), command="rewrite --apply")
+    try:
+        result = apply_best(analysis, cands, policy.name)
+    except OSError as exc:
+        raise _fail(f"{analysis.dockerfile_path}: cannot write: {exc.strerror or exc}") from None
+    for built, decision in result.decisions:
+        sys.stdout.write(f"{decision}: {built.record.id} ({built.record.title}, risk {built.record.risk})\n")
+    if result.written is None:
+        sys.stderr.write(f"codi: error: no candidate within risk policy {policy.name}; nothing written "
+                         f"(--risk-policy balanced or aggressive applies riskier ones)\n")
+        return 1
+    sys.stderr.write(f"codi: wrote {result.dockerfile} (risk policy {policy.name}; the original is "
+                     f"{result.dockerfile.name}.orig)\n")
+    return 0
 
 
 def _run(ctx: typer.Context, project: str, options: RunOptions, as_json: bool) -> RunResult:

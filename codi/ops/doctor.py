@@ -83,9 +83,9 @@ class Context:
 
 
 def production_mode(env: Mapping[str, str] | None = None) -> bool:
-    """CODI_PRODUCTION=1 (0/false/no/off or unset: off)."""
+    """CODI_PRODUCTION=1 (or true/yes/on)."""
     raw = (os.environ if env is None else env).get("CODI_PRODUCTION", "").strip().lower()
-    return bool(raw) and raw not in ("0", "false", "no", "off")
+    return raw in ("1", "true", "yes", "on")  # as codi.ops.redact.production_mode
 
 
 Check = Callable[[Context], CheckResult]

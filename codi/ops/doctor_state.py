@@ -179,9 +179,11 @@ def audit_log(ctx: Context) -> CheckResult:
     if _optional("codi.ops.audit") is None:
         return ctx.judge("audit_log", False, "this CODI has no audit log (codi.ops.audit missing)",
                          "install a CODI release with the audit log")
-    if raw.strip().lower() in _OFF:
-        return ctx.judge("audit_log", False, f"the audit log is off (CODI_AUDIT_LOG={raw})", fix)
-    path = Path(raw) if raw.strip() else ctx.out / "_audit" / "audit.jsonl"
+    switch = ctx.env.get("CODI_AUDIT", "on")
+    if switch.strip().lower() in _OFF:
+        return ctx.judge("audit_log", False, f"the audit log is off (CODI_AUDIT={switch})",
+                         "unset CODI_AUDIT (default on)")
+    path = Path(raw) if raw.strip() else ctx.out / "_audit" / "audit.jsonl"  # as codi.ops.audit.audit_log_path
     where = _existing(path.parent)
     writable = where.is_dir() and os.access(where, os.W_OK) and (not path.exists() or os.access(path, os.W_OK))
     return ctx.judge("audit_log", writable, f"the audit log {path} cannot be written", fix, {"path": str(path)},

@@ -261,3 +261,10 @@ def test_check_names_follow_the_registry() -> None:
     from codi.ops.doctor import CHECK_NAMES, registry
 
     assert tuple(name for name, _ in registry()) == CHECK_NAMES
+
+
+def test_audit_log_on_off(out: Path) -> None:
+    assert state.audit_log(ctx(out)).status == "ok"
+    off = state.audit_log(ctx(out, CODI_AUDIT="off"))
+    assert off.status == "warn" and "CODI_AUDIT" in off.fix
+    assert state.audit_log(ctx(out, CODI_AUDIT="off", CODI_PRODUCTION="1")).status == "fail"

@@ -102,3 +102,10 @@ wheelhouse: install
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info .pytest_cache .mypy_cache .ruff_cache
+
+# Release gate: `codi doctor` in production mode (each production warning is a failure; CODI_ENFORCE_<CHECK>=0
+# waives one, e.g. CODI_ENFORCE_BACKUP=0 on a build machine), then the whole test suite.
+.PHONY: release-gate
+release-gate: install-dev
+	CODI_PRODUCTION=1 $(BIN)/codi doctor
+	$(MAKE) test

@@ -40,11 +40,15 @@ def _emit(data: dict[str, Any], as_json: bool, text: str) -> None:
 
 
 def _audit(out: Path, action: str, **fields: Any) -> None:
+    """One audit line (where codi.ops.audit exists); a failed write in production mode is exit 1."""
     try:
-        from codi.ops.audit import audit_event  # type: ignore[import-not-found, unused-ignore]
+        from codi.ops.audit import AuditError, audit_event
     except ImportError:
         return
-    audit_event(out, action, **fields)
+    try:
+        audit_event(out, action, **fields)
+    except AuditError as exc:
+        raise _fail(f"audit log: {exc} (the {action} itself completed)", 1) from None
 
 
 def _guard(fn: Any, *args: Any, **kwargs: Any) -> Any:

@@ -58,7 +58,7 @@ def _exchange(a: Path, b: Path) -> bool:
         fn = ctypes.CDLL(None, use_errno=True).renameat2
     except (OSError, AttributeError):
         return False
-    return fn(_AT_FDCWD, os.fsencode(a), _AT_FDCWD, os.fsencode(b), _RENAME_EXCHANGE) == 0
+    return bool(fn(_AT_FDCWD, os.fsencode(a), _AT_FDCWD, os.fsencode(b), _RENAME_EXCHANGE) == 0)
 
 
 def swap_in(staged: Path, target: Path, safety: Path, carry: tuple[str, ...] = ()) -> Path | None:

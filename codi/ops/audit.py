@@ -196,7 +196,9 @@ def audit_fix(paths: list[tuple[str, str, list[str]]], policy: str | None = None
             audit_event(default_out(), "fix-apply", path=path, dockerfile_sha256=before, rule_ids=sorted(set(rules)),
                         policy=policy, decision="applied")
     except AuditError as exc:
-        raise _blocked(exc, "the fixes were written but not audited") from None
+        from codi.service.lint import LintUsageError  # what `codi fix` and POST /fix report as one line
+
+        raise LintUsageError(f"{exc}; the fixes were written but not audited (production mode fails closed)") from None
 
 
 @dataclass(slots=True)

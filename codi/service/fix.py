@@ -8,6 +8,7 @@ from pathlib import Path
 
 from codi.atomic import atomic_write_text
 from codi.fix.apply import FixOutcome, fix_text
+from codi.ops.audit import audit_fix, sha256_text
 from codi.rules.base import Finding
 from codi.rules.engine import Engine, FileInput, FileSettings
 from codi.rules.registry import all_rules
@@ -89,6 +90,7 @@ def fix_paths(req: LintRequest, unsafe: bool = False, diff_only: bool = False,
             try:
                 atomic_write_text(Path(path), outcome.fixed)
                 item.written = True
+                audit_fix([(path, sha256_text(outcome.original), [r.code for r in outcome.applied])], risk_policy)
             except OSError as exc:
                 item.error = f"{path}: cannot write: {exc.strerror or exc}"
     if diff_only or not any(f.written for f in report.files):

@@ -127,3 +127,16 @@ def test_cli_verify(tmp_path: Path) -> None:
     missing = runner.invoke(app, ["audit", "verify", "--log", str(tmp_path / "none.jsonl")])
     assert missing.exit_code == 2 and missing.stderr.startswith("codi: error:")
     assert runner.invoke(app, ["audit", "verify", "--help"]).exit_code == 0
+
+
+def test_fix_that_writes_is_audited(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from codi.service.fix import fix_paths
+    from codi.service.lint import LintRequest
+
+    monkeypatch.setenv("CODI_OUTPUT_ROOT", str(tmp_path / "out"))
+    dockerfile = tmp_path / "Dockerfile"
+    dockerfile.write_text("FROM debian:12\nRUN apt-get update && apt-get install curl\nMAINTAINER x\n")
+    report = fix_paths(LintRequest(paths=[str(dockerfile)]))
+    assert any(f.written for f in report.files)
+    line = json.loads((tmp_path / "out" / "_audit" / "audit.jsonl").read_text().splitlines()[-1])
+    assert line["action"] == "fix-apply" and line["decision"] == "applied" and "DL4000" in line["rule_ids"]

@@ -23,7 +23,15 @@ def output_root(ctx: typer.Context, out: str | None) -> Path:
     return Path(out or root or os.environ.get("CODI_OUTPUT_ROOT") or "runs")
 
 
-@app.command("doctor")
+_HELP = ("Check Python, dependencies, ShellCheck, catalog, model, LLM endpoints, adapter, run memory, output "
+         "root and disk, build engine, air-gap, API key, audit log, backups and drills.\n\n"
+         "Each check prints ok, WARN or FAIL with a reason and a fix. Exit 0 when nothing fails, 1 when a check "
+         "fails, 2 for a usage error.\n\n"
+         "CODI_PRODUCTION=1 (or --production) turns the production warnings into failures; "
+         "CODI_ENFORCE_<CHECK>=1|0 sets each one.")
+
+
+@app.command("doctor", help=_HELP)
 def doctor_cmd(
     ctx: typer.Context,
     as_json: Annotated[bool, typer.Option("--json", help="Print the checks as JSON.")] = False,
@@ -35,13 +43,6 @@ def doctor_cmd(
                                                     help="Judge as production mode (default: CODI_PRODUCTION).")] = None,
     check: Annotated[list[str] | None, typer.Option("--check", help="Run only this check (repeatable).")] = None,
 ) -> None:
-    """Check Python, dependencies, ShellCheck, catalog, model, LLM endpoints, adapter, run memory, output
-    root and disk, build engine, air-gap, API key, audit log, backups and drills.
-
-    Each check prints ok, WARN or FAIL with a reason and a fix. Exit 0 when nothing fails, 1 when a
-    check fails, 2 for a usage error. CODI_PRODUCTION=1 (or --production) turns the production
-    warnings into failures; CODI_ENFORCE_<CHECK>=1|0 sets each one.
-    """
     from codi.ops.doctor import CHECK_NAMES, Context, render_text, report, run_checks
 
     unknown = [c for c in check or [] if c not in CHECK_NAMES]

@@ -8,6 +8,7 @@ import ipaddress
 import re
 import sqlite3
 import sys
+from pathlib import Path
 from urllib.parse import urlsplit
 
 from codi.ops.doctor import CheckResult, Context, Status
@@ -151,6 +152,10 @@ def model(ctx: Context) -> CheckResult:
     if not _flag_on(ctx, "LLM_ENABLED"):
         return CheckResult("model", "ok", "LLM_ENABLED=0: no model needed (deterministic ranking and words)")
     remote = bool(endpoints_from_env())
+    mount = ctx.env.get("MODEL_MOUNT_PATH", "")
+    if mount and not Path(mount).exists():
+        return CheckResult("model", "warn", f"MODEL_MOUNT_PATH={mount} does not exist (another model would be used)",
+                           "mount the model folder there, or unset MODEL_MOUNT_PATH")
     try:
         path = find_model(None)
         loaded = EmbeddedModel(path)

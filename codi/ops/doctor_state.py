@@ -146,7 +146,8 @@ def output_root(ctx: Context) -> CheckResult:
            "at a writable folder")
     where = _existing(out)
     if not where.is_dir():
-        return CheckResult("output_root", "fail", f"{out} cannot be made: {where} is not a folder", fix)
+        return CheckResult("output_root", "fail", f"{out} cannot be made: {where} is not a folder",
+                           f"move {where} away, or point --out / CODI_OUTPUT_ROOT at a writable folder")
     try:
         fd, probe = tempfile.mkstemp(prefix=".codi-doctor-", dir=where)
         os.close(fd)

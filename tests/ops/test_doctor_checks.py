@@ -268,3 +268,9 @@ def test_audit_log_on_off(out: Path) -> None:
     off = state.audit_log(ctx(out, CODI_AUDIT="off"))
     assert off.status == "warn" and "CODI_AUDIT" in off.fix
     assert state.audit_log(ctx(out, CODI_AUDIT="off", CODI_PRODUCTION="1")).status == "fail"
+
+
+def test_model_mount_path_missing(out: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("MODEL_MOUNT_PATH", str(tmp_path / "no-such-models"))
+    result = checks.model(ctx(out))
+    assert result.status == "warn" and "MODEL_MOUNT_PATH" in result.reason

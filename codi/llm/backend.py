@@ -13,6 +13,7 @@ from codi.llm.adapters import AdapterError
 from codi.llm.endpoints import EndpointError, EndpointPool, endpoints_from_env, timeout_from_env
 from codi.llm.runtime import Generation, ModelUnavailable, embedded
 from codi.ops.bundle_store import adapter_path_from_env
+from codi.ops.tracing import span
 
 
 def llm_enabled_from_env() -> bool:
@@ -49,6 +50,16 @@ class Backend:
 
     def generate(self, messages: list[dict[str, str]], schema: dict[str, Any] | None = None,
                  max_tokens: int = 128, stop: list[str] | None = None) -> Generation:
+        with span("llm.generate", adapter=self.settings.adapter) as traced:
+            got = self._generate(messages, schema, max_tokens, stop)
+            traced.set(model=got.model_id, adapter=got.adapter_version, backend=got.backend,
+                       prompt_tokens=got.prompt_tokens, completion_tokens=got.completion_tokens,
+                       latency_ms=got.latency_ms, fallback=bool(self._endpoints_down or self._embedded_error))
+            traced.content(prompt=messages[-1].get("content") if messages else None, completion=got.text)
+            return got
+
+    def _generate(self, messages: list[dict[str, str]], schema: dict[str, Any] | None,
+                  max_tokens: int, stop: list[str] | None) -> Generation:
         if not self.settings.enabled:
             raise NoModel("LLM disabled (--no-llm or LLM_ENABLED=false)")
         if self.settings.endpoints and not self._endpoints_down:

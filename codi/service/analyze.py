@@ -6,6 +6,7 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
+from codi.ops.tracing import span
 from codi.optimise.contract import RuntimeContract, compute_contract
 from codi.optimise.estimate import ProjectSizes, context_size
 from codi.optimise.facts import OriginalFacts, read_facts, target_stage
@@ -86,7 +87,8 @@ def analyze(project_path: str | Path, dockerfile: str | None = None, stack_hint:
         project = project_dir(context)
     text = read_dockerfile(path)
     try:
-        df = parse(text, str(path))
+        with span("parse", file=path.name, bytes=len(text)):
+            df = parse(text, str(path))
     except ParseError as exc:
         raise InputError(f"{path}:{exc.line}: {exc.message}") from None
     model = build_model(df, build_args or {})
@@ -96,12 +98,15 @@ def analyze(project_path: str | Path, dockerfile: str | None = None, stack_hint:
         if stage is None:
             names = ", ".join(s.name or str(s.index) for s in model.stages) or "none"
             raise InputError(f"{path}: --target {target}: no such stage (stages: {names})")
-    linter = lint_project_file(path, config_file)
+    with span("lint") as traced:
+        linter = lint_project_file(path, config_file)
+        traced.set(findings=len(linter.findings))
     try:
         rel = path.relative_to(project).as_posix()
     except ValueError:
         rel = path.as_posix()
-    detection = detect_stack(project, df, rel, stack_hint)
+    with span("detect", hint=stack_hint):
+        detection = detect_stack(project, df, rel, stack_hint)
     facts = read_facts(df, model, stage)
     contract = compute_contract(df, model, stage, project)
     detection = prefer_runtime(detection, contract, model, stage, hinted=stack_hint is not None)

@@ -26,6 +26,7 @@ from codi.llm.backend import Backend, LLMSettings, NoModel
 from codi.llm.guard import Facts, guard
 from codi.llm.ranking import TIE_MARGIN, Scored, apply_model_order, deterministic, reordered
 from codi.llm.runtime import Generation
+from codi.ops.tracing import span
 
 SCHEMA_VERSION = 1
 _FROM = re.compile(r"^\s*FROM\s+(?:--\S+\s+)*(\S+)", re.IGNORECASE | re.MULTILINE)
@@ -257,11 +258,15 @@ def assist(record: RunRecord, metrics: MetricsRecord, findings: Sequence[Finding
     backend = options.backend or Backend(LLMSettings.from_env(options.llm, options.model, options.adapter,
                                                               options.ruleset or record.ruleset_version))
     tally = _Tally()
-    rag, evidence = _rag(record, findings, dockerfile_text, options)
+    with span("rag.query") as traced:
+        rag, evidence = _rag(record, findings, dockerfile_text, options)
+        traced.set(enabled=rag.get("enabled"), matches=len(rag.get("matches") or []))
     numbers = {n.candidate_id: n for n in metrics.candidates}
     base = deterministic(record.candidates, numbers, evidence)
     lines = {c.id: prompts.candidate_line(c, numbers.get(c.id)) for c in record.candidates}
-    final, mode = _rank(base, backend, tally, lines)
+    with span("llm.rank", candidates=len(base)) as traced:
+        final, mode = _rank(base, backend, tally, lines)
+        traced.set(mode=mode, fallback=mode != "llm")
     ranking = [s.as_dict(i + 1) for i, s in enumerate(final)]
     top = final[0].candidate_id if final and final[0].eligible else None
     if not final:
@@ -275,8 +280,9 @@ def assist(record: RunRecord, metrics: MetricsRecord, findings: Sequence[Finding
     summaries = [str(m["summary"]) for m in rag.get("matches", [])[:1]]
     # The model explains the best `limit` candidates; the rest get CODI's sentences (labelled).
     worded = options.limit or prompts.EXPLAIN_LIMIT
-    entries = [_explain_one(s.candidate_id, record, metrics, findings, backend if i < worded else None, tally,
-                            summaries) for i, s in enumerate(final)] if options.explain else []
+    with span("llm.explain", candidates=len(final) if options.explain else 0):
+        entries = [_explain_one(s.candidate_id, record, metrics, findings, backend if i < worded else None, tally,
+                                summaries) for i, s in enumerate(final)] if options.explain else []
     explain = _summary(top, record, metrics, entries, options.llm)
     return AssistResult(mode, ranking, rationale, explain, _metrics(backend, tally, mode), rag, top)
 

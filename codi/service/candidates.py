@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 
 from codi.artifacts.models import CandidateRecord, FindingRecord, RejectedCandidate
 from codi.fix.apply import fix_text
+from codi.ops.tracing import span
 from codi.optimise.catalog import Catalog, CatalogError, CatalogRule
 from codi.optimise.contract import (
     ContractCheck,
@@ -318,7 +319,8 @@ def _catalog(analysis: Analysis, catalog: Catalog, out: CandidateSet) -> list[_D
         rules = []
     for rule in rules:
         try:
-            text, base = render(rule, catalog, ctx)
+            with span("render", rule=rule.id):
+                text, base = render(rule, catalog, ctx)
         except Exception as exc:  # a template bug must not stop the run; say which rule
             out.rejected.append(RejectedCandidate(rule_id=rule.id, reason=f"template failed: {exc}"))
             continue
@@ -370,8 +372,10 @@ def build_candidates(analysis: Analysis, catalog: Catalog, limit: int = 3) -> Ca
                 rule_id=draft.rule_id, reason="copies " + ", ".join(f"`{p}`" for p in ignored)
                 + ", which .dockerignore leaves out of the build context (the build would fail)"))
             continue
-        contract = contract_of(analysis, draft.text, draft.kind)
-        check: ContractCheck = check_contract(original, contract, draft.declared)
+        with span("contract", rule=draft.rule_id) as traced:
+            contract = contract_of(analysis, draft.text, draft.kind)
+            check: ContractCheck = check_contract(original, contract, draft.declared)
+            traced.set(ok=check.ok)
         if not check.ok:
             out.rejected.append(RejectedCandidate(
                 rule_id=draft.rule_id, violations=check.violations,

@@ -21,6 +21,7 @@ from codi.build.detect import detect_engine
 from codi.build.engine import DEFAULT_BUILD_TIMEOUT, Engine
 from codi.build.measure_image import BuildSettings, Measured, measure_dockerfile
 from codi.build.smoke import DEFAULT_SMOKE_SECONDS
+from codi.ops.tracing import span
 from codi.optimise.contract.model import RuntimeContract
 from codi.service.analyze import Analysis
 from codi.service.candidates import BuiltCandidate
@@ -205,11 +206,13 @@ class _Watched:
         else:
             self._rebuilt += 1
             self._progress("rebuild", *self._where, f"{self._rebuilt} of {self._rebuilds}")
-        return self._engine.build(*args, no_cache=no_cache, **kwargs)
+        with span("build", candidate=self._where[0], no_cache=no_cache):
+            return self._engine.build(*args, no_cache=no_cache, **kwargs)
 
     def start(self, *args: Any, **kwargs: Any) -> Any:
         self._progress("smoke", *self._where)
-        return self._engine.start(*args, **kwargs)
+        with span("smoke", candidate=self._where[0]):
+            return self._engine.start(*args, **kwargs)
 
 
 def _watched(engine: Engine, progress: Progress | None, key: str, index: int, total: int, rebuilds: int) -> Engine:

@@ -125,6 +125,18 @@ def _environment(options: RunOptions, config_sources: list[str], ruleset: str,
 
 
 def run_project(project: str | Path, options: RunOptions) -> RunResult:
+    """One run; its stages are traced under ``<out>/_traces/`` (codi.ops.tracing), tied by the run id."""
+    from codi.ops.tracing import buffered, flush, span
+
+    with buffered() as pending, span("run") as traced:
+        result = _run_project(project, options)
+        traced.set(run_id=result.run_id)
+    if result.run_dir is not None and options.out is not None:
+        flush(pending, options.out)
+    return result
+
+
+def _run_project(project: str | Path, options: RunOptions) -> RunResult:
     if options.candidate_limit < 1:
         raise InputError("--candidate-limit must be at least 1")
     try:

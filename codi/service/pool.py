@@ -56,11 +56,12 @@ def plan_batches(weights: Sequence[int], jobs: int, min_weight: int) -> list[lis
     return [b for b in batches if b]
 
 
-def _context() -> multiprocessing.context.BaseContext:
+def _context(start_method: str | None = None) -> multiprocessing.context.BaseContext:
     """Fork while this process has one thread (workers start at once with the engine loaded, and
-    no lock can be inherited held); else a fork server that preloads the engine; spawn elsewhere."""
+    no lock can be inherited held); else a fork server that preloads the engine; spawn elsewhere.
+    A caller that starts threads after the pool (clones) asks for "forkserver" up front."""
     methods = multiprocessing.get_all_start_methods()
-    if "fork" in methods and threading.active_count() == 1:
+    if "fork" in methods and start_method in (None, "fork") and threading.active_count() == 1:
         return multiprocessing.get_context("fork")
     if "forkserver" in methods:
         context = multiprocessing.get_context("forkserver")
@@ -76,11 +77,11 @@ def _init_worker(shellcheck_jobs: int) -> None:
 class WorkerPool(Generic[T, R]):
     """``jobs`` worker processes running ``fn`` over batches; close it (or use ``with``) when done."""
 
-    def __init__(self, fn: Callable[[T], R], jobs: int) -> None:
+    def __init__(self, fn: Callable[[T], R], jobs: int, start_method: str | None = None) -> None:
         self.fn = fn
         self.jobs = max(jobs, 1)
         share = max(1, cpu_count() // self.jobs)
-        context = _context()
+        context = _context(start_method)
         self._executor = ProcessPoolExecutor(
             max_workers=self.jobs, mp_context=context, initializer=_init_worker, initargs=(share,)
         )

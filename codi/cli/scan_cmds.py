@@ -1,0 +1,73 @@
+"""`codi scan --manifest repos.txt`: a thin skin over ``codi.fleet.scan``."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from codi.cli.app import app
+from codi.cli.output import _fail, _write, jobs_count
+
+
+def _out(ctx: typer.Context, out: str | None) -> Path:
+    root = (ctx.obj or {}).get("out") if ctx.obj else None
+    return Path(out or root or os.environ.get("CODI_OUTPUT_ROOT") or "runs")
+
+
+@app.command("scan")
+def scan_cmd(
+    ctx: typer.Context,
+    manifest: Annotated[str, typer.Option("--manifest", "-m", help="Repositories: one local path or git URL a "
+                                                                    "line, or a JSON list of {name, path|url, ref, "
+                                                                    "dockerfiles?}.")],
+    engine: Annotated[str, typer.Option("--engine", help="Where the work runs: local (a process pool).")] = "local",
+    db: Annotated[str | None, typer.Option("--db", help="Results database: sqlite:///PATH (default "
+                                                        "<out>/_fleet/fleet.db).")] = None,
+    store: Annotated[str | None, typer.Option("--store", help="Folder for results and reports (default "
+                                                              "<out>/_fleet/store).")] = None,
+    jobs: Annotated[int | None, typer.Option("--jobs", "-j", help="Lint worker processes (default: the CPU "
+                                                                   "count).")] = None,
+    clone_jobs: Annotated[int, typer.Option("--clone-jobs", help="Concurrent clones (separate from --jobs).")] = 4,
+    as_json: Annotated[bool, typer.Option("--json", help="Print {scan_id, status, repos} as JSON.")] = False,
+    resume: Annotated[str | None, typer.Option("--resume", help="Continue this scan (its finished repositories "
+                                                                "are kept).")] = None,
+    run: Annotated[bool, typer.Option("--run", help="Also run the estimate-mode pipeline per repository.")] = False,
+    shard: Annotated[str | None, typer.Option("--shard", help="i/N: only every N-th repository from the i-th "
+                                                              "(i from 0).")] = None,
+    out: Annotated[str | None, typer.Option("--out", help="Output root (default ./runs; env CODI_OUTPUT_ROOT).")] = None,
+) -> None:
+    """Lint every repository of a manifest; results keyed by content, so a re-scan only lints what changed.
+
+    Exit 0 when every repository was scanned, 1 when some failed (the scan is `partial`), 2 for bad input.
+    """
+    from codi.fleet.db import DBError
+    from codi.fleet.manifest import ManifestError, parse_shard
+    from codi.fleet.scan import ScanError, ScanOptions, run_scan
+    from codi.fleet.store import StoreError
+
+    if clone_jobs < 1:
+        raise _fail(f"--clone-jobs {clone_jobs}: expected 1 or more")
+    try:
+        options = ScanOptions(manifest=manifest, out=_out(ctx, out), engine=engine, db_url=db, store_url=store,
+                              jobs=jobs_count(jobs), clone_jobs=clone_jobs, resume=resume, run=run,
+                              shard=parse_shard(shard) if shard else None)
+        outcome = run_scan(options)
+    except (ManifestError, ScanError, DBError, StoreError) as exc:
+        raise _fail(str(exc)) from None
+    if as_json:
+        _write(json.dumps(outcome.payload(), indent=2) + "\n")
+    else:
+        for repo in outcome.repos:
+            detail = repo.error if repo.status == "failed" else f"{repo.findings} finding(s)"
+            _write(f"{repo.status:<7} {repo.name}: {detail}\n")
+        counts = {s: sum(r.status == s for r in outcome.repos) for s in ("ok", "cached", "failed")}
+        sys.stderr.write(f"codi: scan {outcome.scan_id} {outcome.status}: {counts['ok']} linted, "
+                         f"{counts['cached']} cached, {counts['failed']} failed\n")
+        for path in outcome.reports.values():
+            sys.stderr.write(f"codi: report {path}\n")
+    raise typer.Exit(outcome.exit_code)

@@ -1,0 +1,261 @@
+"""`codi scan`: lint every repository of a manifest, keyed by content, resumable.
+
+The driver prepares repositories (clone or find the folder, find the Dockerfiles, compute the
+content key) on ``clone_jobs`` threads, answers what the database already holds as cached, sends
+the rest to the engine in batches (at most 2 x workers in flight), and records every outcome as
+it comes (upserts). Identical content in one scan is linted once. A repository that fails after
+its retries is recorded with its error; the scan then ends ``partial``. Re-running resumes: what
+was finished is in the database (``--resume SCAN_ID`` continues that scan's own records).
+"""
+
+from __future__ import annotations
+
+import secrets
+import time
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from codi import __version__
+from codi.fleet.checkout import RepoError, checkout, retry
+from codi.fleet.db import ContentRow, RepoRow, ResultDB, ScanRow, now, open_db
+from codi.fleet.engine import Engine, LintSummary, LintTask, LocalEngine
+from codi.fleet.keys import content_key, effective_config
+from codi.fleet.manifest import RepoSpec, read_manifest, shard
+from codi.fleet.store import Store, open_store
+
+
+class ScanError(Exception):
+    """Bad options (an unknown scan to resume, an engine this CODI lacks): exit 2."""
+
+
+class ScanInterrupted(Exception):
+    """The test hook ``stop_after`` stopped the scan, as a killed driver would."""
+
+
+@dataclass(slots=True)
+class ScanOptions:
+    manifest: str
+    out: Path
+    engine: str = "local"
+    db_url: str | None = None
+    store_url: str | None = None
+    jobs: int = 1
+    clone_jobs: int = 4
+    resume: str | None = None
+    run: bool = False
+    shard: tuple[int, int] | None = None
+    attempts: int = 3
+    backoff_s: float = 1.0
+    stop_after: int | None = None  # test hook: stop after this many repositories are recorded
+
+
+@dataclass(slots=True)
+class RepoOutcome:
+    name: str
+    status: str  # ok | cached | failed
+    key: str | None = None
+    findings: int | None = None
+    error: str | None = None
+
+    def payload(self) -> dict[str, Any]:
+        return {"name": self.name, "status": self.status, "key": self.key, "findings": self.findings,
+                "error": self.error}
+
+
+@dataclass(slots=True)
+class ScanOutcome:
+    scan_id: str
+    status: str  # complete | partial
+    repos: list[RepoOutcome]
+    linted: int = 0  # distinct contents linted by this invocation
+    reports: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def exit_code(self) -> int:
+        return 0 if self.status == "complete" else 1
+
+    def payload(self) -> dict[str, Any]:
+        return {"scan_id": self.scan_id, "status": self.status, "repos": [r.payload() for r in self.repos]}
+
+
+@dataclass(slots=True)
+class _Prepared:
+    position: int
+    spec: RepoSpec
+    task: LintTask | None = None
+    weight: int = 0
+    error: str | None = None
+
+
+def new_scan_id() -> str:
+    return f"{datetime.now(UTC).strftime('%Y%m%dT%H%M%SZ')}-{secrets.token_hex(3)}"
+
+
+def fleet_dir(out: Path) -> Path:
+    return out / "_fleet"
+
+
+def make_engine(name: str, jobs: int) -> Engine:
+    if name == "local":
+        return LocalEngine(jobs)
+    raise ScanError(f"--engine {name}: not available in this CODI (engines: local)")
+
+
+def _discover(root: Path, spec: RepoSpec) -> list[str]:
+    from codi.service.lint import discover
+
+    if spec.dockerfiles is not None:
+        missing = [f for f in spec.dockerfiles if not (root / f).is_file()]
+        if missing:
+            raise RepoError(f"{spec.name}: no such Dockerfile: {', '.join(missing)}")
+        return sorted(set(spec.dockerfiles))
+    files, errors = discover([str(root)])
+    if errors:
+        raise RepoError("; ".join(errors))
+    return sorted(str(Path(f).relative_to(root)) for f in files)
+
+
+def prepare(spec: RepoSpec, position: int, options: ScanOptions, store: Store,
+            sleep: Callable[[float], None]) -> _Prepared:
+    """Check out, find the Dockerfiles, key the content. Never raises: a failure is recorded."""
+    item = _Prepared(position, spec)
+    try:
+        root = retry(lambda: checkout(spec, fleet_dir(options.out) / "clones"), options.attempts, options.backoff_s,
+                     sleep).resolve()
+        files = _discover(root, spec)
+        data = [(f, (root / f).read_bytes()) for f in files]
+        key = content_key(effective_config(root, files), data)
+    except Exception as exc:  # RepoError, a clone that failed every try, a config error
+        item.error = str(exc) or type(exc).__name__
+        return item
+    item.task = LintTask(key, str(root), files, store.url, options.run)
+    item.weight = sum(len(b) + 1000 for _, b in data)
+    return item
+
+
+def _prepared(todo: list[tuple[int, RepoSpec]], options: ScanOptions, store: Store,
+              sleep: Callable[[float], None]) -> Iterator[_Prepared]:
+    """Prepared repositories in manifest order, ``clone_jobs`` at a time (at most 2 x ahead)."""
+    window = max(options.clone_jobs, 1) * 2
+    with ThreadPoolExecutor(max_workers=max(options.clone_jobs, 1), thread_name_prefix="codi-clone") as pool:
+        queue: list[Future[_Prepared]] = []
+        source = iter(todo)
+        while True:
+            while len(queue) < window:
+                nxt = next(source, None)
+                if nxt is None:
+                    break
+                queue.append(pool.submit(prepare, nxt[1], nxt[0], options, store, sleep))
+            if not queue:
+                return
+            yield queue.pop(0).result()
+
+
+class _Scan:
+    """One invocation's bookkeeping: what is recorded, what waits on a key being linted."""
+
+    def __init__(self, scan_id: str, db: ResultDB, options: ScanOptions) -> None:
+        self.scan_id = scan_id
+        self.db = db
+        self.options = options
+        self.outcomes: dict[int, RepoOutcome] = {}
+        self.waiting: dict[str, list[_Prepared]] = {}  # key -> repositories waiting for its lint
+        self.recorded = 0
+        self.linted = 0
+
+    def record(self, item: _Prepared, outcome: RepoOutcome) -> None:
+        self.outcomes[item.position] = outcome
+        self.db.put_repo(self.scan_id, RepoRow(outcome.name, item.position, item.spec.source, outcome.status,
+                                               outcome.key, outcome.findings, outcome.error))
+        self.recorded += 1
+        if self.options.stop_after is not None and self.recorded >= self.options.stop_after:
+            raise ScanInterrupted(f"stopped after {self.recorded} repositories")
+
+    def batches(self, items: Iterator[_Prepared], min_weight: int) -> Iterator[list[LintTask]]:
+        """Tasks to lint, batched; cached and failed repositories are recorded on the way."""
+        batch: list[LintTask] = []
+        weight = 0
+        for item in items:
+            if item.task is None:
+                self.record(item, RepoOutcome(item.spec.name, "failed", error=item.error))
+                continue
+            key = item.task.key
+            if key in self.waiting:  # the same content is already being linted in this scan
+                self.waiting[key].append(item)
+                continue
+            row = self.db.contents([key]).get(key)
+            if row is not None and (row.run_uri is not None or not self.options.run):
+                self.record(item, RepoOutcome(item.spec.name, "cached", key, row.findings))
+                continue
+            self.waiting[key] = [item]
+            batch.append(item.task)
+            weight += item.weight
+            if weight >= min_weight:
+                yield batch
+                batch, weight = [], 0
+        if batch:
+            yield batch
+
+    def finish(self, summary: LintSummary) -> None:
+        items = self.waiting.pop(summary.key, [])
+        if summary.error is None:
+            self.linted += 1
+            self.db.put_content(ContentRow(summary.key, summary.findings, summary.by_rule, summary.stack,
+                                           summary.files, summary.result_uri, summary.run_uri))
+        for n, item in enumerate(items):
+            if summary.error is not None:
+                self.record(item, RepoOutcome(item.spec.name, "failed", summary.key, error=summary.error))
+            else:
+                self.record(item, RepoOutcome(item.spec.name, "ok" if n == 0 else "cached", summary.key,
+                                              summary.findings))
+
+
+def run_scan(options: ScanOptions, sleep: Callable[[float], None] = time.sleep) -> ScanOutcome:
+    """Scan the manifest's repositories. Raises ManifestError/ScanError/DBError/StoreError for bad
+    input (nothing scanned), ScanInterrupted from the test hook."""
+    from codi.fleet.report import write_reports
+    from codi.service.lint_jobs import MIN_BATCH_WEIGHT
+
+    specs = read_manifest(options.manifest)
+    if options.shard is not None:
+        specs = shard(specs, *options.shard)
+    db = open_db(options.db_url, fleet_dir(options.out) / "fleet.db")
+    try:
+        store = open_store(options.store_url, fleet_dir(options.out) / "store")
+        scan_id = options.resume or new_scan_id()
+        previous = db.scan(scan_id) if options.resume else None
+        if options.resume and previous is None:
+            raise ScanError(f"--resume {scan_id}: no such scan in {db.url}")
+        shard_text = f"{options.shard[0]}/{options.shard[1]}" if options.shard else None
+        db.start_scan(ScanRow(scan_id, previous.started_at if previous else now(), "running",
+                              str(Path(options.manifest).resolve()), shard_text, len(specs),
+                              extra={"codi_version": __version__}))
+        scan = _Scan(scan_id, db, options)
+        done = {r.name: r for r in db.repos(scan_id) if r.status in ("ok", "cached")}
+        todo: list[tuple[int, RepoSpec]] = []
+        for position, spec in enumerate(specs):
+            row = done.get(spec.name)
+            if row is None:
+                todo.append((position, spec))
+            else:
+                scan.outcomes[position] = RepoOutcome(spec.name, row.status, row.key, row.findings)
+        engine = make_engine(options.engine, options.jobs)
+        try:
+            batches = scan.batches(_prepared(todo, options, store, sleep), MIN_BATCH_WEIGHT)
+            for _, summaries in engine.map(batches):
+                for summary in summaries:
+                    scan.finish(summary)
+        finally:
+            engine.close()
+        repos = [scan.outcomes[p] for p in sorted(scan.outcomes)]
+        status = "partial" if any(r.status == "failed" for r in repos) or len(repos) < len(specs) else "complete"
+        db.finish_scan(scan_id, status)
+        outcome = ScanOutcome(scan_id, status, repos, scan.linted)
+        outcome.reports = write_reports(db, store, scan_id)
+        return outcome
+    finally:
+        db.close()

@@ -1,0 +1,71 @@
+"""Where a scan's artefacts live (content results, run dirs, reports): the ``Store`` protocol and
+its local-folder back-end. Keys are ``/``-separated relative names; every write is an upsert of
+the whole object (temp file + rename), so a reader never sees half an object."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Protocol
+from urllib.parse import urlparse
+
+from codi.atomic import atomic_write_bytes
+
+
+class StoreError(Exception):
+    """A store URL CODI cannot use."""
+
+
+class Store(Protocol):
+    url: str
+
+    def put(self, key: str, data: bytes) -> None: ...
+
+    def get(self, key: str) -> bytes | None: ...
+
+    def exists(self, key: str) -> bool: ...
+
+    def locate(self, key: str) -> str:
+        """Where a reader finds the object (a path or a URL)."""
+        ...
+
+
+class LocalStore:
+    """A folder on this machine (or a shared mount)."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self.url = root.resolve().as_uri()
+
+    def _path(self, key: str) -> Path:
+        parts = [p for p in key.split("/") if p]
+        if not parts or any(p in (".", "..") for p in parts):
+            raise StoreError(f"bad store key {key!r}")
+        return self.root.joinpath(*parts)
+
+    def put(self, key: str, data: bytes) -> None:
+        path = self._path(key)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        atomic_write_bytes(path, data)
+
+    def get(self, key: str) -> bytes | None:
+        try:
+            return self._path(key).read_bytes()
+        except FileNotFoundError:
+            return None
+
+    def exists(self, key: str) -> bool:
+        return self._path(key).is_file()
+
+    def locate(self, key: str) -> str:
+        return str(self._path(key))
+
+
+def open_store(url: str | None, default: Path) -> Store:
+    """``None`` -> the default folder; a path or ``file://`` URL -> a LocalStore. ``s3://`` comes
+    with the S3 back-end (issue 15 section 3)."""
+    if not url:
+        return LocalStore(default)
+    parsed = urlparse(url)
+    if parsed.scheme in ("", "file"):
+        return LocalStore(Path(parsed.path if parsed.scheme else url).expanduser())
+    raise StoreError(f"--store {url}: unsupported scheme {parsed.scheme!r} (this CODI has: a folder, file://)")

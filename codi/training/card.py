@@ -79,6 +79,15 @@ def _table(title: str, table: dict[str, dict[str, int]]) -> list[str]:
     return [*lines, ""]
 
 
+def _by_key(title: str, table: dict[str, dict[str, int]]) -> list[str]:
+    """Splits as columns: for tables with many keys (licences)."""
+    keys = sorted({k for row in table.values() for k in row})
+    splits = list(table)
+    lines = [f"## {title}", "", "| | " + " | ".join(splits) + " |", "|---" * (len(splits) + 1) + "|"]
+    lines += [f"| {k} | " + " | ".join(str(table[s].get(k, 0)) for s in splits) + " |" for k in keys]
+    return [*lines, ""]
+
+
 def markdown(c: dict[str, Any]) -> str:
     lines = ["# Data card: CODI training pairs", "",
              f"CODI {c['codi_version']}, ruleset {c['ruleset_version']}, seed {c['seed']}. "
@@ -91,7 +100,7 @@ def markdown(c: dict[str, Any]) -> str:
              f"removed by content hash: {c['duplicates_removed']}.", ""]
     lines += _table("Pairs per split and task", c["by_split_task"])
     lines += _table("Pairs per split and stack", c["by_split_stack"])
-    lines += _table("Licences (pairs)", c["licences"])
+    lines += _by_key("Licences (pairs)", c["licences"])
     lines += ["## Token lengths (whole chat)", "", f"Tokenizer: {c['tokens']['tokenizer']}.", "",
               "| task | count | min | p50 | p95 | max | mean |", "|---|---|---|---|---|---|---|"]
     for task, s in c["tokens"]["by_task"].items():

@@ -151,3 +151,16 @@ def test_card_counts_and_markdown(built: tuple[Path, dict[str, Any]]) -> None:
 def test_limit_takes_a_seeded_sample(tmp_path: Path) -> None:
     card = build(BuildOptions(out=tmp_path, corpus=BUNDLED_CORPUS, limit=3, seed=1, progress=lambda _t: None))
     assert card["sources"]["total"] == 3
+
+
+def test_cli_data_build_on_the_bundled_corpus(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from codi.cli import data_cmds  # noqa: F401 - attaches the commands
+    from codi.cli.app import app
+
+    result = CliRunner().invoke(app, ["data", "build", "--out", str(tmp_path), "--limit", "2", "--json"])
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "splits.json").is_file() and (tmp_path / "DATA_CARD.md").is_file()
+    missing = CliRunner().invoke(app, ["data", "build", "--corpus", str(tmp_path / "nope"), "--out", str(tmp_path)])
+    assert missing.exit_code == 2

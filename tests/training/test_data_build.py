@@ -164,3 +164,10 @@ def test_cli_data_build_on_the_bundled_corpus(tmp_path: Path) -> None:
     assert (tmp_path / "splits.json").is_file() and (tmp_path / "DATA_CARD.md").is_file()
     missing = CliRunner().invoke(app, ["data", "build", "--corpus", str(tmp_path / "nope"), "--out", str(tmp_path)])
     assert missing.exit_code == 2
+
+
+def test_same_seed_same_files(built: tuple[Path, dict[str, Any]], tmp_path: Path) -> None:
+    out, _ = built
+    build(BuildOptions(out=tmp_path, corpus=BUNDLED_CORPUS, seed=7, progress=lambda _t: None))
+    for name in SPLITS:
+        assert (tmp_path / f"{name}.jsonl").read_bytes() == (out / f"{name}.jsonl").read_bytes()

@@ -245,7 +245,9 @@ def run_scan(options: ScanOptions, sleep: Callable[[float], None] = time.sleep) 
                 scan.outcomes[position] = RepoOutcome(spec.name, row.status, row.key, row.findings)
         engine = make_engine(options.engine, options.jobs)
         try:
-            batches = scan.batches(_prepared(todo, options, store, sleep), MIN_BATCH_WEIGHT)
+            # One process: a repository at a time, so each is recorded as soon as it is linted.
+            least = MIN_BATCH_WEIGHT if engine.jobs > 1 else 0
+            batches = scan.batches(_prepared(todo, options, store, sleep), least)
             for _, summaries in engine.map(batches):
                 for summary in summaries:
                     scan.finish(summary)

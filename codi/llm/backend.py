@@ -13,6 +13,7 @@ from codi.llm.adapters import AdapterError
 from codi.llm.endpoints import EndpointError, EndpointPool, endpoints_from_env, timeout_from_env
 from codi.llm.runtime import Generation, ModelUnavailable, embedded
 from codi.ops.bundle_store import adapter_path_from_env
+from codi.ops.redact import redact_text
 from codi.ops.tracing import span
 
 
@@ -50,6 +51,8 @@ class Backend:
 
     def generate(self, messages: list[dict[str, str]], schema: dict[str, Any] | None = None,
                  max_tokens: int = 128, stop: list[str] | None = None) -> Generation:
+        # Facts in a prompt come from the user's Dockerfile: secret values never reach a model (or its logs).
+        messages = [{**m, "content": redact_text(m.get("content", ""))} for m in messages]
         with span("llm.generate", adapter=self.settings.adapter) as traced:
             got = self._generate(messages, schema, max_tokens, stop)
             traced.set(model=got.model_id, adapter=got.adapter_version, backend=got.backend,

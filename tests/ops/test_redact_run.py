@@ -86,3 +86,21 @@ def test_no_redact_keeps_secrets_and_is_refused_in_production(project: Path, tmp
     assert refused.exit_code == 2
     assert refused.stderr.startswith("codi: error: --no-redact is refused in production mode")
     assert not (tmp_path / "p").exists()
+
+
+def test_prompts_sent_to_a_model_are_redacted() -> None:
+    from codi.llm.backend import Backend, LLMSettings
+    from codi.llm.runtime import Generation
+
+    seen: list[list[dict[str, str]]] = []
+
+    class Recorder(Backend):
+        def _generate(self, messages, schema, max_tokens, stop):  # type: ignore[no-untyped-def]
+            seen.append(messages)
+            return Generation(text="ok", prompt_tokens=1, completion_tokens=1, latency_ms=1, model_id="m",
+                              adapter_version=None, backend="test")
+
+    token = "ghp_abcdefghijklmnopqrstuvwxyz0123456789"
+    Recorder(LLMSettings()).generate([{"role": "user", "content": f"ENV API_TOKEN={token}"}])
+    assert token not in seen[0][0]["content"]
+    assert "API_TOKEN" in seen[0][0]["content"]

@@ -79,7 +79,21 @@ def report_data(run_dir: Path) -> dict[str, Any]:
         "environment": environment,
         "contracts": {c.id: contract_rows(run.contract, c.contract, c.contract_changes) for c in run.candidates},
         "config_check": (environment.get("engine") or {}).get("config_check") or {},
+        "policy": _policy(run),
     }
+
+
+def _policy(run: Any) -> dict[str, Any]:
+    """The risk policy in force (run option, else CODI_RISK_POLICY) and, per candidate, whether
+    `codi rewrite --apply` may apply it without asking ("applied") or only proposes it."""
+    from codi.ops.policy import configured_policy, decision, parse_policy
+
+    try:
+        name = parse_policy(str(run.options.get("risk_policy"))) if run.options.get("risk_policy") \
+            else configured_policy()
+    except Exception:  # a bad CODI_RISK_POLICY is reported by the commands that use it, not by a report
+        return {"name": None, "decisions": {}}
+    return {"name": name, "decisions": {c.id: decision(name, c.risk) for c in run.candidates}}
 
 
 def md_cell(value: object) -> str:

@@ -1,0 +1,86 @@
+"""Benchmark: `codi lint --jobs 1` vs `--jobs 2` over the shared corpus, warm, against hadolint.
+
+In one invocation, with a ShellCheck cache dir of its own (CODI_CACHE_DIR):
+  1. one warm-up `codi lint --format json --jobs 1` (fills the cache: the runs below are warm);
+  2. `codi lint --format json --jobs 1` and `--jobs 2`, alternated, ``--repeat`` times each: wall
+     time and CPU time (user + system of codi and its worker and ShellCheck processes, from wait4);
+     every run must print the same bytes as the first;
+  3. `hadolint --no-fail -f json` over the same files once.
+Prints the best and the median wall time of each, the speed-up (jobs 1 / jobs 2), the CPU-time
+ratio (what the pool costs in total work) and codi / hadolint. Target (issue 15): >= 1.8x on an
+idle 2-core machine, warm. Informational: the exit status is 0 unless the outputs differ.
+
+    .venv/bin/python bench/lint_jobs.py [--limit N] [--repeat R] [--corpus DIR]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import tempfile
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from lint_vs_hadolint import DEFAULT_CORPUS, REPO, ProcessRun, find_tool, run_measured  # noqa: E402
+
+TARGET = 1.8
+
+
+def summary(label: str, runs: list[ProcessRun]) -> tuple[float, float]:
+    walls = [r.seconds for r in runs]
+    cpus = [r.cpu_seconds for r in runs]
+    print(f"{label}: best {min(walls):.2f} s, median {statistics.median(walls):.2f} s wall;"
+          f" CPU median {statistics.median(cpus):.2f} s ({len(runs)} runs)")
+    return min(walls), statistics.median(cpus)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS)
+    parser.add_argument("--limit", type=int, default=0)
+    parser.add_argument("--repeat", type=int, default=3)
+    args = parser.parse_args(argv)
+    files = sorted(args.corpus.glob("*.Dockerfile"))[: args.limit or None]
+    if not files:
+        print(f"no corpus files under {args.corpus}")
+        return 2
+    codi = find_tool("codi")
+    if codi is None:
+        print("codi: SKIPPED, no `codi` executable (run `make install`)")
+        return 0
+    print(f"{len(files)} files; {os.cpu_count()} CPUs; load average {os.getloadavg()[0]:.2f} at start")
+    names = [str(f) for f in files]
+    with tempfile.TemporaryDirectory(prefix="codi-bench-jobs-") as tmp:
+        env = {**os.environ, "CODI_CACHE_DIR": tmp}
+        base = [codi, "lint", "--format", "json", "--no-fail"]
+        reference = run_measured([*base, "--jobs", "1", *names], REPO, env)
+        runs: dict[int, list[ProcessRun]] = {1: [], 2: []}
+        for _ in range(max(args.repeat, 1)):
+            for jobs in (1, 2):
+                run = run_measured([*base, "--jobs", str(jobs), *names], REPO, env)
+                if run.stdout != reference.stdout or run.returncode != reference.returncode:
+                    print(f"FAILED: --jobs {jobs} printed different output (exit {run.returncode})")
+                    return 1
+                runs[jobs].append(run)
+    print("identical output, --jobs 1 and --jobs 2")
+    wall1, cpu1 = summary("codi lint --jobs 1 (warm)", runs[1])
+    wall2, cpu2 = summary("codi lint --jobs 2 (warm)", runs[2])
+    speedup = wall1 / wall2
+    print(f"  speed-up jobs 1 -> 2: {speedup:.2f}x wall (best runs); CPU jobs2/jobs1 {cpu2 / cpu1:.2f}")
+    print(f"  {'met   ' if speedup >= TARGET else 'MISSED'}  target >= {TARGET}x (idle 2-core machine)")
+    hadolint = find_tool("hadolint")
+    if hadolint is None:
+        print("hadolint: SKIPPED (not installed)")
+        return 0
+    had = run_measured([hadolint, "--no-fail", "-f", "json", *names], REPO)
+    print(f"hadolint -f json: {had.seconds:.2f} s wall, {had.cpu_seconds:.2f} s CPU, exit {had.returncode}")
+    print(f"  codi/hadolint wall: jobs 1 {wall1 / had.seconds:.3f}, jobs 2 {wall2 / had.seconds:.3f};"
+          f" CPU: jobs 1 {cpu1 / had.cpu_seconds:.3f}, jobs 2 {cpu2 / had.cpu_seconds:.3f}")
+    print(f"load average {os.getloadavg()[0]:.2f} at the end")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -14,6 +14,7 @@ from typing import Any
 
 from codi.artifacts.models import MetricsRecord, RunRecord
 from codi.artifacts.rundir import RUN_ID_RE, iso, utc_now
+from codi.ops.tracing import read_spans, slowest_stages
 
 SCHEMA_VERSION = 1
 
@@ -138,6 +139,9 @@ def build_dataset(runs_root: Path, relative_to: Path | None = None) -> dict[str,
             except RunUnreadable as exc:
                 skipped.append({"path": _link(entry, relative_to), "reason": str(exc)})
     runs.sort(key=lambda r: (r["created_at"], r["run_id"]), reverse=True)
+    spans = read_spans(runs_root)  # the runs' traces (<root>/_traces), read once
+    for run in runs:
+        run["slowest_stages"] = slowest_stages(runs_root, run["run_id"], 3, spans) if spans else []
     return {
         "schema_version": SCHEMA_VERSION,
         "generated_at": iso(utc_now()),

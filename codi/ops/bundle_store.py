@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from codi.atomic import atomic_write_text
+from codi.config.flags import production_mode
 from codi.ops.bundles import KINDS, SIG, SUMS, BundleError, Checked, verify_archive, verify_folder
 
 SCHEMA_VERSION = 1
@@ -234,10 +235,6 @@ def check_installed(out: str | Path | None = None) -> list[dict[str, Any]]:
             entry.update(ok=False, problem=str(exc))
         results.append(entry)
     return results
-
-
-def production_mode() -> bool:
-    return os.environ.get("CODI_PRODUCTION", "").strip().lower() in ("1", "true", "yes", "on")
 
 
 def serve_start_check(out: str | Path | None = None) -> str | None:

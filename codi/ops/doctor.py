@@ -20,6 +20,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+from codi.config.flags import production_mode
+
 SCHEMA_VERSION = 1
 Status = Literal["ok", "warn", "fail"]
 _RANK = {"ok": 0, "warn": 1, "fail": 2}
@@ -80,12 +82,6 @@ class Context:
         """CODI's state folder: CODI_STATE_DIR, else ``<out>/.codi-state``."""
         raw = self.env.get("CODI_STATE_DIR")
         return Path(raw) if raw else self.out / ".codi-state"
-
-
-def production_mode(env: Mapping[str, str] | None = None) -> bool:
-    """CODI_PRODUCTION=1 (or true/yes/on)."""
-    raw = (os.environ if env is None else env).get("CODI_PRODUCTION", "").strip().lower()
-    return raw in ("1", "true", "yes", "on")  # as codi.ops.redact.production_mode
 
 
 Check = Callable[[Context], CheckResult]

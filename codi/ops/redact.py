@@ -18,10 +18,10 @@ secret-named keys. ``redaction_disabled`` answers ``--no-redact``: refused in pr
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import Callable
 
+from codi.config.flags import production_mode
 from codi.rules.buildkit.secrets import looks_secret
 
 REDACTED = "***REDACTED***"
@@ -150,11 +150,6 @@ def redact_data(value: object, key: str | None = None) -> object:
     if isinstance(value, (list, tuple)):
         return [redact_data(v) for v in value]
     return value
-
-
-def production_mode() -> bool:
-    """``CODI_PRODUCTION=1`` (or true/yes/on)."""
-    return os.environ.get("CODI_PRODUCTION", "").strip().lower() in ("1", "true", "yes", "on")
 
 
 class RedactionRefused(Exception):

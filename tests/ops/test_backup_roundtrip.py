@@ -55,7 +55,7 @@ def test_manifest_lists_hashes_row_counts_and_version(out: Path) -> None:
     assert m["schema_version"] == 1 and m["kind"] == "codi-backup" and m["codi_version"]
     assert len(m["runs"]) == 3
     roles = {e["role"] for e in m["members"]}
-    assert roles == {"run", "run-memory", "state-db", "bundle", "audit"}
+    assert roles == {"run", "run-memory", "state-db", "bundle", "audit", "traces"}
     assert all(len(e["sha256"]) == 64 for e in m["members"])
     dbs = {d["path"]: d for d in m["databases"]}
     assert dbs["out/_rag/index.sqlite3"]["tables"]["runs"] == 3

@@ -60,7 +60,7 @@ class Preset:
 PRESETS = {
     # The test suite's run: a few optimizer steps, enough to exercise every stage on 2 cores.
     "tiny": Preset("tiny", rank=4, alpha=8, dropout=0.0, target_modules=("q_proj", "v_proj"), seq_len=384,
-                   batch_blocks=2, grad_accum=1, lr=1e-3, epochs=1, max_steps=6, max_pairs=48, warmup=1,
+                   batch_blocks=2, grad_accum=1, lr=1e-3, epochs=4, max_steps=6, max_pairs=48, warmup=1,
                    save_every=3),
     # The documented real run (README "Training the local model").
     "small": Preset("small", rank=16, alpha=32, dropout=0.05,

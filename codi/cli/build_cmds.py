@@ -20,7 +20,7 @@ EngineOpt = Annotated[str, typer.Option("--engine", help="auto, docker or builda
 
 
 def _engine(name: str) -> Any:
-    from codi.build.detect import detect_engine
+    from codi.imagebuild.detect import detect_engine
 
     engine, why = detect_engine(name)
     if engine is None:
@@ -48,8 +48,8 @@ def bootstrap_cmd(
     32 + the sum of the failed groups' bits (debian 1, go 2, java 4, node 8, python 16):
     e.g. 36 = java failed, 50 = go and python failed.
     """
-    from codi.build.basemap import cache_dir
-    from codi.build.bases import bootstrap_all, note, selected
+    from codi.imagebuild.basemap import cache_dir
+    from codi.imagebuild.bases import bootstrap_all, note, selected
 
     groups = [g.strip() for g in only.split(",") if g.strip()] if only else None
     try:
@@ -111,7 +111,7 @@ class _BootstrapProgress:
             self.status.update(line)
 
     def done(self, outcome: Any) -> None:
-        from codi.build.bases import summary
+        from codi.imagebuild.bases import summary
 
         if not self.quiet:
             self.close()
@@ -132,7 +132,7 @@ class _BootstrapProgress:
 @bases_app.command("list")
 def list_cmd(as_json: Annotated[bool, typer.Option("--json", help="Print as JSON.")] = False) -> None:
     """Show the base map in effect (bootstrap file, .codi.toml [bases], CODI_BASE_MAP)."""
-    from codi.build.basemap import load_base_map
+    from codi.imagebuild.basemap import load_base_map
 
     mapping, sources = load_base_map(Path.cwd())
     if as_json:

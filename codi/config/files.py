@@ -22,7 +22,7 @@ CODI_KEYS = {
     "trusted-registries",
     "label-schema",
     "strict-labels",
-    "bases",  # measured mode's base map (codi.build.basemap); lint ignores it
+    "bases",  # measured mode's base map (codi.imagebuild.basemap); lint ignores it
     "bundles",  # [bundles] trusted_keys (codi.ops.bundle_store); lint ignores it
 }
 # hadolint's own keys that CODI takes over; the rest of hadolint's (format, no-color, verbose...)

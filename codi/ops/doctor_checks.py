@@ -208,7 +208,7 @@ def llm_loopback(ctx: Context) -> CheckResult:
 
 
 def build_engine(ctx: Context) -> CheckResult:
-    from codi.build.detect import detect_engine
+    from codi.imagebuild.detect import detect_engine
 
     engine, why = detect_engine("auto")
     if engine is None:
@@ -219,7 +219,7 @@ def build_engine(ctx: Context) -> CheckResult:
 
 
 def stand_in_bases(ctx: Context) -> CheckResult:
-    from codi.build.basemap import load_base_map
+    from codi.imagebuild.basemap import load_base_map
 
     mapping, sources = load_base_map(None)
     if not mapping:

@@ -15,12 +15,12 @@ from pathlib import Path
 from typing import Any, Protocol, cast
 
 from codi.artifacts.models import CandidateNumbers, ImageNumbers, MetricsRecord
-from codi.build.basemap import load_base_map
-from codi.build.bases import describe
-from codi.build.detect import detect_engine
-from codi.build.engine import DEFAULT_BUILD_TIMEOUT, Engine
-from codi.build.measure_image import BuildSettings, Measured, measure_dockerfile
-from codi.build.smoke import DEFAULT_SMOKE_SECONDS
+from codi.imagebuild.basemap import load_base_map
+from codi.imagebuild.bases import describe
+from codi.imagebuild.detect import detect_engine
+from codi.imagebuild.engine import DEFAULT_BUILD_TIMEOUT, Engine
+from codi.imagebuild.measure_image import BuildSettings, Measured, measure_dockerfile
+from codi.imagebuild.smoke import DEFAULT_SMOKE_SECONDS
 from codi.ops.tracing import span
 from codi.optimise.contract.model import RuntimeContract
 from codi.service.analyze import Analysis

@@ -21,10 +21,10 @@ import httpx
 import pytest
 
 import codi
-from codi.build.basemap import apply_base_map, load_base_map
-from codi.build.buildah import BuildahEngine
-from codi.build.context import copy_context
-from codi.build.engine import EngineError, kill_group
+from codi.imagebuild.basemap import apply_base_map, load_base_map
+from codi.imagebuild.buildah import BuildahEngine
+from codi.imagebuild.context import copy_context
+from codi.imagebuild.engine import EngineError, kill_group
 from codi.ops.wheelhouse import WheelhouseError, fill
 
 REPO = Path(__file__).resolve().parents[2]

@@ -8,7 +8,7 @@ import sys
 import zipfile
 from pathlib import Path
 
-from codi.build.context import copy_context
+from codi.imagebuild.context import copy_context
 from codi.ops import selfwheel, wheelhouse
 
 REPO = Path(__file__).resolve().parents[2]

@@ -8,11 +8,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from codi.build.basemap import apply_base_map, external_bases
-from codi.build.context import copy_context, source_to_touch, touch_source
-from codi.build.engine import DEFAULT_BUILD_TIMEOUT, Engine, EngineError
-from codi.build.image_config import check_built_image
-from codi.build.smoke import DEFAULT_SMOKE_SECONDS, smoke_run
+from codi.imagebuild.basemap import apply_base_map, external_bases
+from codi.imagebuild.context import copy_context, source_to_touch, touch_source
+from codi.imagebuild.engine import DEFAULT_BUILD_TIMEOUT, Engine, EngineError
+from codi.imagebuild.image_config import check_built_image
+from codi.imagebuild.smoke import DEFAULT_SMOKE_SECONDS, smoke_run
 
 if TYPE_CHECKING:
     from codi.optimise.contract.model import RuntimeContract

@@ -19,8 +19,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Protocol, TextIO
 
-from codi.build.basemap import cache_dir
-from codi.build.engine import Engine, EngineError, kill_group, tail
+from codi.imagebuild.basemap import cache_dir
+from codi.imagebuild.engine import Engine, EngineError, kill_group, tail
 
 _PY = [f"3.{n}" for n in range(8, 14)] + ["3"]
 _NODE = ["18", "20", "22", "lts", "current"]

@@ -6,8 +6,8 @@ import json
 import stat
 from pathlib import Path
 
-from codi.build.buildah import BuildahEngine
-from codi.build.docker import DockerEngine
+from codi.imagebuild.buildah import BuildahEngine
+from codi.imagebuild.docker import DockerEngine
 
 _DOCKER_INSPECT = [{"Id": "sha256:abc", "Size": 12345, "RootFS": {"Layers": ["a", "b", "c"]},
                     "Config": {"User": "app", "Cmd": ["/app/run"], "Entrypoint": None,
@@ -50,7 +50,7 @@ def test_buildah_inspect_sums_uncompressed_layers(tmp_path: Path) -> None:
 
 
 def test_build_failure_and_timeout_carry_logs(tmp_path: Path) -> None:
-    from codi.build.engine import EngineError
+    from codi.imagebuild.engine import EngineError
 
     failing = _script(tmp_path, "buildah", 'echo "STEP 2/2: RUN false"; echo "error building"; exit 1\n')
     engine = BuildahEngine(failing)

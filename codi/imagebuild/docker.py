@@ -11,8 +11,16 @@ import uuid
 from collections.abc import Mapping
 from pathlib import Path
 
-from codi.build.buildah import _ports
-from codi.build.engine import QUICK_SECONDS, BuildOutcome, CliEngine, EngineError, ImageInfo, run_cmd, tail
+from codi.imagebuild.buildah import _ports
+from codi.imagebuild.engine import (
+    QUICK_SECONDS,
+    BuildOutcome,
+    CliEngine,
+    EngineError,
+    ImageInfo,
+    run_cmd,
+    tail,
+)
 
 _WRITTEN = re.compile(r"writing image (sha256:[0-9a-f]{64})")
 _DOCKER_CHANGE = {"workingdir": "WORKDIR"}

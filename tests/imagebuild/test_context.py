@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from codi.build.bases import apt_mirror, selected
-from codi.build.context import copy_context, source_to_touch, touch_source
+from codi.imagebuild.bases import apt_mirror, selected
+from codi.imagebuild.context import copy_context, source_to_touch, touch_source
 
 
 def _project(root: Path) -> Path:

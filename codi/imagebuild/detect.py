@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from codi.build.buildah import BuildahEngine
-from codi.build.docker import DockerEngine
-from codi.build.engine import Engine
+from codi.imagebuild.buildah import BuildahEngine
+from codi.imagebuild.docker import DockerEngine
+from codi.imagebuild.engine import Engine
 
 ENGINE_NAMES = ("auto", "docker", "buildah")
 

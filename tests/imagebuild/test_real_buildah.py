@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from codi.build.bases import bootstrap
-from codi.build.buildah import BuildahEngine
+from codi.imagebuild.bases import bootstrap
+from codi.imagebuild.buildah import BuildahEngine
 from codi.optimise.catalog import load_catalog
 from codi.service.analyze import analyze
 from codi.service.candidates import build_candidates

@@ -8,7 +8,7 @@ import sys
 from collections.abc import Mapping
 from pathlib import Path
 
-from codi.build.engine import BuildOutcome, Engine, EngineError, ImageInfo
+from codi.imagebuild.engine import BuildOutcome, Engine, EngineError, ImageInfo
 
 
 def free_port() -> int:

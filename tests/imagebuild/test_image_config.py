@@ -11,11 +11,11 @@ from typing import Any
 import pytest
 from fake_engine import FakeEngine
 
-from codi.build.basemap import apply_base_map
-from codi.build.buildah import BuildahEngine
-from codi.build.engine import ImageInfo
-from codi.build.image_config import check_built_image, compare_config, dockerfile_contract
-from codi.build.measure_image import BuildSettings, measure_dockerfile
+from codi.imagebuild.basemap import apply_base_map
+from codi.imagebuild.buildah import BuildahEngine
+from codi.imagebuild.engine import ImageInfo
+from codi.imagebuild.image_config import check_built_image, compare_config, dockerfile_contract
+from codi.imagebuild.measure_image import BuildSettings, measure_dockerfile
 
 DEMO_GO = Path(__file__).resolve().parents[2] / "demo" / "go"
 GO_TEXT = (DEMO_GO / "Dockerfile").read_text()

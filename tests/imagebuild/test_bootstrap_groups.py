@@ -14,9 +14,9 @@ import pytest
 from fake_engine import FakeEngine
 from typer.testing import CliRunner
 
-from codi.build import bases
-from codi.build.bases import FAILED_BASE, GROUP_BITS, GROUPS, STANDINS
 from codi.cli.app import app
+from codi.imagebuild import bases
+from codi.imagebuild.bases import FAILED_BASE, GROUP_BITS, GROUPS, STANDINS
 
 # Behaves like mmdebstrap for what bootstrap relies on: lots of apt output, the tarball at argv[-2], and the
 # real openjdk failure when /usr/share/man/man1 is not created first (update-alternatives' man page links).

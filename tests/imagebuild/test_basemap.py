@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from codi.build.basemap import apply_base_map, load_base_map, lookup, parse_env_map
+from codi.imagebuild.basemap import apply_base_map, load_base_map, lookup, parse_env_map
 
 
 def test_env_map_parsing_ignores_junk() -> None:

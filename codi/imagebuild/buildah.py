@@ -10,7 +10,15 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from codi.build.engine import QUICK_SECONDS, BuildOutcome, CliEngine, EngineError, ImageInfo, run_cmd, tail
+from codi.imagebuild.engine import (
+    QUICK_SECONDS,
+    BuildOutcome,
+    CliEngine,
+    EngineError,
+    ImageInfo,
+    run_cmd,
+    tail,
+)
 
 _COMMITTED = re.compile(r"^--> ([0-9a-f]{10,64})\s*$")
 

@@ -7,9 +7,9 @@ import sys
 import pytest
 from fake_engine import FakeEngine, free_port
 
-import codi.build.smoke as smoke
-from codi.build.engine import ImageInfo
-from codi.build.smoke import smoke_run
+import codi.imagebuild.smoke as smoke
+from codi.imagebuild.engine import ImageInfo
+from codi.imagebuild.smoke import smoke_run
 
 
 def _engine(cmd: list[str], ports: list[int] | None = None, user: str = "") -> FakeEngine:

@@ -10,9 +10,9 @@ import pytest
 from fake_engine import FakeEngine
 from typer.testing import CliRunner
 
-from codi.build.basemap import apply_base_map
 from codi.cli.app import app
 from codi.cli.main import _COMMAND_MODULES
+from codi.imagebuild.basemap import apply_base_map
 from codi.optimise.catalog import load_catalog
 from codi.service.analyze import analyze
 from codi.service.candidates import build_candidates

@@ -11,7 +11,7 @@ import socket
 import time
 from typing import Any
 
-from codi.build.engine import Engine, EngineError, ImageInfo, kill_group, tail
+from codi.imagebuild.engine import Engine, EngineError, ImageInfo, kill_group, tail
 
 DEFAULT_SMOKE_SECONDS = 3.0
 HTTP_WAIT = 15.0  # an exposed port gets at least this long to answer

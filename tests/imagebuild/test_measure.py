@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from fake_engine import FakeEngine
 
-from codi.build.detect import detect_engine
+from codi.imagebuild.detect import detect_engine
 from codi.optimise.catalog import load_catalog
 from codi.service.analyze import analyze
 from codi.service.candidates import build_candidates
@@ -80,8 +80,8 @@ def test_keep_images(project: Path) -> None:
 
 
 def test_rebuild_is_the_fastest_of_several_fresh_edits(project: Path) -> None:
-    from codi.build.engine import BuildOutcome
-    from codi.build.measure_image import BuildSettings, measure_dockerfile
+    from codi.imagebuild.engine import BuildOutcome
+    from codi.imagebuild.measure_image import BuildSettings, measure_dockerfile
 
     class Slowing(FakeEngine):
         def build(self, context: Path, dockerfile: Path, tag: str, timeout: float, network: bool,

@@ -78,7 +78,7 @@ def do_run(request: Request, body: ProjectBody) -> RunResponse:
     settings = settings_of(request)
     project, dockerfile = project_paths(body, settings)
     options = RunOptions(out=settings.runs_root, dockerfile=dockerfile, stack=body.stack_hint,
-                         candidate_limit=body.candidate_limit, llm=body.llm)
+                         candidate_limit=body.candidate_limit, llm=body.llm, actor=f"api-key:{key_of(request)}")
     metrics = request.app.state.metrics
     try:
         result = run_project(project, options)

@@ -174,13 +174,14 @@ def _blocked(exc: AuditError, what: str) -> Exception:
     return InputError(f"{exc}; {what} (production mode fails closed)")
 
 
-def audit_run(out: Path, record: RunRecord, rule_ids: list[str], adapter_version: object = None) -> None:
+def audit_run(out: Path, record: RunRecord, rule_ids: list[str], adapter_version: object = None,
+              actor: str | None = None) -> None:
     """The ``run`` line of ``codi run``/``codi all`` (and the API's runs); an InputError when it cannot be written
     in production mode, so the run is not kept."""
     rec = record.recommendation
     chosen = next((c for c in record.candidates if rec and c.id == rec.candidate_id), None)
     try:
-        audit_event(out, "run", run_id=record.run_id, project=record.project_name,
+        audit_event(out, "run", actor=actor, run_id=record.run_id, project=record.project_name,
                     dockerfile_sha256=(record.options.get("inputs_sha256") or {}).get("Dockerfile"),
                     rule_ids=sorted(set(rule_ids)), adapter_version=adapter_version,
                     risk=chosen.risk if chosen else None, policy=record.options.get("risk_policy"),

@@ -52,6 +52,7 @@ class RunOptions:
     context: str | None = None  # --context: the build context when it is not the project folder
     redact: bool = True  # codi.ops.redact on everything written; False only for --no-redact (not in production)
     progress: Any = None  # a codi.service.measure.Progress, told as each stage starts (the CLI shows it)
+    actor: str | None = None  # who asked, for the audit log: an API key's id (never the key); None = this OS user
 
 
 @dataclass(slots=True)
@@ -249,7 +250,8 @@ def _write(analysis: Analysis, cands: CandidateSet, record: RunRecord, metrics: 
         if options.progress:
             options.progress("report")
         render_reports(writer.root)
-        audit_run(options.out, record, [f.code for f in analysis.findings], assisted.llm_metrics.get("adapter_version"))
+        audit_run(options.out, record, [f.code for f in analysis.findings], assisted.llm_metrics.get("adapter_version"),
+                  actor=options.actor)
         run_dir = writer.commit()
     except BaseException:
         writer.abort()

@@ -140,3 +140,13 @@ def test_fix_that_writes_is_audited(tmp_path: Path, monkeypatch: pytest.MonkeyPa
     assert any(f.written for f in report.files)
     line = json.loads((tmp_path / "out" / "_audit" / "audit.jsonl").read_text().splitlines()[-1])
     assert line["action"] == "fix-apply" and line["decision"] == "applied" and "DL4000" in line["rule_ids"]
+
+
+def test_run_audit_names_the_actor_given_by_the_api(tmp_path: Path) -> None:
+    """Runs started through the API are audited under the API key's id, never the server's OS user."""
+    from codi.service.run import RunOptions, run_project
+
+    demo = Path(__file__).resolve().parents[2] / "demo" / "go"
+    run_project(demo, RunOptions(llm=False, rag=False, out=tmp_path, actor="api-key:k1"))
+    lines = [json.loads(x) for x in (tmp_path / "_audit" / "audit.jsonl").read_text().splitlines()]
+    assert [x["actor"] for x in lines if x["action"] == "run"] == ["api-key:k1"]

@@ -66,7 +66,7 @@ PRESETS = {
     "small": Preset("small", rank=16, alpha=32, dropout=0.05,
                     target_modules=("q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"),
                     seq_len=512, batch_blocks=4, grad_accum=2, lr=3e-4, epochs=2, max_steps=None, max_pairs=None,
-                    warmup=10, save_every=50),
+                    warmup=5, save_every=10),
 }
 
 

@@ -75,7 +75,8 @@ def test_tiny_pipeline(tmp_path: Path) -> None:
     assert set(report["acceptance"]) >= {"base", "adapter", "delta", "split"}
     for side in ("base", "adapter"):
         assert report["deterministic"][side]["parse_rate"]["value"] == 1.0
-        assert report["model"][side]["held_out"]["valid_permutation_rate"]["value"] in (0.0, 1.0, None) or True
+        rate = report["model"][side]["held_out"]["valid_permutation_rate"]["value"]
+        assert rate is None or 0.0 <= rate <= 1.0
     assert report["model"]["adapter"]["adapter_version"] == meta["version"]
 
     # Promotion follows the rule either way; a tiny adapter is rarely better, so both outcomes are checked.

@@ -35,14 +35,14 @@ $(STAMP): pyproject.toml $(LLAMA_WHEELS)/.built | $(BIN)/python
 	touch $@
 
 # The dev install includes the `train` extra (torch, transformers, peft, gguf) for the training tests.
-# torch comes from the CPU wheel in TORCH_WHEELS (--find-links) when that folder exists; without it,
-# pip takes torch from PyTorch's CPU index (TORCH_INDEX, a download of ~200 MB), never PyPI's default
-# CUDA build (several GB). Offline and without the wheel, the install fails here and says so.
+# torch is the CPU wheel in TORCH_WHEELS (plain `pip install torch` pulls a multi-GB CUDA build). Where
+# that folder holds no torch wheel, the train extra is left out and the training tests skip, saying why.
 TORCH_WHEELS ?= /opt/wheels
-TORCH_INDEX  ?= https://download.pytorch.org/whl/cpu
-TORCH_SOURCE = $(if $(wildcard $(TORCH_WHEELS)/torch-*.whl),--find-links $(TORCH_WHEELS),--extra-index-url $(TORCH_INDEX))
+DEV_EXTRAS = $(if $(wildcard $(TORCH_WHEELS)/torch-*.whl),dev$(comma)train,dev)
+comma := ,
 $(DEVSTAMP): pyproject.toml $(STAMP)
-	$(PIP) install --quiet $(TORCH_SOURCE) -e '.[dev,train]'
+	@[ -n "$(wildcard $(TORCH_WHEELS)/torch-*.whl)" ] || echo "note: no torch CPU wheel in $(TORCH_WHEELS): installing without the train extra (the training tests will skip)"
+	$(PIP) install --quiet --find-links $(TORCH_WHEELS) -e '.[$(DEV_EXTRAS)]'
 	touch $@
 
 install: $(STAMP)

@@ -4,7 +4,7 @@ Tables: ``scans`` (one row a scan), ``repo_results`` (a repository's outcome in 
 ``content_results`` (a lint result by content key, shared by every scan and repository) and
 ``migrations`` (the schema versions applied, as `codi index ensure-schema` keeps them). Every
 write is an upsert. Only the driver writes; workers never open the database.
-A Postgres back-end (several drivers or shards on one scan, claims with
+The Postgres back-end (codi.fleet.pg: several drivers or shards on one scan, claims with
 ``SELECT ... FOR UPDATE SKIP LOCKED``) implements the same protocol.
 """
 
@@ -34,6 +34,11 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         " position INTEGER NOT NULL, source TEXT NOT NULL, status TEXT NOT NULL, key TEXT, findings INTEGER,"
         " error TEXT, updated_at TEXT NOT NULL, PRIMARY KEY (scan_id, name))",
         "CREATE INDEX repo_results_key ON repo_results(key)",
+    ),
+    # Work claims (who lints a content key in a scan); only back-ends shared by several drivers use them.
+    (
+        "CREATE TABLE claims (scan_id TEXT NOT NULL, key TEXT NOT NULL, worker TEXT NOT NULL,"
+        " claimed_at TEXT NOT NULL, PRIMARY KEY (scan_id, key))",
     ),
 )
 SCHEMA_VERSION = len(MIGRATIONS)
@@ -95,6 +100,11 @@ class ResultDB(Protocol):
     def put_repo(self, scan_id: str, row: RepoRow) -> None: ...
 
     def repos(self, scan_id: str) -> list[RepoRow]: ...
+
+    def claim(self, scan_id: str, keys: list[str], worker: str) -> list[str]:
+        """The content keys of ``keys`` that ``worker`` may lint now in this scan: none that another
+        worker holds (until its claim lapses). A back-end with one driver returns them all."""
+        ...
 
     def close(self) -> None: ...
 
@@ -200,6 +210,10 @@ class SQLiteDB:
         return [RepoRow(r["name"], r["position"], r["source"], r["status"], r["key"], r["findings"], r["error"])
                 for r in rows]
 
+    def claim(self, scan_id: str, keys: list[str], worker: str) -> list[str]:
+        """One machine, one driver a scan: everything is this driver's (shards run one after another)."""
+        return list(keys)
+
     def close(self) -> None:
         self.conn.close()
 
@@ -209,8 +223,8 @@ class DBError(Exception):
 
 
 def open_db(url: str | None, default: Path) -> ResultDB:
-    """``None`` -> SQLite at ``default``; ``sqlite:///path`` (``sqlite:////abs`` or ``sqlite:///rel``).
-    ``postgresql://`` comes with the Postgres back-end (issue 15 section 3)."""
+    """``None`` -> SQLite at ``default``; ``sqlite:///path`` (``sqlite:////abs`` or ``sqlite:///rel``);
+    ``postgresql://...`` (or ``postgres://``) -> Postgres (the ``codi[postgres]`` extra)."""
     if not url:
         return SQLiteDB(default)
     parsed = urlparse(url)
@@ -219,4 +233,8 @@ def open_db(url: str | None, default: Path) -> ResultDB:
         if not path:
             raise DBError(f"--db {url}: expected sqlite:///PATH")
         return SQLiteDB(Path(path).expanduser())
-    raise DBError(f"--db {url}: unsupported scheme {parsed.scheme!r} (this CODI has: sqlite:///PATH)")
+    if parsed.scheme in ("postgresql", "postgres"):
+        from codi.fleet.pg import PostgresDB
+
+        return PostgresDB(url)
+    raise DBError(f"--db {url}: unsupported scheme {parsed.scheme!r} (this CODI has: sqlite:///PATH, postgresql://)")

@@ -6,11 +6,16 @@ the rest to the engine in batches (at most 2 x workers in flight), and records e
 it comes (upserts). Identical content in one scan is linted once. A repository that fails after
 its retries is recorded with its error; the scan then ends ``partial``. Re-running resumes: what
 was finished is in the database (``--resume SCAN_ID`` continues that scan's own records).
+Several drivers sharing one scan (a shared database, ``--shard``) claim each content key before
+linting it (``ResultDB.claim``); a key another driver holds is recorded cached when its result
+lands, or linted here once that driver's claim lapses.
 """
 
 from __future__ import annotations
 
+import os
 import secrets
+import socket
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -51,6 +56,7 @@ class ScanOptions:
     attempts: int = 3
     backoff_s: float = 1.0
     stop_after: int | None = None  # test hook: stop after this many repositories are recorded
+    claim_poll_s: float = 0.2  # how often to look for a result another driver is linting
 
 
 @dataclass(slots=True)
@@ -164,6 +170,9 @@ class _Scan:
         self.options = options
         self.outcomes: dict[int, RepoOutcome] = {}
         self.waiting: dict[str, list[_Prepared]] = {}  # key -> repositories waiting for its lint
+        self.elsewhere: dict[str, list[_Prepared]] = {}  # key -> repositories waiting for another driver
+        shard_text = f"{options.shard[0]}/{options.shard[1]}" if options.shard else "-"
+        self.worker = f"{socket.gethostname()}:{os.getpid()}:{shard_text}"
         self.recorded = 0
         self.linted = 0
 
@@ -184,12 +193,15 @@ class _Scan:
                 self.record(item, RepoOutcome(item.spec.name, "failed", error=item.error))
                 continue
             key = item.task.key
-            if key in self.waiting:  # the same content is already being linted in this scan
-                self.waiting[key].append(item)
+            if key in self.waiting or key in self.elsewhere:  # the same content is already being linted
+                (self.waiting if key in self.waiting else self.elsewhere)[key].append(item)
                 continue
             row = self.db.contents([key]).get(key)
             if row is not None and (row.run_uri is not None or not self.options.run):
                 self.record(item, RepoOutcome(item.spec.name, "cached", key, row.findings))
+                continue
+            if not self.db.claim(self.scan_id, [key], self.worker):  # another driver of this scan lints it
+                self.elsewhere[key] = [item]
                 continue
             self.waiting[key] = [item]
             batch.append(item.task)
@@ -199,6 +211,35 @@ class _Scan:
                 batch, weight = [], 0
         if batch:
             yield batch
+
+    def settle(self, engine: Engine) -> None:
+        """Wait for the contents other drivers claimed: each is cached when its result lands, or
+        linted here when the other driver's claim lapses (it died). A content whose lint failed
+        there fails here too (with its error)."""
+        polls = 0
+        while self.elsewhere:
+            for key, row in self.db.contents(sorted(self.elsewhere)).items():
+                if row.run_uri is not None or not self.options.run:
+                    for item in self.elsewhere.pop(key):
+                        self.record(item, RepoOutcome(item.spec.name, "cached", key, row.findings))
+            if polls % 10 == 9:
+                failed = {r.key: r.error for r in self.db.repos(self.scan_id) if r.status == "failed" and r.key}
+                for key in [k for k in self.elsewhere if k in failed]:
+                    for item in self.elsewhere.pop(key):
+                        self.record(item, RepoOutcome(item.spec.name, "failed", key, error=failed[key]))
+            polls += 1
+            mine = self.db.claim(self.scan_id, sorted(self.elsewhere), self.worker) if self.elsewhere else []
+            if not mine:
+                if self.elsewhere:
+                    time.sleep(self.options.claim_poll_s)
+                continue
+            batch = []
+            for key in mine:
+                items = self.waiting[key] = self.elsewhere.pop(key)
+                batch.append(items[0].task)
+            for _, summaries in engine.map([[t for t in batch if t is not None]]):
+                for summary in summaries:
+                    self.finish(summary)
 
     def finish(self, summary: LintSummary) -> None:
         items = self.waiting.pop(summary.key, [])
@@ -251,6 +292,7 @@ def run_scan(options: ScanOptions, sleep: Callable[[float], None] = time.sleep) 
             for _, summaries in engine.map(batches):
                 for summary in summaries:
                     scan.finish(summary)
+            scan.settle(engine)
         finally:
             engine.close()
         repos = [scan.outcomes[p] for p in sorted(scan.outcomes)]

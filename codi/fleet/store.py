@@ -61,11 +61,15 @@ class LocalStore:
 
 
 def open_store(url: str | None, default: Path) -> Store:
-    """``None`` -> the default folder; a path or ``file://`` URL -> a LocalStore. ``s3://`` comes
-    with the S3 back-end (issue 15 section 3)."""
+    """``None`` -> the default folder; a path or ``file://`` URL -> a LocalStore; ``s3://bucket/prefix``
+    -> an S3-compatible store (the ``codi[s3]`` extra, codi.fleet.s3)."""
     if not url:
         return LocalStore(default)
     parsed = urlparse(url)
     if parsed.scheme in ("", "file"):
         return LocalStore(Path(parsed.path if parsed.scheme else url).expanduser())
-    raise StoreError(f"--store {url}: unsupported scheme {parsed.scheme!r} (this CODI has: a folder, file://)")
+    if parsed.scheme == "s3":
+        from codi.fleet.s3 import S3Store
+
+        return S3Store(url)
+    raise StoreError(f"--store {url}: unsupported scheme {parsed.scheme!r} (this CODI has: a folder, file://, s3://)")

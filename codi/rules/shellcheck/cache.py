@@ -12,6 +12,8 @@ file in the user cache dir (``$CODI_CACHE_DIR``, else ``$XDG_CACHE_HOME/codi``, 
 concurrent use by several processes. An unreadable or corrupt entry is a miss; a corrupt file
 is replaced; a read-only or locked cache only makes the run slower, never fail.
 ``CODI_NO_CACHE=1`` (or ``codi lint --no-cache``) skips both levels.
+``CODI_CACHE_URL=postgresql://...`` adds a shared level after them, for a fleet's CI runners
+(codi.rules.shellcheck.shared); its hits are copied to the local levels.
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ from pathlib import Path
 from typing import Any
 
 from codi.cachehome import cache_home
+from codi.rules.shellcheck.shared import SharedCache, shared_cache
 
 log = logging.getLogger("codi.rules.shellcheck")
 
@@ -249,10 +252,12 @@ def _parts(keys: list[str]) -> Iterable[list[str]]:
 class ResultCache:
     """Both levels for one lint run: look scripts up, store the fresh results."""
 
-    def __init__(self, version: str, options: list[str], disk: DiskCache | None, memory: MemoryLRU) -> None:
+    def __init__(self, version: str, options: list[str], disk: DiskCache | None, memory: MemoryLRU,
+                 shared: SharedCache | None = None) -> None:
         self._prefix = "\0".join([FORMAT, version, " ".join(options)])
         self.disk = disk
         self.memory = memory
+        self.shared = shared
 
     def key(self, dialect: str, text: str) -> str:
         data = "\0".join([self._prefix, dialect, text]).encode("utf-8", "surrogateescape")
@@ -272,6 +277,13 @@ class ResultCache:
             for key, value in from_disk.items():
                 self.memory.put(key, value)
             found.update(from_disk)
+        if self.shared is not None and len(found) < len(keys):
+            from_shared = self.shared.get_many([k for k in keys if k not in found])
+            for key, value in from_shared.items():
+                self.memory.put(key, value)
+            if from_shared and self.disk is not None:
+                self.disk.put_many(from_shared)
+            found.update(from_shared)
         return found
 
     def put_many(self, items: Mapping[str, Comments]) -> None:
@@ -279,6 +291,8 @@ class ResultCache:
             self.memory.put(key, value)
         if self.disk is not None:
             self.disk.put_many(items)
+        if self.shared is not None:
+            self.shared.put_many(items)
 
     def close(self) -> None:
         if self.disk is not None:
@@ -293,4 +307,4 @@ def open_cache(binary: str, options: list[str]) -> ResultCache | None:
     version = shellcheck_version(binary)
     if version is None:
         return None
-    return ResultCache(version, options, DiskCache(cache_dir() / DB_NAME), MEMORY)
+    return ResultCache(version, options, DiskCache(cache_dir() / DB_NAME), MEMORY, shared_cache())

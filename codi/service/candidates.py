@@ -4,66 +4,26 @@ from __future__ import annotations
 
 import difflib
 from collections import Counter
-from dataclasses import dataclass, field
 
 from codi.artifacts.models import CandidateRecord, FindingRecord, RejectedCandidate
-from codi.fix.apply import fix_text
 from codi.ops.tracing import span
-from codi.optimise.catalog import Catalog, CatalogError, CatalogRule
+from codi.optimise.catalog import Catalog, CatalogError
 from codi.optimise.contract import (
     ContractCheck,
-    DeclaredChange,
     RuntimeContract,
     check_contract,
     compute_contract,
     worst_risk,
 )
-from codi.optimise.estimate import Estimate, estimate
-from codi.optimise.render import matches, render
-from codi.optimise.template_context import build_context
-from codi.optimise.tune import base_repo, nonroot, tune, writable_dirs
+from codi.optimise.estimate import estimate
 from codi.parser import ParseError, parse
 from codi.parser.mounts import cache_targets
-from codi.parser.semantic import Model, Stage, build_model
+from codi.parser.semantic import build_model
 from codi.rules.base import Finding, Severity
 from codi.service.analyze import Analysis
-
-# What CODI's own fixes may change in the runtime contract, and how risky that is.
-FIX_CHANGES = [
-    DeclaredChange(field="cmd", key="exec-form", risk="low", reason="exec form: the app gets signals directly (same words)"),
-    DeclaredChange(field="entrypoint", key="exec-form", risk="low",
-                   reason="exec form: the app gets signals directly (same words)"),
-    DeclaredChange(field="label_keys", risk="low", reason="MAINTAINER becomes a LABEL"),
-    DeclaredChange(field="shell", risk="low", reason="SHELL with pipefail: a RUN pipeline fails when any stage of it "
-                                                     "fails (DL4006); the command's own form is checked apart"),
-]
-
-
-@dataclass(slots=True)
-class BuiltCandidate:
-    record: CandidateRecord
-    text: str
-    estimate: Estimate
-
-
-@dataclass(slots=True)
-class CandidateSet:
-    built: list[BuiltCandidate] = field(default_factory=list)
-    rejected: list[RejectedCandidate] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)
-
-
-@dataclass(slots=True)
-class _Draft:
-    rule_id: str
-    kind: str
-    title: str
-    description: str
-    risk: str
-    base: str | None
-    notes: list[str]
-    text: str
-    declared: list[DeclaredChange]
+from codi.service.catalog_drafts import catalog_drafts
+from codi.service.drafts import BuiltCandidate, CandidateSet, candidate_stage
+from codi.service.edit_drafts import fixed_draft, nonroot_draft, tuned_draft
 
 
 def finding_record(f: Finding) -> FindingRecord:
@@ -106,34 +66,10 @@ def _verify(analysis: Analysis, text: str, kind: str) -> tuple[str | None, list[
     return None, findings
 
 
-def _pick(rules: list[CatalogRule], analysis: Analysis) -> list[CatalogRule]:
-    primary = analysis.detection.primary
-    if primary is None:
-        return []
-    chosen: list[CatalogRule] = []
-    for kind in ("multi-stage", "variant"):
-        base = analysis.facts.base_resolved or analysis.facts.base
-        fitting = [r for r in rules if r.kind == kind and matches(r, primary, analysis.project, base)]
-        fitting.sort(key=lambda r: (-r.specificity, r.id))
-        chosen += fitting[:1] if kind == "multi-stage" else fitting
-    return chosen
-
-
-def _candidate_stage(model: Model, analysis: Analysis, kind: str) -> Stage | None:
-    """The stage of a candidate that is built: the original's target (same name or index) for edits of
-    the original, the last stage for templates."""
-    target = analysis.target
-    if kind in {"fixed", "tuned"} and target is not None:
-        if target.name:
-            return model.stage_by_ref(target.name) or model.final_stage
-        return model.stages[target.index] if target.index < len(model.stages) else model.final_stage
-    return model.final_stage
-
-
 def contract_of(analysis: Analysis, text: str, kind: str) -> RuntimeContract:
     df = parse(text, "candidate")
     model = build_model(df, analysis.build_args or {})
-    return compute_contract(df, model, _candidate_stage(model, analysis, kind), analysis.project)
+    return compute_contract(df, model, candidate_stage(model, analysis, kind), analysis.project)
 
 
 def _context_sources(text: str) -> set[str]:
@@ -159,202 +95,21 @@ def _ignored_sources(analysis: Analysis, text: str) -> list[str]:
     return sorted(p for p in new if ignore.excluded(p))
 
 
-def _fixed(analysis: Analysis, out: CandidateSet) -> tuple[str, _Draft | None]:
-    """(the fixed text, or the original when no fix applies; the "fixed" draft)"""
-    outcome = fix_text(analysis.text, str(analysis.dockerfile_path),
-                       lambda t: analysis.linter.lint_text(t, with_batch=False), unsafe=True)
-    if not outcome.changed:
-        out.rejected.append(RejectedCandidate(rule_id="fixed", reason="no fix applies to the original"))
-        return analysis.text, None
-    unsafe = any(a.applicability == "unsafe" for a in outcome.applied)
-    notes = [f"{len(outcome.applied)} fix(es) applied: " + ", ".join(sorted({a.code for a in outcome.applied}))]
-    notes += [f"fix {d.code} at line {d.line} dropped: {d.reason}" for d in outcome.dropped if d.code]
-    return outcome.fixed, _Draft("fixed", "fixed", "The original with CODI's fixes applied",
-                             "The original Dockerfile with every safe and unsafe fix that verifies applied, as a "
-                             "minimal diff.", "medium" if unsafe else "low", None, notes, outcome.fixed, FIX_CHANGES)
-
-
-def _edit_model(analysis: Analysis, start: str) -> tuple[Model, Stage] | None:
-    """The model of an edit of the original (its text ``start``) and the stage that is built."""
-    if analysis.target is None:
-        return None
-    model = build_model(parse(start, "candidate"), analysis.build_args or {})
-    target = _candidate_stage(model, analysis, "tuned")
-    return (model, target) if target is not None else None
-
-
-def _tuned(analysis: Analysis, start: str) -> _Draft | None:
-    from codi.imagedb import lookup
-
-    edit = _edit_model(analysis, start)
-    if edit is None:
-        return None
-    model, target = edit
-    bases: dict[str, tuple[str, dict[str, str | None]]] = {}
-    for stage in model.stages:
-        ref = stage.base_resolved or stage.base
-        info = lookup(ref) if stage.base_stage is None and ref else None
-        if info is not None:
-            bases[base_repo(ref)] = (info.user, dict(info.env))
-    tuning = tune(start, model, target, bases)
-    if not tuning.changed:
-        return None
-    return _Draft("tuned", "tuned", "The original, tuned in place",
-                  "The original's structure and runtime settings kept as they are, with dependency downloads in "
-                  "BuildKit cache mounts and, where the same version exists, the slim runtime image.",
-                  tuning.risk, None, tuning.notes, tuning.text, FIX_CHANGES)
-
-
-# Programs that start as root on purpose (they drop privileges, bind low ports or manage services).
-_ROOT_PROGRAMS = frozenset({"supervisord", "nginx", "httpd", "httpd-foreground", "apache2-foreground", "apache2ctl",
-                            "php-fpm", "cron", "crond", "sshd", "s6-svscan", "/init", "systemd", "gosu", "su-exec"})
-_ROOT_WORDS = ("gosu", "su-exec", "setpriv", "runuser", "chown", "useradd", "usermod", "supervisord", "nginx",
-               "apache2", "php-fpm", "cron", "setcap", "iptables", "mount ")
-
-
-def _needs_root(analysis: Analysis, c: RuntimeContract) -> bool:
-    """The image starts as root on purpose: a low port, a service manager or web server, or an
-    entrypoint script that drops privileges or changes ownership itself."""
-    import posixpath
-
-    if c.runtime in {"nginx", "httpd"}:
-        return True
-    for port in c.ports:
-        number = port.split("/", 1)[0]
-        if number.isdigit() and int(number) < 1024:
-            return True
-    for exe in c.executables:
-        if exe.name in _ROOT_PROGRAMS or posixpath.basename(exe.name) in _ROOT_PROGRAMS:
-            return True
-        if exe.provider == "context" and exe.detail.startswith("copied from the build context: "):
-            source = exe.detail.removeprefix("copied from the build context: ").split(" (line", 1)[0]
-            try:
-                script = (analysis.project / source).read_text(encoding="utf-8", errors="replace")
-            except OSError:
-                return True  # a script CODI cannot read may need root: say nothing rather than guess
-            if any(word in script for word in _ROOT_WORDS):
-                return True
-    return False
-
-
-def _nonroot(analysis: Analysis, start: str) -> _Draft | None:
-    """The (tuned) original as a non-root user, when it runs as root on a base CODI knows."""
-    c = analysis.contract
-    if c is None or c.user or c.user_origin == "unknown" or not c.base_known or analysis.target is None:
-        return None
-    if _needs_root(analysis, c):
-        return None
-    edit = _edit_model(analysis, start)
-    if edit is None:
-        return None
-    model, target = edit
-    tuning = nonroot(start, model, target, c.os_family, base_repo(c.base or ""),
-                     writable_dirs(model, target, c.workdir, c.volumes))
-    if tuning is None:
-        return None
-    declared = FIX_CHANGES + [DeclaredChange(field="user", risk="medium",
-                                             reason="runs as a non-root user: a compromised app cannot act as root")]
-    return _Draft("nonroot", "variant", "The original as a non-root user",
-                  "The original (with its fixes and tuning) switched to an unprivileged user at the end of the "
-                  "runtime stage; everything else is kept.", "medium", None, tuning.notes, tuning.text, declared)
-
-
-def _dev_tool_command(analysis: Analysis) -> str | None:
-    """The devDependency a node command starts through a package.json script (`npm run dev` ->
-    `nodemon`), or None."""
-    import json
-
-    from codi.parser.shell import parse_script
-
-    c = analysis.contract
-    argv = (c.cmd or []) if c is not None else []
-    if len(argv) >= 3 and argv[0].endswith("sh") and argv[1] == "-c":
-        commands = parse_script(argv[2]).commands
-        argv = commands[0].unwrapped().argv if commands else []
-    if not argv or argv[0].rsplit("/", 1)[-1] not in {"npm", "yarn", "pnpm"}:
-        return None
-    words = [w for w in argv[1:] if not w.startswith("-")]
-    script = words[1] if words[:1] == ["run"] and len(words) > 1 else (words[0] if words else "")
-    try:
-        package = json.loads((analysis.project / "package.json").read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-    scripts = package.get("scripts") if isinstance(package, dict) else None
-    dev = package.get("devDependencies") if isinstance(package, dict) else None
-    if not isinstance(scripts, dict) or not isinstance(dev, dict) or not isinstance(scripts.get(script), str):
-        return None
-    for command in parse_script(scripts[script]).commands:
-        name = command.unwrapped().name
-        if name in dev:
-            return name
-    return None
-
-
-def _catalog(analysis: Analysis, catalog: Catalog, out: CandidateSet) -> list[_Draft]:
-    primary = analysis.detection.primary
-    if primary is None:
-        out.notes.append("unknown stack: only edits of the original are offered (use --stack to name one)")
-        return []
-    assert analysis.contract is not None
-    from codi.rules.buildkit.dockerignore import load_dockerignore
-
-    ignore = load_dockerignore(analysis.project, analysis.dockerfile_path.name)
-    if ignore is not None:  # a manifest the context leaves out cannot be copied by a build stage
-        kept = [m for m in primary.manifests if not ignore.excluded(m)]
-        if kept != primary.manifests:
-            out.notes.append("left out of the candidates' dependency steps, as .dockerignore excludes them: "
-                             + ", ".join(m for m in primary.manifests if m not in kept))
-            primary = primary.model_copy(update={"manifests": kept})
-    ctx = build_context(primary, analysis.facts, analysis.contract, analysis.model, analysis.target,
-                        analysis.project)
-    out.notes += ctx.notes
-    drafts: list[_Draft] = []
-    rules = _pick(catalog.rules, analysis)
-    dev_tool = _dev_tool_command(analysis) if primary.stack == "node" else None
-    if dev_tool is not None:
-        for rule in rules:
-            out.rejected.append(RejectedCandidate(
-                rule_id=rule.id, reason=f"the command runs `{dev_tool}`, a devDependency of package.json, and "
-                                        "this candidate installs production dependencies only"))
-        rules = []
-    for rule in rules:
-        try:
-            with span("render", rule=rule.id):
-                text, base = render(rule, catalog, ctx)
-        except Exception as exc:  # a template bug must not stop the run; say which rule
-            out.rejected.append(RejectedCandidate(rule_id=rule.id, reason=f"template failed: {exc}"))
-            continue
-        # Lines carried over from the original (ENV, LABEL, ...) get the same fixes as the original.
-        tidy = fix_text(text, f"candidate {rule.id}", lambda t: analysis.linter.lint_text(t, with_batch=False),
-                        unsafe=True)
-        declared = list(rule.changes) + FIX_CHANGES
-        risk = rule.risk
-        if ctx.command is not None:  # the command came from a manifest: nobody ran it this way before
-            declared.append(DeclaredChange(field="cmd", risk="high", reason=f"start command {ctx.command.note}"))
-            risk = "high"
-        drafts.append(_Draft(rule.id, rule.kind, rule.title, rule.description.strip(), risk, base, list(ctx.notes),
-                             tidy.fixed, declared))
-    if not rules:
-        out.notes.append(f"no catalog rule fits this {primary.stack} project "
-                         f"(package manager {primary.package_manager or 'unknown'})")
-    return drafts
-
-
 def build_candidates(analysis: Analysis, catalog: Catalog, limit: int = 3) -> CandidateSet:
     out = CandidateSet()
-    start, fixed = _fixed(analysis, out)
+    start, fixed = fixed_draft(analysis, out)
     drafts = [fixed] if fixed is not None else []
-    tuned = _tuned(analysis, start)
+    tuned = tuned_draft(analysis, start)
     if tuned is not None:
         drafts.append(tuned)
-    rootless = _nonroot(analysis, tuned.text if tuned is not None else start)
+    rootless = nonroot_draft(analysis, tuned.text if tuned is not None else start)
     if rootless is not None:
         drafts.append(rootless)
-    catalog_drafts = _catalog(analysis, catalog, out)
+    from_catalog = catalog_drafts(analysis, catalog, out)
     # Offered in this order when --candidate-limit cuts: the whole rewrites save the most, the edits of
     # the original change the least, the variants last.
     order = {"fixed": 0, "multi-stage": 1, "tuned": 2, "variant": 3}
-    drafts = sorted(drafts + catalog_drafts, key=lambda d: order.get(d.kind, 9))
+    drafts = sorted(drafts + from_catalog, key=lambda d: order.get(d.kind, 9))
     seen: set[str] = {analysis.text}
     original = analysis.contract or RuntimeContract()
     for draft in drafts:

@@ -11,7 +11,8 @@ import pytest
 from codi.optimise.catalog import load_catalog
 from codi.optimise.contract import DeclaredChange, check_contract, diff_contracts
 from codi.service.analyze import Analysis, analyze
-from codi.service.candidates import FIX_CHANGES, contract_of
+from codi.service.candidates import contract_of
+from codi.service.drafts import FIX_CHANGES
 from codi.service.run import RunOptions, RunResult, run_project
 
 DOCKERFILE = """\

@@ -1,0 +1,107 @@
+"""Candidates from the catalog: the rules that fit, rendered from the original's contract."""
+
+from __future__ import annotations
+
+from codi.artifacts.models import RejectedCandidate
+from codi.fix.apply import fix_text
+from codi.ops.tracing import span
+from codi.optimise.catalog import Catalog, CatalogRule
+from codi.optimise.contract import DeclaredChange
+from codi.optimise.render import matches, render
+from codi.optimise.template_context import build_context
+from codi.service.analyze import Analysis
+from codi.service.drafts import FIX_CHANGES, CandidateSet, Draft
+
+
+def _pick(rules: list[CatalogRule], analysis: Analysis) -> list[CatalogRule]:
+    primary = analysis.detection.primary
+    if primary is None:
+        return []
+    chosen: list[CatalogRule] = []
+    for kind in ("multi-stage", "variant"):
+        base = analysis.facts.base_resolved or analysis.facts.base
+        fitting = [r for r in rules if r.kind == kind and matches(r, primary, analysis.project, base)]
+        fitting.sort(key=lambda r: (-r.specificity, r.id))
+        chosen += fitting[:1] if kind == "multi-stage" else fitting
+    return chosen
+
+
+def _dev_tool_command(analysis: Analysis) -> str | None:
+    """The devDependency a node command starts through a package.json script (`npm run dev` ->
+    `nodemon`), or None."""
+    import json
+
+    from codi.parser.shell import parse_script
+
+    c = analysis.contract
+    argv = (c.cmd or []) if c is not None else []
+    if len(argv) >= 3 and argv[0].endswith("sh") and argv[1] == "-c":
+        commands = parse_script(argv[2]).commands
+        argv = commands[0].unwrapped().argv if commands else []
+    if not argv or argv[0].rsplit("/", 1)[-1] not in {"npm", "yarn", "pnpm"}:
+        return None
+    words = [w for w in argv[1:] if not w.startswith("-")]
+    script = words[1] if words[:1] == ["run"] and len(words) > 1 else (words[0] if words else "")
+    try:
+        package = json.loads((analysis.project / "package.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    scripts = package.get("scripts") if isinstance(package, dict) else None
+    dev = package.get("devDependencies") if isinstance(package, dict) else None
+    if not isinstance(scripts, dict) or not isinstance(dev, dict) or not isinstance(scripts.get(script), str):
+        return None
+    for command in parse_script(scripts[script]).commands:
+        name = command.unwrapped().name
+        if name in dev:
+            return name
+    return None
+
+
+def catalog_drafts(analysis: Analysis, catalog: Catalog, out: CandidateSet) -> list[Draft]:
+    primary = analysis.detection.primary
+    if primary is None:
+        out.notes.append("unknown stack: only edits of the original are offered (use --stack to name one)")
+        return []
+    assert analysis.contract is not None
+    from codi.rules.buildkit.dockerignore import load_dockerignore
+
+    ignore = load_dockerignore(analysis.project, analysis.dockerfile_path.name)
+    if ignore is not None:  # a manifest the context leaves out cannot be copied by a build stage
+        kept = [m for m in primary.manifests if not ignore.excluded(m)]
+        if kept != primary.manifests:
+            out.notes.append("left out of the candidates' dependency steps, as .dockerignore excludes them: "
+                             + ", ".join(m for m in primary.manifests if m not in kept))
+            primary = primary.model_copy(update={"manifests": kept})
+    ctx = build_context(primary, analysis.facts, analysis.contract, analysis.model, analysis.target,
+                        analysis.project)
+    out.notes += ctx.notes
+    drafts: list[Draft] = []
+    rules = _pick(catalog.rules, analysis)
+    dev_tool = _dev_tool_command(analysis) if primary.stack == "node" else None
+    if dev_tool is not None:
+        for rule in rules:
+            out.rejected.append(RejectedCandidate(
+                rule_id=rule.id, reason=f"the command runs `{dev_tool}`, a devDependency of package.json, and "
+                                        "this candidate installs production dependencies only"))
+        rules = []
+    for rule in rules:
+        try:
+            with span("render", rule=rule.id):
+                text, base = render(rule, catalog, ctx)
+        except Exception as exc:  # a template bug must not stop the run; say which rule
+            out.rejected.append(RejectedCandidate(rule_id=rule.id, reason=f"template failed: {exc}"))
+            continue
+        # Lines carried over from the original (ENV, LABEL, ...) get the same fixes as the original.
+        tidy = fix_text(text, f"candidate {rule.id}", lambda t: analysis.linter.lint_text(t, with_batch=False),
+                        unsafe=True)
+        declared = list(rule.changes) + FIX_CHANGES
+        risk = rule.risk
+        if ctx.command is not None:  # the command came from a manifest: nobody ran it this way before
+            declared.append(DeclaredChange(field="cmd", risk="high", reason=f"start command {ctx.command.note}"))
+            risk = "high"
+        drafts.append(Draft(rule.id, rule.kind, rule.title, rule.description.strip(), risk, base, list(ctx.notes),
+                             tidy.fixed, declared))
+    if not rules:
+        out.notes.append(f"no catalog rule fits this {primary.stack} project "
+                         f"(package manager {primary.package_manager or 'unknown'})")
+    return drafts

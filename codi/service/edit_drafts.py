@@ -1,0 +1,101 @@
+"""Candidates that edit the original in place: its fixes, the tuned original, the non-root variant."""
+
+from __future__ import annotations
+
+from codi.artifacts.models import RejectedCandidate
+from codi.fix.apply import fix_text
+from codi.optimise.contract import DeclaredChange, RuntimeContract
+from codi.optimise.tune import base_repo, nonroot, tune, writable_dirs
+from codi.service.analyze import Analysis
+from codi.service.drafts import FIX_CHANGES, CandidateSet, Draft, edit_model
+
+
+def fixed_draft(analysis: Analysis, out: CandidateSet) -> tuple[str, Draft | None]:
+    """(the fixed text, or the original when no fix applies; the "fixed" draft)"""
+    outcome = fix_text(analysis.text, str(analysis.dockerfile_path),
+                       lambda t: analysis.linter.lint_text(t, with_batch=False), unsafe=True)
+    if not outcome.changed:
+        out.rejected.append(RejectedCandidate(rule_id="fixed", reason="no fix applies to the original"))
+        return analysis.text, None
+    unsafe = any(a.applicability == "unsafe" for a in outcome.applied)
+    notes = [f"{len(outcome.applied)} fix(es) applied: " + ", ".join(sorted({a.code for a in outcome.applied}))]
+    notes += [f"fix {d.code} at line {d.line} dropped: {d.reason}" for d in outcome.dropped if d.code]
+    return outcome.fixed, Draft("fixed", "fixed", "The original with CODI's fixes applied",
+                             "The original Dockerfile with every safe and unsafe fix that verifies applied, as a "
+                             "minimal diff.", "medium" if unsafe else "low", None, notes, outcome.fixed, FIX_CHANGES)
+
+
+def tuned_draft(analysis: Analysis, start: str) -> Draft | None:
+    from codi.imagedb import lookup
+
+    edit = edit_model(analysis, start)
+    if edit is None:
+        return None
+    model, target = edit
+    bases: dict[str, tuple[str, dict[str, str | None]]] = {}
+    for stage in model.stages:
+        ref = stage.base_resolved or stage.base
+        info = lookup(ref) if stage.base_stage is None and ref else None
+        if info is not None:
+            bases[base_repo(ref)] = (info.user, dict(info.env))
+    tuning = tune(start, model, target, bases)
+    if not tuning.changed:
+        return None
+    return Draft("tuned", "tuned", "The original, tuned in place",
+                  "The original's structure and runtime settings kept as they are, with dependency downloads in "
+                  "BuildKit cache mounts and, where the same version exists, the slim runtime image.",
+                  tuning.risk, None, tuning.notes, tuning.text, FIX_CHANGES)
+
+
+# Programs that start as root on purpose (they drop privileges, bind low ports or manage services).
+_ROOT_PROGRAMS = frozenset({"supervisord", "nginx", "httpd", "httpd-foreground", "apache2-foreground", "apache2ctl",
+                            "php-fpm", "cron", "crond", "sshd", "s6-svscan", "/init", "systemd", "gosu", "su-exec"})
+_ROOT_WORDS = ("gosu", "su-exec", "setpriv", "runuser", "chown", "useradd", "usermod", "supervisord", "nginx",
+               "apache2", "php-fpm", "cron", "setcap", "iptables", "mount ")
+
+
+def _needs_root(analysis: Analysis, c: RuntimeContract) -> bool:
+    """The image starts as root on purpose: a low port, a service manager or web server, or an
+    entrypoint script that drops privileges or changes ownership itself."""
+    import posixpath
+
+    if c.runtime in {"nginx", "httpd"}:
+        return True
+    for port in c.ports:
+        number = port.split("/", 1)[0]
+        if number.isdigit() and int(number) < 1024:
+            return True
+    for exe in c.executables:
+        if exe.name in _ROOT_PROGRAMS or posixpath.basename(exe.name) in _ROOT_PROGRAMS:
+            return True
+        if exe.provider == "context" and exe.detail.startswith("copied from the build context: "):
+            source = exe.detail.removeprefix("copied from the build context: ").split(" (line", 1)[0]
+            try:
+                script = (analysis.project / source).read_text(encoding="utf-8", errors="replace")
+            except OSError:
+                return True  # a script CODI cannot read may need root: say nothing rather than guess
+            if any(word in script for word in _ROOT_WORDS):
+                return True
+    return False
+
+
+def nonroot_draft(analysis: Analysis, start: str) -> Draft | None:
+    """The (tuned) original as a non-root user, when it runs as root on a base CODI knows."""
+    c = analysis.contract
+    if c is None or c.user or c.user_origin == "unknown" or not c.base_known or analysis.target is None:
+        return None
+    if _needs_root(analysis, c):
+        return None
+    edit = edit_model(analysis, start)
+    if edit is None:
+        return None
+    model, target = edit
+    tuning = nonroot(start, model, target, c.os_family, base_repo(c.base or ""),
+                     writable_dirs(model, target, c.workdir, c.volumes))
+    if tuning is None:
+        return None
+    declared = FIX_CHANGES + [DeclaredChange(field="user", risk="medium",
+                                             reason="runs as a non-root user: a compromised app cannot act as root")]
+    return Draft("nonroot", "variant", "The original as a non-root user",
+                  "The original (with its fixes and tuning) switched to an unprivileged user at the end of the "
+                  "runtime stage; everything else is kept.", "medium", None, tuning.notes, tuning.text, declared)

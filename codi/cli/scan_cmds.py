@@ -25,7 +25,8 @@ def scan_cmd(
     manifest: Annotated[str, typer.Option("--manifest", "-m", help="Repositories: one local path or git URL a "
                                                                     "line, or a JSON list of {name, path|url, ref, "
                                                                     "dockerfiles?}.")],
-    engine: Annotated[str, typer.Option("--engine", help="Where the work runs: local (a process pool).")] = "local",
+    engine: Annotated[str, typer.Option("--engine", help="Where the work runs: local (a process pool) or ray "
+                                                  "(RAY_ADDRESS, else a local Ray cluster).")] = "local",
     db: Annotated[str | None, typer.Option("--db", help="Results database: sqlite:///PATH (default "
                                                         "<out>/_fleet/fleet.db).")] = None,
     store: Annotated[str | None, typer.Option("--store", help="Folder for results and reports (default "

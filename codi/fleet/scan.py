@@ -108,7 +108,14 @@ def fleet_dir(out: Path) -> Path:
 def make_engine(name: str, jobs: int) -> Engine:
     if name == "local":
         return LocalEngine(jobs)
-    raise ScanError(f"--engine {name}: not available in this CODI (engines: local)")
+    if name == "ray":
+        from codi.fleet.ray_engine import RayEngine, RayUnavailable
+
+        try:
+            return RayEngine(jobs)
+        except RayUnavailable as exc:
+            raise ScanError(str(exc)) from None
+    raise ScanError(f"--engine {name}: not available in this CODI (engines: local, ray)")
 
 
 def _discover(root: Path, spec: RepoSpec) -> list[str]:

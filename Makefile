@@ -38,7 +38,8 @@ $(STAMP): pyproject.toml $(LLAMA_WHEELS)/.built | $(BIN)/python
 # torch is the CPU wheel in TORCH_WHEELS (plain `pip install torch` pulls a multi-GB CUDA build). Where
 # that folder holds no torch wheel, the train extra is left out and the training tests skip, saying why.
 TORCH_WHEELS ?= /opt/wheels
-DEV_EXTRAS = $(if $(wildcard $(TORCH_WHEELS)/torch-*.whl),dev$(comma)train,dev)
+# postgres and s3: `codi scan --db postgresql://` / `--store s3://` and their tests (a throwaway Postgres, moto).
+DEV_EXTRAS = $(if $(wildcard $(TORCH_WHEELS)/torch-*.whl),dev$(comma)train,dev)$(comma)postgres$(comma)s3
 comma := ,
 $(DEVSTAMP): pyproject.toml $(STAMP)
 	@[ -n "$(wildcard $(TORCH_WHEELS)/torch-*.whl)" ] || echo "note: no torch CPU wheel in $(TORCH_WHEELS): installing without the train extra (the training tests will skip)"
@@ -61,12 +62,15 @@ demo: install
 # Debian packages the tests use, installed once when a command is missing (apt-get; set SYSTEM_DEPS=skip to
 # leave the system alone, and the tests that need them skip with the reason): Chromium + chromedriver for
 # the browser tests, buildah + mmdebstrap + uidmap for measured builds, nodejs and a JDK for the demo apps,
-# git for the pre-commit hook test.
+# git for the pre-commit hook test, postgresql (initdb/pg_ctl, in /usr/lib/postgresql/*/bin on Debian) for the
+# throwaway Postgres of the `codi scan --db postgresql://` tests.
 SYSTEM_DEPS ?= install
-SYSTEM_PKGS := chromium chromium-driver buildah mmdebstrap uidmap nodejs default-jdk-headless git
+SYSTEM_PKGS := chromium chromium-driver buildah mmdebstrap uidmap nodejs default-jdk-headless git postgresql
 SYSTEM_CMDS := chromium chromedriver buildah mmdebstrap newuidmap node javac git
 system-deps:
 	@missing=; for c in $(SYSTEM_CMDS); do command -v $$c >/dev/null || missing="$$missing $$c"; done; \
+	for c in initdb pg_ctl; do command -v $$c >/dev/null || ls /usr/lib/postgresql/*/bin/$$c >/dev/null 2>&1 \
+	  || missing="$$missing $$c"; done; \
 	if [ -z "$$missing" ] || [ "$(SYSTEM_DEPS)" = skip ]; then exit 0; fi; \
 	if ! command -v apt-get >/dev/null; then \
 	  echo "warning: no apt-get for:$$missing; the tests that need them will skip and say why"; exit 0; fi; \

@@ -28,9 +28,11 @@ def scan_cmd(
     engine: Annotated[str, typer.Option("--engine", help="Where the work runs: local (a process pool) or ray "
                                                   "(RAY_ADDRESS, else a local Ray cluster).")] = "local",
     db: Annotated[str | None, typer.Option("--db", help="Results database: sqlite:///PATH (default "
-                                                        "<out>/_fleet/fleet.db).")] = None,
+                                                        "<out>/_fleet/fleet.db) or postgresql://... "
+                                                        "(codi[postgres]; drivers can share a scan).")] = None,
     store: Annotated[str | None, typer.Option("--store", help="Folder for results and reports (default "
-                                                              "<out>/_fleet/store).")] = None,
+                                                              "<out>/_fleet/store) or s3://BUCKET/PREFIX"
+                                                              "[?endpoint=URL] (codi[s3]).")] = None,
     jobs: Annotated[int | None, typer.Option("--jobs", "-j", help="Lint worker processes (default: the CPU "
                                                                    "count).")] = None,
     clone_jobs: Annotated[int, typer.Option("--clone-jobs", help="Concurrent clones (separate from --jobs).")] = 4,

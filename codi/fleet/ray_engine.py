@@ -6,9 +6,9 @@ Where it runs:
   inside a cluster, as in a KubeRay RayJob): the scan connects to that cluster and sizes its window
   from the cluster's CPUs.
 * Ray already initialised in this process (a test, a notebook): that cluster is used as it is.
-* Otherwise an in-process local cluster of ``--jobs`` CPUs is started, bound to 127.0.0.1 only,
-  with usage stats off, no dashboard, a token that never leaves this process's environment, and
-  shut down when the scan ends.
+* Otherwise an in-process local cluster of ``--jobs`` CPUs is started with the first batch to lint
+  (a warm scan starts none), bound to 127.0.0.1 only, with usage stats off, no dashboard, a token
+  that never leaves this process's environment, and shut down when the scan ends.
 
 What happens to a task:
 
@@ -41,6 +41,7 @@ from pathlib import Path
 from typing import Any
 
 from codi.fleet.engine import LintSummary, LintTask, lint_batch
+from codi.fleet.scan import ScanError
 
 BatchFn = Callable[[list[LintTask]], list[LintSummary]]
 
@@ -58,8 +59,8 @@ LINT_ENV = ("CODI_CONFIG", "CODI_SELECT", "CODI_EXTEND_SELECT", "CODI_IGNORE", "
 CACHE_ENV = ("CODI_CACHE_DIR", "CODI_NO_CACHE", "CODI_CACHE_URL")
 
 
-class RayUnavailable(Exception):
-    """Ray is not installed, or the cluster cannot be reached."""
+class RayUnavailable(ScanError):
+    """Ray is not installed, or the cluster cannot be started or reached (exit 2)."""
 
 
 def ray_installed() -> bool:
@@ -149,33 +150,47 @@ class RayEngine:
         self._fn = batch_fn
         self._started = False
         self._pending: dict[Any, _Flight] = {}
-        address = os.environ.get("RAY_ADDRESS", "").strip() or None
-        self.remote = address is not None
+        self._max_retries = max_retries
+        self._remote: Any = None
+        self._address = os.environ.get("RAY_ADDRESS", "").strip() or None
+        self.remote = self._address is not None
         if "ray" not in sys.modules and not self.remote:
             _loopback_environment()
         import ray
 
+        if self.remote or ray.is_initialized():
+            self._connect()
+            self.jobs = max(int(ray.cluster_resources().get("CPU", jobs)), 1)
+        else:  # started with the first batch: a warm scan (all cached) starts no cluster
+            self.jobs = max(jobs, 1)
+        self.window = self.jobs * IN_FLIGHT_PER_CPU // CPUS_PER_TASK
+
+    def _connect(self) -> Any:
+        """The remote function, once connected to (or having started) the cluster."""
+        import ray
+
+        if self._remote is not None:
+            return self._remote
         if not ray.is_initialized():
             try:
                 if self.remote:
                     os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
-                    ray.init(address=address, log_to_driver=False, logging_level=logging.WARNING)
+                    ray.init(address=self._address, log_to_driver=False, logging_level=logging.WARNING)
                 else:
-                    start_local_cluster(jobs)
+                    start_local_cluster(self.jobs)
                     self._started = True
             except Exception as exc:  # ConnectionError, a version mismatch, a bad address
                 first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-                where = f"RAY_ADDRESS={address}" if self.remote else "a local Ray cluster"
+                where = f"RAY_ADDRESS={self._address}" if self.remote else "a local Ray cluster"
                 raise RayUnavailable(f"--engine ray: cannot start or reach {where}: {first}") from exc
-        self.jobs = max(int(ray.cluster_resources().get("CPU", jobs)), 1)
-        self.window = self.jobs * IN_FLIGHT_PER_CPU // CPUS_PER_TASK
         env_names = LINT_ENV if self.remote else LINT_ENV + CACHE_ENV
         env = {name: os.environ[name] for name in env_names if name in os.environ}
-        options: dict[str, Any] = {"num_cpus": CPUS_PER_TASK, "max_retries": max_retries,
+        options: dict[str, Any] = {"num_cpus": CPUS_PER_TASK, "max_retries": self._max_retries,
                                    "retry_exceptions": False, "name": "codi-lint-batch"}
         if env:
             options["runtime_env"] = {"env_vars": env}
         self._remote = ray.remote(_run_batch).options(**options)
+        return self._remote
 
     def map(self, batches: Iterable[list[LintTask]]) -> Iterator[tuple[list[LintTask], list[LintSummary]]]:
         import ray
@@ -197,7 +212,7 @@ class RayEngine:
                 else:
                     break
                 if batch:
-                    pending[self._remote.remote(self._fn, batch)] = _Flight(batch, single)
+                    pending[self._connect().remote(self._fn, batch)] = _Flight(batch, single)
             if not pending:
                 return
             now = time.monotonic()

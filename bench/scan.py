@@ -5,8 +5,8 @@ Each corpus file becomes a repository folder holding it as its Dockerfile. For e
 fresh output root and with a ShellCheck cache dir of its own (nothing cached anywhere):
   1. cold: `codi scan --json --engine E --jobs J` lints every distinct content;
   2. warm: the same command again: every repository must be reported `cached` (nothing re-linted).
-Wall time and CPU time (user + system of codi and the processes it waited for, from wait4; the
-Ray engine's raylet and workers are not all reaped by codi, so its CPU time is a lower bound).
+Wall time and CPU time (user + system of codi and the children it reaped, from wait4: the driver's
+own work; neither engine's worker processes are counted, so it is not the scan's total CPU).
 The engines must report the same statuses, keys and finding counts. Informational: the exit status
 is 0 unless a scan fails or the engines disagree.
 

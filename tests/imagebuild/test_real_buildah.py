@@ -7,11 +7,11 @@ mmdebstrap cannot run, or when CODI_SKIP_REAL_BUILDS=1.
 
 from __future__ import annotations
 
-import os
 import shutil
 from pathlib import Path
 
 import pytest
+from realbuild import why_not_real_builds
 
 from codi.imagebuild.bases import bootstrap
 from codi.imagebuild.buildah import BuildahEngine
@@ -23,15 +23,7 @@ from codi.service.measure import MeasureOptions, measure
 DEMO = Path(__file__).resolve().parents[2] / "demo" / "go"
 
 
-def _why_not() -> str | None:
-    if os.environ.get("CODI_SKIP_REAL_BUILDS") == "1":
-        return "CODI_SKIP_REAL_BUILDS=1"
-    if shutil.which("mmdebstrap") is None:
-        return "mmdebstrap is not installed (apt-get install -y buildah mmdebstrap)"
-    return BuildahEngine().available()
-
-
-WHY_NOT = _why_not()
+WHY_NOT = why_not_real_builds()
 pytestmark = pytest.mark.skipif(WHY_NOT is not None, reason=f"real buildah builds unavailable: {WHY_NOT}")
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import sqlite3
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -150,4 +151,28 @@ def build_dataset(runs_root: Path, relative_to: Path | None = None) -> dict[str,
         "runs": runs,
         "stacks": _stacks(runs),
         "skipped": skipped,
+        "scans": fleet_scans(runs_root),
     }
+
+
+def fleet_scans(runs_root: Path, limit: int = 20) -> list[dict[str, Any]]:
+    """The newest `codi scan` runs recorded under ``<root>/_fleet/fleet.db`` (none when there is none)."""
+    path = runs_root / "_fleet" / "fleet.db"
+    if not path.is_file():
+        return []
+    from codi.fleet.db import DBError, open_db
+
+    try:
+        db = open_db(None, path)
+        out = []
+        for scan in db.scans(limit):
+            repos = db.repos(scan.scan_id)
+            out.append({"scan_id": scan.scan_id, "status": scan.status, "started_at": scan.started_at,
+                        "finished_at": scan.finished_at, "repos": len(repos),
+                        "failed": sum(1 for r in repos if r.status == "failed"),
+                        "cached": sum(1 for r in repos if r.status == "cached"),
+                        "findings": sum(r.findings or 0 for r in repos)})
+        db.close()
+        return out
+    except (DBError, OSError, RuntimeError, sqlite3.Error):  # an unreadable fleet database: the runs still show
+        return []

@@ -83,3 +83,17 @@ def test_runs_carry_their_slowest_stages_from_the_traces(tmp_path: Path) -> None
     stages = row["slowest_stages"]
     assert stages and {"stage", "total_ms", "max_ms", "count"} <= set(stages[0])
     assert [s["total_ms"] for s in stages] == sorted((s["total_ms"] for s in stages), reverse=True)
+
+
+def test_fleet_scans_are_listed(tmp_path: Path) -> None:
+    from codi.fleet.db import RepoRow, ScanRow, open_db
+
+    db = open_db(None, tmp_path / "_fleet" / "fleet.db")
+    db.start_scan(ScanRow("scan-1", "2026-11-30T04:00:00Z", "running", "repos.txt"))
+    db.put_repo("scan-1", RepoRow("a", 0, "/a", "ok", "k1", 3))
+    db.put_repo("scan-1", RepoRow("b", 1, "/b", "failed", None, None, "clone failed"))
+    db.finish_scan("scan-1", "partial")
+    (scan,) = build_dataset(tmp_path)["scans"]
+    assert (scan["scan_id"], scan["status"], scan["repos"], scan["failed"], scan["findings"]) == \
+        ("scan-1", "partial", 2, 1, 3)
+    assert 'id="scans-section"' in render_page(build_dataset(tmp_path))

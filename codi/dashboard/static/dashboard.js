@@ -97,6 +97,21 @@
     });
     select.addEventListener("change", function () { stackFilter = select.value; renderTable(); });
   }
+  function renderScans() {
+    var body = document.getElementById("scans-body");
+    (data.scans || []).forEach(function (s) {
+      var tr = el("tr");
+      tr.appendChild(el("td", s.scan_id));
+      tr.appendChild(el("td", s.status, s.status === "complete" ? "good" : "bad"));
+      tr.appendChild(el("td", s.started_at));
+      tr.appendChild(el("td", s.repos, "num"));
+      tr.appendChild(el("td", s.cached, "num"));
+      tr.appendChild(el("td", s.failed, "num"));
+      tr.appendChild(el("td", s.findings, "num"));
+      body.appendChild(tr);
+    });
+    document.getElementById("scans-section").hidden = !(data.scans || []).length;
+  }
   function renderSkipped() {
     var list = document.getElementById("skipped");
     (data.skipped || []).forEach(function (s) { list.appendChild(el("li", s.path + ": " + s.reason)); });
@@ -149,6 +164,7 @@
     });
   });
   renderStacks();
+  renderScans();
   renderSkipped();
   renderTable();
   document.body.setAttribute("data-rendered", "true");

@@ -1,12 +1,11 @@
-"""What the original Dockerfile's runtime needs, read from its final stage.
+"""What the candidate templates read from the original's shipping stage beyond its runtime contract:
+its system packages, its ENV lines without development-mode settings, the stages' bases, notes.
 
-Candidates must keep these: exposed ports, ENV, WORKDIR, volumes, labels, the command.
-Instructions are carried over as written (their exact text), so meaning does not drift.
+The runtime settings themselves (command, user, ports, ...) are the contract's (codi.optimise.contract).
 """
 
 from __future__ import annotations
 
-import json
 import re
 import shlex
 from dataclasses import dataclass, field
@@ -35,14 +34,8 @@ class OriginalFacts:
     user: str | None = None
     ports: list[str] = field(default_factory=list)
     env_lines: list[str] = field(default_factory=list)  # ENV instructions of the final stage, exact text
-    label_lines: list[str] = field(default_factory=list)
-    volume_lines: list[str] = field(default_factory=list)
-    arg_lines: list[str] = field(default_factory=list)
     cmd: list[str] | None = None  # exec-form argv, or ["/bin/sh", "-c", text] for shell form
-    cmd_shell: str | None = None  # shell-form text as written
     entrypoint: list[str] | None = None
-    entrypoint_shell: str | None = None
-    healthcheck: str | None = None
     apt_packages: list[str] = field(default_factory=list)
     apk_packages: list[str] = field(default_factory=list)
     apk_specs: list[str] = field(default_factory=list)  # as written, pins included (`libpq=16.3-r0`)
@@ -73,7 +66,7 @@ _DEV_ENV = {"NODE_ENV": {"development", "dev"}, "FLASK_ENV": {"development"}, "F
             "RAILS_ENV": {"development"}, "RACK_ENV": {"development"}, "APP_ENV": {"development", "dev"}}
 
 
-def _production_env(instr: Instruction, notes: list[str]) -> str:
+def production_env(instr: Instruction, notes: list[str]) -> str:
     """The ENV line to keep in a candidate: the original's text, or without its development-mode pairs."""
     args = instr.args
     triples = [(args[i], args[i + 1], args[i + 2]) for i in range(0, len(args) - 2, 3)]
@@ -90,11 +83,11 @@ def _production_env(instr: Instruction, notes: list[str]) -> str:
     return "ENV " + " ".join(f"{name}={value}" for name, value, _ in keep)
 
 
-def _command(instr: Instruction) -> tuple[list[str], str | None]:
+def _command(instr: Instruction) -> list[str]:
+    """Exec-form argv, or ["/bin/sh", "-c", text] for shell form."""
     if instr.json_form:
-        return list(instr.args), None
-    text = instr.args[0] if instr.args else ""
-    return ["/bin/sh", "-c", text], text
+        return list(instr.args)
+    return ["/bin/sh", "-c", instr.args[0] if instr.args else ""]
 
 
 _DEV_STAGE = re.compile(r"^(dev|devel|development|dev-?envs?|devcontainer|debug|test|tests|testing|lint|ci)$")
@@ -140,23 +133,15 @@ def _take(facts: OriginalFacts, instr: Instruction, model: Model) -> None:
             for port in expand(arg, env).split():  # `EXPOSE $PORT` -> the ARG's value
                 if port and port not in facts.ports:
                     facts.ports.append(port)
-    elif key == "ARG":
-        facts.arg_lines.append(_line(instr))
     elif key == "ENV":
-        line = _production_env(instr, facts.notes)
+        line = production_env(instr, facts.notes)
         if line:
             facts.env_lines.append(line)
-    elif key == "LABEL":
-        facts.label_lines.append(_line(instr))
-    elif key == "VOLUME":
-        facts.volume_lines.append(_line(instr))
     elif key == "CMD":
-        facts.cmd, facts.cmd_shell = _command(instr)
+        facts.cmd = _command(instr)
     elif key == "ENTRYPOINT":
-        facts.entrypoint, facts.entrypoint_shell = _command(instr)
-        facts.cmd, facts.cmd_shell = None, None  # ENTRYPOINT resets an inherited CMD
-    elif key == "HEALTHCHECK":
-        facts.healthcheck = _line(instr)
+        facts.entrypoint = _command(instr)
+        facts.cmd = None  # ENTRYPOINT resets an inherited CMD
     elif key == "RUN" and not instr.json_form and instr.args:
         _packages(facts, instr.args[0])
 
@@ -175,11 +160,6 @@ def _packages(facts: OriginalFacts, script: str) -> None:
                 if name not in facts.apk_packages:
                     facts.apk_packages.append(name)
                     facts.apk_specs.append(spec)
-
-
-def exec_form(argv: list[str]) -> str:
-    """A JSON array for CMD/ENTRYPOINT."""
-    return json.dumps(argv)
 
 
 def shell_words(text: str) -> list[str] | None:

@@ -12,7 +12,7 @@ from typing import Any
 from codi.optimise.contract.diff import BUILD_TOOL_ENTRYPOINTS
 from codi.optimise.contract.model import RuntimeContract
 from codi.optimise.contract.programs import FILE_SUFFIXES
-from codi.optimise.facts import OriginalFacts, _production_env
+from codi.optimise.facts import OriginalFacts, production_env
 from codi.optimise.stack.model import StackMatch
 from codi.parser.model import Instruction
 from codi.parser.semantic import Model, Stage
@@ -47,7 +47,6 @@ class TemplateContext:
     facts: OriginalFacts
     contract: RuntimeContract
     version: str
-    port: int | None
     command: Command | None  # only a manifest hint when neither the original nor its base has a command
     workdir: str
     runtime_lines: list[str] = field(default_factory=list)
@@ -70,7 +69,7 @@ class TemplateContext:
     def as_dict(self) -> dict[str, Any]:
         return {
             "stack": self.stack, "facts": self.facts, "contract": self.contract, "version": self.version,
-            "port": self.port, "command": self.command, "workdir": self.workdir, "manifests": self.stack.manifests,
+            "port": (self.facts.port_numbers or [None])[0], "command": self.command, "workdir": self.workdir, "manifests": self.stack.manifests,
             "keep_lines": self.runtime_lines, "entrypoint_line": self.entrypoint_line, "cmd_line": self.cmd_line,
             "context_copies": self.context_copies, "final_lines": self.final_lines, "setup_runs": self.setup_runs, "env_lines": self.env_lines, "command_path": self.command_path, "jar_path": self.jar_path,
             "runtime_packages": self.facts.runtime_packages,
@@ -197,10 +196,9 @@ def native_gem_libs(project: Path | None) -> list[str]:
 def build_context(stack: StackMatch, facts: OriginalFacts, contract: RuntimeContract,
                   model: Model | None = None, stage: Stage | None = None,
                   project: Path | None = None) -> TemplateContext:
-    ports = facts.port_numbers
     notes: list[str] = list(facts.notes)
     ctx = TemplateContext(stack=stack, facts=facts, contract=contract, version=stack_version(stack, facts, contract),
-                          port=ports[0] if ports else None, command=None, workdir=contract.workdir or "/",
+                          command=None, workdir=contract.workdir or "/",
                           notes=notes)
     chain = model.stage_chain(stage) if model is not None and stage is not None else []
     if model is not None:
@@ -214,7 +212,7 @@ def build_context(stack: StackMatch, facts: OriginalFacts, contract: RuntimeCont
             if instr.keyword in {"ARG", "ENV"}:
                 ctx.env_lines.append(_line(instr.text))
             if instr.keyword == "ENV":
-                line = _production_env(instr, [])
+                line = production_env(instr, [])
                 if line:
                     ctx.runtime_lines.append(line)
             elif instr.keyword in _KEPT:

@@ -190,21 +190,18 @@ def _apply(state: _State, instr: Instruction, model: Model, esc: str) -> None:
 
 def _run(state: _State, instr: Instruction) -> None:
     from codi.parser.shell import parse_script
+    from codi.rules.cd.commands import installed_packages, tool_calls
 
     script = "\n".join(h.content for h in instr.heredocs) if instr.heredocs else " ".join(instr.args)
     state.run_texts.append((script, instr.start_line))
-    installers = {"apt-get": "install", "apt": "install", "apk": "add", "yum": "install", "dnf": "install",
-                  "microdnf": "install", "zypper": "install"}
-    for cmd in parse_script(script).commands:
+    parsed = parse_script(script)
+    for cmd in parsed.commands:
         plain = cmd.unwrapped()
         if plain.name == "mkdir":
             state.made_dirs += [posixpath.normpath(posixpath.join(state.contract.workdir, w))
                                 for w in plain.argv[1:] if not w.startswith("-") and "$" not in w]
-        verb = installers.get(plain.name)
-        words = [w for w in plain.argv[1:] if not w.startswith("-")]
-        if verb and words[:1] == [verb]:
-            for spec in words[1:]:
-                name = spec.split("=", 1)[0]
-                if plain.name in {"yum", "dnf", "microdnf", "zypper"}:
-                    name = name.split("-", 1)[0] if name[-1:].isdigit() else name
-                state.packages.append((name, instr.start_line))
+    for call in tool_calls(parsed):  # the package managers' installs, as the lint rules read them
+        for name in installed_packages(call):
+            if call.tool in {"yum", "dnf", "microdnf", "zypper"} and name[-1:].isdigit():
+                name = name.split("-", 1)[0]  # an rpm name-version spec: the package's name
+            state.packages.append((name, instr.start_line))

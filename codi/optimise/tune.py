@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from codi.imagedb import normalize_ref
 from codi.parser.model import Instruction
 from codi.parser.mounts import cache_targets
 from codi.parser.semantic import Model, Stage
@@ -48,15 +49,9 @@ class Tuning:
         return bool(self.notes)
 
 
-def _repo(ref: str) -> str:
-    name = ref.split("@", 1)[0]
-    name = name.rsplit(":", 1)[0] if ":" in name.rsplit("/", 1)[-1] else name
-    return name.removeprefix("docker.io/").removeprefix("library/")
-
-
 def _stage_repo(model: Model, stage: Stage) -> str:
     root = model.stage_chain(stage)[0]
-    return _repo(root.base_resolved or root.base)
+    return base_repo(root.base_resolved or root.base)
 
 
 def _runs_as_root(stage_instrs: list[Instruction], instr: Instruction, base_user: str) -> bool:
@@ -104,8 +99,8 @@ def _cache_targets(instr: Instruction, repo: str, env: dict[str, str | None]) ->
 
 
 def base_repo(ref: str) -> str:
-    """The repository part of an image reference (the key of ``tune``'s ``base_user``)."""
-    return _repo(ref)
+    """The repository of an image reference as CODI's image knowledge names it (``tune``'s ``bases`` key)."""
+    return normalize_ref(ref)[0]
 
 
 def tune(text: str, model: Model, target: Stage, bases: dict[str, tuple[str, dict[str, str | None]]]) -> Tuning:
@@ -166,7 +161,7 @@ def _slim_edit(model: Model, target: Stage) -> tuple[tuple[int, int, str], str] 
     root = model.stage_chain(target)[0]
     if root.base_stage is not None or root.base_resolved != root.base or "@" in root.base:
         return None  # a stage, a variable, or a digest pin (the slim image's digest is unknown)
-    repo = _repo(root.base)
+    repo = base_repo(root.base)
     name, _, tag = root.base.rpartition(":") if ":" in root.base.rsplit("/", 1)[-1] else (root.base, "", "latest")
     if repo not in _SLIM_REPOS or not (_PURE_VERSION.match(tag) or tag == "latest"):
         return None

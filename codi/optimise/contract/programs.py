@@ -5,6 +5,7 @@ from __future__ import annotations
 import posixpath
 import re
 
+from codi.imagedb import normalize_ref
 from codi.optimise.contract.files import under
 from codi.optimise.contract.model import Executable, RuntimeContract
 
@@ -141,7 +142,7 @@ def _provider(c: RuntimeContract, name: str, outputs: list[tuple[str, str]], pac
         if any(re.search(re.escape(path) + r"(?![\w.-])", text) for path in paths):
             return "package", f"made by RUN (line {line})"
     if c.base_known:
-        repo = (c.base or "").split("@", 1)[0].rsplit("/", 1)[-1].split(":", 1)[0]
+        repo = normalize_ref(c.base or "")[0].rsplit("/", 1)[-1]
         if base in IMAGE_PROGRAMS.get(repo, set()):
             return "base", f"{base} of the {repo} image"
         if base in {p for progs in IMAGE_PROGRAMS.values() for p in progs} and repo not in IMAGE_PROGRAMS:

@@ -17,9 +17,11 @@ from codi.optimise.contract import (
 )
 from codi.optimise.estimate import estimate
 from codi.parser import ParseError, parse
+from codi.parser.model import Dockerfile
 from codi.parser.mounts import cache_targets
-from codi.parser.semantic import build_model
+from codi.parser.semantic import Model, build_model
 from codi.rules.base import Finding, Severity
+from codi.rules.buildkit.dockerignore import DockerIgnore, load_dockerignore
 from codi.service.analyze import Analysis
 from codi.service.catalog_drafts import catalog_drafts
 from codi.service.drafts import BuiltCandidate, CandidateSet, candidate_stage
@@ -49,12 +51,7 @@ def unified_diff(before: str, after: str, name: str) -> str:
 
 
 def _verify(analysis: Analysis, text: str, kind: str) -> tuple[str | None, list[Finding]]:
-    """(why it is rejected or None, its findings)."""
-    try:
-        df = parse(text, "candidate")
-        build_model(df)
-    except ParseError as exc:
-        return f"does not parse: line {exc.line}: {exc.message}", []
+    """(why it is rejected or None, its findings), for a candidate that parses."""
     findings = analysis.linter.lint_text(text)
     errors = [f for f in findings if f.severity is Severity.ERROR]
     if kind not in {"fixed", "tuned"} and errors:
@@ -68,31 +65,30 @@ def _verify(analysis: Analysis, text: str, kind: str) -> tuple[str | None, list[
 
 def contract_of(analysis: Analysis, text: str, kind: str) -> RuntimeContract:
     df = parse(text, "candidate")
-    model = build_model(df, analysis.build_args or {})
+    return _contract(analysis, df, build_model(df, analysis.build_args or {}), kind)
+
+
+def _contract(analysis: Analysis, df: Dockerfile, model: Model, kind: str) -> RuntimeContract:
     return compute_contract(df, model, candidate_stage(model, analysis, kind), analysis.project)
 
 
-def _context_sources(text: str) -> set[str]:
+def _context_sources(df: Dockerfile) -> set[str]:
     """The literal build-context paths a Dockerfile's COPY/ADD instructions name (no wildcards)."""
     from codi.optimise.contract.files import norm_source
 
     out: set[str] = set()
-    for instr in parse(text, "candidate").instructions:
+    for instr in df.instructions:
         if instr.keyword in {"COPY", "ADD"} and instr.flag("from") is None and not instr.heredocs:
             out |= {norm_source(a) for a in instr.args[:-1] if "://" not in a and "$" not in a
                     and not any(ch in a for ch in "*?[")}
     return out - {""}
 
 
-def _ignored_sources(analysis: Analysis, text: str) -> list[str]:
-    """Paths a candidate copies that .dockerignore excludes and the original does not copy."""
-    from codi.rules.buildkit.dockerignore import load_dockerignore
-
-    ignore = load_dockerignore(analysis.project, analysis.dockerfile_path.name)
+def _ignored_sources(ignore: DockerIgnore | None, original: set[str], df: Dockerfile) -> list[str]:
+    """Paths a candidate copies that .dockerignore excludes and the original (its ``original`` copies) does not."""
     if ignore is None:
         return []
-    new = _context_sources(text) - _context_sources(analysis.text)
-    return sorted(p for p in new if ignore.excluded(p))
+    return sorted(p for p in _context_sources(df) - original if ignore.excluded(p))
 
 
 def build_candidates(analysis: Analysis, catalog: Catalog, limit: int = 3) -> CandidateSet:
@@ -112,23 +108,32 @@ def build_candidates(analysis: Analysis, catalog: Catalog, limit: int = 3) -> Ca
     drafts = sorted(drafts + from_catalog, key=lambda d: order.get(d.kind, 9))
     seen: set[str] = {analysis.text}
     original = analysis.contract or RuntimeContract()
+    ignore = load_dockerignore(analysis.project, analysis.dockerfile_path.name)
+    original_copies = _context_sources(analysis.dockerfile)
     for draft in drafts:
         if draft.text in seen:
             out.rejected.append(RejectedCandidate(rule_id=draft.rule_id,
                                                   reason="same as the original or another candidate"))
             continue
+        try:  # parsed once: the checks below and the estimate all read this tree
+            df = parse(draft.text, "candidate")
+            model = build_model(df, analysis.build_args or {})
+        except ParseError as exc:
+            out.rejected.append(RejectedCandidate(rule_id=draft.rule_id,
+                                                  reason=f"does not parse: line {exc.line}: {exc.message}"))
+            continue
         reason, findings = _verify(analysis, draft.text, draft.kind)
         if reason is not None:
             out.rejected.append(RejectedCandidate(rule_id=draft.rule_id, reason=reason))
             continue
-        ignored = _ignored_sources(analysis, draft.text)
+        ignored = _ignored_sources(ignore, original_copies, df)
         if ignored:
             out.rejected.append(RejectedCandidate(
                 rule_id=draft.rule_id, reason="copies " + ", ".join(f"`{p}`" for p in ignored)
                 + ", which .dockerignore leaves out of the build context (the build would fail)"))
             continue
         with span("contract", rule=draft.rule_id) as traced:
-            contract = contract_of(analysis, draft.text, draft.kind)
+            contract = _contract(analysis, df, model, draft.kind)
             check: ContractCheck = check_contract(original, contract, draft.declared)
             traced.set(ok=check.ok)
         if not check.ok:
@@ -141,8 +146,7 @@ def build_candidates(analysis: Analysis, catalog: Catalog, limit: int = 3) -> Ca
             continue
         seen.add(draft.text)
         cid = f"{len(out.built) + 1:03d}-{draft.rule_id}"
-        df = parse(draft.text, "candidate")
-        est = estimate(df, build_model(df), analysis.sizes)
+        est = estimate(df, build_model(df), analysis.sizes)  # as before: the estimate reads no build args
         record = CandidateRecord(
             id=cid, rule_id=draft.rule_id, kind=draft.kind, title=draft.title,  # type: ignore[arg-type]
             description=draft.description, risk=worst_risk(check, draft.risk),  # type: ignore[arg-type]

@@ -118,14 +118,14 @@ def diff_contracts(before: RuntimeContract, after: RuntimeContract) -> list[Cont
 
 
 def _env(before: RuntimeContract, after: RuntimeContract) -> Iterable[ContractChange]:
-    unknown = before.env_unknown_base or after.env_unknown_base
+    same_base = before.base == after.base
     for name in sorted(set(before.env) | set(after.env)):
-        if name not in after.env and unknown and after.env_unknown_base and before.base == after.base:
+        # On the same unknown base, a name one side lacks may well come from that base: not a change.
+        if same_base and ((name not in after.env and after.env_unknown_base)
+                          or (name not in before.env and before.env_unknown_base)):
             continue
-        b = before.env.get(name, "<unset>") if name in before.env else "<unset>"
-        a = after.env.get(name, "<unset>") if name in after.env else "<unset>"
-        if name not in before.env and before.env_unknown_base and before.base == after.base:
-            continue
+        b = before.env.get(name, "<unset>")
+        a = after.env.get(name, "<unset>")
         if b == a:
             continue
         b_txt = "(set by the base, tag-dependent)" if b is None else b

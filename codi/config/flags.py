@@ -9,9 +9,9 @@ from collections.abc import Mapping
 _OFF = frozenset({"0", "false", "no", "off"})
 
 
-def env_flag(name: str, default: bool = True) -> bool:
-    """``name`` is on unless set to 0/false/no/off (any case, spaces ignored)."""
-    raw = os.environ.get(name)
+def env_flag(name: str, default: bool = True, env: Mapping[str, str] | None = None) -> bool:
+    """``name`` is on unless set to 0/false/no/off (any case, spaces ignored); ``env`` replaces os.environ."""
+    raw = (os.environ if env is None else env).get(name)
     if raw is None or not raw.strip():
         return default
     return raw.strip().lower() not in _OFF

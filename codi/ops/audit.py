@@ -21,14 +21,15 @@ import hashlib
 import json
 import os
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from codi.atomic import atomic_write_text
-from codi.ops.redact import production_mode, redact_data
+from codi.config.flags import env_flag, production_mode
+from codi.ops.redact import redact_data
 
 if TYPE_CHECKING:
     from codi.artifacts.models import RunRecord
@@ -43,18 +44,19 @@ class AuditError(Exception):
     """The audit log could not be written (production mode stops the action) or read."""
 
 
-def audit_enabled() -> bool:
-    return os.environ.get("CODI_AUDIT", "on").strip().lower() not in ("0", "off", "false", "no")
+def audit_enabled(env: Mapping[str, str] | None = None) -> bool:
+    """CODI_AUDIT (default on)."""
+    return env_flag("CODI_AUDIT", env=env)
 
 
 def default_out() -> Path:
     return Path(os.environ.get("CODI_OUTPUT_ROOT") or "runs")
 
 
-def audit_log_path(out: Path | None = None) -> Path:
-    """Where the log is: ``CODI_AUDIT_LOG``, else ``<out>/_audit/audit.jsonl``."""
-    moved = os.environ.get("CODI_AUDIT_LOG")
-    return Path(moved) if moved else (out if out is not None else default_out()) / "_audit" / "audit.jsonl"
+def audit_log_path(out: Path | None = None, env: Mapping[str, str] | None = None) -> Path:
+    """Where the log is: ``CODI_AUDIT_LOG``, else ``<out>/_audit/audit.jsonl`` (``env`` replaces os.environ)."""
+    moved = (os.environ if env is None else env).get("CODI_AUDIT_LOG")
+    return Path(moved) if moved and moved.strip() else (out if out is not None else default_out()) / "_audit" / "audit.jsonl"
 
 
 def current_actor() -> str:

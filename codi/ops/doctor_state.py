@@ -19,7 +19,6 @@ from codi.ops.doctor import CheckResult, Context
 DEFAULT_BACKUP_MAX_AGE_DAYS = 7.0
 DRILL_MAX_AGE_DAYS = 90.0
 DEFAULT_MIN_FREE_MB = 1024
-_OFF = ("0", "off", "false", "no", "none")
 
 
 def _optional(module: str) -> ModuleType | None:
@@ -175,16 +174,16 @@ def disk(ctx: Context) -> CheckResult:
 
 
 def audit_log(ctx: Context) -> CheckResult:
-    raw = ctx.env.get("CODI_AUDIT_LOG", "")
     fix = "unset CODI_AUDIT_LOG (default <out>/_audit/audit.jsonl) or point it at a writable file"
     if _optional("codi.ops.audit") is None:
         return ctx.judge("audit_log", False, "this CODI has no audit log (codi.ops.audit missing)",
                          "install a CODI release with the audit log")
-    switch = ctx.env.get("CODI_AUDIT", "on")
-    if switch.strip().lower() in _OFF:
-        return ctx.judge("audit_log", False, f"the audit log is off (CODI_AUDIT={switch})",
+    from codi.ops.audit import audit_enabled, audit_log_path
+
+    if not audit_enabled(ctx.env):
+        return ctx.judge("audit_log", False, f"the audit log is off (CODI_AUDIT={ctx.env.get('CODI_AUDIT')})",
                          "unset CODI_AUDIT (default on)")
-    path = Path(raw) if raw.strip() else ctx.out / "_audit" / "audit.jsonl"  # as codi.ops.audit.audit_log_path
+    path = audit_log_path(ctx.out, ctx.env)
     where = _existing(path.parent)
     writable = where.is_dir() and os.access(where, os.W_OK) and (not path.exists() or os.access(path, os.W_OK))
     return ctx.judge("audit_log", writable, f"the audit log {path} cannot be written", fix, {"path": str(path)},

@@ -52,10 +52,6 @@ class Policy:
         return False
 
 
-def enabled_from_env() -> bool:
-    return airgap_enabled()
-
-
 def policy_from_env() -> Policy:
     raw = os.environ.get("AIRGAP_ALLOWLIST", "")
     return Policy([p.strip().lower() for p in raw.split(",") if p.strip()])
@@ -86,7 +82,7 @@ def install(policy: Policy | None = None) -> bool:
     """Install the guard (idempotent; a later call replaces the policy). False when AIRGAP is off."""
     global _policy
     if policy is None:
-        if not enabled_from_env():
+        if not airgap_enabled():
             uninstall()
             return False
         policy = policy_from_env()

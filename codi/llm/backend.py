@@ -17,10 +17,6 @@ from codi.ops.redact import redact_text
 from codi.ops.tracing import span
 
 
-def llm_enabled_from_env() -> bool:
-    return llm_enabled()
-
-
 @dataclass(slots=True)
 class LLMSettings:
     enabled: bool = True
@@ -33,7 +29,7 @@ class LLMSettings:
     @classmethod
     def from_env(cls, enabled: bool = True, model: str | None = None, adapter: str | None = None,
                  ruleset: str | None = None) -> LLMSettings:
-        return cls(enabled=enabled and llm_enabled_from_env(), endpoints=endpoints_from_env(),
+        return cls(enabled=enabled and llm_enabled(), endpoints=endpoints_from_env(),
                    timeout=timeout_from_env(), model=model, adapter=adapter or adapter_path_from_env(),
                    ruleset=ruleset)
 

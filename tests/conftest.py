@@ -33,3 +33,7 @@ def corpus() -> list[Path]:
     if not files:
         pytest.skip(f"shared corpus not found at {CORPUS} (clone with ../shared beside the repo)")
     return files
+
+
+# Postgres and S3 on loopback, for any test that asks (tests/backends.py).
+from backends import pg_url, postgres, s3_endpoint  # noqa: E402,F401

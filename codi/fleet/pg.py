@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 from typing import TYPE_CHECKING, Any
 
+from codi.config.dburl import redact as _redact
 from codi.fleet.db import MIGRATIONS, SCHEMA_VERSION, ContentRow, DBError, RepoRow, ScanRow, now
 
 if TYPE_CHECKING:
@@ -168,15 +169,3 @@ class PostgresDB:
 
     def close(self) -> None:
         self.conn.close()
-
-
-def _redact(url: str) -> str:
-    """The URL without its password (for messages)."""
-    from urllib.parse import urlsplit, urlunsplit
-
-    parts = urlsplit(url)
-    if parts.password is None:
-        return url
-    host = parts.hostname or ""
-    netloc = f"{parts.username}:***@{host}" + (f":{parts.port}" if parts.port else "")
-    return urlunsplit(parts._replace(netloc=netloc))

@@ -39,6 +39,9 @@ def scan_cmd(
     as_json: Annotated[bool, typer.Option("--json", help="Print {scan_id, status, repos} as JSON.")] = False,
     resume: Annotated[str | None, typer.Option("--resume", help="Continue this scan (its finished repositories "
                                                                 "are kept).")] = None,
+    scan_id: Annotated[str | None, typer.Option("--scan-id", help="Name the scan: created by the first driver, "
+                                                                  "joined by others (e.g. one --shard each); its "
+                                                                  "status merges theirs.")] = None,
     run: Annotated[bool, typer.Option("--run", help="Also run the estimate-mode pipeline per repository.")] = False,
     shard: Annotated[str | None, typer.Option("--shard", help="i/N: only every N-th repository from the i-th "
                                                               "(i from 0).")] = None,
@@ -47,6 +50,7 @@ def scan_cmd(
     """Lint every repository of a manifest; results keyed by content, so a re-scan only lints what changed.
 
     Exit 0 when every repository was scanned, 1 when some failed (the scan is `partial`), 2 for bad input.
+    With --shard, the exit code and status are this shard's; `scan_status` in --json is the whole scan's.
     """
     from codi.fleet.db import DBError
     from codi.fleet.manifest import ManifestError, parse_shard
@@ -57,7 +61,8 @@ def scan_cmd(
         raise _fail(f"--clone-jobs {clone_jobs}: expected 1 or more")
     try:
         options = ScanOptions(manifest=manifest, out=_out(ctx, out), engine=engine, db_url=db, store_url=store,
-                              jobs=jobs_count(jobs), clone_jobs=clone_jobs, resume=resume, run=run,
+                              jobs=jobs_count(jobs), clone_jobs=clone_jobs, resume=resume, scan_id=scan_id,
+                              run=run,
                               shard=parse_shard(shard) if shard else None)
         outcome = run_scan(options)
     except (ManifestError, ScanError, DBError, StoreError) as exc:
@@ -71,6 +76,8 @@ def scan_cmd(
         counts = {s: sum(r.status == s for r in outcome.repos) for s in ("ok", "cached", "failed")}
         sys.stderr.write(f"codi: scan {outcome.scan_id} {outcome.status}: {counts['ok']} linted, "
                          f"{counts['cached']} cached, {counts['failed']} failed\n")
+        if outcome.merged and outcome.merged != outcome.status:
+            sys.stderr.write(f"codi: the whole scan (all its drivers) is {outcome.merged}\n")
         for path in outcome.reports.values():
             sys.stderr.write(f"codi: report {path}\n")
     raise typer.Exit(outcome.exit_code)

@@ -40,8 +40,31 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         "CREATE TABLE claims (scan_id TEXT NOT NULL, key TEXT NOT NULL, worker TEXT NOT NULL,"
         " claimed_at TEXT NOT NULL, PRIMARY KEY (scan_id, key))",
     ),
+    # The drivers of a scan (one per shard, or "all"): the scan's status is merged from theirs.
+    (
+        "CREATE TABLE scan_parts (scan_id TEXT NOT NULL REFERENCES scans(scan_id), part TEXT NOT NULL,"
+        " worker TEXT NOT NULL, repos INTEGER NOT NULL, status TEXT NOT NULL, started_at TEXT NOT NULL,"
+        " finished_at TEXT, PRIMARY KEY (scan_id, part))",
+    ),
 )
 SCHEMA_VERSION = len(MIGRATIONS)
+
+
+# What a scan's merged status is made of: parts still running, its repositories, and how many of them
+# are recorded done and failed (by any part).
+PART_COUNTS = (
+    "SELECT (SELECT COUNT(*) FROM scan_parts WHERE scan_id = %s AND status = 'running') AS running,"
+    " (SELECT repos FROM scans WHERE scan_id = %s) AS repos,"
+    " (SELECT COUNT(*) FROM repo_results WHERE scan_id = %s AND status IN ('ok', 'cached')) AS done,"
+    " (SELECT COUNT(*) FROM repo_results WHERE scan_id = %s AND status = 'failed') AS failed"
+)
+
+
+def merged_status(running: int, repos: int, done: int, failed: int) -> str:
+    """``running`` while a part is; then ``complete`` when every repository is done, else ``partial``."""
+    if running:
+        return "running"
+    return "complete" if done >= repos and not failed else "partial"
 
 
 def now() -> str:
@@ -91,7 +114,13 @@ class ResultDB(Protocol):
 
     def scans(self, limit: int = 20) -> list[ScanRow]: ...
 
-    def finish_scan(self, scan_id: str, status: str) -> None: ...
+    def start_part(self, scan_id: str, part: str, worker: str, repos: int) -> None:
+        """Record that ``worker`` drives ``part`` (a shard ``i/N``, or ``all``) of the scan."""
+        ...
+
+    def finish_part(self, scan_id: str, part: str, status: str) -> str:
+        """Record the part's own status; set and return the scan's merged status (merged_status)."""
+        ...
 
     def contents(self, keys: list[str]) -> dict[str, ContentRow]: ...
 
@@ -169,9 +198,22 @@ class SQLiteDB:
         rows = self.conn.execute("SELECT * FROM scans ORDER BY started_at DESC, scan_id DESC LIMIT ?", (limit,))
         return [self._scan(r) for r in rows]
 
-    def finish_scan(self, scan_id: str, status: str) -> None:
+    def start_part(self, scan_id: str, part: str, worker: str, repos: int) -> None:
         with self._write() as conn:
-            conn.execute("UPDATE scans SET status = ?, finished_at = ? WHERE scan_id = ?", (status, now(), scan_id))
+            conn.execute("INSERT INTO scan_parts (scan_id, part, worker, repos, status, started_at)"
+                         " VALUES (?, ?, ?, ?, 'running', ?) ON CONFLICT(scan_id, part) DO UPDATE SET"
+                         " worker = excluded.worker, repos = excluded.repos, status = 'running', finished_at = NULL",
+                         (scan_id, part, worker, repos, now()))
+
+    def finish_part(self, scan_id: str, part: str, status: str) -> str:
+        with self._write() as conn:  # one writer at a time: the last part to finish sees the others'
+            conn.execute("UPDATE scan_parts SET status = ?, finished_at = ? WHERE scan_id = ? AND part = ?",
+                         (status, now(), scan_id, part))
+            counts = conn.execute(PART_COUNTS.replace("%s", "?"), (scan_id,) * 4).fetchone()
+            merged = merged_status(*counts)
+            conn.execute("UPDATE scans SET status = ?, finished_at = ? WHERE scan_id = ?",
+                         (merged, None if merged == "running" else now(), scan_id))
+        return merged
 
     def contents(self, keys: list[str]) -> dict[str, ContentRow]:
         found: dict[str, ContentRow] = {}

@@ -14,7 +14,17 @@ import json
 from typing import TYPE_CHECKING, Any
 
 from codi.config.dburl import redact as _redact
-from codi.fleet.db import MIGRATIONS, SCHEMA_VERSION, ContentRow, DBError, RepoRow, ScanRow, now
+from codi.fleet.db import (
+    MIGRATIONS,
+    PART_COUNTS,
+    SCHEMA_VERSION,
+    ContentRow,
+    DBError,
+    RepoRow,
+    ScanRow,
+    merged_status,
+    now,
+)
 
 if TYPE_CHECKING:
     import psycopg
@@ -95,10 +105,25 @@ class PostgresDB:
         rows = self.conn.execute("SELECT * FROM scans ORDER BY started_at DESC, scan_id DESC LIMIT %s", (limit,))
         return [self._scan(r) for r in rows]
 
-    def finish_scan(self, scan_id: str, status: str) -> None:
+    def start_part(self, scan_id: str, part: str, worker: str, repos: int) -> None:
         with self.conn.transaction():
+            self.conn.execute("INSERT INTO scan_parts (scan_id, part, worker, repos, status, started_at)"
+                              " VALUES (%s, %s, %s, %s, 'running', %s) ON CONFLICT (scan_id, part) DO UPDATE SET"
+                              " worker = excluded.worker, repos = excluded.repos, status = 'running',"
+                              " finished_at = NULL", (scan_id, part, worker, repos, now()))
+
+    def finish_part(self, scan_id: str, part: str, status: str) -> str:
+        with self.conn.transaction():
+            # The scan's row lock orders parts finishing at once: the last one sees all the others.
+            self.conn.execute("SELECT scan_id FROM scans WHERE scan_id = %s FOR UPDATE", (scan_id,))
+            self.conn.execute("UPDATE scan_parts SET status = %s, finished_at = %s WHERE scan_id = %s AND part = %s",
+                              (status, now(), scan_id, part))
+            row = self.conn.execute(PART_COUNTS, (scan_id,) * 4).fetchone()  # type: ignore[arg-type]
+            assert row is not None
+            merged = merged_status(**{k: int(v or 0) for k, v in row.items()})
             self.conn.execute("UPDATE scans SET status = %s, finished_at = %s WHERE scan_id = %s",
-                              (status, now(), scan_id))
+                              (merged, None if merged == "running" else now(), scan_id))
+        return merged
 
     def contents(self, keys: list[str]) -> dict[str, ContentRow]:
         if not keys:

@@ -6,14 +6,18 @@ the rest to the engine in batches (at most 2 x workers in flight), and records e
 it comes (upserts). Identical content in one scan is linted once. A repository that fails after
 its retries is recorded with its error; the scan then ends ``partial``. Re-running resumes: what
 was finished is in the database (``--resume SCAN_ID`` continues that scan's own records).
-Several drivers sharing one scan (a shared database, ``--shard``) claim each content key before
-linting it (``ResultDB.claim``); a key another driver holds is recorded cached when its result
-lands, or linted here once that driver's claim lapses.
+Several drivers share one scan with ``--scan-id ID`` (created by the first, joined by the others;
+a shared database, usually one ``--shard`` each). Each records its part; the scan's status is
+merged from the parts (running while one is, complete when every repository is done), and each
+driver's exit code is its own part's, so a retried shard re-does only its own work. Drivers claim
+each content key before linting it (``ResultDB.claim``); a key another driver holds is recorded
+cached when its result lands, or linted here once that driver's claim lapses.
 """
 
 from __future__ import annotations
 
 import os
+import re
 import secrets
 import socket
 import time
@@ -50,7 +54,8 @@ class ScanOptions:
     store_url: str | None = None
     jobs: int = 1
     clone_jobs: int = 4
-    resume: str | None = None
+    resume: str | None = None  # continue this scan (it must exist)
+    scan_id: str | None = None  # create this scan, or join it (several drivers, one per shard)
     run: bool = False
     shard: tuple[int, int] | None = None
     attempts: int = 3
@@ -79,13 +84,15 @@ class ScanOutcome:
     repos: list[RepoOutcome]
     linted: int = 0  # distinct contents linted by this invocation
     reports: dict[str, str] = field(default_factory=dict)
+    merged: str = ""  # the whole scan's status, all its drivers (shards) together: running | complete | partial
 
     @property
     def exit_code(self) -> int:
         return 0 if self.status == "complete" else 1
 
     def payload(self) -> dict[str, Any]:
-        return {"scan_id": self.scan_id, "status": self.status, "repos": [r.payload() for r in self.repos]}
+        return {"scan_id": self.scan_id, "status": self.status, "scan_status": self.merged,
+                "repos": [r.payload() for r in self.repos]}
 
 
 @dataclass(slots=True)
@@ -95,6 +102,9 @@ class _Prepared:
     task: LintTask | None = None
     weight: int = 0
     error: str | None = None
+
+
+SCAN_ID = re.compile(r"[A-Za-z0-9_][A-Za-z0-9._-]{0,99}")  # it names folders in the store
 
 
 def new_scan_id() -> str:
@@ -268,21 +278,26 @@ def run_scan(options: ScanOptions, sleep: Callable[[float], None] = time.sleep) 
     from codi.fleet.report import write_reports
     from codi.service.lint_jobs import MIN_BATCH_WEIGHT
 
-    specs = read_manifest(options.manifest)
-    if options.shard is not None:
-        specs = shard(specs, *options.shard)
+    whole = read_manifest(options.manifest)
+    specs = shard(whole, *options.shard) if options.shard is not None else whole
+    if options.scan_id is not None and not SCAN_ID.fullmatch(options.scan_id):
+        raise ScanError(f"--scan-id {options.scan_id!r}: expected 1 to 100 letters, digits, '.', '_' or '-' "
+                        "(not first: '.' or '-')")
     db = open_db(options.db_url, fleet_dir(options.out) / "fleet.db")
     try:
         store = open_store(options.store_url, fleet_dir(options.out) / "store")
-        scan_id = options.resume or new_scan_id()
-        previous = db.scan(scan_id) if options.resume else None
+        scan_id = options.resume or options.scan_id or new_scan_id()
+        previous = db.scan(scan_id) if options.resume or options.scan_id else None
         if options.resume and previous is None:
             raise ScanError(f"--resume {scan_id}: no such scan in {db.url}")
         shard_text = f"{options.shard[0]}/{options.shard[1]}" if options.shard else None
+        # The scan counts the whole manifest, so its merged status is complete only when every shard is.
         db.start_scan(ScanRow(scan_id, previous.started_at if previous else now(), "running",
-                              str(Path(options.manifest).resolve()), shard_text, len(specs),
+                              str(Path(options.manifest).resolve()), shard_text, len(whole),
                               extra={"codi_version": __version__}))
         scan = _Scan(scan_id, db, options)
+        part = shard_text or "all"
+        db.start_part(scan_id, part, scan.worker, len(specs))
         done = {r.name: r for r in db.repos(scan_id) if r.status in ("ok", "cached")}
         todo: list[tuple[int, RepoSpec]] = []
         for position, spec in enumerate(specs):
@@ -304,8 +319,7 @@ def run_scan(options: ScanOptions, sleep: Callable[[float], None] = time.sleep) 
             engine.close()
         repos = [scan.outcomes[p] for p in sorted(scan.outcomes)]
         status = "partial" if any(r.status == "failed" for r in repos) or len(repos) < len(specs) else "complete"
-        db.finish_scan(scan_id, status)
-        outcome = ScanOutcome(scan_id, status, repos, scan.linted)
+        outcome = ScanOutcome(scan_id, status, repos, scan.linted, merged=db.finish_part(scan_id, part, status))
         outcome.reports = write_reports(db, store, scan_id)
         return outcome
     finally:

@@ -89,10 +89,11 @@ def test_fleet_scans_are_listed(tmp_path: Path) -> None:
     from codi.fleet.db import RepoRow, ScanRow, open_db
 
     db = open_db(None, tmp_path / "_fleet" / "fleet.db")
-    db.start_scan(ScanRow("scan-1", "2026-11-30T04:00:00Z", "running", "repos.txt"))
+    db.start_scan(ScanRow("scan-1", "2026-11-30T04:00:00Z", "running", "repos.txt", repos=2))
+    db.start_part("scan-1", "all", "here", 2)
     db.put_repo("scan-1", RepoRow("a", 0, "/a", "ok", "k1", 3))
     db.put_repo("scan-1", RepoRow("b", 1, "/b", "failed", None, None, "clone failed"))
-    db.finish_scan("scan-1", "partial")
+    assert db.finish_part("scan-1", "all", "partial") == "partial"
     (scan,) = build_dataset(tmp_path)["scans"]
     assert (scan["scan_id"], scan["status"], scan["repos"], scan["failed"], scan["findings"]) == \
         ("scan-1", "partial", 2, 1, 3)

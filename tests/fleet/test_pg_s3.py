@@ -79,8 +79,12 @@ def test_postgres_schema_upserts_and_claims(pg_url: str) -> None:
         assert other.claim("s2", ["k1"], "w2") == ["k1"]  # claims are per scan
         other.lease_s = 0.0  # type: ignore[attr-defined]  # every claim lapsed: a dead driver's work is taken
         assert other.claim("s1", ["k1"], "w2") == ["k1"]
-        db.finish_scan("s1", "complete")
-        assert other.scan("s1").status == "complete"  # type: ignore[union-attr]
+        db.start_part("s1", "0/2", "w1", 1)
+        other.start_part("s1", "1/2", "w2", 1)
+        assert db.finish_part("s1", "0/2", "complete") == "running"  # 1/2 still runs
+        other.put_repo("s1", RepoRow("b", 1, "/b", "cached", "k1", 3))
+        assert other.finish_part("s1", "1/2", "complete") == "complete"
+        assert db.scan("s1").status == "complete"  # type: ignore[union-attr]
     finally:
         db.close()
         other.close()
@@ -88,14 +92,12 @@ def test_postgres_schema_upserts_and_claims(pg_url: str) -> None:
 
 def test_two_shards_share_one_postgres_scan_without_double_work(small_fleet: Path, tmp_path: Path,
                                                                 pg_url: str) -> None:
-    """Two `codi scan --shard i/2` processes on one scan: every content is linted by one of them only."""
-    db = open_db(pg_url, Path("/unused"))
-    db.start_scan(ScanRow("shared", now(), "running", str(small_fleet), None, 10, extra={"codi_version": "x"}))
-    db.close()
+    """Two `codi scan --shard i/2 --scan-id shared` processes started at once: one creates the scan, the
+    other joins it, every content is linted by one of them only, and the scan ends complete."""
     env = {**os.environ, "CODI_CACHE_DIR": str(tmp_path / "sc-cache")}
     procs = [subprocess.Popen(
         [sys.executable, "-m", "codi", "scan", "--manifest", str(small_fleet), "--out", str(tmp_path / "out"),
-         "--db", pg_url, "--resume", "shared", "--shard", f"{i}/2", "--jobs", "1", "--json"],
+         "--db", pg_url, "--scan-id", "shared", "--shard", f"{i}/2", "--jobs", "1", "--json"],
         cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for i in range(2)]
     outputs = []
     for proc in procs:
@@ -111,6 +113,8 @@ def test_two_shards_share_one_postgres_scan_without_double_work(small_fleet: Pat
     db = open_db(pg_url, Path("/unused"))
     try:
         assert {r.name: r.status for r in db.repos("shared")} == {r["name"]: r["status"] for r in repos}
+        assert db.scan("shared").status == "complete"  # type: ignore[union-attr]
+        assert "complete" in {out["scan_status"] for out in outputs}  # whichever finished last saw it whole
     finally:
         db.close()
 

@@ -138,13 +138,44 @@ def test_shards_cover_the_manifest_once(fleet: Path, tmp_path: Path) -> None:
     assert sorted(names) == [f"repo{n:02d}" for n in range(30)]
 
 
+def test_shards_join_one_named_scan_whose_status_merges_theirs(fleet: Path, tmp_path: Path) -> None:
+    """`--scan-id` is created by the first shard and joined by the others; the scan is complete only
+    when every shard is, and its report covers every repository."""
+    db_url = f"sqlite:///{tmp_path / 'shared.db'}"
+    first = run_scan(_options(fleet, tmp_path / "out", shard=(0, 2), db_url=db_url, scan_id="nightly-1"))
+    assert first.scan_id == "nightly-1" and first.status == "complete" and first.exit_code == 0
+    assert first.merged == "partial"  # shard 1/2 has not run: half the repositories are missing
+    second = run_scan(_options(fleet, tmp_path / "out", shard=(1, 2), db_url=db_url, scan_id="nightly-1"))
+    assert second.status == "complete" and second.merged == "complete"
+    db = SQLiteDB(tmp_path / "shared.db")
+    try:
+        scan = db.scan("nightly-1")
+        assert scan is not None and scan.status == "complete" and scan.repos == 30
+        assert len(db.repos("nightly-1")) == 30 and [s.scan_id for s in db.scans()] == ["nightly-1"]
+    finally:
+        db.close()
+    md = Path(second.reports["md"]).read_text(encoding="utf-8")
+    assert "nightly-1" in md and "30" in md
+
+
+def test_a_named_scan_stays_running_while_a_shard_runs(fleet: Path, tmp_path: Path) -> None:
+    db_url = f"sqlite:///{tmp_path / 'shared.db'}"
+    with pytest.raises(ScanInterrupted):  # shard 0/2's driver dies after 3 repositories
+        run_scan(_options(fleet, tmp_path / "out", shard=(0, 2), db_url=db_url, scan_id="s", stop_after=3))
+    other = run_scan(_options(fleet, tmp_path / "out", shard=(1, 2), db_url=db_url, scan_id="s"))
+    assert other.status == "complete" and other.merged == "running"  # 0/2 is still recorded running
+    again = run_scan(_options(fleet, tmp_path / "out", shard=(0, 2), db_url=db_url, scan_id="s"))
+    assert again.merged == "complete"  # the retried shard finishes the scan
+
+
 def test_cli_json_and_exit_codes(fleet: Path, tmp_path: Path) -> None:
     runner = CliRunner()
     out = tmp_path / "out"
     result = runner.invoke(app, ["scan", "--manifest", str(fleet), "--out", str(out), "--json", "--jobs", "1"])
     assert result.exit_code == 0, result.output
     data = json.loads(result.stdout)
-    assert set(data) == {"scan_id", "status", "repos"} and data["status"] == "complete"
+    assert set(data) == {"scan_id", "status", "scan_status", "repos"} and data["status"] == "complete"
+    assert data["scan_status"] == "complete"
     assert set(data["repos"][0]) == {"name", "status", "key", "findings", "error"}
     fleet.write_text(fleet.read_text(encoding="utf-8") + "/no/such/repo\n", encoding="utf-8")
     result = runner.invoke(app, ["scan", "--manifest", str(fleet), "--out", str(out), "--json", "-j", "1"])
@@ -152,5 +183,7 @@ def test_cli_json_and_exit_codes(fleet: Path, tmp_path: Path) -> None:
     assert json.loads(result.stdout)["status"] == "partial"
     bad = runner.invoke(app, ["scan", "--manifest", str(fleet), "--out", str(out), "--resume", "nope"])
     assert bad.exit_code == 2 and "no such scan" in bad.stderr
+    bad = runner.invoke(app, ["scan", "--manifest", str(fleet), "--out", str(out), "--scan-id", "../x"])
+    assert bad.exit_code == 2 and "--scan-id '../x': expected" in bad.stderr
     html = next((out / "_fleet" / "store" / "reports").rglob("fleet.html")).read_text(encoding="utf-8")
     assert "<h2>Per rule</h2>" in html

@@ -12,8 +12,9 @@ file in the user cache dir (``$CODI_CACHE_DIR``, else ``$XDG_CACHE_HOME/codi``, 
 concurrent use by several processes. An unreadable or corrupt entry is a miss; a corrupt file
 is replaced; a read-only or locked cache only makes the run slower, never fail.
 ``CODI_NO_CACHE=1`` (or ``codi lint --no-cache``) skips both levels.
-``CODI_CACHE_URL=postgresql://...`` adds a shared level after them, for a fleet's CI runners
-(codi.rules.shellcheck.shared); its hits are copied to the local levels.
+``CODI_CACHE_URL`` (``postgresql://...``, or a store: ``s3://bucket/prefix``, a folder) adds a
+shared level after them, for a fleet's CI runners (codi.rules.shellcheck.shared); its hits are
+copied to the local levels.
 """
 
 from __future__ import annotations
@@ -34,7 +35,7 @@ from pathlib import Path
 from typing import Any
 
 from codi.cachehome import cache_home
-from codi.rules.shellcheck.shared import SharedCache, shared_cache
+from codi.rules.shellcheck.shared import SharedLevel, shared_cache
 
 log = logging.getLogger("codi.rules.shellcheck")
 
@@ -253,7 +254,7 @@ class ResultCache:
     """Both levels for one lint run: look scripts up, store the fresh results."""
 
     def __init__(self, version: str, options: list[str], disk: DiskCache | None, memory: MemoryLRU,
-                 shared: SharedCache | None = None) -> None:
+                 shared: SharedLevel | None = None) -> None:
         self._prefix = "\0".join([FORMAT, version, " ".join(options)])
         self.disk = disk
         self.memory = memory

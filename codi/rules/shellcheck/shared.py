@@ -1,10 +1,15 @@
-"""The shared level of the ShellCheck result cache: one Postgres table for a fleet's CI runners.
+"""The shared level of the ShellCheck result cache, for a fleet's CI runners: ``$CODI_CACHE_URL``.
 
-``CODI_CACHE_URL=postgresql://...`` (the ``codi[postgres]`` extra) adds it after the local levels:
-a script the local cache misses is looked up here, and a hit is copied to the local cache, so a
-runner's first lint is warm whenever any runner has seen the script. Fresh results are written
-here too. The keys are the local cache's (FORMAT, ShellCheck's version, options, dialect,
-script). Like the local levels it never fails a lint: an unreachable database is a miss, and it
+It comes after the local levels: a script the local cache misses is looked up here, and a hit is
+copied to the local cache, so a runner's first lint is warm whenever any runner has seen the
+script. Fresh results are written here too. The keys are the local cache's (FORMAT, ShellCheck's
+version, options, dialect, script). Two kinds, one interface (``SharedLevel``):
+
+- ``postgresql://...`` (the ``codi[postgres]`` extra): one table (codi.rules.shellcheck.shared_pg);
+- a store: ``s3://bucket/prefix`` (the ``codi[s3]`` extra), ``file:///path`` or an absolute folder
+  path, one object per key (codi.rules.shellcheck.shared_store).
+
+Like the local levels it never fails a lint: an unreachable database or store is a miss, and it
 is not asked again for ``RETRY_AFTER_S``.
 """
 
@@ -14,107 +19,77 @@ import json
 import logging
 import os
 import threading
-import time
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, Protocol
+from urllib.parse import urlsplit
 
 log = logging.getLogger("codi.rules.shellcheck")
 
 Comments = list[dict[str, Any]]
 
 ENV = "CODI_CACHE_URL"
-TABLE = "shellcheck_results"
-CONNECT_TIMEOUT_S = 3
 RETRY_AFTER_S = 60.0
+PG_SCHEMES = ("postgresql", "postgres")
+STORE_SCHEMES = ("s3", "file")
 
 
-class SharedCache:
-    """One connection per process and URL, used under a lock; every error is swallowed."""
+class SharedLevel(Protocol):
+    """What the local cache asks of a shared level. Neither method raises."""
 
-    def __init__(self, url: str) -> None:
-        self.url = url
-        self._conn: Any = None
-        self._down_until = 0.0
-        self._lock = threading.Lock()
-
-    def _connect(self) -> Any:
-        if self._conn is not None and not self._conn.closed:
-            return self._conn
-        if time.monotonic() < self._down_until:
-            return None
-        try:
-            import psycopg
-        except ImportError:
-            log.warning("%s is set but psycopg is not installed (pip install 'codi[postgres]'): no shared cache", ENV)
-            self._down_until = float("inf")
-            return None
-        try:
-            conn = psycopg.connect(self.url, autocommit=True, connect_timeout=CONNECT_TIMEOUT_S,
-                                   application_name="codi-shellcheck-cache")
-            conn.execute(f"CREATE TABLE IF NOT EXISTS {TABLE} (key TEXT PRIMARY KEY, comments TEXT NOT NULL,"
-                         " created_at TIMESTAMPTZ NOT NULL DEFAULT now())")
-        except Exception as exc:  # psycopg.Error, a bad URL: a slower run, never a failed one
-            log.debug("shared shellcheck cache unusable (%s)", exc)
-            self._down_until = time.monotonic() + RETRY_AFTER_S
-            return None
-        self._conn = conn
-        return conn
-
-    def _failed(self, what: str, exc: Exception) -> None:
-        log.debug("shared shellcheck cache %s failed (%s)", what, exc)
-        if self._conn is not None:
-            self._conn.close()
-        self._conn = None
-        self._down_until = time.monotonic() + RETRY_AFTER_S
+    url: str
 
     def get_many(self, keys: list[str]) -> dict[str, Comments]:
-        found: dict[str, Comments] = {}
-        with self._lock:
-            conn = self._connect() if keys else None
-            if conn is None:
-                return found
-            try:
-                rows = conn.execute(f"SELECT key, comments FROM {TABLE} WHERE key = ANY(%s)", (keys,)).fetchall()
-            except Exception as exc:
-                self._failed("read", exc)
-                return found
-        for key, text in rows:
-            try:
-                comments = json.loads(text)
-            except (TypeError, ValueError):
-                continue
-            if isinstance(comments, list) and all(isinstance(c, dict) for c in comments):
-                found[str(key)] = comments
-        return found
+        """The entries found; a missing or unreadable one is simply absent."""
+        ...
 
     def put_many(self, items: Mapping[str, Comments]) -> None:
-        rows = [(key, json.dumps(value, separators=(",", ":"))) for key, value in items.items()]
-        with self._lock:
-            conn = self._connect() if rows else None
-            if conn is None:
-                return
-            try:
-                with conn.cursor() as cur:
-                    cur.executemany(f"INSERT INTO {TABLE} (key, comments) VALUES (%s, %s)"
-                                    " ON CONFLICT (key) DO NOTHING", rows)
-            except Exception as exc:
-                self._failed("write", exc)
+        """Store fresh results; an entry already there stands (same key, same content)."""
+        ...
 
 
-_SHARED: dict[str, SharedCache] = {}
+def encode(comments: Comments) -> str:
+    return json.dumps(comments, separators=(",", ":"))
+
+
+def decode(text: str | bytes) -> Comments | None:
+    """The stored comments, or None for a damaged entry (a miss)."""
+    try:
+        comments = json.loads(text)
+    except (TypeError, ValueError):
+        return None
+    if isinstance(comments, list) and all(isinstance(c, dict) for c in comments):
+        return comments
+    return None
+
+
+_SHARED: dict[str, SharedLevel | None] = {}  # None: an unsupported URL, warned about once
 _SHARED_LOCK = threading.Lock()
 
 
-def shared_cache(env: Mapping[str, str] | None = None) -> SharedCache | None:
-    """The shared level named by ``$CODI_CACHE_URL`` (postgresql:// or postgres://), or None."""
+def _open(url: str) -> SharedLevel | None:
+    scheme = urlsplit(url).scheme.lower()
+    if scheme in PG_SCHEMES:
+        from codi.rules.shellcheck.shared_pg import PgCache
+
+        return PgCache(url)
+    if scheme in STORE_SCHEMES or (not scheme and os.path.isabs(url)):
+        from codi.rules.shellcheck.shared_store import StoreCache
+
+        return StoreCache(url)
+    # Only the scheme: the URL may hold a password.
+    what = f"scheme {scheme!r}" if scheme else "a relative path"
+    log.warning("%s: %s is not supported (use postgresql://, s3://bucket/prefix, file:///path or an absolute"
+                " folder path); no shared cache", ENV, what)
+    return None
+
+
+def shared_cache(env: Mapping[str, str] | None = None) -> SharedLevel | None:
+    """The shared level named by ``$CODI_CACHE_URL``, one per URL and process, or None."""
     env = os.environ if env is None else env
     url = env.get(ENV, "").strip()
     if not url:
         return None
-    if not url.startswith(("postgresql://", "postgres://")):
-        log.warning("%s: only postgresql:// URLs are supported; no shared cache", ENV)
-        return None
     with _SHARED_LOCK:
         if url not in _SHARED:
-            _SHARED[url] = SharedCache(url)
+            _SHARED[url] = _open(url)
         return _SHARED[url]

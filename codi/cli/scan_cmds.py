@@ -55,7 +55,7 @@ def scan_cmd(
     from codi.fleet.db import DBError
     from codi.fleet.manifest import ManifestError, parse_shard
     from codi.fleet.scan import ScanError, ScanOptions, run_scan
-    from codi.fleet.store import StoreError
+    from codi.store import StoreError
 
     if clone_jobs < 1:
         raise _fail(f"--clone-jobs {clone_jobs}: expected 1 or more")

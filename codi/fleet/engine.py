@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
-from codi.fleet.store import Store, open_store
+from codi.store import Store, open_store
 
 
 @dataclass(slots=True)

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from codi.fleet.db import ResultDB
-from codi.fleet.store import Store
+from codi.store import Store
 from codi.templating import environment
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"

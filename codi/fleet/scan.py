@@ -34,7 +34,7 @@ from codi.fleet.db import ContentRow, RepoRow, ResultDB, ScanRow, now, open_db
 from codi.fleet.engine import Engine, LintSummary, LintTask, LocalEngine
 from codi.fleet.keys import content_key, effective_config
 from codi.fleet.manifest import RepoSpec, read_manifest, shard
-from codi.fleet.store import Store, open_store
+from codi.store import Store, open_store
 
 
 class ScanError(Exception):

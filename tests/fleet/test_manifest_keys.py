@@ -9,7 +9,7 @@ import pytest
 from codi.fleet.db import DBError, SQLiteDB, open_db
 from codi.fleet.keys import content_key, effective_config
 from codi.fleet.manifest import ManifestError, parse_manifest, parse_shard, shard
-from codi.fleet.store import LocalStore, StoreError, open_store
+from codi.store import LocalStore, StoreError, open_store
 
 
 def test_lines_and_json(tmp_path: Path) -> None:

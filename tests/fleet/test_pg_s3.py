@@ -19,9 +19,9 @@ import pytest
 
 from codi.fleet.db import ContentRow, RepoRow, ScanRow, SQLiteDB, now, open_db
 from codi.fleet.scan import ScanOptions, run_scan
-from codi.fleet.store import open_store
 from codi.rules.shellcheck import cache as sc_cache
 from codi.rules.shellcheck.runner import find_shellcheck
+from codi.store import open_store
 
 REPO = Path(__file__).resolve().parents[2]
 

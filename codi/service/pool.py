@@ -17,6 +17,7 @@ import multiprocessing
 import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
 from typing import Generic, TypeVar
 
 from codi.rules.shellcheck.runner import cpu_count, set_job_budget
@@ -80,11 +81,19 @@ class WorkerPool(Generic[T, R]):
     def __init__(self, fn: Callable[[T], R], jobs: int, start_method: str | None = None) -> None:
         self.fn = fn
         self.jobs = max(jobs, 1)
-        share = max(1, cpu_count() // self.jobs)
-        context = _context(start_method)
-        self._executor = ProcessPoolExecutor(
-            max_workers=self.jobs, mp_context=context, initializer=_init_worker, initargs=(share,)
-        )
+        self._share = max(1, cpu_count() // self.jobs)
+        self._context = _context(start_method)
+        self.restarts = 0  # how often a dead worker broke the pool and it was started again
+        self._executor = self._start()
+
+    def _start(self) -> ProcessPoolExecutor:
+        return ProcessPoolExecutor(max_workers=self.jobs, mp_context=self._context, initializer=_init_worker,
+                                   initargs=(self._share,))
+
+    def _restart(self) -> None:
+        self._executor.shutdown(wait=True, cancel_futures=True)
+        self._executor = self._start()
+        self.restarts += 1
 
     def __enter__(self) -> WorkerPool[T, R]:
         return self
@@ -97,9 +106,14 @@ class WorkerPool(Generic[T, R]):
 
     def completed(self, tasks: Iterable[T]) -> Iterator[tuple[int, Future[R]]]:
         """(index, finished future) as tasks finish, with at most 2 x jobs in flight. A task that
-        raised (or whose worker died) comes back as a future holding that exception."""
+        raised comes back as a future holding that exception.
+
+        A worker that dies (killed, out of memory) breaks the whole executor and fails every task in
+        flight, not only its own. Those tasks are tried again one at a time in a new pool, so only
+        the one that kills its worker again fails (with BrokenProcessPool); the rest go on.
+        """
         window = self.jobs * IN_FLIGHT_PER_WORKER
-        pending: dict[Future[R], int] = {}
+        pending: dict[Future[R], tuple[int, T]] = {}
         source = enumerate(tasks)
         exhausted = False
         while True:
@@ -109,12 +123,32 @@ class WorkerPool(Generic[T, R]):
                 except StopIteration:
                     exhausted = True
                     break
-                pending[self._executor.submit(self.fn, task)] = index
+                pending[self._executor.submit(self.fn, task)] = (index, task)
             if not pending:
                 return
             done, _ = wait(pending, return_when=FIRST_COMPLETED)
-            for future in sorted(done, key=lambda f: pending[f]):
-                yield pending.pop(future), future
+            if any(isinstance(f.exception(), BrokenProcessPool) for f in done):
+                wait(pending)  # every other task in flight ends now too, most of them broken
+                done = set(pending)
+            broken: list[tuple[int, T]] = []
+            for future in sorted(done, key=lambda f: pending[f][0]):
+                index, task = pending.pop(future)
+                if isinstance(future.exception(), BrokenProcessPool):
+                    broken.append((index, task))
+                else:
+                    yield index, future
+            if broken:
+                self._restart()
+                for index, task in broken:
+                    yield index, self._alone(task)
+
+    def _alone(self, task: T) -> Future[R]:
+        """``task`` with nothing else in flight: if its worker dies again, it is the culprit."""
+        future = self._executor.submit(self.fn, task)
+        wait([future])
+        if isinstance(future.exception(), BrokenProcessPool):
+            self._restart()
+        return future
 
     def ordered(self, tasks: Iterable[T]) -> Iterator[R]:
         """Results in the order of ``tasks`` (each re-raises its task's exception)."""

@@ -9,12 +9,15 @@ back findings only; the driver merges them and sorts with the engine's own key, 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures.process import BrokenProcessPool
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from codi.fix.apply import FixOutcome
 from codi.rules.base import Finding, Rule
 from codi.rules.engine import Engine, FileInput, FileSettings, LintResult, RuleError
+from codi.service.lint import LintUsageError
 from codi.service.pool import WorkerPool, plan_batches
 
 # ~1 s of warm linting on one core: the corpus lints at about 700 kB of Dockerfile a second, and a
@@ -31,6 +34,19 @@ def weight(text: str) -> int:
 class _LintBatch:
     rules: list[type[Rule]]
     inputs: list[FileInput]
+
+
+class WorkerDied(LintUsageError):
+    """A worker process died on the same batch twice (out of memory?): exit 2 with this message."""
+
+
+@contextmanager
+def _worker_deaths(jobs: int) -> Iterator[None]:
+    try:
+        yield
+    except BrokenProcessPool:
+        raise WorkerDied(f"a --jobs {jobs} worker process died twice on the same batch of files (out of "
+                         "memory?); try fewer jobs (--jobs 1 lints in this process)") from None
 
 
 def _lint_batch(batch: _LintBatch) -> tuple[list[Finding], list[RuleError]]:
@@ -54,7 +70,7 @@ def lint_inputs(
     result = LintResult(files=[i.path for i in inputs], texts={i.path: i.text for i in inputs})
     seen_errors: set[RuleError] = set()
     tasks = [_LintBatch(list(rules), [inputs[n] for n in batch]) for batch in batches]
-    with WorkerPool(_lint_batch, jobs) as pool:
+    with WorkerPool(_lint_batch, jobs) as pool, _worker_deaths(jobs):
         for batch, (findings, errors) in zip(batches, pool.ordered(tasks), strict=True):
             result.findings.extend(findings)
             for err in errors:  # a batch rule that failed everywhere is said once
@@ -92,7 +108,7 @@ def fix_texts(tasks: Sequence[FixTask], jobs: int = 1, min_weight: int | None = 
     if len(batches) < 2:
         return [fix_one(t.path, t.text, t.settings, t.unsafe) for t in tasks]
     out: list[FixOutcome] = []
-    with WorkerPool(_fix_batch, jobs) as pool:
+    with WorkerPool(_fix_batch, jobs) as pool, _worker_deaths(jobs):
         for outcomes in pool.ordered([[tasks[n] for n in batch] for batch in batches]):
             out.extend(outcomes)
     return out

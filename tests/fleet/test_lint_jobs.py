@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import shutil
+import signal
 from pathlib import Path
 
 import pytest
@@ -69,6 +71,21 @@ def test_fix_jobs_writes_the_same_files(files: list[str], tmp_path: Path) -> Non
     assert first[1].replace(str(tmp_path / "tree"), "T") == second[1].replace(str(copy), "T")
     for path in (tmp_path / "tree").rglob("*.Dockerfile"):
         assert path.read_bytes() == (copy / path.relative_to(tmp_path / "tree")).read_bytes()
+
+
+def always_die(batch: object) -> object:
+    """A batch whose worker is killed every time it runs (as the OOM killer would)."""
+    os.kill(os.getpid(), signal.SIGKILL)
+    return batch
+
+
+def test_a_batch_that_kills_its_worker_every_time_is_a_clear_exit_2(
+        files: list[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(lint_jobs, "_lint_batch", always_die)
+    code, out, err = _run("lint", "--jobs", "2", *files)
+    assert code == 2 and out == ""
+    assert "worker process died twice on the same batch" in err and "--jobs 1" in err
+    assert "Traceback" not in err and "internal error" not in err
 
 
 def test_jobs_must_be_positive(files: list[str]) -> None:

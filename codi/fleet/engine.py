@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
+from codi.fleet.checkout import retry
 from codi.store import Store, open_store
 
 
@@ -50,6 +51,10 @@ class Engine(Protocol):
     def close(self) -> None: ...
 
 
+STORE_ATTEMPTS = 3
+STORE_BACKOFF_S = 0.5
+
+
 def result_key(key: str) -> str:
     return f"results/{key[:2]}/{key}.json"
 
@@ -74,7 +79,9 @@ def lint_repo(task: LintTask) -> LintSummary:
     store = open_store(task.store_url, root)
     data = {"schema_version": 1, "key": task.key, "dockerfiles": task.dockerfiles, "stack": summary.stack,
             "findings": payload, "errors": [str(e) for e in outcome.result.errors]}
-    store.put(result_key(task.key), json.dumps(data, indent=1, sort_keys=True).encode("utf-8"))
+    body = json.dumps(data, indent=1, sort_keys=True).encode("utf-8")
+    # S3 requests are retried by obstore itself (back-off); a folder on a network mount may fail once.
+    retry(lambda: store.put(result_key(task.key), body), STORE_ATTEMPTS, STORE_BACKOFF_S)
     summary.result_uri = store.locate(result_key(task.key))
     if task.run and task.dockerfiles:
         summary.run_uri = _estimate_run(task, store)

@@ -74,6 +74,24 @@ def test_broken_repositories_make_a_partial_scan(fleet: Path, tmp_path: Path) ->
     assert sum(r.status != "failed" for r in outcome.repos) == 30
 
 
+def test_a_store_write_that_fails_once_is_retried(fleet: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from codi.store import LocalStore
+
+    real, failures = LocalStore.put, []
+
+    def flaky(self: LocalStore, key: str, data: bytes, *, once: bool = False) -> None:
+        if key.startswith("results/") and key not in failures:
+            failures.append(key)  # every result's first write fails, as a network mount might
+            raise OSError(5, "Input/output error")
+        real(self, key, data, once=once)
+
+    monkeypatch.setattr(LocalStore, "put", flaky)
+    monkeypatch.setattr(fleet_engine, "STORE_BACKOFF_S", 0.0)
+    outcome = run_scan(_options(fleet, tmp_path / "out"))
+    assert outcome.status == "complete" and failures
+    assert all((tmp_path / "out" / "_fleet" / "store" / key).is_file() for key in failures)
+
+
 def test_unparsable_dockerfile_is_a_finding(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("CODI_CACHE_DIR", str(tmp_path / "sc"))
     repo = tmp_path / "bad"

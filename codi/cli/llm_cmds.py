@@ -19,7 +19,8 @@ if TYPE_CHECKING:
 llm_app = typer.Typer(help="Rank and explain candidates with the local model; serve it OpenAI-style.",
                       no_args_is_help=True)
 adapter_app = typer.Typer(help="LoRA adapters for the local model.", no_args_is_help=True)
-index_app = typer.Typer(help="The run memory (<out>/_rag/index.sqlite3).", no_args_is_help=True)
+index_app = typer.Typer(help="The run memory (<out>/_rag/index.sqlite3, or the Postgres at CODI_DB_URL).",
+                        no_args_is_help=True)
 app.add_typer(llm_app, name="llm")
 app.add_typer(adapter_app, name="adapter")
 app.add_typer(index_app, name="index")
@@ -181,40 +182,46 @@ def adapter_verify_cmd(folder: Annotated[str, typer.Argument(help="The adapter f
     raise typer.Exit(report.exit_code)
 
 
+def _memory_failed(root: Path, exc: BaseException) -> typer.Exit:
+    from codi.rag.index import memory_location
+
+    return _fail(f"{memory_location(root)}: {' '.join(str(exc).split()) or type(exc).__name__}")
+
+
 @index_app.command("ensure-schema")
 def ensure_schema_cmd(ctx: typer.Context, out: OutOpt = None) -> None:
     """Create or migrate the run memory's schema (idempotent)."""
-    from codi.rag.store import SCHEMA_VERSION, connect, ensure_schema, index_path
+    from codi.rag.index import connect_memory
 
-    path = index_path(_out(ctx, out))
+    root = _out(ctx, out)
     try:
-        conn = connect(path)
-        try:
-            applied = ensure_schema(conn)
-        finally:
-            conn.close()
-    except (OSError, RuntimeError) as exc:
-        raise _fail(f"{path}: {exc}") from None
+        with connect_memory(root) as index:
+            applied = index.ensure_schema()
+    except (OSError, RuntimeError) as exc:  # RunMemoryError is a RuntimeError
+        raise _memory_failed(root, exc) from None
     done = f"applied v{', v'.join(map(str, applied))}" if applied else "already current"
-    sys.stdout.write(f"{path}: schema v{SCHEMA_VERSION} ({done})\n")
+    sys.stdout.write(f"{index.location}: schema v{index.SCHEMA_VERSION} ({done})\n")
 
 
 @index_app.command("rebuild")
 def rebuild_cmd(ctx: typer.Context, runs: Annotated[list[str] | None, typer.Argument(
                     help="Folders of run dirs to index (default: the runs folder).")] = None,
-                out: OutOpt = None) -> None:
+                out: OutOpt = None,
+                merge: Annotated[bool, typer.Option("--merge", help=(
+                    "Add or replace the runs found and keep the others (a CODI_DB_URL memory shared by "
+                    "several replicas holds their runs too); default: empty the memory first."))] = False) -> None:
     """Rebuild the run memory from run directories."""
+    from codi.rag.index import memory_location
     from codi.rag.memory import rebuild
-    from codi.rag.store import index_path
 
     root = _out(ctx, out)
     try:
-        count, problems = rebuild(root, runs or None)
-    except (OSError, RuntimeError) as exc:
-        raise _fail(f"{index_path(root)}: {exc}") from None
+        count, problems = rebuild(root, runs or None, merge=merge)
+    except (OSError, RuntimeError) as exc:  # RunMemoryError is a RuntimeError
+        raise _memory_failed(root, exc) from None
     for problem in problems:
         sys.stderr.write(f"skipped {problem}\n")
-    sys.stdout.write(f"{index_path(root)}: {count} run(s) indexed\n")
+    sys.stdout.write(f"{memory_location(root)}: {count} run(s) indexed\n")
 
 
 @index_app.command("mark-applied")
@@ -224,20 +231,15 @@ def mark_applied_cmd(ctx: typer.Context, run_id: Annotated[str, typer.Argument(h
                                                                       "002-python-pip-multistage.")],
                      out: OutOpt = None) -> None:
     """Record that you applied a candidate by hand; its rule then gains when similar projects are ranked."""
-    import sqlite3
-
     from codi.rag.applied import UnknownRun, mark
-    from codi.rag.store import index_path, open_index
+    from codi.rag.index import open_memory
 
     root = _out(ctx, out)
     try:
-        conn = open_index(root)
-        try:
-            done = mark(conn, root, run_id, candidate_id, "manual")
-        finally:
-            conn.close()
+        with open_memory(root) as index:
+            done = mark(index, root, run_id, candidate_id, "manual")
     except UnknownRun as exc:
         raise _fail(str(exc.args[0])) from None
-    except (OSError, RuntimeError, sqlite3.Error, ValueError) as exc:
-        raise _fail(f"{index_path(root)}: {exc}") from None
-    sys.stdout.write(f"{run_id}: {candidate_id} ({done.rule_id}) marked as applied\n")
+    except (OSError, RuntimeError, ValueError) as exc:  # RunMemoryError is a RuntimeError
+        raise _memory_failed(root, exc) from None
+    sys.stdout.write(f"{run_id}: {candidate_id} ({done.rule_id}) marked as applied ({index.location})\n")

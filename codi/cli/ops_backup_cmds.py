@@ -62,6 +62,16 @@ def _guard(fn: Any, *args: Any, **kwargs: Any) -> Any:
         raise _fail(f"{exc.filename or ''}: {exc.strerror or exc}".lstrip(": ")) from None
 
 
+def _memory_note() -> list[str]:
+    """With CODI_DB_URL the run memory is in Postgres, out of these commands' reach: say so on stderr."""
+    from codi.rag.index import shared_memory_note
+
+    note = shared_memory_note()
+    if note:
+        sys.stderr.write(f"codi: note: {note}\n")
+    return [note] if note else []
+
+
 def _archive(path: str) -> Path:
     archive = Path(path)
     if not archive.is_file():
@@ -86,12 +96,14 @@ def create_cmd(ctx: typer.Context, out: OutOpt = None,
 
     root = _out(ctx, out)
     result = _guard(create_backup, root, Path(dest) if dest else None, not no_runs, keep, keep_days)
+    notes = _memory_note()
     m = result.manifest
     _audit(root, "backup", archive=str(result.archive), runs=len(m["runs"]), members=len(m["members"]),
            deleted=[p.name for p in result.deleted])
     _emit({"archive": str(result.archive), "codi_version": m["codi_version"], "runs": len(m["runs"]),
            "members": len(m["members"]), "databases": m["databases"],
-           "deleted": [str(p) for p in result.deleted], "kept": [str(p) for p in result.kept]}, as_json,
+           "deleted": [str(p) for p in result.deleted], "kept": [str(p) for p in result.kept],
+           **({"notes": notes} if notes else {})}, as_json,
           f"{result.archive}: {len(m['members'])} file(s), {len(m['runs'])} run(s), verified"
           + (f"; deleted {len(result.deleted)} old backup(s)" if result.deleted else ""))
 
@@ -131,9 +143,10 @@ def restore_cmd(ctx: typer.Context, archive: ArchiveArg, out: OutOpt = None,
     except BadArchive as exc:
         raise _fail(f"{archive}: corrupt at member {exc.report.first_bad}; nothing restored", 1) from None
     _audit(root, "restore", archive=str(result.archive), safety_copies=[str(p) for p in result.safety_copies])
+    notes = [n + "; `codi index rebuild --merge` loads the restored runs into it" for n in _memory_note()]
     _emit({"archive": str(result.archive), "root": str(result.root), "state": str(result.state),
            "members": result.report.checked, "safety_copies": [str(p) for p in result.safety_copies],
-           "doctor": result.doctor}, as_json,
+           "doctor": result.doctor, **({"notes": notes} if notes else {})}, as_json,
           f"restored {result.report.checked} file(s) into {result.root}"
           + (f"; previous content kept at {', '.join(map(str, result.safety_copies))}" if result.safety_copies else "")
           + (f"; doctor: {result.doctor.get('status')} (codi doctor --out {root} for details)" if result.doctor else ""))
@@ -179,6 +192,10 @@ def prune_cmd(ctx: typer.Context, out: OutOpt = None, keep: KeepOpt = None, keep
     result = _guard(prune_runs, root, keep, keep_days, dry_run=dry_run)
     if not dry_run and result.removed:
         _audit(root, "prune", removed=result.removed, rows_deleted=result.rows_deleted)
+    from codi.rag.index import memory_location
+
+    memory = memory_location(root)
     _emit({"removed": result.removed, "kept": len(result.kept), "rows_deleted": result.rows_deleted,
-           "dry_run": dry_run}, as_json,
-          f"{'would remove' if dry_run else 'removed'} {len(result.removed)} run(s), kept {len(result.kept)}")
+           "dry_run": dry_run, "run_memory": memory}, as_json,
+          f"{'would remove' if dry_run else 'removed'} {len(result.removed)} run(s), kept {len(result.kept)}"
+          + (f"; {result.rows_deleted} run-memory row(s) deleted ({memory})" if result.rows_deleted else ""))

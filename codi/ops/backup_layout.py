@@ -3,6 +3,8 @@
 An archive ``codi-backup-<UTC>.tar.gz`` starts with ``manifest.json``, then members named
 ``out/<rel>`` (run dirs, the run memory ``_rag/index.sqlite3``, the audit log ``_audit/``) and
 ``state/<rel>`` (the API's job/metrics SQLite files and the installed bundles ``bundles/``).
+What ``CODI_DB_URL`` puts in Postgres (the run memory among it) is backed up with the database's own
+tools (pg_dump), not here; the commands say so (codi.rag.index.shared_memory_note).
 """
 
 from __future__ import annotations

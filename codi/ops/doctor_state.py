@@ -102,9 +102,41 @@ def _model_and_ruleset() -> tuple[str | None, str | None]:
     return model_id, ruleset
 
 
+def _shared_run_memory(ctx: Context) -> CheckResult | None:
+    """The run memory in the Postgres at CODI_DB_URL (read only: no tables are made), or None when unset."""
+    from codi.rag.index import RunMemoryError, memory_location, shared_url
+
+    fix = "set CODI_DB_URL to a reachable postgresql:// database (or unset it for the local SQLite file)"
+    try:
+        url = shared_url(ctx.env)
+        if url is None:
+            return None
+        from codi.rag.pg_store import PostgresIndex
+
+        with PostgresIndex(url) as index:
+            version = index.schema_version()
+            runs = index.count_runs() if version else 0
+    except RunMemoryError as exc:
+        return CheckResult("run_memory", "fail", f"{memory_location(ctx.out, ctx.env)}: {exc}", fix)
+    where, latest = index.location, index.SCHEMA_VERSION
+    data = {"url": where, "schema_version": version, "expected": latest, "runs": runs}
+    if version == 0:
+        return CheckResult("run_memory", "ok", f"no run memory yet in {where} (made by the first codi run)", data=data)
+    if version > latest:
+        return CheckResult("run_memory", "fail", f"{where} has run memory schema v{version}, newer than this "
+                           f"CODI's v{latest}", "upgrade CODI", data)
+    if version < latest:
+        return CheckResult("run_memory", "warn", f"{where} has run memory schema v{version}; this CODI uses "
+                           f"v{latest}", f"codi index ensure-schema --out {ctx.out}", data)
+    return CheckResult("run_memory", "ok", f"schema v{version}, {runs} run(s) ({where}, shared)", data=data)
+
+
 def run_memory(ctx: Context) -> CheckResult:
     from codi.rag.store import SCHEMA_VERSION, index_path
 
+    shared = _shared_run_memory(ctx)
+    if shared is not None:
+        return shared
     path = index_path(ctx.out)
     if not path.exists():
         return CheckResult("run_memory", "ok", f"no run memory yet ({path} is made by the first codi run)")

@@ -49,30 +49,33 @@ def append_record(out: Path, record: dict[str, Any]) -> None:
 
 
 def _memory_query(root: Path, manifest: dict[str, Any]) -> tuple[bool, str, dict[str, Any]]:
+    """Query the archive's own run memory file (never CODI_DB_URL's: the drill checks the backup)."""
+    from codi.rag.index import RunMemoryError, shared_memory_note
     from codi.rag.memory import doc_from_run_dir, search
-    from codi.rag.store import connect, index_path
+    from codi.rag.store import SQLiteIndex, connect, index_path
 
     index = index_path(root)
     if not index.is_file():
-        return True, "no run memory in the archive", {"runs_indexed": 0}
+        note = shared_memory_note()
+        return True, "no run memory in the archive" + (f" ({note})" if note else ""), {"runs_indexed": 0}
     verdict = integrity(index)
     if verdict != "ok":
         return False, f"run memory integrity_check: {verdict}", {}
-    conn = connect(index)
-    try:
-        indexed = {str(r[0]) for r in conn.execute("SELECT run_id FROM runs")}
-        runs = [r for r in manifest.get("runs", []) if (root / r / "metadata" / "run.json").is_file()]
-        facts: dict[str, Any] = {"runs_indexed": len(indexed)}
-        if not runs:
-            return True, "run memory answers (no run dirs in the archive)", facts
-        doc = doc_from_run_dir(root / runs[-1])
-        facts["query_run"], facts["similar"] = doc.run_id, [m["run_id"] for m in search(conn, doc)]
-        missing = sorted(set(runs) - indexed)
-        if missing:
-            return False, f"run memory lacks {len(missing)} archived run(s), e.g. {missing[0]}", facts
-        return True, f"run memory answers for {doc.run_id}", facts
-    finally:
-        conn.close()
+    with SQLiteIndex(connect(index), str(index)) as memory:
+        try:
+            indexed = memory.run_ids()
+            runs = [r for r in manifest.get("runs", []) if (root / r / "metadata" / "run.json").is_file()]
+            facts: dict[str, Any] = {"runs_indexed": len(indexed)}
+            if not runs:
+                return True, "run memory answers (no run dirs in the archive)", facts
+            doc = doc_from_run_dir(root / runs[-1])
+            facts["query_run"], facts["similar"] = doc.run_id, [m["run_id"] for m in search(memory, doc)]
+        except RunMemoryError as exc:
+            return False, f"run memory does not answer: {exc}", {}
+    missing = sorted(set(runs) - indexed)
+    if missing:
+        return False, f"run memory lacks {len(missing)} archived run(s), e.g. {missing[0]}", facts
+    return True, f"run memory answers for {doc.run_id}", facts
 
 
 def _rerender(root: Path, manifest: dict[str, Any]) -> tuple[bool, str]:

@@ -1,25 +1,24 @@
 """`codi runs prune`: remove old run dirs and their run-memory rows together, or neither.
 
-The rows go in one SQLite write transaction; inside it the run dirs are renamed into a hidden trash
-folder under the output root. Only when the transaction commits is the trash deleted; any failure
-rolls the rows back and renames the dirs back into place.
+The run dirs are first renamed into a hidden trash folder under the output root; then the rows go in
+one transaction of the run memory (the SQLite file, or the Postgres at ``CODI_DB_URL``). Only when
+that commits is the trash deleted; any failure renames the dirs back into place and leaves the rows.
 """
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import shutil
-import sqlite3
 import tempfile
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from codi.artifacts.rundir import utc_now
+from codi.ops.backup_layout import BackupError
+from codi.rag.index import MemoryIndex, RunMemoryError, memory_location, open_existing
 from codi.rag.memory import run_dirs
-from codi.rag.store import connect, index_path
 
 
 @dataclass(slots=True)
@@ -57,14 +56,12 @@ def plan(out: Path, keep: int | None, keep_days: float | None, now: datetime | N
     return remove, kept
 
 
-def _delete_rows(conn_path: Path, run_ids: list[str]) -> tuple[sqlite3.Connection, int]:
-    conn = connect(conn_path)
-    conn.execute("BEGIN IMMEDIATE")
-    marks = ",".join("?" * len(run_ids))
-    deleted = 0
-    for table in ("runs_fts", "outcomes", "runs"):
-        deleted += conn.execute(f"DELETE FROM {table} WHERE run_id IN ({marks})", run_ids).rowcount
-    return conn, deleted
+def _memory(out: Path) -> MemoryIndex | None:
+    """The run memory, or None when there is none yet (pruning does not create one)."""
+    try:
+        return open_existing(out)
+    except RunMemoryError as exc:  # before anything moved: all or nothing
+        raise BackupError(f"{memory_location(out)}: {exc}; nothing pruned") from None
 
 
 def prune_runs(out: Path, keep: int | None = None, keep_days: float | None = None, now: datetime | None = None,
@@ -73,28 +70,24 @@ def prune_runs(out: Path, keep: int | None = None, keep_days: float | None = Non
     result = PruneResult([d.name for d in remove], [d.name for d in kept], dry_run=dry_run)
     if dry_run or not remove:
         return result
-    index = index_path(out)
-    conn: sqlite3.Connection | None = None
+    index = _memory(out)
     trash = Path(tempfile.mkdtemp(prefix=".prune-", dir=out))
     moved: list[Path] = []
     try:
-        if index.is_file():
-            conn, result.rows_deleted = _delete_rows(index, result.removed)
         for run in remove:
             os.rename(run, trash / run.name)
             moved.append(run)
-        if conn is not None:
-            conn.execute("COMMIT")
-    except BaseException:
-        if conn is not None:
-            with contextlib.suppress(sqlite3.Error):
-                conn.execute("ROLLBACK")
+        if index is not None:
+            result.rows_deleted = index.delete_runs(result.removed)
+    except BaseException as exc:
         for run in reversed(moved):
             os.rename(trash / run.name, run)
         shutil.rmtree(trash, ignore_errors=True)
+        if isinstance(exc, RunMemoryError):
+            raise BackupError(f"{memory_location(out)}: {exc}; nothing pruned") from None
         raise
     finally:
-        if conn is not None:
-            conn.close()
+        if index is not None:
+            index.close()
     shutil.rmtree(trash, ignore_errors=True)
     return result

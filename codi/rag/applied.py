@@ -8,14 +8,13 @@ dir stays the source of truth, so ``codi index rebuild`` keeps it) and into the 
 from __future__ import annotations
 
 import json
-import sqlite3
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from codi.artifacts.rundir import iso, utc_now, write_json_file
-from codi.rag.memory import add, applied_marks, doc_from_run_dir, text_hash
-from codi.rag.store import write
+from codi.rag.index import as_index
+from codi.rag.memory import Index, applied_marks, doc_from_run_dir, text_hash
 
 FEEDBACK_SCHEMA_VERSION = 1
 
@@ -47,18 +46,18 @@ def _write_feedback(run_dir: Path, mark: AppliedMark, seen_in: str | None) -> No
                     {"schema_version": FEEDBACK_SCHEMA_VERSION, "applied": list(marks.values())})
 
 
-def mark(conn: sqlite3.Connection, out: str | Path, run_id: str, candidate_id: str, how: str = "manual",
+def mark(index: Index, out: str | Path, run_id: str, candidate_id: str, how: str = "manual",
          seen_in: str | None = None) -> AppliedMark:
     """Record that ``candidate_id`` of ``run_id`` was applied; raise UnknownRun when either is unknown."""
-    row = conn.execute("SELECT run_dir FROM runs WHERE run_id = ?", (run_id,)).fetchone()
+    memory = as_index(index)
+    row = memory.run(run_id)
     folder = Path(row["run_dir"]) if row is not None and row["run_dir"] else Path(out) / run_id
     has_dir = (folder / "metadata" / "run.json").is_file()
     if has_dir:
         candidates = {c["id"]: c["rule_id"] for c in json.loads(
             (folder / "metadata" / "run.json").read_text(encoding="utf-8")).get("candidates", [])}
     elif row is not None:
-        candidates = {r["candidate_id"]: r["rule_id"] for r in conn.execute(
-            "SELECT candidate_id, rule_id FROM outcomes WHERE run_id = ?", (run_id,))}
+        candidates = {r["candidate_id"]: r["rule_id"] for r in memory.outcomes(run_id)}
     else:
         raise UnknownRun(f"no run {run_id} in {out} (neither in the index nor as a run directory)")
     if candidate_id not in candidates:
@@ -67,29 +66,25 @@ def mark(conn: sqlite3.Connection, out: str | Path, run_id: str, candidate_id: s
     applied = AppliedMark(run_id, candidate_id, candidates[candidate_id], how, iso(utc_now()))
     if has_dir:
         _write_feedback(folder, applied, seen_in)
-        add(conn, doc_from_run_dir(folder))  # re-index from the run dir, which now holds the mark
-    else:  # the run dir is gone: the index is all there is to update
-        with write(conn):
-            conn.execute("UPDATE outcomes SET applied = 1, applied_at = ?, applied_how = ? "
-                         "WHERE run_id = ? AND candidate_id = ?", (applied.applied_at, how, run_id, candidate_id))
+        memory.put(doc_from_run_dir(folder))  # re-index from the run dir, which now holds the mark
+    else:  # the run dir is gone (or on another replica): the index is all there is to update
+        memory.set_applied(run_id, candidate_id, applied.applied_at, how)
     return applied
 
 
-def detect(conn: sqlite3.Connection, out: str | Path, project_path: str, dockerfile_text: str,
+def detect(index: Index, out: str | Path, project_path: str, dockerfile_text: str,
            current_run_id: str) -> list[AppliedMark]:
     """Mark the candidate of an earlier run of this project that the current Dockerfile now equals.
 
     Only the latest earlier run offering that text is marked, once: running CODI again on an
     applied candidate must not count as applying it again.
     """
+    memory = as_index(index)
     digest = text_hash(dockerfile_text)
-    rows = conn.execute(
-        "SELECT o.run_id, o.candidate_id, o.applied FROM outcomes o JOIN runs r ON r.run_id = o.run_id "
-        "WHERE o.text_hash = ? AND r.project_path = ? AND o.run_id != ? "
-        "ORDER BY r.created_at DESC, o.run_id DESC", (digest, project_path, current_run_id)).fetchall()
+    rows = memory.offers(digest, project_path, current_run_id)
     if not rows or any(r["applied"] for r in rows):
         return []
-    original = conn.execute("SELECT dockerfile FROM runs_fts WHERE run_id = ?", (rows[0]["run_id"],)).fetchone()
-    if original is not None and text_hash(str(original["dockerfile"])) == digest:
+    original = memory.dockerfile(rows[0]["run_id"])
+    if original is not None and text_hash(original) == digest:
         return []  # that candidate changed nothing: an unchanged project applied nothing
-    return [mark(conn, out, rows[0]["run_id"], rows[0]["candidate_id"], "detected", current_run_id or None)]
+    return [mark(memory, out, rows[0]["run_id"], rows[0]["candidate_id"], "detected", current_run_id or None)]

@@ -12,7 +12,10 @@ from pathlib import Path
 from typing import Any
 
 from codi.artifacts.rundir import iso, utc_now
-from codi.rag.store import open_index, write
+from codi.rag.index import MemoryIndex, as_index, open_memory
+
+# A MemoryIndex (codi.rag.index.open_memory), or a bare connection to an index file (older callers).
+Index = MemoryIndex | sqlite3.Connection
 
 TOP_K = 3
 _CONTINUATION = re.compile(r"\\[ \t]*\r?\n")
@@ -60,6 +63,19 @@ class RunDoc:
     @property
     def families(self) -> set[str]:
         return {image_family(b) for b in self.base_images if b}
+
+    def run_columns(self) -> dict[str, Any]:
+        """The ``runs`` row of this run (both back-ends)."""
+        return {"run_id": self.run_id, "created_at": self.created_at, "project_name": self.project_name,
+                "stack": self.stack, "base_images": " ".join(self.base_images), "findings": " ".join(self.findings),
+                "summary": self.summary(), "run_dir": self.run_dir, "indexed_at": iso(utc_now()),
+                "project_path": self.project_path}
+
+    def text_columns(self) -> dict[str, str]:
+        """What full-text search looks in (both back-ends): image families besides the images themselves."""
+        return {"stack": self.stack, "base_images": " ".join(sorted(self.families | set(self.base_images))),
+                "findings": " ".join(self.findings), "dockerfile": self.dockerfile,
+                "candidates": " ".join(f"{o.rule_id} {o.kind}" for o in self.outcomes), "evidence": self.evidence}
 
     def summary(self) -> str:
         best = min((o for o in self.outcomes if o.verified and o.size_delta_pct is not None),
@@ -130,33 +146,16 @@ def _candidate_hash(root: Path, rel: str | None) -> str | None:
     return text_hash(path.read_text(encoding="utf-8", errors="replace"))
 
 
-def add(conn: sqlite3.Connection, doc: RunDoc) -> None:
+def add(index: Index, doc: RunDoc) -> None:
     """Insert or replace one run (idempotent per run_id)."""
-    now = iso(utc_now())
-    cands = " ".join(f"{o.rule_id} {o.kind}" for o in doc.outcomes)
-    with write(conn):
-        conn.execute("DELETE FROM runs_fts WHERE run_id = ?", (doc.run_id,))
-        conn.execute("DELETE FROM outcomes WHERE run_id = ?", (doc.run_id,))
-        conn.execute("INSERT OR REPLACE INTO runs (run_id, created_at, project_name, stack, base_images, findings, "
-                     "summary, run_dir, indexed_at, project_path) VALUES (?,?,?,?,?,?,?,?,?,?)",
-                     (doc.run_id, doc.created_at, doc.project_name, doc.stack, " ".join(doc.base_images),
-                      " ".join(doc.findings), doc.summary(), doc.run_dir, now, doc.project_path))
-        conn.executemany("INSERT INTO outcomes (run_id, candidate_id, rule_id, kind, number_kind, size_delta_pct, "
-                         "layers_delta, verified, applied, text_hash, applied_at, applied_how) "
-                         "VALUES (?,?,?,?,?,?,?,?,?,?,?,?)",
-                         [(doc.run_id, o.candidate_id, o.rule_id, o.kind, o.number_kind, o.size_delta_pct,
-                           o.layers_delta, int(o.verified), int(o.applied), o.text_hash, o.applied_at,
-                           o.applied_how) for o in doc.outcomes])
-        conn.execute("INSERT INTO runs_fts VALUES (?,?,?,?,?,?,?)",
-                     (doc.run_id, doc.stack, " ".join(sorted(doc.families | set(doc.base_images))),
-                      " ".join(doc.findings), doc.dockerfile, cands, doc.evidence))
+    as_index(index).put(doc)
 
 
 def remember_run(out: str | Path, run_dir: str | Path) -> str:
-    """Index a committed run dir into ``<out>/_rag/index.sqlite3``; return its run id."""
+    """Index a committed run dir into the run memory of ``out``; return its run id."""
     doc = doc_from_run_dir(run_dir)
-    with _closing(open_index(out)) as conn:
-        add(conn, doc)
+    with open_memory(out) as index:
+        index.put(doc)
     return doc.run_id
 
 
@@ -164,34 +163,25 @@ def run_dirs(root: str | Path) -> list[Path]:
     return sorted(p.parent.parent for p in Path(root).glob("*/metadata/run.json") if not p.parent.parent.name.startswith("_"))
 
 
-def rebuild(out: str | Path, roots: Iterable[str | Path] | None = None) -> tuple[int, list[str]]:
-    """Re-index every run dir under ``roots`` (default: ``out``); (count, problems)."""
+def rebuild(out: str | Path, roots: Iterable[str | Path] | None = None, merge: bool = False) -> tuple[int, list[str]]:
+    """Re-index every run dir under ``roots`` (default: ``out``); (count, problems).
+
+    The memory is emptied first, unless ``merge``: then the runs found are added or replaced and the
+    others stay (a shared CODI_DB_URL memory also holds the other replicas' runs).
+    """
     problems: list[str] = []
     count = 0
-    with _closing(open_index(out)) as conn:
-        with write(conn):
-            conn.execute("DELETE FROM runs_fts")
-            conn.execute("DELETE FROM outcomes")
-            conn.execute("DELETE FROM runs")
+    with open_memory(out) as index:
+        if not merge:
+            index.clear()
         for root in roots or [out]:
             for folder in run_dirs(root):
                 try:
-                    add(conn, doc_from_run_dir(folder))
+                    index.put(doc_from_run_dir(folder))
                     count += 1
                 except (OSError, ValueError, KeyError, TypeError) as exc:
                     problems.append(f"{folder}: {type(exc).__name__}: {exc}")
     return count, problems
-
-
-class _closing:
-    def __init__(self, conn: sqlite3.Connection) -> None:
-        self.conn = conn
-
-    def __enter__(self) -> sqlite3.Connection:
-        return self.conn
-
-    def __exit__(self, *exc: object) -> None:
-        self.conn.close()
 
 
 def query_terms(doc: RunDoc) -> list[str]:
@@ -199,40 +189,36 @@ def query_terms(doc: RunDoc) -> list[str]:
     return [t for t in dict.fromkeys(terms) if t and t != "unknown"]
 
 
-def search(conn: sqlite3.Connection, doc: RunDoc, k: int = TOP_K) -> list[dict[str, Any]]:
-    """Top past runs by BM25 over the text plus structured similarity (stack, findings, base family)."""
+def search(index: Index, doc: RunDoc, k: int = TOP_K) -> list[dict[str, Any]]:
+    """Top past runs by text relevance (BM25 or ts_rank, scaled to the best) plus structured similarity
+    (stack, findings, base family)."""
     terms = query_terms(doc)
     if not terms:
         return []
-    match = " OR ".join('"' + t.replace('"', '""') + '"' for t in terms)
-    rows = conn.execute(
-        "SELECT f.run_id, bm25(runs_fts) AS rank, r.stack, r.findings, r.base_images, r.summary "
-        "FROM runs_fts f JOIN runs r ON r.run_id = f.run_id WHERE runs_fts MATCH ? AND f.run_id != ? "
-        "ORDER BY rank LIMIT 50", (match, doc.run_id)).fetchall()
+    rows = as_index(index).search_rows(terms, doc.run_id, 50)
     if not rows:
         return []
-    best = max(-float(r["rank"]) for r in rows) or 1.0
+    best = max(float(r["relevance"]) for r in rows) or 1.0
     mine = set(doc.findings)
     scored = []
     for r in rows:
         theirs = set(str(r["findings"]).split())
         jaccard = len(mine & theirs) / len(mine | theirs) if mine | theirs else 0.0
         families = {image_family(b) for b in str(r["base_images"]).split()}
-        score = (-float(r["rank"]) / best) + (1.0 if r["stack"] == doc.stack else 0.0) + jaccard + (
+        score = (float(r["relevance"]) / best) + (1.0 if r["stack"] == doc.stack else 0.0) + jaccard + (
             0.5 if families & doc.families else 0.0)
         scored.append({"run_id": r["run_id"], "score": round(score, 3), "stack": r["stack"], "summary": r["summary"]})
     scored.sort(key=lambda m: (-m["score"], m["run_id"]))
     return scored[:k]
 
 
-def rule_evidence(conn: sqlite3.Connection, matches: Sequence[dict[str, Any]], cap: float = 10.0) -> dict[str, float]:
+def rule_evidence(index: Index, matches: Sequence[dict[str, Any]], cap: float = 10.0) -> dict[str, float]:
     """Score bonus per rule id: rules that saved size (and were applied) on similar runs gain."""
     bonus: dict[str, float] = {}
     top = max((float(m["score"]) for m in matches), default=0.0) or 1.0
     for m in matches:
         weight = float(m["score"]) / top
-        for row in conn.execute("SELECT rule_id, size_delta_pct, verified, applied FROM outcomes WHERE run_id = ?",
-                                (m["run_id"],)):
+        for row in as_index(index).outcomes(m["run_id"]):
             if not row["verified"]:
                 continue
             gain = min(max(-(row["size_delta_pct"] or 0.0) / 20.0, 0.0), 3.0) + (3.0 if row["applied"] else 0.0)

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import json
 import re
-import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -34,7 +33,7 @@ _FROM = re.compile(r"^\s*FROM\s+(?:--\S+\s+)*(\S+)", re.IGNORECASE | re.MULTILIN
 
 @dataclass(slots=True)
 class AssistOptions:
-    out: Path | None = None  # runs root: the memory lives at <out>/_rag/index.sqlite3
+    out: Path | None = None  # runs root: the memory lives at <out>/_rag/index.sqlite3 (or at CODI_DB_URL)
     llm: bool = True
     rag: bool = True
     model: str | None = None
@@ -101,36 +100,38 @@ def _rag(record: RunRecord, findings: Sequence[FindingRecord], text: str,
         why = "disabled (--disable-rag or CODI_RAG=off)" if not options.rag else "no runs folder"
         return {"schema_version": SCHEMA_VERSION, "enabled": False, "reason": why, "query": None,
                 "matches": []}, {}
+    from codi.rag.index import RunMemoryError, memory_location, open_existing
     from codi.rag.memory import Outcome, RunDoc, query_terms, rule_evidence, search
-    from codi.rag.store import index_path, open_index
 
     doc = RunDoc(run_id=record.run_id, stack=record.stack, project_name=record.project_name,
                  base_images=_FROM.findall(text), findings=[f.code for f in findings], dockerfile=text,
                  outcomes=[Outcome(c.id, c.rule_id, c.kind) for c in record.candidates])
     query = " ".join(query_terms(doc))
-    if not index_path(options.out).is_file():  # nothing remembered yet; reading must not create files
-        return {"schema_version": SCHEMA_VERSION, "enabled": True, "query": query, "matches": [],
-                "evidence": {}, "applied": []}, {}
-    conn = open_index(options.out)
-    applied: list[dict[str, str]] = []
-    applied_error: str | None = None
+    rag: dict[str, Any] = {"schema_version": SCHEMA_VERSION, "enabled": True, "query": query, "matches": [],
+                           "evidence": {}, "applied": []}
     try:
+        index = open_existing(options.out)  # None: nothing remembered yet; reading must not create files
+    except (RunMemoryError, OSError) as exc:  # the memory is optional: the run goes on without it
+        rag["error"] = f"run memory not consulted ({memory_location(options.out)}): {exc}"
+        return rag, {}
+    if index is None:
+        return rag, {}
+    with index:
         if options.record_applied and record.project_path:
             from codi.rag.applied import detect
 
             try:
-                applied = [m.as_dict() for m in detect(conn, options.out, record.project_path, text, record.run_id)]
-            except (sqlite3.Error, OSError, ValueError, KeyError) as exc:  # never fails the run
-                applied_error = f"applied candidates not recorded: {type(exc).__name__}: {exc}"
-        matches = search(conn, doc)
-        evidence = rule_evidence(conn, matches)
-    finally:
-        conn.close()
-    rag: dict[str, Any] = {"schema_version": SCHEMA_VERSION, "enabled": True, "query": query,
-                           "matches": matches, "evidence": evidence, "applied": applied}
-    if applied_error:
-        rag["applied_error"] = applied_error
-    return rag, evidence
+                rag["applied"] = [m.as_dict() for m in detect(index, options.out, record.project_path, text,
+                                                              record.run_id)]
+            except (RunMemoryError, OSError, ValueError, KeyError) as exc:  # never fails the run
+                rag["applied_error"] = f"applied candidates not recorded: {type(exc).__name__}: {exc}"
+        try:
+            rag["matches"] = search(index, doc)
+            rag["evidence"] = rule_evidence(index, rag["matches"])
+        except RunMemoryError as exc:
+            rag["matches"], rag["evidence"] = [], {}
+            rag["error"] = f"run memory not consulted ({index.location}): {exc}"
+    return rag, rag["evidence"]
 
 
 def past_run_bonus(record: RunRecord, findings: Sequence[FindingRecord], text: str, out: Path | None) -> dict[str, float]:
@@ -328,12 +329,13 @@ def remember(out: Path, run_dir: Path, enabled: bool = True) -> str | None:
     """Index a committed run into the memory; return a warning instead of failing the run."""
     if not enabled:
         return None
-    import sqlite3
-
+    from codi.rag.index import RunMemoryError, memory_location
     from codi.rag.memory import remember_run
 
     try:
         remember_run(out, run_dir)
-    except (sqlite3.Error, OSError, ValueError, KeyError, RuntimeError) as exc:
+    except RunMemoryError as exc:
+        return f"run memory not updated ({memory_location(out)}): {exc}"
+    except (OSError, ValueError, KeyError, RuntimeError) as exc:
         return f"run memory not updated: {type(exc).__name__}: {exc}"
     return None

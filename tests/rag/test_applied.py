@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import sqlite3
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 import codi.cli.llm_cmds  # noqa: F401  (registers the commands)
@@ -34,7 +36,20 @@ def _rag(result: RunResult) -> dict:  # type: ignore[type-arg]
     return json.loads((result.run_dir / "metadata" / "rag.json").read_text())  # type: ignore[no-any-return]
 
 
+pytestmark = pytest.mark.usefixtures("backend")  # SQLite and Postgres (CODI_DB_URL)
+
+
 def _applied_rows(out: Path) -> list[tuple[str, str, str]]:
+    url = os.environ.get("CODI_DB_URL")
+    if url:
+        import psycopg
+
+        with psycopg.connect(url) as pg:
+            if pg.execute("SELECT to_regclass('rag_outcomes')").fetchone() == (None,):
+                return []
+            rows = pg.execute("SELECT run_id, candidate_id, applied_how FROM rag_outcomes WHERE applied").fetchall()
+        assert not index_path(out).exists()
+        return [tuple(r) for r in rows]
     conn = sqlite3.connect(index_path(out))
     try:
         return conn.execute("SELECT run_id, candidate_id, applied_how FROM outcomes WHERE applied = 1").fetchall()

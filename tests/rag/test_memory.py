@@ -11,6 +11,7 @@ from typer.testing import CliRunner
 
 import codi.cli.llm_cmds  # noqa: F401  (registers the commands)
 from codi.cli.app import app
+from codi.rag.index import RunMemoryError
 from codi.rag.memory import (
     Outcome,
     RunDoc,
@@ -94,7 +95,7 @@ def test_concurrent_writers(tmp_path: Path) -> None:
             for i in range(10):
                 add(conn, doc(f"w{n}-{i}", "python", "python:3.12", ["DL3042"]))
             conn.close()
-        except (sqlite3.Error, OSError) as exc:
+        except (sqlite3.Error, RunMemoryError, OSError) as exc:
             errors.append(exc)
 
     threads = [threading.Thread(target=writer, args=(n,)) for n in range(4)]

@@ -1,4 +1,5 @@
-"""The FastAPI application factory: ``create_app()`` (uvicorn: ``codi.api.app:create_app --factory``)."""
+"""The FastAPI application factory: ``create_app()`` (uvicorn: ``codi.api.app:create_app --factory``;
+`codi serve` hands uvicorn :func:`serve_app`, which says a start-up problem in one line)."""
 
 from __future__ import annotations
 
@@ -16,7 +17,9 @@ from codi.api import errors
 from codi.api.metrics import Metrics
 from codi.api.middleware import Guard
 from codi.api.settings import ApiSettings
+from codi.config.dburl import ENV, DBURLError, redact, state_db_url
 from codi.service.jobs import JobPool
+from codi.service.statedb import StateDB, StateDBError
 
 log = logging.getLogger("codi.api")
 
@@ -33,9 +36,20 @@ def _configure_logging() -> None:
             log.setLevel(logging.INFO)
 
 
-def create_app(settings: ApiSettings | None = None) -> FastAPI:
-    settings = settings or ApiSettings.from_env()
-    _configure_logging()
+def _shared_state(settings: ApiSettings, url: str) -> tuple[JobPool, Metrics, StateDB]:
+    """Jobs and metrics in the replicas' Postgres. Unlike the state folder below, a database that cannot
+    be used stops the start (StateDBError): a replica on its own state would disagree with the others."""
+    from codi.api.metrics_pg import SharedMetrics
+    from codi.service.jobs_pg import PgJobs
+
+    state_db_url({ENV: url})  # the scheme, also for settings not read from the environment
+    db = StateDB(url)
+    log.info("shared state (jobs, metrics): %s", redact(url))
+    return JobPool(settings.job_workers, store=PgJobs(db)), Metrics(shared=SharedMetrics(db)), db
+
+
+def _local_state(settings: ApiSettings) -> tuple[JobPool, Metrics]:
+    """Jobs (SQLite) and metrics files in the state folder, shared by this server's worker processes."""
     state: Path | None = settings.state
     try:
         settings.state.mkdir(parents=True, exist_ok=True)
@@ -44,7 +58,18 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
         log.warning("state folder %s unusable (%s): jobs and metrics stay in this worker process", state, exc)
         state = None
         jobs = JobPool(settings.job_workers)
-    metrics = Metrics(state, settings.instance)
+    return jobs, Metrics(state, settings.instance)
+
+
+def create_app(settings: ApiSettings | None = None) -> FastAPI:
+    """Raises DBURLError or StateDBError when CODI_DB_URL is set but unusable."""
+    settings = settings or ApiSettings.from_env()
+    _configure_logging()
+    shared: StateDB | None = None
+    if settings.db_url:
+        jobs, metrics, shared = _shared_state(settings, settings.db_url)
+    else:
+        jobs, metrics = _local_state(settings)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -58,6 +83,8 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
         yield
         jobs.shutdown()
         metrics.stop()
+        if shared is not None:
+            shared.close()
 
     # docs_url/redoc_url off: FastAPI's pages load Swagger UI / ReDoc from a CDN; ours is self-contained.
     app = FastAPI(title="CODI API", version=__version__, lifespan=lifespan, docs_url=None, redoc_url=None,
@@ -86,3 +113,14 @@ def create_app(settings: ApiSettings | None = None) -> FastAPI:
         app.include_router(routes_llm.router)
     app.add_middleware(Guard, settings=settings, metrics=metrics)
     return app
+
+
+def serve_app() -> FastAPI:
+    """The factory `codi serve` gives uvicorn: an unusable CODI_DB_URL is one error line and exit status 3
+    (uvicorn's start-up failure), not a traceback from every worker process."""
+    try:
+        return create_app()
+    except (DBURLError, StateDBError) as exc:
+        _configure_logging()
+        log.error("cannot start: %s", exc)
+        raise SystemExit(3) from None

@@ -13,6 +13,7 @@ from starlette.exceptions import HTTPException
 from codi.api.security import Forbidden, NotFound
 from codi.service.errors import InputError
 from codi.service.lint import LintUsageError
+from codi.service.statedb import StateDBError
 
 log = logging.getLogger("codi.api")
 audit = logging.getLogger("codi.api.audit")
@@ -61,6 +62,13 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(ReportError)
     async def on_input(request: Request, exc: Exception) -> JSONResponse:
         return JSONResponse({"error": str(exc)}, status_code=400)
+
+    @app.exception_handler(StateDBError)
+    async def on_state_db(request: Request, exc: StateDBError) -> JSONResponse:
+        # The URL and host are for the server log, not for clients.
+        log.error("shared state database unavailable: %s", exc)
+        return JSONResponse({"error": "the shared state database is unavailable (see the server log)"},
+                            status_code=503, headers={"retry-after": "5"})
 
     @app.exception_handler(Exception)
     async def on_any(request: Request, exc: Exception) -> JSONResponse:

@@ -3,6 +3,8 @@
 Each worker process counts in memory. With a shared folder (``codi serve --workers N``) every worker
 also writes its totals to its own file there (at most once a second, and when /metrics is asked), and
 ``render()`` sums the files of all workers of the same server, so any worker gives the whole picture.
+With the shared Postgres (``CODI_DB_URL``, codi.api.metrics_pg) the same goes for every worker of every
+replica: each writes its row, and any replica's /metrics is the fleet total.
 """
 
 from __future__ import annotations
@@ -12,16 +14,23 @@ import logging
 import os
 import secrets
 import threading
+import time
 from collections import defaultdict
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from codi.atomic import atomic_write_text
 from codi.ops.pids import pid_alive
+from codi.service.statedb import StateDBError
+
+if TYPE_CHECKING:
+    from codi.api.metrics_pg import SharedMetrics
 
 # Latency histogram buckets, in seconds.
 BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0)
 FLUSH_SECONDS = 1.0
+TOUCH_S = 60.0  # an idle process still rewrites its row this often: a row silent much longer is a stopped one
+RETIRE_CHECK_S = 60.0
 log = logging.getLogger("codi.api")
 
 Snapshot = dict[str, Any]
@@ -57,10 +66,12 @@ class Metrics:
     """Thread-safe counters; ``render()`` gives the exposition text.
 
     ``folder``/``instance``: where this worker writes ``metrics-<instance>-<pid>.json`` and whose
-    ``metrics-<instance>-*.json`` files it sums (one instance = one `codi serve`).
+    ``metrics-<instance>-*.json`` files it sums (one instance = one `codi serve`). ``shared``: the
+    Postgres rows of every replica instead (then ``folder`` is not used).
     """
 
-    def __init__(self, folder: Path | None = None, instance: str | None = None) -> None:
+    def __init__(self, folder: Path | None = None, instance: str | None = None,
+                 shared: SharedMetrics | None = None) -> None:
         self._lock = threading.Lock()
         self.requests: dict[tuple[str, str, str], int] = defaultdict(int)  # (method, route, status)
         self.latency_sum: dict[str, float] = defaultdict(float)
@@ -71,9 +82,12 @@ class Metrics:
         self.llm_fallbacks = 0
         self.llm_calls = 0
         self.folder = folder
+        self.shared = shared
         # Without a name from `codi serve`, this object is its own instance (in-process apps never mix).
         self.instance = instance or f"p{os.getpid()}x{secrets.token_hex(4)}"
         self._dirty = False
+        self._written_at = 0.0  # time.monotonic() of the last write to the shared database
+        self._flush_lock = threading.Lock()
         self._stop = threading.Event()
         self._flusher: threading.Thread | None = None
 
@@ -119,6 +133,9 @@ class Metrics:
         return self.folder / f"metrics-{self.instance}-{os.getpid()}.json"
 
     def flush(self) -> None:
+        if self.shared is not None:
+            self._flush_shared(self.shared)
+            return
         if self.folder is None:
             return
         with self._lock:
@@ -131,22 +148,53 @@ class Metrics:
         except OSError as exc:
             log.warning("metrics: cannot write %s: %s", self._own_file(), exc)
 
+    def _flush_shared(self, shared: SharedMetrics) -> None:
+        # One flush at a time (the flusher and /metrics): an older snapshot written after a newer one
+        # would make the row, and the fleet's counters, go backwards for a moment.
+        with self._flush_lock:
+            with self._lock:
+                if not self._dirty and time.monotonic() - self._written_at < TOUCH_S:
+                    return
+                self._dirty = False
+            try:
+                shared.write(self.snapshot())
+            except StateDBError:
+                with self._lock:
+                    self._dirty = True  # written again on the next flush
+                raise
+            self._written_at = time.monotonic()
+
     def start(self) -> None:
         """Flush in the background while the server runs (an idle worker's counts still reach the others)."""
-        if self.folder is None or self._flusher is not None:
+        if (self.folder is None and self.shared is None) or self._flusher is not None:
             return
-        self._forget_dead_servers()
+        if self.shared is None:
+            self._forget_dead_servers()
 
         def loop() -> None:
+            failing, retired_at = False, float("-inf")
             while not self._stop.wait(FLUSH_SECONDS):
-                self.flush()
+                try:
+                    self.flush()
+                    if self.shared is not None and time.monotonic() - retired_at >= RETIRE_CHECK_S:
+                        retired_at = time.monotonic()
+                        self.shared.retire()
+                except StateDBError as exc:  # said once a streak; the counts wait in memory meanwhile
+                    if not failing:
+                        log.warning("metrics: cannot write to the shared database: %s", exc)
+                    failing = True
+                else:
+                    failing = False
 
         self._flusher = threading.Thread(target=loop, name="codi-metrics", daemon=True)
         self._flusher.start()
 
     def stop(self) -> None:
         self._stop.set()
-        self.flush()
+        try:
+            self.flush()
+        except StateDBError as exc:
+            log.warning("metrics: the last counts of this process are lost: %s", exc)
 
     def _forget_dead_servers(self) -> None:
         """Files of earlier servers whose process is gone (their counters ended with them)."""
@@ -161,7 +209,11 @@ class Metrics:
                 pass
 
     def combined(self) -> Snapshot:
-        """This server's counters: every worker's file (this one's freshly written), or only ours."""
+        """This server's counters: every worker's file (this one's freshly written), or only ours; with the
+        shared database, every replica's (StateDBError when it is unreachable: no partial total)."""
+        if self.shared is not None:
+            self.flush()
+            return self.shared.total()
         if self.folder is None:
             return self.snapshot()
         self.flush()

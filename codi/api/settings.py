@@ -8,6 +8,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from codi.config.dburl import state_db_url
+
 DEFAULT_MAX_BODY = 8 * 1024 * 1024
 
 
@@ -27,6 +29,8 @@ class ApiSettings:
     # None: ``<runs_root>/.codi-state`` (a hidden folder: the runs listing skips it).
     state_dir: Path | None = None
     instance: str | None = None  # set by `codi serve` so its workers sum each other's metrics
+    # CODI_DB_URL: jobs and metrics in this Postgres instead, shared by every replica (not in state_dir).
+    db_url: str | None = None
 
     @property
     def state(self) -> Path:
@@ -34,6 +38,7 @@ class ApiSettings:
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> ApiSettings:
+        """Raises DBURLError for a CODI_DB_URL that is not postgresql://."""
         env = os.environ if env is None else env
         keys = [k for k in re.split(r"[,\s]+", env.get("CODI_API_KEY", "")) if k]
         roots_text = env.get("CODI_ALLOWED_ROOTS", "")
@@ -49,4 +54,5 @@ class ApiSettings:
         except ValueError:
             workers = 2
         state = Path(env["CODI_STATE_DIR"]).resolve() if env.get("CODI_STATE_DIR") else None
-        return cls(keys, roots, runs, max_body, workers, state, env.get("CODI_SERVE_INSTANCE") or None)
+        return cls(keys, roots, runs, max_body, workers, state, env.get("CODI_SERVE_INSTANCE") or None,
+                   state_db_url(env))

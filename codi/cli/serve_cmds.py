@@ -9,12 +9,15 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from codi.cli.app import app
 from codi.config.flags import is_loopback_host as is_loopback
+
+if TYPE_CHECKING:
+    from codi.api.settings import ApiSettings
 
 stack_app = typer.Typer(help="Run the model server and the API under a small supervisor.", no_args_is_help=True)
 app.add_typer(stack_app, name="stack")
@@ -35,6 +38,32 @@ def _production_gate(out: Path, host: str) -> None:
         raise typer.Exit(1)
 
 
+def _settings() -> ApiSettings:
+    from codi.api.settings import ApiSettings
+    from codi.config.dburl import DBURLError
+
+    try:
+        return ApiSettings.from_env()
+    except DBURLError as exc:
+        raise _fail(str(exc)) from None
+
+
+def _state_db_check(url: str | None) -> None:
+    """CODI_DB_URL: connect (and migrate) once here, so a database the replicas cannot share stops the
+    start with one line (exit 1) before any worker process starts."""
+    if not url:
+        return
+    from codi.config.dburl import redact
+    from codi.service.statedb import StateDB, StateDBError
+
+    try:
+        StateDB(url).close()
+    except StateDBError as exc:
+        sys.stderr.write(f"codi: error: {exc}\n")
+        raise typer.Exit(1) from None
+    sys.stderr.write(f"codi serve: jobs and metrics shared in {redact(url)}\n")
+
+
 @app.command("serve")
 def serve_cmd(
     host: Annotated[str, typer.Option("--host", help="Address to bind.")] = "127.0.0.1",
@@ -43,10 +72,9 @@ def serve_cmd(
     insecure: Annotated[bool, typer.Option("--insecure", help="Allow a non-loopback bind without CODI_API_KEY.")] = False,
     log_level: Annotated[str, typer.Option("--log-level", help="uvicorn log level.")] = "info",
 ) -> None:
-    """Serve the HTTP API (OpenAPI at /docs). Keys: CODI_API_KEY; paths: CODI_ALLOWED_ROOTS."""
-    from codi.api.settings import ApiSettings
-
-    settings = ApiSettings.from_env()
+    """Serve the HTTP API (OpenAPI at /docs). Keys: CODI_API_KEY; paths: CODI_ALLOWED_ROOTS; shared state
+    of several replicas: CODI_DB_URL."""
+    settings = _settings()
     _production_gate(settings.runs_root, host)
     if not settings.keys and not is_loopback(host) and not insecure:
         raise _fail(f"refusing to bind {host} without an API key: set CODI_API_KEY "
@@ -56,6 +84,7 @@ def serve_cmd(
     if (bundle_problem := serve_start_check(settings.runs_root)) is not None:
         sys.stderr.write(f"codi: error: {bundle_problem}\n")
         raise typer.Exit(1)
+    _state_db_check(settings.db_url)
     try:
         import uvicorn
     except ModuleNotFoundError:
@@ -66,7 +95,7 @@ def serve_cmd(
                      f"{', '.join(map(str, settings.allowed_roots))}; runs: {settings.runs_root})\n")
     # One name for this server: its worker processes (which inherit the environment) sum each other's metrics.
     os.environ["CODI_SERVE_INSTANCE"] = f"s{os.getpid()}x{secrets.token_hex(4)}"
-    uvicorn.run("codi.api.app:create_app", factory=True, host=host, port=port, workers=workers,
+    uvicorn.run("codi.api.app:serve_app", factory=True, host=host, port=port, workers=workers,
                 log_level=log_level, access_log=False, server_header=False)
 
 
@@ -128,11 +157,11 @@ def stack_up(
     state_dir: StateOpt = None,
 ) -> None:
     """Start the model server and the API, wait for their /healthz, restart crashed ones; SIGTERM stops all."""
-    from codi.api.settings import ApiSettings
     from codi.ops.supervisor import Supervisor, healthy, read_state, specs, supervisor_pid
 
-    _production_gate(ApiSettings.from_env().runs_root, host)
-    if not ApiSettings.from_env().keys and not is_loopback(host) and not insecure:
+    settings = _settings()
+    _production_gate(settings.runs_root, host)
+    if not settings.keys and not is_loopback(host) and not insecure:
         raise _fail(f"refusing to serve the API on {host} without an API key: set CODI_API_KEY "
                     "(or pass --insecure)")
     state = _state(state_dir)

@@ -1,14 +1,16 @@
 """A small worker pool for long service calls (background runs): submit, then poll by job id.
 
-Job states live in SQLite (WAL, busy timeout) when the pool is given a database file, so that every
-worker process of `codi serve --workers N` answers for every job, whichever one runs it. Without a
-file (tests, one-off use) they live in memory. A job whose process died before it finished is
-reported as failed, not left "running" forever.
+Job states live where the pool's store keeps them: in memory (tests, one-off use); in SQLite (WAL, busy
+timeout) when the pool is given a database file, so that every worker process of
+`codi serve --workers N` answers for every job, whichever one runs it; or in the shared Postgres
+(``CODI_DB_URL``, codi.service.jobs_pg), so that every replica does. A job whose process died before it
+finished is reported as failed, not left "running" forever.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import os
 import secrets
 import sqlite3
@@ -18,13 +20,15 @@ from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from codi.artifacts.rundir import iso, utc_now
 from codi.ops.pids import pid_alive
 
 MAX_KEPT = 1000  # finished jobs remembered; the oldest are forgotten first
 BUSY_TIMEOUT_MS = 10_000
+FINISHED = ("done", "failed")
+log = logging.getLogger("codi.api")
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS jobs (
     id TEXT PRIMARY KEY, kind TEXT NOT NULL, state TEXT NOT NULL, created_at TEXT NOT NULL,
@@ -45,28 +49,58 @@ class Job:
     pid: int = field(default_factory=os.getpid)
 
 
+class JobStore(Protocol):
+    """Where job states live. A store may replace a job's timestamps with its own clock's."""
+
+    def add(self, job: Job, keep: int) -> None: ...  # a new job; keep at most ``keep`` finished ones
+    def save(self, job: Job) -> None: ...
+    def get(self, job_id: str) -> Job | None: ...
+    def close(self) -> None: ...
+
+
 def _jsonable(value: Any) -> Any:
     dump = getattr(value, "model_dump", None)
     return dump(mode="json") if callable(dump) else value
 
 
-class JobPool:
-    """Threads run the jobs; states go to ``db`` (shared by processes) or stay in this process."""
+class MemoryJobs:
+    """This process's jobs only."""
 
-    def __init__(self, workers: int = 2, db: Path | None = None) -> None:
-        self._executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="codi-job")
+    def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._memory: dict[str, Job] = {}
+        self._jobs: dict[str, Job] = {}
+
+    def add(self, job: Job, keep: int) -> None:
+        with self._lock:
+            self._jobs[job.id] = job
+            finished = [j for j in self._jobs.values() if j.state in FINISHED]
+            for old in finished[: max(0, len(self._jobs) - keep)]:
+                del self._jobs[old.id]
+
+    def save(self, job: Job) -> None:
+        with self._lock:
+            self._jobs[job.id] = job
+
+    def get(self, job_id: str) -> Job | None:
+        with self._lock:
+            return self._jobs.get(job_id)
+
+    def close(self) -> None:
+        pass
+
+
+class SqliteJobs:
+    """The jobs of one host's server processes; a job whose pid is gone is reported failed."""
+
+    def __init__(self, db: Path) -> None:
         self._db = db
-        if db is not None:
-            db.parent.mkdir(parents=True, exist_ok=True)
-            with self._connect() as conn:
-                conn.execute("PRAGMA journal_mode=WAL")
-                conn.execute(_SCHEMA)
+        db.parent.mkdir(parents=True, exist_ok=True)
+        with self._connect() as conn:
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute(_SCHEMA)
 
     @contextmanager
     def _connect(self) -> Iterator[sqlite3.Connection]:
-        assert self._db is not None
         conn = sqlite3.connect(self._db, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
         try:
             conn.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
@@ -75,30 +109,22 @@ class JobPool:
         finally:
             conn.close()
 
-    def submit(self, kind: str, fn: Callable[[], Any], describe_error: Callable[[BaseException], str]) -> Job:
-        job = Job(id=secrets.token_hex(8), kind=kind)
-        self._save(job, new=True)
+    def add(self, job: Job, keep: int) -> None:
+        with self._connect() as conn:
+            conn.execute("INSERT INTO jobs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, "
+                         "(SELECT COALESCE(MAX(seq), 0) + 1 FROM jobs))",
+                         (job.id, job.kind, job.state, job.created_at, job.started_at, job.finished_at,
+                          _dump(job.result), job.error, job.pid))
+            conn.execute("DELETE FROM jobs WHERE state IN ('done', 'failed') AND seq <= "
+                         "(SELECT MAX(seq) FROM jobs) - ?", (keep,))
 
-        def work() -> None:
-            job.state, job.started_at = "running", iso(utc_now())
-            self._save(job)
-            try:
-                result = _jsonable(fn())
-                json.dumps(result)  # a result that cannot be stored fails the job here, not in _save
-                job.result, job.state = result, "done"
-            except Exception as exc:  # the job records the failure; the pool keeps running
-                job.error = describe_error(exc)
-                job.state = "failed"
-            job.finished_at = iso(utc_now())
-            self._save(job)
-
-        self._executor.submit(work)
-        return job
+    def save(self, job: Job) -> None:
+        with self._connect() as conn:
+            conn.execute("UPDATE jobs SET state = ?, started_at = ?, finished_at = ?, result = ?, error = ? "
+                         "WHERE id = ?", (job.state, job.started_at, job.finished_at, _dump(job.result), job.error,
+                                          job.id))
 
     def get(self, job_id: str) -> Job | None:
-        if self._db is None:
-            with self._lock:
-                return self._memory.get(job_id)
         with self._connect() as conn:
             row = conn.execute("SELECT id, kind, state, created_at, started_at, finished_at, result, error, pid "
                                "FROM jobs WHERE id = ?", (job_id,)).fetchone()
@@ -110,30 +136,50 @@ class JobPool:
             job.state, job.error = "failed", f"the server process that ran this job (pid {job.pid}) stopped"
         return job
 
-    def _save(self, job: Job, new: bool = False) -> None:
-        if self._db is None:
-            with self._lock:
-                self._memory[job.id] = job
-                if new:
-                    self._forget_old_in_memory()
-            return
-        result = None if job.result is None else json.dumps(job.result)
-        with self._connect() as conn:
-            if new:
-                conn.execute("INSERT INTO jobs VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, "
-                             "(SELECT COALESCE(MAX(seq), 0) + 1 FROM jobs))",
-                             (job.id, job.kind, job.state, job.created_at, job.started_at, job.finished_at, result,
-                              job.error, job.pid))
-                conn.execute("DELETE FROM jobs WHERE state IN ('done', 'failed') AND seq <= "
-                             "(SELECT MAX(seq) FROM jobs) - ?", (MAX_KEPT,))
-            else:
-                conn.execute("UPDATE jobs SET state = ?, started_at = ?, finished_at = ?, result = ?, error = ? "
-                             "WHERE id = ?", (job.state, job.started_at, job.finished_at, result, job.error, job.id))
+    def close(self) -> None:
+        pass
 
-    def _forget_old_in_memory(self) -> None:
-        finished = [j for j in self._memory.values() if j.state in ("done", "failed")]
-        for job in finished[: max(0, len(self._memory) - MAX_KEPT)]:
-            del self._memory[job.id]
+
+def _dump(result: Any) -> str | None:
+    return None if result is None else json.dumps(result)
+
+
+class JobPool:
+    """Threads run the jobs; states go to ``store``, else to ``db`` (SQLite), else stay in this process."""
+
+    def __init__(self, workers: int = 2, db: Path | None = None, *, store: JobStore | None = None) -> None:
+        self._executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="codi-job")
+        self._store: JobStore = store or (SqliteJobs(db) if db is not None else MemoryJobs())
+
+    def submit(self, kind: str, fn: Callable[[], Any], describe_error: Callable[[BaseException], str]) -> Job:
+        job = Job(id=secrets.token_hex(8), kind=kind)
+        self._store.add(job, MAX_KEPT)
+
+        def work() -> None:
+            job.state, job.started_at = "running", iso(utc_now())
+            self._record(job)
+            try:
+                result = _jsonable(fn())
+                json.dumps(result)  # a result that cannot be stored fails the job here, not in the store
+                job.result, job.state = result, "done"
+            except Exception as exc:  # the job records the failure; the pool keeps running
+                job.error = describe_error(exc)
+                job.state = "failed"
+            job.finished_at = iso(utc_now())
+            self._record(job)
+
+        self._executor.submit(work)
+        return job
+
+    def _record(self, job: Job) -> None:
+        try:
+            self._store.save(job)
+        except Exception as exc:  # a worker thread has no caller to tell; readers see the job lapse instead
+            log.error("job %s: cannot record its state %r: %s", job.id, job.state, exc)
+
+    def get(self, job_id: str) -> Job | None:
+        return self._store.get(job_id)
 
     def shutdown(self) -> None:
         self._executor.shutdown(wait=True, cancel_futures=True)
+        self._store.close()

@@ -95,15 +95,16 @@ def registry() -> list[tuple[str, Check]]:
     return [("python", c.python_version), ("dependencies", c.dependencies), ("shellcheck", c.shellcheck),
             ("catalog", c.catalog), ("catalog_pinned", c.catalog_pinned), ("rules_verified", s.rules_verified),
             ("model", c.model), ("llm_endpoints", c.llm_endpoints), ("llm_loopback", c.llm_loopback),
-            ("adapter", s.adapter), ("run_memory", s.run_memory), ("output_root", s.output_root),
+            ("adapter", s.adapter), ("run_memory", s.run_memory), ("state_db", s.state_db),
+            ("output_root", s.output_root),
             ("disk", s.disk), ("build_engine", c.build_engine), ("stand_in_bases", c.stand_in_bases),
             ("airgap", c.airgap), ("api_key", c.api_key), ("audit_log", s.audit_log), ("backup", s.backup),
             ("drill", s.drill)]
 
 
 CHECK_NAMES = ("python", "dependencies", "shellcheck", "catalog", "catalog_pinned", "rules_verified", "model",
-               "llm_endpoints", "llm_loopback", "adapter", "run_memory", "output_root", "disk", "build_engine",
-               "stand_in_bases", "airgap", "api_key", "audit_log", "backup", "drill")  # registry()'s order
+               "llm_endpoints", "llm_loopback", "adapter", "run_memory", "state_db", "output_root", "disk",
+               "build_engine", "stand_in_bases", "airgap", "api_key", "audit_log", "backup", "drill")  # registry()'s order
 # Liveness must stay cheap: no model load, no network, no integrity scan.
 LIVENESS = ("python", "catalog", "output_root", "airgap")
 READINESS = ("model", "run_memory", "output_root")

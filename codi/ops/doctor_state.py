@@ -164,6 +164,38 @@ def run_memory(ctx: Context) -> CheckResult:
     return CheckResult("run_memory", "ok", f"integrity ok, schema v{version}, {runs} run(s) ({path})", data=data)
 
 
+def state_db(ctx: Context) -> CheckResult:
+    """CODI_DB_URL, the Postgres `codi serve` replicas share: reachable, with a schema this CODI knows.
+    Read-only: `codi serve` creates and migrates the schema, not doctor."""
+    from codi.config.dburl import DBURLError, redact, state_db_url
+    from codi.service.statedb import SCHEMA_VERSION, StateDBError, schema_version
+
+    try:
+        url = state_db_url(ctx.env)
+    except DBURLError as exc:
+        return CheckResult("state_db", "fail", str(exc), "set CODI_DB_URL=postgresql://USER@HOST/DB, or unset it")
+    if url is None:
+        return CheckResult("state_db", "ok", "CODI_DB_URL not set: each server keeps its jobs and metrics in its "
+                           "state folder")
+    where = redact(url)
+    try:
+        version = schema_version(url)
+    except StateDBError as exc:
+        return CheckResult("state_db", "fail", str(exc), "check that the database runs and that this host may "
+                           "connect with these credentials (every replica needs it)", {"url": where})
+    data = {"url": where, "schema_version": version, "expected": SCHEMA_VERSION}
+    if version > SCHEMA_VERSION:
+        return CheckResult("state_db", "fail", f"{where}: API schema v{version} is newer than this CODI's "
+                           f"v{SCHEMA_VERSION}", "upgrade CODI here to the replicas' version", data)
+    if version == 0:
+        return CheckResult("state_db", "ok", f"{where} reachable; no API schema yet (the first codi serve "
+                           "creates it)", data=data)
+    if version < SCHEMA_VERSION:
+        return CheckResult("state_db", "warn", f"{where}: API schema v{version}; this CODI uses v{SCHEMA_VERSION}",
+                           "codi serve migrates it when it starts (stop older replicas first)", data)
+    return CheckResult("state_db", "ok", f"{where} reachable, API schema v{version}", data=data)
+
+
 def _existing(path: Path) -> Path:
     path = path.absolute()
     while not path.exists() and path != path.parent:

@@ -50,16 +50,16 @@ class PostgresDB:
     """One connection (autocommit; explicit transactions for writes), for the driver's thread."""
 
     def __init__(self, url: str, lease_s: float = CLAIM_LEASE_S) -> None:
-        psycopg = _psycopg()
+        pg = _psycopg()
         from psycopg.rows import dict_row
 
         self.url = url
         self.lease_s = lease_s
         try:
-            self.conn: psycopg.Connection[dict[str, Any]] = psycopg.connect(
+            self.conn: psycopg.Connection[dict[str, Any]] = pg.connect(
                 url, autocommit=True, row_factory=dict_row, connect_timeout=CONNECT_TIMEOUT_S,
                 application_name="codi-scan")
-        except psycopg.Error as exc:
+        except pg.Error as exc:
             raise DBError(f"--db {_redact(url)}: cannot connect: {str(exc).strip()}") from None
         self.ensure_schema()
 
@@ -77,7 +77,7 @@ class PostgresDB:
                               f"(v{SCHEMA_VERSION})")
             for version in range(current + 1, SCHEMA_VERSION + 1):
                 for statement in MIGRATIONS[version - 1]:
-                    self.conn.execute(statement)  # type: ignore[arg-type]  # our own constant DDL
+                    self.conn.execute(statement)  # our own constant DDL
                 self.conn.execute("INSERT INTO migrations (version, applied_at) VALUES (%s, %s)", (version, now()))
                 applied.append(version)
         return applied
@@ -118,7 +118,7 @@ class PostgresDB:
             self.conn.execute("SELECT scan_id FROM scans WHERE scan_id = %s FOR UPDATE", (scan_id,))
             self.conn.execute("UPDATE scan_parts SET status = %s, finished_at = %s WHERE scan_id = %s AND part = %s",
                               (status, now(), scan_id, part))
-            row = self.conn.execute(PART_COUNTS, (scan_id,) * 4).fetchone()  # type: ignore[arg-type]
+            row = self.conn.execute(PART_COUNTS, (scan_id,) * 4).fetchone()
             assert row is not None
             merged = merged_status(**{k: int(v or 0) for k, v in row.items()})
             self.conn.execute("UPDATE scans SET status = %s, finished_at = %s WHERE scan_id = %s",

@@ -27,6 +27,17 @@ def _private_cache_dir() -> Iterator[None]:
         shutil.rmtree(path, ignore_errors=True)
 
 
+@pytest.fixture(autouse=True, scope="session")
+def _no_shared_state_from_the_caller() -> Iterator[None]:
+    """A developer's CODI_DB_URL / CODI_CACHE_URL must not send the suite's state to their database:
+    the tests that want a shared back-end set these themselves."""
+    saved = {name: os.environ.pop(name) for name in ("CODI_DB_URL", "CODI_CACHE_URL") if name in os.environ}
+    try:
+        yield
+    finally:
+        os.environ.update(saved)
+
+
 @pytest.fixture
 def corpus() -> list[Path]:
     files = corpus_files()

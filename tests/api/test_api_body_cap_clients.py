@@ -14,7 +14,7 @@ from collections.abc import Iterator
 
 import httpx
 import pytest
-from proctools import wait_healthy
+from proctools import stop, wait_healthy
 
 pytest.importorskip("uvicorn", reason="codi serve needs uvicorn")
 
@@ -40,12 +40,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         assert wait_healthy(url, 30), "codi serve did not come up"
         yield url
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        stop(proc, 15)
 
 
 def _body(size: int) -> bytes:

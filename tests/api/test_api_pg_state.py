@@ -255,7 +255,7 @@ def test_codi_serve_refuses_an_unusable_db_url_in_one_line(tmp_path: Path) -> No
 def test_a_real_codi_serve_and_another_replica_share_metrics(tmp_path: Path, roots: dict[str, Path],
                                                                pg_url: str) -> None:
     import httpx
-    from proctools import wait_healthy
+    from proctools import stop, wait_healthy
 
     port = _free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("CODI_")}
@@ -273,12 +273,7 @@ def test_a_real_codi_serve_and_another_replica_share_metrics(tmp_path: Path, roo
             b.headers["Authorization"] = f"Bearer {KEY}"
             assert _eventually(lambda: _count(b.get("/metrics").text, LINT) == 3), b.get("/metrics").text
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        stop(proc, 20)
 
 
 def test_a_database_that_goes_away_is_a_503_and_its_return_is_picked_up(replicas: tuple[TestClient, TestClient],

@@ -12,7 +12,7 @@ from pathlib import Path
 import httpx
 import pytest
 from apikit import KEY
-from proctools import wait_healthy
+from proctools import stop, wait_healthy
 
 
 def _env(**extra: str) -> dict[str, str]:
@@ -49,12 +49,7 @@ def server(tmp_path: Path) -> Iterator[str]:
         wait_healthy(url, 30)
         yield url
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
+        stop(proc, 15)
 
 
 def test_real_server_with_key_and_roots(server: str, tmp_path: Path) -> None:

@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import IO
 
 import pytest
+from proctools import stop
 
 DEMO = Path(__file__).resolve().parents[2] / "demo"
 STACKS = ("python", "node", "go", "java")
@@ -67,12 +68,7 @@ def running(cmd: Sequence[str], cwd: Path) -> Iterator[str]:
             pytest.fail(f"{' '.join(cmd)} did not report a listening address within {START_TIMEOUT} s")
         yield f"http://127.0.0.1:{match.group(1)}"
     finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=5)
+        stop(proc, 5)
 
 
 def get_json(url: str, data: bytes | None = None) -> tuple[int, object]:

@@ -25,7 +25,7 @@ import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from lint_vs_hadolint import DEFAULT_CORPUS, REPO, ProcessRun, find_tool, run_measured  # noqa: E402
+from lint_vs_hadolint import DEFAULT_CORPUS, REPO, ProcessRun, find_tool, run_measured, tool_env  # noqa: E402
 
 TARGET = 1.8
 
@@ -55,7 +55,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"{len(files)} files; {os.cpu_count()} CPUs; load average {os.getloadavg()[0]:.2f} at start")
     names = [str(f) for f in files]
     with tempfile.TemporaryDirectory(prefix="codi-bench-jobs-") as tmp:
-        env = {**os.environ, "CODI_CACHE_DIR": tmp}
+        env = {**tool_env(), "CODI_CACHE_DIR": tmp}
         base = [codi, "lint", "--format", "json", "--no-fail"]
         reference = run_measured([*base, "--jobs", "1", *names], REPO, env)
         runs: dict[int, list[ProcessRun]] = {1: [], 2: []}

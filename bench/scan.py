@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from lint_vs_hadolint import DEFAULT_CORPUS, REPO, ProcessRun, find_tool, run_measured  # noqa: E402
+from lint_vs_hadolint import DEFAULT_CORPUS, REPO, ProcessRun, find_tool, run_measured, tool_env  # noqa: E402
 
 
 def make_fleet(files: list[Path], root: Path) -> Path:
@@ -75,7 +75,7 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="codi-bench-scan-") as tmp:
         manifest = make_fleet(files, Path(tmp))
         for engine in engines:
-            env = {k: v for k, v in os.environ.items() if k != "RAY_ADDRESS"}
+            env = tool_env(drop=("RAY_ADDRESS",))
             env["CODI_CACHE_DIR"] = str(Path(tmp) / f"sc-cache-{engine}")
             out = Path(tmp) / f"out-{engine}"
             for phase in ("cold", "warm"):

@@ -4,7 +4,7 @@ Where it runs:
 
 * ``RAY_ADDRESS`` set (``ray://head:10001`` through Ray Client, or ``host:6379`` / ``auto`` from
   inside a cluster, as in a KubeRay RayJob): the scan connects to that cluster and sizes its window
-  from the cluster's CPUs.
+  from the cluster's CPUs. Nothing listening there fails the scan within seconds (exit 2).
 * Ray already initialised in this process (a test, a notebook): that cluster is used as it is.
 * Otherwise an in-process local cluster of ``--jobs`` CPUs is started with the first batch to lint
   (a warm scan starts none), bound to 127.0.0.1 only, with usage stats off, no dashboard, a token
@@ -51,6 +51,7 @@ MAX_RETRIES = 3  # Ray's retries of a task whose worker died
 CPUS_PER_TASK = 1
 IN_FLIGHT_PER_CPU = 2
 OBJECT_STORE_BYTES = 256 * 1024 * 1024  # results are small summaries: keep /dev/shm free
+PROBE_TIMEOUT_S = 5.0  # a TCP connect to RAY_ADDRESS before Ray's own (see _probe)
 
 # The driver's settings that change a lint result (they are in the content key), sent with each
 # task; the ShellCheck cache settings too when the cluster is this machine.
@@ -113,6 +114,19 @@ def start_local_cluster(num_cpus: int) -> None:
              log_to_driver=False, logging_level=logging.WARNING)
 
 
+def _probe(address: str) -> None:
+    """Raise OSError at once when nothing listens at ``host:port`` or ``ray://host:port``.
+
+    Ray's own connect retries a closed GCS port for about 14 minutes (20 tries of ~40 s each) and a
+    closed Ray Client port for 30 s before it gives up. Other forms (``auto``) are left to Ray.
+    """
+    host, sep, port = address.removeprefix("ray://").rpartition(":")
+    if not sep or not host or not port.isdigit() or "/" in host:
+        return
+    with socket.create_connection((host.strip("[]"), int(port)), timeout=PROBE_TIMEOUT_S):
+        pass
+
+
 def _run_batch(fn: BatchFn, tasks: list[LintTask]) -> list[LintSummary]:
     """The Ray task: ``fn`` over the batch, ShellCheck within this task's CPU."""
     from codi.rules.shellcheck.runner import set_job_budget
@@ -173,8 +187,9 @@ class RayEngine:
             return self._remote
         if not ray.is_initialized():
             try:
-                if self.remote:
+                if self._address is not None:  # self.remote, narrowed for mypy
                     os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
+                    _probe(self._address)
                     ray.init(address=self._address, log_to_driver=False, logging_level=logging.WARNING)
                 else:
                     start_local_cluster(self.jobs)

@@ -3,8 +3,9 @@
 Where it runs:
 
 * ``RAY_ADDRESS`` set (``ray://head:10001`` through Ray Client, or ``host:6379`` / ``auto`` from
-  inside a cluster, as in a KubeRay RayJob): the scan connects to that cluster and sizes its window
-  from the cluster's CPUs. Nothing listening there fails the scan within seconds (exit 2).
+  inside a cluster, as in a KubeRay RayJob): the scan connects to that cluster with its first batch
+  to lint (a warm scan, all cached, needs no cluster) and sizes its window from the cluster's CPUs.
+  Nothing listening there fails the scan within seconds (exit 2).
 * Ray already initialised in this process (a test, a notebook): that cluster is used as it is.
 * Otherwise an in-process local cluster of ``--jobs`` CPUs is started with the first batch to lint
   (a warm scan starts none), bound to 127.0.0.1 only, with usage stats off, no dashboard, a token
@@ -172,11 +173,17 @@ class RayEngine:
             _loopback_environment()
         import ray
 
-        if self.remote or ray.is_initialized():
+        # A cluster is reached (or started) with the first batch to lint, so a warm scan (all cached)
+        # needs none; the window is then sized from the cluster's CPUs (_size).
+        self.jobs = max(jobs, 1)
+        self.window = self.jobs * IN_FLIGHT_PER_CPU // CPUS_PER_TASK
+        if ray.is_initialized():  # a test's or a notebook's cluster, already there
             self._connect()
-            self.jobs = max(int(ray.cluster_resources().get("CPU", jobs)), 1)
-        else:  # started with the first batch: a warm scan (all cached) starts no cluster
-            self.jobs = max(jobs, 1)
+
+    def _size(self, fallback: int) -> None:
+        import ray
+
+        self.jobs = max(int(ray.cluster_resources().get("CPU", fallback)), 1)
         self.window = self.jobs * IN_FLIGHT_PER_CPU // CPUS_PER_TASK
 
     def _connect(self) -> Any:
@@ -198,6 +205,8 @@ class RayEngine:
                 first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
                 where = f"RAY_ADDRESS={self._address}" if self.remote else "a local Ray cluster"
                 raise RayUnavailable(f"--engine ray: cannot start or reach {where}: {first}") from exc
+        if self.remote or not self._started:
+            self._size(self.jobs)
         env_names = LINT_ENV if self.remote else LINT_ENV + CACHE_ENV
         env = {name: os.environ[name] for name in env_names if name in os.environ}
         options: dict[str, Any] = {"num_cpus": CPUS_PER_TASK, "max_retries": self._max_retries,

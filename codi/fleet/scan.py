@@ -315,6 +315,9 @@ def run_scan(options: ScanOptions, sleep: Callable[[float], None] = time.sleep) 
                 for summary in summaries:
                     scan.finish(summary)
             scan.settle(engine)
+        except ScanError:  # the engine could not start (a cluster out of reach): this part ends here
+            db.finish_part(scan_id, part, "partial")
+            raise
         finally:
             engine.close()
         repos = [scan.outcomes[p] for p in sorted(scan.outcomes)]

@@ -25,6 +25,7 @@ from typing import Any
 
 import pytest
 
+from codi.fleet.db import SQLiteDB
 from codi.fleet.scan import ScanOptions, run_scan
 
 pytestmark = pytest.mark.skipif(find_spec("ray") is None,
@@ -264,8 +265,12 @@ def test_scan_connects_to_a_separate_cluster(head: Head, repos: list[Path], tmp_
     again = json.loads(warm.stdout)
     assert again["status"] == "complete" and [r["status"] for r in again["repos"]] == ["cached"] * 6
     assert [(r["key"], r["findings"]) for r in again["repos"]] == [(r["key"], r["findings"]) for r in payload["repos"]]
-    warm_job = _jobs(head).get(warm.pid)
-    assert warm_job is None or not any(job == warm_job for job, _ in _tasks_run(head))
+    assert warm.pid not in _jobs(head)  # it never even connected: nothing to lint
+
+    # All cached, so the cluster is not needed at all: the same rerun with nothing at RAY_ADDRESS.
+    gone = _scan(f"127.0.0.1:{_free_port()}", head.ray_env, manifest, tmp_path / "ray", tmp_path)
+    assert gone.returncode == 0, gone.stderr[-3000:]
+    assert [r["status"] for r in json.loads(gone.stdout)["repos"]] == ["cached"] * 6
 
 
 def test_unreachable_ray_address_is_a_quick_exit_2(repos: list[Path], tmp_path: Path) -> None:
@@ -279,6 +284,11 @@ def test_unreachable_ray_address_is_a_quick_exit_2(repos: list[Path], tmp_path: 
     lines = driver.stderr.strip().splitlines()
     assert len(lines) == 1 and "Traceback" not in driver.stderr, driver.stderr[-3000:]
     assert lines[0].startswith("codi: error: --engine ray: cannot start or reach ") and f"RAY_ADDRESS={address}" in lines[0]
+    db = SQLiteDB(tmp_path / "out" / "_fleet" / "fleet.db")  # the scan is recorded as ended, not running
+    try:
+        assert [s.status for s in db.scans()] == ["partial"]
+    finally:
+        db.close()
 
 
 @pytest.mark.parametrize("form", ["127.0.0.1:{port}", "ray://127.0.0.1:{port}", "[::1]:{port}"])

@@ -66,7 +66,9 @@ class ShellCheck(BatchRule):
     cache dir (`$CODI_CACHE_DIR`, else `$XDG_CACHE_HOME/codi`, else `~/.cache/codi`), so an
     unchanged script is not checked again; the scripts left are split over concurrent
     ShellCheck processes, at most one per CPU. `codi lint --no-cache` or `CODI_NO_CACHE=1`
-    checks every script afresh.
+    checks every script afresh. `CODI_CACHE_URL` (a `postgresql://` database, or a store:
+    `s3://bucket/prefix`, a folder) adds a cache shared by a fleet's CI runners after the local
+    one (see the README's fleet section).
 
     If the `shellcheck` binary cannot be found or fails, a warning is logged and no SC
     findings are produced (and nothing is cached); the other rules still run.

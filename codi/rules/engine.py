@@ -17,6 +17,7 @@ from pathlib import Path
 from codi.parser.errors import ParseError
 from codi.parser.validate import Diagnostic
 from codi.rules.base import BatchRule, Finding, Rule, RuleConfig, RuleContext, Severity
+from codi.rules.buildkit.checkdirective import EXPERIMENTAL, experimental_findings, may_turn_on_experimental
 from codi.rules.dl.hidden import hidden_findings
 from codi.rules.registry import equivalent_codes, merge_equivalents
 from codi.rules.selection import Selection, SelectionLayer
@@ -160,13 +161,23 @@ class Engine:
         found: list[Finding] = []
         ran: list[Rule] = []
         for cls in self.rules:
-            if issubclass(cls, BatchRule) or not settings.selection.rule_enabled(cls):
+            if issubclass(cls, BatchRule):
                 continue
-            ran.append(self._instance(cls))
+            selected = settings.selection.rule_enabled(cls)
+            # BuildKit's experimental checks also run when the file's `# check=experimental=` asks.
+            by_directive = (not selected and cls.name in EXPERIMENTAL and may_turn_on_experimental(ctx.dockerfile.text)
+                            and settings.selection.selects_if_default(cls.code))
+            if not selected and not by_directive:
+                continue
+            rule = self._instance(cls)
+            if selected:  # hidden_findings re-runs these; a directive's experimental check stays out
+                ran.append(rule)
             try:
-                found.extend(ran[-1].check(ctx))
+                these = list(rule.check(ctx))
             except Exception as exc:  # one broken rule must not kill the run
                 errors.append(RuleError(cls.code, ctx.path, _describe(exc)))
+                continue
+            found.extend(experimental_findings(ctx.dockerfile, cls.name, these) if by_directive else these)
         # hadolint also lints instructions before the first FROM and inside ONBUILD
         found.extend(hidden_findings(ctx, ran, found, lambda r, e: errors.append(RuleError(r.code, ctx.path, _describe(e)))))
         return found
@@ -203,7 +214,8 @@ class Engine:
         seen: set[tuple[str, int, int, str]] = set()
         selection = settings.selection
         for f in findings:
-            if not selection.selects(f.code):
+            # An experimental check's findings exist only where selected or turned on by the file.
+            if not selection.selects(f.code) and not (f.name in EXPERIMENTAL and selection.selects_if_default(f.code)):
                 continue
             aliases = equivalent_codes(f.code, f.message)  # a suppressed equivalent suppresses this one
             if (pragmas and pragmas.suppressed(f, aliases)) or any(selection.ignores_exactly(a) for a in aliases):

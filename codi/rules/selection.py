@@ -107,11 +107,19 @@ class Selection:
             self._cache[code] = self._resolve(code)
         return self._cache[code]
 
-    def _resolve(self, code: str) -> bool:
+    def selects_if_default(self, code: str) -> bool:
+        """Whether ``code`` would be reported were it on by default: a file turns on BuildKit's
+        experimental check (``# check=experimental=``), and the user's settings still decide."""
+        return self._resolve(code.upper(), on_by_default=True)
+
+    def _resolve(self, code: str, on_by_default: bool = False) -> bool:
         state = False
         carried: tuple[str, ...] = ()
-        for layer in self._layers:
-            update = self._decide(code, layer.select or (), layer.extend_select, layer.ignore + carried)
+        for number, layer in enumerate(self._layers):
+            select = layer.select or ()
+            if number == 0 and on_by_default:
+                select = (*select, code)
+            update = self._decide(code, select, layer.extend_select, layer.ignore + carried)
             carried = ()
             if layer.select is not None:
                 state = update is True

@@ -191,3 +191,43 @@ def test_secrets_instruction_comments_skip_their_instruction_only() -> None:
     found = [line for name, line in checks(SECRETS) if name == "SecretsUsedInArgOrEnv"]
     assert not {16, 18, 20, 22} & set(found)
     assert set(SECRET_LINES) <= set(found)
+
+
+def default_names(text: str, *layers: SelectionLayer) -> list[tuple[str, int]]:
+    """The findings of the BuildKit checks with CODI's default selection (and ``layers`` on top)."""
+    rules = all_rules()
+    result = Engine(rules).lint([FileInput("Dockerfile", text, default_settings(rules, list(layers)), None, {})])
+    assert result.errors == []
+    return sorted((f.name, f.line) for f in result.findings if f.code.startswith("BK"))
+
+
+DESCRIPTIONS = """# foo this is the foo
+ARG foo=bar
+# a comment that is no description
+FROM scratch AS base
+# bar
+ARG baz=qux
+"""
+
+
+def test_experimental_check_is_off_unless_the_file_turns_it_on() -> None:
+    assert default_names(DESCRIPTIONS) == []
+    on = [("InvalidDefinitionDescription", 5), ("InvalidDefinitionDescription", 7)]
+    assert default_names("# check=experimental=InvalidDefinitionDescription\n" + DESCRIPTIONS) == on
+    assert default_names("# check=experimental=all\n" + DESCRIPTIONS) == on
+    assert default_names("# check=experimental=all;skip=all\n" + DESCRIPTIONS) == on  # skip leaves it alone
+    assert default_names("# check=experimental=invaliddefinitiondescription\n" + DESCRIPTIONS) == []  # exact names
+
+
+def test_experimental_check_turned_on_for_one_instruction() -> None:
+    text = ("# a comment\nFROM scratch AS base\n"
+            "# check=experimental=InvalidDefinitionDescription\n# not the name\nARG foo=1\n"
+            "# not the name either\nARG bar=2\n")
+    assert default_names(text) == [("InvalidDefinitionDescription", 5)]
+
+
+def test_the_users_ignore_wins_over_the_files_experimental() -> None:
+    text = "# check=experimental=all\n" + DESCRIPTIONS
+    assert default_names(text, SelectionLayer(ignore=("BK020",))) == []
+    assert default_names(text, SelectionLayer(ignore=("BK",))) == []
+    assert default_names(text, SelectionLayer(select=("DL",))) == []  # a select without BK turns BK off

@@ -6,7 +6,9 @@
 - ``error=true`` (top of the file only) makes every finding of a check that is not skipped an
   error, the way it makes ``docker build`` fail ("lint violation found for rules: ...").
 - The experimental ``InvalidDefinitionDescription`` is never skipped by ``skip`` (BuildKit
-  keeps experimental rules apart; they are turned on with ``experimental=``).
+  keeps experimental rules apart). It is off unless selected, or turned on by the file:
+  ``experimental=all`` or ``experimental=InvalidDefinitionDescription`` at the top of the file,
+  or in the comments just before one instruction for that instruction (``experimental_findings``).
 
 The checks BuildKit runs once per file (not per instruction) ignore instruction comments.
 Findings of CODI's other rules (DL, CD, SC) are left alone.
@@ -78,3 +80,24 @@ def apply_check_directive(df: Dockerfile, findings: list[Finding]) -> list[Findi
 
 def _skipped(options: CheckOptions, name: str) -> bool:
     return name not in EXPERIMENTAL and options.skips(name)
+
+
+def experimental_findings(df: Dockerfile, name: str, findings: list[Finding]) -> list[Finding]:
+    """The findings of the experimental check ``name`` (not selected by the user) that the file's
+    ``check=experimental=`` turns on: at the top of the file, or before the finding's instruction."""
+    if not findings:
+        return findings
+    base = file_checks(df.text).options
+    comments = preceding_comments(df)
+    kept = []
+    for f in findings:
+        instr = _instruction_at(df, f.line)
+        options = instruction_checks(base, comments.get(id(instr), [])) if instr is not None else base
+        if options.experimental_all or name in options.experimental:
+            kept.append(f)
+    return kept
+
+
+def may_turn_on_experimental(text: str) -> bool:
+    """Cheap test before running an experimental check nobody selected: does the file mention it?"""
+    return "experimental" in text

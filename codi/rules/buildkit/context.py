@@ -118,7 +118,10 @@ class InvalidDefinitionDescription(Rule):
     When comment lines sit directly above a `FROM ... AS <stage>` or an `ARG`, the last of
     them should start with the stage or argument name: `docker build --call=outline` and
     `--call=targets` show such comments as descriptions. If the comment is not meant as a
-    description, separate it with an empty line. Experimental in BuildKit, so off by default.
+    description, separate it with an empty line. Experimental in BuildKit, so off by default:
+    select it (`--select BK020`), or turn it on in the file as `docker build` does, with
+    `# check=experimental=InvalidDefinitionDescription` (or `all`) at the top, or in the comments
+    just before one instruction for that instruction.
 
     ## Why is this bad?
     A comment that does not start with the name is either shown as a wrong description or

@@ -233,8 +233,12 @@ def build_context(stack: StackMatch, facts: OriginalFacts, contract: RuntimeCont
         ctx.command = Command(stack.entrypoint.argv, True, f"derived from {stack.entrypoint.source}")
         notes.append(f"neither the original nor its base sets a command: the candidates use one {ctx.command.note} "
                      "(high risk)")
-    if facts.apk_packages:
-        notes.append(f"the original installs Alpine packages ({', '.join(facts.apk_packages[:8])}) that the "
-                     "Debian-based candidates do not install: add the ones the app needs at run time "
-                     "(names differ on Debian)")
     return ctx
+
+
+def apk_note(facts: OriginalFacts) -> str | None:
+    """What a candidate on a Debian-family base leaves out of an Alpine original (None: nothing)."""
+    if not facts.apk_packages:
+        return None
+    return (f"the original installs Alpine packages ({', '.join(facts.apk_packages[:8])}) that this "
+            "Debian-based candidate does not install: add the ones the app needs at run time (names differ on Debian)")

@@ -8,7 +8,7 @@ from codi.ops.tracing import span
 from codi.optimise.catalog import Catalog, CatalogRule
 from codi.optimise.contract import DeclaredChange
 from codi.optimise.render import matches, render
-from codi.optimise.template_context import build_context
+from codi.optimise.template_context import apk_note, build_context
 from codi.service.analyze import Analysis
 from codi.service.drafts import FIX_CHANGES, CandidateSet, Draft
 
@@ -76,6 +76,7 @@ def catalog_drafts(analysis: Analysis, catalog: Catalog, out: CandidateSet) -> l
                         analysis.project)
     out.notes += ctx.notes
     drafts: list[Draft] = []
+    leaves_out_apk = apk_note(analysis.facts)
     rules = _pick(catalog.rules, analysis)
     dev_tool = _dev_tool_command(analysis) if primary.stack == "node" else None
     if dev_tool is not None:
@@ -99,9 +100,19 @@ def catalog_drafts(analysis: Analysis, catalog: Catalog, out: CandidateSet) -> l
         if ctx.command is not None:  # the command came from a manifest: nobody ran it this way before
             declared.append(DeclaredChange(field="cmd", risk="high", reason=f"start command {ctx.command.note}"))
             risk = "high"
-        drafts.append(Draft(rule.id, rule.kind, rule.title, rule.description.strip(), risk, base, list(ctx.notes),
+        notes = list(ctx.notes)
+        if leaves_out_apk and not _alpine(base):  # the candidate's own note: it goes where the candidate goes
+            notes.append(leaves_out_apk)
+        drafts.append(Draft(rule.id, rule.kind, rule.title, rule.description.strip(), risk, base, notes,
                              tidy.fixed, declared))
     if not rules:
         out.notes.append(f"no catalog rule fits this {primary.stack} project "
                          f"(package manager {primary.package_manager or 'unknown'})")
     return drafts
+
+
+def _alpine(base: str) -> bool:
+    from codi.imagedb import lookup
+
+    config = lookup(base)
+    return config.os_family == "alpine" if config is not None else "alpine" in base.lower()

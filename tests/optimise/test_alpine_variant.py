@@ -28,7 +28,9 @@ def test_alpine_original_gets_an_alpine_variant(tmp_path: Path) -> None:
     assert "apk add --no-cache libpq gcc musl-dev" in build  # build tools in the build stage only
     assert "apk add --no-cache libpq\n" in runtime and "gcc" not in runtime
     assert "adduser -S -D -H -u 10001 -G app app" in runtime and "useradd" not in text
-    assert any("Alpine packages (libpq, gcc, musl-dev)" in n for n in cands.notes)
+    # The Debian-based candidate is refused (libpq would be missing), so no note says it leaves them out.
+    assert "python-pip-multistage" in {r.rule_id for r in cands.rejected}
+    assert not any("Alpine packages" in n for n in [*cands.notes, *alpine[0].record.notes])
 
 
 def test_debian_original_gets_no_alpine_variant(tmp_path: Path) -> None:
@@ -44,3 +46,14 @@ def test_apk_pins_of_the_original_are_kept(tmp_path: Path) -> None:
     cands = build_candidates(analyze(project, None, None, None), load_catalog(None), 3)
     alpine = next(c for c in cands.built if c.record.rule_id == "python-pip-alpine")
     assert alpine.text.count("libpq=16.3-r0") == 2  # build and runtime stage
+
+
+
+def test_a_debian_draft_says_which_alpine_packages_it_leaves_out(tmp_path: Path) -> None:
+    from codi.service.catalog_drafts import catalog_drafts
+    from codi.service.drafts import CandidateSet
+
+    analysis = analyze(_project(tmp_path, "python:3.12-alpine"), None, None, None)
+    drafts = {d.rule_id: d for d in catalog_drafts(analysis, load_catalog(None), CandidateSet())}
+    assert any("Alpine packages (libpq, gcc, musl-dev)" in n for n in drafts["python-pip-multistage"].notes)
+    assert not any("Alpine packages" in n for n in drafts["python-pip-alpine"].notes)

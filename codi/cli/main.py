@@ -15,24 +15,28 @@ _COMMAND_MODULES = ("parse_cmd", "lint_cmd", "rules_cmd", "fix_cmd", "project_cm
                     "scan_cmds", "train_cmds")
 
 
-# The module that registers each top-level command or group (tests/cli/test_lazy_commands.py keeps
-# this true). `codi lint ...` then imports lint_cmd alone: a fifth of the start-up time. `codi`,
-# `--help`, a global option first or an unknown name import them all, so help and errors list all.
-_COMMAND_MODULE = {
-    "parse": "parse_cmd", "lint": "lint_cmd", "rules": "rules_cmd", "fix": "fix_cmd",
-    "analyze": "project_cmds", "rewrite": "project_cmds", "run": "project_cmds", "all": "project_cmds",
-    "report": "project_cmds", "llm": "llm_cmds", "adapter": "llm_cmds", "index": "llm_cmds",
-    "serve": "serve_cmds", "dashboard": "serve_cmds", "stack": "serve_cmds", "perf": "build_cmds",
-    "bases": "build_cmds", "bundle": "ops_bundle_cmds", "doctor": "ops_doctor_cmds", "backup": "ops_backup_cmds",
-    "runs": "ops_backup_cmds", "audit": "ops_audit_cmds", "data": "data_cmds", "metrics": "data_cmds",
-    "scan": "scan_cmds", "train": "train_cmds", "eval": "train_cmds",
+# The modules that register each top-level command or group, or add to it (`adapter promote` comes
+# from train_cmds); tests/cli/test_lazy_commands.py keeps this true. `codi lint ...` then imports
+# lint_cmd alone: a fifth of the start-up time. `codi`, `--help`, a global option first or an
+# unknown name import them all, so help and errors list every command.
+_COMMAND_MODULE: dict[str, tuple[str, ...]] = {
+    "parse": ("parse_cmd",), "lint": ("lint_cmd",), "rules": ("rules_cmd", "ops_bundle_cmds"),
+    "fix": ("fix_cmd",), "analyze": ("project_cmds",), "rewrite": ("project_cmds",), "run": ("project_cmds",),
+    "all": ("project_cmds",), "report": ("project_cmds",), "llm": ("llm_cmds",),
+    "adapter": ("llm_cmds", "ops_bundle_cmds", "train_cmds"), "index": ("llm_cmds",), "serve": ("serve_cmds",),
+    "dashboard": ("serve_cmds",), "stack": ("serve_cmds",), "perf": ("build_cmds",), "bases": ("build_cmds",),
+    "bundle": ("ops_bundle_cmds",), "doctor": ("ops_doctor_cmds",), "backup": ("ops_backup_cmds",),
+    "runs": ("ops_backup_cmds",), "audit": ("ops_audit_cmds",), "data": ("data_cmds",),
+    "metrics": ("data_cmds",), "scan": ("scan_cmds",), "train": ("train_cmds",), "eval": ("train_cmds",),
 }
 
 
 def command_modules(argv: list[str]) -> tuple[str, ...]:
-    """The command modules to import for this command line."""
+    """The command modules to import for this command line, in the usual order."""
     first = argv[1] if len(argv) > 1 else ""
-    return (_COMMAND_MODULE[first],) if first in _COMMAND_MODULE else _COMMAND_MODULES
+    if first not in _COMMAND_MODULE:
+        return _COMMAND_MODULES
+    return tuple(m for m in _COMMAND_MODULES if m in _COMMAND_MODULE[first])
 
 
 def main() -> None:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import functools
 import os
-import shutil
 import signal
 import sys
 import time
@@ -15,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from fleetkit import corpus_repos, write_manifest
 
 from codi.fleet import scan as fleet_scan
 from codi.fleet.db import SQLiteDB
@@ -45,21 +45,7 @@ def ray_cluster() -> Iterator[Any]:
 @pytest.fixture
 def repos(corpus: list[Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> list[Path]:
     """10 repositories of one corpus Dockerfile each, and an 11th with the same content as the first."""
-    monkeypatch.setenv("CODI_CACHE_DIR", str(tmp_path / "sc-cache"))
-    for name in ("CODI_SELECT", "CODI_IGNORE", "CODI_EXTEND_SELECT", "CODI_CONFIG", "RAY_ADDRESS"):
-        monkeypatch.delenv(name, raising=False)
-    folders = []
-    for n, src in enumerate([*corpus[:10], corpus[0]]):
-        folder = tmp_path / "src" / f"repo{n:02d}"
-        folder.mkdir(parents=True)
-        shutil.copyfile(src, folder / "Dockerfile")
-        folders.append(folder)
-    return folders
-
-
-def _manifest(path: Path, folders: list[Path]) -> str:
-    path.write_text("".join(f"{f}\n" for f in folders), encoding="utf-8")
-    return str(path)
+    return corpus_repos(corpus, tmp_path, monkeypatch, 10)
 
 
 def _use_engine(monkeypatch: pytest.MonkeyPatch, **kw: Any) -> None:
@@ -90,7 +76,7 @@ def test_local_cluster_is_loopback_only(ray_cluster: Any) -> None:
 
 
 def test_results_identical_across_local_and_ray(ray_cluster: Any, repos: list[Path], tmp_path: Path) -> None:
-    manifest = _manifest(tmp_path / "repos.txt", repos)
+    manifest = write_manifest(tmp_path / "repos.txt", repos)
     local = run_scan(ScanOptions(manifest=manifest, out=tmp_path / "local", engine="local", jobs=1, backoff_s=0))
     remote = run_scan(ScanOptions(manifest=manifest, out=tmp_path / "ray", engine="ray", jobs=2, backoff_s=0))
     assert remote.status == local.status == "complete" and remote.exit_code == 0
@@ -116,7 +102,7 @@ def test_worker_killed_mid_task_is_retried(ray_cluster: Any, repos: list[Path], 
                                            monkeypatch: pytest.MonkeyPatch) -> None:
     marker = tmp_path / "killed-once"
     _use_engine(monkeypatch, batch_fn=functools.partial(kill_once, str(marker)))
-    outcome = run_scan(ScanOptions(manifest=_manifest(tmp_path / "repos.txt", repos[:4]), out=tmp_path / "out",
+    outcome = run_scan(ScanOptions(manifest=write_manifest(tmp_path / "repos.txt", repos[:4]), out=tmp_path / "out",
                                    engine="ray", jobs=2, backoff_s=0))
     assert marker.exists()  # the first try's worker was killed ...
     assert outcome.status == "complete", [r.error for r in outcome.repos]  # ... and Ray's retry linted it
@@ -127,7 +113,7 @@ def test_hung_task_times_out_and_the_scan_finishes(ray_cluster: Any, repos: list
                                                    monkeypatch: pytest.MonkeyPatch) -> None:
     _use_engine(monkeypatch, batch_fn=functools.partial(hang_on, "repo01"), timeout_s=6.0)
     started = time.monotonic()
-    outcome = run_scan(ScanOptions(manifest=_manifest(tmp_path / "repos.txt", repos[:4]), out=tmp_path / "out",
+    outcome = run_scan(ScanOptions(manifest=write_manifest(tmp_path / "repos.txt", repos[:4]), out=tmp_path / "out",
                                    engine="ray", jobs=2, backoff_s=0))
     assert time.monotonic() - started < 60
     assert outcome.status == "partial" and outcome.exit_code == 1

@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from fleetkit import corpus_repos, write_manifest
 
 from codi.fleet.db import SQLiteDB
 from codi.fleet.scan import ScanOptions, run_scan
@@ -160,21 +161,7 @@ def head() -> Iterator[Head]:
 @pytest.fixture
 def repos(corpus: list[Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> list[Path]:
     """5 repositories of one corpus Dockerfile each, and a 6th with the same content as the first."""
-    monkeypatch.setenv("CODI_CACHE_DIR", str(tmp_path / "sc-cache"))
-    for name in ("CODI_SELECT", "CODI_IGNORE", "CODI_EXTEND_SELECT", "CODI_CONFIG", "RAY_ADDRESS"):
-        monkeypatch.delenv(name, raising=False)
-    folders = []
-    for n, src in enumerate([*corpus[:5], corpus[0]]):
-        folder = tmp_path / "src" / f"repo{n:02d}"
-        folder.mkdir(parents=True)
-        shutil.copyfile(src, folder / "Dockerfile")
-        folders.append(folder)
-    return folders
-
-
-def _manifest(path: Path, folders: list[Path]) -> str:
-    path.write_text("".join(f"{f}\n" for f in folders), encoding="utf-8")
-    return str(path)
+    return corpus_repos(corpus, tmp_path, monkeypatch, 5)
 
 
 @dataclass(slots=True)
@@ -239,7 +226,7 @@ def test_head_listens_on_loopback_only(head: Head) -> None:
 
 
 def test_scan_connects_to_a_separate_cluster(head: Head, repos: list[Path], tmp_path: Path) -> None:
-    manifest = _manifest(tmp_path / "repos.txt", repos)
+    manifest = write_manifest(tmp_path / "repos.txt", repos)
     local = run_scan(ScanOptions(manifest=manifest, out=tmp_path / "local", engine="local", jobs=1, backoff_s=0))
     cold = _scan(head.address, head.ray_env, manifest, tmp_path / "ray", tmp_path)
     assert cold.returncode == 0, cold.stderr[-3000:]
@@ -277,7 +264,7 @@ def test_unreachable_ray_address_is_a_quick_exit_2(repos: list[Path], tmp_path: 
     address = f"127.0.0.1:{_free_port()}"  # nothing listens there
     env = {"RAY_ENABLE_WINDOWS_OR_OSX_CLUSTER": "0", "RAY_AUTH_MODE": "token", "RAY_AUTH_TOKEN": secrets.token_hex(32),
            "RAY_USAGE_STATS_ENABLED": "0"}
-    driver = _scan(address, env, _manifest(tmp_path / "repos.txt", repos), tmp_path / "out", tmp_path)
+    driver = _scan(address, env, write_manifest(tmp_path / "repos.txt", repos), tmp_path / "out", tmp_path)
     assert driver.returncode == 2, driver.stderr[-3000:]
     # Without the probe in RayEngine, Ray retries a closed port for many minutes.
     assert driver.seconds < 30

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import subprocess
 from pathlib import Path
+from typing import Any
+
+import pytest
 
 from codi.rules.base import BatchRule, Finding, RuleConfig, RuleContext
 from codi.rules.registry import get_rule
@@ -36,3 +40,18 @@ def run_rule(code: str, text: str, config: RuleConfig | None = None, context_dir
 def lines(code: str, text: str, **kw: object) -> list[int]:
     """Line numbers where rule ``code`` fires on ``text``."""
     return [f.line for f in run_rule(code, text, **kw)]  # type: ignore[arg-type]
+
+
+def count_shellcheck_runs(monkeypatch: pytest.MonkeyPatch) -> list[list[str]]:
+    """From now on, the command lines of the ShellCheck processes started to check scripts (not
+    `--version`), appended as they start."""
+    calls: list[list[str]] = []
+    real_run = subprocess.run
+
+    def counting_run(cmd: list[str], *args: Any, **kwargs: Any) -> Any:
+        if cmd and "shellcheck" in str(cmd[0]) and "--version" not in cmd:
+            calls.append(list(cmd))
+        return real_run(cmd, *args, **kwargs)
+
+    monkeypatch.setattr(subprocess, "run", counting_run)
+    return calls

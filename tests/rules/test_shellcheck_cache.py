@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import sqlite3
-import subprocess
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
-from rulekit import make_context
+from rulekit import count_shellcheck_runs, make_context
 from typer.testing import CliRunner
 
 from codi.rules.base import Finding, RuleContext
@@ -42,16 +40,7 @@ def isolated_cache(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[
 @pytest.fixture
 def sc_runs(monkeypatch: pytest.MonkeyPatch) -> list[list[str]]:
     """The ShellCheck processes started to check scripts (not `--version`)."""
-    calls: list[list[str]] = []
-    real_run = subprocess.run
-
-    def counting_run(cmd: list[str], *args: Any, **kwargs: Any) -> Any:
-        if "--version" not in cmd:
-            calls.append(list(cmd))
-        return real_run(cmd, *args, **kwargs)
-
-    monkeypatch.setattr(subprocess, "run", counting_run)
-    return calls
+    return count_shellcheck_runs(monkeypatch)
 
 
 def contexts() -> list[RuleContext]:

@@ -8,15 +8,13 @@ import logging
 import secrets
 import socket
 import sqlite3
-import subprocess
 import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
-from rulekit import make_context
+from rulekit import count_shellcheck_runs, make_context
 
 from codi.rules.base import Finding
 from codi.rules.shellcheck import cache as sc_cache
@@ -49,16 +47,7 @@ def fresh_levels(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[No
 @pytest.fixture
 def sc_runs(monkeypatch: pytest.MonkeyPatch) -> list[list[str]]:
     """The ShellCheck processes started to check scripts (not `--version`)."""
-    calls: list[list[str]] = []
-    real_run = subprocess.run
-
-    def counting_run(cmd: list[str], *args: Any, **kwargs: Any) -> Any:
-        if cmd and "shellcheck" in str(cmd[0]) and "--version" not in cmd:
-            calls.append(list(cmd))
-        return real_run(cmd, *args, **kwargs)
-
-    monkeypatch.setattr(subprocess, "run", counting_run)
-    return calls
+    return count_shellcheck_runs(monkeypatch)
 
 
 def lint() -> list[Finding]:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import os
 import sys
+import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated
 
@@ -12,6 +14,8 @@ import typer
 
 from codi.cli.app import app
 from codi.cli.output import _fail, _write, jobs_count
+
+PROGRESS_EVERY_S = 30.0  # without a terminal: one progress line at most this often
 
 
 def _out(ctx: typer.Context, out: str | None) -> Path:
@@ -64,7 +68,11 @@ def scan_cmd(
                               jobs=jobs_count(jobs), clone_jobs=clone_jobs, resume=resume, scan_id=scan_id,
                               run=run,
                               shard=parse_shard(shard) if shard else None)
-        outcome = run_scan(options)
+        options.progress, stop_progress = _progress()
+        try:
+            outcome = run_scan(options)
+        finally:
+            stop_progress()
     except (ManifestError, ScanError, DBError, StoreError) as exc:
         raise _fail(str(exc)) from None
     if as_json:
@@ -81,3 +89,34 @@ def scan_cmd(
         for path in outcome.reports.values():
             sys.stderr.write(f"codi: report {path}\n")
     raise typer.Exit(outcome.exit_code)
+
+
+def _progress() -> tuple[Callable[[int, int, dict[str, int]], None], Callable[[], None]]:
+    """Progress on stderr: a bar on a terminal; elsewhere (CI logs) a line every PROGRESS_EVERY_S."""
+    if sys.stderr.isatty():
+        from rich.console import Console
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+        bar = Progress(TextColumn("scanning"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.description}"),
+                       console=Console(stderr=True), transient=True)
+        task = bar.add_task("", total=None)
+        bar.start()
+
+        def on_bar(done: int, total: int, counts: dict[str, int]) -> None:
+            bar.update(task, completed=done, total=total, description=_counts(counts))
+
+        return on_bar, bar.stop
+    last = time.monotonic()
+
+    def on_line(done: int, total: int, counts: dict[str, int]) -> None:
+        nonlocal last
+        if time.monotonic() - last >= PROGRESS_EVERY_S and done < total:
+            last = time.monotonic()
+            sys.stderr.write(f"codi: scanned {done}/{total} repositories ({_counts(counts)})\n")
+
+    return on_line, lambda: None
+
+
+def _counts(counts: dict[str, int]) -> str:
+    return ", ".join(f"{counts.get(s, 0)} {label}" for s, label in (("ok", "linted"), ("cached", "cached"),
+                                                                     ("failed", "failed")))

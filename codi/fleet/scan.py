@@ -62,6 +62,8 @@ class ScanOptions:
     backoff_s: float = 1.0
     stop_after: int | None = None  # test hook: stop after this many repositories are recorded
     claim_poll_s: float = 0.2  # how often to look for a result another driver is linting
+    # Called after each repository is recorded: (repositories done, this driver's total, status counts).
+    progress: Callable[[int, int, dict[str, int]], None] | None = None
 
 
 @dataclass(slots=True)
@@ -192,12 +194,17 @@ class _Scan:
         self.worker = f"{socket.gethostname()}:{os.getpid()}:{shard_text}"
         self.recorded = 0
         self.linted = 0
+        self.total = 0  # this driver's repositories (its shard)
+        self.counts: dict[str, int] = {}  # statuses recorded by this invocation, for progress
 
     def record(self, item: _Prepared, outcome: RepoOutcome) -> None:
         self.outcomes[item.position] = outcome
         self.db.put_repo(self.scan_id, RepoRow(outcome.name, item.position, item.spec.source, outcome.status,
                                                outcome.key, outcome.findings, outcome.error))
         self.recorded += 1
+        if self.options.progress is not None:
+            self.counts[outcome.status] = self.counts.get(outcome.status, 0) + 1
+            self.options.progress(len(self.outcomes), self.total, dict(self.counts))
         if self.options.stop_after is not None and self.recorded >= self.options.stop_after:
             raise ScanInterrupted(f"stopped after {self.recorded} repositories")
 
@@ -298,6 +305,7 @@ def run_scan(options: ScanOptions, sleep: Callable[[float], None] = time.sleep) 
         scan = _Scan(scan_id, db, options)
         part = shard_text or "all"
         db.start_part(scan_id, part, scan.worker, len(specs))
+        scan.total = len(specs)
         done = {r.name: r for r in db.repos(scan_id) if r.status in ("ok", "cached")}
         todo: list[tuple[int, RepoSpec]] = []
         for position, spec in enumerate(specs):

@@ -186,6 +186,21 @@ def test_a_named_scan_stays_running_while_a_shard_runs(fleet: Path, tmp_path: Pa
     assert again.merged == "complete"  # the retried shard finishes the scan
 
 
+def test_progress_is_reported_as_repositories_are_recorded(fleet: Path, tmp_path: Path,
+                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    seen: list[tuple[int, int, dict[str, int]]] = []
+    run_scan(_options(fleet, tmp_path / "out", progress=lambda d, t, c: seen.append((d, t, c))))
+    assert [d for d, _, _ in seen] == list(range(1, 31)) and {t for _, t, _ in seen} == {30}
+    assert sum(seen[-1][2].values()) == 30 and set(seen[-1][2]) <= {"ok", "cached"}
+
+    monkeypatch.setattr(codi.cli.scan_cmds, "PROGRESS_EVERY_S", 0.0)  # no terminal: a line each time, here
+    result = CliRunner().invoke(app, ["scan", "--manifest", str(fleet), "--out", str(tmp_path / "cli"), "-j", "1"])
+    assert result.exit_code == 0, result.output
+    lines = [line for line in result.stderr.splitlines() if line.startswith("codi: scanned ")]
+    assert lines[0].startswith("codi: scanned 1/30 repositories (") and len(lines) == 29  # not the last one
+    assert lines[-1].startswith("codi: scanned 29/30 repositories (")
+
+
 def test_cli_json_and_exit_codes(fleet: Path, tmp_path: Path) -> None:
     runner = CliRunner()
     out = tmp_path / "out"

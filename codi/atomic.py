@@ -48,6 +48,15 @@ def atomic_write_bytes(path: Path, data: bytes, keep_backup: bool = False) -> No
 
 
 def _umask() -> int:
+    """The process umask. Linux shows it in /proc/self/status; reading it there leaves it alone, where
+    os.umask(0) would set it to 0 for a moment, in which another thread's new file escapes it."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError, IndexError):
+        pass
     current = os.umask(0)
     os.umask(current)
     return current

@@ -56,3 +56,20 @@ def test_atomic_write_failure_leaves_original(tmp_path: Path, monkeypatch: pytes
         atomic_write_text(target, "FROM b\n")
     assert target.read_text() == "FROM a\n"
     assert [p.name for p in tmp_path.iterdir()] == ["Dockerfile"]
+
+
+@pytest.mark.skipif(not Path("/proc/self/status").is_file(), reason="needs Linux's /proc/self/status")
+def test_a_new_file_follows_the_umask_without_changing_it(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Setting the umask, even for a moment, would let another thread's new file escape it (a server
+    writes run dirs from several threads): the umask is read, never set."""
+    old = os.umask(0o027)
+    try:
+        def no_set(mask: int) -> int:
+            raise AssertionError("os.umask was called")
+
+        monkeypatch.setattr(os, "umask", no_set)
+        atomic_write_text(tmp_path / "new.txt", "x\n")
+    finally:
+        monkeypatch.undo()
+        os.umask(old)
+    assert stat.S_IMODE((tmp_path / "new.txt").stat().st_mode) == 0o640

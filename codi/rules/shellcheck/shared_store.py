@@ -69,7 +69,7 @@ class StoreCache:
 
     def _each(self, store: Store, fn: Callable[[T], R], items: Sequence[T]) -> list[R]:
         # A remote store answers in milliseconds per object: several at once. A folder answers in
-        # microseconds, and its atomic writes briefly change the process umask: one at a time.
+        # microseconds: one at a time, no threads to start.
         if len(items) <= 1 or isinstance(store, LocalStore):
             return [fn(item) for item in items]
         with ThreadPoolExecutor(min(WORKERS, len(items)), thread_name_prefix="codi-sc-shared") as pool:

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from rulekit import count_shellcheck_runs
 
 from codi.fleet.db import ContentRow, RepoRow, ScanRow, SQLiteDB, now, open_db
 from codi.fleet.scan import ScanOptions, run_scan
@@ -221,14 +222,6 @@ def test_first_lint_on_a_new_runner_is_warm_from_the_shared_cache(pg_url: str, t
     dockerfile = tmp_path / "Dockerfile"
     dockerfile.write_text("FROM debian:12\nRUN cd /tmp && echo `date` $HOME\nRUN for f in $(ls /etc); do echo $f;"
                           " done\n", encoding="utf-8")
-    runs: list[list[str]] = []
-    real_run = subprocess.run
-
-    def counting_run(cmd: list[str], *args: Any, **kwargs: Any) -> Any:
-        if cmd and "shellcheck" in str(cmd[0]) and "--version" not in cmd:
-            runs.append(list(cmd))
-        return real_run(cmd, *args, **kwargs)
-
     def runner(name: str) -> list[tuple[str, int]]:
         """A lint on a fresh machine: its own empty local cache, an empty memory level."""
         monkeypatch.setenv("CODI_CACHE_DIR", str(tmp_path / name))
@@ -236,7 +229,7 @@ def test_first_lint_on_a_new_runner_is_warm_from_the_shared_cache(pg_url: str, t
         findings = run_lint(LintRequest(paths=[str(dockerfile)])).result.findings
         return [(f.code, f.line) for f in findings]
 
-    monkeypatch.setattr(subprocess, "run", counting_run)
+    runs = count_shellcheck_runs(monkeypatch)
     monkeypatch.setenv("CODI_CACHE_URL", pg_url)
     monkeypatch.delenv("CODI_NO_CACHE", raising=False)
     try:

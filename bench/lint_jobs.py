@@ -25,7 +25,15 @@ import tempfile
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from lint_vs_hadolint import DEFAULT_CORPUS, REPO, ProcessRun, find_tool, run_measured, tool_env  # noqa: E402
+from lint_vs_hadolint import (  # noqa: E402
+    REPO,
+    ProcessRun,
+    add_corpus_options,
+    corpus_files,
+    find_tool,
+    run_measured,
+    tool_env,
+)
 
 TARGET = 1.8
 
@@ -40,13 +48,11 @@ def summary(label: str, runs: list[ProcessRun]) -> tuple[float, float]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS)
-    parser.add_argument("--limit", type=int, default=0)
+    add_corpus_options(parser)
     parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args(argv)
-    files = sorted(args.corpus.glob("*.Dockerfile"))[: args.limit or None]
+    files = corpus_files(args)
     if not files:
-        print(f"no corpus files under {args.corpus}")
         return 2
     codi = find_tool("codi")
     if codi is None:

@@ -79,6 +79,19 @@ def tool_env(drop: tuple[str, ...] = ()) -> dict[str, str]:
     return env
 
 
+def add_corpus_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS, help="folder of *.Dockerfile files")
+    parser.add_argument("--limit", type=int, default=0, help="use only the first N files (0 = all)")
+
+
+def corpus_files(args: argparse.Namespace) -> list[Path]:
+    """The sorted ``*.Dockerfile`` files of ``--corpus`` (the first ``--limit``); says so when none."""
+    files = sorted(args.corpus.glob("*.Dockerfile"))[: args.limit if args.limit > 0 else None]
+    if not files:
+        print(f"no *.Dockerfile files in {args.corpus}", file=sys.stderr)
+    return files
+
+
 def find_tool(name: str) -> str | None:
     """Prefer the tool installed next to this interpreter (the project's venv), then PATH."""
     beside = Path(sys.executable).parent / name
@@ -189,15 +202,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS, help="folder of *.Dockerfile files")
-    parser.add_argument("--limit", type=int, default=0, help="use only the first N files (0 = all)")
+    add_corpus_options(parser)
     args = parser.parse_args(argv)
 
-    files = sorted(args.corpus.glob("*.Dockerfile"))
-    if args.limit > 0:
-        files = files[: args.limit]
+    files = corpus_files(args)
     if not files:
-        print(f"no *.Dockerfile files in {args.corpus}", file=sys.stderr)
         return 2
     print(f"corpus: {len(files)} files from {args.corpus}")
     load = ", ".join(f"{x:.1f}" for x in os.getloadavg())

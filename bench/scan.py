@@ -25,7 +25,15 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from lint_vs_hadolint import DEFAULT_CORPUS, REPO, ProcessRun, find_tool, run_measured, tool_env  # noqa: E402
+from lint_vs_hadolint import (  # noqa: E402
+    REPO,
+    ProcessRun,
+    add_corpus_options,
+    corpus_files,
+    find_tool,
+    run_measured,
+    tool_env,
+)
 
 
 def make_fleet(files: list[Path], root: Path) -> Path:
@@ -54,14 +62,12 @@ def scan(codi: str, manifest: Path, out: Path, engine: str, jobs: int, env: dict
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS)
-    parser.add_argument("--limit", type=int, default=0)
+    add_corpus_options(parser)
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1)
     parser.add_argument("--engines", default="local,ray")
     args = parser.parse_args(argv)
-    files = sorted(args.corpus.glob("*.Dockerfile"))[: args.limit or None]
+    files = corpus_files(args)
     if not files:
-        print(f"no corpus files under {args.corpus}")
         return 2
     codi = find_tool("codi")
     if codi is None:

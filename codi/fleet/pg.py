@@ -25,6 +25,7 @@ from codi.fleet.db import (
     merged_status,
     now,
 )
+from codi.pgschema import TEXT_NOW, migrate
 
 if TYPE_CHECKING:
     import psycopg
@@ -34,7 +35,7 @@ CONNECT_TIMEOUT_S = 10
 # One lock id for ensure_schema: drivers starting together migrate once, one after another.
 SCHEMA_LOCK = 0x636F6469  # "codi"
 # The database's clock, in the format of ``codi.fleet.db.now`` (TEXT timestamps, as in SQLite).
-DB_NOW = """to_char(now() AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"')"""
+DB_NOW = TEXT_NOW
 DB_LAPSED = """to_char((now() - make_interval(secs => %(lease)s)) AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"')"""
 
 
@@ -65,22 +66,11 @@ class PostgresDB:
 
     def ensure_schema(self) -> list[int]:
         """Apply the migrations this database lacks (idempotent, serialised by an advisory lock)."""
-        applied: list[int] = []
+        def too_new(current: int) -> DBError:
+            return DBError(f"{_redact(self.url)}: fleet schema v{current} is newer than this CODI (v{SCHEMA_VERSION})")
+
         with self.conn.transaction():
-            self.conn.execute("SELECT pg_advisory_xact_lock(%s)", (SCHEMA_LOCK,))
-            self.conn.execute("CREATE TABLE IF NOT EXISTS migrations (version INTEGER PRIMARY KEY,"
-                              " applied_at TEXT NOT NULL)")
-            row = self.conn.execute("SELECT COALESCE(MAX(version), 0) AS v FROM migrations").fetchone()
-            current = int(row["v"]) if row else 0
-            if current > SCHEMA_VERSION:
-                raise DBError(f"{_redact(self.url)}: fleet schema v{current} is newer than this CODI "
-                              f"(v{SCHEMA_VERSION})")
-            for version in range(current + 1, SCHEMA_VERSION + 1):
-                for statement in MIGRATIONS[version - 1]:
-                    self.conn.execute(statement)  # our own constant DDL
-                self.conn.execute("INSERT INTO migrations (version, applied_at) VALUES (%s, %s)", (version, now()))
-                applied.append(version)
-        return applied
+            return migrate(self.conn, "migrations", SCHEMA_LOCK, MIGRATIONS, too_new, text_stamps=True)
 
     def start_scan(self, scan: ScanRow) -> None:
         with self.conn.transaction():

@@ -18,6 +18,7 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 
 from codi.config.dburl import redact
+from codi.pgschema import migrate, schema_version
 from codi.rag.index import MemoryIndex, Row, RunMemoryError
 
 if TYPE_CHECKING:
@@ -109,27 +110,15 @@ class PostgresIndex(MemoryIndex):
 
     @_db
     def schema_version(self) -> int:
-        if self.conn.execute("SELECT to_regclass('rag_migrations') AS t").fetchone() == {"t": None}:
-            return 0
-        row = self.conn.execute("SELECT COALESCE(MAX(version), 0) AS v FROM rag_migrations").fetchone()
-        return int(row["v"]) if row else 0
+        return schema_version(self.conn, "rag_migrations")
 
     @_db
     def ensure_schema(self) -> list[int]:
-        applied: list[int] = []
+        def too_new(current: int) -> RunMemoryError:
+            return RunMemoryError(f"run memory schema v{current} is newer than this CODI (v{SCHEMA_VERSION})")
+
         with self.conn.transaction():
-            self.conn.execute("SELECT pg_advisory_xact_lock(%s)", (SCHEMA_LOCK,))
-            self.conn.execute("CREATE TABLE IF NOT EXISTS rag_migrations (version INTEGER PRIMARY KEY,"
-                              " applied_at TIMESTAMPTZ NOT NULL DEFAULT now())")
-            current = self.schema_version()
-            if current > SCHEMA_VERSION:
-                raise RunMemoryError(f"run memory schema v{current} is newer than this CODI (v{SCHEMA_VERSION})")
-            for version in range(current + 1, SCHEMA_VERSION + 1):
-                for statement in MIGRATIONS[version - 1]:
-                    self.conn.execute(statement)
-                self.conn.execute("INSERT INTO rag_migrations (version) VALUES (%s)", (version,))
-                applied.append(version)
-        return applied
+            return migrate(self.conn, "rag_migrations", SCHEMA_LOCK, MIGRATIONS, too_new)
 
     @_db
     def put(self, doc: RunDoc) -> None:

@@ -14,6 +14,8 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from codi.config.dburl import ENV, redact
+from codi.pgschema import migrate
+from codi.pgschema import schema_version as pg_schema_version
 
 if TYPE_CHECKING:
     import psycopg
@@ -110,21 +112,11 @@ class StateDB:
 
 def _migrate(conn: psycopg.Connection[Any]) -> list[int]:
     """Apply the API's migrations this database lacks (idempotent; replicas take turns)."""
-    conn.execute("SELECT pg_advisory_xact_lock(%s)", (SCHEMA_LOCK,))
-    conn.execute("CREATE TABLE IF NOT EXISTS api_migrations (version INTEGER PRIMARY KEY,"
-                 " applied_at TIMESTAMPTZ NOT NULL DEFAULT now())")
-    row = conn.execute("SELECT COALESCE(MAX(version), 0) FROM api_migrations").fetchone()
-    current = int(row[0]) if row else 0
-    if current > SCHEMA_VERSION:
-        raise StateDBError(f"{ENV}: the database's API schema v{current} is newer than this CODI's "
-                           f"v{SCHEMA_VERSION} (upgrade CODI on every replica)")
-    applied = []
-    for version in range(current + 1, SCHEMA_VERSION + 1):
-        for statement in MIGRATIONS[version - 1]:
-            conn.execute(statement)
-        conn.execute("INSERT INTO api_migrations (version) VALUES (%s)", (version,))
-        applied.append(version)
-    return applied
+    def too_new(current: int) -> StateDBError:
+        return StateDBError(f"{ENV}: the database's API schema v{current} is newer than this CODI's "
+                            f"v{SCHEMA_VERSION} (upgrade CODI on every replica)")
+
+    return migrate(conn, "api_migrations", SCHEMA_LOCK, MIGRATIONS, too_new)
 
 
 def schema_version(url: str) -> int:
@@ -132,11 +124,8 @@ def schema_version(url: str) -> int:
     conn = connect(url, "codi-doctor")
     try:
         conn.execute("SET default_transaction_read_only = on")
-        if conn.execute("SELECT to_regclass('api_migrations')").fetchone() == (None,):
-            return 0
-        row = conn.execute("SELECT COALESCE(MAX(version), 0) FROM api_migrations").fetchone()
+        return pg_schema_version(conn, "api_migrations")
     except _psycopg().Error as exc:
         raise StateDBError(f"{ENV}={redact(url)}: {_why(exc)}") from None
     finally:
         conn.close()
-    return int(row[0]) if row else 0

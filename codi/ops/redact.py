@@ -74,6 +74,11 @@ def _keep_user(match: re.Match[str]) -> str:
     return match.group("head") + REDACTED + match.group("tail")
 
 
+def _unless_plain(match: re.Match[str]) -> str:
+    """``_keep_user``, except for values that are no secret (``_plain``): those stay as written."""
+    return match.group(0) if _plain(match.group("value")) else _keep_user(match)
+
+
 _PEM = re.compile(r"(-----BEGIN (?P<kind>[A-Z0-9 ]*)PRIVATE KEY-----)(?P<body>.*?)(-----END (?P=kind)PRIVATE KEY-----)",
                   re.S)
 _PEM_OPEN = re.compile(r"(-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----)(?!\*\*\*REDACTED)(?:[A-Za-z0-9+/=:, \t\r\n-]|\\[nrt])+")
@@ -93,7 +98,7 @@ _RULES: tuple[tuple[re.Pattern[str], Callable[[re.Match[str]], str] | str], ...]
     # .npmrc: //registry/:_authToken=..., _auth=..., _password=...
     (re.compile(r"(?P<head>(?<![\w])(?:_authToken|_auth|_password)[ \t]*=[ \t]*)" + _NOT_DONE
                 + r"(?P<value>[^\s\"'\\]+)(?P<tail>)"),
-     lambda m: m.group(0) if _plain(m.group("value")) else _keep_user(m)),
+     _unless_plain),
     # scheme://user:password@host
     (re.compile(r"(?P<head>\b[A-Za-z][A-Za-z0-9+.-]*://[^\s/@:\"'<>\\]+:)" + _NOT_DONE
                 + r"(?P<value>[^\s/\"'<>\\]+)(?P<tail>@)"), _keep_user),
@@ -106,11 +111,11 @@ _RULES: tuple[tuple[re.Pattern[str], Callable[[re.Match[str]], str] | str], ...]
     # --password VALUE, --http-password=VALUE (wget, docker login, ...)
     (re.compile(r"(?P<head>(?<![\w-])--(?:[a-z]+-)?password[ \t=]+(?:\\*['\"])?)" + _NOT_DONE
                 + r"(?P<value>(?!-)[^\s'\"\\]+)(?P<tail>)"),
-     lambda m: m.group(0) if _plain(m.group("value")) else _keep_user(m)),
+     _unless_plain),
     # Authorization: Bearer/Basic/token VALUE
     (re.compile(r"(?P<head>(?i:authorization):[ \t]*(?i:bearer|basic|token)[ \t]+)" + _NOT_DONE
                 + r"(?P<value>[^\s'\"\\]+)(?P<tail>)"),
-     lambda m: m.group(0) if _plain(m.group("value")) else _keep_user(m)),
+     _unless_plain),
     # token shapes: the prefix stays, so a reader knows what kind of token was there
     (re.compile(r"\b(?P<p>AKIA|ASIA|AGPA|AIDA|AROA|ANPA|ANVA|AIPA)[A-Z0-9]{16}\b"), r"\g<p>" + REDACTED),
     (re.compile(r"\b(?P<p>gh[pousr]_)[A-Za-z0-9]{30,}\b"), r"\g<p>" + REDACTED),

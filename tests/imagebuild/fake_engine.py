@@ -2,13 +2,40 @@
 
 from __future__ import annotations
 
+import shutil
 import socket
 import subprocess
 import sys
 from collections.abc import Mapping
 from pathlib import Path
 
+import pytest
+
 from codi.imagebuild.engine import BuildOutcome, Engine, EngineError, ImageInfo
+
+DEMO_GO = Path(__file__).resolve().parents[2] / "demo" / "go"
+STANDIN = "localhost/codi-standin/golang:bookworm"
+DISTROLESS = "gcr.io/distroless/static-debian12:nonroot"
+
+
+def go_project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, base_map: str | None) -> Path:
+    """A copy of demo/go with no local base images (an empty CODI_BASES_DIR) and CODI_BASE_MAP set to
+    ``base_map`` (None: unset)."""
+    monkeypatch.setenv("CODI_BASES_DIR", str(tmp_path / "no-bases"))
+    if base_map is None:
+        monkeypatch.delenv("CODI_BASE_MAP", raising=False)
+    else:
+        monkeypatch.setenv("CODI_BASE_MAP", base_map)
+    dest = tmp_path / "go"
+    shutil.copytree(DEMO_GO, dest)
+    return dest
+
+
+def use_engine(monkeypatch: pytest.MonkeyPatch, engine: Engine) -> Engine:
+    """Measuring (codi run --real) uses ``engine``, whatever the disk space."""
+    monkeypatch.setattr("codi.service.measure.detect_engine", lambda name: (engine, ""))
+    monkeypatch.setattr("codi.service.measure._disk_problem", lambda engine, need: None)
+    return engine
 
 
 def free_port() -> int:

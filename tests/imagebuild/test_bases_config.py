@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 
 import pytest
-from fake_engine import FakeEngine
+from fake_engine import FakeEngine, go_project, use_engine
 from typer.testing import CliRunner
 
 from codi.cli.app import app
@@ -19,16 +18,12 @@ from codi.service.candidates import build_candidates
 from codi.service.measure import MeasureOptions, measure
 from codi.service.run import RunOptions, run_project
 
-DEMO = Path(__file__).resolve().parents[2] / "demo" / "go"
 TOML = '[bases]\n"golang:*" = "localhost/standin/go:1"\n\n[lint]\nignore = ["DL3007"]\n'
 
 
 @pytest.fixture()
 def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.setenv("CODI_BASES_DIR", str(tmp_path / "no-bases"))
-    monkeypatch.delenv("CODI_BASE_MAP", raising=False)
-    dest = tmp_path / "go"
-    shutil.copytree(DEMO, dest)
+    dest = go_project(tmp_path, monkeypatch, None)
     (dest / ".codi.toml").write_text(TOML)
     return dest
 
@@ -58,8 +53,7 @@ def test_lint_rejects_a_bases_value_that_is_not_a_table(project: Path) -> None:
 def test_run_real_reads_the_projects_bases_table(project: Path, tmp_path: Path,
                                                  monkeypatch: pytest.MonkeyPatch) -> None:
     engine = FakeEngine()
-    monkeypatch.setattr("codi.service.measure.detect_engine", lambda name: (engine, ""))
-    monkeypatch.setattr("codi.service.measure._disk_problem", lambda engine, need: None)
+    use_engine(monkeypatch, engine)
     result = run_project(project, RunOptions(out=tmp_path / "runs", llm=False, rag=False, real=True))
     metrics = json.loads((result.run_dir / "metadata" / "metrics.json").read_text())
     assert metrics["base_map"] == {"golang:1.22": "localhost/standin/go:1"}

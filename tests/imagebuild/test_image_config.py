@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from fake_engine import FakeEngine
+from fake_engine import DEMO_GO, STANDIN, FakeEngine
 
 from codi.imagebuild.basemap import apply_base_map
 from codi.imagebuild.buildah import BuildahEngine
@@ -17,10 +17,8 @@ from codi.imagebuild.engine import ImageInfo
 from codi.imagebuild.image_config import check_built_image, compare_config, dockerfile_contract
 from codi.imagebuild.measure_image import BuildSettings, measure_dockerfile
 
-DEMO_GO = Path(__file__).resolve().parents[2] / "demo" / "go"
 GO_TEXT = (DEMO_GO / "Dockerfile").read_text()
 GO_PATH = "/go/bin:/usr/local/go/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
-STANDIN = "localhost/codi-standin/golang:bookworm"
 
 
 def _golang_config(**over: Any) -> dict[str, Any]:

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Mapping
 from pathlib import Path
 
 import pytest
-from fake_engine import FakeEngine
+from fake_engine import FakeEngine, go_project
 
 from codi.imagebuild.detect import detect_engine
 from codi.optimise.catalog import load_catalog
@@ -16,16 +15,10 @@ from codi.service.candidates import build_candidates
 from codi.service.measure import MeasureOptions, measure
 from codi.service.run import RunOptions, run_project
 
-DEMO = Path(__file__).resolve().parents[2] / "demo" / "go"
-
 
 @pytest.fixture()
 def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.setenv("CODI_BASES_DIR", str(tmp_path / "no-bases"))
-    monkeypatch.setenv("CODI_BASE_MAP", "golang:*=local/go-standin:1")
-    dest = tmp_path / "go"
-    shutil.copytree(DEMO, dest)
-    return dest
+    return go_project(tmp_path, monkeypatch, "golang:*=local/go-standin:1")
 
 
 def test_no_engine_keeps_estimates_and_says_why(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -3,32 +3,21 @@
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 
 import pytest
-from fake_engine import FakeEngine
+from fake_engine import DISTROLESS, STANDIN, FakeEngine, go_project, use_engine
 
 from codi.service.run import RunOptions, run_project
-
-DEMO = Path(__file__).resolve().parents[2] / "demo" / "go"
-STANDIN = "localhost/codi-standin/golang:bookworm"
-DISTROLESS = "gcr.io/distroless/static-debian12:nonroot"
 
 
 @pytest.fixture()
 def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.setenv("CODI_BASES_DIR", str(tmp_path / "no-bases"))
-    monkeypatch.setenv("CODI_BASE_MAP", f"golang:*={STANDIN}")
-    dest = tmp_path / "go"
-    shutil.copytree(DEMO, dest)
-    return dest
+    return go_project(tmp_path, monkeypatch, f"golang:*={STANDIN}")
 
 
 def _real_run(project: Path, out: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    engine = FakeEngine(missing={DISTROLESS})
-    monkeypatch.setattr("codi.service.measure.detect_engine", lambda name: (engine, ""))
-    monkeypatch.setattr("codi.service.measure._disk_problem", lambda engine, need: None)
+    use_engine(monkeypatch, FakeEngine(missing={DISTROLESS}))
     return run_project(project, RunOptions(out=out, llm=False, rag=False, real=True,
                                            candidate_limit=5)).run_dir  # fixed, scratch, tuned, nonroot, distroless
 

@@ -5,13 +5,12 @@ from __future__ import annotations
 
 import io
 import json
-import shutil
 import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
-from fake_engine import FakeEngine
+from fake_engine import DISTROLESS, STANDIN, FakeEngine, go_project, use_engine
 from rich.console import Console
 from typer.testing import CliRunner
 
@@ -24,24 +23,16 @@ from codi.service.candidates import build_candidates
 from codi.service.measure import MeasureOptions, measure
 from codi.service.run import RunOptions, RunResult, run_project
 
-DEMO = Path(__file__).resolve().parents[2] / "demo" / "go"
-STANDIN = "localhost/codi-standin/golang:bookworm"
-DISTROLESS = "gcr.io/distroless/static-debian12:nonroot"
-
 
 @pytest.fixture()
 def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.setenv("CODI_BASES_DIR", str(tmp_path / "no-bases"))
-    monkeypatch.setenv("CODI_BASE_MAP", f"golang:*={STANDIN}")
     monkeypatch.setattr("codi.service.measure._disk_problem", lambda engine, need: None)
-    dest = tmp_path / "go"
-    shutil.copytree(DEMO, dest)
-    return dest
+    return go_project(tmp_path, monkeypatch, f"golang:*={STANDIN}")
 
 
 def _fake_engine(monkeypatch: pytest.MonkeyPatch) -> FakeEngine:
     engine = FakeEngine(missing={DISTROLESS})
-    monkeypatch.setattr("codi.service.measure.detect_engine", lambda name: (engine, ""))
+    use_engine(monkeypatch, engine)
     return engine
 
 

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from codi.atomic import atomic_write_text
-from codi.ops.pids import pid_alive
+from codi.telemetry.pids import pid_alive
 from codi.service.statedb import StateDBError
 
 if TYPE_CHECKING:

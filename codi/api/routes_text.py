@@ -9,7 +9,7 @@ from fastapi.responses import Response
 
 from codi.api.fairlock import FairLock
 from codi.api.models import Finding, FixBody, FixItem, FixResponse, LintBody, LintResponse
-from codi.ops.policy import Policy
+from codi.policy import Policy
 from codi.rules.base import Finding as RuleFinding
 from codi.service.fix import fix_paths
 from codi.service.lint import STDIN, LintOutcome, LintRequest, run_lint
@@ -80,7 +80,7 @@ def _policy(body: FixBody, request: Request) -> Policy | None:
     """The risk policy of a /fix request (``unsafe`` asks for balanced), capped at CODI_RISK_POLICY_MAX."""
     import os
 
-    from codi.ops.policy import audit_override, resolve, server_max
+    from codi.policy import audit_override, resolve, server_max
 
     asked = body.risk_policy or ("balanced" if body.unsafe else None)
     if asked is None and not os.environ.get("CODI_RISK_POLICY"):

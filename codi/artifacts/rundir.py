@@ -22,7 +22,7 @@ from pydantic import BaseModel
 
 from codi.artifacts.eventlog import EventLog
 from codi.atomic import atomic_write_text
-from codi.ops.redact import redact_data, redact_text
+from codi.telemetry.redact import redact_data, redact_text
 
 RUN_ID_RE = re.compile(r"^\d{8}T\d{6}Z-[a-z0-9-]+$")
 LAYOUT = ("inputs", "candidates", "metadata", "logs", "reports")
@@ -61,7 +61,7 @@ class RunWriter:
     """Writes one run into a staging folder; ``commit()`` moves it into place."""
 
     def __init__(self, out: Path, run_id: str, redact: bool = True) -> None:
-        self.redact = redact  # codi.ops.redact on every byte written (off only for --no-redact)
+        self.redact = redact  # codi.telemetry.redact on every byte written (off only for --no-redact)
         self.final = out / run_id
         self.run_id = run_id
         self.root = Path(tempfile.mkdtemp(prefix=f".{run_id}.", suffix=".partial", dir=out))

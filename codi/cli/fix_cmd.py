@@ -26,7 +26,7 @@ def run_fix(paths: list[str], *, unsafe: bool, diff: bool, format: str, select: 
             no_fail: bool, config: str | None, quiet: bool, jobs: int | None = None,
             risk_policy: str | None = None) -> int:
     """Fix (or with ``diff`` only show) and return the exit code."""
-    from codi.ops.policy import PolicyError, audit_override, resolve
+    from codi.policy import PolicyError, audit_override, resolve
 
     try:  # --risk-policy, else CODI_RISK_POLICY; neither: safe fixes (and unsafe with --unsafe-fixes)
         policy = resolve(risk_policy) if risk_policy or os.environ.get("CODI_RISK_POLICY") else None

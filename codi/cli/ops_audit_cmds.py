@@ -31,7 +31,7 @@ def verify_cmd(
 
     Exit 0 when the chain is intact, 1 naming the first edited or deleted line, 2 when there is no log.
     """
-    from codi.ops.audit import AuditError, audit_log_path, verify_log
+    from codi.telemetry.audit import AuditError, audit_log_path, verify_log
 
     root = out or (ctx.obj or {}).get("out") or os.environ.get("CODI_OUTPUT_ROOT") or "runs"
     path = Path(log) if log else audit_log_path(Path(root))

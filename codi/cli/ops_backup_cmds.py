@@ -40,9 +40,9 @@ def _emit(data: dict[str, Any], as_json: bool, text: str) -> None:
 
 
 def _audit(out: Path, action: str, **fields: Any) -> None:
-    """One audit line (where codi.ops.audit exists); a failed write in production mode is exit 1."""
+    """One audit line (where codi.telemetry.audit exists); a failed write in production mode is exit 1."""
     try:
-        from codi.ops.audit import AuditError, audit_event
+        from codi.telemetry.audit import AuditError, audit_event
     except ImportError:
         return
     try:

@@ -116,7 +116,7 @@ def rewrite_cmd(project: ProjectArg,
 def _apply(ctx_out: str | None, project: str, dockerfile: str | None, stack: str | None, config: str | None,
            rules: str | None, limit: int, risk_policy: str | None) -> int:
     """`codi rewrite --apply`: exit 0 written, 1 no candidate within the policy (nothing written)."""
-    from codi.ops.policy import PolicyError, audit_override, resolve
+    from codi.policy import PolicyError, audit_override, resolve
     from codi.service.rewrite import apply_best, rewrite_with_analysis
 
     try:
@@ -154,7 +154,7 @@ def _run(ctx: typer.Context, project: str, options: RunOptions, as_json: bool) -
         payload = {"run_id": result.run_id, "run_dir": str(result.run_dir) if result.run_dir else None,
                    "dry_run": options.dry_run, "would_write": result.planned if options.dry_run else None,
                    "run": result.record.model_dump(mode="json"), "metrics": result.metrics.model_dump(mode="json")}
-        from codi.ops.redact import redact_data
+        from codi.telemetry.redact import redact_data
 
         sys.stdout.write(json.dumps(redact_data(payload) if options.redact else payload, indent=2) + "\n")
     else:
@@ -169,7 +169,7 @@ def _options(ctx: typer.Context, out: str | None, dry_run: bool, no_llm: bool, d
              real: bool = False, engine: str = "auto", keep_images: bool = False,
              build_timeout: float = 600.0, build_arg: list[str] | None = None, target: str | None = None,
              context: str | None = None, no_redact: bool = False) -> RunOptions:
-    from codi.ops.redact import RedactionRefused, check_no_redact
+    from codi.telemetry.redact import RedactionRefused, check_no_redact
     from codi.service.run import RunOptions
 
     try:

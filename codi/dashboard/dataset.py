@@ -15,7 +15,7 @@ from typing import Any
 
 from codi.artifacts.models import MetricsRecord, RunRecord
 from codi.artifacts.rundir import RUN_ID_RE, iso, utc_now
-from codi.ops.tracing import read_spans, slowest_stages
+from codi.telemetry.tracing import read_spans, slowest_stages
 
 SCHEMA_VERSION = 1
 

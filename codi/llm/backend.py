@@ -12,9 +12,9 @@ from codi.config.flags import llm_enabled
 from codi.llm.adapters import AdapterError
 from codi.llm.endpoints import EndpointError, EndpointPool, endpoints_from_env, timeout_from_env
 from codi.llm.runtime import Generation, ModelUnavailable, embedded
-from codi.ops.bundle_store import adapter_path_from_env
-from codi.ops.redact import redact_text
-from codi.ops.tracing import span
+from codi.config.paths import adapter_path_from_env
+from codi.telemetry.redact import redact_text
+from codi.telemetry.tracing import span
 
 
 @dataclass(slots=True)

@@ -148,7 +148,7 @@ def embedded(model: str | None = None, adapter: str | None = None, ruleset: str 
     """The process-wide model for (model, adapter); the adapter is verified before it is loaded."""
     path = find_model(model)
     if not adapter:
-        from codi.ops.bundle_store import adapter_path_from_env
+        from codi.config.paths import adapter_path_from_env
 
         adapter = adapter_path_from_env()
     key = (str(path.resolve()), str(Path(adapter).resolve()) if adapter else None)

@@ -65,7 +65,7 @@ def list_archives(dest: Path) -> list[Path]:
 def audit_dir(out: Path) -> Path:
     """The audit log's folder (``CODI_AUDIT_LOG`` moves it; only a folder inside ``out`` is backed up)."""
     try:
-        from codi.ops.audit import audit_log_path
+        from codi.telemetry.audit import audit_log_path
     except ImportError:
         return out / AUDIT_DIR
     return audit_log_path(out).parent
@@ -89,7 +89,7 @@ def entries(out: Path, state: Path, include_runs: bool = True) -> list[Entry]:
     audit = audit_dir(out)
     if audit.is_dir() and audit.resolve().is_relative_to(out.resolve()):
         found += [Entry(f"out/{p.relative_to(out).as_posix()}", p, "audit") for p in _files(audit)]
-    traces = out / "_traces"  # the runs' spans (codi.ops.tracing): the dashboard's slowest stages
+    traces = out / "_traces"  # the runs' spans (codi.telemetry.tracing): the dashboard's slowest stages
     if traces.is_dir():
         found += [Entry(f"out/{p.relative_to(out).as_posix()}", p, "traces") for p in _files(traces)]
     if state.is_dir():

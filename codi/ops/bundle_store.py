@@ -21,22 +21,10 @@ from typing import Any
 
 from codi.atomic import atomic_write_text
 from codi.config.flags import production_mode
+from codi.config.paths import active_version, kind_dir, output_root
 from codi.ops.bundles import KINDS, SIG, SUMS, BundleError, Checked, verify_archive, verify_folder
 
 SCHEMA_VERSION = 1
-
-
-def output_root(out: str | Path | None = None) -> Path:
-    return Path(out or os.environ.get("CODI_OUTPUT_ROOT") or "runs")
-
-
-def state_dir(out: str | Path | None = None) -> Path:
-    env = os.environ.get("CODI_STATE_DIR")
-    return Path(env) if env else output_root(out) / ".codi-state"
-
-
-def kind_dir(kind: str, out: str | Path | None = None) -> Path:
-    return state_dir(out) / "bundles" / kind
 
 
 def trusted_keys(start: Path | None = None) -> list[str]:
@@ -62,41 +50,6 @@ def trusted_keys(start: Path | None = None) -> list[str]:
     return keys
 
 
-def active_version(kind: str, out: str | Path | None = None) -> str | None:
-    try:
-        text = (kind_dir(kind, out) / "active").read_text(encoding="utf-8").strip()
-    except OSError:
-        return None
-    return text or None
-
-
-def active_dir(kind: str, out: str | Path | None = None) -> Path | None:
-    """The folder of the active ``kind`` bundle, or None when none is installed."""
-    version = active_version(kind, out)
-    folder = kind_dir(kind, out) / version if version else None
-    return folder if folder and folder.is_dir() else None
-
-
-def active_rules_file() -> Path | None:
-    """The active rules bundle's ``rules.yml`` (used by ``catalog_path`` when no --rules/RULES_PATH)."""
-    folder = active_dir("rules")
-    return folder / "rules.yml" if folder and (folder / "rules.yml").is_file() else None
-
-
-def active_adapter_dir() -> Path | None:
-    """The active adapter bundle's adapter folder (used when ADAPTER_PATH is unset)."""
-    folder = active_dir("adapter")
-    return folder / "adapter" if folder and (folder / "adapter").is_dir() else None
-
-
-def adapter_path_from_env() -> str | None:
-    explicit = os.environ.get("ADAPTER_PATH")
-    if explicit:
-        return explicit
-    found = active_adapter_dir()
-    return str(found) if found else None
-
-
 def _history(base: Path) -> list[str]:
     try:
         data = json.loads((base / "history.json").read_text(encoding="utf-8"))
@@ -114,7 +67,7 @@ def _activate(base: Path, version: str, history: list[str]) -> None:
 
 def _audit(out: str | Path | None, action: str, **fields: Any) -> None:
     try:
-        from codi.ops.audit import audit_event
+        from codi.telemetry.audit import audit_event
     except ImportError:
         return
     audit_event(output_root(out), action, **fields)

@@ -14,6 +14,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+from codi.config.paths import active_dir
 from codi.ops.doctor import CheckResult, Context
 
 DEFAULT_BACKUP_MAX_AGE_DAYS = 7.0
@@ -44,7 +45,7 @@ def _installed(ctx: Context, kind: str) -> tuple[Path | None, dict[str, Any] | N
     store = _optional("codi.ops.bundle_store")
     if store is None:
         return None, None
-    folder = store.active_dir(kind, ctx.out)
+    folder = active_dir(kind, ctx.out)
     if folder is None:
         return None, None
     entries = [e for e in store.check_installed(ctx.out) if e["kind"] == kind]
@@ -239,10 +240,10 @@ def disk(ctx: Context) -> CheckResult:
 
 def audit_log(ctx: Context) -> CheckResult:
     fix = "unset CODI_AUDIT_LOG (default <out>/_audit/audit.jsonl) or point it at a writable file"
-    if _optional("codi.ops.audit") is None:
-        return ctx.judge("audit_log", False, "this CODI has no audit log (codi.ops.audit missing)",
+    if _optional("codi.telemetry.audit") is None:
+        return ctx.judge("audit_log", False, "this CODI has no audit log (codi.telemetry.audit missing)",
                          "install a CODI release with the audit log")
-    from codi.ops.audit import audit_enabled, audit_log_path
+    from codi.telemetry.audit import audit_enabled, audit_log_path
 
     if not audit_enabled(ctx.env):
         return ctx.judge("audit_log", False, f"the audit log is off (CODI_AUDIT={ctx.env.get('CODI_AUDIT')})",

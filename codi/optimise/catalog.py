@@ -68,7 +68,7 @@ def catalog_path(explicit: str | Path | None = None) -> Path:
     env = os.environ.get("RULES_PATH")
     if env:
         return Path(env)
-    from codi.ops.bundle_store import active_rules_file
+    from codi.config.paths import active_rules_file
 
     return active_rules_file() or DEFAULT_CATALOG
 

@@ -14,7 +14,7 @@ import jinja2
 
 from codi.artifacts.models import MetricsRecord, RunRecord
 from codi.atomic import atomic_write_text
-from codi.ops.redact import redact_text
+from codi.telemetry.redact import redact_text
 from codi.report.contract_table import contract_rows
 from codi.templating import environment
 
@@ -86,7 +86,7 @@ def report_data(run_dir: Path) -> dict[str, Any]:
 def _policy(run: Any) -> dict[str, Any]:
     """The risk policy in force (run option, else CODI_RISK_POLICY) and, per candidate, whether
     `codi rewrite --apply` may apply it without asking ("applied") or only proposes it."""
-    from codi.ops.policy import configured_policy, decision, parse_policy
+    from codi.policy import configured_policy, decision, parse_policy
 
     try:
         name = parse_policy(str(run.options.get("risk_policy"))) if run.options.get("risk_policy") \

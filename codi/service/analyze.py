@@ -6,7 +6,7 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from codi.ops.tracing import span
+from codi.telemetry.tracing import span
 from codi.optimise.contract import RuntimeContract, compute_contract
 from codi.optimise.estimate import ProjectSizes, context_size
 from codi.optimise.facts import OriginalFacts, read_facts, target_stage

@@ -25,7 +25,7 @@ from codi.llm.backend import Backend, LLMSettings, NoModel
 from codi.llm.guard import Facts, guard
 from codi.llm.ranking import TIE_MARGIN, Scored, apply_model_order, deterministic, reordered
 from codi.llm.runtime import Generation
-from codi.ops.tracing import span
+from codi.telemetry.tracing import span
 
 SCHEMA_VERSION = 1
 _FROM = re.compile(r"^\s*FROM\s+(?:--\S+\s+)*(\S+)", re.IGNORECASE | re.MULTILINE)

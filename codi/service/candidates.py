@@ -6,7 +6,7 @@ import difflib
 from collections import Counter
 
 from codi.artifacts.models import CandidateRecord, FindingRecord, RejectedCandidate
-from codi.ops.tracing import span
+from codi.telemetry.tracing import span
 from codi.optimise.catalog import Catalog, CatalogError
 from codi.optimise.contract import (
     ContractCheck,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from codi.artifacts.models import RejectedCandidate
 from codi.fix.apply import fix_text
-from codi.ops.tracing import span
+from codi.telemetry.tracing import span
 from codi.optimise.catalog import Catalog, CatalogRule
 from codi.optimise.contract import DeclaredChange
 from codi.optimise.render import matches, render

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from codi.atomic import atomic_write_text
 from codi.fix.apply import FixOutcome, fix_text
-from codi.ops.audit import audit_fix, sha256_text
+from codi.telemetry.audit import audit_fix, sha256_text
 from codi.rules.base import Finding
 from codi.rules.engine import Engine, FileInput, FileSettings
 from codi.rules.registry import all_rules
@@ -35,7 +35,7 @@ class FixedFile:
 class FixReport:
     files: list[FixedFile] = field(default_factory=list)
     lint: LintOutcome | None = None  # findings left after fixing (what is on disk now)
-    policy: str | None = None  # the risk policy applied (codi.ops.policy), when one was given
+    policy: str | None = None  # the risk policy applied (codi.policy), when one was given
     proposed: list[Finding] = field(default_factory=list)  # fixable findings left: above the policy's risk
 
     @property
@@ -63,9 +63,9 @@ def fix_paths(req: LintRequest, unsafe: bool = False, diff_only: bool = False,
               risk_policy: str | None = None) -> FixReport:
     """Fix every file ``req`` names. Raises LintUsageError for bad settings.
 
-    ``risk_policy`` (codi.ops.policy) also allows the unsafe (medium-risk) fixes when it applies medium risk;
+    ``risk_policy`` (codi.policy) also allows the unsafe (medium-risk) fixes when it applies medium risk;
     the fixable findings it leaves are ``proposed``."""
-    from codi.ops.policy import allows, fix_risk
+    from codi.policy import allows, fix_risk
 
     unsafe = unsafe or (risk_policy is not None and allows(risk_policy, "medium"))
     first = run_lint(req)

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from codi.artifacts.rundir import iso, utc_now
-from codi.ops.pids import pid_alive
+from codi.telemetry.pids import pid_alive
 
 MAX_KEPT = 1000  # finished jobs remembered; the oldest are forgotten first
 BUSY_TIMEOUT_MS = 10_000

@@ -42,7 +42,7 @@ class Applied:
 
 def apply_best(analysis: Analysis, cands: CandidateSet, policy: str) -> Applied:
     """Write the best candidate ``policy`` allows over the Dockerfile, atomically, keeping ``<name>.orig``."""
-    from codi.ops.policy import allows
+    from codi.policy import allows
 
     result = Applied(policy=policy, dockerfile=analysis.dockerfile_path)
     for built in cands.built:  # best first

@@ -23,7 +23,7 @@ from codi.artifacts.models import (
 from codi.artifacts.rundir import RunWriter, iso, reserve_run_dir, utc_now
 from codi.config.flags import airgap_enabled
 from codi.llm.ranking import TIE_MARGIN, deterministic, tie_groups
-from codi.ops.audit import audit_run, sha256_text
+from codi.telemetry.audit import audit_run, sha256_text
 from codi.optimise.base_sizes import SIZE_TABLE_DATE, SIZE_TABLE_SOURCE
 from codi.optimise.catalog import CatalogError, catalog_path, load_catalog
 from codi.optimise.estimate import estimate
@@ -50,7 +50,7 @@ class RunOptions:
     build_args: dict[str, str] = field(default_factory=dict)  # --build-arg NAME=VALUE (FROM, contract, builds)
     target: str | None = None  # --target: the stage that is built
     context: str | None = None  # --context: the build context when it is not the project folder
-    redact: bool = True  # codi.ops.redact on everything written; False only for --no-redact (not in production)
+    redact: bool = True  # codi.telemetry.redact on everything written; False only for --no-redact (not in production)
     progress: Any = None  # a codi.service.measure.Progress, told as each stage starts (the CLI shows it)
     actor: str | None = None  # who asked, for the audit log: an API key's id (never the key); None = this OS user
 
@@ -126,8 +126,8 @@ def _environment(options: RunOptions, config_sources: list[str], ruleset: str,
 
 
 def run_project(project: str | Path, options: RunOptions) -> RunResult:
-    """One run; its stages are traced under ``<out>/_traces/`` (codi.ops.tracing), tied by the run id."""
-    from codi.ops.tracing import buffered, flush, span
+    """One run; its stages are traced under ``<out>/_traces/`` (codi.telemetry.tracing), tied by the run id."""
+    from codi.telemetry.tracing import buffered, flush, span
 
     with buffered() as pending, span("run") as traced:
         result = _run_project(project, options)

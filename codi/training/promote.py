@@ -3,7 +3,7 @@
 The rule: the report is of this adapter (same version), the adapter is no worse than the base model on
 every deterministic metric (``codi.training.eval.DETERMINISTIC``), and its guard acceptance rate is
 higher. The promotion is recorded next to the installed adapter bundles
-(``<state>/bundles/adapter/promoted.json``, ``<state>`` as ``codi.ops.bundle_store`` has it) with a copy
+(``<state>/bundles/adapter/promoted.json``, ``<state>`` as ``codi.config.paths`` has it) with a copy
 of the eval report; it does not install anything (``codi adapter install`` does that).
 """
 
@@ -30,7 +30,7 @@ class PromotionRefused(Exception):
 def adapter_state(out: str | Path | None = None) -> Path:
     """``<state>/bundles/adapter`` (the bundle store's layout)."""
     try:
-        from codi.ops.bundle_store import kind_dir
+        from codi.config.paths import kind_dir
     except ImportError:  # the operations module is not in this install
         env = os.environ.get("CODI_STATE_DIR")
         root = Path(env) if env else Path(out or os.environ.get("CODI_OUTPUT_ROOT") or "runs") / ".codi-state"

@@ -42,7 +42,7 @@ def make_root(out: Path, runs: int = 3) -> Path:
     (bundle / "bundle.json").write_text('{"name": "rules", "version": "1.0.0"}\n', encoding="utf-8")
     audit = out / "_audit"
     audit.mkdir(exist_ok=True)
-    if not (audit / "audit.jsonl").is_file():  # runs audit themselves where codi.ops.audit exists
+    if not (audit / "audit.jsonl").is_file():  # runs audit themselves where codi.telemetry.audit exists
         (audit / "audit.jsonl").write_text('{"action": "run"}\n{"action": "fix-apply"}\n', encoding="utf-8")
     return out
 

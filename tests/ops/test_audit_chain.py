@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from codi.ops.audit import AuditError, audit_event, audit_log_path, verify_log
+from codi.telemetry.audit import AuditError, audit_event, audit_log_path, verify_log
 
 
 @pytest.fixture(autouse=True)
@@ -44,7 +44,7 @@ def test_edited_line_is_found(tmp_path: Path) -> None:
 
 
 def test_edited_line_with_its_hash_recomputed_is_found_by_the_next(tmp_path: Path) -> None:
-    from codi.ops.audit import _line_hash
+    from codi.telemetry.audit import _line_hash
 
     path = _write(tmp_path)
     lines = path.read_text().splitlines()

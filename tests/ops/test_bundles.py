@@ -16,6 +16,7 @@ import codi.cli.llm_cmds  # noqa: F401  (registers `adapter`)
 import codi.cli.ops_bundle_cmds  # noqa: F401  (registers `bundle`, `rules install`, `adapter install`)
 import codi.cli.rules_cmd  # noqa: F401
 from codi.cli.app import app
+from codi.config import paths
 from codi.ops import bundle_store
 from codi.ops.bundles import BundleError, build, keygen, verify_archive
 from codi.optimise.catalog import DEFAULT_CATALOG, catalog_path
@@ -107,7 +108,7 @@ def test_rollback_returns_to_previous_version(tmp_path: Path) -> None:
     result = runner.invoke(app, ["rules", "rollback", "--json"])
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout)["version"] == "1.0.0"
-    assert bundle_store.active_version("rules") == "1.0.0"
+    assert paths.active_version("rules") == "1.0.0"
     again = runner.invoke(app, ["rules", "rollback"])
     assert again.exit_code == 1 and "no earlier rules bundle" in again.stderr
 
@@ -184,7 +185,7 @@ def test_installed_bundle_edited_on_disk_fails_the_recheck(tmp_path: Path) -> No
     archive = tmp_path / "r.tgz"
     build(rules_folder(tmp_path / "src"), archive)
     bundle_store.install(archive, "rules")
-    installed = bundle_store.active_dir("rules")
+    installed = paths.active_dir("rules")
     assert installed is not None
     (installed / "rules.yml").write_text("tampered", encoding="utf-8")
     [entry] = bundle_store.check_installed()
@@ -204,7 +205,7 @@ def test_adapter_bundle_installs_and_becomes_the_default_adapter(tmp_path: Path)
     (src / "bundle.json").write_text(json.dumps({"name": "lora", "version": "0.1", "kind": "adapter"}))
     build(src, tmp_path / "a.tgz")
     assert runner.invoke(app, ["adapter", "install", str(tmp_path / "a.tgz")]).exit_code == 0
-    assert bundle_store.adapter_path_from_env() == str(bundle_store.active_dir("adapter") / "adapter")  # type: ignore[operator]
+    assert paths.adapter_path_from_env() == str(paths.active_dir("adapter") / "adapter")  # type: ignore[operator]
 
 
 def test_keygen_and_cli_build_verify(tmp_path: Path) -> None:
@@ -232,7 +233,7 @@ def test_serve_start_rechecks_bundles_production_refuses(tmp_path: Path, monkeyp
     monkeypatch.setenv("CODI_OUTPUT_ROOT", str(tmp_path / "runs"))
     build(rules_folder(tmp_path / "src"), tmp_path / "r.tgz")
     bundle_store.install(tmp_path / "r.tgz", "rules", tmp_path / "runs")
-    (bundle_store.kind_dir("rules", tmp_path / "runs") / "1.0.0" / "rules.yml").write_text("x", encoding="utf-8")
+    (paths.kind_dir("rules", tmp_path / "runs") / "1.0.0" / "rules.yml").write_text("x", encoding="utf-8")
     warned = runner.invoke(app, ["serve"])
     assert warned.exit_code == 0 and started == ["run"] and "warning: rules bundle 1.0.0" in warned.stderr
     monkeypatch.setattr(codi.cli.serve_cmds, "_production_gate", lambda *a, **k: None)  # doctor's gate: tested apart

@@ -14,8 +14,8 @@ from typer.testing import CliRunner
 import codi.cli.fix_cmd  # noqa: F401  (registers `fix`)
 import codi.cli.project_cmds  # noqa: F401  (registers `rewrite`)
 from codi.cli.app import app
-from codi.ops import policy as policy_mod
-from codi.ops.policy import PolicyError, allows, fix_risk, resolve
+from codi import policy as policy_mod
+from codi.policy import PolicyError, allows, fix_risk, resolve
 
 runner = CliRunner()
 REPO = Path(__file__).resolve().parents[2]
@@ -32,13 +32,13 @@ def _env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> list[dict[str, Any]
         events.append({"out": str(out), "action": action, "actor": actor, **fields})
 
     try:
-        import codi.ops.audit as audit
+        import codi.telemetry.audit as audit
 
         monkeypatch.setattr(audit, "audit_event", record)
     except ImportError:
-        fake = type(sys)("codi.ops.audit")
+        fake = type(sys)("codi.telemetry.audit")
         fake.audit_event = record  # type: ignore[attr-defined]
-        monkeypatch.setitem(sys.modules, "codi.ops.audit", fake)
+        monkeypatch.setitem(sys.modules, "codi.telemetry.audit", fake)
     return events
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from codi.ops.redact import REDACTED, redact_data, redact_text
+from codi.telemetry.redact import REDACTED, redact_data, redact_text
 
 CORPUS = Path(__file__).parent / "data" / "redaction"
 POSITIVE = sorted((CORPUS / "positive").glob("*.txt"))

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
-from codi.ops.audit import audit_log_path, sha256_text, verify_log
+from codi.telemetry.audit import audit_log_path, sha256_text, verify_log
 
 SECRETS = ("s3cr3t-api-tok-4242", "urlPa55w0rd", "npm-heredoc-tok-9876", "ghp_abcdefghijklmnopqrstuvwxyz0123456789")
 DOCKERFILE = f"""FROM python:3.12-slim

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from codi.ops import tracing
-from codi.ops.tracing import read_spans, slowest_stages, span
+from codi.telemetry import tracing
+from codi.telemetry.tracing import read_spans, slowest_stages, span
 
 
 @pytest.fixture(autouse=True)
@@ -56,7 +56,7 @@ def test_content_off_by_default_on_request_redacted(_out: Path, monkeypatch: pyt
     assert "prompt" not in first["attrs"]
     assert second["attrs"]["completion"] == "fine"
     try:
-        import codi.ops.redact  # noqa: F401
+        import codi.telemetry.redact  # noqa: F401
     except ImportError:
         return
     assert secret not in json.dumps(second)

@@ -97,7 +97,7 @@ def audit_override(out: str | Path | None, policy: Policy, *, actor: str | None 
     if not policy.override:
         return
     try:
-        from codi.ops.audit import audit_event
+        from codi.telemetry.audit import audit_event
     except ImportError:
         return
     root = Path(out or os.environ.get("CODI_OUTPUT_ROOT") or "runs")

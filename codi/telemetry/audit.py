@@ -5,7 +5,7 @@ of the previous line's bytes; 64 zeros for the first line ever) and ``hash`` (th
 own canonical JSON without ``hash``). A sidecar ``<log>.head`` holds the line count and the last line's
 hash, so ``verify_log`` finds an edited line, a deleted line and a removed last line. Rotation
 (``CODI_AUDIT_MAX_BYTES``, default 10 MB; ``CODI_AUDIT_KEEP`` rotated files, default 5) keeps the chain
-going across files. Every line is redacted (``codi.ops.redact``); the actor is the CLI user or an API
+going across files. Every line is redacted (``codi.telemetry.redact``); the actor is the CLI user or an API
 key's id, never a key. ``CODI_AUDIT=off`` turns the log off (doctor fails that in production mode).
 
 A failed write warns on stderr; in production mode (``CODI_PRODUCTION=1``) it raises ``AuditError``
@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING
 
 from codi.atomic import atomic_write_text
 from codi.config.flags import env_flag, production_mode
-from codi.ops.redact import redact_data
+from codi.telemetry.redact import redact_data
 
 if TYPE_CHECKING:
     from codi.artifacts.models import RunRecord

@@ -55,7 +55,7 @@ def trace_dir() -> Path | None:
 
 def _redact(text: str) -> str:
     try:
-        from codi.ops.redact import redact_text
+        from codi.telemetry.redact import redact_text
     except ImportError:
         return text
     return redact_text(text)

@@ -20,8 +20,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from codi.atomic import atomic_write_text
-from codi.telemetry.pids import pid_alive
 from codi.service.statedb import StateDBError
+from codi.telemetry.pids import pid_alive
 
 if TYPE_CHECKING:
     from codi.api.metrics_pg import SharedMetrics

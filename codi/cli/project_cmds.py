@@ -169,8 +169,8 @@ def _options(ctx: typer.Context, out: str | None, dry_run: bool, no_llm: bool, d
              real: bool = False, engine: str = "auto", keep_images: bool = False,
              build_timeout: float = 600.0, build_arg: list[str] | None = None, target: str | None = None,
              context: str | None = None, no_redact: bool = False) -> RunOptions:
-    from codi.telemetry.redact import RedactionRefused, check_no_redact
     from codi.service.run import RunOptions
+    from codi.telemetry.redact import RedactionRefused, check_no_redact
 
     try:
         redact = check_no_redact(no_redact)

@@ -9,10 +9,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from codi.config.flags import llm_enabled
+from codi.config.paths import adapter_path_from_env
 from codi.llm.adapters import AdapterError
 from codi.llm.endpoints import EndpointError, EndpointPool, endpoints_from_env, timeout_from_env
 from codi.llm.runtime import Generation, ModelUnavailable, embedded
-from codi.config.paths import adapter_path_from_env
 from codi.telemetry.redact import redact_text
 from codi.telemetry.tracing import span
 

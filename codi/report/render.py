@@ -14,8 +14,8 @@ import jinja2
 
 from codi.artifacts.models import MetricsRecord, RunRecord
 from codi.atomic import atomic_write_text
-from codi.telemetry.redact import redact_text
 from codi.report.contract_table import contract_rows
+from codi.telemetry.redact import redact_text
 from codi.templating import environment
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"

@@ -6,7 +6,6 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-from codi.telemetry.tracing import span
 from codi.optimise.contract import RuntimeContract, compute_contract
 from codi.optimise.estimate import ProjectSizes, context_size
 from codi.optimise.facts import OriginalFacts, read_facts, target_stage
@@ -18,6 +17,7 @@ from codi.parser.semantic import Model, Stage, build_model
 from codi.service.errors import InputError
 from codi.service.linting import ProjectLinter, lint_project_file
 from codi.service.project import find_dockerfile, project_dir, read_dockerfile
+from codi.telemetry.tracing import span
 
 
 @dataclass(slots=True)

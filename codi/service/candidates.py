@@ -6,7 +6,6 @@ import difflib
 from collections import Counter
 
 from codi.artifacts.models import CandidateRecord, FindingRecord, RejectedCandidate
-from codi.telemetry.tracing import span
 from codi.optimise.catalog import Catalog, CatalogError
 from codi.optimise.contract import (
     ContractCheck,
@@ -26,6 +25,7 @@ from codi.service.analyze import Analysis
 from codi.service.catalog_drafts import catalog_drafts
 from codi.service.drafts import BuiltCandidate, CandidateSet, candidate_stage
 from codi.service.edit_drafts import fixed_draft, nonroot_draft, tuned_draft
+from codi.telemetry.tracing import span
 
 
 def finding_record(f: Finding) -> FindingRecord:

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from codi.artifacts.models import RejectedCandidate
 from codi.fix.apply import fix_text
-from codi.telemetry.tracing import span
 from codi.optimise.catalog import Catalog, CatalogRule
 from codi.optimise.contract import DeclaredChange
 from codi.optimise.render import matches, render
 from codi.optimise.template_context import apk_note, build_context
 from codi.service.analyze import Analysis
 from codi.service.drafts import FIX_CHANGES, CandidateSet, Draft
+from codi.telemetry.tracing import span
 
 
 def _pick(rules: list[CatalogRule], analysis: Analysis) -> list[CatalogRule]:

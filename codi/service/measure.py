@@ -21,10 +21,10 @@ from codi.imagebuild.detect import detect_engine
 from codi.imagebuild.engine import DEFAULT_BUILD_TIMEOUT, Engine
 from codi.imagebuild.measure_image import BuildSettings, Measured, measure_dockerfile
 from codi.imagebuild.smoke import DEFAULT_SMOKE_SECONDS
-from codi.telemetry.tracing import span
 from codi.optimise.contract.model import RuntimeContract
 from codi.service.analyze import Analysis
 from codi.service.candidates import BuiltCandidate
+from codi.telemetry.tracing import span
 
 
 class Progress(Protocol):

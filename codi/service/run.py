@@ -23,13 +23,13 @@ from codi.artifacts.models import (
 from codi.artifacts.rundir import RunWriter, iso, reserve_run_dir, utc_now
 from codi.config.flags import airgap_enabled
 from codi.llm.ranking import TIE_MARGIN, deterministic, tie_groups
-from codi.telemetry.audit import audit_run, sha256_text
 from codi.optimise.base_sizes import SIZE_TABLE_DATE, SIZE_TABLE_SOURCE
 from codi.optimise.catalog import CatalogError, catalog_path, load_catalog
 from codi.optimise.estimate import estimate
 from codi.service.analyze import Analysis, analyze
 from codi.service.candidates import CandidateSet, build_candidates, finding_record
 from codi.service.errors import InputError
+from codi.telemetry.audit import audit_run, sha256_text
 
 
 @dataclass(slots=True)

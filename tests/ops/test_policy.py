@@ -13,8 +13,8 @@ from typer.testing import CliRunner
 
 import codi.cli.fix_cmd  # noqa: F401  (registers `fix`)
 import codi.cli.project_cmds  # noqa: F401  (registers `rewrite`)
-from codi.cli.app import app
 from codi import policy as policy_mod
+from codi.cli.app import app
 from codi.policy import PolicyError, allows, fix_risk, resolve
 
 runner = CliRunner()

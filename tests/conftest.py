@@ -28,6 +28,25 @@ def _private_cache_dir() -> Iterator[None]:
 
 
 @pytest.fixture(autouse=True, scope="session")
+def _private_operator_settings() -> Iterator[None]:
+    """The audit key and trusted bundle keys live in the operator's state folder (codi.config.operator):
+    the suite gets its own, and never reads the machine's /etc/codi/config.toml."""
+    path = tempfile.mkdtemp(prefix="codi-test-state-")
+    saved = {name: os.environ.get(name) for name in ("XDG_STATE_HOME", "CODI_SYSTEM_CONFIG")}
+    os.environ["XDG_STATE_HOME"] = path
+    os.environ["CODI_SYSTEM_CONFIG"] = os.path.join(path, "no-system-config.toml")
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+        shutil.rmtree(path, ignore_errors=True)
+
+
+@pytest.fixture(autouse=True, scope="session")
 def _no_shared_state_from_the_caller() -> Iterator[None]:
     """A developer's CODI_DB_URL / CODI_CACHE_URL must not send the suite's state to their database:
     the tests that want a shared back-end set these themselves."""

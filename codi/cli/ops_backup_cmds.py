@@ -72,6 +72,15 @@ def _memory_note() -> list[str]:
     return [note] if note else []
 
 
+def _leftovers(cleaned: list[Path], notes: list[str]) -> dict[str, Any]:
+    """Say on stderr what a killed backup/restore left: what was removed, what needs the user's look."""
+    for folder in cleaned:
+        sys.stderr.write(f"codi: note: removed {folder} (left by an interrupted run)\n")
+    for note in notes:
+        sys.stderr.write(f"codi: note: {note}\n")
+    return {"cleaned": [str(p) for p in cleaned], "leftovers": notes}
+
+
 def _archive(path: str) -> Path:
     archive = Path(path)
     if not archive.is_file():
@@ -88,21 +97,25 @@ def create_cmd(ctx: typer.Context, out: OutOpt = None,
                keep: KeepOpt = None, keep_days: KeepDaysOpt = None, as_json: JsonOpt = False) -> None:
     """Snapshot the run memory and job state (SQLite online backup), archive runs, bundles and audit log.
 
-    Writes <dest>/codi-backup-<UTC>.tar.gz atomically, verifies it, then deletes older backups outside
-    --keep/--keep-days; the newest backup that verifies is never deleted.
+    Writes <dest>/codi-backup-<UTC>.tar.gz atomically (-2, -3... when two start in one second), verifies
+    it, then deletes older backups outside --keep/--keep-days; the newest backup that verifies is never
+    deleted. Staging folders of killed creates are removed first; anything else left is named with the
+    command to remove it.
+
     Exit codes: 0 written and verified; 2 usage or I/O error.
     """
     from codi.ops.backup import create_backup
 
     root = _out(ctx, out)
     result = _guard(create_backup, root, Path(dest) if dest else None, not no_runs, keep, keep_days)
+    left = _leftovers(result.cleaned, result.notes)
     notes = _memory_note()
     m = result.manifest
     _audit(root, "backup", archive=str(result.archive), runs=len(m["runs"]), members=len(m["members"]),
            deleted=[p.name for p in result.deleted])
     _emit({"archive": str(result.archive), "codi_version": m["codi_version"], "runs": len(m["runs"]),
            "members": len(m["members"]), "databases": m["databases"],
-           "deleted": [str(p) for p in result.deleted], "kept": [str(p) for p in result.kept],
+           "deleted": [str(p) for p in result.deleted], "kept": [str(p) for p in result.kept], **left,
            **({"notes": notes} if notes else {})}, as_json,
           f"{result.archive}: {len(m['members'])} file(s), {len(m['runs'])} run(s), verified"
           + (f"; deleted {len(result.deleted)} old backup(s)" if result.deleted else ""))
@@ -128,12 +141,17 @@ def verify_cmd(archive: ArchiveArg, as_json: JsonOpt = False) -> None:
 @backup_app.command("restore")
 def restore_cmd(ctx: typer.Context, archive: ArchiveArg, out: OutOpt = None,
                 force: Annotated[bool, typer.Option("--force", help="Replace a non-empty output root (it is "
-                                                                    "kept as <root>.pre-restore-<UTC>).")] = False,
+                                                                    "kept as <root>.pre-restore-<UTC>[-N]).")] = False,
                 as_json: JsonOpt = False) -> None:
     """Verify a backup, restore it into a staging folder and swap it in atomically; then run doctor.
 
+    With --force the previous content is kept as <root>.pre-restore-<UTC> (-2, -3... when that name is
+    taken) and never deleted; if a step after the swap fails, the error says where it is. Staging folders
+    of killed restores are removed; one that may hold data is named with the command to remove it.
+
     Exit codes: 0 restored; 1 the archive failed verification (nothing changed); 2 usage error
-    (including a non-empty root without --force).
+    (including a non-empty root without --force) or a swap that stopped half way (the message says where
+    the previous and the restored content are).
     """
     from codi.ops.restore import BadArchive, restore_backup
 
@@ -142,11 +160,12 @@ def restore_cmd(ctx: typer.Context, archive: ArchiveArg, out: OutOpt = None,
         result = _guard(restore_backup, _archive(archive), root, force)
     except BadArchive as exc:
         raise _fail(f"{archive}: corrupt at member {exc.report.first_bad}; nothing restored", 1) from None
+    left = _leftovers(result.cleaned, result.notes)
     _audit(root, "restore", archive=str(result.archive), safety_copies=[str(p) for p in result.safety_copies])
     notes = [n + "; `codi index rebuild --merge` loads the restored runs into it" for n in _memory_note()]
     _emit({"archive": str(result.archive), "root": str(result.root), "state": str(result.state),
            "members": result.report.checked, "safety_copies": [str(p) for p in result.safety_copies],
-           "doctor": result.doctor, **({"notes": notes} if notes else {})}, as_json,
+           "doctor": result.doctor, **left, **({"notes": notes} if notes else {})}, as_json,
           f"restored {result.report.checked} file(s) into {result.root}"
           + (f"; previous content kept at {', '.join(map(str, result.safety_copies))}" if result.safety_copies else "")
           + (f"; doctor: {result.doctor.get('status')} (codi doctor --out {root} for details)" if result.doctor else ""))

@@ -133,8 +133,11 @@ def bundle_keygen(
     force: Annotated[bool, typer.Option("--force", help="Overwrite an existing key file.")] = False,
     as_json: JsonOpt = False,
 ) -> None:
-    """Make an Ed25519 key pair; put the public key in .codi.toml `[bundles] trusted_keys`."""
+    """Make an Ed25519 key pair; the operator trusts the public key through CODI_TRUSTED_KEYS, a line of
+    <state>/trusted-keys (CODI_STATE_DIR, else ~/.local/state/codi) or `[bundles] trusted_keys` in
+    /etc/codi/config.toml. A project's .codi.toml cannot add trusted keys."""
     from codi.atomic import atomic_write_text
+    from codi.config.operator import TRUSTED_KEYS_FILE, operator_state_dir
     from codi.ops.bundles import keygen
 
     if private.exists() and not force:
@@ -148,7 +151,9 @@ def bundle_keygen(
     except OSError as exc:
         raise _fail(f"{private}: cannot write: {exc.strerror or exc}", 2) from None
     _print({"schema_version": 1, "private_key": str(private), "public_key": public}, as_json,
-           f"private key: {private}\npublic key: {public}\nadd to .codi.toml:\n[bundles]\ntrusted_keys = [\"{public}\"]")
+           f"private key: {private}\npublic key: {public}\ntrust it (operator settings, not a project's .codi.toml):\n"
+           f"  echo '{public}' >> {operator_state_dir() / TRUSTED_KEYS_FILE}\n"
+           f"  or CODI_TRUSTED_KEYS={public}")
 
 
 @bundle_app.command("verify")

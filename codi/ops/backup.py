@@ -2,8 +2,10 @@
 
 Files are first copied into a staging folder beside the destination (SQLite files through the backup
 API), hashed there, and only then archived with ``manifest.json`` first, so the manifest describes
-exactly the bytes in the archive. The archive is written under a temporary name, fsynced, renamed into
-place, and verified before retention may delete anything older.
+exactly the bytes in the archive. The archive is written inside the staging folder, fsynced, renamed into
+place under a name no other backup holds (``-2``, ``-3``... within one second), and verified before
+retention may delete anything older. The staging folder is claimed while in use, so the next create
+removes those of killed creates (codi.ops.leftovers).
 """
 
 from __future__ import annotations
@@ -34,8 +36,10 @@ from codi.ops.backup_layout import (
     state_dir,
 )
 from codi.ops.dbsnap import snapshot, table_counts, user_version
+from codi.ops.leftovers import Sweep, claim, move_to_free_name, sweep
 
 CHUNK = 1 << 20
+STAGE_PREFIX = ".codi-backup-stage-"
 
 
 @dataclass(slots=True)
@@ -44,6 +48,8 @@ class BackupResult:
     manifest: dict[str, Any]
     deleted: list[Path] = field(default_factory=list)
     kept: list[Path] = field(default_factory=list)
+    cleaned: list[Path] = field(default_factory=list)  # staging folders of killed backups, removed
+    notes: list[str] = field(default_factory=list)  # leftovers not removed, with the command to do so
 
 
 def sha256_file(path: Path) -> str:
@@ -52,15 +58,6 @@ def sha256_file(path: Path) -> str:
         while chunk := handle.read(CHUNK):
             digest.update(chunk)
     return digest.hexdigest()
-
-
-def _free_name(dest: Path, now: datetime) -> Path:
-    stamp = now.strftime("%Y%m%dT%H%M%SZ")
-    for n in range(1, 10_000):
-        path = dest / (f"codi-backup-{stamp}.tar.gz" if n == 1 else f"codi-backup-{stamp}-{n}.tar.gz")
-        if not path.exists():
-            return path
-    raise BackupError(f"{dest}: no free backup name for {stamp}")
 
 
 def _stage(out: Path, state: Path, include_runs: bool, stage: Path) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
@@ -92,24 +89,33 @@ def build_manifest(out: Path, state: Path, include_runs: bool, members: list[dic
             "includes_runs": include_runs, "runs": runs, "members": members, "databases": databases}
 
 
-def _write_archive(path: Path, stage: Path, manifest: dict[str, Any]) -> None:
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".partial", dir=path.parent)
+def _write_archive(path: Path, stage: Path, manifest: dict[str, Any]) -> Path:
+    """Write the archive inside ``stage`` and move it to ``path`` (or ``path-2``...: never over another)."""
+    tmp = stage / f"{path.name}.partial"
+    with tmp.open("wb") as raw:
+        with tarfile.open(fileobj=raw, mode="w:gz", compresslevel=6, format=tarfile.PAX_FORMAT) as tar:
+            data = (json.dumps(manifest, indent=2, sort_keys=True) + "\n").encode("utf-8")
+            info = tarfile.TarInfo(MANIFEST)
+            info.size, info.mtime, info.mode = len(data), int(utc_now().timestamp()), 0o644
+            tar.addfile(info, io.BytesIO(data))
+            for member in manifest["members"]:
+                tar.add(stage / "files" / member["path"], arcname=member["path"], recursive=False)
+        raw.flush()
+        os.fsync(raw.fileno())
+    os.chmod(tmp, 0o600)  # run history and state: for the operator only
     try:
-        with os.fdopen(fd, "wb") as raw:
-            with tarfile.open(fileobj=raw, mode="w:gz", compresslevel=6, format=tarfile.PAX_FORMAT) as tar:
-                data = (json.dumps(manifest, indent=2, sort_keys=True) + "\n").encode("utf-8")
-                info = tarfile.TarInfo(MANIFEST)
-                info.size, info.mtime, info.mode = len(data), int(utc_now().timestamp()), 0o644
-                tar.addfile(info, io.BytesIO(data))
-                for member in manifest["members"]:
-                    tar.add(stage / member["path"], arcname=member["path"], recursive=False)
-            raw.flush()
-            os.fsync(raw.fileno())
-        os.chmod(tmp_name, 0o600)  # run history and state: for the operator only
-        os.replace(tmp_name, path)
-    except BaseException:
-        Path(tmp_name).unlink(missing_ok=True)
-        raise
+        return move_to_free_name(tmp, path)
+    except FileExistsError:
+        raise BackupError(f"{path.parent}: no free backup name for {path.name}") from None
+
+
+def sweep_backups(dest: Path) -> Sweep:
+    """Delete staging folders of killed backups in ``dest``; name what an older CODI left there."""
+    found = sweep(sorted(dest.glob(f"{STAGE_PREFIX}*")), "backup")
+    for partial in sorted(dest.glob(".codi-backup-*.partial")):  # left by an older CODI (it wrote archives beside dest)
+        found.notes.append(f"{partial} is a partial archive of an interrupted backup; remove it with: "
+                           f"rm -f -- '{partial}'")
+    return found
 
 
 def create_backup(out: Path, dest: Path | None = None, include_runs: bool = True, keep: int | None = None,
@@ -125,18 +131,23 @@ def create_backup(out: Path, dest: Path | None = None, include_runs: bool = True
         raise BackupError(f"{out}: no such output root")
     try:
         dest.mkdir(parents=True, exist_ok=True)
-        path = _free_name(dest, now)
-        with tempfile.TemporaryDirectory(prefix=".codi-backup-stage-", dir=dest) as tmp:
-            members, databases = _stage(out, state, include_runs, Path(tmp))
+        swept = sweep_backups(dest)
+        stage = Path(tempfile.mkdtemp(prefix=STAGE_PREFIX, dir=dest))
+        held = claim(stage)
+        try:
+            members, databases = _stage(out, state, include_runs, stage / "files")
             manifest = build_manifest(out, state, include_runs, members, databases, now)
-            _write_archive(path, Path(tmp), manifest)
+            path = _write_archive(dest / f"codi-backup-{now.strftime('%Y%m%dT%H%M%SZ')}.tar.gz", stage, manifest)
+        finally:
+            held.release()
+            shutil.rmtree(stage, ignore_errors=True)
     except OSError as exc:
         raise BackupError(f"{exc.filename or dest}: {exc.strerror or exc}") from None
     report = verify_archive(path)
     if not report.ok:  # never keep (or count as good) an archive that does not read back
         path.unlink(missing_ok=True)
         raise BackupError(f"{path}: the new archive did not verify: {report.problems[0]}")
-    result = BackupResult(path, manifest)
+    result = BackupResult(path, manifest, cleaned=swept.removed, notes=swept.notes)
     if keep is not None or keep_days is not None:
         result.deleted, result.kept = apply_retention(dest, keep, keep_days, now, newest_verified=path)
     return result

@@ -13,41 +13,33 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import sys
 import tarfile
 import tempfile
-import tomllib
 from pathlib import Path
 from typing import Any
 
 from codi.atomic import atomic_write_text
 from codi.config.flags import production_mode
 from codi.config.paths import active_version, kind_dir, output_root
+from codi.config.operator import ignored_keys_warning, ignored_project_keys
+from codi.config.operator import trusted_keys as operator_trusted_keys
 from codi.ops.bundles import KINDS, SIG, SUMS, BundleError, Checked, verify_archive, verify_folder
 
 SCHEMA_VERSION = 1
 
 
-def trusted_keys(start: Path | None = None) -> list[str]:
-    """``CODI_TRUSTED_KEYS`` (comma-separated) plus ``[bundles] trusted_keys`` of the nearest ``.codi.toml``."""
-    keys = [k.strip() for k in os.environ.get("CODI_TRUSTED_KEYS", "").split(",") if k.strip()]
-    config = os.environ.get("CODI_CONFIG")
-    if config:
-        files = [Path(config)]
-    else:
-        from codi.config.discover import find_config_files
+_WARNED: set[str] = set()
 
-        files = [f for f in find_config_files(start or Path.cwd()) if f.name in (".codi.toml", "pyproject.toml")]
-    for file in files:
-        try:
-            data = tomllib.loads(file.read_text(encoding="utf-8"))
-        except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
-            continue
-        if file.name == "pyproject.toml":
-            data = data.get("tool", {}).get("codi", {})
-        table = data.get("bundles", {}) if isinstance(data, dict) else {}
-        listed = table.get("trusted_keys", []) if isinstance(table, dict) else []
-        keys += [str(k).strip() for k in listed if str(k).strip()] if isinstance(listed, list) else []
-    return keys
+
+def trusted_keys(start: Path | None = None) -> list[str]:
+    """The operator's trusted signers (codi.config.operator); a project config that names some is ignored,
+    with a warning on stderr (once per process)."""
+    warning = ignored_keys_warning(ignored_project_keys(start))
+    if warning and warning not in _WARNED:
+        _WARNED.add(warning)
+        sys.stderr.write(f"codi: warning: {warning}\n")
+    return operator_trusted_keys()
 
 
 def _history(base: Path) -> list[str]:
@@ -192,8 +184,6 @@ def check_installed(out: str | Path | None = None) -> list[dict[str, Any]]:
 
 def serve_start_check(out: str | Path | None = None) -> str | None:
     """Re-verify the active bundles at ``serve`` start: a problem is a warning, or (production) the refusal."""
-    import sys
-
     failed = [f"{e['kind']} bundle {e['version']}: {e['problem']}" for e in check_installed(out) if not e["ok"]]
     if not failed:
         return None

@@ -3,9 +3,11 @@
 A bundle is a ``.tgz`` holding ``SHA256SUMS`` (``<sha256>  <path>`` per file), ``bundle.json``
 (``name``, ``version``, ``kind`` = rules|adapter, ``compatibility`` = {codi, ruleset, base_model})
 and, optionally, ``bundle.sig``: a base64 Ed25519 signature over the exact bytes of ``SHA256SUMS``,
-checked against ``[bundles] trusted_keys`` of ``.codi.toml``. Every member is checked before
-anything is written: regular files only, no absolute path, no ``..``, no duplicate, every file
-listed and every listed file present, each hash matching. Installing lives in ``bundle_store``.
+checked against the operator's trusted keys (codi.config.operator: ``CODI_TRUSTED_KEYS``, the state
+folder's ``trusted-keys``, the system config; never a project's ``.codi.toml``); production mode
+refuses an unsigned bundle. Every member is checked before anything is written: regular files
+only, no absolute path, no ``..``, no duplicate, every file listed and every listed file present,
+each hash matching. Installing lives in ``bundle_store``.
 """
 
 from __future__ import annotations
@@ -22,10 +24,13 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import IO, Any
 
+from codi.config.flags import production_mode
+
 SUMS, META, SIG = "SHA256SUMS", "bundle.json", "bundle.sig"
 KINDS = ("rules", "adapter")
 PAYLOAD = {"rules": "rules.yml", "adapter": "adapter/metadata.json"}  # the file each kind must hold
 _SUM_LINE = re.compile(r"^([0-9a-f]{64}) [ *](.+)$")
+TRUST_HINT = "CODI_TRUSTED_KEYS, <state>/trusted-keys or [bundles] trusted_keys in /etc/codi/config.toml"
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._+-]{0,99}$")
 
 
@@ -119,13 +124,17 @@ def check_meta(data: bytes, expect_kind: str | None) -> dict[str, Any]:
 
 
 def verify_signature(sums: bytes, sig: bytes | None, trusted: list[str]) -> str | None:
-    """The trusted key (base64) that signed ``sums``; None when unsigned and no key is configured."""
+    """The trusted key (base64) that signed ``sums``; None when unsigned and no key is configured
+    (outside production mode: ``CODI_PRODUCTION=1`` refuses every unsigned bundle)."""
     if sig is None:
         if trusted:
             raise BundleError(f"unsigned bundle: trusted keys are configured, so {SIG} is required")
+        if production_mode():
+            raise BundleError(f"unsigned bundle: production mode (CODI_PRODUCTION=1) requires {SIG} signed by a "
+                              f"trusted key ({TRUST_HINT})")
         return None
     if not trusted:
-        raise BundleError("signed bundle but no trusted key configured ([bundles] trusted_keys in .codi.toml)")
+        raise BundleError(f"signed bundle but no trusted key configured ({TRUST_HINT})")
     try:
         from cryptography.exceptions import InvalidSignature
         from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey

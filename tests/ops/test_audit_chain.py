@@ -1,4 +1,5 @@
-"""The audit log's hash chain: edited, deleted and removed-last lines are found; writes fail closed in production."""
+"""The audit log's keyed chain: edited, deleted and removed-last lines, a removed or rewritten .head and a chain
+recomputed without the key are found; an older unkeyed log reads as legacy; writes fail closed in production."""
 
 from __future__ import annotations
 
@@ -8,13 +9,15 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from codi.telemetry.audit import AuditError, audit_event, audit_log_path, verify_log
+from codi.telemetry.audit import AuditError, audit_event, audit_log_path, sha256_text, verify_log
 
 
 @pytest.fixture(autouse=True)
-def _env(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in ("CODI_AUDIT_LOG", "CODI_PRODUCTION", "CODI_AUDIT", "CODI_AUDIT_MAX_BYTES", "CODI_AUDIT_KEEP"):
+def _env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    for name in ("CODI_AUDIT_LOG", "CODI_PRODUCTION", "CODI_AUDIT", "CODI_AUDIT_MAX_BYTES", "CODI_AUDIT_KEEP",
+                 "CODI_STATE_DIR", "CODI_AUDIT_KEY_FILE"):
         monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "operator"))  # the key: the operator's, not the log's
 
 
 def _write(out: Path, n: int = 4) -> Path:
@@ -43,18 +46,17 @@ def test_edited_line_is_found(tmp_path: Path) -> None:
     assert not result.ok and result.bad_line == 2 and "edited" in (result.reason or "")
 
 
-def test_edited_line_with_its_hash_recomputed_is_found_by_the_next(tmp_path: Path) -> None:
-    from codi.telemetry.audit import _line_hash
-
+def test_edited_line_with_its_hash_recomputed_without_the_key_is_found(tmp_path: Path) -> None:
     path = _write(tmp_path)
     lines = path.read_text().splitlines()
     record = json.loads(lines[1])
     record["actor"] = "mallory"
-    record["hash"] = _line_hash(record)
+    record["hash"] = sha256_text(json.dumps({k: v for k, v in record.items() if k != "hash"}, sort_keys=True,
+                                            separators=(",", ":")))
     lines[1] = json.dumps(record, sort_keys=True, separators=(",", ":"))
     path.write_text("\n".join(lines) + "\n")
     result = verify_log(path)
-    assert not result.ok and result.bad_line == 3
+    assert not result.ok and result.bad_line == 2 and "without the audit key" in (result.reason or "")
 
 
 def test_deleted_line_is_found(tmp_path: Path) -> None:

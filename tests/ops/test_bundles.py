@@ -31,6 +31,8 @@ def _env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("CODI_OUTPUT_ROOT", str(tmp_path / "runs"))
     monkeypatch.setenv("CODI_CONFIG", str(tmp_path / "codi.toml"))  # no stray .codi.toml from the checkout
     (tmp_path / "codi.toml").write_text("", encoding="utf-8")
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "operator"))  # the operator's trusted keys
+    monkeypatch.setenv("CODI_SYSTEM_CONFIG", str(tmp_path / "etc-codi.toml"))
 
 
 def rules_folder(root: Path, version: str = "1.0.0") -> Path:
@@ -42,7 +44,10 @@ def rules_folder(root: Path, version: str = "1.0.0") -> Path:
 
 
 def trust(tmp_path: Path, public: str) -> None:
-    (tmp_path / "codi.toml").write_text(f'[bundles]\ntrusted_keys = ["{public}"]\n', encoding="utf-8")
+    """The operator trusts ``public``: a line of <state>/trusted-keys (the state folder, not a project)."""
+    keys = tmp_path / "operator" / "codi" / "trusted-keys"
+    keys.parent.mkdir(parents=True, exist_ok=True)
+    keys.write_text(f"# release signer\n{public}\n", encoding="utf-8")
 
 
 def key_pair(tmp_path: Path) -> tuple[Path, str]:
@@ -241,3 +246,51 @@ def test_serve_start_rechecks_bundles_production_refuses(tmp_path: Path, monkeyp
     refused = runner.invoke(app, ["serve"])
     assert refused.exit_code == 1 and started == ["run"]
     assert refused.stderr.startswith("codi: error: installed bundle failed verification")
+
+
+def test_a_project_config_cannot_add_a_trusted_key(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A checked-out repository that signs its own bundle and names its key in .codi.toml: refused, warned."""
+    repo = tmp_path / "checkout"
+    repo.mkdir()
+    (repo / ".git").mkdir()
+    key, public = key_pair(tmp_path)
+    (repo / ".codi.toml").write_text(f'[bundles]\ntrusted_keys = ["{public}"]\n', encoding="utf-8")
+    archive = tmp_path / "evil.tgz"
+    build(rules_folder(tmp_path / "src"), archive, key)
+    monkeypatch.delenv("CODI_CONFIG")
+    monkeypatch.chdir(repo)
+    result = runner.invoke(app, ["rules", "install", str(archive)])
+    assert result.exit_code == 1 and nothing_installed(tmp_path)
+    assert "no trusted key configured" in result.stderr
+    assert f"{repo / '.codi.toml'}: [bundles] trusted_keys is ignored" in result.stderr
+    monkeypatch.setenv("CODI_CONFIG", str(repo / ".codi.toml"))  # --config names it: still a project's file
+    assert bundle_store.trusted_keys() == []
+
+
+@pytest.mark.parametrize("where", ["env", "state", "system"])
+def test_operator_settings_are_trust_anchors(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, where: str) -> None:
+    key, public = key_pair(tmp_path)
+    if where == "env":
+        monkeypatch.setenv("CODI_TRUSTED_KEYS", f" {public} ,")
+    elif where == "state":
+        monkeypatch.setenv("CODI_STATE_DIR", str(tmp_path / "state"))
+        (tmp_path / "state").mkdir()
+        (tmp_path / "state" / "trusted-keys").write_text(f"{public}  # ops team\n", encoding="utf-8")
+    else:
+        (tmp_path / "etc-codi.toml").write_text(f'[bundles]\ntrusted_keys = ["{public}"]\n', encoding="utf-8")
+    assert bundle_store.trusted_keys() == [public]
+    archive = tmp_path / "signed.tgz"
+    build(rules_folder(tmp_path / "src"), archive, key)
+    assert verify_archive(archive, bundle_store.trusted_keys()).signed_by == public
+
+
+def test_production_refuses_an_unsigned_bundle_without_any_key(tmp_path: Path,
+                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    archive = tmp_path / "unsigned.tgz"
+    build(rules_folder(tmp_path / "src"), archive)
+    monkeypatch.setenv("CODI_PRODUCTION", "1")
+    result = runner.invoke(app, ["rules", "install", str(archive)])
+    assert result.exit_code == 1 and "production mode" in result.stderr and nothing_installed(tmp_path)
+    assert runner.invoke(app, ["bundle", "verify", str(archive)]).exit_code == 1
+    monkeypatch.delenv("CODI_PRODUCTION")
+    assert runner.invoke(app, ["rules", "install", str(archive)]).exit_code == 0

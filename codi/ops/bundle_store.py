@@ -21,9 +21,9 @@ from typing import Any
 
 from codi.atomic import atomic_write_text
 from codi.config.flags import production_mode
-from codi.config.paths import active_version, kind_dir, output_root
 from codi.config.operator import ignored_keys_warning, ignored_project_keys
 from codi.config.operator import trusted_keys as operator_trusted_keys
+from codi.config.paths import active_version, kind_dir, output_root
 from codi.ops.bundles import KINDS, SIG, SUMS, BundleError, Checked, verify_archive, verify_folder
 
 SCHEMA_VERSION = 1

@@ -24,7 +24,7 @@ from codi.cli.output import (
 def run_fix(paths: list[str], *, unsafe: bool, diff: bool, format: str, select: list[str] | None,
             extend_select: list[str] | None, ignore: list[str] | None, failure_threshold: str | None,
             no_fail: bool, config: str | None, quiet: bool, jobs: int | None = None,
-            risk_policy: str | None = None) -> int:
+            risk_policy: str | None = None, color: str = "auto") -> int:
     """Fix (or with ``diff`` only show) and return the exit code."""
     from codi.policy import PolicyError, audit_override, resolve
 
@@ -79,7 +79,7 @@ def run_fix(paths: list[str], *, unsafe: bool, diff: bool, format: str, select: 
         written = [i for i in report.files if i.written]
         applied = sum(len(i.outcome.applied) for i in written)
         sys.stderr.write(f"codi: fixed {applied} finding(s) in {len(written)} file(s)\n")
-    _report(report.lint, format, quiet)
+    _report(report.lint, format, quiet, color=color)
     if any(i.error for i in report.files):
         return 2
     return report.lint.exit_code

@@ -1,23 +1,20 @@
-"""`codi lint PATH...`: a thin skin over ``codi.service.lint``."""
+"""`codi lint PATH...`: a thin skin over ``codi.service.lint``.
+
+It also takes hadolint's command line (`-c`, `--error CODE`, `--trusted-registry`, `--require-label`,
+`HADOLINT_FORMAT` ...; docs/hadolint.md) and ruff's habits (`--statistics`, `--output-file`,
+`--stdin-filename`, `--show-settings`, `--color`, a baseline).
+"""
 
 from __future__ import annotations
 
+import os
 import sys
 from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from codi.cli.app import app
-from codi.cli.output import (
-    FORMAT_NAMES,
-    JOBS_HELP,
-    THRESHOLD_NAMES,
-    _codes,
-    _fail,
-    _report,
-    build_args,
-    jobs_count,
-)
+from codi.cli.output import FORMAT_NAMES, JOBS_HELP, THRESHOLD_NAMES, _codes, _fail, _report, build_args, jobs_count
 
 if TYPE_CHECKING:
     from codi.service.lint import LintOutcome, LintRequest, Progress
@@ -33,82 +30,141 @@ def _read_stdin() -> str:
     return data.decode("utf-8", "surrogateescape")  # like files: undecodable bytes survive
 
 
+def _levels(error: list[str] | None, warning: list[str] | None, info: list[str] | None,
+            style: list[str] | None) -> dict[str, str]:
+    """hadolint's `--error/--warning/--info/--style CODE`: that rule's level (the last one given wins)."""
+    out: dict[str, str] = {}
+    for level, codes in (("style", style), ("info", info), ("warning", warning), ("error", error)):
+        out.update({code.upper(): level for code in _codes(codes)})
+    return out
+
+
+def _labels(values: list[str] | None) -> dict[str, str] | None:
+    if not values:
+        return None
+    from codi.config.model import ConfigError
+    from codi.config.values import label_schema_items
+
+    try:
+        return label_schema_items("--require-label", _codes(values))
+    except ConfigError as exc:
+        raise _fail(str(exc)) from None
+
+
 @app.command("lint")
 def lint_cmd(
     ctx: typer.Context,
-    paths: Annotated[
-        list[str],
-        typer.Argument(
-            help="Dockerfiles or folders to search (Dockerfile, Dockerfile.*, *.Dockerfile, Containerfile); - for stdin."
-        ),
-    ],
-    format: Annotated[str, typer.Option("--format", "-f", help=f"Output format: {', '.join(FORMAT_NAMES)}.")] = "tty",
-    select: Annotated[
-        list[str] | None,
-        typer.Option(help="Only these rules: codes, prefixes (DL30, SC), names or ALL. Replaces the default set."),
-    ] = None,
-    extend_select: Annotated[list[str] | None, typer.Option(help="Add rules to the selected set.")] = None,
-    ignore: Annotated[list[str] | None, typer.Option(help="Rules not to report (codes, prefixes or names).")] = None,
-    failure_threshold: Annotated[
-        str | None,
-        typer.Option(
-            "--failure-threshold",
-            "-t",
-            help="Exit 1 when a finding is at or above this level: error, warning, info (default), style, none.",
-        ),
-    ] = None,
+    paths: Annotated[list[str], typer.Argument(
+        metavar="PATH...", show_default=False,
+        help="Dockerfiles or folders to search (Dockerfile, Dockerfile.*, Dockerfile-*, Dockerfile_*, "
+             "*.Dockerfile, Containerfile*, *.containerfile); - for stdin.")],
+    format: Annotated[str | None, typer.Option(
+        "--format", "--output-format", "-f", metavar="FORMAT", show_default=False,
+        help=f"Output format: {', '.join(FORMAT_NAMES)}, concise. Default tty, or $HADOLINT_FORMAT.")] = None,
+    select: Annotated[list[str] | None, typer.Option(
+        metavar="CODE", show_default=False,
+        help="Only these rules: codes, prefixes (DL30, SC), names or ALL. Replaces the default set.")] = None,
+    extend_select: Annotated[list[str] | None, typer.Option(
+        metavar="CODE", show_default=False, help="Add rules to the selected set.")] = None,
+    ignore: Annotated[list[str] | None, typer.Option(
+        metavar="CODE", show_default=False, help="Rules not to report (codes, prefixes or names).")] = None,
+    failure_threshold: Annotated[str | None, typer.Option(
+        "--failure-threshold", "-t", metavar="LEVEL", show_default=False,
+        help="Exit 1 when a finding is at or above this level: error, warning, info (default), style, "
+             "none (or ignore).")] = None,
     no_fail: Annotated[bool, typer.Option("--no-fail", help="Exit 0 whatever is found.")] = False,
-    config: Annotated[
-        str | None, typer.Option("--config", help="Settings file to use instead of searching for one.")
-    ] = None,
+    config: Annotated[str | None, typer.Option(
+        "--config", "-c", metavar="FILE", show_default=False,
+        help="Settings file (.codi.toml, pyproject.toml or .hadolint.yaml) instead of searching.")] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Findings only: no summary or notices.")] = False,
     fix: Annotated[bool, typer.Option("--fix", help="Apply safe fixes (verified), then report what is left.")] = False,
-    unsafe_fixes: Annotated[
-        bool, typer.Option("--unsafe-fixes", help="With --fix or --diff: also fixes that change behaviour.")
-    ] = False,
+    unsafe_fixes: Annotated[bool, typer.Option(
+        "--unsafe-fixes", help="With --fix or --diff: also fixes that change behaviour.")] = False,
     diff: Annotated[bool, typer.Option("--diff", help="Print the fixes as a unified diff; write nothing.")] = False,
-    as_json: Annotated[bool, typer.Option("--json", help="Same as --format json.")] = False,
-    build_arg: Annotated[
-        list[str] | None,
-        typer.Option(
-            "--build-arg",
-            help="NAME=VALUE as `docker build --build-arg` gives it (repeatable; NAME alone takes it from the "
-            "environment): ARG values the checks see. BuildKit's InvalidDefaultArgInFrom still judges defaults only.",
-        ),
-    ] = None,
-    jobs: Annotated[int | None, typer.Option("--jobs", "-j", help=JOBS_HELP)] = None,
-    no_cache: Annotated[
-        bool,
-        typer.Option(
-            "--no-cache",
-            help="Run ShellCheck on every script afresh: do not read or write its result cache "
-            "(in $CODI_CACHE_DIR, else $XDG_CACHE_HOME/codi, else ~/.cache/codi). Same as CODI_NO_CACHE=1.",
-        ),
+    as_json: Annotated[bool, typer.Option("--json", hidden=True, help="Same as --format json.")] = False,
+    build_arg: Annotated[list[str] | None, typer.Option(
+        "--build-arg", metavar="NAME=VALUE", show_default=False,
+        help="ARG values the checks see, as `docker build --build-arg` gives them (repeatable; NAME alone takes "
+             "it from the environment). BuildKit's InvalidDefaultArgInFrom still judges defaults only.")] = None,
+    jobs: Annotated[int | None, typer.Option("--jobs", "-j", metavar="N", show_default=False, help=JOBS_HELP)] = None,
+    no_cache: Annotated[bool, typer.Option(
+        "--no-cache", help="Run ShellCheck on every script afresh: do not read or write its result cache "
+                           "(in $CODI_CACHE_DIR, else $XDG_CACHE_HOME/codi, else ~/.cache/codi). Same as CODI_NO_CACHE=1.")
     ] = False,
+    # hadolint's options, same meaning (docs/hadolint.md)
+    error: Annotated[list[str] | None, typer.Option(
+        "--error", metavar="CODE", show_default=False, help="Report rule CODE as an error (hadolint).")] = None,
+    warning: Annotated[list[str] | None, typer.Option(
+        "--warning", metavar="CODE", show_default=False, help="Report rule CODE as a warning (hadolint).")] = None,
+    info: Annotated[list[str] | None, typer.Option(
+        "--info", metavar="CODE", show_default=False, help="Report rule CODE as info (hadolint).")] = None,
+    style: Annotated[list[str] | None, typer.Option(
+        "--style", metavar="CODE", show_default=False, help="Report rule CODE as style (hadolint).")] = None,
+    trusted_registry: Annotated[list[str] | None, typer.Option(
+        "--trusted-registry", metavar="REGISTRY", show_default=False,
+        help="A registry FROM may pull from (DL3026; repeatable, e.g. docker.io).")] = None,
+    require_label: Annotated[list[str] | None, typer.Option(
+        "--require-label", metavar="LABEL:FORMAT", show_default=False,
+        help="A label every image must have, in a format: text, url, email, semver, hash, rfc3339, spdx.")] = None,
+    strict_labels: Annotated[bool, typer.Option(
+        "--strict-labels", help="Report labels not named by --require-label / label-schema.")] = False,
+    disable_ignore_pragma: Annotated[bool, typer.Option(
+        "--disable-ignore-pragma", help="Ignore `# hadolint ignore=` and `# codi: ignore=` comments.")] = False,
+    file_path_in_report: Annotated[str | None, typer.Option(
+        "--file-path-in-report", metavar="PATH", show_default=False,
+        help="Show the linted file under this path in every format (hadolint; for stdin or a container).")] = None,
+    no_color: Annotated[bool, typer.Option("--no-color", help="Same as --color never.")] = False,
+    verbose: Annotated[bool, typer.Option("--verbose", "-V", help="Say which settings files were read.")] = False,
+    # ruff's habits
+    color: Annotated[str, typer.Option(
+        "--color", metavar="WHEN", help="Colour the tty output: auto (a terminal, NO_COLOR unset), always, never.")
+    ] = "auto",
+    statistics: Annotated[bool, typer.Option("--statistics", help="Count findings per rule instead of listing them.")
+                          ] = False,
+    output_file: Annotated[str | None, typer.Option(
+        "--output-file", "-o", metavar="FILE", show_default=False,
+        help="Write the findings to FILE instead of standard output.")] = None,
+    stdin_filename: Annotated[str | None, typer.Option(
+        "--stdin-filename", metavar="PATH", show_default=False,
+        help="The name standard input is shown under (and its settings are searched from).")] = None,
+    show_settings: Annotated[bool, typer.Option(
+        "--show-settings", help="Print the settings for the first PATH (files read, rules selected) and exit.")
+    ] = False,
+    baseline: Annotated[str | None, typer.Option(
+        "--baseline", metavar="FILE", show_default=False,
+        help="Report only findings that are not in FILE (written by --write-baseline).")] = None,
+    write_baseline: Annotated[str | None, typer.Option(
+        "--write-baseline", metavar="FILE", show_default=False,
+        help="Record today's findings in FILE (then exit 0); later runs with --baseline FILE report only new ones.")
+    ] = None,
 ) -> None:
-    """Lint Dockerfiles: hadolint's DL rules, BuildKit's checks, ShellCheck and CODI's size rules."""
+    """Lint Dockerfiles: hadolint's DL rules, BuildKit's checks, ShellCheck and CODI's size rules.
+
+    Example: codi lint . --format sarif --output-file codi.sarif
+    """
     from codi.service.lint import LintRequest, LintUsageError
 
     if no_cache:  # for this command only (in-process callers such as tests run others after it)
         from codi.rules.shellcheck.cache import disabled
 
         ctx.with_resource(disabled())
-
-    if as_json:
-        format = "json"
-
+    fmt = "json" if as_json else format or _env_format()
+    if no_color:
+        color = "never"
+    if color not in ("auto", "always", "never"):
+        raise _fail(f"--color {color!r}: choose from auto, always, never")
     if fix or diff:
         from codi.cli.fix_cmd import run_fix  # `codi lint --fix` is `codi fix`
 
         raise typer.Exit(
-            run_fix(list(paths), unsafe=unsafe_fixes, diff=diff, format=format, select=select,
+            run_fix(list(paths), unsafe=unsafe_fixes, diff=diff, format=fmt, select=select,
                     extend_select=extend_select, ignore=ignore, failure_threshold=failure_threshold,
-                    no_fail=no_fail, config=config, quiet=quiet, jobs=jobs)
+                    no_fail=no_fail, config=config, quiet=quiet, jobs=jobs, color=color)
         )
     if unsafe_fixes:
         raise _fail("--unsafe-fixes only applies with --fix or --diff")
-    if format not in FORMAT_NAMES:
-        raise _fail(f"unknown format {format!r} (choose from {', '.join(FORMAT_NAMES)})")
+    if fmt not in FORMAT_NAMES:
+        raise _fail(f"unknown format {fmt!r} (choose from {', '.join(FORMAT_NAMES)})")
     if failure_threshold is not None and failure_threshold.lower() not in THRESHOLD_NAMES:
         raise _fail(f"unknown failure threshold {failure_threshold!r} (choose from {', '.join(THRESHOLD_NAMES)})")
     request = LintRequest(
@@ -116,19 +172,89 @@ def lint_cmd(
         select=_codes(select) if select else None,
         extend_select=_codes(extend_select),
         ignore=_codes(ignore),
-        failure_threshold=failure_threshold.lower() if failure_threshold else None,
+        failure_threshold=_threshold(failure_threshold),
         no_fail=True if no_fail else None,
         config_file=config,
-        stdin_text=_read_stdin() if "-" in paths else None,
+        stdin_text=_read_stdin() if "-" in paths and not show_settings else None,
+        stdin_filename=stdin_filename,
         build_args=build_args(build_arg or []),
         jobs=jobs_count(jobs),
+        severity=_levels(error, warning, info, style),
+        trusted_registries=_codes(trusted_registry) or None,
+        label_schema=_labels(require_label),
+        strict_labels=True if strict_labels else None,
+        pragmas=False if disable_ignore_pragma else None,
     )
+    if show_settings:
+        from codi.service.settings_view import show_settings as describe
+
+        try:
+            sys.stdout.write(describe(request))
+        except LintUsageError as exc:
+            raise _fail(str(exc)) from None
+        raise typer.Exit(0)
     try:
         outcome = _run_with_progress(request, quiet)
     except LintUsageError as exc:
         raise _fail(str(exc)) from None
-    _report(outcome, format, quiet)
+    if verbose or _env_verbose():
+        sys.stderr.write(f"codi: settings from: {', '.join(outcome.config_sources) or 'defaults'}\n")
+    if file_path_in_report:
+        from codi.cli.lint_output import rename_file
+
+        for path in list(outcome.result.files):
+            rename_file(outcome.result, path, file_path_in_report)
+    if write_baseline:
+        _write_baseline(outcome, write_baseline, quiet)
+        raise typer.Exit(0 if not outcome.input_errors else 2)
+    if baseline:
+        _apply_baseline(outcome, baseline, quiet)
+    _report(outcome, fmt, quiet, color=color, output_file=output_file, stats=statistics)
     raise typer.Exit(outcome.exit_code)
+
+
+def _threshold(value: str | None) -> str | None:
+    if value is None:
+        return None
+    low = value.lower()
+    return "none" if low == "ignore" else low  # hadolint's `-t ignore`: nothing fails the run
+
+
+def _env_format() -> str:
+    """hadolint's ``HADOLINT_FORMAT`` stands in for a missing ``--format``."""
+    from codi.config.hadolint_env import hadolint_format
+
+    return hadolint_format(os.environ) or "tty"
+
+
+def _env_verbose() -> bool:
+    return os.environ.get("HADOLINT_VERBOSE", "").strip().lower() in ("1", "true", "yes", "on", "y")
+
+
+def _write_baseline(outcome: LintOutcome, path: str, quiet: bool) -> None:
+    from codi.service.baseline import BaselineError, write_baseline
+
+    try:
+        count = write_baseline(outcome.result, path)
+    except BaselineError as exc:
+        raise _fail(str(exc)) from None
+    for message in outcome.input_errors:
+        sys.stderr.write(f"codi: error: {message}\n")
+    if not quiet:
+        sys.stderr.write(f"codi: wrote {count} finding(s) to the baseline {path}\n")
+
+
+def _apply_baseline(outcome: LintOutcome, path: str, quiet: bool) -> None:
+    from codi.service.baseline import BaselineError, filter_new
+    from codi.service.lint import exit_code
+
+    try:
+        known = filter_new(outcome.result, path)
+    except BaselineError as exc:
+        raise _fail(str(exc)) from None
+    outcome.exit_code = exit_code(outcome)
+    if known and not quiet:
+        sys.stderr.write(f"codi: {known} finding(s) already in the baseline {path} not shown\n")
 
 
 def _run_with_progress(request: LintRequest, quiet: bool) -> LintOutcome:

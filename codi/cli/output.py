@@ -11,7 +11,8 @@ import typer
 if TYPE_CHECKING:
     from codi.service.lint import LintOutcome
 
-FORMAT_NAMES = ("tty", "json", "sarif", "checkstyle", "gitlab", "junit", "github")
+FORMAT_NAMES = ("tty", "json", "sarif", "checkstyle", "gitlab", "junit", "github",
+                "gitlab_codeclimate", "codeclimate", "gnu", "codacy", "sonarqube")
 THRESHOLD_NAMES = ("error", "warning", "info", "style", "none")
 JOBS_HELP = ("Worker processes for many files (default: the CPU count; 1: this process only). "
              "The output is the same for any number.")
@@ -64,13 +65,19 @@ def build_args(values: list[str]) -> dict[str, str]:
     return out
 
 
-def _report(outcome: LintOutcome, fmt: str, quiet: bool) -> None:
+def _report(outcome: LintOutcome, fmt: str, quiet: bool, *, color: str = "auto", output_file: str | None = None,
+            stats: bool = False) -> None:
+    """Print (or write to ``output_file``) the findings in ``fmt``; errors and notices go to stderr."""
+    from codi.cli.lint_output import statistics, use_color, write_output
     from codi.formats import render
 
-    color = fmt == "tty" and sys.stdout.isatty()
+    to_file = output_file not in (None, "-")
+    colored = fmt in ("tty", "concise") and use_color(color, sys.stdout, to_file)
     # Nothing was linted because every path was bad: the errors alone say it ("All checks passed" would not).
-    if fmt != "tty" or outcome.result.files or not outcome.input_errors:
-        _write(render(fmt, outcome.result, color=color, quiet=quiet))
+    if stats:
+        write_output(statistics(outcome.result), output_file, _write)
+    elif fmt not in ("tty", "concise") or outcome.result.files or not outcome.input_errors:
+        write_output(render(fmt, outcome.result, color=colored, quiet=quiet), output_file, _write)
     for message in outcome.input_errors:
         sys.stderr.write(f"codi: error: {message}\n")
     for err in outcome.result.errors:

@@ -3,7 +3,10 @@
 From the linted file's folder upward (stopping at the repository root, the folder with `.git`,
 or the filesystem root): the nearest `.codi.toml` (or `pyproject.toml` with `[tool.codi]`) and
 the nearest `.hadolint.yaml`/`.hadolint.yml`. Both apply, CODI's own over hadolint's.
-`--config FILE` (or `CODI_CONFIG`) replaces the search.
+`--config FILE` (or `CODI_CONFIG`) replaces the search. Where no `.hadolint.yaml` is found, the
+first of hadolint's own global locations applies (`./.hadolint.yaml`, `$XDG_CONFIG_HOME/hadolint.yaml`,
+`~/.config/hadolint.yaml`, ... see ``hadolint_env.global_config_files``).
+Environment: `HADOLINT_*` (hadolint's variables) below `CODI_*`, both below the command line.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from codi.config.files import load_file, pyproject_has_codi
+from codi.config.hadolint_env import first_global_config, hadolint_env_layer
 from codi.config.model import ConfigError, ConfigLayer, LintSettings, merge
 from codi.config.values import Checker, split_list
 
@@ -90,7 +94,9 @@ class ConfigResolver:
         self.discover = discover  # False: no config files from the folders (text sent to the API)
         self.env = os.environ if env is None else env
         self.cli = cli
+        self.hadolint_env_layer = hadolint_env_layer(self.env)
         self.env_layer = env_layer(self.env)
+        self.cwd = Path.cwd()
         explicit = config_file or self.env.get(ENV_PREFIX + "CONFIG") or None
         self.explicit: list[ConfigLayer] | None = None
         if explicit:
@@ -108,13 +114,17 @@ class ConfigResolver:
             if self.explicit is not None:
                 files = self.explicit
             elif self.discover:
-                files = [self._load(p) for p in find_config_files(key)]
+                found = find_config_files(key)
+                if not any(p.suffix in (".yaml", ".yml") for p in found):
+                    fallback = first_global_config(self.env, self.cwd)
+                    found = ([fallback] if fallback else []) + found
+                files = [self._load(p) for p in found]
             else:
                 files = []
             for layer in files:
                 if layer.source not in self.used:
                     self.used.append(layer.source)
-            self._by_folder[key] = merge([*files, self.env_layer, self.cli])
+            self._by_folder[key] = merge([*files, self.hadolint_env_layer, self.env_layer, self.cli])
         return self._by_folder[key]
 
     def _load(self, path: Path) -> ConfigLayer:

@@ -33,6 +33,8 @@ class Checker:
         raise self.fail(key, f"`{key}` must be a list of rule codes, got {value!r}")
 
     def strings(self, key: str, value: object) -> list[str]:
+        if isinstance(value, str):  # hadolint's `trustedRegistries: docker.io` (one registry)
+            return [value]
         if isinstance(value, list) and all(isinstance(v, str) for v in value):
             return list(value)
         raise self.fail(key, f"`{key}` must be a list of strings, got {value!r}")
@@ -43,6 +45,8 @@ class Checker:
         raise self.fail(key, f"`{key}` must be true or false, got {value!r}")
 
     def threshold(self, key: str, value: object) -> str:
+        if isinstance(value, str) and value.strip().lower() == "ignore":
+            return "none"  # hadolint's other spelling: no level fails the run
         if isinstance(value, str) and value.strip().lower() in THRESHOLDS:
             return value.strip().lower()
         raise self.fail(key, f"`{key}` must be one of {', '.join(THRESHOLDS)}, got {value!r}")
@@ -60,3 +64,14 @@ class Checker:
 
 def split_list(value: str) -> list[str]:
     return [part.strip() for part in value.split(",") if part.strip()]
+
+
+def label_schema_items(source: str, items: list[str]) -> dict[str, str]:
+    """hadolint's ``--require-label LABEL:FORMAT`` items (also ``HADOLINT_REQUIRE_LABELS``)."""
+    out: dict[str, str] = {}
+    for item in items:
+        label, colon, kind = item.rpartition(":")
+        if not colon or not label.strip() or not kind.strip():
+            raise ConfigError(f"{source}: expected LABEL:FORMAT (e.g. maintainer:text), got {item!r}")
+        out[label.strip()] = kind.strip()
+    return out

@@ -16,6 +16,12 @@ FORMATS = {
     "gitlab": "gitlab",
     "junit": "junit",
     "github": "github",
+    # hadolint's other format names (`hadolint -f ...`), same meaning
+    "gitlab_codeclimate": "gitlab",
+    "codeclimate": "codeclimate",
+    "gnu": "gnu",
+    "codacy": "codacy",
+    "sonarqube": "sonarqube",
 }
 
 

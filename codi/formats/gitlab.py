@@ -1,11 +1,15 @@
-"""`--format gitlab`: GitLab Code Quality (a Code Climate JSON array) for merge request widgets."""
+"""`--format gitlab` (also `gitlab_codeclimate`): GitLab Code Quality, a Code Climate JSON array
+for merge request widgets; `--format codeclimate`: the Code Climate engine stream (each issue
+followed by a NUL byte), as hadolint's `-f codeclimate`."""
 
 from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Iterator
 from typing import Any
 
+from codi.formats.categories import category
 from codi.formats.common import text_safe
 from codi.rules.base import Finding, Severity
 from codi.rules.engine import PARSE_ERROR_CODE, LintResult
@@ -25,8 +29,7 @@ def _fingerprint(f: Finding, source_line: str, occurrence: int) -> str:
     return hashlib.sha256(key.encode("utf-8", "surrogateescape")).hexdigest()
 
 
-def render(result: LintResult, color: bool = False, quiet: bool = False) -> str:
-    issues: list[dict[str, Any]] = []
+def issues(result: LintResult) -> Iterator[dict[str, Any]]:
     seen: dict[tuple[str, str, str, str], int] = {}
     lines_of = {path: text.splitlines() for path, text in result.texts.items()}
     for f in result.findings:
@@ -34,15 +37,21 @@ def render(result: LintResult, color: bool = False, quiet: bool = False) -> str:
         source = lines[f.line - 1] if 0 < f.line <= len(lines) else ""
         key = (f.file, f.code, f.message, source.strip())
         seen[key] = seen.get(key, 0) + 1
-        issues.append(
-            {
-                "type": "issue",
-                "check_name": f.code,
-                "description": f"{f.code} {f.message}",
-                "categories": ["Bug Risk" if f.severity is Severity.ERROR else "Style"],
-                "severity": severity(f),
-                "fingerprint": _fingerprint(f, source, seen[key]),
-                "location": {"path": f.file, "lines": {"begin": f.line, "end": max(f.end_line, f.line)}},
-            }
-        )
-    return text_safe(json.dumps(issues, indent=2, ensure_ascii=False)) + "\n"
+        yield {
+            "type": "issue",
+            "check_name": f.code,
+            "description": f"{f.code} {f.message}",
+            "categories": [category(f.code, f.severity)],
+            "severity": severity(f),
+            "fingerprint": _fingerprint(f, source, seen[key]),
+            "location": {"path": f.file, "lines": {"begin": f.line, "end": max(f.end_line, f.line)}},
+        }
+
+
+def render(result: LintResult, color: bool = False, quiet: bool = False) -> str:
+    return text_safe(json.dumps(list(issues(result)), indent=2, ensure_ascii=False)) + "\n"
+
+
+def render_stream(result: LintResult, color: bool = False, quiet: bool = False) -> str:
+    """The Code Climate engine specification's output: each issue as JSON, then a NUL byte."""
+    return "".join(text_safe(json.dumps(issue, ensure_ascii=False)) + "\0" for issue in issues(result))

@@ -19,7 +19,7 @@ from codi.parser.validate import Diagnostic
 from codi.rules.base import BatchRule, Finding, Rule, RuleConfig, RuleContext, Severity
 from codi.rules.buildkit.checkdirective import EXPERIMENTAL, experimental_findings, may_turn_on_experimental
 from codi.rules.dl.hidden import hidden_findings
-from codi.rules.registry import equivalent_codes, merge_equivalents
+from codi.rules.registry import merge_equivalents, silencing_codes
 from codi.rules.selection import Selection, SelectionLayer
 from codi.rules.suppress import Suppressions, collect
 
@@ -217,7 +217,7 @@ class Engine:
             # An experimental check's findings exist only where selected or turned on by the file.
             if not selection.selects(f.code) and not (f.name in EXPERIMENTAL and selection.selects_if_default(f.code)):
                 continue
-            aliases = equivalent_codes(f.code, f.message)  # a suppressed equivalent suppresses this one
+            aliases = silencing_codes(f.code, f.message)  # a suppressed code reported in its place
             if (pragmas and pragmas.suppressed(f, aliases)) or any(selection.ignores_exactly(a) for a in aliases):
                 continue
             key = (f.code, f.line, f.column, f.message)

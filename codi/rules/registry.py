@@ -129,10 +129,26 @@ def equivalent_codes(code: str, message: str | None = None) -> list[str]:
     return sorted(out, key=canonical_rank)
 
 
+def silencing_codes(code: str, message: str | None = None) -> list[str]:
+    """The codes whose ignore (or pragma) also silences a finding of ``code``: its equivalents
+    reported in its place (more canonical: DL before BK before CD). Ignoring DL3042 silences
+    CD101's pip finding, which would otherwise show instead; ignoring CD101 leaves DL3042 alone."""
+    own = canonical_rank(code.upper())
+    return [c for c in equivalent_codes(code, message) if canonical_rank(c) < own]
+
+
+def also_silenced(code: str) -> list[str]:
+    """What an ignore of ``code`` silences besides ``code`` itself (for `--show-settings`)."""
+    code = code.upper()
+    return sorted({c for e in equivalences_of(code) for c in e.codes if code in silencing_codes(c)},
+                  key=canonical_rank)
+
+
 def merge_equivalents(findings: list[Finding]) -> list[Finding]:
     """One finding per problem: of the findings of one equivalence on one line, keep the one
-    with the canonical code, name the others in its message (``... (also BK007)``), keep the
-    most severe level among them and borrow a fix when the kept one has none."""
+    with the canonical code, name the others in its message (``... (also BK007)``) and borrow a
+    fix when the kept one has none. The kept finding keeps its own level: the reported code's
+    severity (and its overrides) wins, so one code never shows two levels in one file."""
     groups: dict[tuple[str, int, int], list[Finding]] = {}
     for f in findings:
         for i, eq in enumerate(EQUIVALENCES):
@@ -149,8 +165,6 @@ def merge_equivalents(findings: list[Finding]) -> list[Finding]:
                 continue
             dropped.add(id(f))
             merged.setdefault(id(keep), set()).add(f.code)
-            if f.severity.rank > keep.severity.rank:
-                keep.severity = f.severity
             if keep.fix is None and f.fix is not None:
                 keep.fix = f.fix
     out: list[Finding] = []

@@ -44,10 +44,16 @@ class LintRequest:
     no_fail: bool | None = None
     config_file: str | None = None
     stdin_text: str | None = None  # the text of path "-"
+    stdin_filename: str | None = None  # `--stdin-filename`: the name "-" is shown under, settings searched from
     env: Mapping[str, str] | None = None  # defaults to os.environ
     discover_config: bool = True  # False: ignore config files around the paths (or the cwd for "-")
     build_args: dict[str, str] = field(default_factory=dict)  # `--build-arg NAME=VALUE`, for every file
     jobs: int = 1  # worker processes (`--jobs`); the output is the same for any number
+    severity: dict[str, str] = field(default_factory=dict)  # `--error/--warning/--info/--style CODE`
+    trusted_registries: list[str] | None = None  # `--trusted-registry`
+    label_schema: dict[str, str] | None = None  # `--require-label LABEL:FORMAT`
+    strict_labels: bool | None = None
+    pragmas: bool | None = None  # False: `--disable-ignore-pragma`
 
 
 @dataclass(slots=True)
@@ -111,6 +117,11 @@ def _cli_layer(req: LintRequest) -> ConfigLayer:
         ignore=list(req.ignore),
         failure_threshold=req.failure_threshold,
         no_fail=req.no_fail,
+        severity=dict(req.severity),
+        trusted_registries=req.trusted_registries,
+        label_schema=req.label_schema,
+        strict_labels=req.strict_labels,
+        pragmas=req.pragmas,
     )
 
 
@@ -218,7 +229,8 @@ def run_lint(req: LintRequest, progress: Progress | None = None) -> LintOutcome:
     per_file: dict[str, LintSettings] = {}
     by_settings: dict[int, FileSettings] = {}
     for path in files:
-        folder = Path.cwd() if path == STDIN else Path(path).parent
+        shown = req.stdin_filename if path == STDIN and req.stdin_filename else path
+        folder = (Path(shown).parent if shown != STDIN else Path.cwd()) if path == STDIN else Path(path).parent
         try:
             settings = resolver.for_folder(folder)
             if id(settings) not in by_settings:
@@ -232,11 +244,11 @@ def run_lint(req: LintRequest, progress: Progress | None = None) -> LintOutcome:
             continue
         line = binary_line(text)
         if line is not None:
-            input_errors.append(binary_message("<stdin>" if path == STDIN else path, line))
+            input_errors.append(binary_message("<stdin>" if shown == STDIN else shown, line))
             continue
-        per_file[path] = settings
+        per_file[shown] = settings
         context_dir = None if path == STDIN else Path(path).parent
-        inputs.append(FileInput(path, text, by_settings[id(settings)], context_dir, req.build_args))
+        inputs.append(FileInput(shown, text, by_settings[id(settings)], context_dir, req.build_args))
     total = len(inputs)
     done = 0
 
@@ -253,6 +265,8 @@ def run_lint(req: LintRequest, progress: Progress | None = None) -> LintOutcome:
     else:
         result = Engine(rules).lint(inputs, on_file)
     sources = list(resolver.used)
+    if not resolver.hadolint_env_layer.is_empty():
+        sources.append(resolver.hadolint_env_layer.source)
     if not resolver.env_layer.is_empty():
         sources.append("environment")
     if not cli.is_empty():

@@ -20,6 +20,8 @@ if TYPE_CHECKING:
     from codi.service.lint import LintOutcome, LintRequest, Progress
 
 PROGRESS_MIN_FILES = 20
+# Formats read by a service that takes any failure status as a broken tool: findings exit 0, as with hadolint.
+NEVER_FAIL_FORMATS = ("codeclimate", "codacy")
 
 
 def _read_stdin() -> str:
@@ -71,7 +73,7 @@ def lint_cmd(
     failure_threshold: Annotated[str | None, typer.Option(
         "--failure-threshold", "-t", metavar="LEVEL", show_default=False,
         help="Exit 1 when a finding is at or above this level: error, warning, info (default), style, "
-             "none (or ignore).")] = None,
+             "none (ignore, hadolint's name below style, is style).")] = None,
     no_fail: Annotated[bool, typer.Option("--no-fail", help="Exit 0 whatever is found.")] = False,
     config: Annotated[str | None, typer.Option(
         "--config", "-c", metavar="FILE", show_default=False,
@@ -165,7 +167,7 @@ def lint_cmd(
         raise _fail("--unsafe-fixes only applies with --fix or --diff")
     if fmt not in FORMAT_NAMES:
         raise _fail(f"unknown format {fmt!r} (choose from {', '.join(FORMAT_NAMES)})")
-    if failure_threshold is not None and failure_threshold.lower() not in THRESHOLD_NAMES:
+    if failure_threshold is not None and _threshold(failure_threshold) not in THRESHOLD_NAMES:
         raise _fail(f"unknown failure threshold {failure_threshold!r} (choose from {', '.join(THRESHOLD_NAMES)})")
     request = LintRequest(
         paths=list(paths),
@@ -210,6 +212,8 @@ def lint_cmd(
     if baseline:
         _apply_baseline(outcome, baseline, quiet)
     _report(outcome, fmt, quiet, color=color, output_file=output_file, stats=statistics)
+    if fmt in NEVER_FAIL_FORMATS and outcome.exit_code == 1:
+        raise typer.Exit(0)
     raise typer.Exit(outcome.exit_code)
 
 
@@ -217,7 +221,7 @@ def _threshold(value: str | None) -> str | None:
     if value is None:
         return None
     low = value.lower()
-    return "none" if low == "ignore" else low  # hadolint's `-t ignore`: nothing fails the run
+    return "style" if low == "ignore" else low  # hadolint's `-t ignore`: below style, so every finding fails
 
 
 def _env_format() -> str:

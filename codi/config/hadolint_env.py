@@ -68,27 +68,17 @@ def hadolint_format(env: Mapping[str, str]) -> str | None:
 
 
 def global_config_files(env: Mapping[str, str], cwd: Path) -> list[Path]:
-    """hadolint's config search list, in its order (the first one that exists is used):
-    ``./.hadolint.yaml``, ``$XDG_CONFIG_HOME/hadolint.yaml``, ``~/.config/hadolint.yaml``,
-    ``~/.hadolint/hadolint.yaml``, ``~/hadolint/config.yaml``, ``~/.hadolint.yaml``; each also as ``.yml``."""
-    home_raw = env.get("HOME") or str(Path.home())
-    home = Path(home_raw)
+    """hadolint's config search list, in its order (the first one that exists is used), each also
+    as ``.yml``: ``./.hadolint.yaml``, ``$XDG_CONFIG_HOME/hadolint.yaml`` (``~/.config/hadolint.yaml``
+    when XDG_CONFIG_HOME is unset), ``~/.hadolint/hadolint.yaml``, ``~/.hadolint.yaml``.
+
+    hadolint's README also names ``~/hadolint/config.yaml`` and ``~/.config`` beside a set
+    XDG_CONFIG_HOME; hadolint 2.15.1 reads neither, and neither does CODI (same exit codes).
+    """
+    home = Path(env.get("HOME") or str(Path.home()))
     xdg = env.get("XDG_CONFIG_HOME") or str(home / ".config")
-    stems = [
-        cwd / ".hadolint",
-        Path(xdg) / "hadolint",
-        home / ".config" / "hadolint",
-        home / ".hadolint" / "hadolint",
-        home / "hadolint" / "config",
-        home / ".hadolint",
-    ]
-    out: list[Path] = []
-    for stem in stems:
-        for suffix in (".yaml", ".yml"):
-            path = stem.with_name(stem.name + suffix)
-            if path not in out:
-                out.append(path)
-    return out
+    stems = [cwd / ".hadolint", Path(xdg) / "hadolint", home / ".hadolint" / "hadolint", home / ".hadolint"]
+    return [stem.with_name(stem.name + suffix) for stem in stems for suffix in (".yaml", ".yml")]
 
 
 def first_global_config(env: Mapping[str, str], cwd: Path) -> Path | None:

@@ -46,7 +46,7 @@ class Checker:
 
     def threshold(self, key: str, value: object) -> str:
         if isinstance(value, str) and value.strip().lower() == "ignore":
-            return "none"  # hadolint's other spelling: no level fails the run
+            return "style"  # hadolint's lowest level (below style): every finding fails the run
         if isinstance(value, str) and value.strip().lower() in THRESHOLDS:
             return value.strip().lower()
         raise self.fail(key, f"`{key}` must be one of {', '.join(THRESHOLDS)}, got {value!r}")

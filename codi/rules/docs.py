@@ -74,8 +74,11 @@ def equivalence_note(rule: type[Rule]) -> str:
         partly = " (for this problem only)" if eq.only else ""
         notes.append(
             f"Same problem ({eq.problem}) as {named}{partly}: reported once, as **{eq.canonical}** by default "
-            f"(the message names the others); selecting one family (`--select {rule.code[:2]}`) reports its code, "
-            "and ignoring any of these codes silences the finding."
+            f"(the message names the others, each keeps its own level); selecting one family "
+            f"(`--select {rule.code[:2]}`) reports its code, and "
+            + ("ignoring any of these codes silences the finding." if not eq.only else
+               f"ignoring {', '.join(c for c in eq.codes if c not in dict(eq.only))} silences the finding; "
+               f"ignoring {', '.join(dict(eq.only))} (a broad rule) silences only its own findings.")
         )
     return "\n\n".join(notes)
 

@@ -130,17 +130,19 @@ def equivalent_codes(code: str, message: str | None = None) -> list[str]:
 
 
 def silencing_codes(code: str, message: str | None = None) -> list[str]:
-    """The codes whose ignore (or pragma) also silences a finding of ``code``: its equivalents
-    reported in its place (more canonical: DL before BK before CD). Ignoring DL3042 silences
-    CD101's pip finding, which would otherwise show instead; ignoring CD101 leaves DL3042 alone."""
-    own = canonical_rank(code.upper())
-    return [c for c in equivalent_codes(code, message) if canonical_rank(c) < own]
+    """The codes whose ignore (or pragma) also silences a finding of ``code``: its equivalents,
+    except a broad rule that covers this problem among others (CD101 reports every package
+    manager's cache): ignoring DL3025 or BK007 silences both, and ignoring DL3042 silences CD101's
+    pip finding, but ignoring CD101 leaves DL3042, DL3009... to hadolint's codes."""
+    code = code.upper()
+    out = {c for e in equivalences_of(code, message) for c in e.codes if c != code and c not in dict(e.only)}
+    return sorted(out, key=canonical_rank)
 
 
 def also_silenced(code: str) -> list[str]:
     """What an ignore of ``code`` silences besides ``code`` itself (for `--show-settings`)."""
     code = code.upper()
-    return sorted({c for e in equivalences_of(code) for c in e.codes if code in silencing_codes(c)},
+    return sorted({c for e in equivalences_of(code) for c in e.codes if c != code and code not in dict(e.only)},
                   key=canonical_rank)
 
 

@@ -63,9 +63,11 @@ def test_default_reports_one_finding_under_the_canonical_code(text: str, line: i
     assert f"(also {', '.join(also)})" in here[0].message
 
 
-def test_merged_finding_keeps_the_most_severe_level() -> None:
+def test_merged_finding_keeps_its_own_level() -> None:
+    # issue 22: the reported code's severity wins; CD304 (an error) does not lend its level to DL3064
     (secret,) = [f for f in lint(SECRET) if f.code == "DL3064"]
-    assert secret.severity.value == "error"  # CD304 is an error, DL3064 a warning
+    assert secret.severity.value == "warning"
+    assert "CD304)" in secret.message
 
 
 def test_merged_finding_borrows_a_fix() -> None:
@@ -91,9 +93,15 @@ def test_pragma_for_any_equivalent_silences_the_finding(code: str) -> None:
     assert not {"DL3025", "BK007"} & set(codes_on(lint(text), 3))
 
 
-def test_global_codi_pragma_for_the_cd_code_silences_the_dl_one() -> None:
+def test_ignoring_the_broad_cd_rule_leaves_the_dl_code() -> None:
+    # issue 22: ignoring CD101 (every package manager's cache) silencing DL3009 was a surprise
     text = "# codi: global ignore=CD101\n" + APT_CACHE
-    assert "DL3009" not in codes_on(lint(text), 3)
+    assert "DL3009" in codes_on(lint(text), 3)
+    assert "DL3009" in codes_on(lint(APT_CACHE, ignore=["CD101"]), 2)
+
+
+def test_ignoring_the_dl_code_silences_the_broad_rule_finding() -> None:
+    assert not {"DL3009", "CD101"} & set(codes_on(lint(APT_CACHE, ignore=["DL3009"]), 2))
 
 
 @pytest.mark.parametrize("ignored", ["DL3025", "BK007", "JSONArgsRecommended"])

@@ -14,7 +14,16 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from codi.cli.app import app
-from codi.cli.output import FORMAT_NAMES, JOBS_HELP, THRESHOLD_NAMES, _codes, _fail, _report, build_args, jobs_count
+from codi.cli.output import (
+    FORMAT_NAMES,
+    JOBS_HELP,
+    THRESHOLD_NAMES,
+    _codes,
+    _fail,
+    _report,
+    build_args,
+    jobs_count,
+)
 
 if TYPE_CHECKING:
     from codi.service.lint import LintOutcome, LintRequest, Progress

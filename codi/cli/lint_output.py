@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
 if TYPE_CHECKING:
+    from codi.rules.base import Finding
     from codi.rules.engine import LintResult
 
 COLOR_CHOICES = ("auto", "always", "never")
@@ -47,7 +48,7 @@ def statistics(result: LintResult) -> str:
     counts = Counter(f.code for f in result.findings)
     if not counts:
         return ""
-    first = {}
+    first: dict[str, Finding] = {}
     fixable: Counter[str] = Counter()
     for f in result.findings:
         first.setdefault(f.code, f)

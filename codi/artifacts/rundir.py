@@ -61,7 +61,7 @@ class RunWriter:
     """Writes one run into a staging folder; ``commit()`` moves it into place."""
 
     def __init__(self, out: Path, run_id: str, redact: bool = True) -> None:
-        self.redact = redact  # codi.telemetry.redact on every byte written (off only for --no-redact)
+        self.redact = redact  # codi.telemetry.redact on what describes the run (off only for --no-redact)
         self.final = out / run_id
         self.run_id = run_id
         self.root = Path(tempfile.mkdtemp(prefix=f".{run_id}.", suffix=".partial", dir=out))
@@ -76,9 +76,18 @@ class RunWriter:
         self._events.write(record)
 
     def write_text(self, rel: str, text: str) -> str:
+        """A file that describes the run (a report, a log): redacted unless ``--no-redact``."""
+        return self._write(rel, redact_text(text) if self.redact else text)
+
+    def write_user_file(self, rel: str, text: str) -> str:
+        """The user's own text (``inputs/``, ``candidates/``): byte for byte, never redacted, so that a
+        candidate can be adopted as it is (a redacted password or GPG key id would break its build)."""
+        return self._write(rel, text)
+
+    def _write(self, rel: str, text: str) -> str:
         path = self.root / rel
         path.parent.mkdir(parents=True, exist_ok=True)
-        atomic_write_text(path, redact_text(text) if self.redact else text)
+        atomic_write_text(path, text)
         self.written.append(rel)
         return rel
 

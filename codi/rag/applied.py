@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from codi.artifacts.rundir import iso, utc_now, write_json_file
+from codi.telemetry.redact import redact_text
 from codi.rag.index import as_index
 from codi.rag.memory import Index, applied_marks, doc_from_run_dir, text_hash
 
@@ -84,7 +85,7 @@ def detect(index: Index, out: str | Path, project_path: str, dockerfile_text: st
     rows = memory.offers(digest, project_path, current_run_id)
     if not rows or any(r["applied"] for r in rows):
         return []
-    original = memory.dockerfile(rows[0]["run_id"])
-    if original is not None and text_hash(original) == digest:
+    original = memory.dockerfile(rows[0]["run_id"])  # kept redacted: compare it with the redacted text
+    if original is not None and text_hash(original) == text_hash(redact_text(dockerfile_text)):
         return []  # that candidate changed nothing: an unchanged project applied nothing
     return [mark(memory, out, rows[0]["run_id"], rows[0]["candidate_id"], "detected", current_run_id or None)]

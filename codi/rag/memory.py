@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from codi.artifacts.rundir import iso, utc_now
+from codi.telemetry.redact import redact_text
 from codi.rag.index import MemoryIndex, as_index, open_memory
 
 # A MemoryIndex (codi.rag.index.open_memory), or a bare connection to an index file (older callers).
@@ -123,8 +124,16 @@ def doc_from_run_dir(run_dir: str | Path) -> RunDoc:
                   created_at=run.get("created_at", ""),
                   base_images=[s.get("base_resolved") or s.get("base") or "" for s in analysis.get("stages", [])],
                   findings=[f["code"] for f in analysis.get("findings", [])],
-                  dockerfile=dockerfile.read_text(encoding="utf-8", errors="replace") if dockerfile.is_file() else "",
+                  dockerfile=_described(dockerfile),
                   evidence=evidence, outcomes=outcomes, run_dir=str(root), project_path=run.get("project_path"))
+
+
+def _described(dockerfile: Path) -> str:
+    """The run's Dockerfile as the memory keeps it: redacted, always. inputs/ holds the user's text
+    verbatim, but the memory describes runs and outlives them (and may be a shared database)."""
+    if not dockerfile.is_file():
+        return ""
+    return redact_text(dockerfile.read_text(encoding="utf-8", errors="replace"))
 
 
 def applied_marks(run_dir: Path) -> dict[str, dict[str, Any]]:

@@ -24,6 +24,7 @@ from codi.imagebuild.smoke import DEFAULT_SMOKE_SECONDS
 from codi.optimise.contract.model import RuntimeContract
 from codi.service.analyze import Analysis
 from codi.service.candidates import BuiltCandidate
+from codi.telemetry.redact import redact_text
 from codi.telemetry.tracing import span
 
 
@@ -50,6 +51,7 @@ class MeasureOptions:
     min_free_bytes: int = MIN_FREE_BYTES
     build_args: dict[str, str] = field(default_factory=dict)  # --build-arg NAME=VALUE, for every build
     progress: Progress | None = None
+    redact: bool = True  # build logs describe the run: redacted like the rest (off only for --no-redact)
 
 
 @dataclass(slots=True)
@@ -155,7 +157,7 @@ def measure(run_dir: Path | None, analysis: Analysis, candidates: list[BuiltCand
                 options.progress("done", key, index, len(jobs), _outcome(got))
             created += got.images
             result.base_map.update(got.bases_used)
-            _write_log(run_dir, key, got)
+            _write_log(run_dir, key, got, options.redact)
             _config_check(result, key, got)
             if key == "original":
                 result.original = got
@@ -237,7 +239,7 @@ def _config_check(result: MeasureResult, key: str, got: Measured) -> None:
         result.notes.append(f"{who}: static contract differs from the built image: {mismatch}")
 
 
-def _write_log(run_dir: Path | None, key: str, got: Measured) -> None:
+def _write_log(run_dir: Path | None, key: str, got: Measured, redact: bool = True) -> None:
     if run_dir is None:
         return
     path = run_dir / "logs" / f"build-{_slug(key)}.log"
@@ -250,4 +252,5 @@ def _write_log(run_dir: Path | None, key: str, got: Measured) -> None:
         compared = ", ".join(got.config_check.get("checked") or []) or "nothing"
         lines.append(f"image config vs static contract ({compared}): "
                      + ("; ".join(found) if found else got.config_check.get("error") or "matches"))
-    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    text = "\n".join(lines) + "\n"
+    path.write_text(redact_text(text) if redact else text, encoding="utf-8")

@@ -50,7 +50,7 @@ class RunOptions:
     build_args: dict[str, str] = field(default_factory=dict)  # --build-arg NAME=VALUE (FROM, contract, builds)
     target: str | None = None  # --target: the stage that is built
     context: str | None = None  # --context: the build context when it is not the project folder
-    redact: bool = True  # codi.telemetry.redact on everything written; False only for --no-redact (not in production)
+    redact: bool = True  # codi.telemetry.redact on what describes the run (not inputs/, candidates/); False: --no-redact
     progress: Any = None  # a codi.service.measure.Progress, told as each stage starts (the CLI shows it)
     actor: str | None = None  # who asked, for the audit log: an API key's id (never the key); None = this OS user
 
@@ -188,10 +188,10 @@ def _write(analysis: Analysis, cands: CandidateSet, record: RunRecord, metrics: 
     record.run_id = run_id
     try:
         writer.event("run.started", project=str(analysis.project), dockerfile=analysis.dockerfile_rel)
-        writer.write_text("inputs/Dockerfile", analysis.text)
+        writer.write_user_file("inputs/Dockerfile", analysis.text)
         writer.event("analysis.done", stack=record.stack, findings=len(analysis.findings))
         for built in cands.built:
-            writer.write_text(built.record.path, built.text)
+            writer.write_user_file(built.record.path, built.text)
         for rejected in cands.rejected:
             writer.event("candidate.rejected", rule_id=rejected.rule_id, reason=rejected.reason)
         writer.event("candidates.done", offered=len(cands.built))
@@ -202,7 +202,7 @@ def _write(analysis: Analysis, cands: CandidateSet, record: RunRecord, metrics: 
             writer.event("measure.started", engine=options.engine)
             measured = measure(writer.root, analysis, cands.built, MeasureOptions(
                 engine=options.engine, keep_images=options.keep_images, build_timeout=options.build_timeout,
-                build_args=options.build_args, progress=options.progress))
+                build_args=options.build_args, progress=options.progress, redact=options.redact))
             measured.apply(metrics)
             record.notes += measured.notes  # a built image whose config differs from CODI's static reading
             for note in measured.notes:

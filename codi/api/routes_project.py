@@ -87,8 +87,12 @@ def do_run(request: Request, body: ProjectBody) -> RunResponse:
         raise
     metrics.observe_run("ok")
     audit.info("run.finished key=%s run_id=%s project=%s", key_of(request), result.run_id, project)
-    return RunResponse(run_id=result.run_id, run=result.record, metrics=result.metrics,
-                       report_url=f"/runs/{result.run_id}/report.html")
+    answer = RunResponse(run_id=result.run_id, run=result.record, metrics=result.metrics,
+                         report_url=f"/runs/{result.run_id}/report.html")
+    from codi.telemetry.redact import redact_data
+
+    # The answer describes the run (the candidates' diffs quote the Dockerfile): redacted like run.json.
+    return RunResponse.model_validate(redact_data(answer.model_dump(mode="json")))
 
 
 def job_response(job: Any) -> JobResponse:

@@ -207,8 +207,9 @@ ContextOpt = Annotated[str | None, typer.Option("--context", help="The build con
                                                                   "folder (a Dockerfile in a monorepo subfolder built "
                                                                   "from the repository root).")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print the run record as JSON.")]
-NoRedactOpt = Annotated[bool, typer.Option("--no-redact", help="Write secrets found in the project as they are "
-                                                               "(debugging only; refused when CODI_PRODUCTION=1).")]
+NoRedactOpt = Annotated[bool, typer.Option("--no-redact", help=(
+    "Write secrets found in the project as they are in reports, metadata and logs too (inputs/ and "
+    "candidates/ are always verbatim; debugging only; refused when CODI_PRODUCTION=1)."))]
 
 
 @app.command("run")

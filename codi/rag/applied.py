@@ -13,9 +13,9 @@ from pathlib import Path
 from typing import Any
 
 from codi.artifacts.rundir import iso, utc_now, write_json_file
-from codi.telemetry.redact import redact_text
 from codi.rag.index import as_index
 from codi.rag.memory import Index, applied_marks, doc_from_run_dir, text_hash
+from codi.telemetry.redact import redact_text
 
 FEEDBACK_SCHEMA_VERSION = 1
 

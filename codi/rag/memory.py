@@ -12,8 +12,8 @@ from pathlib import Path
 from typing import Any
 
 from codi.artifacts.rundir import iso, utc_now
-from codi.telemetry.redact import redact_text
 from codi.rag.index import MemoryIndex, as_index, open_memory
+from codi.telemetry.redact import redact_text
 
 # A MemoryIndex (codi.rag.index.open_memory), or a bare connection to an index file (older callers).
 Index = MemoryIndex | sqlite3.Connection

@@ -27,7 +27,8 @@ def _out(ctx: typer.Context, out: str | None) -> Path:
 def scan_cmd(
     ctx: typer.Context,
     manifest: Annotated[str, typer.Option("--manifest", "-m", help="Repositories: one local path or git URL a "
-                                                                    "line, or a JSON list of {name, path|url, ref, "
+                                                                    "line (# comments, also after the entry), or a "
+                                                                    "JSON list of {name, path|url, ref, "
                                                                     "dockerfiles?}.")],
     engine: Annotated[str, typer.Option("--engine", help="Where the work runs: local (a process pool) or ray "
                                                   "(RAY_ADDRESS, else a local Ray cluster).")] = "local",
@@ -40,7 +41,7 @@ def scan_cmd(
     jobs: Annotated[int | None, typer.Option("--jobs", "-j", help="Lint worker processes (default: the CPU "
                                                                    "count).")] = None,
     clone_jobs: Annotated[int, typer.Option("--clone-jobs", help="Concurrent clones (separate from --jobs).")] = 4,
-    as_json: Annotated[bool, typer.Option("--json", help="Print {scan_id, status, repos} as JSON.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print {scan_id, status, repos, notes} as JSON.")] = False,
     resume: Annotated[str | None, typer.Option("--resume", help="Continue this scan (its finished repositories "
                                                                 "are kept).")] = None,
     scan_id: Annotated[str | None, typer.Option("--scan-id", help="Name the scan: created by the first driver, "
@@ -52,6 +53,10 @@ def scan_cmd(
     out: Annotated[str | None, typer.Option("--out", help="Output root (default ./runs; env CODI_OUTPUT_ROOT).")] = None,
 ) -> None:
     """Lint every repository of a manifest; results keyed by content, so a re-scan only lints what changed.
+
+    A repository is its normalised path or URL (and ref): two folders named `app` are two rows, named by
+    enough of their path to tell them apart (teamA/app, teamB/app); an entry listed twice is scanned once,
+    with a note.
 
     Exit 0 when every repository was scanned, 1 when some failed (the scan is `partial`), 2 for bad input.
     With --shard, the exit code and status are this shard's; `scan_status` in --json is the whole scan's.
@@ -75,6 +80,8 @@ def scan_cmd(
             stop_progress()
     except (ManifestError, ScanError, DBError, StoreError) as exc:
         raise _fail(str(exc)) from None
+    for note in outcome.notes:
+        sys.stderr.write(f"codi: note: {note}\n")
     if as_json:
         _write(json.dumps(outcome.payload(), indent=2) + "\n")
     else:

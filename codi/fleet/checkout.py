@@ -13,7 +13,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TypeVar
 
-from codi.fleet.manifest import RepoSpec
+from codi.fleet.manifest import RepoSpec, default_name
 
 T = TypeVar("T")
 CLONE_TIMEOUT_S = 300.0
@@ -51,7 +51,7 @@ def checkout(spec: RepoSpec, cache: Path) -> Path:
         return root
     cache.mkdir(parents=True, exist_ok=True)
     ident = hashlib.sha256(f"{spec.url}\0{spec.ref or ''}".encode()).hexdigest()[:16]
-    target = cache / f"{ident}-{spec.name}"
+    target = cache / f"{ident}-{default_name(spec.url)}"  # the name may hold '/' (teamA/app)
     work = Path(tempfile.mkdtemp(prefix=f".{ident}-", dir=cache))
     cmd = ["git", "clone", "--quiet", "--depth", "1", "--no-tags"]
     if spec.ref:

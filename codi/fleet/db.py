@@ -1,6 +1,7 @@
 """The scan database: the ``ResultDB`` protocol and its SQLite back-end.
 
-Tables: ``scans`` (one row a scan), ``repo_results`` (a repository's outcome in a scan),
+Tables: ``scans`` (one row a scan), ``repo_results`` (a repository's outcome in a scan, keyed by its
+normalised source),
 ``content_results`` (a lint result by content key, shared by every scan and repository) and
 ``migrations`` (the schema versions applied, as `codi index ensure-schema` keeps them). Every
 write is an upsert. Only the driver writes; workers never open the database.
@@ -45,6 +46,18 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         "CREATE TABLE scan_parts (scan_id TEXT NOT NULL REFERENCES scans(scan_id), part TEXT NOT NULL,"
         " worker TEXT NOT NULL, repos INTEGER NOT NULL, status TEXT NOT NULL, started_at TEXT NOT NULL,"
         " finished_at TEXT, PRIMARY KEY (scan_id, part))",
+    ),
+    # A repository's row is keyed by its normalised source, not its name: teamA/app and teamB/app are two.
+    (
+        "CREATE TABLE repo_results_v4 (scan_id TEXT NOT NULL REFERENCES scans(scan_id), name TEXT NOT NULL,"
+        " position INTEGER NOT NULL, source TEXT NOT NULL, status TEXT NOT NULL, key TEXT, findings INTEGER,"
+        " error TEXT, updated_at TEXT NOT NULL, PRIMARY KEY (scan_id, source))",
+        "INSERT INTO repo_results_v4 (scan_id, name, position, source, status, key, findings, error, updated_at)"
+        " SELECT scan_id, name, position, source, status, key, findings, error, updated_at FROM repo_results"
+        " WHERE true ON CONFLICT DO NOTHING",
+        "DROP TABLE repo_results",
+        "ALTER TABLE repo_results_v4 RENAME TO repo_results",
+        "CREATE INDEX repo_results_key ON repo_results(key)",
     ),
 )
 SCHEMA_VERSION = len(MIGRATIONS)
@@ -240,8 +253,8 @@ class SQLiteDB:
         with self._write() as conn:
             conn.execute(
                 "INSERT INTO repo_results (scan_id, name, position, source, status, key, findings, error, updated_at)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(scan_id, name) DO UPDATE SET"
-                " position = excluded.position, source = excluded.source, status = excluded.status,"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(scan_id, source) DO UPDATE SET"
+                " position = excluded.position, name = excluded.name, status = excluded.status,"
                 " key = excluded.key, findings = excluded.findings, error = excluded.error,"
                 " updated_at = excluded.updated_at",
                 (scan_id, row.name, row.position, row.source, row.status, row.key, row.findings, row.error, now()),

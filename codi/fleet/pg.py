@@ -138,8 +138,8 @@ class PostgresDB:
         with self.conn.transaction():
             self.conn.execute(
                 "INSERT INTO repo_results (scan_id, name, position, source, status, key, findings, error, updated_at)"
-                " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s) ON CONFLICT (scan_id, name) DO UPDATE SET"
-                " position = excluded.position, source = excluded.source, status = excluded.status,"
+                " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s) ON CONFLICT (scan_id, source) DO UPDATE SET"
+                " position = excluded.position, name = excluded.name, status = excluded.status,"
                 " key = excluded.key, findings = excluded.findings, error = excluded.error,"
                 " updated_at = excluded.updated_at",
                 (scan_id, row.name, row.position, row.source, row.status, row.key, row.findings, row.error, now()),

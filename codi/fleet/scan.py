@@ -11,7 +11,8 @@ a shared database, usually one ``--shard`` each). Each records its part; the sca
 merged from the parts (running while one is, complete when every repository is done), and each
 driver's exit code is its own part's, so a retried shard re-does only its own work. Drivers claim
 each content key before linting it (``ResultDB.claim``); a key another driver holds is recorded
-cached when its result lands, or linted here once that driver's claim lapses.
+cached when its result lands, or linted here once that driver's claim lapses. Repositories are
+recorded by their normalised source (``RepoSpec.key``), so two with one folder name stay two rows.
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ from codi.fleet.checkout import RepoError, checkout, retry
 from codi.fleet.db import ContentRow, RepoRow, ResultDB, ScanRow, now, open_db
 from codi.fleet.engine import Engine, LintSummary, LintTask, LocalEngine
 from codi.fleet.keys import content_key, effective_config
-from codi.fleet.manifest import RepoSpec, read_manifest, shard
+from codi.fleet.manifest import RepoSpec, plan, read_manifest, shard
 from codi.store import Store, open_store
 
 
@@ -87,6 +88,7 @@ class ScanOutcome:
     linted: int = 0  # distinct contents linted by this invocation
     reports: dict[str, str] = field(default_factory=dict)
     merged: str = ""  # the whole scan's status, all its drivers (shards) together: running | complete | partial
+    notes: list[str] = field(default_factory=list)  # manifest entries listed twice (scanned once)
 
     @property
     def exit_code(self) -> int:
@@ -94,7 +96,7 @@ class ScanOutcome:
 
     def payload(self) -> dict[str, Any]:
         return {"scan_id": self.scan_id, "status": self.status, "scan_status": self.merged,
-                "repos": [r.payload() for r in self.repos]}
+                "repos": [r.payload() for r in self.repos], "notes": self.notes}
 
 
 @dataclass(slots=True)
@@ -199,7 +201,7 @@ class _Scan:
 
     def record(self, item: _Prepared, outcome: RepoOutcome) -> None:
         self.outcomes[item.position] = outcome
-        self.db.put_repo(self.scan_id, RepoRow(outcome.name, item.position, item.spec.source, outcome.status,
+        self.db.put_repo(self.scan_id, RepoRow(outcome.name, item.position, item.spec.key, outcome.status,
                                                outcome.key, outcome.findings, outcome.error))
         self.recorded += 1
         if self.options.progress is not None:
@@ -285,7 +287,7 @@ def run_scan(options: ScanOptions, sleep: Callable[[float], None] = time.sleep) 
     from codi.fleet.report import write_reports
     from codi.service.lint_jobs import MIN_BATCH_WEIGHT
 
-    whole = read_manifest(options.manifest)
+    whole, notes = plan(read_manifest(options.manifest))
     specs = shard(whole, *options.shard) if options.shard is not None else whole
     if options.scan_id is not None and not SCAN_ID.fullmatch(options.scan_id):
         raise ScanError(f"--scan-id {options.scan_id!r}: expected 1 to 100 letters, digits, '.', '_' or '-' "
@@ -306,10 +308,10 @@ def run_scan(options: ScanOptions, sleep: Callable[[float], None] = time.sleep) 
         part = shard_text or "all"
         db.start_part(scan_id, part, scan.worker, len(specs))
         scan.total = len(specs)
-        done = {r.name: r for r in db.repos(scan_id) if r.status in ("ok", "cached")}
+        done = {r.source: r for r in db.repos(scan_id) if r.status in ("ok", "cached")}
         todo: list[tuple[int, RepoSpec]] = []
         for position, spec in enumerate(specs):
-            row = done.get(spec.name)
+            row = done.get(spec.key)
             if row is None:
                 todo.append((position, spec))
             else:
@@ -330,7 +332,8 @@ def run_scan(options: ScanOptions, sleep: Callable[[float], None] = time.sleep) 
             engine.close()
         repos = [scan.outcomes[p] for p in sorted(scan.outcomes)]
         status = "partial" if any(r.status == "failed" for r in repos) or len(repos) < len(specs) else "complete"
-        outcome = ScanOutcome(scan_id, status, repos, scan.linted, merged=db.finish_part(scan_id, part, status))
+        outcome = ScanOutcome(scan_id, status, repos, scan.linted, merged=db.finish_part(scan_id, part, status),
+                              notes=notes)
         outcome.reports = write_reports(db, store, scan_id)
         return outcome
     finally:

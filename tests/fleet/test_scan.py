@@ -207,7 +207,7 @@ def test_cli_json_and_exit_codes(fleet: Path, tmp_path: Path) -> None:
     result = runner.invoke(app, ["scan", "--manifest", str(fleet), "--out", str(out), "--json", "--jobs", "1"])
     assert result.exit_code == 0, result.output
     data = json.loads(result.stdout)
-    assert set(data) == {"scan_id", "status", "scan_status", "repos"} and data["status"] == "complete"
+    assert set(data) == {"scan_id", "status", "scan_status", "repos", "notes"} and data["status"] == "complete"
     assert data["scan_status"] == "complete"
     assert set(data["repos"][0]) == {"name", "status", "key", "findings", "error"}
     fleet.write_text(fleet.read_text(encoding="utf-8") + "/no/such/repo\n", encoding="utf-8")

@@ -89,6 +89,16 @@ class AnalysisRecord(BaseModel):
     facts: dict[str, Any]
 
 
+class EstimatePart(BaseModel):
+    """One counted piece of an estimated image (codi.optimise.estimate.Part): the parts add up to the size."""
+
+    kind: Literal["base", "install", "build", "copy", "context"]
+    label: str  # the instruction it comes from (FROM/RUN/COPY text, shortened)
+    line: int | None = None  # in the Dockerfile the numbers are of
+    size_bytes: int | None = None  # None only for a base image not in the size table
+    detail: str = ""  # how it was sized: which packages, counted from where, which factors
+
+
 class ImageNumbers(BaseModel):
     kind: NumberKind = "estimated"
     size_bytes: int | None = None
@@ -99,6 +109,9 @@ class ImageNumbers(BaseModel):
     engine: str | None = None
     smoke: dict[str, Any] | None = None
     basis: list[str] = Field(default_factory=list)
+    # The estimate, part by part; kept when a build measured the image (then estimated_size_bytes is their sum).
+    parts: list[EstimatePart] = Field(default_factory=list)
+    estimated_size_bytes: int | None = None
 
 
 class CandidateNumbers(ImageNumbers):

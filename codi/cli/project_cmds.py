@@ -81,18 +81,24 @@ def rewrite_cmd(project: ProjectArg,
                 dockerfile: DockerfileOpt = None, stack: StackOpt = None, candidate_limit: LimitOpt = 3,
                 rules: RulesOpt = None, config: ConfigOpt = None,
                 apply: Annotated[bool, typer.Option("--apply", help=(
-                    "Write the best candidate the risk policy allows over the project's Dockerfile "
-                    "(atomically, keeping Dockerfile.orig); the others are only proposed."))] = False,
+                    "Write the candidate `codi run` recommends over the project's Dockerfile (atomically, "
+                    "keeping Dockerfile.orig) when the risk policy allows it, else the best one it allows; "
+                    "says which and why."))] = False,
                 risk_policy: Annotated[str | None, typer.Option("--risk-policy", help=(
                     "conservative (low risk), balanced (+ medium), aggressive (all); default CODI_RISK_POLICY "
-                    "or conservative."))] = None) -> None:
+                    "or conservative."))] = None,
+                run: Annotated[str | None, typer.Option("--run", help=(
+                    "With --apply: adopt the candidate this run directory recommends (its own file), after "
+                    "checking the Dockerfile is still the one the run read."))] = None) -> None:
     """Write better Dockerfiles for a project (verified candidates) to a folder, or print one, or --apply one."""
     from codi.atomic import atomic_write_text
     from codi.service.rewrite import rewrite
 
+    if run is not None and not apply:
+        raise _fail("--run goes with --apply (it adopts that run's recommended candidate)")
     if apply:
         raise typer.Exit(_apply(ctx_out=None, project=project, dockerfile=dockerfile, stack=stack, config=config,
-                                rules=rules, limit=candidate_limit, risk_policy=risk_policy))
+                                rules=rules, limit=candidate_limit, risk_policy=risk_policy, run_dir=run))
     cands = _guard(rewrite, project, dockerfile, stack, config, rules, candidate_limit)
     if not cands.built:
         reasons = "; ".join(f"{r.rule_id}: {r.reason}" for r in cands.rejected) or "none fits"
@@ -114,32 +120,31 @@ def rewrite_cmd(project: ProjectArg,
 
 
 def _apply(ctx_out: str | None, project: str, dockerfile: str | None, stack: str | None, config: str | None,
-           rules: str | None, limit: int, risk_policy: str | None) -> int:
-    """`codi rewrite --apply`: exit 0 written, 1 no candidate within the policy (nothing written)."""
+           rules: str | None, limit: int, risk_policy: str | None, run_dir: str | None = None) -> int:
+    """`codi rewrite --apply`: exit 0 written, 1 nothing within the policy (nothing written)."""
     from codi.policy import PolicyError, audit_override, resolve
-    from codi.service.rewrite import apply_best, rewrite_with_analysis
+    from codi.service.rewrite import apply_from_run, apply_recommended
 
     try:
         policy = resolve(risk_policy)
     except PolicyError as exc:
         raise _fail(str(exc)) from None
-    analysis, cands = _guard(rewrite_with_analysis, project, dockerfile, stack, config, rules, limit)
-    if not cands.built:
-        reasons = "; ".join(f"{r.rule_id}: {r.reason}" for r in cands.rejected) or "none fits"
-        raise _fail(f"no candidate passed verification ({reasons})")
     audit_override(ctx_out, policy, actor=os.environ.get("USER"), command="rewrite --apply")
-    try:
-        result = apply_best(analysis, cands, policy.name)
-    except OSError as exc:
-        raise _fail(f"{analysis.dockerfile_path}: cannot write: {exc.strerror or exc}") from None
-    for built, decision in result.decisions:
-        sys.stdout.write(f"{decision}: {built.record.id} ({built.record.title}, risk {built.record.risk})\n")
+    if run_dir is not None:
+        result = _guard(apply_from_run, Path(run_dir), project, policy.name, dockerfile)
+    else:
+        result = _guard(apply_recommended, project, policy.name, dockerfile, stack, config, rules, limit,
+                        Path(os.environ.get("CODI_OUTPUT_ROOT") or "runs"), rag_enabled())
+    if not result.decisions:
+        raise _fail("no candidate passed verification; nothing to apply (`codi run` says why)")
+    for choice, decision in result.decisions:
+        rec = ", recommended" if choice is result.recommended else ""
+        sys.stdout.write(f"{decision}: {choice.record.id} ({choice.record.title}, risk {choice.record.risk}{rec})\n")
     if result.written is None:
-        sys.stderr.write(f"codi: error: no candidate within risk policy {policy.name}; nothing written "
-                         f"(--risk-policy balanced or aggressive applies riskier ones)\n")
+        sys.stderr.write(f"codi: error: {result.why}\n")
         return 1
-    sys.stderr.write(f"codi: wrote {result.dockerfile} (risk policy {policy.name}; the original is "
-                     f"{result.dockerfile.name}.orig)\n")
+    sys.stderr.write(f"codi: {result.why}\ncodi: wrote {result.dockerfile} (risk policy {policy.name}; the "
+                     f"original is {result.dockerfile.name}.orig)\n")
     return 0
 
 

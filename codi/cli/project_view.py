@@ -208,3 +208,15 @@ def show_run(result: RunResult, dry_run: bool, console: Console | None = None) -
         con.print(f"recommendation: {rec.recommendation.candidate_id or '-'}: {rec.recommendation.reason}", markup=False)
     if not dry_run and result.run_dir is not None:
         con.print(f"report: {result.run_dir / 'reports' / 'report.html'}", markup=False)
+        from codi.policy import PolicyError, configured_policy
+        from codi.report.adopt import adoption
+
+        try:
+            policy = configured_policy()
+        except PolicyError:  # reported by the commands that apply a policy
+            policy = "conservative"
+        adopt = adoption(rec, result.run_dir, policy)
+        if adopt is not None:
+            con.print(f"adopt {adopt.candidate_id} (writes it over {rec.dockerfile}, keeping {rec.dockerfile}.orig):",
+                      markup=False)
+            con.print(f"  {adopt.command}", markup=False, soft_wrap=True)

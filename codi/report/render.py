@@ -14,6 +14,8 @@ import jinja2
 
 from codi.artifacts.models import MetricsRecord, RunRecord
 from codi.atomic import atomic_write_text
+from codi.optimise.estimate import KNOWN_ERROR
+from codi.report.adopt import adoption
 from codi.report.contract_table import contract_rows
 from codi.telemetry.redact import redact_text
 from codi.templating import environment
@@ -68,6 +70,7 @@ def report_data(run_dir: Path) -> dict[str, Any]:
     analysis = _optional(run_dir, "analysis") or {}
     numbers = {c.candidate_id: c for c in metrics.candidates}
     environment = _optional(run_dir, "environment") or {}
+    policy = _policy(run)
     return {
         "run": run,
         "metrics": metrics,
@@ -79,7 +82,9 @@ def report_data(run_dir: Path) -> dict[str, Any]:
         "environment": environment,
         "contracts": {c.id: contract_rows(run.contract, c.contract, c.contract_changes) for c in run.candidates},
         "config_check": (environment.get("engine") or {}).get("config_check") or {},
-        "policy": _policy(run),
+        "policy": policy,
+        "adopt": adoption(run, run_dir, policy["name"] or "conservative"),
+        "known_error": KNOWN_ERROR,
     }
 
 
@@ -101,6 +106,15 @@ def md_cell(value: object) -> str:
     return " ".join(str(value).split()).replace("|", "\\|")
 
 
+def rejected_headline(rejected: Any) -> str:
+    """A rejection's reason without the violation messages the report lists under it (once, not twice)."""
+    reason = str(rejected.reason)
+    joined = "; ".join(v.message for v in rejected.violations)
+    if joined and reason.endswith(joined):
+        return reason[: -len(joined)].rstrip().rstrip(":").rstrip() or reason
+    return reason
+
+
 def smoke_label(numbers: Any) -> str:
     """A smoke column cell: "not built" for an image that never built (its numbers stay estimated)."""
     def field(name: str) -> Any:
@@ -119,6 +133,7 @@ def _env(autoescape: bool) -> jinja2.Environment:
     env.filters["bytes"] = human_bytes
     env.filters["cell"] = md_cell
     env.filters["smoke"] = smoke_label
+    env.filters["headline"] = rejected_headline
     return env
 
 

@@ -58,15 +58,7 @@ def project_sizes(project: Path, detection: Detection) -> ProjectSizes:
             sizes.node_dev_deps = len(data.get("devDependencies") or {})
         except (OSError, ValueError, AttributeError):
             pass
-    req = project / "requirements.txt"
-    if req.is_file():
-        try:
-            lines = req.read_text(encoding="utf-8", errors="replace").splitlines()
-            sizes.python_deps = sum(1 for ln in lines if ln.strip() and not ln.strip().startswith(("#", "-")))
-        except OSError:
-            pass
-    if detection.primary is not None and detection.primary.stack == "python" and not sizes.python_deps:
-        sizes.python_deps = 0
+    sizes.python_deps = python_dependencies(project)
     gosum = project / "go.sum"
     if gosum.is_file():
         try:
@@ -74,6 +66,38 @@ def project_sizes(project: Path, detection: Detection) -> ProjectSizes:
         except OSError:
             pass
     return sizes
+
+
+def python_dependencies(project: Path) -> int | None:
+    """Direct Python dependencies the project declares (requirements.txt, else pyproject.toml, else Pipfile);
+    None when it declares none of these files."""
+    req = project / "requirements.txt"
+    try:
+        if req.is_file():
+            lines = req.read_text(encoding="utf-8", errors="replace").splitlines()
+            return sum(1 for ln in lines if ln.strip() and not ln.strip().startswith(("#", "-")))
+        for name, tables in (("pyproject.toml", ("project", "tool.poetry")), ("Pipfile", ("",))):
+            path = project / name
+            if path.is_file():
+                return _toml_dependencies(path.read_text(encoding="utf-8", errors="replace"), tables)
+    except (OSError, ValueError):
+        return None
+    return None
+
+
+def _toml_dependencies(text: str, tables: tuple[str, ...]) -> int | None:
+    import tomllib
+
+    data = tomllib.loads(text)
+    if "" in tables:  # Pipfile
+        return len(data.get("packages") or {})
+    project = data.get("project") or {}
+    if isinstance(project.get("dependencies"), list):
+        return len(project["dependencies"])
+    poetry = ((data.get("tool") or {}).get("poetry") or {}).get("dependencies")
+    if isinstance(poetry, dict):
+        return len([k for k in poetry if k.lower() != "python"])
+    return None
 
 
 def analyze(project_path: str | Path, dockerfile: str | None = None, stack_hint: str | None = None,

@@ -99,7 +99,7 @@ def _numbers(m: Measured, engine: str | None, before: ImageNumbers) -> ImageNumb
         basis.append(f"rebuild after editing {m.touched}: fastest of {len(m.rebuild_samples)} ({samples})")
     return ImageNumbers(kind="measured", size_bytes=m.size_bytes, layers=m.layers, build_seconds=m.build_seconds,
                         rebuild_seconds=m.rebuild_seconds, image_id=m.image_id, engine=engine, smoke=m.smoke,
-                        basis=basis)
+                        basis=basis, parts=before.parts, estimated_size_bytes=before.estimated_size_bytes)
 
 
 def _network_note(engine: Engine, network: bool) -> str:

@@ -1,27 +1,36 @@
-"""`codi rewrite` and `POST /rewrite`: verified candidate Dockerfiles for a project; `--apply` writes the best
-one the risk policy allows over the project's Dockerfile (keeping Dockerfile.orig)."""
+"""`codi rewrite` and `POST /rewrite`: verified candidate Dockerfiles for a project; `--apply` writes the
+candidate `codi run` recommends over the project's Dockerfile (keeping Dockerfile.orig) when the risk
+policy allows it, else the best candidate it allows, and says which and why."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from codi.artifacts.models import CandidateRecord, MetricsRecord, RunRecord
 from codi.atomic import atomic_write_text
 from codi.optimise.catalog import CatalogError, load_catalog
+from codi.report.adopt import POLICY_FOR_RISK
 from codi.service.analyze import Analysis, analyze
-from codi.service.candidates import BuiltCandidate, CandidateSet, build_candidates
+from codi.service.candidates import CandidateSet, build_candidates
 from codi.service.errors import InputError
 
 
 def rewrite_with_analysis(project: str | Path, dockerfile: str | None = None, stack: str | None = None,
                           config_file: str | None = None, rules_path: str | None = None,
                           limit: int = 3) -> tuple[Analysis, CandidateSet]:
+    analysis, cands, _ = _rewrite(project, dockerfile, stack, config_file, rules_path, limit)
+    return analysis, cands
+
+
+def _rewrite(project: str | Path, dockerfile: str | None, stack: str | None, config_file: str | None,
+             rules_path: str | None, limit: int) -> tuple[Analysis, CandidateSet, str]:
     try:
         catalog = load_catalog(rules_path)
     except CatalogError as exc:
         raise InputError(str(exc)) from None
     analysis = analyze(project, dockerfile, stack, config_file)
-    return analysis, build_candidates(analysis, catalog, limit)
+    return analysis, build_candidates(analysis, catalog, limit), catalog.ruleset_version
 
 
 def rewrite(project: str | Path, dockerfile: str | None = None, stack: str | None = None,
@@ -31,25 +40,121 @@ def rewrite(project: str | Path, dockerfile: str | None = None, stack: str | Non
 
 
 @dataclass(slots=True)
+class Choice:
+    """A candidate as ``--apply`` weighs it: its record and its text (verbatim)."""
+
+    record: CandidateRecord
+    text: str
+
+
+@dataclass(slots=True)
 class Applied:
-    """What ``rewrite --apply`` did: the candidate written (if any) and each candidate's decision."""
+    """What ``rewrite --apply`` did: the recommended candidate, the one written (if any), why, and each
+    candidate's decision under the policy (best first)."""
 
     policy: str
     dockerfile: Path
-    written: BuiltCandidate | None = None
-    decisions: list[tuple[BuiltCandidate, str]] = field(default_factory=list)  # (candidate, applied|proposed)
+    recommended: Choice | None = None
+    written: Choice | None = None
+    why: str = ""
+    decisions: list[tuple[Choice, str]] = field(default_factory=list)  # (candidate, applied|proposed)
 
 
-def apply_best(analysis: Analysis, cands: CandidateSet, policy: str) -> Applied:
-    """Write the best candidate ``policy`` allows over the Dockerfile, atomically, keeping ``<name>.orig``."""
+def choose(order: list[Choice], recommended: str | None, policy: str, dockerfile: Path) -> Applied:
+    """The recommended candidate when ``policy`` allows its risk, else the best one it allows (``order`` is
+    best first, as ``codi run`` ranks them)."""
     from codi.policy import allows
 
-    result = Applied(policy=policy, dockerfile=analysis.dockerfile_path)
-    for built in cands.built:  # best first
-        take = result.written is None and allows(policy, built.record.risk)
-        result.decisions.append((built, "applied" if take else "proposed"))
+    rec = next((c for c in order if c.record.id == recommended), None)
+    ranked = ([rec] if rec is not None else []) + [c for c in order if c is not rec]
+    result = Applied(policy=policy, dockerfile=dockerfile, recommended=rec)
+    for choice in ranked:
+        take = result.written is None and allows(policy, choice.record.risk)
+        result.decisions.append((choice, "applied" if take else "proposed"))
         if take:
-            result.written = built
-    if result.written is not None:
-        atomic_write_text(analysis.dockerfile_path, result.written.text, keep_backup=True)
+            result.written = choice
+    result.why = _why(result)
     return result
+
+
+def _why(a: Applied) -> str:
+    rec, got = a.recommended, a.written
+    if rec is None:
+        if got is None:
+            return "no candidate is recommended (the run recommends keeping the original); nothing written"
+        return f"applied {got.record.id}, the best candidate the {a.policy} risk policy allows"
+    if got is rec:
+        return f"applied the recommended candidate {rec.record.id} (risk {rec.record.risk}, within the {a.policy} policy)"
+    need = POLICY_FOR_RISK.get(rec.record.risk, "aggressive")
+    not_rec = (f"the recommended {rec.record.id} has risk {rec.record.risk}, which the {a.policy} policy does not "
+               f"apply without asking (--risk-policy {need} applies it)")
+    if got is None:
+        return f"nothing written: {not_rec}, and no other candidate is within the {a.policy} policy"
+    return f"applied {got.record.id}, the best candidate the {a.policy} policy allows, not the recommended one: {not_rec}"
+
+
+def _write(result: Applied) -> Applied:
+    if result.written is not None:
+        atomic_write_text(result.dockerfile, result.written.text, keep_backup=True)
+    return result
+
+
+def apply_recommended(project: str | Path, policy: str, dockerfile: str | None = None, stack: str | None = None,
+                      config_file: str | None = None, rules_path: str | None = None, limit: int = 3,
+                      out: Path | None = None, rag: bool = True) -> Applied:
+    """Build the candidates as ``codi run`` does, rank them with its scoring (``codi.service.run.recommend``,
+    the run memory's bonus included) and write the pick ``choose`` makes."""
+    from codi.artifacts.rundir import iso, utc_now
+    from codi.service.run import RunOptions, estimated_numbers, past_runs, recommend, run_record
+
+    analysis, cands, ruleset = _rewrite(project, dockerfile, stack, config_file, rules_path, limit)
+    options = RunOptions(out=out or RunOptions().out, dockerfile=dockerfile, stack=stack, candidate_limit=limit,
+                         rules_path=rules_path, config_file=config_file, llm=False, rag=rag)
+    record = run_record(analysis, cands, ruleset, options, iso(utc_now()))
+    metrics = estimated_numbers(analysis, cands)
+    bonus = past_runs(analysis, record, options)
+    pick = recommend(record, metrics, bonus).candidate_id
+    texts = {b.record.id: b.text for b in cands.built}
+    order = [Choice(c, texts[c.id]) for c in _in_order(record, metrics, bonus)]
+    return _write(choose(order, pick, policy, analysis.dockerfile_path))
+
+
+def _in_order(record: RunRecord, metrics: MetricsRecord, bonus: dict[str, float] | None = None) -> list[CandidateRecord]:
+    from codi.service.run import ranking
+
+    by_id = {c.id: c for c in record.candidates}
+    return [by_id[s.candidate_id] for s in ranking(record, metrics, bonus) if s.eligible]
+
+
+def apply_from_run(run_dir: Path, project: str | Path, policy: str, dockerfile: str | None = None) -> Applied:
+    """Write the candidate the run in ``run_dir`` recommends (its own file, byte for byte) over the project's
+    Dockerfile, as ``choose`` decides; refused when that Dockerfile changed since the run."""
+    from codi.telemetry.audit import sha256_text
+    from codi.telemetry.redact import REDACTED
+    from codi.service.project import find_dockerfile, project_dir, read_dockerfile
+
+    try:
+        record = RunRecord.model_validate_json((run_dir / "metadata" / "run.json").read_text(encoding="utf-8"))
+        metrics = MetricsRecord.model_validate_json((run_dir / "metadata" / "metrics.json").read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise InputError(f"{run_dir}: not a CODI run directory ({exc.strerror or exc})") from None
+    except ValueError as exc:
+        raise InputError(f"{run_dir}: run artefacts do not match their schema: {exc}") from None
+    path = find_dockerfile(project_dir(project), dockerfile or record.dockerfile)
+    original = read_dockerfile(path)
+    ran_on = (record.options.get("inputs_sha256") or {}).get("Dockerfile")
+    if ran_on and ran_on != sha256_text(original):
+        raise InputError(f"{path}: changed since run {record.run_id} was made from it; run `codi run` again "
+                         f"(or `codi rewrite --apply` without --run)")
+    order: list[Choice] = []
+    for cand in _in_order(record, metrics):
+        try:
+            text = (run_dir / cand.path).read_bytes().decode("utf-8", "surrogateescape")
+        except OSError as exc:
+            raise InputError(f"{run_dir / cand.path}: cannot read: {exc.strerror or exc}") from None
+        if REDACTED in text and REDACTED not in original:
+            raise InputError(f"{run_dir / cand.path}: the run redacted this candidate (an older CODI); adopt it "
+                             f"with `codi rewrite --apply` without --run")
+        order.append(Choice(cand, text))
+    pick = record.recommendation.candidate_id if record.recommendation else None
+    return _write(choose(order, pick, policy, path))

@@ -15,6 +15,7 @@ from codi.artifacts.models import (
     AnalysisRecord,
     CandidateNumbers,
     EnvironmentRecord,
+    EstimatePart,
     ImageNumbers,
     MetricsRecord,
     Recommendation,
@@ -22,10 +23,10 @@ from codi.artifacts.models import (
 )
 from codi.artifacts.rundir import RunWriter, iso, reserve_run_dir, utc_now
 from codi.config.flags import airgap_enabled
-from codi.llm.ranking import TIE_MARGIN, deterministic, tie_groups
+from codi.llm.ranking import TIE_MARGIN, Scored, deterministic, tie_groups
 from codi.optimise.base_sizes import SIZE_TABLE_DATE, SIZE_TABLE_SOURCE
 from codi.optimise.catalog import CatalogError, catalog_path, load_catalog
-from codi.optimise.estimate import estimate
+from codi.optimise.estimate import Estimate, estimate
 from codi.service.analyze import Analysis, analyze
 from codi.service.candidates import CandidateSet, build_candidates, finding_record
 from codi.service.errors import InputError
@@ -64,9 +65,15 @@ class RunResult:
     planned: list[str] = field(default_factory=list)  # files a dry run would write
 
 
-def _numbers(analysis: Analysis, cands: CandidateSet) -> MetricsRecord:
+def _parts(est: Estimate) -> list[EstimatePart]:
+    return [EstimatePart(kind=p.kind, label=p.label, line=p.line, size_bytes=p.size_bytes,
+                         detail=p.detail) for p in est.parts]
+
+
+def estimated_numbers(analysis: Analysis, cands: CandidateSet) -> MetricsRecord:
     orig = estimate(analysis.dockerfile, analysis.model, analysis.sizes)
-    original = ImageNumbers(kind="estimated", size_bytes=orig.size_bytes, layers=orig.layers, basis=orig.basis)
+    original = ImageNumbers(kind="estimated", size_bytes=orig.size_bytes, layers=orig.layers, basis=orig.basis,
+                            parts=_parts(orig), estimated_size_bytes=orig.size_bytes)
     out = MetricsRecord(original=original, size_table={"source": SIZE_TABLE_SOURCE, "date": SIZE_TABLE_DATE})
     for built in cands.built:
         est = built.estimate
@@ -74,8 +81,31 @@ def _numbers(analysis: Analysis, cands: CandidateSet) -> MetricsRecord:
         pct = None if delta is None or not orig.size_bytes else round(100.0 * delta / orig.size_bytes, 1)
         out.candidates.append(CandidateNumbers(
             candidate_id=built.record.id, kind="estimated", size_bytes=est.size_bytes, layers=est.layers,
-            basis=est.basis, size_delta_bytes=delta, size_delta_pct=pct, layers_delta=est.layers - orig.layers))
+            basis=est.basis, parts=_parts(est), estimated_size_bytes=est.size_bytes, size_delta_bytes=delta, size_delta_pct=pct, layers_delta=est.layers - orig.layers))
     return out
+
+
+def run_record(analysis: Analysis, cands: CandidateSet, ruleset_version: str, options: RunOptions,
+               created_at: str) -> RunRecord:
+    """The record of a run of ``analysis`` (no id yet, no recommendation): what ``recommend`` reads."""
+    return RunRecord(
+        run_id="", created_at=created_at, project_path=str(analysis.project), project_name=analysis.project.name,
+        dockerfile=analysis.dockerfile_rel, stack=analysis.detection.stack, codi_version=__version__,
+        ruleset_version=ruleset_version, inputs={"Dockerfile": "inputs/Dockerfile"},
+        candidates=[b.record for b in cands.built], rejected=cands.rejected, notes=cands.notes,
+        options={"candidate_limit": options.candidate_limit, "stack": options.stack, "llm": options.llm,
+                 "rag": options.rag, "dry_run": options.dry_run, "real": options.real,
+                 # Names only: build args often carry tokens.
+                 "build_args": sorted(options.build_args), "target": options.target,
+                 "context": options.context, "redact": options.redact,
+                 "inputs_sha256": {"Dockerfile": sha256_text(analysis.text)}},  # of the original, unredacted
+        target_stage=(analysis.target.name or str(analysis.target.index)) if analysis.target else None,
+        contract=analysis.contract)
+
+
+def ranking(record: RunRecord, metrics: MetricsRecord, past_runs: Mapping[str, float] | None = None) -> list[Scored]:
+    """Every candidate, best first, by the one score every entry point uses (``codi.llm.ranking``)."""
+    return deterministic(record.candidates, {c.candidate_id: c for c in metrics.candidates}, past_runs)
 
 
 def recommend(record: RunRecord, metrics: MetricsRecord, past_runs: Mapping[str, float] | None = None) -> Recommendation:
@@ -87,7 +117,7 @@ def recommend(record: RunRecord, metrics: MetricsRecord, past_runs: Mapping[str,
     if not record.candidates:
         return Recommendation(candidate_id=None, reason="no candidate passed verification; keep the original")
     numbers = {c.candidate_id: c for c in metrics.candidates}
-    order = deterministic(record.candidates, numbers, past_runs)
+    order = ranking(record, metrics, past_runs)
     if not order[0].eligible:
         return Recommendation(candidate_id=None,
                               reason="every candidate failed its build or smoke run; keep the original")
@@ -104,7 +134,7 @@ def recommend(record: RunRecord, metrics: MetricsRecord, past_runs: Mapping[str,
     return Recommendation(candidate_id=best.id, reason="; ".join(parts))
 
 
-def _past_runs(analysis: Analysis, record: RunRecord, options: RunOptions) -> dict[str, float]:
+def past_runs(analysis: Analysis, record: RunRecord, options: RunOptions) -> dict[str, float]:
     """The run memory's score bonus per rule (read-only), as ``assist`` adds it."""
     if not options.rag:
         return {}
@@ -151,23 +181,10 @@ def _run_project(project: str | Path, options: RunOptions) -> RunResult:
     if options.progress:
         options.progress("candidates")
     cands = build_candidates(analysis, catalog, options.candidate_limit)
-    stack = analysis.detection.stack
     created = utc_now()
-    record = RunRecord(
-        run_id="", created_at=iso(created), project_path=str(analysis.project), project_name=analysis.project.name,
-        dockerfile=analysis.dockerfile_rel, stack=stack, codi_version=__version__,
-        ruleset_version=catalog.ruleset_version, inputs={"Dockerfile": "inputs/Dockerfile"},
-        candidates=[b.record for b in cands.built], rejected=cands.rejected, notes=cands.notes,
-        options={"candidate_limit": options.candidate_limit, "stack": options.stack, "llm": options.llm,
-                 "rag": options.rag, "dry_run": options.dry_run, "real": options.real,
-                 # Names only: build args often carry tokens.
-                 "build_args": sorted(options.build_args), "target": options.target,
-                 "context": options.context, "redact": options.redact,
-                 "inputs_sha256": {"Dockerfile": sha256_text(analysis.text)}},  # of the original, unredacted
-        target_stage=(analysis.target.name or str(analysis.target.index)) if analysis.target else None,
-        contract=analysis.contract)
-    metrics = _numbers(analysis, cands)
-    record.recommendation = recommend(record, metrics, _past_runs(analysis, record, options))
+    record = run_record(analysis, cands, catalog.ruleset_version, options, iso(created))
+    metrics = estimated_numbers(analysis, cands)
+    record.recommendation = recommend(record, metrics, past_runs(analysis, record, options))
     files = ["inputs/Dockerfile"] + [b.record.path for b in cands.built] + [
         "metadata/run.json", "metadata/analysis.json", "metadata/metrics.json", "metadata/environment.json",
         "metadata/llm_metrics.json", "metadata/rag.json", "metadata/explain.json",
@@ -214,7 +231,7 @@ def _write(analysis: Analysis, cands: CandidateSet, record: RunRecord, metrics: 
             if engine_info.get("original_error"):
                 record.notes.append(f"the original did not build: {engine_info['original_error']}; "
                                     "its numbers stay estimated")
-            record.recommendation = recommend(record, metrics, _past_runs(analysis, record, options))
+            record.recommendation = recommend(record, metrics, past_runs(analysis, record, options))
             writer.event("measure.done", engine=engine_info.get("name"))
         from codi.service.assist import AssistOptions, assist
 

@@ -9,6 +9,7 @@ from collections.abc import Iterable
 
 from codi.optimise.contract.files import covers
 from codi.optimise.contract.model import (
+    ContextCopy,
     ContractChange,
     ContractCheck,
     DeclaredChange,
@@ -144,12 +145,21 @@ def _files(before: RuntimeContract, after: RuntimeContract) -> Iterable[Contract
         if not any(covers(g, f) for g in after.files):
             src = f.source or "."
             yield ContractChange(field="files", key=src, before=f"{src} -> {f.dest}", after="(not copied)",
-                                 message=f"build-context `{src}` is no longer copied to {f.dest}")
+                                 message=f"{_copied(f)} is no longer copied to {f.dest}")
     for g in after.files:
         if not any(covers(f, g) for f in before.files):
             src = g.source or "."
             yield ContractChange(field="files", key=src, before="(not copied)", after=f"{src} -> {g.dest}",
-                                 message=f"copies build-context `{src}` to {g.dest}, which the original does not")
+                                 message=f"copies {_copied(g)} to {g.dest}, which the original does not")
+
+
+def _copied(f: ContextCopy) -> str:
+    """How a path reached the image: from the build context, or through a stage copy (named as one)."""
+    src = f"`{f.source or '.'}`"
+    if f.via is None:
+        return f"build-context {src}"
+    line = f" at line {f.line}" if f.line else ""
+    return f"{src} (a stage copy: `COPY --from={f.via}`{line})"
 
 
 def _programs(before: RuntimeContract, after: RuntimeContract) -> Iterable[ContractChange]:

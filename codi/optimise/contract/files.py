@@ -49,8 +49,8 @@ class StageFiles:
         self._memo[stage.index] = ([], [])  # a cycle guard; BuildKit rejects cycles anyway
         files: list[ContextCopy] = []
         outputs: list[tuple[str, str]] = []
+        workdir = "/"  # a stage built FROM another keeps its WORKDIR
         for st in self.model.stage_chain(stage):
-            workdir = "/"
             for instr in st.instructions:
                 env = self.model.vars_at(instr)
                 if instr.keyword == "WORKDIR" and instr.args:
@@ -93,13 +93,13 @@ class StageFiles:
                         posixpath.join(dest, posixpath.basename(path)) if into_dir else dest)
                     files.append(ContextCopy(source=f.source, dest=target, line=instr.start_line,
                                              chown=chown.value if chown else f.chown,
-                                             chmod=chmod.value if chmod else f.chmod))
+                                             chmod=chmod.value if chmod else f.chmod, via=source_flag.value))
                     continue
                 above = under(path, f.dest)
                 if above is not None:
                     files.append(ContextCopy(source=norm_source(posixpath.join(f.source, above)), dest=dest,
                                              line=instr.start_line, chown=chown.value if chown else f.chown,
-                                             chmod=chmod.value if chmod else f.chmod))
+                                             chmod=chmod.value if chmod else f.chmod, via=source_flag.value))
             target = posixpath.join(dest, posixpath.basename(path)) if into_dir else dest
             outputs.append((target, f"COPY --from={source_flag.value} {src} (line {instr.start_line})"))
 

@@ -19,6 +19,7 @@ class ContextCopy(BaseModel):
     line: int | None = None  # the COPY/ADD that brought it in the image's own stages
     chown: str | None = None
     chmod: str | None = None
+    via: str | None = None  # the stage a `COPY --from=<stage>` brought it from (None: copied from the context)
 
 
 class Executable(BaseModel):

@@ -112,6 +112,9 @@ class ImageNumbers(BaseModel):
     # The estimate, part by part; kept when a build measured the image (then estimated_size_bytes is their sum).
     parts: list[EstimatePart] = Field(default_factory=list)
     estimated_size_bytes: int | None = None
+    # Measured only: the estimate's error in percent of the measured size (+ = too big), with the estimate's
+    # base replaced by the base the build used (a stand-in's real size), so the two describe the same image.
+    estimate_error_pct: float | None = None
 
 
 class CandidateNumbers(ImageNumbers):

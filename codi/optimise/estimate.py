@@ -15,9 +15,10 @@ from __future__ import annotations
 
 import os
 import posixpath
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import Literal, Protocol
 
 from codi.optimise.base_sizes import MB, SIZE_TABLE_DATE, base_image_bytes
 from codi.optimise.sizers import (
@@ -46,7 +47,8 @@ from codi.rules.cd.commands import tool_calls
 
 __all__ = ["APK_PACKAGE_MB", "APT_BIG_MB", "APT_LISTS_MB", "APT_PACKAGE_MB", "ARTIFACT_MB", "GO_BUILD_CACHE_MB",
            "GO_MODULE_MB", "KNOWN_ERROR", "MAVEN_REPO_MB", "NODE_PACKAGE_MB", "PIP_PACKAGE_MB", "RPM_CACHE_MB",
-           "RPM_PACKAGE_MB", "Estimate", "Part", "ProjectSizes", "context_size", "estimate"]
+           "RPM_PACKAGE_MB", "Estimate", "Part", "ProjectSizes", "base_ref", "context_size", "error_pct", "estimate",
+           "on_base"]
 
 # What bench/estimates.py measured (buildah, stand-in bases; docs/estimates.md), for reports to state.
 KNOWN_ERROR = ("on CODI's demos the estimate is within ±30% of a measured build for the original and the "
@@ -217,3 +219,28 @@ def estimate(df: Dockerfile, model: Model, sizes: ProjectSizes) -> Estimate:
                     image.run(instr)
     size = None if base_bytes is None else sum(p.size_bytes or 0 for p in image.parts)
     return Estimate(size_bytes=size, layers=layers, parts=image.parts)
+
+
+class _Sized(Protocol):  # a Part, or the EstimatePart a run stored
+    @property
+    def kind(self) -> str: ...
+    @property
+    def label(self) -> str: ...
+    @property
+    def size_bytes(self) -> int | None: ...
+
+
+def base_ref(parts: Sequence[_Sized]) -> str | None:
+    """The base image an estimate counted (its first part), or None."""
+    return parts[0].label.removeprefix("FROM ") if parts and parts[0].kind == "base" else None
+
+
+def on_base(parts: Sequence[_Sized], base_bytes: int) -> int:
+    """The estimate with its base part replaced by ``base_bytes``: what it says of an image built on another
+    base of known size (a stand-in), so that it can be compared with that build."""
+    return base_bytes + sum(p.size_bytes or 0 for p in parts if p.kind != "base")
+
+
+def error_pct(estimated: int, measured: int) -> float | None:
+    """How far an estimate is from a measured size, in percent of the measured size (+ = too big)."""
+    return round(100.0 * (estimated - measured) / measured, 1) if measured else None

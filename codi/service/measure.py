@@ -15,13 +15,14 @@ from pathlib import Path
 from typing import Any, Protocol, cast
 
 from codi.artifacts.models import CandidateNumbers, ImageNumbers, MetricsRecord
-from codi.imagebuild.basemap import load_base_map
+from codi.imagebuild.basemap import external_bases, load_base_map, lookup
 from codi.imagebuild.bases import describe
 from codi.imagebuild.detect import detect_engine
-from codi.imagebuild.engine import DEFAULT_BUILD_TIMEOUT, Engine
+from codi.imagebuild.engine import DEFAULT_BUILD_TIMEOUT, Engine, EngineError
 from codi.imagebuild.measure_image import BuildSettings, Measured, measure_dockerfile
 from codi.imagebuild.smoke import DEFAULT_SMOKE_SECONDS
 from codi.optimise.contract.model import RuntimeContract
+from codi.optimise.estimate import base_ref, error_pct, on_base
 from codi.service.analyze import Analysis
 from codi.service.candidates import BuiltCandidate
 from codi.telemetry.redact import redact_text
@@ -63,12 +64,15 @@ class MeasureResult:
     base_map: dict[str, str] = field(default_factory=dict)  # FROM rewrites actually used
     # For the run's notes and events: where a built image's config differs from its static contract.
     notes: list[str] = field(default_factory=list)
+    # Size of each base image as built (the stand-in where one was used; scratch is 0): what the estimate's
+    # error is measured against, on the same base.
+    base_sizes: dict[str, int] = field(default_factory=dict)
 
     def apply(self, metrics: MetricsRecord) -> None:
         """Replace estimates by measured numbers where a build succeeded; keep estimates elsewhere."""
         engine = self.engine.get("name")
         if self.original is not None and self.original.error is None:
-            metrics.original = _numbers(self.original, engine, metrics.original)
+            metrics.original = _numbers(self.original, engine, metrics.original, self.base_sizes)
         base = metrics.original
         for i, cand in enumerate(metrics.candidates):
             got = self.candidates.get(cand.candidate_id)
@@ -80,7 +84,7 @@ class MeasureResult:
                     cand.size_delta_bytes = cand.size_delta_pct = cand.layers_delta = None
                 continue
             new = CandidateNumbers(candidate_id=cand.candidate_id,
-                                   **_numbers(got, engine, cand).model_dump(exclude={"candidate_id"}))
+                                   **_numbers(got, engine, cand, self.base_sizes).model_dump(exclude={"candidate_id"}))
             if base.kind == "measured" and base.size_bytes and new.size_bytes is not None:
                 new.size_delta_bytes = new.size_bytes - base.size_bytes
                 new.size_delta_pct = round(100.0 * new.size_delta_bytes / base.size_bytes, 1)
@@ -90,7 +94,16 @@ class MeasureResult:
             metrics.candidates[i] = new
 
 
-def _numbers(m: Measured, engine: str | None, before: ImageNumbers) -> ImageNumbers:
+def _estimate_error(before: ImageNumbers, measured: int | None, base_sizes: dict[str, int]) -> float | None:
+    """The estimate's error against this build, with the estimate's base replaced by the base actually built."""
+    ref = base_ref(before.parts)
+    base = 0 if ref is not None and ref.lower() == "scratch" else base_sizes.get(ref or "")
+    if base is None or not measured or any(p.size_bytes is None for p in before.parts[1:]):
+        return None
+    return error_pct(on_base(before.parts, base), measured)
+
+
+def _numbers(m: Measured, engine: str | None, before: ImageNumbers, base_sizes: dict[str, int]) -> ImageNumbers:
     basis = [f"measured with {engine}"]
     if m.bases_used:
         basis.append("stand-in bases: " + ", ".join(f"{k} -> {v}" for k, v in sorted(m.bases_used.items())))
@@ -99,7 +112,8 @@ def _numbers(m: Measured, engine: str | None, before: ImageNumbers) -> ImageNumb
         basis.append(f"rebuild after editing {m.touched}: fastest of {len(m.rebuild_samples)} ({samples})")
     return ImageNumbers(kind="measured", size_bytes=m.size_bytes, layers=m.layers, build_seconds=m.build_seconds,
                         rebuild_seconds=m.rebuild_seconds, image_id=m.image_id, engine=engine, smoke=m.smoke,
-                        basis=basis, parts=before.parts, estimated_size_bytes=before.estimated_size_bytes)
+                        basis=basis, parts=before.parts, estimated_size_bytes=before.estimated_size_bytes,
+                        estimate_error_pct=_estimate_error(before, m.size_bytes, base_sizes))
 
 
 def _network_note(engine: Engine, network: bool) -> str:
@@ -174,12 +188,27 @@ def measure(run_dir: Path | None, analysis: Analysis, candidates: list[BuiltCand
             engine.remove(tags)
             # The per-instruction cache images our own builds committed; nobody else's.
             engine.remove(list(dict.fromkeys(reversed(created))))
+    result.base_sizes = _base_sizes(engine, [text for _, text, _ in jobs], settings)
     result.engine["base_map_used"] = result.base_map
     if result.base_map:
         result.engine["note"] = "FROM images were replaced by local stand-ins at build time; candidate files are unchanged"
         held = {target: describe(target) for target in sorted(set(result.base_map.values()))}
         result.engine["stand_ins"] = {target: what for target, what in held.items() if what}
     return result
+
+
+def _base_sizes(engine: Engine, texts: list[str], settings: BuildSettings) -> dict[str, int]:
+    """Bytes of each base image the builds used (through the base map), keyed as the Dockerfiles name them."""
+    out: dict[str, int] = {}
+    for ref in dict.fromkeys(r for text in texts for r in external_bases(text, settings.build_args)):
+        built = lookup(ref, settings.base_map) or ref
+        try:
+            size = engine.inspect(built).size_bytes if built.lower() != "scratch" and engine.exists(built) else None
+        except EngineError:
+            size = None
+        if size is not None:
+            out[ref] = size
+    return out
 
 
 def _outcome(got: Measured) -> str:

@@ -98,3 +98,28 @@ def test_build_args_reach_every_build(project: Path) -> None:
     measure(None, analysis, cands.built, MeasureOptions(min_free_bytes=0, build_args={"GOFLAGS": "-mod=mod"}),
             engine=engine)
     assert engine.build_args and all(args == {"GOFLAGS": "-mod=mod"} for args in engine.build_args)
+
+
+def test_measured_numbers_keep_the_estimate_and_its_error_on_the_built_base(project: Path) -> None:
+    """The estimate's parts stay beside the measured size, and its error is taken on the base that was built
+    (the stand-in's own size, scratch as 0), not on the official image's size from the table."""
+    from codi.imagebuild.engine import ImageInfo
+    from codi.service.run import estimated_numbers
+
+    analysis = analyze(project, None, None, None)
+    cands = build_candidates(analysis, load_catalog(None), 3)
+    engine = FakeEngine(images={"local/go-standin:1": ImageInfo("sha256:base", 600_000_000, 5, "", [], [], [])})
+    metrics = estimated_numbers(analysis, cands)
+    before = {n.candidate_id: n for n in metrics.candidates}
+    estimated_original = metrics.original.size_bytes
+    result = measure(None, analysis, cands.built, MeasureOptions(min_free_bytes=0), engine=engine)
+    assert result.base_sizes.get("golang:1.22") == 600_000_000
+    result.apply(metrics)
+    orig = metrics.original
+    assert orig.kind == "measured" and orig.parts and orig.estimated_size_bytes == estimated_original
+    added = sum(p.size_bytes or 0 for p in orig.parts if p.kind != "base")
+    assert orig.size_bytes is not None and orig.estimate_error_pct == round(
+        100.0 * (600_000_000 + added - orig.size_bytes) / orig.size_bytes, 1)
+    scratch = next(n for n in metrics.candidates if "scratch" in n.candidate_id)
+    assert scratch.size_bytes is not None and scratch.estimate_error_pct == round(
+        100.0 * (before[scratch.candidate_id].size_bytes - scratch.size_bytes) / scratch.size_bytes, 1)

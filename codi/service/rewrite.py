@@ -129,9 +129,9 @@ def _in_order(record: RunRecord, metrics: MetricsRecord, bonus: dict[str, float]
 def apply_from_run(run_dir: Path, project: str | Path, policy: str, dockerfile: str | None = None) -> Applied:
     """Write the candidate the run in ``run_dir`` recommends (its own file, byte for byte) over the project's
     Dockerfile, as ``choose`` decides; refused when that Dockerfile changed since the run."""
+    from codi.service.project import find_dockerfile, project_dir, read_dockerfile
     from codi.telemetry.audit import sha256_text
     from codi.telemetry.redact import REDACTED
-    from codi.service.project import find_dockerfile, project_dir, read_dockerfile
 
     try:
         record = RunRecord.model_validate_json((run_dir / "metadata" / "run.json").read_text(encoding="utf-8"))

@@ -33,7 +33,8 @@ def _path(ctx: typer.Context, log: str | None, out: str | None) -> Path:
 
 
 def _verify(path: Path) -> Any:
-    from codi.telemetry.audit import AuditError, verify_log
+    from codi.telemetry.audit import AuditError
+    from codi.telemetry.audit_verify import verify_log
 
     try:
         return verify_log(path)

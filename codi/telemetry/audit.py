@@ -3,14 +3,15 @@
 ``<out>/_audit/audit.jsonl`` (``CODI_AUDIT_LOG`` moves it). Each line carries ``prev_hash`` (the sha256
 of the previous line's bytes; 64 zeros for the first line ever), ``chain`` = ``hmac-sha256``, ``key_id``
 and ``hash``: the HMAC-SHA256 of the line's own canonical JSON without ``hash``, under the operator's
-audit key (codi.telemetry.audit_key: outside the log's folder, made on first use, mode 0600). A sidecar
-``<log>.head`` holds the line count and the last line's hash, with its own HMAC. So ``verify_log`` finds
-an edited line, a deleted line, a removed last line, a removed or rewritten ``.head`` and a chain
-recomputed without the key. Lines without ``chain`` are an older CODI's unkeyed sha256 chain: read as
-``legacy`` (intact proves nothing) until a keyed line after them anchors them (``codi audit seal``).
+audit key (codi.telemetry.audit_key: outside the log's folder, made on first use, mode 0600). A
+sidecar ``<log>.head`` holds the line count and the last line's hash, with its own HMAC, so
+codi.telemetry.audit_verify finds an edited line, a deleted line, a removed last line, a removed or
+rewritten ``.head`` and a chain recomputed without the key. Lines without ``chain`` are an older
+CODI's unkeyed sha256 chain: ``legacy`` until a keyed line after them anchors them (``codi audit seal``).
 Rotation (``CODI_AUDIT_MAX_BYTES``, default 10 MB; ``CODI_AUDIT_KEEP`` rotated files, default 5) keeps
-the chain going across files. Every line is redacted (``codi.telemetry.redact``); the actor is the CLI user or
-an API key's id, never a key. ``CODI_AUDIT=off`` turns the log off (doctor fails that in production mode).
+the chain going across files. Every line is redacted (``codi.telemetry.redact``); the actor is the CLI
+user or an API key's id, never a key. ``CODI_AUDIT=off`` turns the log off (doctor fails that in
+production mode).
 
 A failed write warns on stderr; in production mode (``CODI_PRODUCTION=1``) it raises ``AuditError``
 so the action stops (fail closed).
@@ -26,14 +27,13 @@ import json
 import os
 import sys
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from codi.atomic import atomic_write_text
 from codi.config.flags import env_flag, production_mode
-from codi.telemetry.audit_key import CHAIN, AuditKeyError, audit_key_path, key_id, load_key, mac
+from codi.telemetry.audit_key import CHAIN, AuditKeyError, key_id, load_key, mac
 from codi.telemetry.redact import redact_data
 
 if TYPE_CHECKING:
@@ -75,7 +75,7 @@ def sha256_text(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8", errors="surrogateescape")).hexdigest()
 
 
-def _line_hash(record: dict[str, object], key: bytes | None = None) -> str:
+def line_hash(record: dict[str, object], key: bytes | None = None) -> str:
     """HMAC-SHA256 of the canonical line without ``hash`` for a keyed line, plain sha256 for a legacy one."""
     body = json.dumps({k: v for k, v in record.items() if k != "hash"}, sort_keys=True, ensure_ascii=False,
                       separators=(",", ":"))
@@ -86,7 +86,7 @@ def _line_hash(record: dict[str, object], key: bytes | None = None) -> str:
     return sha256_text(body)
 
 
-def _head_mac(key: bytes, name: str, lines: int, last_hash: str) -> str:
+def head_mac(key: bytes, name: str, lines: int, last_hash: str) -> str:
     return mac(key, f"{name}\n{lines}\n{last_hash}")
 
 
@@ -119,7 +119,7 @@ def _last_line(path: Path) -> str | None:
     return lines[-1] if lines else None
 
 
-def _read_head(path: Path) -> dict[str, object] | None:
+def read_head(path: Path) -> dict[str, object] | None:
     try:
         data = json.loads(path.with_name(path.name + ".head").read_text(encoding="utf-8"))
     except (OSError, ValueError):
@@ -149,9 +149,9 @@ def _append(path: Path, record: dict[str, object]) -> None:
             previous = _last_line(path.with_name(path.name + ".1"))
         record["prev_hash"] = sha256_text(previous) if previous is not None else GENESIS
         record["chain"], record["key_id"] = CHAIN, key_id(key)
-        record["hash"] = _line_hash(record, key)
+        record["hash"] = line_hash(record, key)
         line = json.dumps(record, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
-        head = _read_head(path)
+        head = read_head(path)
         count = head.get("lines", 0) if head and path.exists() else 0
         if path.exists() and path.stat().st_size + len(line) + 1 > _int_env("CODI_AUDIT_MAX_BYTES", 10_000_000):
             _rotate(path)
@@ -164,7 +164,7 @@ def _append(path: Path, record: dict[str, object]) -> None:
         last = sha256_text(line)
         atomic_write_text(path.with_name(path.name + ".head"), json.dumps(
             {"schema_version": 2, "lines": lines, "last_hash": last, "chain": CHAIN, "key_id": key_id(key),
-             "mac": _head_mac(key, path.name, lines, last)}) + "\n")
+             "mac": head_mac(key, path.name, lines, last)}) + "\n")
 
 
 def audit_event(out: Path, action: str, *, actor: str | None = None, **fields: object) -> None:
@@ -233,125 +233,3 @@ def audit_fix(paths: list[tuple[str, str, list[str]]], policy: str | None = None
         from codi.service.lint import LintUsageError  # what `codi fix` and POST /fix report as one line
 
         raise LintUsageError(f"{exc}; the fixes were written but not audited (production mode fails closed)") from None
-
-
-@dataclass(slots=True)
-class VerifyResult:
-    path: str
-    ok: bool = True
-    lines: int = 0
-    files: list[str] = field(default_factory=list)
-    bad_file: str | None = None
-    bad_line: int | None = None  # 1-based, in bad_file
-    reason: str | None = None
-    notes: list[str] = field(default_factory=list)
-    legacy_lines: int = 0  # unkeyed (plain sha256) lines, written before the chain was keyed
-
-    @property
-    def status(self) -> str:
-        """ok (keyed and intact); legacy (intact, but no line is keyed: it proves nothing); failed."""
-        if not self.ok:
-            return "failed"
-        return "legacy" if self.lines and self.legacy_lines == self.lines else "ok"
-
-    def fail(self, file: Path | str, line: int | None, reason: str) -> VerifyResult:
-        self.ok, self.bad_file, self.bad_line, self.reason = False, str(file), line, reason
-        return self
-
-
-def _chain_files(path: Path) -> list[Path]:
-    rotated = sorted((p for p in path.parent.glob(f"{path.name}.*") if p.name[len(path.name) + 1:].isdigit()),
-                     key=lambda p: -int(p.name[len(path.name) + 1:]))
-    return rotated + ([path] if path.exists() else [])
-
-
-def _check_line(raw: str, previous: str | None, key: bytes | None, keyed_seen: bool) -> str | None:
-    """Why this line breaks the chain, or None."""
-    try:
-        record = json.loads(raw)
-    except ValueError:
-        return "not a JSON line (edited)"
-    if not isinstance(record, dict) or not isinstance(record.get("prev_hash"), str):
-        return "no prev_hash (edited)"
-    keyed = record.get("chain") == CHAIN
-    if keyed_seen and not keyed:
-        return "an unkeyed line after keyed lines (rewritten without the audit key)"
-    if keyed and key is None:
-        raise AuditError(f"the log is keyed but there is no audit key at {audit_key_path()} (set CODI_AUDIT_KEY_FILE "
-                         "to the key that wrote it)")
-    if keyed and key is not None and record.get("key_id") != key_id(key):
-        return (f"written with another audit key (key id {record.get('key_id')}, this key is {key_id(key)}): "
-                "rewritten, or the wrong CODI_AUDIT_KEY_FILE")
-    if record.get("hash") != _line_hash(record, key):
-        return "its hash does not match its content (edited" + (" or recomputed without the audit key)" if keyed else ")")
-    if previous is not None and record["prev_hash"] != sha256_text(previous):
-        return "prev_hash does not match the line before it (a line before it was edited or deleted)"
-    return None
-
-
-def _check_head(path: Path, last_raw: str, count: int, key: bytes | None, result: VerifyResult) -> None:
-    """The sidecar guards the end of the log: it must be there, keyed when the log is, and agree."""
-    name = f"{path.name}.head"
-    head = _read_head(path)
-    if head is None:
-        result.fail(path, count, f"{name} is missing or unreadable: it guards the end of the log (removed to hide "
-                                 "deleted last lines?)")
-        return
-    keyed_log = json.loads(last_raw).get("chain") == CHAIN
-    lines = head.get("lines")
-    if ("mac" in head or keyed_log) and (
-            key is None or head.get("key_id") != key_id(key) or not isinstance(lines, int)
-            or head.get("mac") != _head_mac(key, path.name, lines, str(head.get("last_hash")))):
-        result.fail(path, count, f"{name} was rewritten (its MAC does not verify with the audit key)")
-        return
-    if head.get("last_hash") != sha256_text(last_raw) or head.get("lines") != count:
-        result.fail(path, count, f"the log ends at line {count} but {name} recorded {head.get('lines')} lines "
-                                 "ending in another line (lines at the end were deleted or edited)")
-
-
-def verify_log(path: Path) -> VerifyResult:
-    """Check the whole chain, rotated files first, and the ``.head`` sidecar; the first bad line is named.
-
-    Raises AuditError when there is no log, or when it is keyed and the audit key is missing or unusable."""
-    result = VerifyResult(str(path))
-    files = _chain_files(path)
-    result.files = [str(p) for p in files]
-    if not files:
-        raise AuditError(f"{path}: no audit log there")
-    try:
-        key = load_key(path)
-    except AuditKeyError as exc:
-        raise AuditError(str(exc)) from None
-    previous: str | None = None
-    raw, count, keyed_seen = "", 0, False
-    for index, file in enumerate(files):
-        try:
-            text = file.read_text(encoding="utf-8", errors="surrogateescape")
-        except OSError as exc:
-            raise AuditError(f"{file}: cannot read: {exc.strerror or exc}") from None
-        count = 0
-        for number, raw in enumerate(text.splitlines(), start=1):
-            first_ever = index == 0 and number == 1
-            why = _check_line(raw, previous, key, keyed_seen)
-            if why is None and first_ever and file == path and json.loads(raw)["prev_hash"] != GENESIS:
-                why = "the first line does not start the chain (lines before it were deleted)"
-            if why is not None:
-                return result.fail(file, number, why)
-            keyed = json.loads(raw).get("chain") == CHAIN
-            keyed_seen = keyed_seen or keyed
-            result.legacy_lines += 0 if keyed else 1
-            previous, count = raw, number
-            result.lines += 1
-    if not path.exists():  # rotation writes the new file's first line under the same lock
-        result.fail(path, None, "the current log file is missing (removed?); only rotated files are left")
-    elif not count:
-        result.fail(path, None, "the log is empty (its lines were deleted)")
-    else:
-        _check_head(path, raw, count, key, result)
-    if result.ok and result.legacy_lines:
-        result.notes.append(
-            f"{result.legacy_lines} line(s) form an unkeyed legacy chain (plain sha256, written before the chain was "
-            "keyed)" + (": anchored by the keyed lines after them" if result.status == "ok" else
-                        ": intact, but nothing proves they were not rewritten; `codi audit seal` anchors them "
-                        "under the audit key"))
-    return result

@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from codi.telemetry.audit import AuditError, audit_event, audit_log_path, sha256_text, verify_log
+from codi.telemetry.audit import AuditError, audit_event, audit_log_path, sha256_text
+from codi.telemetry.audit_verify import verify_log
 
 
 @pytest.fixture(autouse=True)

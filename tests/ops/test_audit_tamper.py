@@ -11,8 +11,9 @@ from typer.testing import CliRunner, Result
 
 import codi.cli.ops_audit_cmds  # noqa: F401  (registers `audit`)
 from codi.cli.app import app
-from codi.telemetry.audit import GENESIS, audit_event, audit_log_path, sha256_text, verify_log
+from codi.telemetry.audit import GENESIS, audit_event, audit_log_path, sha256_text
 from codi.telemetry.audit_key import audit_key_path, key_id, mac
+from codi.telemetry.audit_verify import verify_log
 
 runner = CliRunner()
 ATTACKER = b"attacker-key-0123456789abcdef"

@@ -13,7 +13,8 @@ import pytest
 from codi_testdata import REPO
 from typer.testing import CliRunner
 
-from codi.telemetry.audit import audit_log_path, sha256_text, verify_log
+from codi.telemetry.audit import audit_log_path, sha256_text
+from codi.telemetry.audit_verify import verify_log
 from codi.telemetry.redact import REDACTED
 
 # One value per shape; the names and prefixes around them stay.

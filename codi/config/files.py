@@ -23,7 +23,7 @@ CODI_KEYS = {
     "label-schema",
     "strict-labels",
     "bases",  # measured mode's base map (codi.imagebuild.basemap); lint ignores it
-    "bundles",  # [bundles] trusted_keys (codi.ops.bundle_store); lint ignores it
+    "bundles",  # [bundles] trusted_keys: accepted, but trust is an operator setting (codi.config.operator warns)
 }
 # hadolint's own keys that CODI takes over; the rest of hadolint's (format, no-color, verbose...)
 # are accepted and left alone, so an existing `.hadolint.yaml` keeps working unchanged.

@@ -90,4 +90,5 @@ def ignored_keys_warning(files: list[Path]) -> str | None:
     if not files:
         return None
     return (f"{', '.join(map(str, files))}: [bundles] trusted_keys is ignored: trusted signers come only from "
-            "operator settings (CODI_TRUSTED_KEYS, <state>/trusted-keys, /etc/codi/config.toml)")
+            "operator settings (CODI_TRUSTED_KEYS, trusted-keys in CODI_STATE_DIR or ~/.local/state/codi, "
+            "/etc/codi/config.toml)")

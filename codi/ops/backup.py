@@ -14,6 +14,7 @@ import hashlib
 import io
 import json
 import os
+import shlex
 import shutil
 import tarfile
 import tempfile
@@ -114,7 +115,7 @@ def sweep_backups(dest: Path) -> Sweep:
     found = sweep(sorted(dest.glob(f"{STAGE_PREFIX}*")), "backup")
     for partial in sorted(dest.glob(".codi-backup-*.partial")):  # left by an older CODI (it wrote archives beside dest)
         found.notes.append(f"{partial} is a partial archive of an interrupted backup; remove it with: "
-                           f"rm -f -- '{partial}'")
+                           f"rm -f -- {shlex.quote(str(partial))}")
     return found
 
 

@@ -30,7 +30,8 @@ SUMS, META, SIG = "SHA256SUMS", "bundle.json", "bundle.sig"
 KINDS = ("rules", "adapter")
 PAYLOAD = {"rules": "rules.yml", "adapter": "adapter/metadata.json"}  # the file each kind must hold
 _SUM_LINE = re.compile(r"^([0-9a-f]{64}) [ *](.+)$")
-TRUST_HINT = "CODI_TRUSTED_KEYS, <state>/trusted-keys or [bundles] trusted_keys in /etc/codi/config.toml"
+TRUST_HINT = ("CODI_TRUSTED_KEYS, a line of trusted-keys in CODI_STATE_DIR (else ~/.local/state/codi), or "
+              "[bundles] trusted_keys in /etc/codi/config.toml")
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._+-]{0,99}$")
 
 

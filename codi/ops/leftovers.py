@@ -16,6 +16,7 @@ from __future__ import annotations
 import ctypes
 import errno
 import os
+import shlex
 import shutil
 import sys
 from collections.abc import Iterable
@@ -97,7 +98,7 @@ def sweep(folders: Iterable[Path], what: str, may_hold_data: bool = False) -> Sw
         elif state is None:
             hint = " and may hold the previous content; look inside, then" if may_hold_data else ";"
             result.notes.append(f"{folder} is left from an interrupted {what}{hint} remove it with: "
-                                f"rm -rf -- '{folder}'")
+                                f"rm -rf -- {shlex.quote(str(folder))}")
     return result
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shlex
 import signal
 import subprocess
 import sys
@@ -99,7 +100,7 @@ def test_a_failure_after_the_swap_deletes_nothing_and_says_where(out: Path, fail
     monkeypatch.undo()
     again = invoke("backup", "restore", str(archive), "--out", str(out), "--force")
     assert again.exit_code == 0, again.stderr
-    assert f"rm -rf -- '{kept}'" in again.stderr and (kept / "newer-note.txt").is_file()
+    assert f"rm -rf -- {shlex.quote(str(kept))}" in again.stderr and (kept / "newer-note.txt").is_file()
 
 
 def test_a_failed_swap_is_a_one_line_error_naming_the_old_root(out: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -144,8 +145,8 @@ def test_stale_backup_staging_is_swept_and_old_partials_are_named(out: Path) -> 
     data = json.loads(result.stdout)
     assert data["cleaned"] == [str(stale)] and not stale.exists() and live.is_dir()
     assert data["leftovers"] == [f"{partial} is a partial archive of an interrupted backup; "
-                                 f"remove it with: rm -f -- '{partial}'"]
-    assert f"rm -f -- '{partial}'" in result.stderr
+                                 f"remove it with: rm -f -- {shlex.quote(str(partial))}"]
+    assert f"rm -f -- {shlex.quote(str(partial))}" in result.stderr
     assert {p.name for p in dest.iterdir() if p.name.startswith(".")} == {live.name, partial.name}
 
 

@@ -69,7 +69,9 @@ def test_heredoc_script_lines_map_to_the_body() -> None:
     assert codes("FROM alpine\nRUN <<EOF\n#!/usr/bin/env python3\nprint($x)\nEOF\n") == []
     # a heredoc fed to a command: the command line and the body are checked together
     fed = 'FROM alpine\nRUN cat <<EOF > /x && echo "$bar"\nhello $baz\nEOF\n'
-    assert sorted(codes(fed)) == [("SC2154", 2, 29), ("SC2154", 3, 7)]
+    assert codes(fed) == [("SC2154", 2, 29)]  # once per RUN, as hadolint; the message counts them
+    (found,) = run_rule("SC", fed)
+    assert found.message.endswith("(2 times in this RUN)")
 
 
 def test_excluded_codes_are_not_reported() -> None:
@@ -134,11 +136,29 @@ def test_windows_images_and_local_in_sh() -> None:
 
 
 def test_quoting_fix_is_mapped_onto_continued_lines() -> None:
-    text = "FROM alpine\nARG dir\nRUN mkdir -p \\\n    $dir && ls\n"
+    text = "FROM alpine\nRUN mkdir -p \\\n    $DIR && ls\n"
     [f] = run_rule("SC", text)
     assert f.code == "SC2086" and f.fix is not None
     assert f.fix.applicability.value == "unsafe"
     new = text
     for e in sorted(f.fix.edits, key=lambda e: e.start, reverse=True):
         new = new[: e.start] + e.replacement + new[e.end :]
-    assert new == 'FROM alpine\nARG dir\nRUN mkdir -p \\\n    "$dir" && ls\n'
+    assert new == 'FROM alpine\nRUN mkdir -p \\\n    "$DIR" && ls\n'
+
+
+def test_declared_names_are_not_asked_to_be_quoted_as_in_hadolint() -> None:
+    # issue 22: hadolint's ShellCheck pass takes ARG/ENV names as set: no SC2086 for them
+    assert codes("FROM alpine\nARG FOO\nENV BAR=\"a b\"\nRUN echo $FOO $BAR\n") == []
+    assert [c for c, _, _ in codes("FROM alpine\nRUN echo $OTHER\n")] == ["SC2086"]
+
+
+def test_one_finding_per_code_and_run_with_every_fix() -> None:
+    text = "FROM alpine\nRUN echo $A $B && \\\n    echo $C\n"
+    (found,) = run_rule("SC", text)
+    assert (found.code, found.line, found.column) == ("SC2086", 2, 10)
+    assert found.message.endswith("(3 times in this RUN)")
+    assert found.fix is not None and len(found.fix.edits) >= 3
+    new = text
+    for e in sorted(found.fix.edits, key=lambda e: e.start, reverse=True):
+        new = new[: e.start] + e.replacement + new[e.end :]
+    assert new == 'FROM alpine\nRUN echo "$A" "$B" && \\\n    echo "$C"\n'

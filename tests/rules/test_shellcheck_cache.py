@@ -90,7 +90,7 @@ def test_an_edited_script_is_checked_again(sc_runs: list[list[str]]) -> None:
     ctx = make_context(FILES[0].replace("$undefined", '"$undefined"'))
     found = ShellCheck().check_batch([ctx])
     assert len(sc_runs) == 1 and sum(arg.endswith(".sh") for arg in sc_runs[0]) == 1  # only the new script
-    assert "SC2086" in {f.code for f in found}
+    assert "SC2006" in {f.code for f in found}
 
 
 def test_key_covers_version_dialect_options_and_text() -> None:

@@ -51,8 +51,11 @@ class ShellCheck(BatchRule):
     - Exec-form `RUN ["..."]` is skipped. `RUN <<EOF` heredoc scripts are checked; a
       heredoc starting with a shebang is checked in that dialect, or skipped when it names
       another interpreter (`#!/usr/bin/env python3`).
-    - The stage's `ARG` and `ENV` names are declared (exported) before each script, so
-      ShellCheck does not call them unassigned (SC2154) and does not report them unused.
+    - The stage's `ARG` and `ENV` names are declared (exported, as plain words) before each
+      script, so ShellCheck does not call them unassigned (SC2154), does not report them
+      unused, and does not ask to quote them (SC2086), as in hadolint's ShellCheck pass.
+    - Each code is reported once per `RUN`, at its first place, with the count in the message
+      (`(3 times in this RUN)`) and every place's fix, as hadolint reports ShellCheck.
 
     Codes never reported: SC1090 and SC1091 (a sourced file lives in the image, not next to
     the Dockerfile, so ShellCheck cannot follow it), SC2187 (a remark about how ShellCheck
@@ -128,13 +131,14 @@ class ShellCheck(BatchRule):
             unique.setdefault(script.text(), []).append(script)
         results = self._results(binary, unique)
         starts: dict[int, list[int]] = {}
-        findings = [
-            f
-            for text, same in unique.items()
-            for c in results.get(text, [])
-            for script in same
-            if (f := self._finding(c, script, starts)) is not None
-        ]
+        per_run: dict[tuple[int, str], list[Finding]] = {}
+        for text, same in unique.items():
+            for c in results.get(text, []):
+                for script in same:
+                    f = self._finding(c, script, starts)
+                    if f is not None:
+                        per_run.setdefault((id(script.instr), f.code), []).append(f)
+        findings = [once_per_run(group) for group in per_run.values()]
         findings.sort(key=lambda f: (f.file, f.line, f.column, f.code))
         return findings
 
@@ -191,6 +195,22 @@ class ShellCheck(BatchRule):
             end_column=span.end_col,
             fix=_fix(comment, script, code),
         )
+
+
+def once_per_run(group: list[Finding]) -> Finding:
+    """One finding per code and RUN, as hadolint reports ShellCheck: the first place, the count in
+    its message, and every place's fix together (so `--fix --unsafe-fixes` still fixes them all)."""
+    group.sort(key=lambda f: (f.line, f.column))
+    first = group[0]
+    if len(group) == 1:
+        return first
+    first.message = f"{first.message} ({len(group)} times in this RUN)"
+    edits = [e for f in group if f.fix is not None for e in f.fix.edits]
+    spans = sorted((e.start, e.end) for e in edits)
+    overlapping = any(b[0] < a[1] or (a == b) for a, b in zip(spans, spans[1:], strict=False))
+    if first.fix is not None and not overlapping and all(f.fix is not None for f in group):
+        first.fix = Fix(first.fix.description, first.fix.applicability, sorted(edits, key=lambda e: e.start))
+    return first
 
 
 def _fix(comment: dict[str, Any], script: ShellScript, code: str) -> Fix | None:

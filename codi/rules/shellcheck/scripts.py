@@ -52,11 +52,13 @@ class ShellScript:
 
     @property
     def prelude(self) -> str:
-        """Shebang (the dialect) and ``export`` of the stage's ARG/ENV names, so that
-        ShellCheck knows they are set (no SC2154) without calling them unused (no SC2034)."""
+        """Shebang (the dialect) and ``export NAME=x`` of the stage's ARG/ENV names, so that
+        ShellCheck knows they are set (no SC2154) without calling them unused (no SC2034), and
+        takes them as plain words as hadolint's ShellCheck pass does: no SC2086 for an unquoted
+        ``$NAME`` the Dockerfile declares (a build argument or image setting, not user input)."""
         lines = [f"#!/bin/{self.dialect}"]
         if self.declared:
-            lines.append("export " + " ".join(self.declared))
+            lines.append("export " + " ".join(f"{name}=x" for name in self.declared))
         return "\n".join(lines) + "\n"
 
     @property

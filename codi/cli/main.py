@@ -20,7 +20,7 @@ _COMMAND_MODULES = ("parse_cmd", "lint_cmd", "rules_cmd", "fix_cmd", "project_cm
 # lint_cmd alone: a fifth of the start-up time. `codi`, `--help`, a global option first or an
 # unknown name import them all, so help and errors list every command.
 _COMMAND_MODULE: dict[str, tuple[str, ...]] = {
-    "parse": ("parse_cmd",), "lint": ("lint_cmd",), "rules": ("rules_cmd", "ops_bundle_cmds"),
+    "parse": ("parse_cmd",), "lint": ("lint_cmd",), "rules": ("rules_cmd", "ops_bundle_cmds"), "rule": ("rules_cmd",),
     "fix": ("fix_cmd",), "analyze": ("project_cmds",), "rewrite": ("project_cmds",), "run": ("project_cmds",),
     "all": ("project_cmds",), "report": ("project_cmds",), "llm": ("llm_cmds",),
     "adapter": ("llm_cmds", "ops_bundle_cmds", "train_cmds"), "index": ("llm_cmds",), "serve": ("serve_cmds",),

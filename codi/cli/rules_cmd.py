@@ -132,3 +132,17 @@ def _table(rules: list[type[Rule]]) -> None:
     for row in [header, *rows]:
         cells = [cell.ljust(width) for cell, width in zip(row, widths, strict=False)] + [row[-1]]
         sys.stdout.write("  ".join(cells).rstrip() + "\n")
+
+
+@app.command("rule")
+def rule_cmd(
+    code: Annotated[str, typer.Argument(metavar="CODE", show_default=False,
+                                        help="A rule code or name (DL3008, SC2086, apt-get-pin-versions).")],
+    format: Annotated[str, typer.Option("--format", "-f", metavar="FORMAT",
+                                        help="Output: table (text), json, markdown.")] = "table",
+) -> None:
+    """Explain one rule, as ruff's `ruff rule CODE` (same as `codi rules CODE`).
+
+    Example: codi rule DL3008
+    """
+    rules_cmd(code=code, format=format, as_json=False)

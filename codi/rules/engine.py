@@ -22,6 +22,7 @@ from codi.rules.dl.hidden import hidden_findings
 from codi.rules.registry import merge_equivalents, silencing_codes
 from codi.rules.selection import Selection, SelectionLayer
 from codi.rules.suppress import Suppressions, collect
+from codi.rules.unused_pragmas import UNUSED_CODE, unused_findings
 
 PARSE_ERROR_CODE = "CD0001"
 PARSE_ERROR_NAME = "parse-error"
@@ -151,9 +152,13 @@ class Engine:
         for path, findings in raw.items():
             item = by_path[path]
             parsed = contexts.get(path)
-            use_pragmas = bool(findings) and parsed is not None and item.settings.pragmas
+            unused_wanted = item.settings.selection.selects(UNUSED_CODE)
+            use_pragmas = (bool(findings) or unused_wanted) and parsed is not None and item.settings.pragmas
             pragmas = collect(parsed.dockerfile) if use_pragmas and parsed is not None else Suppressions()
-            result.findings.extend(self._finish(findings, item.settings, pragmas))
+            kept = self._finish(findings, item.settings, pragmas)
+            if unused_wanted and pragmas.codes:
+                kept.extend(unused_findings(pragmas, item, self.rules))
+            result.findings.extend(kept)
         result.findings.sort(key=lambda f: (f.file, f.line, f.column, f.code))
         return result
 

@@ -54,33 +54,53 @@ def parse_pragma(line: str) -> tuple[bool, set[str]] | None:
     return bool(m.group(1)), codes
 
 
+@dataclass(frozen=True, slots=True)
+class PragmaCode:
+    """One code of one ignore pragma: where it is written and the lines it covers."""
+
+    line: int  # the comment's line
+    code: str
+    first: int
+    last: int
+
+
+_WHOLE_FILE = 1 << 30
+
+
 @dataclass(slots=True)
 class Suppressions:
     global_codes: set[str] = field(default_factory=set)
     ranges: list[tuple[int, int, set[str]]] = field(default_factory=list)  # (first line, last line, codes)
     no_shellcheck: list[tuple[int, int]] = field(default_factory=list)  # lines under a non-POSIX shell pragma
+    codes: list[PragmaCode] = field(default_factory=list)  # every code of every ignore pragma
+    used: set[int] = field(default_factory=set)  # indexes into ``codes`` that silenced a finding
 
     def __bool__(self) -> bool:
         return bool(self.global_codes or self.ranges or self.no_shellcheck)
 
     def suppressed(self, finding: Finding, aliases: Iterable[str] = ()) -> bool:
         """Whether a pragma silences the finding: by its code, its rule name or an ``aliases``
-        code (the codes of rules that report the same problem, see ``registry.EQUIVALENCES``)."""
-        keys = (finding.code.upper(), finding.name.upper(), *(a.upper() for a in aliases))
-        if any(k in self.global_codes for k in keys):
+        code (the codes of rules that report the same problem, see ``registry.EQUIVALENCES``).
+        Every pragma code that does is marked used (see ``unused``)."""
+        keys = {finding.code.upper(), finding.name.upper(), *(a.upper() for a in aliases)}
+        hit = False
+        for i, pragma in enumerate(self.codes):
+            if pragma.first <= finding.line <= pragma.last and pragma.code in keys:
+                self.used.add(i)
+                hit = True
+        if hit:
             return True
-        if finding.code.upper().startswith("SC") and any(a <= finding.line <= b for a, b in self.no_shellcheck):
-            return True
-        for first, last, codes in self.ranges:
-            if first <= finding.line <= last and any(k in codes for k in keys):
-                return True
-        return False
+        return finding.code.upper().startswith("SC") and any(a <= finding.line <= b for a, b in self.no_shellcheck)
+
+    def unused(self) -> list[PragmaCode]:
+        """The pragma codes that silenced nothing (call after every finding went through ``suppressed``)."""
+        return [p for i, p in enumerate(self.codes) if i not in self.used]
 
 
 def collect(dockerfile: Dockerfile) -> Suppressions:
     """The pragmas of a parsed file."""
     result = Suppressions()
-    pending: set[str] = set()
+    pending: dict[str, int] = {}  # code -> line of the pragma naming it, for the next instruction
     no_sc_from: int | None = None  # first line of an open non-POSIX shell pragma range
     for node in dockerfile.nodes:
         if isinstance(node, Instruction):
@@ -88,12 +108,14 @@ def collect(dockerfile: Dockerfile) -> Suppressions:
                 result.no_shellcheck.append((no_sc_from, node.span.start_line - 1))
                 no_sc_from = None
             if pending:
-                result.ranges.append((node.span.start_line, node.span.end_line, pending))
-            pending = set()
+                result.ranges.append((node.span.start_line, node.span.end_line, set(pending)))
+                result.codes.extend(PragmaCode(line, code, node.span.start_line, node.span.end_line)
+                                    for code, line in pending.items())
+            pending = {}
             continue
         for number, line in enumerate(node.text.splitlines() or [""], start=node.span.start_line):
             if not line.strip():
-                pending = set()  # a blank line detaches pragmas from the next instruction
+                pending = {}  # a blank line detaches pragmas from the next instruction
                 continue
             shell = parse_shell_pragma(line)
             if shell is not None:
@@ -109,8 +131,9 @@ def collect(dockerfile: Dockerfile) -> Suppressions:
             is_global, codes = pragma
             if is_global:
                 result.global_codes |= codes
+                result.codes.extend(PragmaCode(number, code, 0, _WHOLE_FILE) for code in sorted(codes))
             else:
-                pending = pending | codes
+                pending.update({code: number for code in sorted(codes) if code not in pending})
     if no_sc_from is not None:
         result.no_shellcheck.append((no_sc_from, len(dockerfile.text.splitlines()) + 1))
     return result

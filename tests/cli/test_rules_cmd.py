@@ -72,3 +72,13 @@ def test_docs_rules_md_is_current() -> None:
 def test_every_rule_documents_itself() -> None:
     missing = [r.code for r in all_rules() if "## What it does" not in r.docs() or not r.summary().strip()]
     assert not missing, f"rules without a summary or a `## What it does` section: {missing}"
+
+
+def test_rule_singular_explains_one_rule_as_ruff() -> None:
+    from lintkit import invoke
+
+    one = invoke("rule", "DL3008")
+    assert one.exit_code == 0 and "DL3008" in one.stdout and "## What it does" in one.stdout
+    assert invoke("rule", "SC2086").stdout.startswith("SC2086 is reported by")
+    bad = invoke("rule", "DL9999")
+    assert bad.exit_code == 2 and "no rule" in bad.stderr

@@ -251,8 +251,33 @@ def audit_log(ctx: Context) -> CheckResult:
     path = audit_log_path(ctx.out, ctx.env)
     where = _existing(path.parent)
     writable = where.is_dir() and os.access(where, os.W_OK) and (not path.exists() or os.access(path, os.W_OK))
-    return ctx.judge("audit_log", writable, f"the audit log {path} cannot be written", fix, {"path": str(path)},
-                     ok_reason=f"audit log {path}")
+    if not writable:
+        return ctx.judge("audit_log", False, f"the audit log {path} cannot be written", fix, {"path": str(path)})
+    problem = _audit_key_problem(path, ctx)
+    return ctx.judge("audit_log", problem is None, problem or "", "CODI_AUDIT_KEY_FILE names the key that wrote the "
+                     "log (a readable file outside the log's folder; made on first use where its folder is writable)",
+                     {"path": str(path)}, ok_reason=f"audit log {path}")
+
+
+def _audit_key_problem(log: Path, ctx: Context) -> str | None:
+    """Why the audit chain's key cannot serve this log (codi.telemetry.audit_key), or None."""
+    from codi.telemetry.audit import read_head
+    from codi.telemetry.audit_key import AuditKeyError, audit_key_path, load_key
+
+    key_file = audit_key_path(ctx.env)
+    try:
+        key = load_key(log, env=ctx.env)
+    except AuditKeyError as exc:
+        return str(exc)
+    if key is not None:
+        return None
+    head = read_head(log) if log.exists() else None
+    if head and "mac" in head:
+        return f"the audit key {key_file} is missing: the log's keyed lines cannot be verified"
+    folder = _existing(key_file.parent)
+    if not (folder.is_dir() and os.access(folder, os.W_OK)):
+        return f"the audit key {key_file} does not exist and its folder is not writable"
+    return None
 
 
 def _age_days(when: datetime) -> float:

@@ -270,6 +270,20 @@ def test_audit_log_on_off(out: Path) -> None:
     assert state.audit_log(ctx(out, CODI_AUDIT="off", CODI_PRODUCTION="1")).status == "fail"
 
 
+def test_audit_log_needs_its_key(out: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from codi.telemetry.audit import audit_event
+
+    key = tmp_path / "keys" / "audit.key"
+    monkeypatch.setenv("CODI_AUDIT_KEY_FILE", str(key))
+    audit_event(out, "run")
+    assert key.is_file() and state.audit_log(ctx(out)).status == "ok"
+    key.unlink()  # the log is keyed and its key is gone: nothing can verify it
+    gone = state.audit_log(ctx(out, CODI_PRODUCTION="1"))
+    assert gone.status == "fail" and "is missing" in gone.reason and "CODI_AUDIT_KEY_FILE" in gone.fix
+    inside = state.audit_log(ctx(out, CODI_AUDIT_KEY_FILE=str(out / "_audit" / "k")))
+    assert inside.status == "warn" and "inside the log's folder" in inside.reason
+
+
 def test_model_mount_path_missing(out: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("MODEL_MOUNT_PATH", str(tmp_path / "no-such-models"))
     result = checks.model(ctx(out))

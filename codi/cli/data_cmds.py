@@ -10,16 +10,13 @@ from typing import Annotated
 import typer
 
 from codi.cli.app import app
+from codi.cli.errors import fail
 
 data_app = typer.Typer(help="Training data for the local model, built from CODI's own facts.", no_args_is_help=True)
 metrics_app = typer.Typer(help="Training and run telemetry.", no_args_is_help=True)
 app.add_typer(data_app, name="data")
 app.add_typer(metrics_app, name="metrics")
 
-
-def _fail(message: str) -> typer.Exit:
-    sys.stderr.write(f"codi: error: {message}\n")
-    return typer.Exit(2)
 
 
 @data_app.command("build")
@@ -41,10 +38,10 @@ def data_build(
     root = (ctx.obj or {}).get("out") if ctx.obj else None
     target = out or (Path(root) if root else None)
     if target is None:
-        raise _fail("--out DIR is required")
+        raise fail("--out DIR is required")
     for flag, path in (("--corpus", corpus), ("--projects", projects)):
         if path is not None and not path.is_dir():
-            raise _fail(f"{flag} {path}: no such folder")
+            raise fail(f"{flag} {path}: no such folder")
     if corpus is None and projects is None:
         corpus = BUNDLED_CORPUS
         sys.stderr.write(f"codi data: no --corpus or --projects; using the bundled fixture corpus {corpus}\n")
@@ -67,9 +64,9 @@ def metrics_summarize(
     from codi.training.metrics_summary import FORMATS, render, summarize
 
     if fmt not in FORMATS:
-        raise _fail(f"--format {fmt}: choose one of {', '.join(FORMATS)}")
+        raise fail(f"--format {fmt}: choose one of {', '.join(FORMATS)}")
     if not input_dir.exists():
-        raise _fail(f"--input {input_dir}: no such file or folder")
+        raise fail(f"--input {input_dir}: no such file or folder")
     summary = summarize(input_dir)
     typer.echo(render(summary, fmt), nl=False)
     if summary.bad_lines:

@@ -9,12 +9,12 @@ from typing import Annotated
 import typer
 
 from codi.cli.app import app
+from codi.cli.errors import fail
 from codi.cli.output import (
     FORMAT_NAMES,
     JOBS_HELP,
     THRESHOLD_NAMES,
     _codes,
-    _fail,
     _report,
     _write,
     jobs_count,
@@ -31,16 +31,16 @@ def run_fix(paths: list[str], *, unsafe: bool, diff: bool, format: str, select: 
     try:  # --risk-policy, else CODI_RISK_POLICY; neither: safe fixes (and unsafe with --unsafe-fixes)
         policy = resolve(risk_policy) if risk_policy or os.environ.get("CODI_RISK_POLICY") else None
     except PolicyError as exc:
-        raise _fail(str(exc)) from None
+        raise fail(str(exc)) from None
     from codi.service.fix import fix_paths
     from codi.service.lint import LintRequest, LintUsageError
 
     if "-" in paths:
-        raise _fail("--fix cannot rewrite standard input; give file paths (or use --diff with files)")
+        raise fail("--fix cannot rewrite standard input; give file paths (or use --diff with files)")
     if format not in FORMAT_NAMES:
-        raise _fail(f"unknown format {format!r} (choose from {', '.join(FORMAT_NAMES)})")
+        raise fail(f"unknown format {format!r} (choose from {', '.join(FORMAT_NAMES)})")
     if failure_threshold is not None and failure_threshold.lower() not in THRESHOLD_NAMES:
-        raise _fail(f"unknown failure threshold {failure_threshold!r} (choose from {', '.join(THRESHOLD_NAMES)})")
+        raise fail(f"unknown failure threshold {failure_threshold!r} (choose from {', '.join(THRESHOLD_NAMES)})")
     request = LintRequest(paths=list(paths), select=_codes(select) if select else None,
                           extend_select=_codes(extend_select), ignore=_codes(ignore),
                           failure_threshold=failure_threshold.lower() if failure_threshold else None,
@@ -48,7 +48,7 @@ def run_fix(paths: list[str], *, unsafe: bool, diff: bool, format: str, select: 
     try:
         report = fix_paths(request, unsafe=unsafe, diff_only=diff, risk_policy=policy.name if policy else None)
     except LintUsageError as exc:
-        raise _fail(str(exc)) from None
+        raise fail(str(exc)) from None
     for item in report.files:
         for dropped in item.outcome.dropped:
             where = f"{item.path}:{dropped.line}" if dropped.line else item.path

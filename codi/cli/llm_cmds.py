@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from codi.cli.app import app
+from codi.cli.errors import fail
 from codi.config.flags import rag_enabled
 
 if TYPE_CHECKING:
@@ -44,10 +45,6 @@ OutOpt = Annotated[str | None, typer.Option("--out", help="Runs folder holding _
                                                           "or ./runs).")]
 
 
-def _fail(message: str, code: int = 2) -> typer.Exit:
-    sys.stderr.write(f"codi: error: {message}\n")
-    return typer.Exit(code)
-
 
 def _out(ctx: typer.Context, out: str | None) -> Path:
     root = (ctx.obj or {}).get("out") if ctx.obj else None
@@ -71,9 +68,9 @@ def _inputs(project: str, candidate_limit: int) -> Any:
             return inputs_from_run(folder)
         return inputs_from_project(folder, candidate_limit=candidate_limit)
     except InputError as exc:
-        raise _fail(str(exc)) from None
+        raise fail(str(exc)) from None
     except (OSError, ValueError) as exc:
-        raise _fail(f"{project}: cannot read: {exc}") from None
+        raise fail(f"{project}: cannot read: {exc}") from None
 
 
 def _assist(ctx: typer.Context, project: str, limit: int | None, model: str | None, adapter: str | None,
@@ -85,7 +82,7 @@ def _assist(ctx: typer.Context, project: str, limit: int | None, model: str | No
     if adapter:
         report = verify_adapter(adapter)
         if not report.ok:
-            raise _fail(f"adapter {adapter} refused: " + "; ".join(report.problems), report.exit_code)
+            raise fail(f"adapter {adapter} refused: " + "; ".join(report.problems), report.exit_code)
     given = _inputs(project, candidate_limit)
     rag_env = rag_enabled()
     options = AssistOptions(out=_out(ctx, out), llm=not no_llm, rag=rag_env and not disable_rag, model=model,
@@ -144,11 +141,11 @@ def serve_cmd(host: Annotated[str, typer.Option("--host", help="Address to bind.
         loaded = embedded(model, adapter)
         server = ModelServer(loaded, host, port)
     except AdapterError as exc:
-        raise _fail(str(exc), 1) from None
+        raise fail(str(exc), 1) from None
     except ModelUnavailable as exc:
-        raise _fail(str(exc)) from None
+        raise fail(str(exc)) from None
     except OSError as exc:
-        raise _fail(f"cannot bind {host}:{port}: {exc.strerror or exc}") from None
+        raise fail(f"cannot bind {host}:{port}: {exc.strerror or exc}") from None
     sys.stderr.write(f"codi llm serve: {loaded.model_id} (adapter {loaded.adapter_version or 'none'}) "
                      f"on {server.url}\n")
     try:
@@ -185,7 +182,7 @@ def adapter_verify_cmd(folder: Annotated[str, typer.Argument(help="The adapter f
 def _memory_failed(root: Path, exc: BaseException) -> typer.Exit:
     from codi.rag.index import memory_location
 
-    return _fail(f"{memory_location(root)}: {' '.join(str(exc).split()) or type(exc).__name__}")
+    return fail(f"{memory_location(root)}: {' '.join(str(exc).split()) or type(exc).__name__}")
 
 
 @index_app.command("ensure-schema")
@@ -239,7 +236,7 @@ def mark_applied_cmd(ctx: typer.Context, run_id: Annotated[str, typer.Argument(h
         with open_memory(root) as index:
             done = mark(index, root, run_id, candidate_id, "manual")
     except UnknownRun as exc:
-        raise _fail(str(exc.args[0])) from None
+        raise fail(str(exc.args[0])) from None
     except (OSError, RuntimeError, ValueError) as exc:  # RunMemoryError is a RuntimeError
         raise _memory_failed(root, exc) from None
     sys.stdout.write(f"{run_id}: {candidate_id} ({done.rule_id}) marked as applied ({index.location})\n")

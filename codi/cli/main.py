@@ -8,6 +8,7 @@ import sys
 import traceback
 
 from codi.cli.app import app
+from codi.config.extras import MissingExtra, extra_for
 
 # One module per command group; each does ``@app.command(...)`` at import.
 _COMMAND_MODULES = ("parse_cmd", "lint_cmd", "rules_cmd", "fix_cmd", "project_cmds", "llm_cmds", "serve_cmds", "build_cmds",
@@ -39,6 +40,19 @@ def command_modules(argv: list[str]) -> tuple[str, ...]:
     return tuple(m for m in _COMMAND_MODULES if m in _COMMAND_MODULE[first])
 
 
+def _missing_extra(exc: Exception) -> None:
+    """A capability whose extra is not installed is a usage error: one line naming the extra, exit 2."""
+    if isinstance(exc, MissingExtra):
+        message = str(exc)
+    elif isinstance(exc, ModuleNotFoundError) and (extra := extra_for(exc)):
+        what = next((a for a in sys.argv[1:] if not a.startswith("-")), "this command")
+        message = str(MissingExtra(extra, f"codi {what}", exc.name))
+    else:
+        return
+    sys.stderr.write(f"codi: error: {message}\n")
+    sys.exit(2)
+
+
 def main() -> None:
     for name in command_modules(sys.argv):
         try:
@@ -57,6 +71,7 @@ def main() -> None:
     except Exception as exc:  # a bug of ours: one line for the user, the traceback only on request
         if os.environ.get("CODI_DEBUG"):
             raise
+        _missing_extra(exc)
         where = traceback.extract_tb(exc.__traceback__)[-1] if exc.__traceback__ else None
         at = f" at {os.path.basename(where.filename)}:{where.lineno}" if where else ""
         sys.stderr.write(f"codi: internal error: {type(exc).__name__}: {exc}{at} "

@@ -11,6 +11,7 @@ from typing import Annotated, Any
 import typer
 
 from codi.cli.app import app
+from codi.cli.errors import fail
 
 backup_app = typer.Typer(help="Back up, verify, restore and drill the output root (runs, run memory, state).",
                          no_args_is_help=True)
@@ -30,10 +31,6 @@ def _out(ctx: typer.Context, out: str | None) -> Path:
     return Path(out or root or os.environ.get("CODI_OUTPUT_ROOT") or "runs")
 
 
-def _fail(message: str, code: int = 2) -> typer.Exit:
-    sys.stderr.write(f"codi: error: {message}\n")
-    return typer.Exit(code)
-
 
 def _emit(data: dict[str, Any], as_json: bool, text: str) -> None:
     sys.stdout.write(json.dumps({"schema_version": 1, **data}, indent=2) + "\n" if as_json else text + "\n")
@@ -48,7 +45,7 @@ def _audit(out: Path, action: str, **fields: Any) -> None:
     try:
         audit_event(out, action, **fields)
     except AuditError as exc:
-        raise _fail(f"audit log: {exc} (the {action} itself completed)", 1) from None
+        raise fail(f"audit log: {exc} (the {action} itself completed)", 1) from None
 
 
 def _guard(fn: Any, *args: Any, **kwargs: Any) -> Any:
@@ -57,9 +54,9 @@ def _guard(fn: Any, *args: Any, **kwargs: Any) -> Any:
     try:
         return fn(*args, **kwargs)
     except BackupError as exc:
-        raise _fail(str(exc)) from None
+        raise fail(str(exc)) from None
     except OSError as exc:
-        raise _fail(f"{exc.filename or ''}: {exc.strerror or exc}".lstrip(": ")) from None
+        raise fail(f"{exc.filename or ''}: {exc.strerror or exc}".lstrip(": ")) from None
 
 
 def _memory_note() -> list[str]:
@@ -84,7 +81,7 @@ def _leftovers(cleaned: list[Path], notes: list[str]) -> dict[str, Any]:
 def _archive(path: str) -> Path:
     archive = Path(path)
     if not archive.is_file():
-        raise _fail(f"{archive}: no such backup file")
+        raise fail(f"{archive}: no such backup file")
     return archive
 
 
@@ -135,7 +132,7 @@ def verify_cmd(archive: ArchiveArg, as_json: JsonOpt = False) -> None:
     elif report.ok:
         sys.stdout.write(f"{archive}: ok ({report.checked} member(s) checked)\n")
     if not report.ok:
-        raise _fail(f"{archive}: corrupt at member {report.first_bad}: {report.problems[0].split(': ', 1)[-1]}", 1)
+        raise fail(f"{archive}: corrupt at member {report.first_bad}: {report.problems[0].split(': ', 1)[-1]}", 1)
 
 
 @backup_app.command("restore")
@@ -159,7 +156,7 @@ def restore_cmd(ctx: typer.Context, archive: ArchiveArg, out: OutOpt = None,
     try:
         result = _guard(restore_backup, _archive(archive), root, force)
     except BadArchive as exc:
-        raise _fail(f"{archive}: corrupt at member {exc.report.first_bad}; nothing restored", 1) from None
+        raise fail(f"{archive}: corrupt at member {exc.report.first_bad}; nothing restored", 1) from None
     left = _leftovers(result.cleaned, result.notes)
     _audit(root, "restore", archive=str(result.archive), safety_copies=[str(p) for p in result.safety_copies])
     notes = [n + "; `codi index rebuild --merge` loads the restored runs into it" for n in _memory_note()]
@@ -189,7 +186,7 @@ def drill_cmd(ctx: typer.Context, archive: ArchiveArg, out: OutOpt = None, as_js
     elif result.ok:
         sys.stdout.write(f"drill ok: {result.detail}\n")
     if not result.ok:
-        raise _fail(f"drill failed: {result.detail}", 1)
+        raise fail(f"drill failed: {result.detail}", 1)
 
 
 @runs_app.command("prune")
@@ -204,10 +201,10 @@ def prune_cmd(ctx: typer.Context, out: OutOpt = None, keep: KeepOpt = None, keep
     from codi.ops.prune import prune_runs
 
     if keep is None and keep_days is None:
-        raise _fail("say how many runs to keep: --keep N and/or --keep-days D")
+        raise fail("say how many runs to keep: --keep N and/or --keep-days D")
     root = _out(ctx, out)
     if not root.is_dir():
-        raise _fail(f"{root}: no such output root")
+        raise fail(f"{root}: no such output root")
     result = _guard(prune_runs, root, keep, keep_days, dry_run=dry_run)
     if not dry_run and result.removed:
         _audit(root, "prune", removed=result.removed, rows_deleted=result.rows_deleted)

@@ -11,6 +11,7 @@ from typing import Annotated, Any
 import typer
 
 from codi.cli.app import app
+from codi.cli.errors import fail
 from codi.cli.llm_cmds import adapter_app
 from codi.cli.rules_cmd import rules_app
 
@@ -23,10 +24,6 @@ OutOpt = Annotated[str | None, typer.Option("--out", help="Runs folder; bundles 
                                                           "(or CODI_STATE_DIR/bundles).")]
 ArchiveArg = Annotated[Path, typer.Argument(help="The bundle (.tgz) made by `codi bundle build`.")]
 
-
-def _fail(message: str, code: int) -> typer.Exit:
-    sys.stderr.write(f"codi: error: {message}\n")
-    return typer.Exit(code)
 
 
 def _out(ctx: typer.Context, out: str | None) -> str | None:
@@ -46,11 +43,11 @@ def _install(ctx: typer.Context, kind: str, archive: Path, out: str | None, as_j
     from codi.ops.bundles import BundleError
 
     if not archive.is_file():
-        raise _fail(f"{archive}: no such file", 2)
+        raise fail(f"{archive}: no such file", 2)
     try:
         result = install(archive, kind, _out(ctx, out), actor=_actor())
     except BundleError as exc:
-        raise _fail(f"{archive}: refused, nothing installed: {exc}", 1) from None
+        raise fail(f"{archive}: refused, nothing installed: {exc}", 1) from None
     signed = f", signed by {result['signed_by'][:12]}..." if result["signed_by"] else ", unsigned"
     _print(result, as_json, f"installed {kind} bundle {result['name']} {result['version']} "
                             f"({result['files']} files{signed}); active, previous: {result['previous'] or 'none'}")
@@ -63,7 +60,7 @@ def _rollback(ctx: typer.Context, kind: str, out: str | None, as_json: bool) -> 
     try:
         result = rollback(kind, _out(ctx, out), actor=_actor())
     except BundleError as exc:
-        raise _fail(str(exc), 1) from None
+        raise fail(str(exc), 1) from None
     _print(result, as_json, f"{kind} bundle rolled back: {result['previous']} -> {result['version']}")
 
 
@@ -107,9 +104,9 @@ def bundle_build(
     from codi.ops.bundles import BundleError, build
 
     if not folder.is_dir():
-        raise _fail(f"{folder}: not a directory", 2)
+        raise fail(f"{folder}: not a directory", 2)
     if key is not None and not key.is_file():
-        raise _fail(f"{key}: no such key file", 2)
+        raise fail(f"{key}: no such key file", 2)
     try:
         meta = json.loads((folder / "bundle.json").read_text(encoding="utf-8"))
         name = f"{meta.get('name', 'bundle')}-{meta.get('version', '0')}.tgz" if isinstance(meta, dict) else "bundle.tgz"
@@ -119,7 +116,7 @@ def bundle_build(
     try:
         checked = build(folder, target, key)
     except BundleError as exc:
-        raise _fail(str(exc), 1) from None
+        raise fail(str(exc), 1) from None
     data = {"schema_version": 1, "path": str(target), "kind": checked.kind, "version": checked.version,
             "files": len(checked.sums), "signed": key is not None}
     _print(data, as_json, f"{target}: {checked.kind} bundle {checked.version}, {len(checked.sums)} files"
@@ -141,7 +138,7 @@ def bundle_keygen(
     from codi.ops.bundles import keygen
 
     if private.exists() and not force:
-        raise _fail(f"{private} exists (use --force to overwrite)", 2)
+        raise fail(f"{private} exists (use --force to overwrite)", 2)
     secret, public = keygen()
     try:
         fd = os.open(private, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
@@ -149,7 +146,7 @@ def bundle_keygen(
             handle.write(secret + "\n")
         atomic_write_text(private.with_name(private.name + ".pub"), public + "\n")
     except OSError as exc:
-        raise _fail(f"{private}: cannot write: {exc.strerror or exc}", 2) from None
+        raise fail(f"{private}: cannot write: {exc.strerror or exc}", 2) from None
     _print({"schema_version": 1, "private_key": str(private), "public_key": public}, as_json,
            f"private key: {private}\npublic key: {public}\ntrust it (operator settings, not a project's .codi.toml):\n"
            f"  echo '{public}' >> {operator_state_dir() / TRUSTED_KEYS_FILE}\n"
@@ -163,13 +160,13 @@ def bundle_verify(archive: ArchiveArg, as_json: JsonOpt = False) -> None:
     from codi.ops.bundles import BundleError, verify_archive
 
     if not archive.is_file():
-        raise _fail(f"{archive}: no such file", 2)
+        raise fail(f"{archive}: no such file", 2)
     try:
         checked = verify_archive(archive, trusted_keys())
     except BundleError as exc:
         if as_json:
             _print({"schema_version": 1, "path": str(archive), "ok": False, "problem": str(exc)}, True, "")
-        raise _fail(f"{archive}: {exc}", 1) from None
+        raise fail(f"{archive}: {exc}", 1) from None
     _print({"schema_version": 1, "path": str(archive), "ok": True, "kind": checked.kind,
             "version": checked.version, "signed_by": checked.signed_by}, as_json,
            f"{archive}: ok ({checked.kind} {checked.version}, {'signed' if checked.signed_by else 'unsigned'})")

@@ -11,11 +11,7 @@ from typing import Annotated
 import typer
 
 from codi.cli.app import app
-
-
-def _fail(message: str) -> typer.Exit:
-    sys.stderr.write(f"codi: error: {message}\n")
-    return typer.Exit(2)
+from codi.cli.errors import fail
 
 
 def output_root(ctx: typer.Context, out: str | None) -> Path:
@@ -47,7 +43,7 @@ def doctor_cmd(
 
     unknown = [c for c in check or [] if c not in CHECK_NAMES]
     if unknown:
-        raise _fail(f"unknown check {unknown[0]!r} (choose from {', '.join(CHECK_NAMES)})")
+        raise fail(f"unknown check {unknown[0]!r} (choose from {', '.join(CHECK_NAMES)})")
     context = Context.create(output_root(ctx, out), host, production)
     results = run_checks(context, tuple(check) if check else None)
     if as_json:

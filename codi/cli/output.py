@@ -6,7 +6,9 @@ import os
 import sys
 from typing import TYPE_CHECKING
 
-import typer
+from codi.cli.errors import fail
+
+_fail = fail  # the name lint_cmd imports it by
 
 if TYPE_CHECKING:
     from codi.service.lint import LintOutcome
@@ -22,10 +24,6 @@ def _codes(values: list[str] | None) -> list[str]:
     """Repeated options and comma-separated lists both work: `--ignore DL3008,DL3009 --ignore SC`."""
     return [part.strip() for v in values or [] for part in v.split(",") if part.strip()]
 
-
-def _fail(message: str) -> typer.Exit:
-    sys.stderr.write(f"codi: error: {message}\n")
-    return typer.Exit(2)
 
 
 def _write(text: str) -> None:
@@ -48,7 +46,7 @@ def jobs_count(jobs: int | None) -> int:
 
         return default_jobs()
     if jobs < 1:
-        raise _fail(f"--jobs {jobs}: expected 1 or more")
+        raise fail(f"--jobs {jobs}: expected 1 or more")
     return jobs
 
 
@@ -58,9 +56,9 @@ def build_args(values: list[str]) -> dict[str, str]:
     for value in values:
         name, eq, given = value.partition("=")
         if not name or not name.replace("_", "a").isalnum() or name[0].isdigit():
-            raise _fail(f"--build-arg {value!r}: expected NAME=VALUE")
+            raise fail(f"--build-arg {value!r}: expected NAME=VALUE")
         if not eq and name not in os.environ:
-            raise _fail(f"--build-arg {name}: no value given and {name} is not set in the environment")
+            raise fail(f"--build-arg {name}: no value given and {name} is not set in the environment")
         out[name] = given if eq else os.environ[name]
     return out
 

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from codi.cli.app import app
+from codi.cli.errors import fail
 from codi.cli.output import build_args
 from codi.config.flags import llm_enabled, rag_enabled
 
@@ -27,10 +28,6 @@ RulesOpt = Annotated[str | None, typer.Option("--rules", help="Candidate catalog
 ConfigOpt = Annotated[str | None, typer.Option("--config", help="Lint configuration file (.codi.toml or .hadolint.yaml).")]
 
 
-def _fail(message: str) -> typer.Exit:
-    sys.stderr.write(f"codi: error: {message}\n")
-    return typer.Exit(2)
-
 
 def _guard(fn: Any, *args: Any, **kwargs: Any) -> Any:
     """Run a service call; user errors become one line on stderr and exit 2."""
@@ -40,9 +37,9 @@ def _guard(fn: Any, *args: Any, **kwargs: Any) -> Any:
     try:
         return fn(*args, **kwargs)
     except (InputError, ReportError) as exc:
-        raise _fail(str(exc)) from None
+        raise fail(str(exc)) from None
     except OSError as exc:
-        raise _fail(f"{exc.filename or ''}: {exc.strerror or exc}".lstrip(": ")) from None
+        raise fail(f"{exc.filename or ''}: {exc.strerror or exc}".lstrip(": ")) from None
 
 
 def _out(ctx: typer.Context, out: str | None) -> Path:
@@ -95,14 +92,14 @@ def rewrite_cmd(project: ProjectArg,
     from codi.service.rewrite import rewrite
 
     if run is not None and not apply:
-        raise _fail("--run goes with --apply (it adopts that run's recommended candidate)")
+        raise fail("--run goes with --apply (it adopts that run's recommended candidate)")
     if apply:
         raise typer.Exit(_apply(ctx_out=None, project=project, dockerfile=dockerfile, stack=stack, config=config,
                                 rules=rules, limit=candidate_limit, risk_policy=risk_policy, run_dir=run))
     cands = _guard(rewrite, project, dockerfile, stack, config, rules, candidate_limit)
     if not cands.built:
         reasons = "; ".join(f"{r.rule_id}: {r.reason}" for r in cands.rejected) or "none fits"
-        raise _fail(f"no candidate passed verification ({reasons})")
+        raise fail(f"no candidate passed verification ({reasons})")
     if stdout:
         sys.stdout.write(cands.built[0].text)
         return
@@ -112,7 +109,7 @@ def rewrite_cmd(project: ProjectArg,
         for built in cands.built:
             atomic_write_text(folder / Path(built.record.path).name, built.text)
     except OSError as exc:
-        raise _fail(f"{folder}: cannot write: {exc.strerror or exc}") from None
+        raise fail(f"{folder}: cannot write: {exc.strerror or exc}") from None
     for built in cands.built:
         sys.stdout.write(f"{folder / Path(built.record.path).name}  ({built.record.title}, risk {built.record.risk})\n")
     for note in cands.notes:
@@ -128,7 +125,7 @@ def _apply(ctx_out: str | None, project: str, dockerfile: str | None, stack: str
     try:
         policy = resolve(risk_policy)
     except PolicyError as exc:
-        raise _fail(str(exc)) from None
+        raise fail(str(exc)) from None
     audit_override(ctx_out, policy, actor=os.environ.get("USER"), command="rewrite --apply")
     if run_dir is not None:
         result = _guard(apply_from_run, Path(run_dir), project, policy.name, dockerfile)
@@ -136,7 +133,7 @@ def _apply(ctx_out: str | None, project: str, dockerfile: str | None, stack: str
         result = _guard(apply_recommended, project, policy.name, dockerfile, stack, config, rules, limit,
                         Path(os.environ.get("CODI_OUTPUT_ROOT") or "runs"), rag_enabled())
     if not result.decisions:
-        raise _fail("no candidate passed verification; nothing to apply (`codi run` says why)")
+        raise fail("no candidate passed verification; nothing to apply (`codi run` says why)")
     for choice, decision in result.decisions:
         rec = ", recommended" if choice is result.recommended else ""
         sys.stdout.write(f"{decision}: {choice.record.id} ({choice.record.title}, risk {choice.record.risk}{rec})\n")
@@ -166,7 +163,18 @@ def _run(ctx: typer.Context, project: str, options: RunOptions, as_json: bool) -
         from codi.cli.project_view import show_run
 
         show_run(result, options.dry_run)
+    _model_off_note(options)
     return result
+
+
+def _model_off_note(options: RunOptions) -> None:
+    """The core install has no model: say so, and which extra turns it on (the run itself is complete)."""
+    from codi.config.extras import MODEL_HINT, installed
+    from codi.llm.endpoints import endpoints_from_env
+
+    if options.llm and not installed("llm") and not endpoints_from_env():
+        sys.stderr.write("note: the model is off (llama-cpp-python is not installed): deterministic ranking and "
+                         f"CODI's own sentences; to turn it on: {MODEL_HINT}\n")
 
 
 def _options(ctx: typer.Context, out: str | None, dry_run: bool, no_llm: bool, disable_rag: bool, limit: int,
@@ -180,7 +188,7 @@ def _options(ctx: typer.Context, out: str | None, dry_run: bool, no_llm: bool, d
     try:
         redact = check_no_redact(no_redact)
     except RedactionRefused as exc:
-        raise _fail(str(exc)) from None
+        raise fail(str(exc)) from None
 
     llm_env, rag_env = llm_enabled(), rag_enabled()
     return RunOptions(out=_out(ctx, out), dockerfile=dockerfile, stack=stack, candidate_limit=limit,
@@ -227,7 +235,7 @@ def run_cmd(ctx: typer.Context, project: ProjectArg, out: OutOpt = None, dry_run
     """Analyse a project, build and verify candidates, estimate (or with --real measure) numbers, rank and
     explain them, and write a run directory with reports."""
     if engine not in ("auto", "docker", "buildah"):
-        raise _fail(f"unknown engine {engine!r} (use auto, docker or buildah)")
+        raise fail(f"unknown engine {engine!r} (use auto, docker or buildah)")
     _run(ctx, project, _options(ctx, out, dry_run, no_llm, disable_rag, candidate_limit, stack, dockerfile,
                                 rules, config, real, engine, keep_images, build_timeout, build_arg, target,
                                 context, no_redact), as_json)
@@ -244,7 +252,7 @@ def all_cmd(ctx: typer.Context, project: ProjectArg, out: OutOpt = None, no_llm:
     from codi.report.render import render_reports
 
     if engine not in ("auto", "docker", "buildah"):
-        raise _fail(f"unknown engine {engine!r} (use auto, docker or buildah)")
+        raise fail(f"unknown engine {engine!r} (use auto, docker or buildah)")
     result = _run(ctx, project, _options(ctx, out, False, no_llm, disable_rag, candidate_limit, stack, dockerfile,
                                          rules, config, real, engine, keep_images, build_timeout, build_arg, target,
                                 context, no_redact), as_json)
@@ -261,6 +269,6 @@ def report_cmd(run_dir: Annotated[str, typer.Argument(help="A run directory writ
 
     folder = Path(run_dir)
     if not folder.is_dir():
-        raise _fail(f"{run_dir}: no such run directory")
+        raise fail(f"{run_dir}: no such run directory")
     md, html = _guard(render_reports, folder)
     sys.stdout.write(f"{md}\n{html}\n")

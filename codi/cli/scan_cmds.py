@@ -13,7 +13,8 @@ from typing import Annotated
 import typer
 
 from codi.cli.app import app
-from codi.cli.output import _fail, _write, jobs_count
+from codi.cli.errors import fail
+from codi.cli.output import _write, jobs_count
 
 PROGRESS_EVERY_S = 30.0  # without a terminal: one progress line at most this often
 
@@ -67,7 +68,7 @@ def scan_cmd(
     from codi.store import StoreError
 
     if clone_jobs < 1:
-        raise _fail(f"--clone-jobs {clone_jobs}: expected 1 or more")
+        raise fail(f"--clone-jobs {clone_jobs}: expected 1 or more")
     try:
         options = ScanOptions(manifest=manifest, out=_out(ctx, out), engine=engine, db_url=db, store_url=store,
                               jobs=jobs_count(jobs), clone_jobs=clone_jobs, resume=resume, scan_id=scan_id,
@@ -79,7 +80,7 @@ def scan_cmd(
         finally:
             stop_progress()
     except (ManifestError, ScanError, DBError, StoreError) as exc:
-        raise _fail(str(exc)) from None
+        raise fail(str(exc)) from None
     for note in outcome.notes:
         sys.stderr.write(f"codi: note: {note}\n")
     if as_json:

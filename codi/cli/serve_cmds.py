@@ -14,6 +14,8 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from codi.cli.app import app
+from codi.cli.errors import fail
+from codi.config.extras import require
 from codi.config.flags import is_loopback_host as is_loopback
 
 if TYPE_CHECKING:
@@ -22,10 +24,6 @@ if TYPE_CHECKING:
 stack_app = typer.Typer(help="Run the model server and the API under a small supervisor.", no_args_is_help=True)
 app.add_typer(stack_app, name="stack")
 
-
-def _fail(message: str) -> typer.Exit:
-    sys.stderr.write(f"codi: error: {message}\n")
-    return typer.Exit(2)
 
 
 def _production_gate(out: Path, host: str) -> None:
@@ -45,7 +43,7 @@ def _settings() -> ApiSettings:
     try:
         return ApiSettings.from_env()
     except DBURLError as exc:
-        raise _fail(str(exc)) from None
+        raise fail(str(exc)) from None
 
 
 def _state_db_check(url: str | None) -> None:
@@ -74,10 +72,11 @@ def serve_cmd(
 ) -> None:
     """Serve the HTTP API (OpenAPI at /docs). Keys: CODI_API_KEY; paths: CODI_ALLOWED_ROOTS; shared state
     of several replicas: CODI_DB_URL."""
+    require("serve", "codi serve")
     settings = _settings()
     _production_gate(settings.runs_root, host)
     if not settings.keys and not is_loopback(host) and not insecure:
-        raise _fail(f"refusing to bind {host} without an API key: set CODI_API_KEY "
+        raise fail(f"refusing to bind {host} without an API key: set CODI_API_KEY "
                     "(or pass --insecure to serve without authentication)")
     from codi.ops.bundle_store import serve_start_check
 
@@ -85,10 +84,7 @@ def serve_cmd(
         sys.stderr.write(f"codi: error: {bundle_problem}\n")
         raise typer.Exit(1)
     _state_db_check(settings.db_url)
-    try:
-        import uvicorn
-    except ModuleNotFoundError:
-        raise _fail("the API needs fastapi and uvicorn: pip install fastapi uvicorn") from None
+    import uvicorn
     if not settings.keys:
         sys.stderr.write("codi serve: warning: no CODI_API_KEY set; every endpoint is open\n")
     sys.stderr.write(f"codi serve: http://{host}:{port} (allowed roots: "
@@ -113,9 +109,9 @@ def dashboard_cmd(
 
     root = Path(runs)
     if not root.is_dir():
-        raise _fail(f"{runs}: no such runs folder")
+        raise fail(f"{runs}: no such runs folder")
     if export_json is None and html is None:
-        raise _fail("nothing to write: give --export-json FILE and/or --html FILE")
+        raise fail("nothing to write: give --export-json FILE and/or --html FILE")
     rel = Path(relative_to) if relative_to else None
     try:
         if export_json:
@@ -130,7 +126,7 @@ def dashboard_cmd(
             atomic_write_text(Path(html), render_page(data))
             sys.stdout.write(f"{html}: {data['run_count']} run(s), {len(data['skipped'])} skipped\n")
     except OSError as exc:
-        raise _fail(f"{exc.filename or ''}: {exc.strerror or exc}") from None
+        raise fail(f"{exc.filename or ''}: {exc.strerror or exc}") from None
     for s in data["skipped"]:
         sys.stderr.write(f"skipped {s['path']}: {s['reason']}\n")
 
@@ -157,16 +153,17 @@ def stack_up(
     state_dir: StateOpt = None,
 ) -> None:
     """Start the model server and the API, wait for their /healthz, restart crashed ones; SIGTERM stops all."""
+    require("serve", "codi stack up")
     from codi.ops.supervisor import Supervisor, healthy, read_state, specs, supervisor_pid
 
     settings = _settings()
     _production_gate(settings.runs_root, host)
     if not settings.keys and not is_loopback(host) and not insecure:
-        raise _fail(f"refusing to serve the API on {host} without an API key: set CODI_API_KEY "
+        raise fail(f"refusing to serve the API on {host} without an API key: set CODI_API_KEY "
                     "(or pass --insecure)")
     state = _state(state_dir)
     if supervisor_pid(state) is not None:
-        raise _fail(f"a stack is already running from {state} (codi stack down first)")
+        raise fail(f"a stack is already running from {state} (codi stack down first)")
     children = specs(host, port, llm_port if llm else None, workers, insecure)
     if not detach:
         raise typer.Exit(Supervisor(children, state).run())
@@ -183,10 +180,10 @@ def stack_up(
             sys.stdout.write(f"stack up: {', '.join(c.name for c in children)} healthy (state in {state})\n")
             return
         if proc.poll() is not None:  # the supervisor gave up (a port in use, a bad setting): say so now
-            raise _fail(f"the stack supervisor exited with status {proc.returncode}; see {state}/supervisor.out")
+            raise fail(f"the stack supervisor exited with status {proc.returncode}; see {state}/supervisor.out")
         time.sleep(0.3)
     info = read_state(state)
-    raise _fail(f"the stack did not become healthy in 90 s; see {state}/logs (state: {json.dumps(info)})")
+    raise fail(f"the stack did not become healthy in 90 s; see {state}/logs (state: {json.dumps(info)})")
 
 
 @stack_app.command("down")
@@ -232,6 +229,6 @@ def stack_logs(name: Annotated[str, typer.Argument(help="api, llm or supervisor.
     state = _state(state_dir)
     path = state / "logs" / f"{os.path.basename(name)}.log"
     if not path.is_file():
-        raise _fail(f"{path}: no such log (children: api, llm, supervisor)")
+        raise fail(f"{path}: no such log (children: api, llm, supervisor)")
     text = path.read_bytes().decode("utf-8", "replace").splitlines()
     sys.stdout.write("\n".join(text[-lines:]) + ("\n" if text else ""))

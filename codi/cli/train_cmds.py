@@ -11,20 +11,17 @@ from typing import Annotated
 import typer
 
 from codi.cli.app import app
+from codi.cli.errors import fail
 from codi.cli.llm_cmds import adapter_app
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON.")]
 
 
-def _fail(message: str, code: int = 2) -> typer.Exit:
-    sys.stderr.write(f"codi: error: {message}\n")
-    return typer.Exit(code)
-
 
 def _need_train_extra() -> None:
     missing = [m for m in ("torch", "transformers", "peft", "gguf") if importlib.util.find_spec(m) is None]
     if missing:
-        raise _fail(f"training needs {', '.join(missing)}: pip install 'codi[train]' "
+        raise fail(f"training needs {', '.join(missing)}: pip install 'codi[train]' "
                     "(torch from the CPU wheel: --find-links /opt/wheels or the PyTorch CPU index)")
 
 
@@ -50,13 +47,13 @@ def train_cmd(preset: Annotated[str, typer.Option("--preset", help="tiny (tests,
     try:
         chosen = preset_named(preset, max_steps=max_steps)
     except ValueError as exc:
-        raise _fail(str(exc)) from None
+        raise fail(str(exc)) from None
     root = Path(out)
     folder = Path(data) if data else _build_data(preset, root / "data")
     try:
         result = train(folder, root, chosen, resume=resume, log=_log)
     except (ValueError, OSError) as exc:
-        raise _fail(str(exc)) from None
+        raise fail(str(exc)) from None
     summary = {"adapter": str(result.adapter_dir), "version": result.version, "steps": result.steps,
                "seconds": result.seconds, "peak_rss_mb": result.peak_rss_mb, "train_loss": result.train_loss,
                "val_loss_before": result.val_loss_before, "val_loss": result.val_loss, "pairs": result.pairs}
@@ -85,7 +82,7 @@ def _build_data(preset: str, folder: Path) -> Path:
     elif shared.is_dir():
         corpus, limit = shared, None
     else:
-        raise _fail(f"--preset {preset} without --data needs the shared corpus at {shared}")
+        raise fail(f"--preset {preset} without --data needs the shared corpus at {shared}")
     _log(f"building the {preset} preset's pairs from {corpus} under {folder}")
     build(BuildOptions(out=folder, corpus=corpus, limit=limit, progress=_log))
     return folder
@@ -113,7 +110,7 @@ def eval_cmd(suite: Annotated[str, typer.Option("--suite", help="A folder of pro
     try:
         report = evaluate(options, log=_log)
     except (ValueError, OSError) as exc:
-        raise _fail(str(exc)) from None
+        raise fail(str(exc)) from None
     if out:
         Path(out).parent.mkdir(parents=True, exist_ok=True)
         Path(out).write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
@@ -139,7 +136,7 @@ def promote_cmd(folder: Annotated[str, typer.Argument(help="The adapter folder."
             sys.stderr.write(f"{folder}: not promoted: {reason}\n")
         raise typer.Exit(1) from None
     except (ValueError, OSError) as exc:
-        raise _fail(str(exc)) from None
+        raise fail(str(exc)) from None
     if as_json:
         sys.stdout.write(json.dumps(record, indent=2) + "\n")
     else:

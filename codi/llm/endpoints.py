@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import itertools
 import os
 import threading
@@ -79,6 +80,8 @@ class EndpointPool:
     def chat(self, messages: list[dict[str, str]], schema: dict[str, Any] | None, max_tokens: int,
              stop: list[str] | None, model: str | None = None) -> Generation:
         """First healthy endpoint in round-robin order, then one retry on the next; else EndpointError."""
+        if importlib.util.find_spec("httpx") is None:
+            raise EndpointError("LLM_ENDPOINT needs httpx: pip install 'codi[llm]'")
         import httpx
 
         self.attempts = []

@@ -20,6 +20,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, cast
 
+from codi.config.extras import MODEL_HINT
+
 SEED = 1234
 DEFAULT_CTX = 2048
 MAX_TOKENS_CAP = 512
@@ -100,7 +102,7 @@ class EmbeddedModel:
 
     def __init__(self, path: Path, lora: Path | None = None, adapter_version: str | None = None) -> None:
         if importlib.util.find_spec("llama_cpp") is None:
-            raise ModelUnavailable("llama-cpp-python is not installed (pip install llama-cpp-python)")
+            raise ModelUnavailable(f"llama-cpp-python is not installed ({MODEL_HINT})")
         from llama_cpp import Llama  # type: ignore[import-not-found,unused-ignore]
 
         self.path = path

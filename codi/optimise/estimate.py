@@ -37,13 +37,14 @@ from codi.optimise.sizers import (
     Layer,
     Ledger,
     ProjectSizes,
+    expand_words,
     sizer,
 )
 from codi.parser.model import Dockerfile, Instruction
 from codi.parser.mounts import cache_targets
 from codi.parser.semantic import Model, Stage
 from codi.parser.shell import parse_script
-from codi.rules.cd.commands import tool_calls
+from codi.rules.cd.commands import removed_packages, tool_calls
 
 __all__ = ["APK_PACKAGE_MB", "APT_BIG_MB", "APT_LISTS_MB", "APT_PACKAGE_MB", "ARTIFACT_MB", "GO_BUILD_CACHE_MB",
            "GO_MODULE_MB", "KNOWN_ERROR", "MAVEN_REPO_MB", "NODE_PACKAGE_MB", "PIP_PACKAGE_MB", "RPM_CACHE_MB",
@@ -176,8 +177,11 @@ class _Image:
 
     def run(self, instr: Instruction) -> None:
         script = instr.args[0]
-        layer = Layer(script, set(cache_targets(instr)), self.sizes, self.ledger, instr.start_line, self.manifests)
+        layer = Layer(script, set(cache_targets(instr)), self.sizes, self.ledger, instr.start_line, self.manifests,
+                      self.model.vars_at(instr))
         calls = tool_calls(parse_script(script))
+        for call in calls:
+            layer.removed.update(expand_words(removed_packages(call), layer))
         for call in calls:
             size = sizer(call)
             for mb, how in (size(call, layer) if size is not None else []):

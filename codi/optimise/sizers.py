@@ -15,7 +15,8 @@ Each sizer returns ``(MB, how)`` items; ``how`` says which packages and which fa
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import re
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
 from codi.rules.cd.commands import ToolCall, installed_packages
@@ -73,6 +74,16 @@ class Layer:
     ledger: Ledger
     line: int | None = None
     manifests: set[str] = field(default_factory=set)  # manifest names already copied into the image
+    env: Mapping[str, str | None] = field(default_factory=dict)  # ENV/ARG values in force at this RUN
+    removed: set[str] = field(default_factory=set)  # system packages a remove/purge in this RUN takes out
+
+    def variable(self, name: str) -> str | None:
+        """A shell variable's value: the script's own last ``NAME=value`` before use, else ENV/ARG."""
+        found = re.findall(rf"(?:^|[\s;&|(]){name}=(\"[^\"]*\"|'[^']*'|[^\s;&|]*)", self.script)
+        if found:
+            value: str = found[-1]
+            return value.strip("\"'")
+        return self.env.get(name)
 
     def cached(self, *names: str) -> bool:
         return any(name in m for m in self.cache_mounts for name in names)
@@ -90,10 +101,27 @@ class Layer:
 Sizer = Callable[[ToolCall, Layer], list[Sized]]
 
 
+def expand_words(pkgs: list[str], layer: Layer) -> list[str]:
+    """Package words with ``$NAME``/``${NAME}`` replaced by the words the script or the Dockerfile assigns
+    (``RUN_DEPS="libpq5 procps" ... apt-get install $RUN_DEPS`` installs two packages, not one)."""
+    out: list[str] = []
+    for pkg in pkgs:
+        m = re.fullmatch(r"\$\{?([A-Za-z_][A-Za-z0-9_]*)\}?", pkg)
+        value = layer.variable(m.group(1)) if m else None
+        out += value.split() if value is not None and value.strip() else [pkg]
+    return out
+
+
+def _kept(pkgs: list[str], layer: Layer) -> tuple[list[str], str]:
+    """The packages still there at the end of the RUN (a later purge in the same RUN leaves nothing)."""
+    gone = [p for p in pkgs if p in layer.removed]
+    return [p for p in pkgs if p not in layer.removed], (f"; {len(gone)} removed again in the same RUN" if gone else "")
+
+
 def _apt_install(call: ToolCall, layer: Layer) -> list[Sized]:
-    pkgs = installed_packages(call)
+    pkgs, gone = _kept(expand_words(installed_packages(call), layer), layer)
     mb = float(sum(APT_BIG_MB.get(p, APT_PACKAGE_MB) for p in pkgs))
-    return [(mb, f"apt install of {len(pkgs)} package(s) ({', '.join(pkgs)}) ≈ {mb:.0f} MB")]
+    return [(mb, f"apt install of {len(pkgs)} package(s) ({', '.join(pkgs)}){gone} ≈ {mb:.0f} MB")]
 
 
 def _apt_update(call: ToolCall, layer: Layer) -> list[Sized]:
@@ -103,16 +131,18 @@ def _apt_update(call: ToolCall, layer: Layer) -> list[Sized]:
 
 
 def _apk_add(call: ToolCall, layer: Layer) -> list[Sized]:
-    pkgs = installed_packages(call)
-    mb = APK_PACKAGE_MB * max(1, len(pkgs)) + (0 if call.has("--no-cache") else 2)
-    return [(mb, f"apk add of {len(pkgs)} package(s) ({', '.join(pkgs)})"
+    pkgs, gone = _kept(expand_words(installed_packages(call), layer), layer)
+    if any(v in layer.removed for v in call.flag_values("--virtual", "-t")):  # apk add --virtual .x ... && apk del .x
+        pkgs, gone = [], f"; the virtual package {call.flag_values('--virtual', '-t')[0]} is removed again in the same RUN"
+    mb = APK_PACKAGE_MB * len(pkgs) + (0 if call.has("--no-cache") else 2)
+    return [(mb, f"apk add of {len(pkgs)} package(s) ({', '.join(pkgs)}){gone}"
                  + ("" if call.has("--no-cache") else ", index cache left (+2 MB)") + f" ≈ {mb:.0f} MB")]
 
 
 def _rpm_install(call: ToolCall, layer: Layer) -> list[Sized]:
-    pkgs = installed_packages(call)
-    mb = RPM_PACKAGE_MB * max(1, len(pkgs)) + (0 if "clean all" in layer.script else RPM_CACHE_MB)
-    return [(mb, f"{call.tool} install of {len(pkgs)} package(s) ({', '.join(pkgs)})"
+    pkgs, gone = _kept(expand_words(installed_packages(call), layer), layer)
+    mb = RPM_PACKAGE_MB * len(pkgs) + (0 if "clean all" in layer.script else RPM_CACHE_MB)
+    return [(mb, f"{call.tool} install of {len(pkgs)} package(s) ({', '.join(pkgs)}){gone}"
                  + ("" if "clean all" in layer.script else f", cache left (+{RPM_CACHE_MB} MB)") + f" ≈ {mb:.0f} MB")]
 
 

@@ -74,8 +74,7 @@ def python_dependencies(project: Path) -> int | None:
     req = project / "requirements.txt"
     try:
         if req.is_file():
-            lines = req.read_text(encoding="utf-8", errors="replace").splitlines()
-            return sum(1 for ln in lines if ln.strip() and not ln.strip().startswith(("#", "-")))
+            return _requirements(req, project.resolve(), set())
         for name, tables in (("pyproject.toml", ("project", "tool.poetry")), ("Pipfile", ("",))):
             path = project / name
             if path.is_file():
@@ -83,6 +82,22 @@ def python_dependencies(project: Path) -> int | None:
     except (OSError, ValueError):
         return None
     return None
+
+
+def _requirements(path: Path, root: Path, seen: set[Path]) -> int:
+    """Requirement lines of a requirements file, following ``-r other.txt`` inside the project (each file once)."""
+    path = path.resolve()
+    if path in seen or not path.is_relative_to(root) or not path.is_file() or len(seen) > 20:
+        return 0
+    seen.add(path)
+    count = 0
+    for line in path.read_text(encoding="utf-8", errors="replace").splitlines():
+        words = line.split("#", 1)[0].split()
+        if words[:1] in (["-r"], ["--requirement"]) and len(words) > 1:
+            count += _requirements(path.parent / words[1], root, seen)
+        elif words and not words[0].startswith("-"):
+            count += 1
+    return count
 
 
 def _toml_dependencies(text: str, tables: tuple[str, ...]) -> int | None:

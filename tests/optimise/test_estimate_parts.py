@@ -121,3 +121,31 @@ def test_a_virtualenv_made_without_pip_is_charged_for_its_packages_only() -> Non
     full = est(text.format(flag=""), ProjectSizes(python_deps=2))
     assert added_mb(bare) == pytest.approx(0.1 + 2 * 12, abs=0.01)
     assert added_mb(full) == pytest.approx(15 + 2 * 12, abs=0.01)
+
+
+def test_packages_named_through_a_shell_variable_are_counted_one_by_one() -> None:
+    got = est('FROM debian:bookworm-slim\nRUN RUN_DEPS=" libpq5 procps zlib1g " && apt-get update && '
+              'apt-get install -y $RUN_DEPS && rm -rf /var/lib/apt/lists/*\n')
+    assert "3 package(s) (libpq5, procps, zlib1g)" in got.parts[1].detail
+    env = est("FROM debian:bookworm-slim\nENV PKGS=\"curl git\"\nRUN apt-get install -y ${PKGS}\n")
+    assert "2 package(s) (curl, git)" in env.parts[1].detail
+
+
+def test_build_packages_purged_in_the_same_run_leave_nothing() -> None:
+    got = est('FROM python:3.12-slim\nRUN BUILD_DEPS="build-essential libpq-dev" && apt-get update && '
+              "apt-get install -y $BUILD_DEPS && pip install --no-cache-dir psycopg2 && "
+              "apt-get purge -y --auto-remove $BUILD_DEPS && rm -rf /var/lib/apt/lists/*\n")
+    assert added_mb(got) == pytest.approx(12, abs=0.01)  # psycopg2 only
+    assert "2 removed again in the same RUN" in got.parts[1].detail
+    apk = est("FROM alpine:3.20\nRUN apk add --no-cache --virtual .build gcc musl-dev && make && apk del .build\n")
+    assert added_mb(apk) == 0
+
+
+def test_requirements_files_that_include_others_are_followed(tmp_path: Path) -> None:
+    from codi.service.analyze import python_dependencies
+
+    (tmp_path / "requirements").mkdir()
+    (tmp_path / "requirements.txt").write_text("-r requirements/production.txt\n")
+    (tmp_path / "requirements" / "production.txt").write_text("-r base.txt\ngunicorn==22\n# a comment\n")
+    (tmp_path / "requirements" / "base.txt").write_text("django>=5\nwagtail\n-r production.txt\n")  # a cycle
+    assert python_dependencies(tmp_path) == 3

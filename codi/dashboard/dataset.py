@@ -11,10 +11,11 @@ import os
 import sqlite3
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from codi.artifacts.models import MetricsRecord, RunRecord
 from codi.artifacts.rundir import RUN_ID_RE, iso, utc_now
+from codi.telemetry.redact import redact_data
 from codi.telemetry.tracing import read_spans, slowest_stages
 
 SCHEMA_VERSION = 1
@@ -143,7 +144,7 @@ def build_dataset(runs_root: Path, relative_to: Path | None = None) -> dict[str,
     spans = read_spans(runs_root)  # the runs' traces (<root>/_traces), read once
     for run in runs:
         run["slowest_stages"] = slowest_stages(runs_root, run["run_id"], 3, spans) if spans else []
-    return {
+    data = {
         "schema_version": SCHEMA_VERSION,
         "generated_at": iso(utc_now()),
         "runs_root": _link(runs_root, relative_to),
@@ -153,6 +154,8 @@ def build_dataset(runs_root: Path, relative_to: Path | None = None) -> dict[str,
         "skipped": skipped,
         "scans": fleet_scans(runs_root),
     }
+    # Dashboard data describes runs: redacted even where a run was written with --no-redact.
+    return cast(dict[str, Any], redact_data(data))
 
 
 def fleet_scans(runs_root: Path, limit: int = 20) -> list[dict[str, Any]]:

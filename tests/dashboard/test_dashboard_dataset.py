@@ -98,3 +98,14 @@ def test_fleet_scans_are_listed(tmp_path: Path) -> None:
     assert (scan["scan_id"], scan["status"], scan["repos"], scan["failed"], scan["findings"]) == \
         ("scan-1", "partial", 2, 1, 3)
     assert 'id="scans-section"' in render_page(build_dataset(tmp_path))
+
+
+def test_dataset_is_redacted_even_for_a_no_redact_run(tmp_path: Path) -> None:
+    root, ids = make_runs(tmp_path / "plain")
+    explain = root / ids[0] / "metadata" / "explain.json"  # as a --no-redact run where the model quoted the file
+    data = json.loads(explain.read_text()) if explain.is_file() else {"schema_version": 1}
+    data["summary"] = "Keeps ENV PGPASSWORD=dashPlanted-0042 and the GPG key id key='B97B0AFCAA1A47F044F244A07FCC7D46'"
+    explain.write_text(json.dumps(data))
+    text = json.dumps(build_dataset(root))
+    assert "dashPlanted-0042" not in text and "PGPASSWORD=***REDACTED***" in text
+    assert "key='B97B0AFCAA1A47F044F244A07FCC7D46'" in text

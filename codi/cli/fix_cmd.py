@@ -24,7 +24,7 @@ from codi.cli.output import (
 def run_fix(paths: list[str], *, unsafe: bool, diff: bool, format: str, select: list[str] | None,
             extend_select: list[str] | None, ignore: list[str] | None, failure_threshold: str | None,
             no_fail: bool, config: str | None, quiet: bool, jobs: int | None = None,
-            risk_policy: str | None = None, color: str = "auto") -> int:
+            risk_policy: str | None = None, color: str = "auto", show_fixes: bool = False) -> int:
     """Fix (or with ``diff`` only show) and return the exit code."""
     from codi.policy import PolicyError, audit_override, resolve
 
@@ -62,7 +62,10 @@ def run_fix(paths: list[str], *, unsafe: bool, diff: bool, format: str, select: 
             sys.stderr.write(f"codi: {finding.file}:{finding.line}: {finding.code} proposed, not applied "
                              f"(risk policy {policy.name}, {finding.fix.applicability.value} fix)\n")
     if diff:
-        _write("".join(item.diff for item in report.changed))
+        from codi.cli.lint_output import color_diff, use_color
+
+        text = "".join(item.diff for item in report.changed)
+        _write(color_diff(text) if use_color(color, sys.stdout) else text)
         if not quiet and report.lint is not None and report.lint.result.files:
             count = sum(len(i.outcome.applied) for i in report.changed)
             sys.stderr.write(f"codi: {count} fix(es) available in {len(report.changed)} file(s)"
@@ -79,6 +82,12 @@ def run_fix(paths: list[str], *, unsafe: bool, diff: bool, format: str, select: 
         written = [i for i in report.files if i.written]
         applied = sum(len(i.outcome.applied) for i in written)
         sys.stderr.write(f"codi: fixed {applied} finding(s) in {len(written)} file(s)\n")
+        if show_fixes:
+            from codi.cli.lint_output import applied_text
+
+            records = [(i.path, r.code, r.line, r.description, r.applicability) for i in written
+                       for r in i.outcome.applied]
+            sys.stderr.write(applied_text(records))
     _report(report.lint, format, quiet, color=color)
     if any(i.error for i in report.files):
         return 2
@@ -103,6 +112,9 @@ def fix_cmd(
     config: Annotated[str | None, typer.Option("--config", help="Settings file to use.")] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Findings only: no summary.")] = False,
     jobs: Annotated[int | None, typer.Option("--jobs", "-j", help=JOBS_HELP)] = None,
+    color: Annotated[str, typer.Option("--color", metavar="WHEN",
+                                       help="Colour the diff and findings: auto, always, never.")] = "auto",
+    show_fixes: Annotated[bool, typer.Option("--show-fixes", help="List the fixes applied.")] = False,
     risk_policy: Annotated[str | None, typer.Option("--risk-policy", help=(
         "conservative (safe fixes), balanced (+ unsafe), aggressive; default CODI_RISK_POLICY. What the "
         "policy does not allow is listed as proposed."))] = None,
@@ -110,4 +122,5 @@ def fix_cmd(
     """Apply safe fixes (and unsafe ones with --unsafe-fixes); each fixed file is verified before it is written."""
     raise typer.Exit(run_fix(paths, unsafe=unsafe_fixes, diff=diff, format=format, select=select,
                              extend_select=extend_select, ignore=ignore, failure_threshold=failure_threshold,
-                             no_fail=no_fail, config=config, quiet=quiet, jobs=jobs, risk_policy=risk_policy))
+                             no_fail=no_fail, config=config, quiet=quiet, jobs=jobs, risk_policy=risk_policy,
+                             color=color, show_fixes=show_fixes))

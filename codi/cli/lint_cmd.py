@@ -144,6 +144,9 @@ def lint_cmd(
     baseline: Annotated[str | None, typer.Option(
         "--baseline", metavar="FILE", show_default=False,
         help="Report only findings that are not in FILE (written by --write-baseline).")] = None,
+    show_fixes: Annotated[bool, typer.Option(
+        "--show-fixes", help="After the findings, list each available fix and how safe it is; with --fix, the "
+                             "fixes applied.")] = False,
     write_baseline: Annotated[str | None, typer.Option(
         "--write-baseline", metavar="FILE", show_default=False,
         help="Record today's findings in FILE (then exit 0); later runs with --baseline FILE report only new ones.")
@@ -170,7 +173,7 @@ def lint_cmd(
         raise typer.Exit(
             run_fix(list(paths), unsafe=unsafe_fixes, diff=diff, format=fmt, select=select,
                     extend_select=extend_select, ignore=ignore, failure_threshold=failure_threshold,
-                    no_fail=no_fail, config=config, quiet=quiet, jobs=jobs, color=color)
+                    no_fail=no_fail, config=config, quiet=quiet, jobs=jobs, color=color, show_fixes=show_fixes)
         )
     if unsafe_fixes:
         raise _fail("--unsafe-fixes only applies with --fix or --diff")
@@ -221,6 +224,11 @@ def lint_cmd(
     if baseline:
         _apply_baseline(outcome, baseline, quiet)
     _report(outcome, fmt, quiet, color=color, output_file=output_file, stats=statistics)
+    if show_fixes:
+        from codi.cli.lint_output import fixes_text
+
+        # machine formats keep stdout parseable: the list goes to stderr
+        (sys.stdout if fmt in ("tty", "concise") and not output_file else sys.stderr).write(fixes_text(outcome.result))
     if fmt in NEVER_FAIL_FORMATS and outcome.exit_code == 1:
         raise typer.Exit(0)
     raise typer.Exit(outcome.exit_code)

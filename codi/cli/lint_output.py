@@ -79,3 +79,34 @@ def write_output(text: str, output_file: str | None, write_stdout: object) -> No
 
 def stderr_line(text: str) -> None:
     sys.stderr.write(text + "\n")
+
+
+_DIFF_STYLE = (("+++", "\x1b[1m"), ("---", "\x1b[1m"), ("@@", "\x1b[36m"), ("+", "\x1b[32m"), ("-", "\x1b[31m"))
+
+
+def color_diff(text: str) -> str:
+    """A unified diff with added lines green, removed red, hunk headers cyan (``--diff`` on a terminal)."""
+    out = []
+    for line in text.splitlines(keepends=True):
+        body = line.rstrip("\n")
+        style = next((code for prefix, code in _DIFF_STYLE if body.startswith(prefix)), None)
+        out.append(f"{style}{body}\x1b[0m{line[len(body):]}" if style else line)
+    return "".join(out)
+
+
+def fixes_text(result: LintResult) -> str:
+    """``--show-fixes``: each finding with a fix, what the fix does and how safe it is."""
+    lines = [f"{f.file}:{f.line}:{f.column} {f.code} {f.fix.description} ({f.fix.applicability.value})\n"
+             for f in result.findings if f.fix is not None and f.fixable]
+    if not lines:
+        return "No fixes available.\n"
+    return f"Fixes available ({len(lines)}; `codi fix` applies the safe ones, --unsafe-fixes the others):\n" + "".join(
+        "  " + line for line in lines)
+
+
+def applied_text(records: list[tuple[str, str, int, str, str]]) -> str:
+    """``codi fix --show-fixes``: the fixes applied, one per line (path, code, line, description, safety)."""
+    if not records:
+        return "No fixes applied.\n"
+    return f"Fixed {len(records)}:\n" + "".join(
+        f"  {path}:{line} {code} {description} ({safety})\n" for path, code, line, description, safety in records)

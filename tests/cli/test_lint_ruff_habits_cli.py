@@ -120,3 +120,26 @@ def test_bad_baseline_is_a_usage_error(tmp_path: Path) -> None:
     (tmp_path / "bad.json").write_text("{not json")
     bad = invoke("lint", "--baseline", str(tmp_path / "bad.json"), str(root / "Dockerfile"))
     assert bad.exit_code == 2 and "not JSON" in bad.stderr
+
+
+def test_show_fixes_lists_fixes_and_their_safety(tmp_path: Path) -> None:
+    root = project(tmp_path, {"Dockerfile": APT})
+    out = invoke("lint", "--show-fixes", str(root / "Dockerfile")).stdout
+    assert "Fixes available" in out and "DL3009" in out and "(safe)" in out
+    as_json = invoke("lint", "-f", "json", "--show-fixes", str(root / "Dockerfile"))
+    json.loads(as_json.stdout)
+    assert "Fixes available" in as_json.stderr
+
+
+def test_fix_show_fixes_lists_what_was_applied(tmp_path: Path) -> None:
+    root = project(tmp_path, {"Dockerfile": APT})
+    result = invoke("fix", "--show-fixes", str(root / "Dockerfile"))
+    assert "Fixed " in result.stderr and "DL3009" in result.stderr
+
+
+def test_diff_is_coloured_only_when_asked(tmp_path: Path) -> None:
+    root = project(tmp_path, {"Dockerfile": APT})
+    plain = invoke("lint", "--diff", str(root / "Dockerfile")).stdout
+    assert plain.startswith("---") and "\x1b[" not in plain
+    colored = invoke("lint", "--diff", "--color", "always", str(root / "Dockerfile")).stdout
+    assert "\x1b[32m+" in colored and "\x1b[31m-" in colored

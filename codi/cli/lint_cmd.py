@@ -71,7 +71,7 @@ def lint_cmd(
              "*.Dockerfile, Containerfile*, *.containerfile); - for stdin.")],
     format: Annotated[str | None, typer.Option(
         "--format", "--output-format", "-f", metavar="FORMAT", show_default=False,
-        help=f"Output format: {', '.join(FORMAT_NAMES)}, concise. Default tty, or $HADOLINT_FORMAT.")] = None,
+        help=f"Output format: {', '.join(FORMAT_NAMES)}. Default tty, or $HADOLINT_FORMAT.")] = None,
     select: Annotated[list[str] | None, typer.Option(
         metavar="CODE", show_default=False,
         help="Only these rules: codes, prefixes (DL30, SC), names or ALL. Replaces the default set.")] = None,

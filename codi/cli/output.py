@@ -13,7 +13,7 @@ _fail = fail  # the name lint_cmd imports it by
 if TYPE_CHECKING:
     from codi.service.lint import LintOutcome
 
-FORMAT_NAMES = ("tty", "json", "sarif", "checkstyle", "gitlab", "junit", "github",
+FORMAT_NAMES = ("tty", "concise", "json", "sarif", "checkstyle", "gitlab", "junit", "github",
                 "gitlab_codeclimate", "codeclimate", "gnu", "codacy", "sonarqube")
 THRESHOLD_NAMES = ("error", "warning", "info", "style", "none")
 JOBS_HELP = ("Worker processes for many files (default: the CPU count; 1: this process only). "

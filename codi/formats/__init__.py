@@ -10,6 +10,7 @@ from codi.rules.engine import LintResult
 # format name -> module under codi.formats
 FORMATS = {
     "tty": "tty",
+    "concise": "concise",
     "json": "json_array",
     "sarif": "sarif",
     "checkstyle": "checkstyle",

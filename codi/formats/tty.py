@@ -10,11 +10,10 @@ import io
 import re
 
 from rich.console import Console
-from rich.markup import escape
 from rich.text import Text
 
 from codi.formats.common import LEVEL_ORDER, counts, plural, text_safe
-from codi.rules.base import Applicability, Severity
+from codi.rules.base import Applicability, Finding, Severity
 from codi.rules.engine import LintResult
 
 # Control characters (an escape sequence in a Dockerfile line or an instruction name) are shown as \xNN, never
@@ -48,7 +47,51 @@ def _visible(text: str) -> str:
     return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text_safe(text))
 
 
-def render(result: LintResult, color: bool = False, quiet: bool = False) -> str:
+MAX_SNIPPET_LINES = 4  # a longer finding shows its first lines and says how many more
+
+
+def _caret_line(source: str, column: int, end_column: int) -> str:
+    """Spaces (tabs kept, so it lines up) up to ``column``, then ``^`` under the columns found."""
+    prefix = "".join("\t" if ch == "\t" else " " for ch in source[: max(column - 1, 0)])
+    return prefix + "^" * max(end_column - column, 1)
+
+
+def _snippet(console: Console, lines: list[str], f: Finding) -> None:
+    """The finding's own source lines, verbatim (control characters shown as \\xNN), with a caret
+    under the columns when they say more than "the whole instruction"."""
+    last = min(max(f.end_line, f.line), len(lines))
+    if f.end_line > f.line and f.end_column == 1:
+        last = max(last - 1, f.line)  # the range ends at the start of the next line: not part of it
+    shown = list(range(f.line, min(last, f.line + MAX_SNIPPET_LINES - 1) + 1))
+    width = max(len(str(last)), 4) + 1
+    for number in shown:
+        row = Text()
+        row.append(f"{str(number).rjust(width)} | ", style="dim")
+        row.append(_visible(lines[number - 1].rstrip("\r\n")))
+        console.print(row)
+    if last > shown[-1]:
+        console.print(Text(f"{' ' * width} | ... ({plural(last - shown[-1], 'more line')})", style="dim"))
+    source = _visible(lines[f.line - 1])
+    end = f.end_column if f.end_line == f.line else len(source) + 1
+    whole = f.column <= 1 and (f.end_line > f.line or end > len(source.rstrip()))
+    if not whole and f.column >= 1:
+        caret = Text(f"{' ' * width} | ", style="dim")
+        caret.append(_caret_line(source, f.column, max(end, f.column + 1)), style=_STYLE[f.severity])
+        console.print(caret)
+
+
+def _head(f: Finding, concise: bool) -> Text:
+    head = Text()
+    head.append(_visible(f"{f.file}:{f.line}:{f.column}" + (":" if concise else "")), style="bold")
+    head.append(" ")
+    head.append(f.code, style=_STYLE[f.severity])
+    head.append(" ")
+    head.append(f"[{f.severity.value}]", style=_STYLE[f.severity])
+    head.append(f" {_visible(f.message)}")
+    return head
+
+
+def render(result: LintResult, color: bool = False, quiet: bool = False, concise: bool = False) -> str:
     buffer = io.StringIO()
     console = Console(
         file=buffer,
@@ -61,20 +104,12 @@ def render(result: LintResult, color: bool = False, quiet: bool = False) -> str:
     )
     lines_of = {path: text.splitlines() for path, text in result.texts.items()}
     for f in result.findings:
-        head = Text()
-        head.append(_visible(f"{f.file}:{f.line}:{f.column}"), style="bold")
-        head.append(" ")
-        head.append(f.code, style=_STYLE[f.severity])
-        head.append(" ")
-        head.append(f"[{f.severity.value}]", style=_STYLE[f.severity])
-        head.append(f" {_visible(f.message)}")
-        console.print(head)
+        console.print(_head(f, concise))
         lines = lines_of.get(f.file, [])
-        if 0 < f.line <= len(lines):
-            gutter = str(f.line).rjust(5)
-            console.print(f"[dim]{gutter} |[/dim] {escape(_visible(lines[f.line - 1].rstrip()))}")
+        if not concise and 0 < f.line <= len(lines):
+            _snippet(console, lines, f)
     if not quiet:
-        if result.findings:
+        if result.findings and not concise:
             console.print()
         console.print(summary(result), style="bold" if result.findings else "green")
     return buffer.getvalue()

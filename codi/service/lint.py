@@ -23,8 +23,10 @@ STDIN = "-"
 SKIP_DIRS = frozenset({"node_modules", "__pycache__", "venv", "site-packages", "bower_components", "vendor"})
 # `Dockerfile.*` names that are not Dockerfiles: templates, backups, docs.
 NOT_DOCKERFILE_SUFFIXES = frozenset(
-    {".j2", ".jinja", ".jinja2", ".tmpl", ".tpl", ".template", ".orig", ".bak", ".swp", ".rej", ".md", ".txt"}
+    {".j2", ".jinja", ".jinja2", ".tmpl", ".tpl", ".template", ".orig", ".bak", ".swp", ".rej", ".md", ".txt",
+     ".dockerignore", ".json", ".yml", ".yaml", ".toml", ".sh", ".py", ".patch", ".diff", ".lock"}
 )
+DOCKERFILE_NAMES = "Dockerfile, Dockerfile.*, Dockerfile-*, Dockerfile_*, *.Dockerfile, Containerfile(.*, -*, _*), *.containerfile"
 _THRESHOLD_RANK = {"error": 3, "warning": 2, "info": 1, "style": 0}
 
 Progress = Callable[[str, int, int], None]  # (path just linted, files done, files in all)
@@ -66,17 +68,21 @@ class LintOutcome:
 
 
 def is_dockerfile_name(name: str) -> bool:
+    """A folder search lints these names (any case): ``Dockerfile``, ``Dockerfile.prod``, ``Dockerfile-prod``,
+    ``Dockerfile_dev``, ``prod.Dockerfile``, the same with ``Containerfile``; not templates, backups or docs."""
     low = name.lower()
     if low in ("dockerfile", "containerfile"):
         return True
-    if low.startswith(("dockerfile.", "containerfile.")):
+    if low.startswith(("dockerfile.", "containerfile.", "dockerfile-", "containerfile-", "dockerfile_",
+                       "containerfile_")):
         return os.path.splitext(low)[1] not in NOT_DOCKERFILE_SUFFIXES
-    return low.endswith(".dockerfile")
+    return low.endswith((".dockerfile", ".containerfile"))
 
 
-def discover(paths: list[str]) -> tuple[list[str], list[str]]:
+def discover(paths: list[str], require_found: bool = False) -> tuple[list[str], list[str]]:
     """(files to lint, error messages). Directories are walked; files named on the command line are
-    linted whatever their name."""
+    linted whatever their name. ``require_found``: a folder without Dockerfiles is an error (`codi lint
+    empty/` exits 2), not a silent pass."""
     files: list[str] = []
     errors: list[str] = []
     seen: set[str] = set()
@@ -93,11 +99,15 @@ def discover(paths: list[str]) -> tuple[list[str], list[str]]:
             continue
         path = os.path.normpath(raw)
         if os.path.isdir(path):
+            matched = 0
             for root, dirs, names in os.walk(path, onerror=lambda e: errors.append(_os_message(e))):
                 dirs[:] = sorted(d for d in dirs if not d.startswith(".") and d not in SKIP_DIRS)
                 for name in sorted(names):
                     if is_dockerfile_name(name):
+                        matched += 1
                         add(os.path.normpath(os.path.join(root, name)))
+            if require_found and not matched:
+                errors.append(f"{raw}: no Dockerfiles found in this folder (looked for {DOCKERFILE_NAMES})")
         elif os.path.exists(path):
             add(path)
         else:
@@ -224,7 +234,7 @@ def run_lint(req: LintRequest, progress: Progress | None = None) -> LintOutcome:
         resolver = ConfigResolver(cli, req.config_file, req.env, req.discover_config)
     except ConfigError as exc:
         raise LintUsageError(str(exc)) from exc
-    files, input_errors = discover(req.paths)
+    files, input_errors = discover(req.paths, require_found=True)
     inputs: list[FileInput] = []
     per_file: dict[str, LintSettings] = {}
     by_settings: dict[int, FileSettings] = {}

@@ -185,10 +185,24 @@ def test_directory_discovery(tmp_path: Path) -> None:
     assert len(data) == 1
 
 
-def test_no_dockerfiles_found(tmp_path: Path) -> None:
+def test_no_dockerfiles_found_is_an_input_error(tmp_path: Path) -> None:
+    # issue 22: `codi lint empty/` said "All checks passed (0 files linted)" and exited 0
     root = project(tmp_path, {"README.md": "hi\n"})
     result = invoke("lint", str(root))
-    assert result.exit_code == 0 and "no Dockerfiles found" in result.stderr
+    assert result.exit_code == 2 and "no Dockerfiles found in this folder" in result.stderr
+    assert "All checks passed" not in result.stdout
+    (tmp_path / "empty").mkdir()
+    assert invoke("lint", str(tmp_path / "empty")).exit_code == 2
+
+
+def test_name_variants_are_found(tmp_path: Path) -> None:
+    names = ["Dockerfile-prod", "Dockerfile_dev", "api.containerfile", "Containerfile-arm64", "Containerfile_ci",
+             "prod.Dockerfile"]
+    root = project(tmp_path, {name: "FROM alpine:3.20\n" for name in names}
+                   | {"Dockerfile-prod.j2": "x", "Dockerfile.dockerignore": "x", "Dockerfile_notes.md": "x"})
+    result = invoke("lint", "-f", "json", "--select", "ALL", "--no-fail", str(root))
+    linted = {Path(f["file"]).name for f in json.loads(result.stdout)}
+    assert linted == set(names), result.stderr
 
 
 def test_stdin(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -45,6 +45,8 @@ def test_each_format(tmp_path: Path, fmt: str) -> None:
         assert not errors, errors[0].message
     elif fmt == "github":
         assert all(line.startswith("::") for line in out.splitlines())
+    elif fmt == "concise":
+        assert "broken/Dockerfile:2:1: CD0001 [error]" in out and " | " not in out
     else:
         assert "broken/Dockerfile:2:1 CD0001 [error]" in out
 

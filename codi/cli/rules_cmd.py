@@ -97,7 +97,7 @@ def _show_one(rule: type[Rule], fmt: str, asked: str) -> None:
         sys.stdout.write(json.dumps({**rule_row(rule), "docs": rule.docs()}, indent=2) + "\n")
         return
     text = rule_section(rule, with_anchor=False)
-    uri = help_uri(asked) if asked != rule.code else None
+    uri = help_uri(asked) if asked != rule.code and asked.startswith("SC") and asked[2:].isdigit() else None
     if uri:  # an SC code: the family rule's docs, plus where ShellCheck explains this one
         text = f"{asked} is reported by the `{rule.name}` rule; ShellCheck's page: {uri}\n\n{text}"
     if fmt == "table" and sys.stdout.isatty():

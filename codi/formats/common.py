@@ -24,11 +24,21 @@ def rule_for(code: str) -> type[Rule] | None:
     return None
 
 
+_URL = re.compile(r"https?://[^\s)>\]]+")
+
+
 def help_uri(code: str) -> str | None:
-    """Where a code is documented online (ShellCheck's wiki for SC codes)."""
+    """Where a code is documented online: ShellCheck's wiki for SC codes, else the first link of the
+    rule's References (hadolint's wiki for DL, Docker's build checks for BK, the source CD cites)."""
     if code.upper().startswith("SC") and code[2:].isdigit():
         return f"https://www.shellcheck.net/wiki/{code.upper()}"
-    return None
+    cls = rule_for(code)
+    if cls is None:
+        return None
+    docs = cls.docs()
+    references = docs.split("## References", 1)[1] if "## References" in docs else ""
+    found = _URL.search(references)
+    return found.group(0) if found else None
 
 
 def counts(findings: Iterable[Finding]) -> Counter[Severity]:

@@ -8,6 +8,7 @@ from typing import Any
 from urllib.parse import quote
 
 from codi import __version__
+from codi.formats.categories import category, security_severity
 from codi.formats.common import help_uri, rule_for, text_safe
 from codi.rules.base import Finding, Severity
 from codi.rules.engine import LintResult
@@ -24,6 +25,12 @@ def artifact_uri(path: str) -> str:
     return quote(pure.as_posix())
 
 
+def _plain(markdown: str) -> str:
+    """The rule docs as plain text for ``help.text`` (viewers without markdown): no fences or hashes."""
+    lines = [line for line in markdown.splitlines() if not line.startswith("```")]
+    return "\n".join(line.lstrip("#").lstrip() if line.startswith("#") else line for line in lines)
+
+
 def _rule_descriptor(code: str, first: Finding) -> dict[str, Any]:
     cls = rule_for(code)
     summary = cls.summary() if cls else first.message
@@ -33,13 +40,24 @@ def _rule_descriptor(code: str, first: Finding) -> dict[str, Any]:
         "shortDescription": {"text": summary},
         "defaultConfiguration": {"level": _LEVEL[cls.severity if cls else first.severity]},
     }
+    uri = help_uri(code)
     if cls is not None:
         docs = cls.docs()
+        if code != cls.code and uri:  # an SC code: the family rule's docs, and ShellCheck's page for this one
+            docs = f"{code}: see ShellCheck's explanation at {uri}\n\n{docs}"
         descriptor["fullDescription"] = {"text": summary}
-        descriptor["help"] = {"text": docs, "markdown": docs}
-    uri = help_uri(code)
+        descriptor["help"] = {"text": _plain(docs), "markdown": docs}
     if uri:
         descriptor["helpUri"] = uri
+    level = cls.severity if cls else first.severity
+    tags = [category(code, level).lower().replace(" ", "-")]
+    properties: dict[str, Any] = {"tags": tags}
+    score = security_severity(code)
+    if score is not None:
+        if "security" not in tags:
+            tags.insert(0, "security")
+        properties["security-severity"] = f"{score:.1f}"
+    descriptor["properties"] = properties
     return descriptor
 
 

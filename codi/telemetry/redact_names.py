@@ -3,10 +3,10 @@
 A name is split into words on ``_``, ``-``, ``.`` and camelCase (``dbPassword`` -> db, password).
 
 - *Strong* names hold a secret whatever the value (unless the value is plain: a reference, a path,
-  empty, a boolean): a word or name part ``password``/``passwd``/``passphrase``/``secret``/
+  empty, a boolean, a version): a word or name part ``password``/``passwd``/``passphrase``/``secret``/
   ``credential(s)``/``apikey``/``privatekey``, a name ending in ``PWD`` (``MYSQL_PWD``; not ``PWD``
-  itself, the working folder) or ``PASS`` (``DBPASS``, ``SMTP_PASS``), and ``key``/``token``/``auth``/
-  ``dsn`` with another word (``API_KEY``, ``NPM_TOKEN``, ``SENTRY_DSN``).
+  itself, the working folder) or ``PASS`` (``DBPASS``, ``SMTP_PASS``), the word ``pw`` (``DB_PW``),
+  and ``key``/``token``/``auth``/``dsn`` with another word (``API_KEY``, ``NPM_TOKEN``, ``SENTRY_DSN``).
 - *Weak* names are one of those words alone (``key``, ``TOKEN``; in a .NET config path only the last
   ``__`` section counts: ``Filters__0__Key``). They are ordinary words as often as secrets (a shell
   loop's ``key``, BuildKit's ``"ENV key=value" should be used``), so the value decides: it must look
@@ -85,7 +85,7 @@ def strength(name: str, loose: bool = False) -> str:
     strong_parts = _STRONG_PARTS[:5] if loose else _STRONG_PARTS  # loose: an api-key is a key like others
     if any(p in flat if env_style else (p in parts or p + "s" in parts) for p in strong_parts):
         return "strong"
-    if low not in ("pwd", "oldpwd") and ((env_style and low.endswith("pwd")) or "pwd" in parts):
+    if low not in ("pwd", "oldpwd") and ((env_style and low.endswith("pwd")) or "pwd" in parts or "pw" in parts):
         return "strong"
     if (env_style and low.endswith("pass") and not low.endswith(_NOT_PASS)) or parts[-1] == "pass":
         return "strong"

@@ -122,7 +122,7 @@ RULES: tuple[Rule, ...] = (
           + r"(?P<value>\\\"(?:[^\"\\]|\\[^\"])*\\\")", _json_pair, '\\":'),
     # a password in a comment's prose: "# the admin password is hunter2"
     _rule(_LINE_START + r"(?P<head>[ \t+-]*#(?:[^\n\\]|\\[^n])*?\b"
-          r"(?i:password|passwd|passphrase|pwd|pass|secret|token|api[ _-]?key)[ \t]+(?i:is|was)[ \t]+[`'\"]?)"
+          r"(?i:password|passwd|passphrase|pwd|pw|pass|secret|token|api[ _-]?key)[ \t]+(?i:is|was)[ \t]+[`'\"]?)"
           + _NOT_DONE + r"(?P<value>[^\s`'\"\\,;]+)(?P<tail>)", _prose, "#", flags=re.M),
     # .npmrc: //registry/:_authToken=..., _auth=..., _password=... (also `npm config set ... _authToken X`)
     _rule(r"(?P<head>(?<![\w])(?:_authToken|_auth|_password)(?:[ \t]*=[ \t]*|[ \t]+)['\"]?)" + _VAL, _unless_plain, "_auth", "_password"),

@@ -11,6 +11,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
 from codi.api.security import Forbidden, NotFound
+from codi.ops.redact import redact_text
 from codi.service.errors import InputError
 from codi.service.lint import LintUsageError
 from codi.service.statedb import StateDBError
@@ -19,14 +20,24 @@ log = logging.getLogger("codi.api")
 audit = logging.getLogger("codi.api.audit")
 
 
+MAX_MESSAGE = 300  # characters of an error a client sees: a path, a line number and a short reason
+
+
+def public(message: str) -> str:
+    """An error message fit for a client: secrets redacted, one line, short. Messages may quote the input
+    they refuse (a parse error quotes its line); never more than a short excerpt of it."""
+    line = " ".join(redact_text(message).replace("\x00", "\\0").split())
+    return line if len(line) <= MAX_MESSAGE else line[: MAX_MESSAGE - 1] + "…"
+
+
 def describe(exc: BaseException) -> str:
     """The message a client may see for ``exc``."""
     if isinstance(exc, InputError | LintUsageError | Forbidden | NotFound):
-        return str(exc)
+        return public(str(exc))
     from codi.report.render import ReportError
 
     if isinstance(exc, ReportError):
-        return str(exc)
+        return public(str(exc))
     log.error("internal error", exc_info=exc)
     return "internal error (see the server log)"
 
@@ -51,17 +62,17 @@ def install(app: FastAPI) -> None:
     async def on_forbidden(request: Request, exc: Forbidden) -> JSONResponse:
         key = request.scope.get("state", {}).get("key_id", "open")
         audit.warning("path.forbidden key=%s path=%s reason=%s", key, request.url.path, exc)
-        return JSONResponse({"error": str(exc)}, status_code=403)
+        return JSONResponse({"error": public(str(exc))}, status_code=403)
 
     @app.exception_handler(NotFound)
     async def on_not_found(request: Request, exc: NotFound) -> JSONResponse:
-        return JSONResponse({"error": str(exc)}, status_code=404)
+        return JSONResponse({"error": public(str(exc))}, status_code=404)
 
     @app.exception_handler(InputError)
     @app.exception_handler(LintUsageError)
     @app.exception_handler(ReportError)
     async def on_input(request: Request, exc: Exception) -> JSONResponse:
-        return JSONResponse({"error": str(exc)}, status_code=400)
+        return JSONResponse({"error": public(str(exc))}, status_code=400)
 
     @app.exception_handler(StateDBError)
     async def on_state_db(request: Request, exc: StateDBError) -> JSONResponse:

@@ -11,6 +11,7 @@ from codi.api.fairlock import FairLock
 from codi.api.models import Finding, FixBody, FixItem, FixResponse, LintBody, LintResponse
 from codi.policy import Policy
 from codi.rules.base import Finding as RuleFinding
+from codi.service.errors import InputError
 from codi.service.fix import fix_paths
 from codi.service.lint import STDIN, LintOutcome, LintRequest, run_lint
 
@@ -35,9 +36,17 @@ def _lint(text: str, select: list[str] | None, extend_select: list[str], ignore:
                                     discover_config=False))
 
 
+def _refuse_input_errors(outcome: LintOutcome | None, path: str) -> None:
+    """Text that is no Dockerfile (a NUL byte, over the size limit) is a 400, as it is exit 2 for the CLI:
+    never an empty, passing result."""
+    if outcome is not None and outcome.input_errors:
+        raise InputError(outcome.input_errors[0].replace("<stdin>", path, 1))
+
+
 @router.post("/lint", response_model=LintResponse, summary="Lint Dockerfile text")
 def lint(body: LintBody) -> Response:
     outcome = _lint(body.dockerfile, body.select, body.extend_select, body.ignore, body.failure_threshold)
+    _refuse_input_errors(outcome, body.path)
     result = LintResponse(findings=[_finding(f, body.path) for f in outcome.result.findings],
                           errors=[str(e) for e in outcome.result.errors], failed=outcome.exit_code == 1)
     # The hot endpoint: a model we built is valid by construction, so send its JSON as it is instead of
@@ -59,6 +68,7 @@ def fix(body: FixBody, request: Request) -> FixResponse:
     policy = _policy(body, request)
     report = fix_paths(req, unsafe=body.unsafe and policy is None, diff_only=True,
                        risk_policy=policy.name if policy else None)
+    _refuse_input_errors(report.lint, body.path)
     if not report.files:  # nothing could be linted (cannot happen for text, kept for safety)
         fixed, applied, dropped = body.dockerfile, [], []
     else:

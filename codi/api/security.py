@@ -10,6 +10,7 @@ import os
 from pathlib import Path
 
 from codi.artifacts.rundir import RUN_ID_RE
+from codi.service.errors import InputError
 
 
 class Forbidden(Exception):
@@ -62,11 +63,17 @@ def match_key(presented: str | None, keys: list[str]) -> str | None:
 
 
 def confine(path: str, roots: list[Path], base: Path | None = None) -> Path:
-    """``path`` resolved (symlinks and ``..``) if it lies inside one of ``roots``; else Forbidden."""
+    """``path`` resolved (symlinks and ``..``) if it lies inside one of ``roots``; else Forbidden.
+    A NUL byte is an input error (400): no file has one in its name."""
+    if "\x00" in path:
+        raise InputError("path contains a NUL byte")
     raw = Path(os.path.expanduser(path))
     if not raw.is_absolute() and base is not None:
         raw = base / raw
-    resolved = raw.resolve()
+    try:
+        resolved = raw.resolve()
+    except (RuntimeError, OSError) as exc:  # a symlink loop (RuntimeError before Python 3.13)
+        raise InputError(f"{path}: symlink loop" if "loop" in str(exc).lower() else f"{path}: cannot resolve") from None
     for root in roots:
         if resolved == root or resolved.is_relative_to(root):
             return resolved

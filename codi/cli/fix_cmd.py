@@ -13,18 +13,21 @@ from codi.cli.errors import fail
 from codi.cli.output import (
     FORMAT_NAMES,
     JOBS_HELP,
+    MAX_FILE_SIZE_HELP,
     THRESHOLD_NAMES,
     _codes,
     _report,
     _write,
     jobs_count,
+    parse_max_file_size,
 )
 
 
 def run_fix(paths: list[str], *, unsafe: bool, diff: bool, format: str, select: list[str] | None,
             extend_select: list[str] | None, ignore: list[str] | None, failure_threshold: str | None,
             no_fail: bool, config: str | None, quiet: bool, jobs: int | None = None,
-            risk_policy: str | None = None, color: str = "auto", show_fixes: bool = False) -> int:
+            risk_policy: str | None = None, color: str = "auto", show_fixes: bool = False,
+            max_file_size: str | None = None) -> int:
     """Fix (or with ``diff`` only show) and return the exit code."""
     from codi.policy import PolicyError, audit_override, resolve
 
@@ -44,7 +47,8 @@ def run_fix(paths: list[str], *, unsafe: bool, diff: bool, format: str, select: 
     request = LintRequest(paths=list(paths), select=_codes(select) if select else None,
                           extend_select=_codes(extend_select), ignore=_codes(ignore),
                           failure_threshold=failure_threshold.lower() if failure_threshold else None,
-                          no_fail=True if no_fail else None, config_file=config, jobs=jobs_count(jobs))
+                          no_fail=True if no_fail else None, config_file=config, jobs=jobs_count(jobs),
+                          max_file_size=parse_max_file_size(max_file_size))
     try:
         report = fix_paths(request, unsafe=unsafe, diff_only=diff, risk_policy=policy.name if policy else None)
     except LintUsageError as exc:
@@ -118,9 +122,11 @@ def fix_cmd(
     risk_policy: Annotated[str | None, typer.Option("--risk-policy", help=(
         "conservative (safe fixes), balanced (+ unsafe), aggressive; default CODI_RISK_POLICY. What the "
         "policy does not allow is listed as proposed."))] = None,
+    max_file_size: Annotated[str | None, typer.Option(
+        "--max-file-size", metavar="SIZE", show_default=False, help=MAX_FILE_SIZE_HELP)] = None,
 ) -> None:
     """Apply safe fixes (and unsafe ones with --unsafe-fixes); each fixed file is verified before it is written."""
     raise typer.Exit(run_fix(paths, unsafe=unsafe_fixes, diff=diff, format=format, select=select,
                              extend_select=extend_select, ignore=ignore, failure_threshold=failure_threshold,
                              no_fail=no_fail, config=config, quiet=quiet, jobs=jobs, risk_policy=risk_policy,
-                             color=color, show_fixes=show_fixes))
+                             color=color, show_fixes=show_fixes, max_file_size=max_file_size))

@@ -17,12 +17,14 @@ from codi.cli.app import app
 from codi.cli.output import (
     FORMAT_NAMES,
     JOBS_HELP,
+    MAX_FILE_SIZE_HELP,
     THRESHOLD_NAMES,
     _codes,
     _fail,
     _report,
     build_args,
     jobs_count,
+    parse_max_file_size,
 )
 
 if TYPE_CHECKING:
@@ -98,6 +100,8 @@ def lint_cmd(
         help="ARG values the checks see, as `docker build --build-arg` gives them (repeatable; NAME alone takes "
              "it from the environment). BuildKit's InvalidDefaultArgInFrom still judges defaults only.")] = None,
     jobs: Annotated[int | None, typer.Option("--jobs", "-j", metavar="N", show_default=False, help=JOBS_HELP)] = None,
+    max_file_size: Annotated[str | None, typer.Option(
+        "--max-file-size", metavar="SIZE", show_default=False, help=MAX_FILE_SIZE_HELP)] = None,
     no_cache: Annotated[bool, typer.Option(
         "--no-cache", help="Run ShellCheck on every script afresh: do not read or write its result cache "
                            "(in $CODI_CACHE_DIR, else $XDG_CACHE_HOME/codi, else ~/.cache/codi). Same as CODI_NO_CACHE=1.")
@@ -173,7 +177,8 @@ def lint_cmd(
         raise typer.Exit(
             run_fix(list(paths), unsafe=unsafe_fixes, diff=diff, format=fmt, select=select,
                     extend_select=extend_select, ignore=ignore, failure_threshold=failure_threshold,
-                    no_fail=no_fail, config=config, quiet=quiet, jobs=jobs, color=color, show_fixes=show_fixes)
+                    no_fail=no_fail, config=config, quiet=quiet, jobs=jobs, color=color, show_fixes=show_fixes,
+                    max_file_size=max_file_size)
         )
     if unsafe_fixes:
         raise _fail("--unsafe-fixes only applies with --fix or --diff")
@@ -198,6 +203,7 @@ def lint_cmd(
         label_schema=_labels(require_label),
         strict_labels=True if strict_labels else None,
         pragmas=False if disable_ignore_pragma else None,
+        max_file_size=parse_max_file_size(max_file_size),
     )
     if show_settings:
         from codi.service.settings_view import show_settings as describe

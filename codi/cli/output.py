@@ -39,6 +39,22 @@ def _write(text: str) -> None:
         os.dup2(devnull, sys.stdout.fileno())
 
 
+MAX_FILE_SIZE_HELP = ("Refuse a Dockerfile larger than this: bytes or 4M, 512k (default 4M; env CODI_MAX_FILE_SIZE, "
+                      "config max-file-size).")
+
+
+def parse_max_file_size(value: str | None) -> int | None:
+    """``--max-file-size``: bytes, or a number with k, M or G."""
+    if value is None:
+        return None
+    from codi.safefs import parse_size
+
+    try:
+        return parse_size(value)
+    except ValueError as exc:
+        raise _fail(f"--max-file-size: {exc}") from None
+
+
 def jobs_count(jobs: int | None) -> int:
     """``--jobs``: at least 1; not given, the CPUs this process may use."""
     if jobs is None:

@@ -31,6 +31,11 @@ def parse_cmd(
             "the tree is printed all the same.",
         ),
     ] = False,
+    max_file_size: Annotated[
+        str | None,
+        typer.Option("--max-file-size", help="Refuse a file larger than this: bytes or 4M, 512k (default 4M; "
+                                             "env CODI_MAX_FILE_SIZE)."),
+    ] = None,
 ) -> None:
     """Parse a Dockerfile with BuildKit's parser semantics and print its instructions.
 
@@ -41,6 +46,8 @@ def parse_cmd(
     Exit codes: 0 parsed (diagnostics or not); 1 with --strict when there are diagnostics;
     2 unreadable file or a syntax error BuildKit's parser raises (printed as FILE:LINE: message).
     """
+    from codi import safefs
+    from codi.cli.output import parse_max_file_size
     from codi.parser import ParseError, parse_syntax
     from codi.parser.dump import dockerfile_json
     from codi.parser.validate import diagnose
@@ -50,11 +57,17 @@ def parse_cmd(
         sys.stderr.write(f"codi: error: unknown format {format!r} (use text or json)\n")
         raise typer.Exit(2)
     try:
+        limit = parse_max_file_size(max_file_size) or safefs.max_file_bytes()
+    except ValueError as exc:  # a bad CODI_MAX_FILE_SIZE
+        sys.stderr.write(f"codi: error: {exc}\n")
+        raise typer.Exit(2) from None
+    try:
         if file == "-":
-            data = sys.stdin.buffer.read()
+            data = sys.stdin.buffer.read(limit + 1)
+            if len(data) > limit:
+                raise safefs.too_large("<stdin>", limit)
         else:
-            with open(file, "rb") as fh:
-                data = fh.read()
+            data = safefs.read_bytes(file, limit=limit)  # a regular file only: a FIFO or device ends here
     except OSError as exc:
         sys.stderr.write(f"codi: error: {file}: {exc.strerror or exc}\n")
         raise typer.Exit(2) from None

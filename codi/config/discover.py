@@ -67,6 +67,8 @@ def env_layer(env: Mapping[str, str]) -> ConfigLayer:
             layer.no_fail = _env_bool("CODI_NO_FAIL", v)
         if (v := get("TRUSTED_REGISTRIES")) is not None:
             layer.trusted_registries = split_list(v)
+        if (v := get("MAX_FILE_SIZE")) is not None:
+            layer.max_file_size = check.size("CODI_MAX_FILE_SIZE", v)
     except ConfigError as exc:
         raise ConfigError(f"environment variable {exc}") from exc
     return layer

@@ -8,6 +8,7 @@ from typing import Any
 
 import yaml
 
+from codi import safefs
 from codi.config.model import ConfigError, ConfigLayer
 from codi.config.values import Checker
 
@@ -22,6 +23,7 @@ CODI_KEYS = {
     "trusted-registries",
     "label-schema",
     "strict-labels",
+    "max-file-size",  # the input size limit (codi.safefs): bytes, or e.g. "4M"
     "bases",  # measured mode's base map (codi.imagebuild.basemap); lint ignores it
     "bundles",  # [bundles] trusted_keys: accepted, but trust is an operator setting (codi.config.operator warns)
 }
@@ -31,12 +33,15 @@ HADOLINT_LEVELS = ("error", "warning", "info", "style")
 
 
 def _read(path: Path) -> str:
+    # A config file is found in the linted folders: a regular file of bounded size (never a FIFO).
     try:
-        return path.read_text(encoding="utf-8")
+        return safefs.read_text(path, errors="strict")
+    except safefs.UnsafeFile as exc:
+        raise ConfigError(f"cannot read config file: {exc.strerror}", str(path)) from exc
     except OSError as exc:
         raise ConfigError(f"cannot read config file: {exc.strerror or exc}", str(path)) from exc
-    except UnicodeDecodeError as exc:
-        raise ConfigError("config file is not UTF-8", str(path)) from exc
+    except ValueError as exc:  # a bad CODI_MAX_FILE_SIZE
+        raise ConfigError(str(exc)) from exc
 
 
 def _load_toml(path: Path, text: str) -> dict[str, Any]:
@@ -50,8 +55,8 @@ def _load_toml(path: Path, text: str) -> dict[str, Any]:
 def pyproject_has_codi(path: Path) -> bool:
     """True if a pyproject.toml has a `[tool.codi]` table (an unreadable one counts, to report it)."""
     try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError):
+        text = safefs.read_text(path, errors="strict")
+    except (OSError, ValueError):
         return False
     if "codi" not in text:
         return False
@@ -107,6 +112,8 @@ def codi_layer(data: dict[str, Any], check: Checker, prefix: str = "") -> Config
             layer.label_schema = check.label_schema(name, value)
         elif key == "strict-labels":
             layer.strict_labels = check.boolean(name, value)
+        elif key == "max-file-size":
+            layer.max_file_size = check.size(name, value)
         elif key == "bundles" and not isinstance(value, dict):
             raise check.fail(key, f"`{name}` must be a table (trusted_keys = [\"base64...\"])")
         elif key == "bases" and not isinstance(value, dict):

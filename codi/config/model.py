@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from codi.safefs import DEFAULT_MAX_BYTES
+
 THRESHOLDS = ("error", "warning", "info", "style", "none")
 LEVELS = ("error", "warning", "info", "style")
 DEFAULT_THRESHOLD = "info"  # like hadolint: anything but style fails the run
@@ -34,6 +36,7 @@ class ConfigLayer:
     label_schema: dict[str, str] | None = None
     strict_labels: bool | None = None
     pragmas: bool | None = None  # False: ignore `# hadolint ignore=` / `# codi: ignore=` comments
+    max_file_size: int | None = None  # bytes: a larger Dockerfile is an input error (codi.safefs)
     lenient: bool = False  # unknown codes are skipped, not errors (hadolint configs name codes CODI lacks)
 
     def is_empty(self) -> bool:
@@ -52,6 +55,7 @@ class LintSettings:
     label_schema: dict[str, str] = field(default_factory=dict)
     strict_labels: bool = False
     pragmas: bool = True
+    max_file_bytes: int = DEFAULT_MAX_BYTES
 
     @property
     def sources(self) -> list[str]:
@@ -76,4 +80,6 @@ def merge(layers: list[ConfigLayer]) -> LintSettings:
             out.strict_labels = layer.strict_labels
         if layer.pragmas is not None:
             out.pragmas = layer.pragmas
+        if layer.max_file_size is not None:
+            out.max_file_bytes = layer.max_file_size
     return out

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 from codi.config.model import LEVELS, THRESHOLDS, ConfigError
+from codi.safefs import parse_size
 
 
 def line_of(text: str, key: str) -> int | None:
@@ -55,6 +56,15 @@ class Checker:
         if isinstance(value, str) and value.strip().lower() in LEVELS:
             return value.strip().lower()
         raise self.fail(key, f"`{key}` must be one of {', '.join(LEVELS)}, got {value!r}")
+
+    def size(self, key: str, value: object) -> int:
+        """A size in bytes: a number, or text such as "4M" or "512k"."""
+        try:
+            if isinstance(value, int | str) and not isinstance(value, bool):
+                return parse_size(value)
+        except ValueError as exc:
+            raise self.fail(key, f"`{key}`: {exc}") from None
+        raise self.fail(key, f"`{key}` must be a size such as 4M or 4194304, got {value!r}")
 
     def label_schema(self, key: str, value: object) -> dict[str, str]:
         if isinstance(value, dict) and all(isinstance(k, str) and isinstance(v, str) for k, v in value.items()):

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
+from codi import safefs
 from codi.fleet.checkout import retry
 from codi.store import Store, open_store
 
@@ -64,7 +65,7 @@ def lint_repo(task: LintTask) -> LintSummary:
 
     root = Path(task.root)
     summary = LintSummary(task.key, files=len(task.dockerfiles))
-    outcome = run_lint(LintRequest(paths=[str(root / f) for f in task.dockerfiles]))
+    outcome = run_lint(LintRequest(paths=[str(root / f) for f in task.dockerfiles], confine_to=str(root)))
     if outcome.input_errors:
         summary.error = "; ".join(outcome.input_errors)
         return summary
@@ -96,7 +97,7 @@ def _stack(root: Path, dockerfiles: list[str]) -> str:
         if not dockerfiles:
             return detect_stack(root).stack
         first = root / dockerfiles[0]
-        parsed, _ = parse_lenient(first.read_bytes().decode("utf-8", "surrogateescape"), dockerfiles[0])
+        parsed, _ = parse_lenient(safefs.read_text(first, root), dockerfiles[0])
         return detect_stack(first.parent, parsed, dockerfiles[0]).stack
     except Exception:  # detection is informational: never fail a repository for it
         return "unknown"

@@ -29,7 +29,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from codi import __version__
+from codi import __version__, safefs
 from codi.fleet.checkout import RepoError, checkout, retry
 from codi.fleet.db import ContentRow, RepoRow, ResultDB, ScanRow, now, open_db
 from codi.fleet.engine import Engine, LintSummary, LintTask, LocalEngine
@@ -136,7 +136,7 @@ def _discover(root: Path, spec: RepoSpec) -> list[str]:
     from codi.service.lint import discover
 
     if spec.dockerfiles is not None:
-        missing = [f for f in spec.dockerfiles if not (root / f).is_file()]
+        missing = [f for f in spec.dockerfiles if not safefs.found_file(root / f)]
         if missing:
             raise RepoError(f"{spec.name}: no such Dockerfile: {', '.join(missing)}")
         return sorted(set(spec.dockerfiles))
@@ -154,7 +154,8 @@ def prepare(spec: RepoSpec, position: int, options: ScanOptions, store: Store,
         root = retry(lambda: checkout(spec, fleet_dir(options.out) / "clones"), options.attempts, options.backoff_s,
                      sleep).resolve()
         files = _discover(root, spec)
-        data = [(f, (root / f).read_bytes()) for f in files]
+        # found in a checkout we did not write: inside it, regular files, bounded (codi.safefs)
+        data = [(f, safefs.read_bytes(root / f, root)) for f in files]
         key = content_key(effective_config(root, files), data)
     except Exception as exc:  # RepoError, a clone that failed every try, a config error
         item.error = str(exc) or type(exc).__name__

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from codi import safefs
 from codi.optimise.contract.diff import BUILD_TOOL_ENTRYPOINTS
 from codi.optimise.contract.model import RuntimeContract
 from codi.optimise.contract.programs import FILE_SUFFIXES
@@ -186,7 +187,7 @@ def native_gem_libs(project: Path | None) -> list[str]:
     if project is None:
         return []
     try:
-        text = (project / "Gemfile.lock").read_text(encoding="utf-8", errors="replace")
+        text = safefs.read_text(project / "Gemfile.lock", project, errors="replace")
     except OSError:
         return []
     gems = set(re.findall(r"^    ([A-Za-z0-9_.-]+) \(", text, re.M))

@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass, field, replace
 
 from codi.parser.checks import file_checks
-from codi.parser.errors import ParseError
+from codi.parser.errors import ParseError, short_message
 from codi.parser.heredoc import heredoc_markers
 from codi.parser.model import Dockerfile, Instruction
 
@@ -84,6 +84,7 @@ _PART = re.compile(r"(\d+\.?\d*|\.\d+)(ns|us|\u00b5s|\u03bcs|ms|s|m|h)")
 
 class _Invalid(Exception):
     def __init__(self, message: str, rule: str | None = None) -> None:
+        message = short_message(message)
         super().__init__(message)
         self.message = message
         self.rule = rule

@@ -6,6 +6,7 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
+from codi import safefs
 from codi.optimise.contract import RuntimeContract, compute_contract
 from codi.optimise.estimate import ProjectSizes, context_size
 from codi.optimise.facts import OriginalFacts, read_facts, target_stage
@@ -41,30 +42,33 @@ class Analysis:
         return self.linter.findings
 
 
-def _dockerignore(project: Path) -> list[str]:
+def _read(project: Path, name: str) -> str | None:
+    """A project file's text, or None when it is missing, unreadable, too large, not a regular file or a
+    link out of the project (codi.safefs)."""
     try:
-        return (project / ".dockerignore").read_text(encoding="utf-8", errors="replace").splitlines()
-    except OSError:
-        return []
+        return safefs.read_text(project / name, project, errors="replace")
+    except (OSError, ValueError):
+        return None
+
+
+def _dockerignore(project: Path) -> list[str]:
+    return (_read(project, ".dockerignore") or "").splitlines()
 
 
 def project_sizes(project: Path, detection: Detection) -> ProjectSizes:
     sizes = ProjectSizes(context_bytes=context_size(project, _dockerignore(project)))
-    pkg = project / "package.json"
-    if pkg.is_file():
+    pkg = _read(project, "package.json")
+    if pkg is not None:
         try:
-            data = json.loads(pkg.read_text(encoding="utf-8"))
+            data = json.loads(pkg)
             sizes.node_deps = len(data.get("dependencies") or {})
             sizes.node_dev_deps = len(data.get("devDependencies") or {})
-        except (OSError, ValueError, AttributeError):
+        except (ValueError, AttributeError):
             pass
     sizes.python_deps = python_dependencies(project)
-    gosum = project / "go.sum"
-    if gosum.is_file():
-        try:
-            sizes.go_modules = sum(1 for ln in gosum.read_text().splitlines() if "/go.mod " not in ln) // 1
-        except OSError:
-            pass
+    gosum = _read(project, "go.sum")
+    if gosum is not None:
+        sizes.go_modules = sum(1 for ln in gosum.splitlines() if "/go.mod " not in ln)
     return sizes
 
 
@@ -76,9 +80,8 @@ def python_dependencies(project: Path) -> int | None:
         if req.is_file():
             return _requirements(req, project.resolve(), set())
         for name, tables in (("pyproject.toml", ("project", "tool.poetry")), ("Pipfile", ("",))):
-            path = project / name
-            if path.is_file():
-                return _toml_dependencies(path.read_text(encoding="utf-8", errors="replace"), tables)
+            if (project / name).is_file():
+                return _toml_dependencies(safefs.read_text(project / name, project, errors="replace"), tables)
     except (OSError, ValueError):
         return None
     return None
@@ -91,7 +94,7 @@ def _requirements(path: Path, root: Path, seen: set[Path]) -> int:
         return 0
     seen.add(path)
     count = 0
-    for line in path.read_text(encoding="utf-8", errors="replace").splitlines():
+    for line in safefs.read_text(path, root, errors="replace").splitlines():
         words = line.split("#", 1)[0].split()
         if words[:1] in (["-r"], ["--requirement"]) and len(words) > 1:
             count += _requirements(path.parent / words[1], root, seen)
@@ -122,9 +125,10 @@ def analyze(project_path: str | Path, dockerfile: str | None = None, stack_hint:
     subfolder built from the repository root): manifests and copied files are looked up there."""
     project = project_dir(project_path)
     path = find_dockerfile(project, dockerfile)
+    home = None if dockerfile else project  # a Dockerfile CODI found must stay inside the project
+    text = read_dockerfile(path, home)
     if context is not None:
         project = project_dir(context)
-    text = read_dockerfile(path)
     try:
         with span("parse", file=path.name, bytes=len(text)):
             df = parse(text, str(path))
@@ -138,7 +142,7 @@ def analyze(project_path: str | Path, dockerfile: str | None = None, stack_hint:
             names = ", ".join(s.name or str(s.index) for s in model.stages) or "none"
             raise InputError(f"{path}: --target {target}: no such stage (stages: {names})")
     with span("lint") as traced:
-        linter = lint_project_file(path, config_file)
+        linter = lint_project_file(path, config_file, home)
         traced.set(findings=len(linter.findings))
     try:
         rel = path.relative_to(project).as_posix()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from codi import safefs
 from codi.artifacts.models import RejectedCandidate
 from codi.fix.apply import fix_text
 from codi.optimise.catalog import Catalog, CatalogRule
@@ -43,7 +44,7 @@ def _dev_tool_command(analysis: Analysis) -> str | None:
     words = [w for w in argv[1:] if not w.startswith("-")]
     script = words[1] if words[:1] == ["run"] and len(words) > 1 else (words[0] if words else "")
     try:
-        package = json.loads((analysis.project / "package.json").read_text(encoding="utf-8"))
+        package = json.loads(safefs.read_text(analysis.project / "package.json", analysis.project, errors="strict"))
     except (OSError, ValueError):
         return None
     scripts = package.get("scripts") if isinstance(package, dict) else None

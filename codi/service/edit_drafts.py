@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from codi import safefs
 from codi.artifacts.models import RejectedCandidate
 from codi.fix.apply import fix_text
 from codi.optimise.contract import DeclaredChange, RuntimeContract
@@ -71,7 +72,8 @@ def _needs_root(analysis: Analysis, c: RuntimeContract) -> bool:
         if exe.provider == "context" and exe.detail.startswith("copied from the build context: "):
             source = exe.detail.removeprefix("copied from the build context: ").split(" (line", 1)[0]
             try:
-                script = (analysis.project / source).read_text(encoding="utf-8", errors="replace")
+                # the source comes from a COPY line: it must stay inside the project like any found file
+                script = safefs.read_text(analysis.project / source, analysis.project, errors="replace")
             except OSError:
                 return True  # a script CODI cannot read may need root: say nothing rather than guess
             if any(word in script for word in _ROOT_WORDS):

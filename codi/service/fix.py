@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import difflib
+import errno
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -54,6 +56,14 @@ def _linter(settings: FileSettings, path: str) -> object:
     return lint
 
 
+def _check_writable(path: str) -> None:
+    """A read-only file stays as it is: the rename of an atomic write would replace it all the same
+    (and root may write anything), so look at its permission bits as well as at access()."""
+    mode = os.stat(path).st_mode
+    if not mode & 0o222 or not os.access(path, os.W_OK):
+        raise PermissionError(errno.EACCES, "the file is read-only (make it writable to fix it)")
+
+
 def fix_one(path: str, text: str, settings: FileSettings, unsafe: bool) -> FixOutcome:
     """The verified fixes of one file's text (pure: writes nothing)."""
     return fix_text(text, path, _linter(settings, path), unsafe=unsafe)  # type: ignore[arg-type]
@@ -88,6 +98,7 @@ def fix_paths(req: LintRequest, unsafe: bool = False, diff_only: bool = False,
         report.files.append(item)
         if outcome.changed and not diff_only and path != STDIN:
             try:
+                _check_writable(path)
                 atomic_write_text(Path(path), outcome.fixed)
                 item.written = True
                 audit_fix([(path, sha256_text(outcome.original), [r.code for r in outcome.applied])], risk_policy)

@@ -12,6 +12,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from codi import safefs
 from codi.config import ConfigError, ConfigLayer, ConfigResolver, LintSettings
 from codi.rules.base import Rule, RuleConfig, Severity
 from codi.rules.engine import Engine, FileInput, FileSettings, LintResult
@@ -56,6 +57,8 @@ class LintRequest:
     label_schema: dict[str, str] | None = None  # `--require-label LABEL:FORMAT`
     strict_labels: bool | None = None
     pragmas: bool | None = None  # False: `--disable-ignore-pragma`
+    confine_to: str | None = None  # every file must lie inside this folder (a scanned repository)
+    max_file_size: int | None = None  # `--max-file-size`: bytes (codi.safefs); None: env, config, default
 
 
 @dataclass(slots=True)
@@ -79,23 +82,36 @@ def is_dockerfile_name(name: str) -> bool:
     return low.endswith((".dockerfile", ".containerfile"))
 
 
-def discover(paths: list[str], require_found: bool = False) -> tuple[list[str], list[str]]:
-    """(files to lint, error messages). Directories are walked; files named on the command line are
-    linted whatever their name. ``require_found``: a folder without Dockerfiles is an error (`codi lint
+@dataclass(frozen=True, slots=True)
+class Found:
+    """A file to lint; ``root`` is the folder it must stay inside (None: a file named by the user)."""
+
+    path: str
+    root: str | None = None
+
+
+def find_files(paths: list[str], confine_to: str | None = None,
+               require_found: bool = False) -> tuple[list[Found], list[str]]:
+    """(files to lint, error messages). Directories are walked and what is found there must stay inside
+    them (or inside ``confine_to``, which then holds for named files too); files named on the command line
+    are linted whatever their name. ``require_found``: a folder without Dockerfiles is an error (`codi lint
     empty/` exits 2), not a silent pass."""
-    files: list[str] = []
+    files: list[Found] = []
     errors: list[str] = []
     seen: set[str] = set()
 
-    def add(path: str) -> None:
+    def add(path: str, root: str | None) -> None:
         key = path if path == STDIN else os.path.realpath(path)
         if key not in seen:
             seen.add(key)
-            files.append(path)
+            files.append(Found(path, confine_to or root))
 
     for raw in paths:
         if raw == STDIN:
-            add(STDIN)
+            add(STDIN, None)
+            continue
+        if "\x00" in raw:
+            errors.append(f"{raw!r}: a path with a NUL byte")
             continue
         path = os.path.normpath(raw)
         if os.path.isdir(path):
@@ -105,14 +121,20 @@ def discover(paths: list[str], require_found: bool = False) -> tuple[list[str], 
                 for name in sorted(names):
                     if is_dockerfile_name(name):
                         matched += 1
-                        add(os.path.normpath(os.path.join(root, name)))
+                        add(os.path.normpath(os.path.join(root, name)), path)
             if require_found and not matched:
                 errors.append(f"{raw}: no Dockerfiles found in this folder (looked for {DOCKERFILE_NAMES})")
-        elif os.path.exists(path):
-            add(path)
+        elif os.path.lexists(path):  # a link that loops or points nowhere is reported when it is read
+            add(path, None)
         else:
             errors.append(f"{raw}: no such file or directory")
     return files, errors
+
+
+def discover(paths: list[str], require_found: bool = False) -> tuple[list[str], list[str]]:
+    """``find_files`` as paths only."""
+    found, errors = find_files(paths, require_found=require_found)
+    return [f.path for f in found], errors
 
 
 def _os_message(exc: OSError) -> str:
@@ -132,6 +154,7 @@ def _cli_layer(req: LintRequest) -> ConfigLayer:
         label_schema=req.label_schema,
         strict_labels=req.strict_labels,
         pragmas=req.pragmas,
+        max_file_size=req.max_file_size,
     )
 
 
@@ -217,11 +240,13 @@ def binary_message(path: str, line: int) -> str:
     return f"{path}:{line}: binary data (a NUL byte), not a Dockerfile"
 
 
-def _read(path: str, stdin_text: str | None) -> str:
-    if path == STDIN:
-        return stdin_text or ""
-    with open(path, "rb") as fh:
-        return fh.read().decode("utf-8", "surrogateescape")
+def _read(found: Found, stdin_text: str | None, limit: int) -> str:
+    if found.path == STDIN:
+        text = stdin_text or ""
+        if len(text) > limit:  # characters, not bytes: close enough to refuse what is far too large
+            raise safefs.too_large("<stdin>", limit)
+        return text
+    return safefs.read_text(found.path, found.root, limit)
 
 
 def run_lint(req: LintRequest, progress: Progress | None = None) -> LintOutcome:
@@ -234,11 +259,12 @@ def run_lint(req: LintRequest, progress: Progress | None = None) -> LintOutcome:
         resolver = ConfigResolver(cli, req.config_file, req.env, req.discover_config)
     except ConfigError as exc:
         raise LintUsageError(str(exc)) from exc
-    files, input_errors = discover(req.paths, require_found=True)
+    found, input_errors = find_files(req.paths, req.confine_to, require_found=True)
     inputs: list[FileInput] = []
     per_file: dict[str, LintSettings] = {}
     by_settings: dict[int, FileSettings] = {}
-    for path in files:
+    for item in found:
+        path = item.path
         shown = req.stdin_filename if path == STDIN and req.stdin_filename else path
         folder = (Path(shown).parent if shown != STDIN else Path.cwd()) if path == STDIN else Path(path).parent
         try:
@@ -248,7 +274,7 @@ def run_lint(req: LintRequest, progress: Progress | None = None) -> LintOutcome:
         except ConfigError as exc:
             raise LintUsageError(str(exc)) from exc
         try:
-            text = _read(path, req.stdin_text)
+            text = _read(item, req.stdin_text, settings.max_file_bytes)
         except OSError as exc:
             input_errors.append(f"{path}: cannot read: {exc.strerror or exc}")
             continue

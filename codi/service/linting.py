@@ -29,9 +29,11 @@ class ProjectLinter:
         return result.findings
 
 
-def lint_project_file(path: Path, config_file: str | None = None) -> ProjectLinter:
+def lint_project_file(path: Path, config_file: str | None = None, root: Path | None = None) -> ProjectLinter:
+    """Lint the project's Dockerfile; with ``root``, the file must lie inside it (one CODI found)."""
     try:
-        outcome = run_lint(LintRequest(paths=[str(path)], config_file=config_file))
+        outcome = run_lint(LintRequest(paths=[str(path)], config_file=config_file,
+                                       confine_to=None if root is None else str(root)))
     except LintUsageError as exc:
         raise InputError(str(exc)) from None
     if outcome.input_errors:

@@ -1,10 +1,12 @@
-"""Find a project's Dockerfile and read it."""
+"""Find a project's Dockerfile and read it (confined to the project, a regular file, size-capped)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
+from codi import safefs
 from codi.service.errors import InputError
+from codi.service.lint import binary_line, binary_message, is_dockerfile_name
 
 # Where Dockerfiles usually live, most common first.
 DOCKERFILE_NAMES = (
@@ -15,6 +17,8 @@ DOCKERFILE_NAMES = (
 
 def project_dir(path: str | Path) -> Path:
     project = Path(path)
+    if "\x00" in str(path):
+        raise InputError("project path contains a NUL byte")
     if not project.exists():
         raise InputError(f"{path}: no such project folder")
     if not project.is_dir():
@@ -23,25 +27,39 @@ def project_dir(path: str | Path) -> Path:
 
 
 def find_dockerfile(project: Path, explicit: str | None = None) -> Path:
-    """The Dockerfile to work on: ``explicit`` (relative to the project or absolute) or the first known name."""
+    """The Dockerfile to work on: ``explicit`` (relative to the project or absolute) or the first known name.
+
+    A found name counts even when it is a link or not a regular file: reading it then says what is
+    wrong with it (a link out of the project, a FIFO) instead of quietly taking another file."""
     if explicit:
         path = Path(explicit)
         path = path if path.is_absolute() else project / path
-        if not path.is_file():
+        if not safefs.found_file(path):
             raise InputError(f"{explicit}: no such Dockerfile in {project}")
         return path
     for name in DOCKERFILE_NAMES:
-        if (project / name).is_file():
+        if safefs.found_file(project / name):
             return project / name
-    others = sorted(p for p in project.glob("*.Dockerfile")) + sorted(project.glob("Dockerfile.*"))
+    try:
+        others = sorted((p for p in project.iterdir() if is_dockerfile_name(p.name) and safefs.found_file(p)),
+                        key=lambda p: (not p.name.lower().endswith(".dockerfile"), p.name))
+    except OSError as exc:
+        raise InputError(f"{project}: cannot list: {exc.strerror or exc}") from None
     if others:
         return others[0]
     raise InputError(f"{project}: no Dockerfile found (looked for {', '.join(DOCKERFILE_NAMES[:4])}, ...; "
                      "use --dockerfile to choose one)")
 
 
-def read_dockerfile(path: Path) -> str:
+def read_dockerfile(path: Path, project: Path | None = None) -> str:
+    """The Dockerfile's text; with ``project``, it must lie inside it (a found file)."""
     try:
-        return path.read_bytes().decode("utf-8", "surrogateescape")
+        text = safefs.read_text(path, project)
     except OSError as exc:
         raise InputError(f"{path}: cannot read: {exc.strerror or exc}") from None
+    except ValueError as exc:  # a bad CODI_MAX_FILE_SIZE
+        raise InputError(str(exc)) from None
+    line = binary_line(text)
+    if line is not None:
+        raise InputError(binary_message(str(path), line))
+    return text

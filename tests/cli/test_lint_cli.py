@@ -141,10 +141,10 @@ def test_missing_and_unreadable_paths_exit_2(tmp_path: Path, monkeypatch: pytest
 
     real_read = service._read
 
-    def fake_read(path: str, stdin_text: str | None) -> str:
-        if "locked" in path:
-            raise PermissionError(13, "Permission denied", path)
-        return real_read(path, stdin_text)
+    def fake_read(found: service.Found, stdin_text: str | None, limit: int) -> str:
+        if "locked" in found.path:
+            raise PermissionError(13, "Permission denied", found.path)
+        return real_read(found, stdin_text, limit)
 
     monkeypatch.setattr(service, "_read", fake_read)
     result = invoke("lint", str(root))

@@ -7,14 +7,16 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
+from codi import safefs
+
 MAX_BYTES = 2 * 1024 * 1024
 
 
-def read_text(path: Path) -> str | None:
+def read_text(path: Path, root: Path | None = None) -> str | None:
+    """The text of a project file, or None when it is missing, too large, not a regular file or a link
+    out of ``root`` (default: the file's own folder; give the project for files found deeper)."""
     try:
-        if not path.is_file() or path.stat().st_size > MAX_BYTES:
-            return None
-        return path.read_text(encoding="utf-8", errors="replace")
+        return safefs.read_text(path, path.parent if root is None else root, MAX_BYTES, errors="replace")
     except OSError:
         return None
 

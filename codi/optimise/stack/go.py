@@ -49,7 +49,7 @@ def _main_package(project: Path) -> Path | None:
     for go_file in find_first(project, ["*.go"], max_depth=3):
         if go_file.name.endswith("_test.go"):
             continue
-        source = read_text(go_file) or ""
+        source = read_text(go_file, project) or ""
         if re.search(r"^package\s+main\b", source, re.M) and "func main()" in source:
             return go_file.parent
     return None

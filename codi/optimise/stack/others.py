@@ -44,7 +44,7 @@ def detect_dotnet(project: Path) -> StackMatch | None:
     if not projects:
         return None
     main = projects[0]
-    text = read_text(main) or ""
+    text = read_text(main, project) or ""
     match = StackMatch(stack="dotnet", package_manager="dotnet", manifests=[rel(project, p) for p in projects])
     match.add(0.7, Evidence(file=rel(project, main), line=1, matched=main.name))
     for sln in find_first(project, ["*.sln"], max_depth=1):

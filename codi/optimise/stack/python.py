@@ -109,7 +109,7 @@ def _entrypoint(project: Path, pyproject: dict[str, Any] | None, text: str | Non
                                   source="pyproject [project.scripts] package with __main__.py", evidence=ev)
         return Entrypoint(argv=[name], derived=True, source="pyproject [project.scripts]", evidence=ev)
     for candidate in ("main.py", "app.py", "server.py", "wsgi.py", "run.py", "src/main.py", "app/main.py"):
-        source = read_text(project / candidate)
+        source = read_text(project / candidate, project)
         if source is None:
             continue
         module = candidate[:-3].replace("/", ".")

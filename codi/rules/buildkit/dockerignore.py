@@ -20,6 +20,8 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from codi import safefs
+
 
 def clean_path(path: str) -> str:
     """Go's ``filepath.Clean`` for slash paths, with a leading ``/`` dropped (context-relative)."""
@@ -144,7 +146,7 @@ def load_dockerignore(context_dir: Path, dockerfile_name: str = "Dockerfile") ->
     found = find_dockerignore(context_dir, dockerfile_name)
     if found is None:
         return None
-    try:
-        return DockerIgnore.parse(found.read_text(encoding="utf-8", errors="surrogateescape"))
-    except OSError:
+    try:  # a found file: inside the context, regular, bounded (codi.safefs)
+        return DockerIgnore.parse(safefs.read_text(found, context_dir))
+    except (OSError, ValueError):
         return None

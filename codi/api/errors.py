@@ -11,10 +11,10 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
 from codi.api.security import Forbidden, NotFound
-from codi.ops.redact import redact_text
 from codi.service.errors import InputError
 from codi.service.lint import LintUsageError
 from codi.service.statedb import StateDBError
+from codi.telemetry.redact import redact_text
 
 log = logging.getLogger("codi.api")
 audit = logging.getLogger("codi.api.audit")

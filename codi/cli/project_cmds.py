@@ -36,8 +36,10 @@ def _guard(fn: Any, *args: Any, **kwargs: Any) -> Any:
 
     try:
         return fn(*args, **kwargs)
-    except (InputError, ReportError) as exc:
-        raise fail(str(exc)) from None
+    except (InputError, ReportError) as exc:  # may quote a line of the input (short): never a secret in CI logs
+        from codi.telemetry.redact import redact_text
+
+        raise fail(redact_text(str(exc))) from None
     except OSError as exc:
         raise fail(f"{exc.filename or ''}: {exc.strerror or exc}".lstrip(": ")) from None
 

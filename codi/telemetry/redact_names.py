@@ -56,7 +56,7 @@ def words(name: str) -> list[str]:
 
 def plain(value: str) -> bool:
     """Values that are no secret under any name: empty, a reference, a path, a boolean, a version, done already."""
-    core = value.strip().strip("\"'\\").strip()
+    core = value.strip().strip("\"'\\").strip().rstrip("=")  # base64 padding is no value
     return (not core or REDACTED in value or _REF.match(core) is not None or _PATH.match(core) is not None
             or _VERSION.match(core) is not None
             or core.lower() in ("true", "false", "yes", "no", "on", "off", "none", "null", "0", "1"))
@@ -85,7 +85,8 @@ def strength(name: str, loose: bool = False) -> str:
     strong_parts = _STRONG_PARTS[:5] if loose else _STRONG_PARTS  # loose: an api-key is a key like others
     if any(p in flat if env_style else (p in parts or p + "s" in parts) for p in strong_parts):
         return "strong"
-    if low not in ("pwd", "oldpwd") and ((env_style and low.endswith("pwd")) or "pwd" in parts or "pw" in parts):
+    if low not in ("pwd", "oldpwd") and ((env_style and low.endswith("pwd")) or "pwd" in parts
+                                         or "pw" in re.split(r"[_.\-]+", low)):  # DB_PW; not camel base64
         return "strong"
     if (env_style and low.endswith("pass") and not low.endswith(_NOT_PASS)) or parts[-1] == "pass":
         return "strong"

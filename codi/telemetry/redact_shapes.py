@@ -110,7 +110,7 @@ RULES: tuple[Rule, ...] = (
     _rule(_LINE_START + r"(?P<head>[ \t]*[-+]?[ \t]*(?i:ENV)[ \t]+(?P<name>[A-Za-z_][A-Za-z0-9_]*)[ \t]+)" + _NOT_DONE
           + r"(?P<value>\"(?:[^\"\\\n]|\\.)*\"|'[^'\n]*'|(?![=\s])[^\n\\\"]*[^\s\\\"])", _assign, "env", flags=re.M),
     # NAME=value anywhere: ENV/ARG pairs, --build-arg, export, env files, query strings
-    _rule(r"(?P<head>(?<![\w.$/-])(?P<name>[A-Za-z_][A-Za-z0-9_]*)=)" + _NOT_DONE + r"(?P<value>" + _VALUE + ")",
+    _rule(r"(?P<head>(?<![\w.$/+-])(?P<name>[A-Za-z_][A-Za-z0-9_]*)=)" + _NOT_DONE + r"(?P<value>" + _VALUE + ")",
           _assign, "="),
     # name: value / name = value at a line's start: YAML, INI (.pypirc), a "# password: x" comment
     _rule(_LINE + r"(?P<head>[ \t]*(?:#+[ \t]*|-[ \t]+)?(?P<name>[A-Za-z_][A-Za-z0-9_.-]*)[ \t]*[:=][ \t]*)"

@@ -12,6 +12,9 @@ import json
 import re
 from pathlib import Path
 
+import pytest
+from codi_testdata import REPO
+
 from codi.telemetry.redact import REDACTED, redact_text
 
 # The credentials written into the corpus's Dockerfiles (demo passwords, a published API key).
@@ -69,3 +72,17 @@ def test_buildkit_messages_keep_the_word_key() -> None:
     message = 'LegacyKeyValueFormat: "ENV key=value" should be used instead of legacy "ENV key value" format'
     assert redact_text(message) == message
     assert redact_text(json.dumps({"message": message})) == json.dumps({"message": message})
+
+
+PROJECTS = REPO.parent / "shared" / "projects"
+# The shared projects' Dockerfiles: a dummy database password, a test user's password, a dummy key.
+PROJECT_SECRETS = ("user:pass@localhost", "testuser:passwd", "DEVISE_SECRET_KEY=unused")
+
+
+def test_shared_project_dockerfiles_change_only_their_credentials() -> None:
+    files = sorted(p for p in PROJECTS.rglob("*") if p.is_file() and "dockerfile" in p.name.lower())
+    if not files:
+        pytest.skip(f"shared projects not found at {PROJECTS} (clone with ../shared beside the repo)")
+    changed = [line.strip() for p in files for line in _changed_lines(p.read_text(encoding="utf-8", errors="replace"))]
+    assert [line for line in changed if not any(s in line for s in PROJECT_SECRETS)] == [], "ordinary lines changed"
+    assert len(changed) == len(PROJECT_SECRETS), changed  # and each credential was redacted

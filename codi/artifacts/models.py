@@ -11,6 +11,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, Field
 
 from codi.optimise.contract.model import ContractChange, IntendedChange, RuntimeContract
+from codi.optimise.review.model import ReviewCheck, ReviewProblem
 from codi.optimise.stack.model import Detection
 
 SCHEMA_VERSION = 1
@@ -45,12 +46,14 @@ class CandidateRecord(BaseModel):
     diff: str = ""  # unified diff against the original
     contract: RuntimeContract | None = None  # the candidate's runtime contract
     contract_changes: list[IntendedChange] = Field(default_factory=list)  # declared differences, with risk
+    review: ReviewCheck | None = None  # the review check: pins, base tags, findings, install order, ENV
 
 
 class RejectedCandidate(BaseModel):
     rule_id: str
     reason: str
     violations: list[ContractChange] = Field(default_factory=list)  # undeclared runtime-contract changes
+    review_problems: list[ReviewProblem] = Field(default_factory=list)  # what the review check found
 
 
 class Recommendation(BaseModel):

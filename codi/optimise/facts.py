@@ -39,6 +39,7 @@ class OriginalFacts:
     apt_packages: list[str] = field(default_factory=list)
     apk_packages: list[str] = field(default_factory=list)
     apk_specs: list[str] = field(default_factory=list)  # as written, pins included (`libpq=16.3-r0`)
+    apt_specs: dict[str, str] = field(default_factory=dict)  # name -> as written, pins included (`curl=7.88*`)
 
     @property
     def runtime_packages(self) -> list[str]:
@@ -153,9 +154,17 @@ def _packages(facts: OriginalFacts, script: str) -> None:
         plain = cmd.unwrapped()
         words = [w for w in plain.argv[1:] if not w.startswith("-")]
         if plain.name in {"apt-get", "apt"} and words[:1] == ["install"]:
-            facts.apt_packages += [p.split("=", 1)[0] for p in words[1:] if p not in facts.apt_packages]
+            for spec in words[1:]:
+                if "$" in spec:  # a variable (`$RUN_DEPS`), not a package name
+                    continue
+                name = spec.split("=", 1)[0]
+                if name not in facts.apt_packages:
+                    facts.apt_packages.append(name)
+                facts.apt_specs.setdefault(name, spec)
         elif plain.name == "apk" and words[:1] == ["add"]:
             for spec in words[1:]:
+                if "$" in spec:  # a variable (`$RUN_DEPS`), not a package name
+                    continue
                 name = spec.split("=", 1)[0]
                 if name not in facts.apk_packages:
                     facts.apk_packages.append(name)

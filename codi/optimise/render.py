@@ -53,8 +53,9 @@ def render(rule: CatalogRule, catalog: Catalog, ctx: TemplateContext) -> tuple[s
     values.update(
         runtime_base=runtime_base,
         build_base=build_base,
-        build_packages=[p for p in ctx.facts.apt_packages if p not in _runtime_packages(ctx)],
-        runtime_packages=_runtime_packages(ctx),
+        # as the original writes them, version pins included
+        build_packages=[ctx.facts.apt_specs.get(p, p) for p in ctx.facts.apt_packages if p not in _runtime_packages(ctx)],
+        runtime_packages=[ctx.facts.apt_specs.get(p, p) for p in _runtime_packages(ctx)],
         alpine="alpine" in runtime_base,
         apk_packages=ctx.facts.apk_specs,  # the original's pins stay
         apk_runtime_packages=[spec for name, spec in zip(ctx.facts.apk_packages, ctx.facts.apk_specs,

@@ -63,6 +63,12 @@ class TemplateContext:
     # The original's RUN steps of its built stage that the template does not do itself (mkdir, chmod,
     # collectstatic...), as written: they run after the copies, as root, like in the original.
     setup_runs: list[str] = field(default_factory=list)
+    # Those of them that came before the first COPY/ADD: a template runs them before its own copies too,
+    # so that a source edit does not re-run them.
+    early_runs: list[str] = field(default_factory=list)
+    # Package versions the original pins ({"pip": {"poetry": "poetry==1.1"}, "npm": {"pnpm": "pnpm@8.15.0"}}):
+    # a template that installs the same tool installs the same version.
+    pinned: dict[str, dict[str, str]] = field(default_factory=dict)
     command_path: str | None = None  # absolute path of the program the command runs, where known
     jar_path: str | None = None  # absolute path of the jar the command runs, where known
     notes: list[str] = field(default_factory=list)
@@ -72,7 +78,8 @@ class TemplateContext:
             "stack": self.stack, "facts": self.facts, "contract": self.contract, "version": self.version,
             "port": (self.facts.port_numbers or [None])[0], "command": self.command, "workdir": self.workdir, "manifests": self.stack.manifests,
             "keep_lines": self.runtime_lines, "entrypoint_line": self.entrypoint_line, "cmd_line": self.cmd_line,
-            "context_copies": self.context_copies, "final_lines": self.final_lines, "setup_runs": self.setup_runs, "env_lines": self.env_lines, "command_path": self.command_path, "jar_path": self.jar_path,
+            "context_copies": self.context_copies, "final_lines": self.final_lines, "setup_runs": self.setup_runs, "early_runs": self.early_runs, "pinned": self.pinned,
+            "poetry_main_only": _poetry_main_only(self.pinned), "env_lines": self.env_lines, "command_path": self.command_path, "jar_path": self.jar_path,
             "runtime_packages": self.facts.runtime_packages,
         }
 
@@ -204,12 +211,14 @@ def build_context(stack: StackMatch, facts: OriginalFacts, contract: RuntimeCont
     chain = model.stage_chain(stage) if model is not None and stage is not None else []
     if model is not None:
         ctx.global_args = [_line(instr.text) for instr in model.global_args]
+    copied = False
     for st in chain:
         for instr in st.instructions:
+            copied = copied or instr.keyword in {"COPY", "ADD"}
             if not _only_installs(instr, stack.stack):
                 ctx.final_lines.append(_line(instr.text))
             if instr.keyword == "RUN" and not _template_does(instr, stack.stack):
-                ctx.setup_runs.append(_line(instr.text))
+                (ctx.setup_runs if copied else ctx.early_runs).append(_line(instr.text))
             if instr.keyword in {"ARG", "ENV"}:
                 ctx.env_lines.append(_line(instr.text))
             if instr.keyword == "ENV":
@@ -221,6 +230,12 @@ def build_context(stack: StackMatch, facts: OriginalFacts, contract: RuntimeCont
             elif instr.keyword in {"COPY", "ADD"} and instr.flag("from") is None:
                 ctx.context_copies.append(_line(instr.text))
     _command_lines(ctx, chain)
+    if model is not None:
+        from codi.optimise.review.pins import pins_of
+
+        for pin in pins_of(model):
+            sep = "" if pin.version[:1] in "=<>~!@" else "=="
+            ctx.pinned.setdefault(pin.ecosystem, {}).setdefault(pin.name, f"{pin.name}{sep}{pin.version}")
     if stack.stack == "ruby":
         ctx.native_libs = native_gem_libs(project)
     ctx.command_path = _command_path(contract)
@@ -235,6 +250,14 @@ def build_context(stack: StackMatch, facts: OriginalFacts, contract: RuntimeCont
         notes.append(f"neither the original nor its base sets a command: the candidates use one {ctx.command.note} "
                      "(high risk)")
     return ctx
+
+
+def _poetry_main_only(pinned: dict[str, dict[str, str]]) -> str:
+    """The `poetry install` option that leaves dev dependencies out, for the Poetry the original pins
+    (``--no-dev`` before 1.2, ``--only main`` since)."""
+    spec = pinned.get("pip", {}).get("poetry", "")
+    m = re.search(r"==\s*(\d+)\.(\d+)", spec)
+    return "--no-dev" if m and (int(m.group(1)), int(m.group(2))) < (1, 2) else "--only main"
 
 
 def apk_note(facts: OriginalFacts) -> str | None:

@@ -214,7 +214,12 @@ def nonroot(text: str, model: Model, target: Stage, os_family: str | None, base_
     else:
         return None
     if dirs:  # the app may create files there; only the folders change owner (no copy of their contents)
-        lines.insert(len(lines) - 1, "RUN mkdir -p " + " ".join(dirs) + " && chown " + owner + " " + " ".join(dirs))
+        mkdir = "mkdir -p " + " ".join(dirs) + " && chown " + owner + " " + " ".join(dirs)
+        # One RUN, not two in a row (hadolint DL3059): the user is added in the same step.
+        if lines[0].startswith("RUN "):
+            lines[0] += " \\\n && " + mkdir
+        else:
+            lines.insert(0, "RUN " + mkdir)
     last = target.instructions[-1]
     end = last.span.end
     newline = "" if text[:end].endswith(("\n", "\r")) else "\n"

@@ -15,6 +15,7 @@ from codi.optimise.contract import (
     worst_risk,
 )
 from codi.optimise.estimate import estimate
+from codi.optimise.review import ReviewCheck, Reviewed, review
 from codi.parser import ParseError, parse
 from codi.parser.model import Dockerfile
 from codi.parser.mounts import cache_targets
@@ -51,16 +52,18 @@ def unified_diff(before: str, after: str, name: str) -> str:
 
 
 def _verify(analysis: Analysis, text: str, kind: str) -> tuple[str | None, list[Finding]]:
-    """(why it is rejected or None, its findings), for a candidate that parses."""
+    """(why it is rejected or None, its findings), for a candidate that parses. New findings per code are
+    the review check's (``codi.optimise.review``)."""
     findings = analysis.linter.lint_text(text)
     errors = [f for f in findings if f.severity is Severity.ERROR]
     if kind not in {"fixed", "tuned"} and errors:
         return "lint errors: " + ", ".join(sorted({f"{f.code} (line {f.line})" for f in errors})), findings
-    # An edit of the original may add one RUN step (DL3059, consecutive RUNs, is style, not a new problem).
-    counted = [f for f in findings if not (kind in {"tuned", "variant"} and f.code == "DL3059")]
-    if len(counted) > len(analysis.findings):
-        return f"more findings than the original ({len(counted)} vs {len(analysis.findings)})", findings
     return None, findings
+
+
+def _reviewed_original(analysis: Analysis) -> Reviewed:
+    return Reviewed(analysis.model, analysis.target, [(f.code, f.line) for f in analysis.findings],
+                    analysis.contract or RuntimeContract(), analysis.project)
 
 
 def contract_of(analysis: Analysis, text: str, kind: str) -> RuntimeContract:
@@ -110,6 +113,7 @@ def build_candidates(analysis: Analysis, catalog: Catalog, limit: int = 3) -> Ca
     original = analysis.contract or RuntimeContract()
     ignore = load_dockerignore(analysis.project, analysis.dockerfile_path.name)
     original_copies = _context_sources(analysis.dockerfile)
+    before = _reviewed_original(analysis)
     for draft in drafts:
         if draft.text in seen:
             out.rejected.append(RejectedCandidate(rule_id=draft.rule_id,
@@ -141,6 +145,15 @@ def build_candidates(analysis: Analysis, catalog: Catalog, limit: int = 3) -> Ca
                 rule_id=draft.rule_id, violations=check.violations,
                 reason="changes the runtime contract: " + "; ".join(v.message for v in check.violations)))
             continue
+        with span("review", rule=draft.rule_id) as traced:
+            checked: ReviewCheck = review(before, Reviewed(
+                model, candidate_stage(model, analysis, draft.kind), [(f.code, f.line) for f in findings], contract,
+                analysis.project, draft.base_changes))
+            traced.set(ok=checked.ok)
+        if not checked.ok:
+            out.rejected.append(RejectedCandidate(rule_id=draft.rule_id, review_problems=checked.problems,
+                                                  reason="fails the review check: " + checked.summary()))
+            continue
         if len(out.built) >= limit:
             out.rejected.append(RejectedCandidate(rule_id=draft.rule_id, reason=f"over --candidate-limit {limit}"))
             continue
@@ -153,7 +166,7 @@ def build_candidates(analysis: Analysis, catalog: Catalog, limit: int = 3) -> Ca
             path=f"candidates/{cid}.Dockerfile", runtime_base=draft.base or contract.base, verified=True,
             resolves=resolved(analysis.findings, findings), findings=[finding_record(f) for f in findings],
             notes=draft.notes, diff=unified_diff(analysis.text, draft.text, f"candidates/{cid}.Dockerfile"),
-            contract=contract, contract_changes=check.intended)
+            contract=contract, contract_changes=check.intended, review=checked)
         out.built.append(BuiltCandidate(record, draft.text, est))
     if not out.built:
         out.notes.append(_nothing_offered(analysis, out))

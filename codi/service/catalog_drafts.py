@@ -7,6 +7,7 @@ from codi.artifacts.models import RejectedCandidate
 from codi.fix.apply import fix_text
 from codi.optimise.catalog import Catalog, CatalogRule
 from codi.optimise.contract import DeclaredChange
+from codi.optimise.polish import drop_repeated_env, keep_base_precision
 from codi.optimise.render import matches, render
 from codi.optimise.template_context import apk_note, build_context
 from codi.service.analyze import Analysis
@@ -96,6 +97,10 @@ def catalog_drafts(analysis: Analysis, catalog: Catalog, out: CandidateSet) -> l
         # Lines carried over from the original (ENV, LABEL, ...) get the same fixes as the original.
         tidy = fix_text(text, f"candidate {rule.id}", lambda t: analysis.linter.lint_text(t, with_batch=False),
                         unsafe=True)
+        # The original's base images as precisely as it names them; no ENV repeated (codi.optimise.polish).
+        text = drop_repeated_env(tidy.fixed)
+        text, base_changes = keep_base_precision(text, analysis.facts.stage_bases)
+        base = _final_base(text) or base
         declared = list(rule.changes) + FIX_CHANGES
         risk = rule.risk
         if ctx.command is not None:  # the command came from a manifest: nobody ran it this way before
@@ -105,11 +110,19 @@ def catalog_drafts(analysis: Analysis, catalog: Catalog, out: CandidateSet) -> l
         if leaves_out_apk and not _alpine(base):  # the candidate's own note: it goes where the candidate goes
             notes.append(leaves_out_apk)
         drafts.append(Draft(rule.id, rule.kind, rule.title, rule.description.strip(), risk, base, notes,
-                             tidy.fixed, declared))
+                             text, declared, base_changes))
     if not rules:
         out.notes.append(f"no catalog rule fits this {primary.stack} project "
                          f"(package manager {primary.package_manager or 'unknown'})")
     return drafts
+
+
+def _final_base(text: str) -> str | None:
+    from codi.parser import parse
+    from codi.parser.semantic import build_model
+
+    final = build_model(parse(text, "candidate")).final_stage
+    return final.base if final is not None else None
 
 
 def _alpine(base: str) -> bool:

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from codi.artifacts.models import CandidateRecord, RejectedCandidate
 from codi.optimise.contract import DeclaredChange
 from codi.optimise.estimate import Estimate
+from codi.optimise.review import DeclaredBaseChange
 from codi.parser import parse
 from codi.parser.semantic import Model, Stage, build_model
 from codi.service.analyze import Analysis
@@ -47,6 +48,7 @@ class Draft:
     notes: list[str]
     text: str
     declared: list[DeclaredChange]
+    base_changes: list[DeclaredBaseChange] = field(default_factory=list)  # tag changes made on purpose
 
 
 def candidate_stage(model: Model, analysis: Analysis, kind: str) -> Stage | None:

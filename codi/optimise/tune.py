@@ -3,17 +3,18 @@
 Unlike catalog templates, nothing is re-derived: every instruction stays where it is. Two kinds of edit:
 - dependency downloads get a BuildKit cache mount (pip, npm, yarn, go, maven, gradle, cargo), so a
   rebuild after a manifest edit does not download everything again;
-- a full Debian runtime image becomes its ``-slim`` variant of the same version when the runtime stage
-  installs or compiles nothing itself (the slim image has no compilers); the contract check confirms
-  that both images have the same command, user and environment.
+- the runtime image becomes a smaller variant of the same version (``-slim``; a JDK's JRE) when the
+  runtime stage needs nothing the smaller image lacks (codi.optimise.smaller_base); the contract check
+  confirms that both images have the same command, user and environment.
 """
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 
 from codi.imagedb import normalize_ref
+from codi.optimise.review.model import DeclaredBaseChange
+from codi.optimise.smaller_base import smaller_base
 from codi.parser.model import Instruction
 from codi.parser.mounts import cache_targets
 from codi.parser.semantic import Model, Stage
@@ -33,9 +34,6 @@ _CACHES: dict[str, tuple[frozenset[str], str, frozenset[str] | None]] = {
     "cargo": (frozenset({"build", "install", "fetch", "chef"}), "$CARGO_HOME/registry", None),
 }
 _GO_BUILD_CACHE = "/root/.cache/go-build"
-# Repositories whose full image has a "-slim" variant of the same version (Debian, same config).
-_SLIM_REPOS = frozenset({"python", "node", "ruby", "openjdk", "rust", "perl"})
-_PURE_VERSION = re.compile(r"^\d+(\.\d+){0,2}$")
 
 
 @dataclass(slots=True)
@@ -43,6 +41,7 @@ class Tuning:
     text: str
     notes: list[str] = field(default_factory=list)
     risk: str = "low"
+    base_changes: list[DeclaredBaseChange] = field(default_factory=list)
 
     @property
     def changed(self) -> bool:
@@ -79,7 +78,7 @@ def _cache_targets(instr: Instruction, repo: str, env: dict[str, str | None]) ->
         if spec is None:
             continue
         subs, target, repos = spec
-        words = [w for w in plain.argv[1:] if not w.startswith("-")]
+        words = _operands(plain.argv[1:])
         sub = words[0] if words else ""
         if "*" not in subs and sub not in subs:
             continue
@@ -96,6 +95,25 @@ def _cache_targets(instr: Instruction, repo: str, env: dict[str, str | None]) ->
             if t not in wanted:
                 wanted.append(t)
     return wanted
+
+
+# Options of the package managers above that take the next word as their value.
+_VALUED = frozenset({"--network-timeout", "--cache-folder", "--modules-folder", "--mutex", "--registry",
+                     "--network-concurrency", "--cwd", "--prefix", "-C", "-f", "--file", "-s", "--settings"})
+
+
+def _operands(args: list[str]) -> list[str]:
+    """The words that are not options nor option values (``yarn --network-timeout 600000`` has none)."""
+    out: list[str] = []
+    skip = False
+    for word in args:
+        if skip:
+            skip = False
+        elif word.startswith("-"):
+            skip = word in _VALUED
+        else:
+            out.append(word)
+    return out
 
 
 def base_repo(ref: str) -> str:
@@ -129,50 +147,15 @@ def tune(text: str, model: Model, target: Stage, bases: dict[str, tuple[str, dic
             notes.append(f"line {instr.start_line}: cache mount for {', '.join(targets)} (downloads are reused "
                          "across rebuilds and stay out of the image)")
     tuning = Tuning(text)
-    slim = None if _builds_in(model, target) else _slim_edit(model, target)
-    if slim is not None:
-        edits.append(slim[0])
-        notes.append(slim[1])
+    smaller = smaller_base(model, target)
+    if smaller is not None:
+        edits.append((smaller.start, smaller.end, smaller.new))
+        notes.append(smaller.note)
+        tuning.base_changes.append(smaller.declared)
     for start, end, new in sorted(edits, reverse=True):
         tuning.text = tuning.text[:start] + new + tuning.text[end:]
     tuning.notes = notes
     return tuning
-
-
-# Programs that install or compile packages: the -slim image lacks the compilers, headers and git they may need.
-_BUILDERS = frozenset({"pip", "pip3", "npm", "yarn", "pnpm", "bundle", "gem", "composer", "go", "cargo", "mvn",
-                       "gradle", "make", "gcc", "cc", "g++", "cmake", "python", "python3", "node-gyp", "git"})
-
-
-def _builds_in(model: Model, target: Stage) -> bool:
-    """A RUN of the runtime stage installs or compiles something (the slim image may lack what it needs)."""
-    for st in model.stage_chain(target):
-        for instr in st.instructions:
-            if instr.keyword != "RUN":
-                continue
-            if instr.json_form or instr.heredocs or not instr.args:
-                return True
-            if any(c.unwrapped().name in _BUILDERS for c in parse_script(instr.args[0]).commands):
-                return True
-    return False
-
-
-def _slim_edit(model: Model, target: Stage) -> tuple[tuple[int, int, str], str] | None:
-    root = model.stage_chain(target)[0]
-    if root.base_stage is not None or root.base_resolved != root.base or "@" in root.base:
-        return None  # a stage, a variable, or a digest pin (the slim image's digest is unknown)
-    repo = base_repo(root.base)
-    name, _, tag = root.base.rpartition(":") if ":" in root.base.rsplit("/", 1)[-1] else (root.base, "", "latest")
-    if repo not in _SLIM_REPOS or not (_PURE_VERSION.match(tag) or tag == "latest"):
-        return None
-    new_ref = f"{name}:{tag}-slim" if tag != "latest" else f"{name}:slim"
-    instr = root.from_instr
-    at = instr.text.find(root.base, instr.keyword_span.end - instr.span.start)
-    if at < 0:
-        return None
-    start = instr.span.start + at
-    return (start, start + len(root.base), new_ref), \
-        f"line {instr.start_line}: runtime image {root.base} -> {new_ref} (same version, Debian, same config)"
 
 
 def writable_dirs(model: Model, target: Stage, workdir: str, volumes: list[str]) -> list[str]:

@@ -101,7 +101,8 @@ def build_candidates(analysis: Analysis, catalog: Catalog, limit: int = 3) -> Ca
     tuned = tuned_draft(analysis, start)
     if tuned is not None:
         drafts.append(tuned)
-    rootless = nonroot_draft(analysis, tuned.text if tuned is not None else start)
+    rootless = nonroot_draft(analysis, tuned.text if tuned is not None else start,
+                             tuned.base_changes if tuned is not None else None)
     if rootless is not None:
         drafts.append(rootless)
     from_catalog = catalog_drafts(analysis, catalog, out)

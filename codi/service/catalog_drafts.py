@@ -114,7 +114,27 @@ def catalog_drafts(analysis: Analysis, catalog: Catalog, out: CandidateSet) -> l
     if not rules:
         out.notes.append(f"no catalog rule fits this {primary.stack} project "
                          f"(package manager {primary.package_manager or 'unknown'})")
+        web = web_server_note(analysis.contract.base)
+        if web:
+            out.notes.append(web)
     return drafts
+
+
+def web_server_note(base: str | None) -> str | None:
+    """What a static site served by nginx could gain from another nginx image, with the evidence."""
+    from codi.imagedb.tags import parse_ref
+
+    if not base or parse_ref(base).repo != "nginx":
+        return None
+    ref = parse_ref(base)
+    if "alpine" in ref.variants or ref.release.startswith("alpine"):
+        size = "already the Alpine variant, the smallest nginx image of its version"
+    else:
+        size = (f"`nginx:{ref.version or 'stable'}-alpine-slim` is smaller but runs another OS (Alpine), a "
+                "runtime-contract change CODI does not make for you")
+    return (f"nothing to gain on the runtime image {base}: {size}; the non-root nginx image "
+            "(nginxinc/nginx-unprivileged) listens on 8080 instead of 80, which changes the exposed port and "
+            "every client's URL")
 
 
 def _final_base(text: str) -> str | None:

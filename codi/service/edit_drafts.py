@@ -6,6 +6,7 @@ from codi import safefs
 from codi.artifacts.models import RejectedCandidate
 from codi.fix.apply import fix_text
 from codi.optimise.contract import DeclaredChange, RuntimeContract
+from codi.optimise.review import DeclaredBaseChange
 from codi.optimise.tune import base_repo, nonroot, tune, writable_dirs
 from codi.service.analyze import Analysis
 from codi.service.drafts import FIX_CHANGES, CandidateSet, Draft, edit_model
@@ -45,7 +46,7 @@ def tuned_draft(analysis: Analysis, start: str) -> Draft | None:
     return Draft("tuned", "tuned", "The original, tuned in place",
                   "The original's structure and runtime settings kept as they are, with dependency downloads in "
                   "BuildKit cache mounts and, where the same version exists, the slim runtime image.",
-                  tuning.risk, None, tuning.notes, tuning.text, FIX_CHANGES)
+                  tuning.risk, None, tuning.notes, tuning.text, FIX_CHANGES, tuning.base_changes)
 
 
 # Programs that start as root on purpose (they drop privileges, bind low ports or manage services).
@@ -81,8 +82,9 @@ def _needs_root(analysis: Analysis, c: RuntimeContract) -> bool:
     return False
 
 
-def nonroot_draft(analysis: Analysis, start: str) -> Draft | None:
-    """The (tuned) original as a non-root user, when it runs as root on a base CODI knows."""
+def nonroot_draft(analysis: Analysis, start: str, base_changes: list[DeclaredBaseChange] | None = None) -> Draft | None:
+    """The (tuned) original as a non-root user, when it runs as root on a base CODI knows; ``base_changes``
+    are the tuned text's declared base changes, kept."""
     c = analysis.contract
     if c is None or c.user or c.user_origin == "unknown" or not c.base_known or analysis.target is None:
         return None
@@ -100,4 +102,5 @@ def nonroot_draft(analysis: Analysis, start: str) -> Draft | None:
                                              reason="runs as a non-root user: a compromised app cannot act as root")]
     return Draft("nonroot", "variant", "The original as a non-root user",
                   "The original (with its fixes and tuning) switched to an unprivileged user at the end of the "
-                  "runtime stage; everything else is kept.", "medium", None, tuning.notes, tuning.text, declared)
+                  "runtime stage; everything else is kept.", "medium", None, tuning.notes, tuning.text, declared,
+                  list(base_changes or []))

@@ -1,0 +1,115 @@
+"""The review check through `run_project` on the projects issue 20 names (shared projects skip when absent),
+the demos, and a Spring Boot image on a JDK."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from codi.service.run import RunOptions, RunResult, run_project
+
+REPO = Path(__file__).resolve().parents[2]
+PROJECTS = REPO.parent / "shared" / "projects"
+
+
+def _run(project: Path, tmp_path: Path) -> RunResult:
+    return run_project(project, RunOptions(llm=False, rag=False, out=tmp_path / "runs", candidate_limit=6))
+
+
+def _offered_ok(result: RunResult) -> None:
+    for cand in result.record.candidates:
+        assert cand.review is not None and cand.review.ok, (cand.id, cand.review)
+
+
+def _text(result: RunResult, rule_id: str) -> str:
+    assert result.run_dir is not None
+    cand = next(c for c in result.record.candidates if c.rule_id == rule_id)
+    return (result.run_dir / cand.path).read_text()
+
+
+def _shared(name: str) -> Path:
+    path = PROJECTS / name
+    if not path.is_dir():
+        pytest.skip(f"shared project {name} not present")
+    return path
+
+
+def test_fastapi_poetry_candidate_keeps_pin_base_install_order_and_venv(tmp_path: Path) -> None:
+    result = _run(_shared("python-fastapi-realworld-poetry"), tmp_path)
+    _offered_ok(result)
+    text = _text(result, "python-poetry-multistage")
+    assert "pip install poetry==1.1" in text and "--only main" not in text and "--no-dev" in text
+    assert "FROM python:3.9.10-slim" in text and "python:3.9-slim" not in text
+    runtime = text.split("\nFROM ")[-1]
+    assert runtime.index("netcat") < runtime.index("COPY ")
+    assert runtime.count("PYTHONUNBUFFERED") == 1
+    assert "VIRTUAL_ENV=/opt/venv" in runtime and "POETRY_VIRTUALENVS_CREATE=false" in runtime
+    rejected = {r.rule_id: r for r in result.record.rejected}
+    assert "nonroot" in rejected and rejected["nonroot"].review_problems[0].property == "venv_env"
+
+
+def test_ruby_candidates_keep_the_full_tag(tmp_path: Path) -> None:
+    result = _run(_shared("ruby-errbit-rails"), tmp_path)
+    _offered_ok(result)
+    for cand in result.record.candidates:
+        text = _text(result, cand.rule_id)
+        assert "ruby:4.0 " not in text and "ruby:4.0-slim" not in text
+
+
+def test_every_offered_candidate_of_the_named_projects_passes_review(tmp_path: Path) -> None:
+    for name in ("node-umami-nextjs-pnpm", "node-cloudrun-template-npm", "python-uv-docker-example",
+                 "node-excalidraw-yarn-nginx"):
+        _offered_ok(_run(_shared(name), tmp_path))
+
+
+def test_static_nginx_site_gets_a_build_cache_candidate_and_the_evidence(tmp_path: Path) -> None:
+    result = _run(_shared("node-excalidraw-yarn-nginx"), tmp_path)
+    assert "--mount=type=cache,target=/usr/local/share/.cache/yarn" in _text(result, "tuned")
+    assert any(n.startswith("nothing to gain on the runtime image nginx:") for n in result.record.notes)
+
+
+def test_demo_node_dev_command_gets_no_production_candidate(tmp_path: Path) -> None:
+    result = _run(REPO / "demo" / "node", tmp_path)
+    _offered_ok(result)
+    assert not any(c.kind == "multi-stage" for c in result.record.candidates)
+    reasons = [r for r in result.record.rejected if r.rule_id == "node-multistage"]
+    assert reasons and reasons[0].review_problems[0].property == "dev_command"
+    assert "node --watch" in reasons[0].reason
+
+
+@pytest.mark.parametrize("demo", ["python", "java", "go"])
+def test_demo_candidates_pass_review(demo: str, tmp_path: Path) -> None:
+    result = _run(REPO / "demo" / demo, tmp_path)
+    assert result.record.candidates
+    _offered_ok(result)
+
+
+def test_spring_boot_on_a_jdk_gets_the_same_version_jre(tmp_path: Path) -> None:
+    project = tmp_path / "spring"
+    for sub in ("BOOT-INF/lib", "META-INF", "BOOT-INF/classes"):
+        (project / "target" / "dependency" / sub).mkdir(parents=True)
+    (project / "Dockerfile").write_text(
+        "FROM eclipse-temurin:17.0.9_9-jdk-jammy\nVOLUME /tmp\nARG DEPENDENCY=target/dependency\n"
+        "COPY ${DEPENDENCY}/BOOT-INF/lib /app/lib\nCOPY ${DEPENDENCY}/META-INF /app/META-INF\n"
+        "COPY ${DEPENDENCY}/BOOT-INF/classes /app\nEXPOSE 8080\n"
+        'ENTRYPOINT ["java","-cp","app:app/lib/*","hello.Application"]\n')
+    result = _run(project, tmp_path)
+    _offered_ok(result)
+    text = _text(result, "tuned")
+    assert text.startswith("FROM eclipse-temurin:17.0.9_9-jre-jammy\n")
+    tuned = next(c for c in result.record.candidates if c.rule_id == "tuned")
+    assert tuned.review is not None and tuned.review.declared[0].after == "eclipse-temurin:17.0.9_9-jre-jammy"
+
+
+def test_a_jdk_tool_in_the_runtime_stage_keeps_the_jdk(tmp_path: Path) -> None:
+    project = tmp_path / "jdk"
+    project.mkdir()
+    (project / "App.java").write_text("class App {}\n")
+    (project / "Dockerfile").write_text("FROM eclipse-temurin:17\nWORKDIR /app\nCOPY App.java .\n"
+                                        "RUN javac App.java\nCMD [\"java\", \"App\"]\n")
+    result = _run(project, tmp_path)
+    assert all("17-jre" not in (c.runtime_base or "") for c in result.record.candidates)
+    assert result.run_dir is not None
+    for cand in result.record.candidates:
+        assert "-jre" not in (result.run_dir / cand.path).read_text()

@@ -52,6 +52,14 @@ def keep_base_precision(text: str, original_bases: list[str]) -> tuple[str, list
             continue
         original = _closest(ref, originals)
         if original is None:
+            moving = next((o for o in originals if o.repo == ref.repo and not o.numeric), None)
+            if moving is not None:  # `node:lts` -> `node:22-slim`: the version it stands for, named
+                digest = (f"; the original's digest pins `{moving.without_digest()}` only: pin `{ref.written}` by "
+                          "digest after review") if moving.digest else ""
+                declared.append(DeclaredBaseChange(
+                    before=moving.written, after=ref.written,
+                    reason=f"`{moving.without_digest()}` is a moving tag; the candidate names the version it "
+                           f"stands for{digest}"))
             continue
         new = same_image(original, ref.variants)
         instr = stage.from_instr

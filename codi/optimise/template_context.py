@@ -187,6 +187,11 @@ def _command_path(c: RuntimeContract) -> str | None:
 NATIVE_GEM_LIBS = {"pg": "libpq5", "mysql2": "libmariadb3", "rmagick": "libmagickwand-6.q16-6",
                    "ruby-vips": "libvips42", "sqlite3": "libsqlite3-0", "curb": "libcurl4",
                    "ruby-filemagic": "libmagic1", "charlock_holmes": "libicu72"}
+# The Debian packages that bring each of those libraries along (their -dev package depends on them).
+_LIB_PROVIDERS = {"libpq5": ("libpq-dev",), "libmariadb3": ("libmariadb-dev", "default-libmysqlclient-dev"),
+                  "libmagickwand-6.q16-6": ("libmagickwand-dev", "imagemagick"), "libvips42": ("libvips-dev",),
+                  "libsqlite3-0": ("libsqlite3-dev", "sqlite3"), "libcurl4": ("libcurl4-openssl-dev", "curl"),
+                  "libmagic1": ("libmagic-dev", "file"), "libicu72": ("libicu-dev",)}
 
 
 def native_gem_libs(project: Path | None) -> list[str]:
@@ -236,8 +241,9 @@ def build_context(stack: StackMatch, facts: OriginalFacts, contract: RuntimeCont
         for pin in pins_of(model):
             sep = "" if pin.version[:1] in "=<>~!@" else "=="
             ctx.pinned.setdefault(pin.ecosystem, {}).setdefault(pin.name, f"{pin.name}{sep}{pin.version}")
-    if stack.stack == "ruby":
-        ctx.native_libs = native_gem_libs(project)
+    if stack.stack == "ruby":  # not again when the original's own steps (kept as written) install them
+        ctx.native_libs = [lib for lib in native_gem_libs(project)
+                           if not {lib, *_LIB_PROVIDERS.get(lib, ())} & set(facts.apt_packages)]
     ctx.command_path = _command_path(contract)
     ctx.jar_path = next((posixpath.normpath(posixpath.join(ctx.workdir, e.name)) for e in contract.executables
                          if e.name.endswith(".jar")), None)

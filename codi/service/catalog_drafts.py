@@ -9,6 +9,7 @@ from codi.optimise.catalog import Catalog, CatalogRule
 from codi.optimise.contract import DeclaredChange
 from codi.optimise.polish import drop_repeated_env, keep_base_precision
 from codi.optimise.render import matches, render
+from codi.optimise.review import image_refs
 from codi.optimise.template_context import apk_note, build_context
 from codi.service.analyze import Analysis
 from codi.service.drafts import FIX_CHANGES, CandidateSet, Draft
@@ -99,7 +100,7 @@ def catalog_drafts(analysis: Analysis, catalog: Catalog, out: CandidateSet) -> l
                         unsafe=True)
         # The original's base images as precisely as it names them; no ENV repeated (codi.optimise.polish).
         text = drop_repeated_env(tidy.fixed)
-        text, base_changes = keep_base_precision(text, analysis.facts.stage_bases)
+        text, base_changes = keep_base_precision(text, [r.written for r, _ in image_refs(analysis.model)])
         base = _final_base(text) or base
         declared = list(rule.changes) + FIX_CHANGES
         risk = rule.risk

@@ -61,9 +61,19 @@ def test_ruby_candidate_installs_gems_in_a_build_stage_and_keeps_the_original_st
                       "CMD [\"bundle\", \"exec\", \"puma\"]\n"})
     result = _run(project, tmp_path)
     assert result.record.stack == "ruby"
+    # The pg gem's shared library is not in the slim image: the candidate would install libpq5 without a
+    # version, a hadolint finding (DL3008) the original does not have, so the review check drops it.
+    rejected = {r.rule_id: r.reason for r in result.record.rejected}
+    assert "DL3008 occurs 1 time(s), the original 0" in rejected["ruby-bundler-slim"]
+    # An original that installs the library itself (libpq-dev brings libpq5) keeps that step as written.
+    dockerfile = project / "Dockerfile"
+    dockerfile.write_text(dockerfile.read_text().replace(
+        "WORKDIR /app\n", "RUN apt-get update && apt-get install -y --no-install-recommends libpq-dev=15.8-0+deb12u1 "
+        "&& rm -rf /var/lib/apt/lists/*\nWORKDIR /app\n", 1))
+    result = _run(project, tmp_path)
     text = _text(result, "ruby-bundler-slim")
     assert "FROM ruby:3.3 AS gems" in text and "FROM ruby:3.3-slim" in text
-    assert "libpq5" in text  # the pg gem's shared library
+    assert "libpq-dev=15.8-0+deb12u1" in text.split("FROM ruby:3.3-slim", 1)[1] and "libpq5" not in text
     runtime = text.split("FROM ruby:3.3-slim", 1)[1]
     assert "RUN bundle install" not in runtime and "RUN mkdir -p tmp/pids" in runtime
     assert 'CMD ["bundle", "exec", "puma"]' in runtime

@@ -9,28 +9,39 @@ from codi.service.analyze import analyze
 from codi.service.candidates import build_candidates
 
 
-def _project(tmp_path: Path, base: str) -> Path:
+PINNED = "libpq=16.3-r0 gcc=13.2.1_git20240309-r0 musl-dev=1.2.5-r0"
+
+
+def _project(tmp_path: Path, base: str, packages: str = "libpq gcc musl-dev") -> Path:
     (tmp_path / "requirements.txt").write_text("flask==3.0.0\n")
     (tmp_path / "app.py").write_text("print('hi')\n")
     (tmp_path / "Dockerfile").write_text(
-        f"FROM {base}\nRUN apk add --no-cache libpq gcc musl-dev\nWORKDIR /app\nCOPY . .\n"
+        f"FROM {base}\nRUN apk add --no-cache {packages}\nWORKDIR /app\nCOPY . .\n"
         "RUN pip install -r requirements.txt\nCMD [\"python\", \"app.py\"]\n")
     return tmp_path
 
 
 def test_alpine_original_gets_an_alpine_variant(tmp_path: Path) -> None:
-    analysis = analyze(_project(tmp_path, "python:3.12-alpine"), None, None, None)
+    analysis = analyze(_project(tmp_path, "python:3.12-alpine", PINNED), None, None, None)
     cands = build_candidates(analysis, load_catalog(None), 3)
     alpine = [c for c in cands.built if c.record.rule_id == "python-pip-alpine"]
     assert alpine, [c.record.rule_id for c in cands.built] + [r.reason for r in cands.rejected]
     text = alpine[0].text
     build, runtime = text.split("\nFROM python:3.12-alpine\n")
-    assert "apk add --no-cache libpq gcc musl-dev" in build  # build tools in the build stage only
-    assert "apk add --no-cache libpq\n" in runtime and "gcc" not in runtime
+    assert f"apk add --no-cache {PINNED}" in build  # build tools in the build stage only
+    assert "apk add --no-cache libpq=16.3-r0\n" in runtime and "gcc" not in runtime
     assert "adduser -S -D -H -u 10001 -G app app" in runtime and "useradd" not in text
     # The Debian-based candidate is refused (libpq would be missing), so no note says it leaves them out.
     assert "python-pip-multistage" in {r.rule_id for r in cands.rejected}
     assert not any("Alpine packages" in n for n in [*cands.notes, *alpine[0].record.notes])
+
+
+def test_unpinned_apk_installs_in_two_stages_fail_the_review(tmp_path: Path) -> None:
+    # The original's one unpinned `apk add` (DL3018) becomes two in the variant: a finding it adds.
+    analysis = analyze(_project(tmp_path, "python:3.12-alpine"), None, None, None)
+    cands = build_candidates(analysis, load_catalog(None), 3)
+    rejected = {r.rule_id: r for r in cands.rejected}
+    assert "DL3018 occurs 2 time(s), the original 1" in rejected["python-pip-alpine"].reason
 
 
 def test_debian_original_gets_no_alpine_variant(tmp_path: Path) -> None:

@@ -18,7 +18,16 @@ DEMO = Path(__file__).resolve().parents[2] / "demo"
 
 
 def _candidate(demo: str, rule: str) -> str:
-    analysis = analyze(DEMO / demo, None, None, None)
+    project = DEMO / demo
+    if demo == "node":  # its `npm run dev` gets no production candidate: the same app run by `npm start`
+        import shutil
+        import tempfile
+
+        project = Path(tempfile.mkdtemp(prefix="codi-demo-node-")) / "node"
+        shutil.copytree(DEMO / demo, project)
+        dockerfile = project / "Dockerfile"
+        dockerfile.write_text(dockerfile.read_text().replace("CMD npm run dev", "CMD npm start"))
+    analysis = analyze(project, None, None, None)
     built = build_candidates(analysis, load_catalog(None), 5).built
     return next(c.text for c in built if c.record.rule_id == rule)
 

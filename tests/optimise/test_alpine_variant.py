@@ -8,7 +8,6 @@ from codi.optimise.catalog import load_catalog
 from codi.service.analyze import analyze
 from codi.service.candidates import build_candidates
 
-
 PINNED = "libpq=16.3-r0 gcc=13.2.1_git20240309-r0 musl-dev=1.2.5-r0"
 
 

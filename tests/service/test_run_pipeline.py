@@ -54,7 +54,11 @@ def test_demo_run_writes_a_complete_valid_run(tmp_path: Path, demo: str) -> None
     assert record["stack"] == demo
     assert len(record["candidates"]) >= 2
     kinds = [c["kind"] for c in record["candidates"]]
-    assert "multi-stage" in kinds
+    if demo == "node":  # `npm run dev` is a development server: no production multi-stage (the review check)
+        assert "multi-stage" not in kinds
+        assert any("development server" in r["reason"] for r in record["rejected"] if r["rule_id"] == "node-multistage")
+    else:
+        assert "multi-stage" in kinds
     for cand in record["candidates"]:
         assert not Path(cand["path"]).is_absolute()
         text = (run_dir / cand["path"]).read_text()

@@ -10,7 +10,7 @@ from codi.optimise.estimate import (
     APT_BIG_MB,
     APT_LISTS_MB,
     APT_PACKAGE_MB,
-    ARTIFACT_MB,
+    GO_BINARY_MB,
     PIP_PACKAGE_MB,
     RPM_CACHE_MB,
     RPM_PACKAGE_MB,
@@ -98,7 +98,7 @@ def test_layers_are_exact_and_only_the_final_stage_counts() -> None:
     got = estimate(df, build_model(df), ProjectSizes())
     base = base_image_bytes(BASE)
     assert got.layers == 2 and got.kind == "estimated" and base is not None
-    assert got.size_bytes == base + int((ARTIFACT_MB + CURL_GIT) * MB)
+    assert got.size_bytes == base + int(GO_BINARY_MB * MB) + int(CURL_GIT * MB)  # the binary `go build -o /app` wrote
 
 
 def test_an_unknown_base_makes_the_size_unknown_not_guessed() -> None:

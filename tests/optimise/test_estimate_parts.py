@@ -12,7 +12,8 @@ import pytest
 
 from codi.optimise.base_sizes import MB, base_image_bytes
 from codi.optimise.estimate import (
-    ARTIFACT_MB,
+    GO_BINARY_MB,
+    GO_BINARY_PER_MODULE_MB,
     GO_BUILD_CACHE_MB,
     NODE_PACKAGE_MB,
     Estimate,
@@ -73,15 +74,25 @@ def test_a_named_install_next_to_package_json_also_installs_the_project_once() -
 def test_go_caches_are_counted_once_for_a_module_without_dependencies() -> None:
     """demo/go: `go mod download` then `go build` used to charge module/build cache and binary twice."""
     got = est((REPO / "demo" / "go" / "Dockerfile").read_text(), ProjectSizes(go_modules=0))
-    assert added_mb(got) == pytest.approx(GO_BUILD_CACHE_MB + ARTIFACT_MB, abs=0.1)
+    assert added_mb(got) == pytest.approx(GO_BUILD_CACHE_MB + GO_BINARY_MB, abs=0.1)
     assert sum("Go build cache" in p.detail for p in got.parts) == 1
-    assert sum("compiled binary" in p.detail for p in got.parts) == 1
+    assert sum("a Go binary" in p.detail for p in got.parts) == 1
 
 
 def test_two_builds_add_two_binaries_and_one_cache() -> None:
     got = est("FROM golang:1.22\nCOPY . .\nRUN go mod download\nRUN go build -o /a ./cmd/a\n"
               "RUN go build -o /b ./cmd/b\n", ProjectSizes(go_modules=10))
-    assert added_mb(got) == pytest.approx(10 * 3 + GO_BUILD_CACHE_MB + 2 * ARTIFACT_MB, abs=0.1)
+    binary = GO_BINARY_MB + 10 * GO_BINARY_PER_MODULE_MB
+    assert added_mb(got) == pytest.approx(10 * 3 + GO_BUILD_CACHE_MB + 2 * binary, abs=0.1)
+
+
+def test_a_copied_go_binary_is_sized_by_how_it_was_built() -> None:
+    """The scratch candidate of demo/go: a stripped binary, sized as one (not a generic 15 MB artifact)."""
+    text = ("FROM golang:1.22 AS build\nCOPY . .\nRUN CGO_ENABLED=0 go build -ldflags=\"-s -w\" -o /out/app .\n"
+            "FROM scratch\nCOPY --from=build /out/app /app\n")
+    got = est(text, ProjectSizes(go_modules=4))
+    assert added_mb(got) == pytest.approx((GO_BINARY_MB + 4 * GO_BINARY_PER_MODULE_MB) * 0.7, abs=0.01)
+    assert "stripped" in got.parts[-1].detail and "from stage build" in got.parts[-1].detail
 
 
 def test_pip_named_packages_do_not_count_the_requirements() -> None:

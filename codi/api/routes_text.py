@@ -11,6 +11,7 @@ from codi.api.fairlock import FairLock
 from codi.api.models import Finding, FixBody, FixItem, FixResponse, LintBody, LintResponse
 from codi.policy import Policy
 from codi.rules.base import Finding as RuleFinding
+from codi.safefs import max_file_bytes
 from codi.service.errors import InputError
 from codi.service.fix import fix_paths
 from codi.service.lint import STDIN, LintOutcome, LintRequest, run_lint
@@ -33,7 +34,7 @@ def _lint(text: str, select: list[str] | None, extend_select: list[str], ignore:
     with _CPU:
         return run_lint(LintRequest(paths=[STDIN], select=select, extend_select=extend_select, ignore=ignore,
                                     failure_threshold=threshold, stdin_text=text, env={},
-                                    discover_config=False))
+                                    discover_config=False, max_file_size=max_file_bytes()))
 
 
 def _refuse_input_errors(outcome: LintOutcome | None, path: str) -> None:
@@ -64,7 +65,7 @@ def _diff(before: str, after: str, path: str) -> str:
 @router.post("/fix", response_model=FixResponse, summary="Fix Dockerfile text: fixed text and a unified diff")
 def fix(body: FixBody, request: Request) -> FixResponse:
     req = LintRequest(paths=[STDIN], select=body.select, ignore=body.ignore, stdin_text=body.dockerfile, env={},
-                      discover_config=False)
+                      discover_config=False, max_file_size=max_file_bytes())
     policy = _policy(body, request)
     report = fix_paths(req, unsafe=body.unsafe and policy is None, diff_only=True,
                        risk_policy=policy.name if policy else None)

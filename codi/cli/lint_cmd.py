@@ -35,11 +35,20 @@ PROGRESS_MIN_FILES = 20
 NEVER_FAIL_FORMATS = ("codeclimate", "codacy")
 
 
-def _read_stdin() -> str:
+def _read_stdin(flag: int | None) -> str:
+    """Standard input, read no further than the input size limit (`codi lint - < /dev/zero` ends)."""
+    from codi.safefs import max_file_bytes, too_large
+
+    try:
+        limit = flag or max_file_bytes()
+    except ValueError as exc:  # a bad CODI_MAX_FILE_SIZE
+        raise _fail(str(exc)) from None
     buffer = getattr(sys.stdin, "buffer", None)
-    if buffer is None:
-        return sys.stdin.read()
-    data: bytes = buffer.read()
+    data: bytes | str = buffer.read(limit + 1) if buffer is not None else sys.stdin.read(limit + 1)
+    if len(data) > limit:
+        raise _fail(str(too_large("<stdin>", limit)))
+    if isinstance(data, str):
+        return data
     return data.decode("utf-8", "surrogateescape")  # like files: undecodable bytes survive
 
 
@@ -194,7 +203,7 @@ def lint_cmd(
         failure_threshold=_threshold(failure_threshold),
         no_fail=True if no_fail else None,
         config_file=config,
-        stdin_text=_read_stdin() if "-" in paths and not show_settings else None,
+        stdin_text=_read_stdin(parse_max_file_size(max_file_size)) if "-" in paths and not show_settings else None,
         stdin_filename=stdin_filename,
         build_args=build_args(build_arg or []),
         jobs=jobs_count(jobs),

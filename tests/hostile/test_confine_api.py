@@ -45,11 +45,12 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path
     long_line = "GITHUB_TOKEN=ghp_" + "A" * 36 + " " + " ".join(f"W{n}={MARKER}" for n in range(200))
     repo(allowed / "longline", {"Dockerfile": long_line + "\n"})
     repo(allowed / "good", {"Dockerfile": GOOD})
+    repo(allowed / "big", {"Dockerfile": GOOD + "# " + "x" * 100_000 + "\n"})
     port = _free_port()
     runs = base / "runs"
     proc = subprocess.Popen([sys.executable, "-m", "codi", "serve", "--port", str(port)], cwd=base,
                             env=env(CODI_API_KEY=KEY, CODI_ALLOWED_ROOTS=str(allowed), CODI_OUTPUT_ROOT=str(runs),
-                                    HOSTILE_TEST_SECRET=SECRET),
+                                    HOSTILE_TEST_SECRET=SECRET, CODI_MAX_FILE_SIZE="64k"),
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}"
     try:
@@ -121,3 +122,11 @@ def test_nul_bytes_are_a_400(server: tuple[str, Path]) -> None:
                                      "dockerfile_path": "Dockerfile\x00"}), "NUL")
     ok = _post(url, "/lint", {"dockerfile": GOOD})
     assert ok.status_code == 200 and ok.json()["failed"] is False
+
+
+def test_the_operators_size_limit_holds_for_text_and_projects(server: tuple[str, Path]) -> None:
+    url, base = server
+    big = GOOD + "# " + "x" * 100_000 + "\n"
+    _refused(_post(url, "/lint", {"dockerfile": big}), "input size limit of 64 KiB")
+    _refused(_post(url, "/fix", {"dockerfile": big}), "input size limit of 64 KiB")
+    _refused(_post(url, "/analyze", {"project_path": str(base / "allowed" / "big")}), "input size limit of 64 KiB")

@@ -6,10 +6,12 @@ from __future__ import annotations
 import json
 import os
 import stat
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
-from confinekit import GOOD, MARKER, codi, fifo, link, outside_file, repo
+from confinekit import GOOD, MARKER, codi, env, fifo, link, outside_file, repo
 
 
 def _clear_error(result: object, *words: str) -> str:
@@ -152,3 +154,11 @@ def test_a_dockerignore_that_is_a_fifo_or_a_link_out_is_not_read(tmp_path: Path)
     link(root / ".dockerignore", "/dev/zero")
     assert codi("lint", str(root), timeout=60).returncode == 0
     assert codi("analyze", str(root), timeout=60).returncode == 0
+
+
+@pytest.mark.parametrize("command", [("lint", "-"), ("parse", "-")])
+def test_standard_input_is_read_no_further_than_the_limit(command: tuple[str, ...]) -> None:
+    with open("/dev/zero", "rb") as zero:
+        result = subprocess.run([sys.executable, "-m", "codi", *command], stdin=zero, capture_output=True,
+                                text=True, env=env(), timeout=60, check=False)
+    _clear_error(result, "input size limit of 4 MiB")

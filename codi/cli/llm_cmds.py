@@ -13,6 +13,7 @@ import typer
 from codi.cli.app import app
 from codi.cli.errors import fail
 from codi.config.flags import rag_enabled
+from codi.config.paths import NO_ADAPTER
 
 if TYPE_CHECKING:
     from codi.service.assist import AssistResult
@@ -37,6 +38,8 @@ ModelOpt = Annotated[str | None, typer.Option("--model", help="GGUF model file (
 AdapterOpt = Annotated[str | None, typer.Option("--adapter", help="Adapter folder (verified before loading; "
                                                                   "default ADAPTER_PATH).")]
 NoLlmOpt = Annotated[bool, typer.Option("--no-llm", help="Deterministic only.")]
+NoAdapterOpt = Annotated[bool, typer.Option("--no-adapter", help="The model without its adapter (the shipped or "
+                                                               "installed one; also ADAPTER_PATH=none).")]
 NoRagOpt = Annotated[bool, typer.Option("--disable-rag", help="Do not consult the memory of past runs.")]
 CandidateLimitOpt = Annotated[int, typer.Option("--candidate-limit", min=1, help=(
     "For a project folder: offer at most this many candidates, as `codi run --candidate-limit` does "
@@ -74,12 +77,15 @@ def _inputs(project: str, candidate_limit: int) -> Any:
 
 
 def _assist(ctx: typer.Context, project: str, limit: int | None, model: str | None, adapter: str | None,
-            no_llm: bool, disable_rag: bool, out: str | None, explain: bool, candidate_limit: int) -> AssistResult:
+            no_llm: bool, disable_rag: bool, out: str | None, explain: bool, candidate_limit: int,
+            no_adapter: bool = False) -> AssistResult:
     from codi.llm.adapters import verify_adapter
     from codi.service.assist import AssistOptions, assist
 
     _airgap()
-    if adapter:
+    if no_adapter:
+        adapter = NO_ADAPTER
+    elif adapter:
         report = verify_adapter(adapter)
         if not report.ok:
             raise fail(f"adapter {adapter} refused: " + "; ".join(report.problems), report.exit_code)
@@ -92,6 +98,8 @@ def _assist(ctx: typer.Context, project: str, limit: int | None, model: str | No
 
 def _metrics_line(m: dict[str, Any]) -> str:
     who = f"{m['model_id']} ({m['backend']})" if m.get("model_id") else "deterministic"
+    if m.get("model_id"):
+        who += f", adapter {m['adapter_version']}" if m.get("adapter_version") else ", no adapter"
     line = f"model: {who}, {m['latency_ms']} ms, {m['prompt_tokens']}+{m['completion_tokens']} tokens"
     return line + (f"\nfallback: {m['fallback_reason']}" if m.get("fallback_reason") else "")
 
@@ -99,9 +107,11 @@ def _metrics_line(m: dict[str, Any]) -> str:
 @llm_app.command("rank")
 def rank_cmd(ctx: typer.Context, project: ProjectArg, as_json: JsonOpt = False, limit: LimitOpt = None,
              model: ModelOpt = None, adapter: AdapterOpt = None, no_llm: NoLlmOpt = False,
-             disable_rag: NoRagOpt = False, out: OutOpt = None, candidate_limit: CandidateLimitOpt = 3) -> None:
+             disable_rag: NoRagOpt = False, out: OutOpt = None, candidate_limit: CandidateLimitOpt = 3,
+             no_adapter: NoAdapterOpt = False) -> None:
     """Rank a project's candidates: deterministic score first, the model only breaks near-ties."""
-    result = _assist(ctx, project, limit, model, adapter, no_llm, disable_rag, out, False, candidate_limit)
+    result = _assist(ctx, project, limit, model, adapter, no_llm, disable_rag, out, False, candidate_limit,
+                     no_adapter)
     if limit:
         result.ranking = result.ranking[:limit]
     if as_json:
@@ -115,9 +125,11 @@ def rank_cmd(ctx: typer.Context, project: ProjectArg, as_json: JsonOpt = False, 
 @llm_app.command("explain")
 def explain_cmd(ctx: typer.Context, project: ProjectArg, as_json: JsonOpt = False, limit: ExplainLimitOpt = None,
                 model: ModelOpt = None, adapter: AdapterOpt = None, no_llm: NoLlmOpt = False,
-                disable_rag: NoRagOpt = False, out: OutOpt = None, candidate_limit: CandidateLimitOpt = 3) -> None:
+                disable_rag: NoRagOpt = False, out: OutOpt = None, candidate_limit: CandidateLimitOpt = 3,
+                no_adapter: NoAdapterOpt = False) -> None:
     """Explain each candidate in plain words (checked against CODI's facts)."""
-    result = _assist(ctx, project, limit, model, adapter, no_llm, disable_rag, out, True, candidate_limit)
+    result = _assist(ctx, project, limit, model, adapter, no_llm, disable_rag, out, True, candidate_limit,
+                     no_adapter)
     if as_json:
         sys.stdout.write(json.dumps(result.explain_json(), indent=2) + "\n")
         return

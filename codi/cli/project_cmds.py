@@ -14,6 +14,7 @@ from codi.cli.app import app
 from codi.cli.errors import fail
 from codi.cli.output import build_args
 from codi.config.flags import llm_enabled, rag_enabled
+from codi.config.paths import NO_ADAPTER
 
 if TYPE_CHECKING:
     from codi.service.run import RunOptions, RunResult
@@ -183,7 +184,7 @@ def _options(ctx: typer.Context, out: str | None, dry_run: bool, no_llm: bool, d
              stack: str | None, dockerfile: str | None, rules: str | None, config: str | None,
              real: bool = False, engine: str = "auto", keep_images: bool = False,
              build_timeout: float = 600.0, build_arg: list[str] | None = None, target: str | None = None,
-             context: str | None = None, no_redact: bool = False) -> RunOptions:
+             context: str | None = None, no_redact: bool = False, no_adapter: bool = False) -> RunOptions:
     from codi.service.run import RunOptions
     from codi.telemetry.redact import RedactionRefused, check_no_redact
 
@@ -197,7 +198,7 @@ def _options(ctx: typer.Context, out: str | None, dry_run: bool, no_llm: bool, d
                       dry_run=dry_run, llm=llm_env and not no_llm, rag=rag_env and not disable_rag,
                       rules_path=rules, config_file=config, real=real, engine=engine, keep_images=keep_images,
                       build_timeout=build_timeout, build_args=build_args(build_arg or []), target=target,
-                      context=context, redact=redact)
+                      context=context, redact=redact, adapter=NO_ADAPTER if no_adapter else None)
 
 
 OutOpt = Annotated[str | None, typer.Option("--out", help="Runs folder (default: env CODI_OUTPUT_ROOT, else ./runs).")]
@@ -222,6 +223,9 @@ ContextOpt = Annotated[str | None, typer.Option("--context", help="The build con
                                                                   "folder (a Dockerfile in a monorepo subfolder built "
                                                                   "from the repository root).")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print the run record as JSON.")]
+NoAdapterOpt = Annotated[bool, typer.Option("--no-adapter", help="Use the local model without its adapter "
+                                                               "(the shipped or installed one; also "
+                                                               "ADAPTER_PATH=none).")]
 NoRedactOpt = Annotated[bool, typer.Option("--no-redact", help=(
     "Write secrets found in the project as they are in reports, metadata and logs too (inputs/ and "
     "candidates/ are always verbatim; debugging only; refused when CODI_PRODUCTION=1)."))]
@@ -233,14 +237,15 @@ def run_cmd(ctx: typer.Context, project: ProjectArg, out: OutOpt = None, dry_run
             stack: StackOpt = None, dockerfile: DockerfileOpt = None, rules: RulesOpt = None,
             config: ConfigOpt = None, as_json: JsonOpt = False, real: RealOpt = False, engine: EngineOpt = "auto",
             keep_images: KeepOpt = False, build_timeout: TimeoutOpt = 600.0, build_arg: BuildArgOpt = None,
-            target: TargetOpt = None, context: ContextOpt = None, no_redact: NoRedactOpt = False) -> None:
+            target: TargetOpt = None, context: ContextOpt = None, no_redact: NoRedactOpt = False,
+            no_adapter: NoAdapterOpt = False) -> None:
     """Analyse a project, build and verify candidates, estimate (or with --real measure) numbers, rank and
     explain them, and write a run directory with reports."""
     if engine not in ("auto", "docker", "buildah"):
         raise fail(f"unknown engine {engine!r} (use auto, docker or buildah)")
     _run(ctx, project, _options(ctx, out, dry_run, no_llm, disable_rag, candidate_limit, stack, dockerfile,
                                 rules, config, real, engine, keep_images, build_timeout, build_arg, target,
-                                context, no_redact), as_json)
+                                context, no_redact, no_adapter), as_json)
 
 
 @app.command("all")
@@ -249,7 +254,8 @@ def all_cmd(ctx: typer.Context, project: ProjectArg, out: OutOpt = None, no_llm:
             dockerfile: DockerfileOpt = None, rules: RulesOpt = None, config: ConfigOpt = None,
             as_json: JsonOpt = False, real: RealOpt = False, engine: EngineOpt = "auto",
             keep_images: KeepOpt = False, build_timeout: TimeoutOpt = 600.0, build_arg: BuildArgOpt = None,
-            target: TargetOpt = None, context: ContextOpt = None, no_redact: NoRedactOpt = False) -> None:
+            target: TargetOpt = None, context: ContextOpt = None, no_redact: NoRedactOpt = False,
+            no_adapter: NoAdapterOpt = False) -> None:
     """`codi run` followed by `codi report` on the new run."""
     from codi.report.render import render_reports
 
@@ -257,7 +263,7 @@ def all_cmd(ctx: typer.Context, project: ProjectArg, out: OutOpt = None, no_llm:
         raise fail(f"unknown engine {engine!r} (use auto, docker or buildah)")
     result = _run(ctx, project, _options(ctx, out, False, no_llm, disable_rag, candidate_limit, stack, dockerfile,
                                          rules, config, real, engine, keep_images, build_timeout, build_arg, target,
-                                context, no_redact), as_json)
+                                context, no_redact, no_adapter), as_json)
     if result.run_dir is not None:
         md, html = _guard(render_reports, result.run_dir)
         if not as_json:

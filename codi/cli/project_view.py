@@ -206,6 +206,10 @@ def show_run(result: RunResult, dry_run: bool, console: Console | None = None) -
         con.print(f"note: {note}", markup=False)
     if rec.recommendation:
         con.print(f"recommendation: {rec.recommendation.candidate_id or '-'}: {rec.recommendation.reason}", markup=False)
+    if result.model_words:
+        con.print(f"why (the local model, checked against this run's facts): {result.model_words}", markup=False)
+    if result.model_seconds is not None:
+        con.print(f"model time: {result.model_seconds:.1f} s", markup=False)
     if not dry_run and result.run_dir is not None:
         con.print(f"report: {result.run_dir / 'reports' / 'report.html'}", markup=False)
         from codi.policy import PolicyError, configured_policy

@@ -52,9 +52,20 @@ def active_adapter_dir() -> Path | None:
     return folder / "adapter" if folder and (folder / "adapter").is_dir() else None
 
 
+# ADAPTER_PATH=none (or `--no-adapter`): the base model as it is, no adapter at all.
+NO_ADAPTER = "none"
+
+
+def shipped_adapter_dir() -> Path | None:
+    """The promoted adapter that ships inside the package (``codi/llm/adapter/``), when this install has it."""
+    folder = Path(__file__).resolve().parents[1] / "llm" / "adapter"
+    return folder if (folder / "metadata.json").is_file() else None
+
+
 def adapter_path_from_env() -> str | None:
+    """ADAPTER_PATH (``none`` turns the adapter off), else the active installed bundle, else the shipped one."""
     explicit = os.environ.get("ADAPTER_PATH")
     if explicit:
-        return explicit
-    found = active_adapter_dir()
+        return None if explicit.strip().lower() == NO_ADAPTER else explicit
+    found = active_adapter_dir() or shipped_adapter_dir()
     return str(found) if found else None

@@ -15,6 +15,10 @@ ordinary word with the facts ("stage", "cache") is no fact.
 A sentence that contradicts the facts (``Facts.claims``: the size goes down, the risk is medium) or
 a sentence kept before it ("smaller" then "larger"; "from 17 MB to 1145 MB" when the image shrinks)
 is dropped and counted as a contradiction.
+
+A sentence that repeats words the reader already has (``Facts.own_words``: CODI's own sentences and
+the catalog's description of the candidate), most of it as one run of the same words, adds nothing:
+it is dropped and counted as ``copied``.
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass, field
+from difflib import SequenceMatcher
 
 INSTRUCTIONS = ("FROM", "RUN", "COPY", "ADD", "ENV", "ARG", "USER", "WORKDIR", "EXPOSE", "CMD",
                 "ENTRYPOINT", "HEALTHCHECK", "LABEL", "VOLUME", "ONBUILD", "STOPSIGNAL", "SHELL", "MAINTAINER")
@@ -48,6 +53,9 @@ _RISK = re.compile(r"\b(low|medium|high)[- ]risk\b|\brisk\s+(?:is\s+|of\s+|level
                    re.IGNORECASE)
 _FROM_TO = re.compile(r"\bfrom\s+(\d+(?:[.,]\d+)*)\s*(GB|MB)?\s*(?:to|->)\s*(\d+(?:[.,]\d+)*)\s*(GB|MB)?",
                       re.IGNORECASE)
+_WORD = re.compile(r"[a-z0-9]+(?:[.'-][a-z0-9]+)*")
+COPY_SHARE = 0.6  # this share of a sentence's words in one run shared with CODI's words makes it a copy
+COPY_MIN_WORDS = 5
 _HUB = ("docker.io/library/", "index.docker.io/library/", "registry-1.docker.io/library/", "docker.io/",
         "library/")
 
@@ -111,6 +119,7 @@ class Facts:
     lowered: str = ""
     values: list[float] = field(default_factory=list)  # the fact numbers, for rounded mentions
     megabytes: list[float] = field(default_factory=list)  # numbers given in MB, for mentions in GB
+    own_words: list[str] = field(default_factory=list)  # what the reader already has: a copy adds nothing
 
     def __post_init__(self) -> None:
         self.lowered = self.text.lower()
@@ -173,6 +182,19 @@ class Facts:
         or a candidate id (run after ``invented`` found nothing, so each of them is a fact of the run)."""
         return any(p.search(sentence) for p in (_NUMBER, _IMAGE, _FAMILY, _INSTRUCTION, _CODE, _CANDIDATE))
 
+    def copied(self, sentence: str) -> bool:
+        """Most of the sentence is one run of words from CODI's own sentences or the catalog description."""
+        words = _WORD.findall(sentence.lower())
+        if len(words) < COPY_MIN_WORDS:
+            return False
+        for source in self.own_words:
+            theirs = _WORD.findall(source.lower())
+            match = SequenceMatcher(None, words, theirs, autojunk=False).find_longest_match(
+                0, len(words), 0, len(theirs))
+            if match.size >= COPY_MIN_WORDS and match.size >= COPY_SHARE * len(words):
+                return True
+        return False
+
     def contradicted(self, said: list[tuple[str, str]]) -> list[str]:
         """The claims of ``said`` that the facts contradict."""
         return [f"{topic} {value} (the facts: {self.claims[topic]})" for topic, value in said
@@ -188,6 +210,7 @@ class Guarded:
     vague: int = 0  # sentences dropped for stating no checkable fact (filler)
     contradictions: list[str] = field(default_factory=list)  # why each contradicting sentence went
     sentences: int = 0  # sentences the model wrote (an unfinished last one included)
+    copied: int = 0  # sentences dropped for repeating CODI's own words or the catalog description
 
     @property
     def acceptance(self) -> float | None:
@@ -201,10 +224,13 @@ class Guarded:
             parts.append(f"{self.removals} invented {'; '.join(self.removed)}")
         if self.contradictions:
             parts.append(f"{len(self.contradictions)} contradicted {'; '.join(self.contradictions)}")
+        if self.copied:
+            parts.append(f"{self.copied} repeated CODI's own words or the catalog description")
         if self.vague:
             parts.append(f"{self.vague} stated no checkable fact (no number, candidate, rule code, instruction "
                          "or image)")
-        unfinished = self.sentences - self.kept - self.removals - len(self.contradictions) - self.vague
+        unfinished = (self.sentences - self.kept - self.removals - len(self.contradictions) - self.vague
+                      - self.copied)
         if unfinished > 0:
             parts.append(f"{unfinished} unfinished, repeated or over the limit")
         return "; ".join(parts)
@@ -221,7 +247,7 @@ def guard(text: str, facts: Facts, max_sentences: int = 4) -> Guarded:
     removed: list[str] = []
     contradictions: list[str] = []
     said: dict[str, str] = {}  # the claims of the sentences kept so far
-    vague = 0
+    vague = copied = 0
     written = sentences(text)
     for sentence in written:
         if not sentence.rstrip().endswith((".", "!", "?")):
@@ -233,6 +259,9 @@ def guard(text: str, facts: Facts, max_sentences: int = 4) -> Guarded:
         if not facts.anchored(sentence):
             vague += 1
             continue
+        if facts.copied(sentence):
+            copied += 1
+            continue
         own = claims(sentence)
         against = facts.contradicted(own) + [f"{t} {v} (an earlier sentence: {said[t]})" for t, v in own
                                              if said.get(t, v) != v]
@@ -243,4 +272,4 @@ def guard(text: str, facts: Facts, max_sentences: int = 4) -> Guarded:
             kept.append(sentence)
             said.update(own)
     return Guarded(text=" ".join(kept), kept=len(kept), removals=len(removed), removed=removed, vague=vague,
-                   contradictions=contradictions, sentences=len(written))
+                   contradictions=contradictions, sentences=len(written), copied=copied)

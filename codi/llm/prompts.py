@@ -6,6 +6,7 @@ import itertools
 from collections.abc import Sequence
 
 from codi.artifacts.models import CandidateNumbers, CandidateRecord, FindingRecord, ImageNumbers
+from codi.llm.guard import Facts
 
 RANK_MAX_TOKENS = 8  # per candidate label in the answer
 # Two short sentences fit in ~40 tokens; a sentence cut off by the cap is dropped by the guard.
@@ -131,3 +132,14 @@ def deterministic_explanation(c: CandidateRecord, n: CandidateNumbers | None, or
     if c.verified:
         out.append("CODI verified it: it parses, lints with fewer findings, and keeps the stages' behaviour.")
     return out[:4]
+
+
+def guard_facts(ids: Sequence[str], c: CandidateRecord, n: CandidateNumbers | None, original: ImageNumbers,
+                context: str) -> Facts:
+    """What the guard accepts in an explanation of ``c``: the prompt's facts (``context``), CODI's own
+    sentences and the run's candidate ids; what is true of size, layers and risk as claims; and, as words a
+    reader already has (a copy of them is dropped), CODI's sentences and the catalog's title and description."""
+    fallback = deterministic_explanation(c, n, original)
+    listed = "Candidates: " + ", ".join(ids) + "."
+    return Facts("\n".join([listed, context, " ".join(fallback)]), claims=candidate_claims(c, n, original),
+                 own_words=[*fallback, c.description, c.title])

@@ -85,3 +85,25 @@ def apply_model_order(ordered: Sequence[Scored], model_order: Sequence[str],
 
 def reordered(before: Sequence[Scored], after: Sequence[Scored]) -> bool:
     return [s.candidate_id for s in before] != [s.candidate_id for s in after]
+
+
+def has_ties(ordered: Sequence[Scored], margin: float = TIE_MARGIN) -> bool:
+    """Whether any two candidates are close enough for a model's order to change anything."""
+    return any(len(group) > 1 for group in tie_groups(ordered, margin))
+
+
+def reason(best: CandidateRecord, scored: Scored, n: CandidateNumbers | None, tied: Sequence[str] = (),
+           model_note: str | None = None) -> str:
+    """The one recommendation line (`codi run`, `--dry-run`, `llm rank`, the API): what the best candidate
+    is, its risk and score, the size change and the findings it resolves; then what the model did, if
+    anything worth saying."""
+    parts = [f"{best.title} (risk {best.risk}, score {scored.score:.1f})"]
+    if n and n.size_delta_pct is not None:
+        parts.append(f"{n.size_delta_pct:+.1f}% size ({n.kind})")
+    if best.resolves:
+        parts.append(f"resolves {len(best.resolves)} finding(s) of the original")
+    if tied:
+        parts.append(f"within {TIE_MARGIN:.0f} points of {', '.join(tied)}: the model may reorder these")
+    if model_note:
+        parts.append(model_note)
+    return "; ".join(parts)

@@ -148,11 +148,13 @@ _cache_lock = threading.Lock()
 
 def embedded(model: str | None = None, adapter: str | None = None, ruleset: str | None = None) -> EmbeddedModel:
     """The process-wide model for (model, adapter); the adapter is verified before it is loaded."""
+    from codi.config.paths import NO_ADAPTER, adapter_path_from_env
+
     path = find_model(model)
     if not adapter:
-        from codi.config.paths import adapter_path_from_env
-
         adapter = adapter_path_from_env()
+    elif adapter.strip().lower() == NO_ADAPTER:
+        adapter = None
     key = (str(path.resolve()), str(Path(adapter).resolve()) if adapter else None)
     with _cache_lock:
         if key in _cache:

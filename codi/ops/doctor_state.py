@@ -14,7 +14,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-from codi.config.paths import active_dir
+from codi.config.paths import NO_ADAPTER, active_dir, shipped_adapter_dir
 from codi.ops.doctor import CheckResult, Context
 
 DEFAULT_BACKUP_MAX_AGE_DAYS = 7.0
@@ -72,10 +72,13 @@ def adapter(ctx: Context) -> CheckResult:
     from codi.llm.adapters import verify_adapter
 
     explicit = ctx.env.get("ADAPTER_PATH")
+    if explicit and explicit.strip().lower() == NO_ADAPTER:
+        return CheckResult("adapter", "ok", "adapter turned off (ADAPTER_PATH=none): the base model is used as is")
     folder, entry = (None, None) if explicit else _installed(ctx, "adapter")
-    target = Path(explicit) if explicit else (folder / "adapter" if folder else None)
+    target = Path(explicit) if explicit else (folder / "adapter" if folder else shipped_adapter_dir())
     if target is None:
-        return CheckResult("adapter", "ok", "no adapter installed (the base model is used as is)")
+        return CheckResult("adapter", "ok", "no adapter installed or shipped (the base model is used as is)")
+    origin = "ADAPTER_PATH" if explicit else ("installed bundle" if folder else "shipped with CODI")
     model_id, ruleset = _model_and_ruleset()
     report = verify_adapter(target, model_id, ruleset)
     problems = list(report.problems)
@@ -85,7 +88,8 @@ def adapter(ctx: Context) -> CheckResult:
           "roll back (codi adapter rollback) or unset ADAPTER_PATH"
     return ctx.judge("adapter", not problems, f"adapter {target} unverified: {'; '.join(problems[:2])}", fix,
                      {"path": str(target), "version": report.version, "problems": problems},
-                     ok_reason=f"adapter {report.version} verified, compatible with {model_id} and ruleset {ruleset}")
+                     ok_reason=f"adapter {report.version} ({origin}) verified, compatible with {model_id} and "
+                               f"ruleset {ruleset}")
 
 
 def _model_and_ruleset() -> tuple[str | None, str | None]:

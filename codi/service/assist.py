@@ -22,8 +22,8 @@ from typing import Any
 from codi.artifacts.models import CandidateNumbers, FindingRecord, MetricsRecord, RunRecord
 from codi.llm import prompts
 from codi.llm.backend import Backend, LLMSettings, NoModel
-from codi.llm.guard import Facts, guard
-from codi.llm.ranking import TIE_MARGIN, Scored, apply_model_order, deterministic, reordered
+from codi.llm.guard import guard
+from codi.llm.ranking import TIE_MARGIN, Scored, apply_model_order, deterministic, has_ties, reason, reordered
 from codi.llm.runtime import Generation
 from codi.telemetry.tracing import span
 
@@ -84,6 +84,8 @@ class _Tally:
     contradictions: int = 0
     model_sentences: int = 0  # every sentence the model wrote in explanations
     accepted_sentences: int = 0  # the ones the guard kept
+    copied: int = 0  # sentences dropped for repeating CODI's own words or the catalog's description
+    skipped: list[str] = field(default_factory=list)  # model calls not made because they could change nothing
 
     @property
     def acceptance(self) -> float | None:
@@ -144,6 +146,11 @@ def _rank(order: list[Scored], backend: Backend, tally: _Tally, lines: dict[str,
     if len(order) < 2:
         tally.reason("rank: fewer than two candidates, nothing to order")
         return order, "deterministic"
+    if not has_ties(order):
+        # The model may only reorder candidates within the tie margin: with none, its answer cannot
+        # change what is shown, so it is not asked (a rank call costs about a second on 2 cores).
+        tally.skipped.append(f"rank: no two candidates within {TIE_MARGIN:.0f} points; the model was not asked")
+        return order, "deterministic"
     ids = [s.candidate_id for s in order]
     # One-letter labels keep the answer to a few tokens (generation under a grammar is the slow part).
     labels = [chr(ord("A") + i) for i in range(len(ids))] if len(ids) <= 26 else ids
@@ -185,18 +192,17 @@ def _explain_one(cid: str, record: RunRecord, metrics: MetricsRecord, findings: 
         return entry
     tally.generations.append(gen)
     entry["model_text"] = gen.text.strip()  # the model's draft as written, shown when the guard drops it
-    # The facts the guard accepts: what the model was shown, CODI's own fallback sentences and the run's
-    # candidate ids; what is true of the size, layers and risk is given as claims it must not contradict.
-    ids = "Candidates: " + ", ".join(x.id for x in record.candidates) + "."
-    checked = guard(gen.text, Facts("\n".join([ids, context, " ".join(fallback)]),
-                                    claims=prompts.candidate_claims(c, n, metrics.original)))
+    facts = prompts.guard_facts([x.id for x in record.candidates], c, n, metrics.original, context)
+    checked = guard(gen.text, facts)
     tally.guard_removals += checked.removals
     tally.vague_removals += checked.vague
     tally.contradictions += len(checked.contradictions)
+    tally.copied += checked.copied
     tally.model_sentences += checked.sentences
     tally.accepted_sentences += checked.kept
     entry.update(guard_removals=checked.removals, removed=checked.removed, vague_removals=checked.vague,
-                 contradictions=checked.contradictions, model_sentences=checked.sentences,
+                 contradictions=checked.contradictions, copied_removals=checked.copied,
+                 model_sentences=checked.sentences,
                  accepted_sentences=checked.kept)
     if checked.kept == 0:
         tally.reason(f"explain {cid}: no model sentence passed the guard; CODI's own sentences used")
@@ -224,8 +230,8 @@ def _metrics(backend: Backend, tally: _Tally, mode: str) -> dict[str, Any]:
             "fallback_reason": "; ".join(reasons) or None, "guard_removals": tally.guard_removals,
             "vague_removals": tally.vague_removals, "contradictions": tally.contradictions,
             "model_sentences": tally.model_sentences, "accepted_sentences": tally.accepted_sentences,
-            "acceptance": tally.acceptance,
-            "tie_margin": TIE_MARGIN}
+            "acceptance": tally.acceptance, "copied_removals": tally.copied,
+            "skipped_calls": tally.skipped, "tie_margin": TIE_MARGIN}
 
 
 def _summary(top: str | None, record: RunRecord, metrics: MetricsRecord, entries: list[dict[str, Any]],
@@ -273,11 +279,15 @@ def assist(record: RunRecord, metrics: MetricsRecord, findings: Sequence[Finding
     if not final:
         rationale = "No candidate passed verification; keep the original."
     else:
-        changed = "the model reordered candidates within the tie margin" if reordered(base, final) else (
-            "the model's order agreed with the scores" if mode == "llm" else "deterministic order")
-        basis = "size, layers, " + ("measured rebuild time, " if any("rebuild" in s.parts for s in final) else "")
-        rationale = (f"Scored on {basis}findings resolved, risk and past runs; {changed}. "
-                     f"Best: {final[0].candidate_id} (score {final[0].score:.1f}).")
+        best = next(c for c in record.candidates if c.id == final[0].candidate_id)
+        tied = [s.candidate_id for s in base if s is not final[0] and final[0].score - s.score <= TIE_MARGIN
+                and s.eligible == final[0].eligible]
+        note = None
+        if reordered(base, final) and final[0] is not base[0]:
+            note = f"the model put it before {base[0].candidate_id} (within {TIE_MARGIN:.0f} points)"
+        elif mode == "llm" and tied:
+            note = f"the model kept it before {', '.join(tied)} (within {TIE_MARGIN:.0f} points)"
+        rationale = reason(best, final[0], numbers.get(best.id), model_note=note)
     summaries = [str(m["summary"]) for m in rag.get("matches", [])[:1]]
     # The model explains the best `limit` candidates; the rest get CODI's sentences (labelled).
     worded = options.limit or prompts.EXPLAIN_LIMIT

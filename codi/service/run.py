@@ -23,7 +23,7 @@ from codi.artifacts.models import (
 )
 from codi.artifacts.rundir import RunWriter, iso, reserve_run_dir, utc_now
 from codi.config.flags import airgap_enabled
-from codi.llm.ranking import TIE_MARGIN, Scored, deterministic, tie_groups
+from codi.llm.ranking import Scored, deterministic, reason, tie_groups
 from codi.optimise.base_sizes import SIZE_TABLE_DATE, SIZE_TABLE_SOURCE
 from codi.optimise.catalog import CatalogError, catalog_path, load_catalog
 from codi.optimise.estimate import Estimate, estimate
@@ -53,6 +53,7 @@ class RunOptions:
     context: str | None = None  # --context: the build context when it is not the project folder
     redact: bool = True  # codi.telemetry.redact on what describes the run (not inputs/, candidates/); False: --no-redact
     progress: Any = None  # a codi.service.measure.Progress, told as each stage starts (the CLI shows it)
+    adapter: str | None = None  # the model's adapter folder, or "none" (--no-adapter); None: the default one
     actor: str | None = None  # who asked, for the audit log: an API key's id (never the key); None = this OS user
 
 
@@ -63,6 +64,9 @@ class RunResult:
     record: RunRecord
     metrics: MetricsRecord
     planned: list[str] = field(default_factory=list)  # files a dry run would write
+    # The model's guard-checked words on the recommendation, and what the model cost (None: not used).
+    model_words: str | None = None
+    model_seconds: float | None = None
 
 
 def _parts(est: Estimate) -> list[EstimatePart]:
@@ -122,16 +126,8 @@ def recommend(record: RunRecord, metrics: MetricsRecord, past_runs: Mapping[str,
         return Recommendation(candidate_id=None,
                               reason="every candidate failed its build or smoke run; keep the original")
     best = next(c for c in record.candidates if c.id == order[0].candidate_id)
-    n = numbers.get(best.id)
-    parts = [f"{best.title} (risk {best.risk}, score {order[0].score:.1f})"]
-    if n and n.size_delta_pct is not None:
-        parts.append(f"{n.size_delta_pct:+.1f}% size ({n.kind})")
-    if best.resolves:
-        parts.append(f"resolves {len(best.resolves)} finding(s) of the original")
     tied = [s.candidate_id for s in tie_groups(order)[0][1:]]
-    if tied:
-        parts.append(f"within {TIE_MARGIN:.0f} points of {', '.join(tied)}: the model may reorder these")
-    return Recommendation(candidate_id=best.id, reason="; ".join(parts))
+    return Recommendation(candidate_id=best.id, reason=reason(best, order[0], numbers.get(best.id), tied))
 
 
 def past_runs(analysis: Analysis, record: RunRecord, options: RunOptions) -> dict[str, float]:
@@ -239,7 +235,8 @@ def _write(analysis: Analysis, cands: CandidateSet, record: RunRecord, metrics: 
             options.progress("assist")
         assisted = assist(record, metrics, [finding_record(f) for f in analysis.findings], analysis.text,
                           AssistOptions(out=options.out, llm=options.llm, rag=options.rag,
-                                        ruleset=record.ruleset_version, record_applied=True))
+                                        adapter=options.adapter, ruleset=record.ruleset_version,
+                                        record_applied=True))
         if assisted.top:
             record.recommendation = Recommendation(candidate_id=assisted.top, reason=assisted.rationale)
         for rel, data in assisted.artifacts().items():  # llm_metrics.json, rag.json, explain.json
@@ -278,4 +275,6 @@ def _write(analysis: Analysis, cands: CandidateSet, record: RunRecord, metrics: 
     warning = remember(options.out, run_dir, options.rag)
     if warning:
         record.notes.append(warning)
-    return RunResult(run_id, run_dir, record, metrics, files)
+    llm = assisted.llm_metrics
+    return RunResult(run_id, run_dir, record, metrics, files, model_words=assisted.explain.get("summary_model"),
+                     model_seconds=llm["latency_ms"] / 1000 if llm.get("calls") else None)

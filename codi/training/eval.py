@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from codi.config.paths import NO_ADAPTER
 from codi.llm import prompts
 from codi.llm.guard import _CANDIDATE, _CODE, _FAMILY, _IMAGE, _INSTRUCTION, _NUMBER, Facts, guard
 
@@ -112,11 +113,14 @@ def load_side(adapter: Path | None) -> Any:
 def explain_row(model: Any, messages: list[dict[str, str]], facts_text: str, claims: dict[str, str],
                 extra_facts: str = "") -> dict[str, Any]:
     gen = model.chat(messages, None, prompts.EXPLAIN_MAX_TOKENS, prompts.STOP)
-    checked = guard(gen.text, Facts("\n".join(x for x in (extra_facts, facts_text) if x), claims=claims))
+    # The "Change:" line holds the candidate's title and catalog description: repeating it is no explanation.
+    own = [line for line in facts_text.splitlines() if line.startswith("Change:")]
+    checked = guard(gen.text, Facts("\n".join(x for x in (extra_facts, facts_text) if x), claims=claims,
+                                    own_words=own))
     kept = [s for s in re.split(r"(?<=[.!?])\s+", checked.text) if s]
     return {"text": gen.text.strip(), "sentences": checked.sentences, "accepted": checked.kept,
             "invented": checked.removals, "filler": checked.vague, "contradictions": len(checked.contradictions),
-            "facts": sum(facts_in(s) for s in kept), "latency_ms": gen.latency_ms}
+            "copied": checked.copied, "facts": sum(facts_in(s) for s in kept), "latency_ms": gen.latency_ms}
 
 
 def rank_row(model: Any, messages: list[dict[str, str]], reference: list[str] | None) -> dict[str, Any]:
@@ -219,9 +223,10 @@ def suite_model_row(item: dict[str, Any], adapter: Path | None) -> dict[str, Any
     from codi.service.assist import AssistOptions, assist
 
     given = item["inputs"]
-    backend = Backend(LLMSettings(enabled=True, endpoints=[], adapter=str(adapter) if adapter else None))
+    side = str(adapter) if adapter else NO_ADAPTER  # the base side must not pick up the shipped adapter
+    backend = Backend(LLMSettings(enabled=True, endpoints=[], adapter=side))
     res = assist(given.record, given.metrics, given.findings, given.text,
-                 AssistOptions(llm=True, rag=False, adapter=str(adapter) if adapter else None, backend=backend))
+                 AssistOptions(llm=True, rag=False, adapter=side, backend=backend))
     m = res.llm_metrics
     numbers = {n.candidate_id: n for n in given.metrics.candidates}
     best = deterministic(given.record.candidates, numbers, {})

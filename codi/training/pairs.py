@@ -59,10 +59,7 @@ def rank_pair(record: RunRecord, metrics: MetricsRecord) -> Pair | None:
 def runtime_facts(record: RunRecord, c: CandidateRecord, n: CandidateNumbers | None, metrics: MetricsRecord,
                   facts_text: str) -> Facts:
     """The facts ``codi.service.assist`` guards an explanation with (the memory of past runs off)."""
-    ids = "Candidates: " + ", ".join(x.id for x in record.candidates) + "."
-    fallback = prompts.deterministic_explanation(c, n, metrics.original)
-    return Facts("\n".join([ids, facts_text, " ".join(fallback)]),
-                 claims=prompts.candidate_claims(c, n, metrics.original))
+    return prompts.guard_facts([x.id for x in record.candidates], c, n, metrics.original, facts_text)
 
 
 def accepted(text: str, facts: Facts) -> bool:

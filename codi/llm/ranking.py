@@ -100,6 +100,8 @@ def reason(best: CandidateRecord, scored: Scored, n: CandidateNumbers | None, ti
     parts = [f"{best.title} (risk {best.risk}, score {scored.score:.1f})"]
     if n and n.size_delta_pct is not None:
         parts.append(f"{n.size_delta_pct:+.1f}% size ({n.kind})")
+    if n and n.kind == "measured" and n.rebuild_seconds is not None:
+        parts.append(f"measured rebuild time {n.rebuild_seconds:.1f} s after a source edit")
     if best.resolves:
         parts.append(f"resolves {len(best.resolves)} finding(s) of the original")
     if tied:

@@ -41,8 +41,8 @@ def gguf_tensor_name(peft_key: str) -> str | None:
     return f"blk.{layer}.{GGUF_NAMES[module]}.weight.lora_{side.lower()}"
 
 
-def lora_tensors(state: Mapping[str, Any], n_head: int, n_head_kv: int) -> dict[str, Any]:
-    """GGUF tensor name -> float32 numpy array, q/k ``lora_b`` permuted like the base weights."""
+def lora_tensors(state: Mapping[str, Any], n_head: int, n_head_kv: int, dtype: str = "float32") -> dict[str, Any]:
+    """GGUF tensor name -> numpy array (float32, or ``dtype``), q/k ``lora_b`` permuted like the base weights."""
     import numpy as np
 
     out: dict[str, Any] = {}
@@ -56,7 +56,7 @@ def lora_tensors(state: Mapping[str, Any], n_head: int, n_head_kv: int) -> dict[
             array = permute_rows(array, n_head)
         elif name.endswith("attn_k.weight.lora_b"):
             array = permute_rows(array, n_head_kv)
-        out[name] = np.ascontiguousarray(array, dtype=np.float32)
+        out[name] = np.ascontiguousarray(array, dtype=np.dtype(dtype))
     return dict(sorted(out.items(), key=lambda kv: _order(kv[0])))
 
 
@@ -65,11 +65,11 @@ def _order(name: str) -> tuple[int, str]:
 
 
 def write_gguf_lora(path: Path, state: Mapping[str, Any], alpha: float, n_head: int, n_head_kv: int,
-                    name: str = "codi-lora", base_model: str | None = None) -> int:
-    """Write the GGUF LoRA; return the number of tensors written."""
+                    name: str = "codi-lora", base_model: str | None = None, dtype: str = "float32") -> int:
+    """Write the GGUF LoRA (float32, or float16 for the shipped copy); return the number of tensors written."""
     import gguf
 
-    tensors = lora_tensors(state, n_head, n_head_kv)
+    tensors = lora_tensors(state, n_head, n_head_kv, dtype)
     writer = gguf.GGUFWriter(str(path), arch="llama")
     writer.add_string(gguf.Keys.General.TYPE, gguf.GGUFType.ADAPTER)
     writer.add_string(gguf.Keys.General.NAME, name)

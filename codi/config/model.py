@@ -9,12 +9,15 @@ from codi.safefs import DEFAULT_MAX_BYTES
 THRESHOLDS = ("error", "warning", "info", "style", "none")
 LEVELS = ("error", "warning", "info", "style")
 DEFAULT_THRESHOLD = "info"  # like hadolint: anything but style fails the run
+MAX_MESSAGE = 240  # characters of a config error's message
 
 
 class ConfigError(Exception):
     """A bad setting; ``str()`` is one line naming the file (and line where known)."""
 
     def __init__(self, message: str, source: str = "", line: int | None = None) -> None:
+        if len(message) > MAX_MESSAGE:  # it may quote a value from the file: a short excerpt at most
+            message = message[: MAX_MESSAGE - 1] + "…"
         where = source + (f":{line}" if line else "")
         super().__init__(f"{where}: {message}" if where else message)
         self.source = source

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from codi import safefs
@@ -20,6 +21,11 @@ def project_dir(path: str | Path) -> Path:
     if "\x00" in str(path):
         raise InputError("project path contains a NUL byte")
     if not project.exists():
+        if os.path.lexists(project):  # a link: say why it leads nowhere (a loop is not "no such folder")
+            try:
+                safefs.resolve_inside(project, None)
+            except OSError as exc:
+                raise InputError(f"{path}: {exc.strerror or exc}") from None
         raise InputError(f"{path}: no such project folder")
     if not project.is_dir():
         raise InputError(f"{path}: is a file, not a project folder (give the folder that holds the Dockerfile)")

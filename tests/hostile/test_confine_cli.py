@@ -75,6 +75,10 @@ def test_a_symlink_loop_says_so(tmp_path: Path) -> None:
                  ("analyze", str(root))):
         err = _clear_error(codi(*args, timeout=60), "symlink loop")
         assert "no such file" not in err.lower()
+    link(tmp_path / "looping-project", "looping-project")
+    for command in ("lint", "analyze"):
+        err = _clear_error(codi(command, str(tmp_path / "looping-project"), timeout=60), "symlink loop")
+        assert "no such" not in err.lower()
 
 
 @pytest.mark.parametrize("layout", ["empty", "folder-named-Dockerfile"])
@@ -162,3 +166,9 @@ def test_standard_input_is_read_no_further_than_the_limit(command: tuple[str, ..
         result = subprocess.run([sys.executable, "-m", "codi", *command], stdin=zero, capture_output=True,
                                 text=True, env=env(), timeout=60, check=False)
     _clear_error(result, "input size limit of 4 MiB")
+
+
+def test_a_config_error_quotes_a_short_excerpt_at_most(tmp_path: Path) -> None:
+    root = repo(tmp_path / "p", {"Dockerfile": GOOD, ".codi.toml": 'select = "bogus' + "Z" * 5000 + '"\n'})
+    err = _clear_error(codi("lint", str(root)), ".codi.toml:1")
+    assert len(err) < 400 and "Z" * 300 not in err

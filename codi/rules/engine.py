@@ -36,6 +36,8 @@ class FileSettings:
     severity: dict[str, Severity] = field(default_factory=dict)  # code, prefix or name -> level
     rule_config: RuleConfig = field(default_factory=RuleConfig)
     pragmas: bool = True
+    plans: dict[tuple[type[Rule], ...], list[tuple[type[Rule], bool]]] = field(default_factory=dict, compare=False,
+                                                                             repr=False)  # Engine._plan
 
     def level_for(self, finding: Finding) -> Severity:
         """The severity after overrides: an exact name wins, then the longest matching code prefix."""
@@ -162,18 +164,36 @@ class Engine:
         result.findings.sort(key=lambda f: (f.file, f.line, f.column, f.code))
         return result
 
+    def _plan(self, settings: FileSettings) -> list[tuple[type[Rule], bool]]:
+        """The file rules to run under ``settings``: (rule, selected); not selected = an experimental
+        BuildKit check a file's `# check=experimental=` may turn on. Kept on the (shared) settings."""
+        key = tuple(self.rules)
+        plan = settings.plans.get(key)
+        if plan is None:
+            selection = settings.selection
+            plan = []
+            for cls in self.rules:
+                if issubclass(cls, BatchRule):
+                    continue
+                if selection.rule_enabled(cls):
+                    plan.append((cls, True))
+                elif cls.name in EXPERIMENTAL and selection.selects_if_default(cls.code):
+                    plan.append((cls, False))
+            settings.plans[key] = plan
+        return plan
+
     def _run_file_rules(self, ctx: RuleContext, settings: FileSettings, errors: list[RuleError]) -> list[Finding]:
         found: list[Finding] = []
         ran: list[Rule] = []
-        for cls in self.rules:
-            if issubclass(cls, BatchRule):
-                continue
-            selected = settings.selection.rule_enabled(cls)
+        experimental: bool | None = None
+        for cls, selected in self._plan(settings):
             # BuildKit's experimental checks also run when the file's `# check=experimental=` asks.
-            by_directive = (not selected and cls.name in EXPERIMENTAL and may_turn_on_experimental(ctx.dockerfile.text)
-                            and settings.selection.selects_if_default(cls.code))
-            if not selected and not by_directive:
-                continue
+            if not selected:
+                if experimental is None:
+                    experimental = may_turn_on_experimental(ctx.dockerfile.text)
+                if not experimental:
+                    continue
+            by_directive = not selected
             rule = self._instance(cls)
             if selected:  # hidden_findings re-runs these; a directive's experimental check stays out
                 ran.append(rule)

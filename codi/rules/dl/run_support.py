@@ -105,9 +105,17 @@ class Run:
     instr: Instruction
     shell: tuple[str, ...]
     cmds: list[Cmd]
+    _by_name: dict[str, list[Cmd]] | None = None  # built on first use: rules ask by name thousands of times
 
     def named(self, *names: str) -> list[Cmd]:
-        return [c for c in self.cmds if c.name in names]
+        if self._by_name is None:
+            self._by_name = {}
+            for c in self.cmds:
+                self._by_name.setdefault(c.cmd.name, []).append(c)
+        if len(names) == 1:
+            return list(self._by_name.get(names[0], ()))
+        found = [c for name in set(names) for c in self._by_name.get(name, ())]
+        return sorted(found, key=lambda c: c.index)
 
     def after(self, cmd: Cmd) -> list[Cmd]:
         return [c for c in self.cmds if c.index > cmd.index]

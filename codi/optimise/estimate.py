@@ -110,6 +110,10 @@ def context_size(project: Path, ignore: list[str] | None = None) -> int:
     return total
 
 
+def _human(mb: float) -> str:
+    return f"{mb * 1000:.1f} KB" if mb < 1 else f"{mb:.1f} MB"
+
+
 def _label(instr: Instruction) -> str:
     text = " ".join(f"{instr.keyword} {instr.rest}".split())
     return text if len(text) <= 80 else text[:77] + "..."
@@ -144,7 +148,8 @@ class _Image:
                                   (name.endswith("*.json") and m.startswith(name.split("*")[0])))
         if any(s in {".", "./", "/"} or s.endswith("/.") for s in paths):
             self.copied.append((dest, context_mb))
-            self.add("context", instr, context_mb, f"the whole build context ≈ {context_mb:.1f} MB")
+            self.add("context", instr, context_mb, f"the whole build context on disk (.git and .dockerignore'd "
+                                                   f"names left out) ≈ {_human(context_mb)}")
         else:
             mb = min(context_mb, 1.0)
             self.copied.append((dest, mb))
@@ -216,7 +221,7 @@ class _Image:
             mb = sum(m for dest, m in self.copied if dest == path or dest.startswith(path.rstrip("/") + "/"))
             if mb:
                 self.add("context", instr, mb, f"files under {path} copied again by a recursive "
-                                               f"chmod/chown ≈ {mb:.1f} MB")
+                                               f"chmod/chown ≈ {_human(mb)}")
 
 
 def estimate(df: Dockerfile, model: Model, sizes: ProjectSizes) -> Estimate:

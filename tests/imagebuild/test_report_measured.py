@@ -37,6 +37,9 @@ def test_measured_report_marks_kinds_and_names_the_stand_ins(project: Path, tmp_
     assert "| estimated |" in distroless and "| not built |" in distroless and "%" not in distroless
     assert 'id="base-map"' in html and "Stand-in base images were used" in html
     assert 'class="kind-measured">measured' in html and 'class="kind-estimated">estimated' in html
+    # The estimate stays beside the measured size, part by part, with its error where the built base is known.
+    assert "| estimate error |" in md and "The estimate error compares what CODI estimated" in md
+    assert "The estimate made before the build (" in md and 'id="estimate-error-note"' in html
     env = json.loads((run_dir / "metadata" / "environment.json").read_text())
     assert env["engine"]["stand_ins"] == {STANDIN: "Debian bookworm minbase + golang-go, gcc, libc6-dev, git, "
                                                    "ca-certificates"}

@@ -136,7 +136,7 @@ def _apply(ctx_out: str | None, project: str, dockerfile: str | None, stack: str
         result = _guard(apply_recommended, project, policy.name, dockerfile, stack, config, rules, limit,
                         Path(os.environ.get("CODI_OUTPUT_ROOT") or "runs"), rag_enabled())
     if not result.decisions:
-        raise fail("no candidate passed verification; nothing to apply (`codi run` says why)")
+        raise fail("no candidate to apply: none passed verification (or, with --run, every one failed its build); `codi run` says why")
     for choice, decision in result.decisions:
         rec = ", recommended" if choice is result.recommended else ""
         sys.stdout.write(f"{decision}: {choice.record.id} ({choice.record.title}, risk {choice.record.risk}{rec})\n")

@@ -88,6 +88,7 @@ def test_report_ends_with_the_command_that_adopts_the_recommended_candidate(tmp_
     assert last_section.startswith("\n## Adopting the recommended candidate")
     command = re.search(r"```sh\n(.*?)\n```", last_section, re.S)
     assert command is not None
+    assert md.rstrip().endswith(command.group(1) + "\n```")  # the report ends with the command
     words = shlex.split(command.group(1))
     assert words[:3] == ["codi", "rewrite", str(project)] and "--apply" in words
     assert words[words.index("--run") + 1] == str(result.run_dir.resolve())  # not the staging folder

@@ -109,9 +109,10 @@ def md_cell(value: object) -> str:
 def rejected_headline(rejected: Any) -> str:
     """A rejection's reason without the violation messages the report lists under it (once, not twice)."""
     reason = str(rejected.reason)
-    joined = "; ".join(v.message for v in rejected.violations)
-    if joined and reason.endswith(joined):
-        return reason[: -len(joined)].rstrip().rstrip(":").rstrip() or reason
+    for listed in (rejected.violations, getattr(rejected, "review_problems", [])):
+        joined = "; ".join(v.message for v in listed)
+        if joined and reason.endswith(joined):
+            return reason[: -len(joined)].rstrip().rstrip(":").rstrip() or reason
     return reason
 
 

@@ -128,6 +128,8 @@ def test_an_install_moved_after_a_copy_is_a_problem() -> None:
     assert "`netcat`" in _problems(ORIGINAL, moved, "install_order")[0]
     kept = "FROM python:3.9\nRUN apt-get update && apt-get install -y netcat\nCOPY --from=build /app /app\n"
     assert _problems(ORIGINAL, kept, "install_order") == []
+    again = kept + "RUN apt-get install -y netcat gcc\n"  # early, and again later: still early
+    assert _problems(ORIGINAL, again, "install_order") == []
 
 
 # --- ENV ----------------------------------------------------------------------------------------------

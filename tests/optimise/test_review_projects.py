@@ -113,3 +113,17 @@ def test_a_jdk_tool_in_the_runtime_stage_keeps_the_jdk(tmp_path: Path) -> None:
     assert result.run_dir is not None
     for cand in result.record.candidates:
         assert "-jre" not in (result.run_dir / cand.path).read_text()
+
+
+def test_reports_list_review_problems_once_and_the_declared_base_changes(tmp_path: Path) -> None:
+    result = _run(REPO / "demo" / "node", tmp_path)
+    assert result.run_dir is not None
+    md = (result.run_dir / "reports" / "report.md").read_text()
+    rejected = md.split("## Not offered", 1)[1]
+    assert "- `node-multistage`: fails the review check\n  - sets NODE_ENV=production" in rejected
+    assert rejected.count("`npm run dev` runs `node --watch server.js`") == 2  # node-multistage, node-alpine
+    html = (result.run_dir / "reports" / "report.html").read_text()
+    assert '<ul class="review-problems"><li>sets NODE_ENV=production' in html
+    spring = _run(REPO / "demo" / "java", tmp_path)
+    assert spring.run_dir is not None
+    assert "Review check: passed" in (spring.run_dir / "reports" / "report.md").read_text()

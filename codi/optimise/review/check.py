@@ -159,8 +159,8 @@ def _before_first_copy(instrs: list[Instruction]) -> tuple[set[tuple[str, str]],
 
 def _install_order(original: Reviewed, candidate: Reviewed) -> list[ReviewProblem]:
     early, _, _ = _before_first_copy(_chain(original))
-    _, late, first = _before_first_copy(_chain(candidate))
-    moved = sorted(early & late)
+    still_early, late, first = _before_first_copy(_chain(candidate))
+    moved = sorted(early & (late - still_early))  # installed again later is the original's own choice
     if not moved:
         return []
     names = ", ".join(f"`{name}`" for _, name in moved)

@@ -45,9 +45,8 @@ def _pem(match: re.Match[str]) -> str:
 
 
 def _pem_open(match: re.Match[str]) -> str:
-    """A key cut short (a diff hunk, an excerpt): its body goes, the line break after it stays."""
-    tail = re.search(r"(?:[ \t\r\n]|\\[nrt])*$", match.group(0))
-    return match.group(1) + REDACTED + (tail.group(0) if tail else "")
+    """A key cut short (a diff hunk, an excerpt): its body goes; a BEGIN line alone (prose) stays."""
+    return match.group(1) + REDACTED if match.group("body") else match.group(0)
 
 
 def redact_text(text: str) -> str:

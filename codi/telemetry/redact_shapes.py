@@ -32,10 +32,12 @@ _CONT = r"(?:\\+(?:\r?\n|n)[ \t]*)"  # a line continuation, raw or JSON-escaped
 _SEP = r"(?:[ \t]|\\+n|\r?\n)"  # a space or a line break, raw or JSON-escaped
 _LINE_START = r"(?:^|(?<=\\n)|(?<=\"))"  # a line, also inside a JSON string or after a quote
 _LINE = r"(?:^|(?<=\\n)|(?<=[\"']))"  # a line, also the start of a quoted string (printf '[pypi]\npassword = …')
-def _same_cmd(start: str) -> str:
-    """The rest of one shell command, across continuations, up to the next ``start`` word: so each
-    start scans only its own command and a line of a thousand ``curl``s stays linear."""
-    return r"(?:(?!\b" + start + r"\b)(?:[^\n;&|]|\\\n))*?"
+def _command(start: str) -> str:
+    """One shell command from its ``start`` word to its end, across continuations; it stops at the next
+    ``start`` word, so a line of a thousand ``curl``s stays linear."""
+    return r"\b" + start + r"\b(?:(?!\b" + start + r"\b)(?:\\\r?\n|[^\n;&|]))*"  # a continuation first
+
+
 # Words that follow "password is" in prose and are no password.
 _PROSE = frozenset({"not", "set", "unset", "empty", "required", "optional", "stored", "read", "passed", "given",
                     "provided", "a", "an", "the", "in", "from", "taken", "generated", "random", "changed", "ignored"})
@@ -100,6 +102,17 @@ def _token(prefix: str, body: str, *needles: str) -> Rule:
     return Rule(re.compile(r"(?<![A-Za-z0-9_-])(?P<p>" + prefix + ")" + body), r"\g<p>" + REDACTED, needles)
 
 
+def _in_command(start: str, option: str, *needles: str) -> Rule:
+    """A password given as an option of one command (``curl -u``, ``mysql -p``): every such option of
+    the command is redacted in one pass, so a second pass finds nothing left (idempotent)."""
+    inner = re.compile(option)
+
+    def replace(match: re.Match[str]) -> str:
+        return inner.sub(_unless_plain, match.group(0))
+
+    return Rule(re.compile(_command(start)), replace, needles)
+
+
 _VAL = _NOT_DONE + r"(?P<value>[^\s'\"\\]+)(?P<tail>)"
 _MYSQL = r"(?:mysql|mysqldump|mysqladmin|mysqlimport|mysqlshow|mysqlcheck|mysqlpump|mariadb(?:-dump|-admin)?)"
 _LOGIN = r"(?:sshpass|redis-cli|(?:docker|podman|buildah|skopeo|nerdctl)[ \t]+login|helm[ \t]+registry[ \t]+login)"
@@ -133,16 +146,15 @@ RULES: tuple[Rule, ...] = (
     _rule(r"(?P<head>(?:--(?:extra-)?index-url[ \t=]+|PIP_(?:EXTRA_)?INDEX_URL=)['\"]?[A-Za-z][A-Za-z0-9+.-]*://)"
           + _NOT_DONE + r"(?P<value>[^\s/@:\"'<>\\]+)(?P<tail>@)", _keep_user, "index"),
     # curl -u user:password / --user user:password, the password possibly on the next line
-    _rule(r"(?P<head>\bcurl\b" + _same_cmd("curl") + r"\s(?:-u|--user)(?:[ \t=]|" + _CONT + r")*(?:\\*['\"])?[^\s:'\"\\]*:"
-          + _CONT + "?)" + _VAL, _unless_plain, "curl"),
+    _in_command("curl", r"(?P<head>\s(?:-u|--user)(?:[ \t=]|" + _CONT + r")*(?:\\*['\"])?[^\s:'\"\\]*:" + _CONT
+                + "?)" + _VAL, "curl"),
     # --password VALUE, --http-password=VALUE, --token VALUE (wget, docker login, CLIs), next line too
     _rule(r"(?P<head>(?<![\w-])--(?:[a-z]+-)?" + _FLAGS + r"(?:[ \t=]|" + _CONT + r")+(?:\\*['\"])?)"
           + _NOT_DONE + r"(?P<value>(?!-)[^\s'\"\\]+)(?P<tail>)", _unless_plain, "--"),
     # mysql -pPASSWORD (glued: a lone -p prompts)
-    _rule(r"(?P<head>\b" + _MYSQL + r"\b" + _same_cmd(_MYSQL) + r"[ \t]-p)" + _NOT_DONE + r"(?P<value>" + _WORD + ")(?P<tail>)",
-          _unless_plain, "mysql", "mariadb"),
+    _in_command(_MYSQL, r"(?P<head>[ \t]-p)" + _NOT_DONE + r"(?P<value>" + _WORD + ")(?P<tail>)", "mysql", "mariadb"),
     # sshpass -p PW, redis-cli -a PW, docker login -p PW
-    _rule(r"(?P<head>\b" + _LOGIN + r"\b" + _same_cmd(_LOGIN) + r"[ \t]-[pa][ \t]+(?:\\*['\"])?)" + _VAL, _unless_plain, "sshpass", "redis-cli", "login"),
+    _in_command(_LOGIN, r"(?P<head>[ \t]-[pa][ \t]+(?:\\*['\"])?)" + _VAL, "sshpass", "redis-cli", "login"),
     # htpasswd -b[c] FILE USER PASSWORD
     _rule(r"(?P<head>\bhtpasswd(?:[ \t]+-[A-Za-z]+)*?[ \t]+-[A-Za-z]*b[A-Za-z]*(?:[ \t]+-[A-Za-z]+)*"
           r"[ \t]+[^\s;&|]+[ \t]+[^\s;&|]+[ \t]+(?:\\*['\"])?)" + _VAL, _unless_plain, "htpasswd"),
@@ -194,4 +206,9 @@ RULES: tuple[Rule, ...] = (
 # The body stops at the next BEGIN/END line: a text of many BEGINs stays linear.
 PEM = re.compile(r"(-----BEGIN (?P<kind>[A-Z0-9 ]*)PRIVATE KEY-----)(?P<body>(?:(?!-----(?:BEGIN|END) )[\s\S])*)"
                  r"(-----END (?P=kind)PRIVATE KEY-----)")
-PEM_OPEN = re.compile(r"(-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----)(?!\*\*\*REDACTED)(?:[A-Za-z0-9+/=:, \t\r\n-]|\\[nrt])+")
+# A key cut short (a diff hunk, an excerpt): its body is the lines after BEGIN that are wholly base64
+# or a "Proc-Type: …" header, so the text after the key (a RUN line) is kept for the other rules.
+_PEM_END = r"(?=[ \t]*(?:\r?\n|\\+[nr]|$|\\*[\"']))"
+_PEM_LINE = r"(?:[ \t]*(?:\r?\n|\\+[nr])[ \t]*[-+]?(?:[A-Za-z0-9+/=]+|[A-Za-z-]+:[^\n\\\"']*)" + _PEM_END + ")"
+PEM_OPEN = re.compile(r"(-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----)(?!\*\*\*REDACTED)"
+                      r"(?P<body>(?:[A-Za-z0-9+/=]+" + _PEM_END + ")?" + _PEM_LINE + "*)")

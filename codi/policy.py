@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 POLICIES = ("conservative", "balanced", "aggressive")
@@ -90,17 +89,3 @@ def resolve(requested: str | None, *, cap: str | None = None) -> Policy:
     if cap is not None and rank(name) > rank(cap):
         name, capped = cap, True
     return Policy(name=name, default=default, requested=asked, cap=cap, capped=capped)
-
-
-def audit_override(out: str | Path | None, policy: Policy, *, actor: str | None = None, **fields: Any) -> None:
-    """Record a policy override (no-op when it is none, or when the audit log is not available)."""
-    if not policy.override:
-        return
-    try:
-        from codi.telemetry.audit import audit_event
-    except ImportError:
-        return
-    root = Path(out or os.environ.get("CODI_OUTPUT_ROOT") or "runs")
-    audit_event(root, "policy-override", actor=actor, policy=policy.name, default=policy.default,
-                requested=policy.requested, cap=policy.cap, decision="capped" if policy.capped else "allowed",
-                **fields)

@@ -91,12 +91,12 @@ def _policy(body: FixBody, request: Request) -> Policy | None:
     """The risk policy of a /fix request (``unsafe`` asks for balanced), capped at CODI_RISK_POLICY_MAX."""
     import os
 
-    from codi.policy import audit_override, resolve, server_max
+    from codi.policy import server_max
+    from codi.service.audit import resolve_policy
 
     asked = body.risk_policy or ("balanced" if body.unsafe else None)
     if asked is None and not os.environ.get("CODI_RISK_POLICY"):
         return None
-    policy = resolve(asked, cap=server_max())
     settings = getattr(request.app.state, "settings", None)
-    audit_override(getattr(settings, "runs_root", None), policy, actor="api", command="POST /fix")
-    return policy
+    return resolve_policy(asked, out=getattr(settings, "runs_root", None), actor="api", command="POST /fix",
+                          cap=server_max())

@@ -29,10 +29,12 @@ def run_fix(paths: list[str], *, unsafe: bool, diff: bool, format: str, select: 
             risk_policy: str | None = None, color: str = "auto", show_fixes: bool = False,
             max_file_size: str | None = None) -> int:
     """Fix (or with ``diff`` only show) and return the exit code."""
-    from codi.policy import PolicyError, audit_override, resolve
+    from codi.policy import PolicyError
+    from codi.service.audit import resolve_policy
 
     try:  # --risk-policy, else CODI_RISK_POLICY; neither: safe fixes (and unsafe with --unsafe-fixes)
-        policy = resolve(risk_policy) if risk_policy or os.environ.get("CODI_RISK_POLICY") else None
+        policy = (resolve_policy(risk_policy, out=None, actor=os.environ.get("USER"), command="fix")
+                  if risk_policy or os.environ.get("CODI_RISK_POLICY") else None)
     except PolicyError as exc:
         raise fail(str(exc)) from None
     from codi.service.fix import fix_paths
@@ -60,7 +62,6 @@ def run_fix(paths: list[str], *, unsafe: bool, diff: bool, format: str, select: 
         if item.error:
             sys.stderr.write(f"codi: error: {item.error}\n")
     if policy is not None:
-        audit_override(None, policy, actor=os.environ.get("USER"), command="fix")
         for finding in report.proposed:
             assert finding.fix is not None
             sys.stderr.write(f"codi: {finding.file}:{finding.line}: {finding.code} proposed, not applied "

@@ -122,14 +122,14 @@ def rewrite_cmd(project: ProjectArg,
 def _apply(ctx_out: str | None, project: str, dockerfile: str | None, stack: str | None, config: str | None,
            rules: str | None, limit: int, risk_policy: str | None, run_dir: str | None = None) -> int:
     """`codi rewrite --apply`: exit 0 written, 1 nothing within the policy (nothing written)."""
-    from codi.policy import PolicyError, audit_override, resolve
+    from codi.policy import PolicyError
+    from codi.service.audit import resolve_policy
     from codi.service.rewrite import apply_from_run, apply_recommended
 
     try:
-        policy = resolve(risk_policy)
+        policy = resolve_policy(risk_policy, out=ctx_out, actor=os.environ.get("USER"), command="rewrite --apply")
     except PolicyError as exc:
         raise fail(str(exc)) from None
-    audit_override(ctx_out, policy, actor=os.environ.get("USER"), command="rewrite --apply")
     if run_dir is not None:
         result = _guard(apply_from_run, Path(run_dir), project, policy.name, dockerfile)
     else:

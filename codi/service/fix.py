@@ -13,9 +13,10 @@ from codi.fix.apply import FixOutcome, fix_text
 from codi.rules.base import Finding
 from codi.rules.engine import Engine, FileInput, FileSettings
 from codi.rules.registry import all_rules
+from codi.service.audit import audit_fix
 from codi.service.lint import STDIN, LintOutcome, LintRequest, LintUsageError, file_settings, run_lint
 from codi.service.lint_jobs import FixTask, fix_texts
-from codi.telemetry.audit import audit_fix, sha256_text
+from codi.telemetry.audit import sha256_text
 
 
 @dataclass(slots=True)

@@ -28,9 +28,10 @@ from codi.optimise.base_sizes import SIZE_TABLE_DATE, SIZE_TABLE_SOURCE
 from codi.optimise.catalog import CatalogError, catalog_path, load_catalog
 from codi.optimise.estimate import Estimate, estimate
 from codi.service.analyze import Analysis, analyze
+from codi.service.audit import audit_run
 from codi.service.candidates import CandidateSet, build_candidates, finding_record
 from codi.service.errors import InputError
-from codi.telemetry.audit import audit_run, sha256_text
+from codi.telemetry.audit import sha256_text
 
 
 @dataclass(slots=True)

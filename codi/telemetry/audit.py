@@ -29,15 +29,11 @@ import sys
 from collections.abc import Iterator, Mapping
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from codi.atomic import atomic_write_text
 from codi.config.flags import env_flag, production_mode
 from codi.telemetry.audit_key import CHAIN, AuditKeyError, key_id, load_key, mac
 from codi.telemetry.redact import redact_data
-
-if TYPE_CHECKING:
-    from codi.artifacts.models import RunRecord
 
 GENESIS = "0" * 64
 ACTIONS = ("run", "fix-apply", "backup", "restore", "drill", "prune", "bundle-install", "bundle-rollback",
@@ -199,37 +195,3 @@ def seal_log(path: Path, legacy_lines: int, actor: str | None = None) -> None:
         _append(path, record)
     except (OSError, AuditKeyError) as exc:
         raise AuditError(f"cannot write the audit log {path}: {getattr(exc, 'strerror', None) or exc}") from None
-
-
-def _blocked(exc: AuditError, what: str) -> Exception:
-    from codi.service.errors import InputError
-
-    return InputError(f"{exc}; {what} (production mode fails closed)")
-
-
-def audit_run(out: Path, record: RunRecord, rule_ids: list[str], adapter_version: object = None,
-              actor: str | None = None) -> None:
-    """The ``run`` line of ``codi run``/``codi all`` (and the API's runs); an InputError when it cannot be written
-    in production mode, so the run is not kept."""
-    rec = record.recommendation
-    chosen = next((c for c in record.candidates if rec and c.id == rec.candidate_id), None)
-    try:
-        audit_event(out, "run", actor=actor, run_id=record.run_id, project=record.project_name,
-                    dockerfile_sha256=(record.options.get("inputs_sha256") or {}).get("Dockerfile"),
-                    rule_ids=sorted(set(rule_ids)), adapter_version=adapter_version,
-                    risk=chosen.risk if chosen else None, policy=record.options.get("risk_policy"),
-                    decision=chosen.id if chosen else "keep-original", redact=record.options.get("redact", True))
-    except AuditError as exc:
-        raise _blocked(exc, "the run was not kept") from None
-
-
-def audit_fix(paths: list[tuple[str, str, list[str]]], policy: str | None = None) -> None:
-    """One ``fix-apply`` line per written file: (path, sha256 of the text before, rule ids applied)."""
-    try:
-        for path, before, rules in paths:
-            audit_event(default_out(), "fix-apply", path=path, dockerfile_sha256=before, rule_ids=sorted(set(rules)),
-                        policy=policy, decision="applied")
-    except AuditError as exc:
-        from codi.service.lint import LintUsageError  # what `codi fix` and POST /fix report as one line
-
-        raise LintUsageError(f"{exc}; the fixes were written but not audited (production mode fails closed)") from None

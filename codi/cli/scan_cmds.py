@@ -62,9 +62,10 @@ def scan_cmd(
     Exit 0 when every repository was scanned, 1 when some failed (the scan is `partial`), 2 for bad input.
     With --shard, the exit code and status are this shard's; `scan_status` in --json is the whole scan's.
     """
-    from codi.fleet.db import DBError
+    from codi.fleet.db_protocol import DBError
+    from codi.fleet.engine import ScanError
     from codi.fleet.manifest import ManifestError, parse_shard
-    from codi.fleet.scan import ScanError, ScanOptions, run_scan
+    from codi.fleet.scan import ScanOptions, run_scan
     from codi.store import StoreError
 
     if clone_jobs < 1:

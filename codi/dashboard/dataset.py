@@ -163,7 +163,8 @@ def fleet_scans(runs_root: Path, limit: int = 20) -> list[dict[str, Any]]:
     path = runs_root / "_fleet" / "fleet.db"
     if not path.is_file():
         return []
-    from codi.fleet.db import DBError, open_db
+    from codi.fleet.db import open_db
+    from codi.fleet.db_protocol import DBError
 
     try:
         db = open_db(None, path)

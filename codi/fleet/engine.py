@@ -165,3 +165,7 @@ def _summaries(batch: list[LintTask], future: Future[list[LintSummary]]) -> list
         return future.result()
     except Exception as exc:  # the worker died (killed, out of memory): the batch fails, the scan goes on
         return [LintSummary(t.key, error=f"worker failed: {type(exc).__name__}: {exc}") for t in batch]
+
+
+class ScanError(Exception):
+    """Bad options (an unknown scan to resume, an engine this CODI lacks): exit 2."""

@@ -14,7 +14,7 @@ import json
 from typing import TYPE_CHECKING, Any
 
 from codi.config.dburl import redact as _redact
-from codi.fleet.db import (
+from codi.fleet.db_protocol import (
     MIGRATIONS,
     PART_COUNTS,
     SCHEMA_VERSION,

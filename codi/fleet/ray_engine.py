@@ -41,8 +41,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from codi.fleet.engine import LintSummary, LintTask, lint_batch
-from codi.fleet.scan import ScanError
+from codi.fleet.engine import LintSummary, LintTask, ScanError, lint_batch
 
 BatchFn = Callable[[list[LintTask]], list[LintSummary]]
 

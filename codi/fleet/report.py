@@ -8,7 +8,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from codi.fleet.db import ResultDB
+from codi.fleet.db_protocol import ResultDB
 from codi.store import Store
 from codi.templating import environment
 

@@ -31,15 +31,13 @@ from typing import Any
 
 from codi import __version__, safefs
 from codi.fleet.checkout import RepoError, checkout, retry
-from codi.fleet.db import ContentRow, RepoRow, ResultDB, ScanRow, now, open_db
-from codi.fleet.engine import Engine, LintSummary, LintTask, LocalEngine
+from codi.fleet.db import open_db
+from codi.fleet.db_protocol import ContentRow, RepoRow, ResultDB, ScanRow, now
+from codi.fleet.engine import Engine, LintSummary, LintTask, LocalEngine, ScanError
 from codi.fleet.keys import content_key, effective_config
 from codi.fleet.manifest import RepoSpec, plan, read_manifest, shard
+from codi.fleet.ray_engine import RayEngine, RayUnavailable
 from codi.store import Store, open_store
-
-
-class ScanError(Exception):
-    """Bad options (an unknown scan to resume, an engine this CODI lacks): exit 2."""
 
 
 class ScanInterrupted(Exception):
@@ -123,8 +121,6 @@ def make_engine(name: str, jobs: int) -> Engine:
     if name == "local":
         return LocalEngine(jobs)
     if name == "ray":
-        from codi.fleet.ray_engine import RayEngine, RayUnavailable
-
         try:
             return RayEngine(jobs)
         except RayUnavailable as exc:

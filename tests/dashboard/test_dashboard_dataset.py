@@ -86,7 +86,8 @@ def test_runs_carry_their_slowest_stages_from_the_traces(tmp_path: Path) -> None
 
 
 def test_fleet_scans_are_listed(tmp_path: Path) -> None:
-    from codi.fleet.db import RepoRow, ScanRow, open_db
+    from codi.fleet.db import open_db
+    from codi.fleet.db_protocol import RepoRow, ScanRow
 
     db = open_db(None, tmp_path / "_fleet" / "fleet.db")
     db.start_scan(ScanRow("scan-1", "2026-11-30T04:00:00Z", "running", "repos.txt", repos=2))

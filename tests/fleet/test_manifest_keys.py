@@ -6,7 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from codi.fleet.db import DBError, SQLiteDB, open_db
+from codi.fleet.db import open_db
+from codi.fleet.db_protocol import DBError
+from codi.fleet.db_sqlite import SQLiteDB
 from codi.fleet.keys import content_key, effective_config
 from codi.fleet.manifest import ManifestError, parse_manifest, parse_shard, shard
 from codi.store import LocalStore, StoreError, open_store

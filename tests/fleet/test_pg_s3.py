@@ -18,7 +18,9 @@ from typing import Any
 import pytest
 from rulekit import count_shellcheck_runs
 
-from codi.fleet.db import ContentRow, RepoRow, ScanRow, SQLiteDB, now, open_db
+from codi.fleet.db import open_db
+from codi.fleet.db_protocol import ContentRow, RepoRow, ScanRow, now
+from codi.fleet.db_sqlite import SQLiteDB
 from codi.fleet.scan import ScanOptions, run_scan
 from codi.rules.shellcheck import cache as sc_cache
 from codi.rules.shellcheck.runner import find_shellcheck

@@ -17,7 +17,7 @@ import pytest
 from fleetkit import corpus_repos, write_manifest
 
 from codi.fleet import scan as fleet_scan
-from codi.fleet.db import SQLiteDB
+from codi.fleet.db_sqlite import SQLiteDB
 from codi.fleet.engine import LintSummary, LintTask, lint_batch
 from codi.fleet.scan import ScanOptions, run_scan
 

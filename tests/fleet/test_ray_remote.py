@@ -26,7 +26,7 @@ from typing import Any
 import pytest
 from fleetkit import corpus_repos, write_manifest
 
-from codi.fleet.db import SQLiteDB
+from codi.fleet.db_sqlite import SQLiteDB
 from codi.fleet.scan import ScanOptions, run_scan
 
 pytestmark = pytest.mark.skipif(find_spec("ray") is None,

@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 import codi.cli.scan_cmds  # noqa: F401  (attaches `scan`)
 from codi.cli.app import app
 from codi.fleet import engine as fleet_engine
-from codi.fleet.db import SQLiteDB
+from codi.fleet.db_sqlite import SQLiteDB
 from codi.fleet.scan import ScanInterrupted, ScanOptions, run_scan
 from codi.service import lint_jobs
 from codi.service.lint import LintRequest, run_lint

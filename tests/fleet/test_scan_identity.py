@@ -13,7 +13,8 @@ from typer.testing import CliRunner
 
 import codi.cli.scan_cmds  # noqa: F401  (attaches `scan`)
 from codi.cli.app import app
-from codi.fleet.db import MIGRATIONS, RepoRow, ScanRow, SQLiteDB, now
+from codi.fleet.db_protocol import MIGRATIONS, RepoRow, ScanRow, now
+from codi.fleet.db_sqlite import SQLiteDB
 from codi.fleet.manifest import parse_manifest, plan
 from codi.fleet.scan import ScanInterrupted, ScanOptions, run_scan
 

@@ -109,7 +109,8 @@ def _model_and_ruleset() -> tuple[str | None, str | None]:
 
 def _shared_run_memory(ctx: Context) -> CheckResult | None:
     """The run memory in the Postgres at CODI_DB_URL (read only: no tables are made), or None when unset."""
-    from codi.rag.index import RunMemoryError, memory_location, shared_url
+    from codi.rag.index import memory_location, shared_url
+    from codi.rag.index_protocol import RunMemoryError
 
     fix = "set CODI_DB_URL to a reachable postgresql:// database (or unset it for the local SQLite file)"
     try:

@@ -50,7 +50,8 @@ def append_record(out: Path, record: dict[str, Any]) -> None:
 
 def _memory_query(root: Path, manifest: dict[str, Any]) -> tuple[bool, str, dict[str, Any]]:
     """Query the archive's own run memory file (never CODI_DB_URL's: the drill checks the backup)."""
-    from codi.rag.index import RunMemoryError, shared_memory_note
+    from codi.rag.index import shared_memory_note
+    from codi.rag.index_protocol import RunMemoryError
     from codi.rag.memory import doc_from_run_dir, search
     from codi.rag.store import SQLiteIndex, connect, index_path
 

@@ -17,7 +17,8 @@ from pathlib import Path
 
 from codi.artifacts.rundir import utc_now
 from codi.ops.backup_layout import BackupError
-from codi.rag.index import MemoryIndex, RunMemoryError, memory_location, open_existing
+from codi.rag.index import memory_location, open_existing
+from codi.rag.index_protocol import MemoryIndex, RunMemoryError
 from codi.rag.memory import run_dirs
 
 

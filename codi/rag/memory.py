@@ -12,7 +12,8 @@ from pathlib import Path
 from typing import Any
 
 from codi.artifacts.rundir import iso, utc_now
-from codi.rag.index import MemoryIndex, as_index, open_memory
+from codi.rag.index import as_index, open_memory
+from codi.rag.index_protocol import MemoryIndex
 from codi.telemetry.redact import redact_text
 
 # A MemoryIndex (codi.rag.index.open_memory), or a bare connection to an index file (older callers).

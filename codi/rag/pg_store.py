@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 
 from codi.config.dburl import redact
 from codi.pgschema import migrate, schema_version
-from codi.rag.index import MemoryIndex, Row, RunMemoryError
+from codi.rag.index_protocol import MemoryIndex, Row, RunMemoryError
 
 if TYPE_CHECKING:
     import psycopg

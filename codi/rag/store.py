@@ -14,7 +14,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, ParamSpec, TypeVar
 
-from codi.rag.index import MemoryIndex, Row, RunMemoryError
+from codi.rag.index_protocol import MemoryIndex, Row, RunMemoryError
 
 if TYPE_CHECKING:
     from codi.rag.memory import RunDoc

@@ -102,7 +102,8 @@ def _rag(record: RunRecord, findings: Sequence[FindingRecord], text: str,
         why = "disabled (--disable-rag or CODI_RAG=off)" if not options.rag else "no runs folder"
         return {"schema_version": SCHEMA_VERSION, "enabled": False, "reason": why, "query": None,
                 "matches": []}, {}
-    from codi.rag.index import RunMemoryError, memory_location, open_existing
+    from codi.rag.index import memory_location, open_existing
+    from codi.rag.index_protocol import RunMemoryError
     from codi.rag.memory import Outcome, RunDoc, query_terms, rule_evidence, search
 
     doc = RunDoc(run_id=record.run_id, stack=record.stack, project_name=record.project_name,
@@ -339,7 +340,8 @@ def remember(out: Path, run_dir: Path, enabled: bool = True) -> str | None:
     """Index a committed run into the memory; return a warning instead of failing the run."""
     if not enabled:
         return None
-    from codi.rag.index import RunMemoryError, memory_location
+    from codi.rag.index import memory_location
+    from codi.rag.index_protocol import RunMemoryError
     from codi.rag.memory import remember_run
 
     try:

@@ -9,63 +9,12 @@ never sees half an object, unless it is write-once (``once=True``), where the fi
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Protocol
 from urllib.parse import urlparse
 
-from codi.atomic import atomic_write_bytes
-
-
-class StoreError(Exception):
-    """A store URL CODI cannot use."""
-
-
-class Store(Protocol):
-    url: str
-
-    def put(self, key: str, data: bytes, *, once: bool = False) -> None:
-        """Write the object; with ``once`` an existing object stands (keys named by their content)."""
-        ...
-
-    def get(self, key: str) -> bytes | None: ...
-
-    def exists(self, key: str) -> bool: ...
-
-    def locate(self, key: str) -> str:
-        """Where a reader finds the object (a path or a URL)."""
-        ...
-
-
-class LocalStore:
-    """A folder on this machine (or a shared mount)."""
-
-    def __init__(self, root: Path) -> None:
-        self.root = root
-        self.url = root.resolve().as_uri()
-
-    def _path(self, key: str) -> Path:
-        parts = [p for p in key.split("/") if p]
-        if not parts or any(p in (".", "..") for p in parts):
-            raise StoreError(f"bad store key {key!r}")
-        return self.root.joinpath(*parts)
-
-    def put(self, key: str, data: bytes, *, once: bool = False) -> None:
-        path = self._path(key)
-        if once and path.is_file():
-            return  # a racing writer of the same key writes the same bytes: either rename may win
-        path.parent.mkdir(parents=True, exist_ok=True)
-        atomic_write_bytes(path, data)
-
-    def get(self, key: str) -> bytes | None:
-        try:
-            return self._path(key).read_bytes()
-        except FileNotFoundError:
-            return None
-
-    def exists(self, key: str) -> bool:
-        return self._path(key).is_file()
-
-    def locate(self, key: str) -> str:
-        return str(self._path(key))
+from codi.store.local import LocalStore as LocalStore
+from codi.store.protocol import Store as Store
+from codi.store.protocol import StoreError as StoreError
+from codi.store.s3 import S3Store
 
 
 def open_store(url: str | None, default: Path, *, name: str = "--store", quick: bool = False) -> Store:
@@ -78,7 +27,5 @@ def open_store(url: str | None, default: Path, *, name: str = "--store", quick: 
     if parsed.scheme in ("", "file"):
         return LocalStore(Path(parsed.path if parsed.scheme else url).expanduser())
     if parsed.scheme == "s3":
-        from codi.store.s3 import S3Store
-
         return S3Store(url, name=name, quick=quick)
     raise StoreError(f"{name} {url}: unsupported scheme {parsed.scheme!r} (this CODI has: a folder, file://, s3://)")

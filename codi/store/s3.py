@@ -18,7 +18,7 @@ from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, urlsplit
 
-from codi.store import StoreError
+from codi.store.protocol import StoreError
 
 if TYPE_CHECKING:
     from obstore.store import ClientConfig, RetryConfig

@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 
 import codi.cli.llm_cmds  # noqa: F401  (registers the commands)
 from codi.cli.app import app
-from codi.rag.index import RunMemoryError
+from codi.rag.index_protocol import RunMemoryError
 from codi.rag.memory import (
     Outcome,
     RunDoc,

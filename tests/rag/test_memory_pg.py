@@ -17,7 +17,8 @@ import codi.cli.ops_backup_cmds  # noqa: F401  (registers `runs prune`)
 from codi.cli.app import app
 from codi.ops import doctor_state
 from codi.ops.doctor import Context
-from codi.rag.index import MemoryIndex, RunMemoryError, connect_memory, open_existing, open_memory
+from codi.rag.index import connect_memory, open_existing, open_memory
+from codi.rag.index_protocol import MemoryIndex, RunMemoryError
 from codi.rag.memory import RunDoc, rebuild, remember_run, rule_evidence, search
 from codi.rag.store import index_path
 

@@ -35,7 +35,8 @@ from pathlib import Path
 from typing import Any
 
 from codi.cachehome import cache_home
-from codi.rules.shellcheck.shared import SharedLevel, shared_cache
+from codi.rules.shellcheck.shared import shared_cache
+from codi.rules.shellcheck.shared_protocol import SharedLevel
 
 log = logging.getLogger("codi.rules.shellcheck")
 

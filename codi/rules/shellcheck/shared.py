@@ -15,51 +15,27 @@ is not asked again for ``RETRY_AFTER_S``.
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import threading
 from collections.abc import Mapping
-from typing import Any, Protocol
 from urllib.parse import urlsplit
+
+from codi.rules.shellcheck.shared_pg import PgCache
+from codi.rules.shellcheck.shared_protocol import ENV, SharedLevel
+from codi.rules.shellcheck.shared_store import StoreCache
 
 log = logging.getLogger("codi.rules.shellcheck")
 
-Comments = list[dict[str, Any]]
 
-ENV = "CODI_CACHE_URL"
-RETRY_AFTER_S = 60.0
 PG_SCHEMES = ("postgresql", "postgres")
 STORE_SCHEMES = ("s3", "file")
 
 
-class SharedLevel(Protocol):
-    """What the local cache asks of a shared level. Neither method raises."""
-
-    url: str
-
-    def get_many(self, keys: list[str]) -> dict[str, Comments]:
-        """The entries found; a missing or unreadable one is simply absent."""
-        ...
-
-    def put_many(self, items: Mapping[str, Comments]) -> None:
-        """Store fresh results; an entry already there stands (same key, same content)."""
-        ...
 
 
-def encode(comments: Comments) -> str:
-    return json.dumps(comments, separators=(",", ":"))
 
 
-def decode(text: str | bytes) -> Comments | None:
-    """The stored comments, or None for a damaged entry (a miss)."""
-    try:
-        comments = json.loads(text)
-    except (TypeError, ValueError):
-        return None
-    if isinstance(comments, list) and all(isinstance(c, dict) for c in comments):
-        return comments
-    return None
 
 
 _SHARED: dict[str, SharedLevel | None] = {}  # None: an unsupported URL, warned about once
@@ -69,12 +45,8 @@ _SHARED_LOCK = threading.Lock()
 def _open(url: str) -> SharedLevel | None:
     scheme = urlsplit(url).scheme.lower()
     if scheme in PG_SCHEMES:
-        from codi.rules.shellcheck.shared_pg import PgCache
-
         return PgCache(url)
     if scheme in STORE_SCHEMES or (not scheme and os.path.isabs(url)):
-        from codi.rules.shellcheck.shared_store import StoreCache
-
         return StoreCache(url)
     # Only the scheme: the URL may hold a password.
     what = f"scheme {scheme!r}" if scheme else "a relative path"

@@ -9,7 +9,7 @@ import time
 from collections.abc import Mapping
 from typing import Any
 
-from codi.rules.shellcheck.shared import ENV, RETRY_AFTER_S, Comments, decode, encode
+from codi.rules.shellcheck.shared_protocol import ENV, RETRY_AFTER_S, Comments, decode, encode
 
 log = logging.getLogger("codi.rules.shellcheck")
 

@@ -18,7 +18,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TypeVar
 
-from codi.rules.shellcheck.shared import ENV, RETRY_AFTER_S, Comments, decode, encode
+from codi.rules.shellcheck.shared_protocol import ENV, RETRY_AFTER_S, Comments, decode, encode
 from codi.store import LocalStore, Store, StoreError, open_store
 
 log = logging.getLogger("codi.rules.shellcheck")

@@ -200,14 +200,20 @@ def show_run(result: RunResult, dry_run: bool, console: Console | None = None) -
         con.print(f"(left out at this width: {', '.join(dropped)}; see the report)", markup=False)
     for line in _smoke_notes(result) if measured else []:
         con.print(line, markup=False)
+    from codi.telemetry.redact import redact_text
+
+    # Reasons, notes and the model's words may quote the Dockerfile (a build error, a config mismatch).
+    scrub = redact_text if rec.options.get("redact", True) else str
     for r in rec.rejected:
-        con.print(f"not offered: {r.rule_id}: {r.reason}", markup=False)
+        con.print(scrub(f"not offered: {r.rule_id}: {r.reason}"), markup=False)
     for note in rec.notes:
-        con.print(f"note: {note}", markup=False)
+        con.print(scrub(f"note: {note}"), markup=False)
     if rec.recommendation:
-        con.print(f"recommendation: {rec.recommendation.candidate_id or '-'}: {rec.recommendation.reason}", markup=False)
+        con.print(scrub(f"recommendation: {rec.recommendation.candidate_id or '-'}: {rec.recommendation.reason}"),
+                  markup=False)
     if result.model_words:
-        con.print(f"why (the local model, checked against this run's facts): {result.model_words}", markup=False)
+        con.print(scrub(f"why (the local model, checked against this run's facts): {result.model_words}"),
+                  markup=False)
     if result.model_seconds is not None:
         con.print(f"model time: {result.model_seconds:.1f} s", markup=False)
     if not dry_run and result.run_dir is not None:

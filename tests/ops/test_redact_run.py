@@ -159,6 +159,13 @@ def test_user_files_verbatim_and_no_secret_in_what_describes_the_run(project: Pa
     assert verify_log(audit_log_path(out)).ok
 
 
+def test_console_output_of_a_run_holds_no_secret(project: Path, tmp_path: Path) -> None:
+    result = CliRunner().invoke(_app(), ["run", str(project), "--out", str(tmp_path / "runs"), "--no-llm"])
+    assert result.exit_code == 0, result.output
+    assert "recommendation:" in result.output or "not offered:" in result.output
+    assert [s for s in SECRETS if s in result.output] == []
+
+
 def test_rewrite_writes_the_users_text(project: Path, tmp_path: Path) -> None:
     folder = tmp_path / "cands"
     result = CliRunner().invoke(_app(), ["rewrite", str(project), "--out-dir", str(folder)])

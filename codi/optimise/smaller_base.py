@@ -3,7 +3,10 @@
 - a full Debian image becomes its ``-slim`` variant (python, node, ruby, ...) when the runtime stage
   installs or compiles nothing itself (the slim image has no compilers);
 - a JDK image becomes the JRE of the same version (eclipse-temurin) when nothing in the runtime stage,
-  its command or its health check uses a JDK tool (javac, jar, jcmd, a build tool...).
+  its command or its health check uses a JDK tool (javac, jar, jcmd, a build tool...);
+- a full (Debian) nginx image serving files becomes the Alpine nginx of the same version when the runtime
+  stage runs nothing (no RUN: only copies and settings); same entrypoint, command, port and modules, but
+  another OS, declared as such (medium risk).
 
 The tag keeps the original's full version and OS release (``17.0.9_9-jdk-jammy`` -> ``17.0.9_9-jre-jammy``);
 a digest-pinned image is left alone (the other variant's digest is unknown). The change is declared for
@@ -15,6 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from codi.imagedb.tags import parse_ref, same_image
+from codi.optimise.contract.model import DeclaredChange
 from codi.optimise.review.model import DeclaredBaseChange
 from codi.parser.semantic import Model, Stage
 from codi.parser.shell import parse_script
@@ -38,6 +42,7 @@ class BaseEdit:
     new: str
     note: str
     declared: DeclaredBaseChange
+    contract: list[DeclaredChange] | None = None  # contract changes the smaller image makes (its OS)
 
 
 def _programs(model: Model, target: Stage, keywords: set[str]) -> list[str] | None:
@@ -62,6 +67,7 @@ def smaller_base(model: Model, target: Stage) -> BaseEdit | None:
     if root.base_stage is not None or root.base_resolved != root.base or "@" in root.base:
         return None  # a stage, a variable, or a digest pin
     ref = parse_ref(root.base)
+    contract: list[DeclaredChange] | None = None
     runs = _programs(model, target, {"RUN"})
     if runs is None:
         return None
@@ -77,6 +83,14 @@ def smaller_base(model: Model, target: Stage) -> BaseEdit | None:
         variants = ("jre", *[v for v in ref.variants if v != "jdk"])
         new = same_image(ref, variants)
         why = "the JRE of the same Java version: the runtime stage compiles nothing and runs no JDK tool"
+    elif ref.repo == "nginx" and not ref.variants and (ref.numeric or ref.version in {"stable", "mainline"}):
+        if runs:
+            return None  # a RUN may call apt or Debian paths the Alpine image lacks
+        new = same_image(ref, ("alpine",))
+        why = "the Alpine nginx of the same version (same modules, entrypoint, command and port; another OS)"
+        contract = [DeclaredChange(field="os_family", risk="medium",
+                                   reason="the Alpine nginx image: the served files and nginx are the same, the OS "
+                                          "around them is Alpine (musl)")]
     else:
         return None
     instr = root.from_instr
@@ -85,4 +99,4 @@ def smaller_base(model: Model, target: Stage) -> BaseEdit | None:
         return None
     start = instr.span.start + at
     return BaseEdit(start, start + len(root.base), new, f"line {instr.start_line}: runtime image {root.base} -> {new} "
-                    f"({why})", DeclaredBaseChange(before=root.base, after=new, reason=why))
+                    f"({why})", DeclaredBaseChange(before=root.base, after=new, reason=why), contract)

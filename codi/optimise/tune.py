@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from codi.imagedb import normalize_ref
+from codi.optimise.contract.model import DeclaredChange
 from codi.optimise.review.model import DeclaredBaseChange
 from codi.optimise.smaller_base import smaller_base
 from codi.parser.model import Instruction
@@ -42,6 +43,7 @@ class Tuning:
     notes: list[str] = field(default_factory=list)
     risk: str = "low"
     base_changes: list[DeclaredBaseChange] = field(default_factory=list)
+    declared: list[DeclaredChange] = field(default_factory=list)  # runtime-contract changes made on purpose
 
     @property
     def changed(self) -> bool:
@@ -152,6 +154,9 @@ def tune(text: str, model: Model, target: Stage, bases: dict[str, tuple[str, dic
         edits.append((smaller.start, smaller.end, smaller.new))
         notes.append(smaller.note)
         tuning.base_changes.append(smaller.declared)
+        if smaller.contract:
+            tuning.declared += smaller.contract
+            tuning.risk = "medium"
     for start, end, new in sorted(edits, reverse=True):
         tuning.text = tuning.text[:start] + new + tuning.text[end:]
     tuning.notes = notes

@@ -115,24 +115,30 @@ def catalog_drafts(analysis: Analysis, catalog: Catalog, out: CandidateSet) -> l
     if not rules:
         out.notes.append(f"no catalog rule fits this {primary.stack} project "
                          f"(package manager {primary.package_manager or 'unknown'})")
-        web = web_server_note(analysis.contract.base)
+        web = web_server_note(analysis)
         if web:
             out.notes.append(web)
     return drafts
 
 
-def web_server_note(base: str | None) -> str | None:
-    """What a static site served by nginx could gain from another nginx image, with the evidence."""
+def web_server_note(analysis: Analysis) -> str | None:
+    """What a static site served by nginx could gain from another nginx image, with the evidence (the
+    tuned candidate moves a full nginx image whose runtime stage runs nothing to Alpine itself)."""
     from codi.imagedb.tags import parse_ref
 
+    base = analysis.contract.base if analysis.contract is not None else None
     if not base or parse_ref(base).repo != "nginx":
         return None
     ref = parse_ref(base)
+    runs = analysis.target is not None and any(
+        i.keyword == "RUN" for st in analysis.model.stage_chain(analysis.target) for i in st.instructions)
     if "alpine" in ref.variants or ref.release.startswith("alpine"):
-        size = "already the Alpine variant, the smallest nginx image of its version"
+        size = "it is already the Alpine variant, the smallest nginx image of its version"
+    elif runs:
+        size = ("its Alpine variant of the same version is smaller, but the runtime stage runs commands (RUN) "
+                "written for Debian")
     else:
-        size = (f"`nginx:{ref.version or 'stable'}-alpine-slim` is smaller but runs another OS (Alpine), a "
-                "runtime-contract change CODI does not make for you")
+        return None
     return (f"nothing to gain on the runtime image {base}: {size}; the non-root nginx image "
             "(nginxinc/nginx-unprivileged) listens on 8080 instead of 80, which changes the exposed port and "
             "every client's URL")

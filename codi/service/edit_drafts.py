@@ -46,7 +46,7 @@ def tuned_draft(analysis: Analysis, start: str) -> Draft | None:
     return Draft("tuned", "tuned", "The original, tuned in place",
                   "The original's structure and runtime settings kept as they are, with dependency downloads in "
                   "BuildKit cache mounts and, where the same version exists, the slim runtime image.",
-                  tuning.risk, None, tuning.notes, tuning.text, FIX_CHANGES, tuning.base_changes)
+                  tuning.risk, None, tuning.notes, tuning.text, FIX_CHANGES + tuning.declared, tuning.base_changes)
 
 
 # Programs that start as root on purpose (they drop privileges, bind low ports or manage services).

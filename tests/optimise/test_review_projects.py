@@ -127,3 +127,27 @@ def test_reports_list_review_problems_once_and_the_declared_base_changes(tmp_pat
     spring = _run(REPO / "demo" / "java", tmp_path)
     assert spring.run_dir is not None
     assert "Review check: passed" in (spring.run_dir / "reports" / "report.md").read_text()
+
+
+def test_static_site_on_full_nginx_gets_the_alpine_nginx_of_the_same_version(tmp_path: Path) -> None:
+    project = tmp_path / "site"
+    project.mkdir()
+    (project / "package.json").write_text('{"name": "site", "scripts": {"build": "vite build"}}\n')
+    (project / "package-lock.json").write_text("{}\n")
+    (project / "Dockerfile").write_text(
+        "FROM node:20.11.1 AS build\nWORKDIR /app\nCOPY package.json package-lock.json ./\nRUN npm ci\n"
+        "COPY . .\nRUN npm run build\n\nFROM nginx:1.25.3\nCOPY --from=build /app/dist /usr/share/nginx/html\n"
+        "EXPOSE 80\n")
+    result = _run(project, tmp_path)
+    _offered_ok(result)
+    text = _text(result, "tuned")
+    assert "FROM nginx:1.25.3-alpine\n" in text and "--mount=type=cache,target=/root/.npm npm ci" in text
+    tuned = next(c for c in result.record.candidates if c.rule_id == "tuned")
+    assert tuned.risk == "medium" and [c.field for c in tuned.contract_changes] == ["os_family"]
+    # With a RUN in the runtime stage, the Debian nginx stays, and the report says why.
+    dockerfile = project / "Dockerfile"
+    dockerfile.write_text(dockerfile.read_text() + "RUN apt-get update && apt-get install -y curl=7.88.1-10\n")
+    result = _run(project, tmp_path)
+    assert all("nginx:1.25.3-alpine" not in (result.run_dir / c.path).read_text()  # type: ignore[operator]
+               for c in result.record.candidates)
+    assert any("written for Debian" in n for n in result.record.notes)

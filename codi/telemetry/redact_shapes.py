@@ -32,12 +32,15 @@ _CONT = r"(?:\\+(?:\r?\n|n)[ \t]*)"  # a line continuation, raw or JSON-escaped
 _SEP = r"(?:[ \t]|\\+n|\r?\n)"  # a space or a line break, raw or JSON-escaped
 _LINE_START = r"(?:^|(?<=\\n)|(?<=\"))"  # a line, also inside a JSON string or after a quote
 _LINE = r"(?:^|(?<=\\n)|(?<=[\"']))"  # a line, also the start of a quoted string (printf '[pypi]\npassword = …')
+
+
 def _command(start: str) -> str:
     """One shell command from its ``start`` word to its end, across continuations; it stops at the next
     ``start`` word, so a line of a thousand ``curl``s stays linear."""
     return r"\b" + start + r"\b(?:(?!\b" + start + r"\b)(?:\\\r?\n|[^\n;&|]))*"  # a continuation first
 
 
+FIELD_NAMES = frozenset({"key", "auth"})  # fields of CODI's own records (a contract change's key is an env name)
 # Words that follow "password is" in prose and are no password.
 _PROSE = frozenset({"not", "set", "unset", "empty", "required", "optional", "stored", "read", "passed", "given",
                     "provided", "a", "an", "the", "in", "from", "taken", "generated", "random", "changed", "ignored"})
@@ -55,9 +58,6 @@ def _assign(match: re.Match[str]) -> str:
     if not secret_pair(match.group("name"), match.group("value")):
         return match.group(0)
     return match.group("head") + _quoted(match.group("value"))
-
-
-FIELD_NAMES = frozenset({"key", "auth"})  # fields of CODI's own records (a contract change's key is an env name)
 
 
 def _line_pair(match: re.Match[str]) -> str:

@@ -83,7 +83,9 @@ def resolve_inside(path: str | os.PathLike[str], root: str | os.PathLike[str] | 
     except RuntimeError:  # pathlib on Python < 3.13 reports a loop this way
         raise UnsafeFile(path, "symlink loop", errno.ELOOP) from None
     if root is not None and not _inside(real, os.path.realpath(root)):
-        raise UnsafeFile(path, "is a link to a file outside the project folder (refused)", errno.EACCES)
+        named = os.path.normpath(os.path.abspath(path))
+        what = "lies" if not _inside(named, os.path.abspath(root)) else "is a link to a file"
+        raise UnsafeFile(path, f"{what} outside the project folder (refused)", errno.EACCES)
     return real
 
 

@@ -200,7 +200,7 @@ def native_gem_libs(project: Path | None) -> list[str]:
         return []
     try:
         text = safefs.read_text(project / "Gemfile.lock", project, errors="replace")
-    except OSError:
+    except (OSError, ValueError):
         return []
     gems = set(re.findall(r"^    ([A-Za-z0-9_.-]+) \(", text, re.M))
     return sorted({lib for gem, lib in NATIVE_GEM_LIBS.items() if gem in gems})

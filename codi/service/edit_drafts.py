@@ -75,7 +75,7 @@ def _needs_root(analysis: Analysis, c: RuntimeContract) -> bool:
             try:
                 # the source comes from a COPY line: it must stay inside the project like any found file
                 script = safefs.read_text(analysis.project / source, analysis.project, errors="replace")
-            except OSError:
+            except (OSError, ValueError):
                 return True  # a script CODI cannot read may need root: say nothing rather than guess
             if any(word in script for word in _ROOT_WORDS):
                 return True

@@ -205,7 +205,7 @@ def _node_install(call: ToolCall, layer: Layer) -> list[Sized]:
     # The project's dependencies: an install with no package named, or a local one next to package.json.
     if not global_ and (not named or "package.json" in layer.manifests):
         prod_only = call.has("--omit=dev", "--production", "--prod", "--only=production") \
-            or call.prefix_env().get("NODE_ENV") == "production"
+            or (call.prefix_env().get("NODE_ENV") or layer.env.get("NODE_ENV")) == "production"
         deps = layer.sizes.node_deps + (0 if prod_only else layer.sizes.node_dev_deps)
         scope = "production " if prod_only else ""
         out += layer.project("node-deps", deps * NODE_PACKAGE_MB * factor,

@@ -160,3 +160,11 @@ def test_requirements_files_that_include_others_are_followed(tmp_path: Path) -> 
     (tmp_path / "requirements" / "production.txt").write_text("-r base.txt\ngunicorn==22\n# a comment\n")
     (tmp_path / "requirements" / "base.txt").write_text("django>=5\nwagtail\n-r production.txt\n")  # a cycle
     assert python_dependencies(tmp_path) == 3
+
+
+def test_node_env_production_installs_no_dev_dependencies() -> None:
+    body = "WORKDIR /app\nCOPY package*.json ./\nRUN --mount=type=cache,target=/root/.npm npm ci\n"
+    dev = est(f"FROM node:20-slim\n{body}", LOCKFILE_DEPS)
+    prod = est(f"FROM node:20-slim\nENV NODE_ENV=production\n{body}", LOCKFILE_DEPS)
+    assert added_mb(dev) == pytest.approx(150 * NODE_PACKAGE_MB, abs=0.01)
+    assert added_mb(prod) == pytest.approx(100 * NODE_PACKAGE_MB, abs=0.01)

@@ -217,21 +217,26 @@ def build_context(stack: StackMatch, facts: OriginalFacts, contract: RuntimeCont
     if model is not None:
         ctx.global_args = [_line(instr.text) for instr in model.global_args]
     copied = False
+    pending: list[str] = []  # ARG/ENV lines before the first copy, not yet needed by an early RUN
     for st in chain:
         for instr in st.instructions:
             copied = copied or instr.keyword in {"COPY", "ADD"}
             if not _only_installs(instr, stack.stack):
                 ctx.final_lines.append(_line(instr.text))
             if instr.keyword == "RUN" and not _template_does(instr, stack.stack):
-                (ctx.setup_runs if copied else ctx.early_runs).append(_line(instr.text))
+                if copied:
+                    ctx.setup_runs.append(_line(instr.text))
+                else:  # with the ARG/ENV lines it may read, in the original's order (not again later)
+                    ctx.early_runs += pending + [_line(instr.text)]
+                    ctx.runtime_lines = [ln for ln in ctx.runtime_lines if ln not in pending]
+                    pending = []
             if instr.keyword in {"ARG", "ENV"}:
                 ctx.env_lines.append(_line(instr.text))
-            if instr.keyword == "ENV":
-                line = production_env(instr, [])
-                if line:
-                    ctx.runtime_lines.append(line)
-            elif instr.keyword in _KEPT:
-                ctx.runtime_lines.append(_line(instr.text))
+            line = production_env(instr, []) if instr.keyword == "ENV" else _line(instr.text)
+            if instr.keyword in _KEPT and line:
+                ctx.runtime_lines.append(line)
+                if not copied and instr.keyword in {"ARG", "ENV"}:
+                    pending.append(line)
             elif instr.keyword in {"COPY", "ADD"} and instr.flag("from") is None:
                 ctx.context_copies.append(_line(instr.text))
     _command_lines(ctx, chain)

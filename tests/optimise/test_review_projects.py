@@ -151,3 +151,23 @@ def test_static_site_on_full_nginx_gets_the_alpine_nginx_of_the_same_version(tmp
     assert all("nginx:1.25.3-alpine" not in (result.run_dir / c.path).read_text()  # type: ignore[operator]
                for c in result.record.candidates)
     assert any("written for Debian" in n for n in result.record.notes)
+
+
+def test_early_runs_keep_their_place_and_the_arg_env_they_read(tmp_path: Path) -> None:
+    project = tmp_path / "api"
+    project.mkdir()
+    (project / "package.json").write_text('{"name": "api", "scripts": {"start": "node server.js"}}\n')
+    (project / "package-lock.json").write_text("{}\n")
+    (project / "server.js").write_text("console.log(1)\n")
+    (project / "Dockerfile").write_text(
+        "FROM node:20.11.1-slim\nWORKDIR /app\nARG TZ=UTC\nENV APP_DIR=/data\n"
+        "RUN mkdir -p \"$APP_DIR\" && echo \"$TZ\" > /etc/timezone\nCOPY package.json package-lock.json ./\n"
+        "RUN npm ci --omit=dev\nCOPY . .\nCMD [\"node\", \"server.js\"]\n")
+    result = _run(project, tmp_path)
+    _offered_ok(result)
+    runtime = _text(result, "node-multistage").split("\nFROM ")[-1]
+    assert "FROM node:20.11.1-slim" in _text(result, "node-multistage")
+    early = runtime.index("RUN mkdir -p \"$APP_DIR\"")
+    assert runtime.index("ARG TZ=UTC") < early and runtime.index("ENV APP_DIR=/data") < early
+    assert early < runtime.index("COPY ")
+    assert runtime.count("ARG TZ=UTC") == 1 and runtime.count("ENV APP_DIR=/data") == 1

@@ -99,8 +99,9 @@ def fix_paths(req: LintRequest, unsafe: bool = False, diff_only: bool = False,
         report.files.append(item)
         if outcome.changed and not diff_only and path != STDIN:
             try:
-                _check_writable(path)
-                atomic_write_text(Path(path), outcome.fixed)
+                target = os.path.realpath(path)  # through a link: fix the file, keep the link
+                _check_writable(target)
+                atomic_write_text(Path(target), outcome.fixed)
                 item.written = True
                 audit_fix([(path, sha256_text(outcome.original), [r.code for r in outcome.applied])], risk_policy)
             except OSError as exc:

@@ -172,3 +172,12 @@ def test_a_config_error_quotes_a_short_excerpt_at_most(tmp_path: Path) -> None:
     root = repo(tmp_path / "p", {"Dockerfile": GOOD, ".codi.toml": 'select = "bogus' + "Z" * 5000 + '"\n'})
     err = _clear_error(codi("lint", str(root)), ".codi.toml:1")
     assert len(err) < 400 and "Z" * 300 not in err
+
+
+def test_fix_through_a_link_edits_the_file_and_keeps_the_link(tmp_path: Path) -> None:
+    root = repo(tmp_path / "p", {"docker/Dockerfile.prod": "FROM alpine:3.19\nRUN apk add curl\nUSER nobody\n"})
+    link(root / "Dockerfile", "docker/Dockerfile.prod")
+    result = codi("fix", str(root / "Dockerfile"))
+    assert result.returncode in (0, 1), result.stderr
+    assert (root / "Dockerfile").is_symlink()
+    assert "--no-cache" in (root / "docker" / "Dockerfile.prod").read_text()

@@ -39,7 +39,8 @@ def doctor_cmd(
                                                     help="Judge as production mode (default: CODI_PRODUCTION).")] = None,
     check: Annotated[list[str] | None, typer.Option("--check", help="Run only this check (repeatable).")] = None,
 ) -> None:
-    from codi.ops.doctor import CHECK_NAMES, Context, render_text, report, run_checks
+    from codi.ops.doctor import CHECK_NAMES, render_text, report, run_checks
+    from codi.ops.doctor_model import Context
 
     unknown = [c for c in check or [] if c not in CHECK_NAMES]
     if unknown:

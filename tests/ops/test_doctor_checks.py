@@ -15,7 +15,8 @@ from doctor_env import clean_env
 
 from codi.ops import doctor_checks as checks
 from codi.ops import doctor_state as state
-from codi.ops.doctor import GATED, Context, production_gate, run_checks
+from codi.ops.doctor import production_gate, run_checks
+from codi.ops.doctor_model import GATED, Context
 
 
 @pytest.fixture

@@ -9,7 +9,8 @@ import pytest
 from doctor_env import clean_env
 
 from codi.ops import doctor_state as state
-from codi.ops.doctor import CHECK_NAMES, Context
+from codi.ops.doctor import CHECK_NAMES
+from codi.ops.doctor_model import Context
 
 
 @pytest.fixture

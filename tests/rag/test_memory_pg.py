@@ -16,7 +16,7 @@ import codi.cli.llm_cmds  # noqa: F401  (registers the commands)
 import codi.cli.ops_backup_cmds  # noqa: F401  (registers `runs prune`)
 from codi.cli.app import app
 from codi.ops import doctor_state
-from codi.ops.doctor import Context
+from codi.ops.doctor_model import Context
 from codi.rag.index import connect_memory, open_existing, open_memory
 from codi.rag.index_protocol import MemoryIndex, RunMemoryError
 from codi.rag.memory import RunDoc, rebuild, remember_run, rule_evidence, search

@@ -29,7 +29,8 @@ sys.path.insert(0, str(REPO))
 from codi.llm.airgap import install  # noqa: E402
 from codi.llm.backend import Backend, LLMSettings  # noqa: E402
 from codi.llm.runtime import embedded, threads  # noqa: E402
-from codi.service.assist import AssistInputs, AssistOptions, assist, inputs_from_project  # noqa: E402
+from codi.service.assist import AssistOptions, assist  # noqa: E402
+from codi.service.assist_inputs import AssistInputs, inputs_from_project  # noqa: E402
 from codi.service.errors import InputError  # noqa: E402
 
 PROJECTS = REPO.parent / "shared" / "projects"

@@ -11,8 +11,7 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException
 
 from codi.api.security import Forbidden, NotFound
-from codi.service.errors import InputError
-from codi.service.lint import LintUsageError
+from codi.service.errors import InputError, LintUsageError
 from codi.service.statedb import StateDBError
 from codi.telemetry.redact import redact_text
 

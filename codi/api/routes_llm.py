@@ -16,7 +16,7 @@ router = APIRouter(tags=["llm"])
 
 def _inputs(body: AssistBody, request: Request) -> Any:
     """AssistInputs of ``run_id``, or of a dry run of the project (the candidates `codi run` would offer)."""
-    from codi.service.assist import inputs_from_project, inputs_from_run
+    from codi.service.assist_inputs import inputs_from_project, inputs_from_run
 
     settings = settings_of(request)
     if body.run_id:

@@ -37,8 +37,9 @@ def run_fix(paths: list[str], *, unsafe: bool, diff: bool, format: str, select: 
                   if risk_policy or os.environ.get("CODI_RISK_POLICY") else None)
     except PolicyError as exc:
         raise fail(str(exc)) from None
+    from codi.service.errors import LintUsageError
     from codi.service.fix import fix_paths
-    from codi.service.lint import LintRequest, LintUsageError
+    from codi.service.lint import LintRequest
 
     if "-" in paths:
         raise fail("--fix cannot rewrite standard input; give file paths (or use --diff with files)")

@@ -169,7 +169,8 @@ def lint_cmd(
 
     Example: codi lint . --format sarif --output-file codi.sarif
     """
-    from codi.service.lint import LintRequest, LintUsageError
+    from codi.service.errors import LintUsageError
+    from codi.service.lint import LintRequest
 
     if no_cache:  # for this command only (in-process callers such as tests run others after it)
         from codi.rules.shellcheck.cache import disabled

@@ -62,7 +62,7 @@ def _airgap() -> None:
 
 def _inputs(project: str, candidate_limit: int) -> Any:
     """AssistInputs of a run dir, or of a fresh dry run (the candidates `codi run` would offer)."""
-    from codi.service.assist import inputs_from_project, inputs_from_run
+    from codi.service.assist_inputs import inputs_from_project, inputs_from_run
     from codi.service.errors import InputError
 
     folder = Path(project)

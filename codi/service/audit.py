@@ -11,8 +11,7 @@ from pathlib import Path
 from codi.artifacts.models import RunRecord
 from codi.config.paths import output_root
 from codi.policy import Policy, resolve
-from codi.service.errors import InputError
-from codi.service.lint import LintUsageError
+from codi.service.errors import InputError, LintUsageError
 from codi.telemetry import audit as log  # called through the module: tests replace log.audit_event
 from codi.telemetry.audit import AuditError, default_out
 

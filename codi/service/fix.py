@@ -14,7 +14,8 @@ from codi.rules.base import Finding
 from codi.rules.engine import Engine, FileInput, FileSettings
 from codi.rules.registry import all_rules
 from codi.service.audit import audit_fix
-from codi.service.lint import STDIN, LintOutcome, LintRequest, LintUsageError, file_settings, run_lint
+from codi.service.errors import LintUsageError
+from codi.service.lint import STDIN, LintOutcome, LintRequest, file_settings, run_lint
 from codi.service.lint_jobs import FixTask, fix_texts
 from codi.telemetry.audit import sha256_text
 
@@ -93,7 +94,7 @@ def fix_paths(req: LintRequest, unsafe: bool = False, diff_only: bool = False,
         except Exception as exc:  # ConfigError: already validated by run_lint, kept for safety
             raise LintUsageError(str(exc)) from exc
         tasks.append(FixTask(path, text, fsettings, unsafe))
-    for task, outcome in zip(tasks, fix_texts(tasks, req.jobs), strict=True):
+    for task, outcome in zip(tasks, fix_texts(fix_one, tasks, req.jobs), strict=True):
         path = task.path
         item = FixedFile(path, outcome)
         report.files.append(item)

@@ -18,6 +18,8 @@ from codi.rules.base import Rule, RuleConfig, Severity
 from codi.rules.engine import Engine, FileInput, FileSettings, LintResult
 from codi.rules.registry import all_rules
 from codi.rules.selection import Selection, SelectionLayer, UnknownSelector
+from codi.service.errors import LintUsageError
+from codi.service.lint_jobs import lint_inputs
 
 STDIN = "-"
 # Folders never searched when walking a directory (hidden ones are skipped too).
@@ -33,8 +35,6 @@ _THRESHOLD_RANK = {"error": 3, "warning": 2, "info": 1, "style": 0}
 Progress = Callable[[str, int, int], None]  # (path just linted, files done, files in all)
 
 
-class LintUsageError(Exception):
-    """Bad options or settings: exit 2 with this one-line message."""
 
 
 @dataclass(slots=True)
@@ -295,8 +295,6 @@ def run_lint(req: LintRequest, progress: Progress | None = None) -> LintOutcome:
             progress(path, done, total)
 
     if req.jobs > 1:
-        from codi.service.lint_jobs import lint_inputs
-
         result = lint_inputs(rules, inputs, on_file, req.jobs)
     else:
         result = Engine(rules).lint(inputs, on_file)

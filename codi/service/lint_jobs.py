@@ -9,6 +9,7 @@ back findings only; the driver merges them and sorts with the engine's own key, 
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
@@ -17,7 +18,7 @@ from dataclasses import dataclass
 from codi.fix.apply import FixOutcome
 from codi.rules.base import Finding, Rule
 from codi.rules.engine import Engine, FileInput, FileSettings, LintResult, RuleError
-from codi.service.lint import LintUsageError
+from codi.service.errors import LintUsageError
 from codi.service.pool import WorkerPool, plan_batches
 
 # ~1 s of warm linting on one core: the corpus lints at about 700 kB of Dockerfile a second, and a
@@ -92,23 +93,24 @@ class FixTask:
     unsafe: bool
 
 
-def _fix_batch(tasks: list[FixTask]) -> list[FixOutcome]:
-    from codi.service.fix import fix_one
+# What fixes one file (codi.service.fix.fix_one, passed in: the pool knows nothing of fixing).
+FixOne = Callable[[str, str, FileSettings, bool], FixOutcome]
 
+
+def _fix_batch(fix_one: FixOne, tasks: list[FixTask]) -> list[FixOutcome]:
     return [fix_one(t.path, t.text, t.settings, t.unsafe) for t in tasks]
 
 
-def fix_texts(tasks: Sequence[FixTask], jobs: int = 1, min_weight: int | None = None) -> list[FixOutcome]:
+def fix_texts(fix_one: FixOne, tasks: Sequence[FixTask], jobs: int = 1,
+              min_weight: int | None = None) -> list[FixOutcome]:
     """``fix_one`` for each task, in order; over a pool when there is more than one batch.
     Fixing lints each file several times, so its batches fill up with fewer files."""
-    from codi.service.fix import fix_one
-
     least = MIN_BATCH_WEIGHT if min_weight is None else min_weight
     batches = plan_batches([weight(t.text) * 4 for t in tasks], jobs, least) if jobs > 1 else []
     if len(batches) < 2:
         return [fix_one(t.path, t.text, t.settings, t.unsafe) for t in tasks]
     out: list[FixOutcome] = []
-    with WorkerPool(_fix_batch, jobs) as pool, _worker_deaths(jobs):
+    with WorkerPool(functools.partial(_fix_batch, fix_one), jobs) as pool, _worker_deaths(jobs):
         for outcomes in pool.ordered([[tasks[n] for n in batch] for batch in batches]):
             out.extend(outcomes)
     return out

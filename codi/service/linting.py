@@ -9,8 +9,8 @@ from codi.config import ConfigError
 from codi.rules.base import Finding
 from codi.rules.engine import Engine, FileInput, FileSettings
 from codi.rules.registry import all_rules
-from codi.service.errors import InputError
-from codi.service.lint import LintRequest, LintUsageError, file_settings, run_lint
+from codi.service.errors import InputError, LintUsageError
+from codi.service.lint import LintRequest, file_settings, run_lint
 
 
 @dataclass(slots=True)

@@ -28,6 +28,7 @@ from codi.optimise.base_sizes import SIZE_TABLE_DATE, SIZE_TABLE_SOURCE
 from codi.optimise.catalog import CatalogError, catalog_path, load_catalog
 from codi.optimise.estimate import Estimate, estimate
 from codi.service.analyze import Analysis, analyze
+from codi.service.assist import AssistOptions, assist, past_run_bonus
 from codi.service.audit import audit_run
 from codi.service.candidates import CandidateSet, build_candidates, finding_record
 from codi.service.errors import InputError
@@ -68,6 +69,7 @@ class RunResult:
     # The model's guard-checked words on the recommendation, and what the model cost (None: not used).
     model_words: str | None = None
     model_seconds: float | None = None
+    analysis: Analysis | None = None  # the original, parsed and linted once for the whole run
 
 
 def _parts(est: Estimate) -> list[EstimatePart]:
@@ -135,8 +137,6 @@ def past_runs(analysis: Analysis, record: RunRecord, options: RunOptions) -> dic
     """The run memory's score bonus per rule (read-only), as ``assist`` adds it."""
     if not options.rag:
         return {}
-    from codi.service.assist import past_run_bonus
-
     return past_run_bonus(record, [finding_record(f) for f in analysis.findings], analysis.text, options.out)
 
 
@@ -188,7 +188,7 @@ def _run_project(project: str | Path, options: RunOptions) -> RunResult:
         "logs/events.jsonl", "reports/report.md", "reports/report.html"]
     if options.dry_run:
         record.run_id = "(dry run)"
-        return RunResult(record.run_id, None, record, metrics, files)
+        return RunResult(record.run_id, None, record, metrics, files, analysis=analysis)
     return _write(analysis, cands, record, metrics, options, created, files)
 
 
@@ -230,8 +230,6 @@ def _write(analysis: Analysis, cands: CandidateSet, record: RunRecord, metrics: 
                                     "its numbers stay estimated")
             record.recommendation = recommend(record, metrics, past_runs(analysis, record, options))
             writer.event("measure.done", engine=engine_info.get("name"))
-        from codi.service.assist import AssistOptions, assist
-
         if options.progress:
             options.progress("assist")
         assisted = assist(record, metrics, [finding_record(f) for f in analysis.findings], analysis.text,
@@ -277,5 +275,5 @@ def _write(analysis: Analysis, cands: CandidateSet, record: RunRecord, metrics: 
     if warning:
         record.notes.append(warning)
     llm = assisted.llm_metrics
-    return RunResult(run_id, run_dir, record, metrics, files, model_words=assisted.explain.get("summary_model"),
+    return RunResult(run_id, run_dir, record, metrics, files, analysis=analysis, model_words=assisted.explain.get("summary_model"),
                      model_seconds=llm["latency_ms"] / 1000 if llm.get("calls") else None)

@@ -6,7 +6,8 @@ from pathlib import Path
 
 from codi.config import ConfigError, ConfigResolver
 from codi.rules.registry import all_rules, also_silenced, equivalences_of
-from codi.service.lint import STDIN, LintRequest, LintUsageError, _cli_layer, file_settings
+from codi.service.errors import LintUsageError
+from codi.service.lint import STDIN, LintRequest, _cli_layer, file_settings
 
 
 def show_settings(req: LintRequest) -> str:

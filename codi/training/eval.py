@@ -194,7 +194,7 @@ def suite_items(folder: Path) -> list[tuple[str, Path, str | None]]:
 def deterministic_item(name: str, project: Path, dockerfile: str | None, scratch: Path) -> dict[str, Any]:
     """One ``codi run --no-llm`` and the checks of its candidates; ``inputs`` feeds the model side."""
     from codi.parser.parse import parse
-    from codi.service.assist import inputs_from_run
+    from codi.service.assist_inputs import inputs_from_run
     from codi.service.run import RunOptions, run_project
 
     result = run_project(project, RunOptions(out=scratch, dockerfile=dockerfile, llm=False, rag=False))

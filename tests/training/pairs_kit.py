@@ -11,7 +11,7 @@ from typing import Any
 
 from codi.llm import prompts
 from codi.llm.ranking import deterministic
-from codi.service.assist import inputs_from_project
+from codi.service.assist_inputs import inputs_from_project
 
 DEMO = Path(__file__).resolve().parents[2] / "demo"
 

@@ -12,7 +12,8 @@ import pytest
 
 from codi.llm import prompts
 from codi.llm.guard import Facts, guard
-from codi.service.assist import AssistOptions, assist, inputs_from_project
+from codi.service.assist import AssistOptions, assist
+from codi.service.assist_inputs import inputs_from_project
 from codi.training.corpus import BUNDLED_CORPUS
 from codi.training.data import SPLITS, BuildOptions, assign_splits, build
 from codi.training.pairs import rank_pair, runtime_facts

@@ -105,6 +105,8 @@ def dashboard(request: Request) -> HTMLResponse:
     data = build_dataset(settings_of(request).runs_root)
     for row in data["runs"]:  # links served by this API, not file paths of the server
         row["paths"] = {"report_html": f"/runs/{row['run_id']}/report.html" if row["paths"]["report_html"] else None}
+    for report in data["lint"]:  # the file name, not where it lies on the server
+        report["path"] = report["source"]
     data["runs_root"] = "this server"
     data["skipped"] = [{"path": os.path.basename(s["path"]), "reason": s["reason"]} for s in data["skipped"]]
     return HTMLResponse(render_page(data), headers={"content-security-policy": DASHBOARD_CSP})

@@ -95,14 +95,28 @@ def serve_cmd(
                 log_level=log_level, access_log=False, server_header=False)
 
 
+def _counts(data: dict[str, object]) -> str:
+    sizes = {k: len(v) if isinstance(v, list) else 0 for k, v in data.items()}
+    return (f"{data['run_count']} run(s), {sizes['lint']} lint report(s), {sizes['scans']} scan(s), "
+            f"{sizes['skipped']} skipped")
+
+
 @app.command("dashboard")
 def dashboard_cmd(
     runs: Annotated[str, typer.Option("--runs", help="The runs folder.")] = "runs",
     export_json: Annotated[str | None, typer.Option("--export-json", help="Write the dataset here.")] = None,
     relative_to: Annotated[str | None, typer.Option("--relative-to", help="Write paths relative to this folder.")] = None,
     html: Annotated[str | None, typer.Option("--html", help="Write the self-contained dashboard page here.")] = None,
+    lint: Annotated[list[str] | None, typer.Option(
+        "--lint", metavar="FILE", help="A `codi lint --format json` or `--format sarif` output to show (repeat for "
+        "several); files saved under RUNS/_lint/ are shown too.")] = None,
 ) -> None:
-    """Build the dashboard dataset of a runs folder (JSON) and/or its static HTML page."""
+    """Build the dashboard dataset of a runs folder (JSON) and/or its static HTML page.
+
+    The page shows findings per rule and over time (lint reports and `codi scan` results), size saved per
+    project (estimated or measured) and the runs. Example:
+    `codi lint . --format sarif --output-file runs/_lint/app.sarif && codi dashboard --html dashboard.html`
+    """
     from codi.atomic import atomic_write_text
     from codi.dashboard.dataset import build_dataset
     from codi.dashboard.page import render_page
@@ -113,18 +127,22 @@ def dashboard_cmd(
     if export_json is None and html is None:
         raise fail("nothing to write: give --export-json FILE and/or --html FILE")
     rel = Path(relative_to) if relative_to else None
+    lint_files = [Path(f) for f in lint or []]
+    for f in lint_files:
+        if not f.is_file():
+            raise fail(f"--lint {f}: no such file")
     try:
         if export_json:
-            data = build_dataset(root, rel)
+            data = build_dataset(root, rel, lint_files)
             Path(export_json).parent.mkdir(parents=True, exist_ok=True)
             atomic_write_text(Path(export_json), json.dumps(data, indent=2, ensure_ascii=False) + "\n")
-            sys.stdout.write(f"{export_json}: {data['run_count']} run(s), {len(data['skipped'])} skipped\n")
+            sys.stdout.write(f"{export_json}: {_counts(data)}\n")
         if html:
             # Links in the page must work from where the page lies unless told otherwise.
-            data = build_dataset(root, rel or Path(html).resolve().parent)
+            data = build_dataset(root, rel or Path(html).resolve().parent, lint_files)
             Path(html).parent.mkdir(parents=True, exist_ok=True)
             atomic_write_text(Path(html), render_page(data))
-            sys.stdout.write(f"{html}: {data['run_count']} run(s), {len(data['skipped'])} skipped\n")
+            sys.stdout.write(f"{html}: {_counts(data)}\n")
     except OSError as exc:
         raise fail(f"{exc.filename or ''}: {exc.strerror or exc}") from None
     for s in data["skipped"]:

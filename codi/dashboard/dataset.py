@@ -1,24 +1,26 @@
-"""Build the dashboard dataset from a runs folder.
+"""Build the dashboard dataset from a runs folder, lint reports and the scan database.
 
-Every folder under the runs root whose name is a run id is read; one that cannot be read is
-listed under ``skipped`` with the reason instead of being silently dropped.
+Every folder under the runs root whose name is a run id is read; one that cannot be read (likewise a
+lint report) is listed under ``skipped`` with the reason instead of being silently dropped.
+The dataset's fields are described in docs/dashboard.md; ``schema_version`` changes with them.
 """
 
 from __future__ import annotations
 
 import json
 import os
-import sqlite3
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any, cast
 
 from codi.artifacts.models import MetricsRecord, RunRecord
 from codi.artifacts.rundir import RUN_ID_RE, iso, utc_now
+from codi.dashboard.lint_reports import LintReportUnreadable, read_lint_report, saved_reports
+from codi.dashboard.scans import scan_summaries
 from codi.telemetry.redact import redact_data
 from codi.telemetry.tracing import read_spans, slowest_stages
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 
 class RunUnreadable(Exception):
@@ -125,14 +127,12 @@ def _stacks(runs: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
     return out
 
 
-def build_dataset(runs_root: Path, relative_to: Path | None = None) -> dict[str, Any]:
-    """The dataset of every run under ``runs_root`` (newest first), with skipped folders and reasons."""
+def _run_rows(runs_root: Path, relative_to: Path | None, skipped: list[dict[str, str]]) -> list[dict[str, Any]]:
     runs: list[dict[str, Any]] = []
-    skipped: list[dict[str, str]] = []
     if runs_root.is_dir():
         for entry in sorted(runs_root.iterdir()):
             if entry.name.startswith(".") or entry.name.startswith("_") or not entry.is_dir():
-                continue  # staging folders of runs in progress, the RAG index
+                continue  # staging folders of runs in progress, the RAG index, _fleet, _lint
             if not RUN_ID_RE.match(entry.name):
                 skipped.append({"path": _link(entry, relative_to), "reason": "name is not a run id"})
                 continue
@@ -141,9 +141,81 @@ def build_dataset(runs_root: Path, relative_to: Path | None = None) -> dict[str,
             except RunUnreadable as exc:
                 skipped.append({"path": _link(entry, relative_to), "reason": str(exc)})
     runs.sort(key=lambda r: (r["created_at"], r["run_id"]), reverse=True)
+    return runs
+
+
+def _projects(runs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Size saved per project by its newest run's recommendation; ``kind`` says estimated or measured."""
+    newest: dict[str, dict[str, Any]] = {}
+    for r in runs:  # newest first
+        newest.setdefault(r["project_name"], r)
+    out = []
+    for name, r in newest.items():
+        best = r["best_candidate"] or {}
+        delta = best.get("size_delta_bytes")
+        out.append({
+            "project_name": name, "stack": r["stack"], "run_id": r["run_id"], "created_at": r["created_at"],
+            "original_size": r["original"]["size"], "recommended_size": best.get("size"),
+            # A delta exists only where both numbers are of one kind (measure.py drops mixed ones).
+            "saved_bytes": None if delta is None else -delta,
+            "saved_pct": None if best.get("size_delta_pct") is None else -best["size_delta_pct"],
+            "kind": best.get("kind") if delta is not None else None,
+            "candidate": best.get("title"),
+        })
+    out.sort(key=lambda p: (-(p["saved_bytes"] if p["saved_bytes"] is not None else float("-inf")), p["project_name"]))
+    return out
+
+
+def _lint(paths: Sequence[Path], relative_to: Path | None,
+          skipped: list[dict[str, str]]) -> tuple[list[dict[str, Any]], dict[str, str]]:
+    reports, names = [], {}
+    seen: set[Path] = set()
+    for path in paths:
+        key = path.resolve()
+        if key in seen:
+            continue
+        seen.add(key)
+        try:
+            summary, given = read_lint_report(path)
+        except LintReportUnreadable as exc:
+            skipped.append({"path": _link(path, relative_to), "reason": f"lint report: {exc}"})
+            continue
+        reports.append({**summary, "path": _link(path, relative_to)})
+        names.update(given)
+    reports.sort(key=lambda r: (r["recorded_at"], r["source"]), reverse=True)
+    return reports, names
+
+
+def rule_catalog(codes: Iterable[str], given: dict[str, str]) -> dict[str, dict[str, str | None]]:
+    """Name and default level of each code: CODI's registry first, then the name a report gave."""
+    from codi.rules.registry import get_rule
+
+    out: dict[str, dict[str, str | None]] = {}
+    for code in sorted(set(codes)):
+        rule = get_rule(code) if code[:2].isalpha() else None
+        if rule is not None and rule.code == code:
+            out[code] = {"name": rule.name, "level": str(rule.severity.value)}
+        elif code.startswith("SC"):
+            out[code] = {"name": "ShellCheck", "level": None}
+        else:
+            out[code] = {"name": given.get(code), "level": None}
+    return out
+
+
+def build_dataset(runs_root: Path, relative_to: Path | None = None,
+                  lint_files: Sequence[Path] = ()) -> dict[str, Any]:
+    """The dataset of every run under ``runs_root`` (newest first), the lint reports (``lint_files`` and
+    those saved under ``<runs>/_lint``), the scans in ``<runs>/_fleet/fleet.db``, and what was skipped."""
+    skipped: list[dict[str, str]] = []
+    runs = _run_rows(runs_root, relative_to, skipped)
     spans = read_spans(runs_root)  # the runs' traces (<root>/_traces), read once
     for run in runs:
         run["slowest_stages"] = slowest_stages(runs_root, run["run_id"], 3, spans) if spans else []
+    lint, given_names = _lint([*lint_files, *saved_reports(runs_root)], relative_to, skipped)
+    scans, scan_error = scan_summaries(runs_root)
+    if scan_error:
+        skipped.append({"path": _link(runs_root / "_fleet" / "fleet.db", relative_to), "reason": scan_error})
+    codes = [c for source in (*lint, *scans) for c in source["by_rule"]]
     data = {
         "schema_version": SCHEMA_VERSION,
         "generated_at": iso(utc_now()),
@@ -151,32 +223,11 @@ def build_dataset(runs_root: Path, relative_to: Path | None = None) -> dict[str,
         "run_count": len(runs),
         "runs": runs,
         "stacks": _stacks(runs),
+        "projects": _projects(runs),
+        "lint": lint,
+        "scans": scans,
+        "rules": rule_catalog(codes, given_names),
         "skipped": skipped,
-        "scans": fleet_scans(runs_root),
     }
     # Dashboard data describes runs: redacted even where a run was written with --no-redact.
     return cast(dict[str, Any], redact_data(data))
-
-
-def fleet_scans(runs_root: Path, limit: int = 20) -> list[dict[str, Any]]:
-    """The newest `codi scan` runs recorded under ``<root>/_fleet/fleet.db`` (none when there is none)."""
-    path = runs_root / "_fleet" / "fleet.db"
-    if not path.is_file():
-        return []
-    from codi.fleet.db import open_db
-    from codi.fleet.db_protocol import DBError
-
-    try:
-        db = open_db(None, path)
-        out = []
-        for scan in db.scans(limit):
-            repos = db.repos(scan.scan_id)
-            out.append({"scan_id": scan.scan_id, "status": scan.status, "started_at": scan.started_at,
-                        "finished_at": scan.finished_at, "repos": len(repos),
-                        "failed": sum(1 for r in repos if r.status == "failed"),
-                        "cached": sum(1 for r in repos if r.status == "cached"),
-                        "findings": sum(r.findings or 0 for r in repos)})
-        db.close()
-        return out
-    except (DBError, OSError, RuntimeError, sqlite3.Error):  # an unreadable fleet database: the runs still show
-        return []

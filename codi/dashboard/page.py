@@ -19,6 +19,6 @@ def _script_safe_json(data: Any) -> str:
 def render_page(dataset: dict[str, Any]) -> str:
     page = (STATIC / "dashboard.html").read_text(encoding="utf-8")
     css = (STATIC / "dashboard.css").read_text(encoding="utf-8")
-    js = (STATIC / "dashboard.js").read_text(encoding="utf-8")
+    js = "\n".join((STATIC / name).read_text(encoding="utf-8") for name in ("charts.js", "dashboard.js"))
     # Data last: the other two are our own files; the data may contain any text.
     return page.replace("/*CSS*/", css).replace("/*JS*/", js).replace("/*DATA*/", _script_safe_json(dataset))

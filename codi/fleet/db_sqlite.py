@@ -35,6 +35,24 @@ class SQLiteDB:
         self.conn.execute("PRAGMA journal_mode = WAL")
         self.ensure_schema()
 
+    @classmethod
+    def read_only(cls, path: Path) -> SQLiteDB:
+        """Open an existing database for reading only: no folder, file, WAL switch or migration is made,
+        so viewing a scan database (the dashboard) never changes it. A newer schema is refused."""
+        db = cls.__new__(cls)
+        db.path, db.url = path, f"sqlite:///{path}"
+        db.conn = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True, timeout=BUSY_TIMEOUT_MS / 1000)
+        db.conn.row_factory = sqlite3.Row
+        try:
+            current = db.conn.execute("SELECT COALESCE(MAX(version), 0) FROM migrations").fetchone()[0]
+        except sqlite3.Error:
+            db.conn.close()
+            raise
+        if current > SCHEMA_VERSION:
+            db.conn.close()
+            raise RuntimeError(f"{path}: fleet schema v{current} is newer than this CODI (v{SCHEMA_VERSION})")
+        return db
+
     @contextmanager
     def _write(self) -> Iterator[sqlite3.Connection]:
         self.conn.execute("BEGIN IMMEDIATE")

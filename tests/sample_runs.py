@@ -52,7 +52,8 @@ def add_lint_and_scans(runs: Path) -> list[Path]:
     import subprocess
     import sys
 
-    from codi.fleet.db import ContentRow, RepoRow, ScanRow, open_db
+    from codi.fleet.db import open_db
+    from codi.fleet.db_protocol import ContentRow, RepoRow, ScanRow
 
     lint_dir = runs / "_lint"
     lint_dir.mkdir(parents=True, exist_ok=True)

@@ -17,6 +17,7 @@ from codi.artifacts.models import MetricsRecord, RunRecord
 from codi.artifacts.rundir import RUN_ID_RE, iso, utc_now
 from codi.dashboard.lint_reports import LintReportUnreadable, read_lint_report, saved_reports
 from codi.dashboard.scans import scan_summaries
+from codi.rules.registry import get_rule
 from codi.telemetry.redact import redact_data
 from codi.telemetry.tracing import read_spans, slowest_stages
 
@@ -188,8 +189,6 @@ def _lint(paths: Sequence[Path], relative_to: Path | None,
 
 def rule_catalog(codes: Iterable[str], given: dict[str, str]) -> dict[str, dict[str, str | None]]:
     """Name and default level of each code: CODI's registry first, then the name a report gave."""
-    from codi.rules.registry import get_rule
-
     out: dict[str, dict[str, str | None]] = {}
     for code in sorted(set(codes)):
         rule = get_rule(code) if code[:2].isalpha() else None

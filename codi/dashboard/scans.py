@@ -11,6 +11,8 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
+from codi.fleet.db_sqlite import SQLiteDB
+
 FLEET_DB = Path("_fleet") / "fleet.db"
 
 
@@ -19,8 +21,6 @@ def scan_summaries(runs_root: Path, limit: int = 50) -> tuple[list[dict[str, Any
     path = runs_root / FLEET_DB
     if not path.is_file():
         return [], None
-    from codi.fleet.db_sqlite import SQLiteDB
-
     try:
         db = SQLiteDB.read_only(path)
     except (OSError, RuntimeError, sqlite3.Error) as exc:

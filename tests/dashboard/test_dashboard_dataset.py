@@ -9,7 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
-from sample_runs import EVIL_NAME, make_runs
+from sample_runs import EVIL_NAME, SCAN_RULES, add_lint_and_scans, make_runs
 
 from codi.dashboard.dataset import build_dataset
 from codi.dashboard.page import render_page
@@ -20,11 +20,20 @@ def runs(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[str]]:
     return make_runs(tmp_path_factory.mktemp("dash"))
 
 
+@pytest.fixture(scope="module")
+def lint_root(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, list[Path]]:
+    """A runs folder with no run but real `codi lint` reports (python.sarif under <runs>/_lint; node.json and
+    go.json outside, for --lint) and a scan database of three scans."""
+    root = tmp_path_factory.mktemp("lintonly") / "runs"
+    return root, add_lint_and_scans(root)
+
+
 def test_dataset_fields(runs: tuple[Path, list[str]]) -> None:
     root, ids = runs
     data = build_dataset(root)
     assert data["run_count"] == 3 and {r["run_id"] for r in data["runs"]} == set(ids)
-    assert {"generated_at", "runs_root", "runs", "stacks", "skipped"} <= set(data)
+    assert data["schema_version"] == 2
+    assert {"generated_at", "runs_root", "runs", "stacks", "skipped", "projects", "lint", "scans", "rules"} <= set(data)
     row = next(r for r in data["runs"] if r["project_name"] == "pyproj")
     assert row["stack"] == "python"
     assert set(row["original"]) == {"size", "layers", "build_seconds", "kind"}
@@ -64,7 +73,7 @@ def test_cli_writes_json_and_html(runs: tuple[Path, list[str]], tmp_path: Path) 
                         "--relative-to", str(root.parent), "--html", str(out_html)],
                        capture_output=True, text=True, timeout=120, env={**os.environ})
     assert r.returncode == 0, r.stderr
-    assert "3 run(s), 2 skipped" in r.stdout and "skipped" in r.stderr
+    assert "3 run(s), 0 lint report(s), 0 scan(s), 2 skipped" in r.stdout and "skipped" in r.stderr
     data = json.loads(out_json.read_text())
     assert data["run_count"] == 3 and data["runs"][0]["paths"]["run_dir"].startswith("runs/")
     assert ids[0] in out_html.read_text()
@@ -85,22 +94,6 @@ def test_runs_carry_their_slowest_stages_from_the_traces(tmp_path: Path) -> None
     assert [s["total_ms"] for s in stages] == sorted((s["total_ms"] for s in stages), reverse=True)
 
 
-def test_fleet_scans_are_listed(tmp_path: Path) -> None:
-    from codi.fleet.db import open_db
-    from codi.fleet.db_protocol import RepoRow, ScanRow
-
-    db = open_db(None, tmp_path / "_fleet" / "fleet.db")
-    db.start_scan(ScanRow("scan-1", "2026-11-30T04:00:00Z", "running", "repos.txt", repos=2))
-    db.start_part("scan-1", "all", "here", 2)
-    db.put_repo("scan-1", RepoRow("a", 0, "/a", "ok", "k1", 3))
-    db.put_repo("scan-1", RepoRow("b", 1, "/b", "failed", None, None, "clone failed"))
-    assert db.finish_part("scan-1", "all", "partial") == "partial"
-    (scan,) = build_dataset(tmp_path)["scans"]
-    assert (scan["scan_id"], scan["status"], scan["repos"], scan["failed"], scan["findings"]) == \
-        ("scan-1", "partial", 2, 1, 3)
-    assert 'id="scans-section"' in render_page(build_dataset(tmp_path))
-
-
 def test_dataset_is_redacted_even_for_a_no_redact_run(tmp_path: Path) -> None:
     root, ids = make_runs(tmp_path / "plain")
     explain = root / ids[0] / "metadata" / "explain.json"  # as a --no-redact run where the model quoted the file
@@ -110,3 +103,135 @@ def test_dataset_is_redacted_even_for_a_no_redact_run(tmp_path: Path) -> None:
     text = json.dumps(build_dataset(root))
     assert "dashPlanted-0042" not in text and "PGPASSWORD=***REDACTED***" in text
     assert "key='B97B0AFCAA1A47F044F244A07FCC7D46'" in text
+
+
+def test_lint_reports_and_scans_are_in_the_dataset(lint_root: tuple[Path, list[Path]]) -> None:
+    root, given = lint_root
+    data = build_dataset(root, lint_files=given)
+    lint = data["lint"]
+    assert [(r["source"], r["format"]) for r in lint] == [("go.json", "json"), ("node.json", "json"),
+                                                          ("python.sarif", "sarif")]  # newest first
+    assert [r["recorded_at"] for r in lint] == ["2026-12-04T00:00:00Z", "2026-12-03T00:00:00Z", "2026-12-02T00:00:00Z"]
+    for report in lint:
+        assert report["findings"] > 0 and sum(report["by_rule"].values()) == report["findings"]
+        assert report["files_with_findings"] == 1
+    assert lint[0]["by_rule"]["CD107"] == 1  # golang as the final image
+    assert [s["scan_id"] for s in data["scans"]] == [scan_id for scan_id, _, _ in reversed(SCAN_RULES)]
+    for scan, (_, started, by_rule) in zip(data["scans"], reversed(SCAN_RULES), strict=True):
+        assert (scan["started_at"], scan["by_rule"], scan["findings"]) == (started, by_rule, sum(by_rule.values()))
+        assert (scan["repos"], scan["failed"], scan["status"]) == (2, 1, "partial")
+    rules = data["rules"]
+    assert rules["DL3008"] == {"name": "apt-get-pin-versions", "level": "warning"}
+    assert rules["CD107"]["name"] == "toolchain-final-image" and rules["SC2086"]["name"] == "ShellCheck"
+    assert set(rules) == {c for src in (*lint, *data["scans"]) for c in src["by_rule"]}
+    assert data["skipped"] == [] and data["run_count"] == 0
+
+
+def test_scan_database_is_only_read(lint_root: tuple[Path, list[Path]], tmp_path: Path) -> None:
+    import shutil
+    import sqlite3
+
+    root = tmp_path / "runs"
+    shutil.copytree(lint_root[0] / "_fleet", root / "_fleet")
+
+    def snapshot() -> dict[str, bytes]:
+        return {p.name: p.read_bytes() for p in (root / "_fleet").iterdir()}
+
+    def set_versions(sql: str) -> None:
+        conn = sqlite3.connect(root / "_fleet" / "fleet.db")
+        conn.execute(sql)
+        conn.commit()
+        conn.close()
+
+    set_versions("DELETE FROM migrations WHERE version = 4")  # as an older CODI left it: v4 would migrate
+    before = snapshot()
+    assert len(build_dataset(root)["scans"]) == 3
+    after = snapshot()
+    assert after["fleet.db"] == before["fleet.db"]  # no migration, nothing written
+    # A reader of a WAL database may leave SQLite's shared-memory index and an empty log; nothing else.
+    assert set(after) <= {"fleet.db", "fleet.db-shm", "fleet.db-wal"} and not after.get("fleet.db-wal")
+    set_versions("INSERT INTO migrations (version, applied_at) VALUES (99, 'later')")
+    data = build_dataset(root)
+    assert data["scans"] == []
+    assert any("fleet.db" in s["path"] and "newer than this CODI" in s["reason"] for s in data["skipped"])
+
+
+def test_unreadable_lint_reports_are_skipped_with_a_reason(tmp_path: Path) -> None:
+    root = tmp_path / "runs"
+    (root / "_lint").mkdir(parents=True)
+    (root / "_lint" / "broken.json").write_text("{not json")
+    (root / "_lint" / "numbers.json").write_text("[1, 2]")
+    (root / "_lint" / "other.json").write_text('{"hello": 1}')
+    outside = tmp_path / "secret.sarif"
+    outside.write_text('{"runs": []}')
+    (root / "_lint" / "link.sarif").symlink_to(outside)  # a link out of the folder is not followed
+    data = build_dataset(root)
+    reasons = {Path(s["path"]).name: s["reason"] for s in data["skipped"]}
+    assert reasons["broken.json"].startswith("lint report: not JSON")
+    assert "not findings" in reasons["numbers.json"]
+    assert "neither" in reasons["other.json"]
+    assert "link.sarif" not in reasons and data["lint"] == []
+
+
+def test_cli_reads_lint_files(lint_root: tuple[Path, list[Path]], tmp_path: Path) -> None:
+    root, given = lint_root
+    out = tmp_path / "data.json"
+    args = [sys.executable, "-m", "codi", "dashboard", "--runs", str(root), "--export-json", str(out)]
+    r = subprocess.run([*args, *(a for f in given for a in ("--lint", str(f)))],
+                       capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr
+    assert "0 run(s), 3 lint report(s), 3 scan(s), 0 skipped" in r.stdout
+    assert len(json.loads(out.read_text())["lint"]) == 3
+    missing = subprocess.run([*args, "--lint", str(tmp_path / "nope.sarif")], capture_output=True, text=True, timeout=120)
+    assert missing.returncode == 2 and "nope.sarif: no such file" in missing.stderr
+
+
+def _set_numbers(run_dir: Path, original_kind: str, best_kind: str, delta: int | None) -> None:
+    path = run_dir / "metadata" / "metrics.json"
+    metrics = json.loads(path.read_text())
+    best = json.loads((run_dir / "metadata" / "run.json").read_text())["recommendation"]["candidate_id"]
+    metrics["original"]["kind"] = original_kind
+    for cand in metrics["candidates"]:
+        if cand["candidate_id"] == best:
+            cand["kind"], cand["size_delta_bytes"] = best_kind, delta
+            cand["size_delta_pct"] = None if delta is None else -50.0
+    path.write_text(json.dumps(metrics))
+
+
+def test_size_saved_per_project_says_estimated_or_measured(runs: tuple[Path, list[str]], tmp_path: Path) -> None:
+    import shutil
+
+    root = tmp_path / "runs"
+    shutil.copytree(runs[0], root)
+    ids = {r["project_name"]: r["run_id"] for r in build_dataset(root)["runs"]}
+    _set_numbers(root / ids["pyproj"], "measured", "measured", -40_000_000)  # both built: measured
+    _set_numbers(root / ids["nodeproj"], "estimated", "measured", None)  # mixed kinds: no saving given
+    projects = {p["project_name"]: p for p in build_dataset(root)["projects"]}
+    assert set(projects) == {"pyproj", "nodeproj", EVIL_NAME}
+    assert (projects["pyproj"]["kind"], projects["pyproj"]["saved_bytes"], projects["pyproj"]["saved_pct"]) == \
+        ("measured", 40_000_000, 50.0)
+    assert (projects["nodeproj"]["kind"], projects["nodeproj"]["saved_bytes"]) == (None, None)
+    evil = projects[EVIL_NAME]
+    assert evil["kind"] == "estimated" and evil["saved_bytes"] is not None
+    assert evil["original_size"] > 0 and evil["run_id"] == ids[EVIL_NAME]
+
+
+def test_served_dashboard_shows_lint_and_scans_without_server_paths(lint_root: tuple[Path, list[Path]],
+                                                                    tmp_path: Path) -> None:
+    import re
+
+    from fastapi.testclient import TestClient
+
+    from codi.api.app import create_app
+    from codi.api.settings import ApiSettings
+
+    root, _ = lint_root
+    settings = ApiSettings(keys=["dash-key"], allowed_roots=[tmp_path], runs_root=root)
+    with TestClient(create_app(settings)) as client:
+        page = client.get("/dashboard", headers={"X-API-Key": "dash-key"})
+    assert page.status_code == 200
+    embedded = re.search(r'<script type="application/json" id="codi-data">(.*?)</script>', page.text, re.S)
+    assert embedded is not None
+    data = json.loads(embedded.group(1))
+    assert [(r["source"], r["path"]) for r in data["lint"]] == [("python.sarif", "python.sarif")]
+    assert len(data["scans"]) == 3 and str(root) not in page.text

@@ -37,7 +37,7 @@ var CodiCharts = (function () {
   // Horizontal bars, one row each: {label, value, valueLabel, fill, stroke, title, cls, attrs}.
   function hbar(svg, rows, opts) {
     opts = opts || {};
-    var rowH = 24, top = opts.top || 8, labelW = opts.labelWidth || 280, right = opts.right || 120;
+    var rowH = 24, top = opts.top || 8, labelW = opts.labelWidth || 300, right = opts.right || 120;
     var height = top + rows.length * rowH + 8;
     reset(svg, height);
     (opts.before || function () {})(svg);
@@ -50,16 +50,13 @@ var CodiCharts = (function () {
       var g = node("g", {"class": "row " + (r.cls || "")});
       Object.keys(r.attrs || {}).forEach(function (k) { g.setAttribute(k, r.attrs[k]); });
       // About 7 px a character at 12 px: clip to the label column, the full text in the tooltip.
-      var label = node("text", {x: labelW - 8, y: y + 15, "text-anchor": "end", "class": "label"},
-                       clip(r.label, Math.floor((labelW - 12) / 7)));
-      label.appendChild(node("title", {}, r.label));
-      g.appendChild(label);
+      g.appendChild(node("title", {}, r.title || r.label + ": " + r.valueLabel));
+      g.appendChild(node("text", {x: labelW - 8, y: y + 15, "text-anchor": "end", "class": "label"},
+                         clip(r.label, Math.floor((labelW - 12) / 7))));
       var w = max > 0 && r.value ? Math.max(2, Math.abs(r.value) / max * plotW) : 0;
       if (w > 0) {
-        var bar = node("rect", {x: labelW, y: y + 3, width: w, height: rowH - 8, fill: r.fill || "#4c78a8",
-                                stroke: r.stroke || "none", "class": "bar"});
-        bar.appendChild(node("title", {}, r.title || r.label + ": " + r.valueLabel));
-        g.appendChild(bar);
+        g.appendChild(node("rect", {x: labelW, y: y + 3, width: w, height: rowH - 8, fill: r.fill || "#4c78a8",
+                                    stroke: r.stroke || "none", "class": "bar"}));
       }
       g.appendChild(node("text", {x: labelW + w + 6, y: y + 15, "class": "value"}, r.valueLabel));
       svg.appendChild(g);
@@ -99,6 +96,7 @@ var CodiCharts = (function () {
     // Date ticks: every point's date when few, else six evenly spaced dates.
     var ticks = [];
     pts.forEach(function (p) { if (ticks.indexOf(p.t) < 0) ticks.push(p.t); });
+    ticks.sort(function (a, b) { return a - b; });
     if (ticks.length > 6 && span > 0) {
       ticks = [0, 1, 2, 3, 4, 5].map(function (i) { return tMin + span * i / 5; });
     }

@@ -159,10 +159,11 @@ def _is_path(word: str) -> bool:
 
 
 def _pip_install(call: ToolCall, layer: Layer) -> list[Sized]:
-    factor = 1.0 if call.has("--no-cache-dir") or layer.cached("pip", "uv") or call.tool == "uv-pip" else 2.0
-    cache = ", pip cache left in the layer (x2)" if factor > 1 else ""
+    factor = 1.0 if call.has("--no-cache-dir", "--no-cache") or layer.cached("pip", "uv") else 2.0
+    cache = f", {'uv' if call.tool == 'uv-pip' else 'pip'} cache left in the layer (x2)" if factor > 1 else ""
     named = [w for w in call.positional() if not _is_path(w)]
-    project = bool(call.flag_values("-r", "--requirement")) or any(_is_path(w) for w in call.positional())
+    project = bool(call.flag_values("-r", "--requirement")) or any(_is_path(w) for w in call.positional()) \
+        or any(_is_path(w) for w in call.flag_values("-e", "--editable"))
     out: list[Sized] = []
     if project:
         deps = layer.sizes.python_deps

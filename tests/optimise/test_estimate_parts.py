@@ -168,3 +168,12 @@ def test_node_env_production_installs_no_dev_dependencies() -> None:
     prod = est(f"FROM node:20-slim\nENV NODE_ENV=production\n{body}", LOCKFILE_DEPS)
     assert added_mb(dev) == pytest.approx(150 * NODE_PACKAGE_MB, abs=0.01)
     assert added_mb(prod) == pytest.approx(100 * NODE_PACKAGE_MB, abs=0.01)
+
+
+@pytest.mark.parametrize(("run", "mb"), [
+    ("RUN uv pip install --system -r requirements.txt", 2 * 3 * 12),       # uv's cache stays too
+    ("RUN uv pip install --system --no-cache -r requirements.txt", 3 * 12),
+    ("RUN pip install --no-cache-dir -e .", 3 * 12),                        # an editable install of the project
+])
+def test_python_project_installs(run: str, mb: float) -> None:
+    assert added_mb(est(f"FROM python:3.12-slim\n{run}\n", ProjectSizes(python_deps=3))) == pytest.approx(mb, abs=0.01)

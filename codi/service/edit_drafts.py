@@ -45,7 +45,8 @@ def tuned_draft(analysis: Analysis, start: str) -> Draft | None:
         return None
     return Draft("tuned", "tuned", "The original, tuned in place",
                   "The original's structure and runtime settings kept as they are, with dependency downloads in "
-                  "BuildKit cache mounts and, where the same version exists, the slim runtime image.",
+                  "BuildKit cache mounts and, where the same version exists, a smaller runtime image (slim, "
+                  "a JDK's JRE, the Alpine nginx).",
                   tuning.risk, None, tuning.notes, tuning.text, FIX_CHANGES + tuning.declared, tuning.base_changes)
 
 

@@ -171,3 +171,20 @@ def test_early_runs_keep_their_place_and_the_arg_env_they_read(tmp_path: Path) -
     assert runtime.index("ARG TZ=UTC") < early and runtime.index("ENV APP_DIR=/data") < early
     assert early < runtime.index("COPY ")
     assert runtime.count("ARG TZ=UTC") == 1 and runtime.count("ENV APP_DIR=/data") == 1
+
+
+def test_ruby_slim_bookworm_keeps_its_full_tag_in_both_stages(tmp_path: Path) -> None:
+    project = tmp_path / "rb"
+    project.mkdir()
+    (project / "Gemfile").write_text('source "https://rubygems.org"\ngem "puma"\n')
+    (project / "Gemfile.lock").write_text("GEM\n  remote: https://rubygems.org/\n  specs:\n    puma (6.4.0)\n")
+    (project / "Dockerfile").write_text(
+        "FROM ruby:3.4.6-slim-bookworm\nWORKDIR /app\nCOPY Gemfile Gemfile.lock ./\nRUN bundle install\n"
+        "COPY . .\nEXPOSE 3000\nCMD [\"bundle\", \"exec\", \"puma\"]\n")
+    result = _run(project, tmp_path)
+    _offered_ok(result)
+    text = _text(result, "ruby-bundler-slim")
+    assert "FROM ruby:3.4.6-bookworm AS gems" in text and "\nFROM ruby:3.4.6-slim-bookworm\n" in text
+    cand = next(c for c in result.record.candidates if c.rule_id == "ruby-bundler-slim")
+    assert cand.review is not None
+    assert [(d.before, d.after) for d in cand.review.declared] == [("ruby:3.4.6-slim-bookworm", "ruby:3.4.6-bookworm")]

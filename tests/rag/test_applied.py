@@ -96,6 +96,33 @@ def test_a_later_run_detects_the_applied_candidate(tmp_path: Path) -> None:
     assert rebuild(out)[0] == 3 and _applied_rows(out) == [(first.run_id, cid, "detected")]
 
 
+def _with_secret(project: Path) -> None:
+    text = (project / "Dockerfile").read_text()
+    (project / "Dockerfile").write_text(text.replace("\nFROM python:3.12\n", "\nFROM python:3.12\nENV DB_PASSWORD=appliedPlanted-31\n", 1))
+    assert "appliedPlanted-31" in (project / "Dockerfile").read_text()
+
+
+def test_an_applied_candidate_holding_a_secret_is_detected(tmp_path: Path) -> None:
+    """Candidates are the user's text verbatim (a redacted one could never equal the adopted file)."""
+    out = tmp_path / "runs"
+    project = _project(tmp_path, "withsecret")
+    _with_secret(project)
+    first = _run(project, out)
+    cid, _, text = _variant(first)
+    assert "ENV DB_PASSWORD=appliedPlanted-31" in text
+    (project / "Dockerfile").write_text(text)
+    rag = _rag(_run(project, out))
+    assert [(a["run_id"], a["candidate_id"]) for a in rag["applied"]] == [(first.run_id, cid)]
+
+
+def test_an_unchanged_project_with_a_secret_applies_nothing(tmp_path: Path) -> None:
+    out = tmp_path / "runs"
+    project = _project(tmp_path, "samesecret")
+    _with_secret(project)
+    _run(project, out)
+    assert _rag(_run(project, out))["applied"] == [] and _applied_rows(out) == []
+
+
 def test_an_unchanged_project_applies_nothing(tmp_path: Path) -> None:
     out = tmp_path / "runs"
     project = _project(tmp_path, "same")

@@ -81,5 +81,13 @@ def global_config_files(env: Mapping[str, str], cwd: Path) -> list[Path]:
     return [stem.with_name(stem.name + suffix) for stem in stems for suffix in (".yaml", ".yml")]
 
 
+def _readable_file(path: Path) -> bool:
+    """A config file that exists; one in a folder this user may not enter (e.g. /root as nobody) is none."""
+    try:
+        return path.is_file()
+    except OSError:
+        return False
+
+
 def first_global_config(env: Mapping[str, str], cwd: Path) -> Path | None:
-    return next((p for p in global_config_files(env, cwd) if p.is_file()), None)
+    return next((p for p in global_config_files(env, cwd) if _readable_file(p)), None)

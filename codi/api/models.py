@@ -59,7 +59,8 @@ class Finding(BaseModel):
 class LintResponse(BaseModel):
     findings: list[Finding]
     errors: list[str]
-    failed: bool = Field(description="A finding reached the failure threshold (the CLI would exit 1).")
+    failed: bool = Field(description="A finding reached the failure threshold, or the lint failed inside CODI "
+                                     "(`errors` says how): the CLI would exit non-zero. Never false after an error.")
 
 
 class FixBody(Strict):
@@ -91,6 +92,10 @@ class FixResponse(BaseModel):
     risk_policy: dict[str, Any] | None = Field(None, description="The policy in effect: policy, default, "
                                                                  "requested, cap, capped, override.")
     proposed: list[Finding] = Field(default_factory=list, description="Fixable findings the policy left unapplied.")
+    errors: list[str] = Field(default_factory=list, description="Internal errors of the lint (fixes are then "
+                                                                "not applied: nothing could verify them).")
+    failed: bool = Field(False, description="A remaining finding reached the failure threshold, or the lint "
+                                            "failed inside CODI: the CLI would exit non-zero.")
 
 
 class ProjectBody(Strict):
@@ -113,6 +118,9 @@ class AnalyzeResponse(BaseModel):
     detection: dict[str, Any]
     stages: list[dict[str, Any]]
     findings: list[FindingRecord]
+    errors: list[str] = Field(default_factory=list, description="Internal errors of the lint: its findings are "
+                                                                "incomplete.")
+    failed: bool = Field(False, description="The lint failed inside CODI (`errors`): never a clean pass.")
 
 
 class RewriteCandidate(BaseModel):

@@ -58,7 +58,7 @@ def analyze(body: ProjectBody, request: Request) -> AnalyzeResponse:
         project=str(a.project), dockerfile=a.dockerfile_rel, stack=a.detection.stack, detection=a.detection.model_dump(mode="json"),
         stages=[{"index": s.index, "name": s.name, "base": s.base, "line": s.from_instr.start_line}
                 for s in a.model.stages],
-        findings=[finding_record(f) for f in a.findings])
+        findings=[finding_record(f) for f in a.findings], errors=list(a.linter.errors), failed=a.linter.failed)
 
 
 @router.post("/rewrite", response_model=RewriteResponse, summary="Verified candidate Dockerfiles (nothing written)")

@@ -49,7 +49,7 @@ def lint(body: LintBody) -> Response:
     outcome = _lint(body.dockerfile, body.select, body.extend_select, body.ignore, body.failure_threshold)
     _refuse_input_errors(outcome, body.path)
     result = LintResponse(findings=[_finding(f, body.path) for f in outcome.result.findings],
-                          errors=[str(e) for e in outcome.result.errors], failed=outcome.exit_code == 1)
+                          errors=[str(e) for e in outcome.result.errors], failed=outcome.exit_code != 0)
     # The hot endpoint: a model we built is valid by construction, so send its JSON as it is instead of
     # letting FastAPI validate it again (a second trip through the thread pool and a second encoding).
     return Response(result.model_dump_json(), media_type="application/json")
@@ -80,11 +80,14 @@ def fix(body: FixBody, request: Request) -> FixResponse:
         dropped = [FixItem(code=r.code, line=r.line, description=r.description, applicability=r.applicability,
                            reason=r.reason) for r in outcome.dropped]
     after = _lint(fixed, body.select, [], body.ignore, None)
+    before_errors = report.lint.result.errors if report.lint is not None else []
+    errors = list(dict.fromkeys(str(e) for e in (*before_errors, *after.result.errors)))
     return FixResponse(changed=fixed != body.dockerfile, fixed=fixed, diff=_diff(body.dockerfile, fixed, body.path),
                        applied=applied, dropped=dropped,
                        remaining=[_finding(f, body.path) for f in after.result.findings],
                        risk_policy=policy.as_dict() if policy else None,
-                       proposed=[_finding(f, body.path) for f in report.proposed])
+                       proposed=[_finding(f, body.path) for f in report.proposed],
+                       errors=errors, failed=after.exit_code != 0 or bool(errors))
 
 
 def _policy(body: FixBody, request: Request) -> Policy | None:

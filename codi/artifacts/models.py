@@ -90,6 +90,7 @@ class AnalysisRecord(BaseModel):
     findings: list[FindingRecord]
     stages: list[dict[str, Any]]
     facts: dict[str, Any]
+    errors: list[str] = Field(default_factory=list)  # internal errors of the lint: its findings are incomplete
 
 
 class EstimatePart(BaseModel):

@@ -81,6 +81,9 @@ def parse_cmd(
         df = parse_syntax(text, path)
         diagnostics = diagnose(df)
     except ParseError as exc:
+        if exc.kind == "internal":
+            sys.stderr.write(f"codi: internal error: {exc} (a bug in CODI: please report it)\n")
+            raise typer.Exit(3) from None
         sys.stderr.write(f"{exc}\n")
         raise typer.Exit(2) from None
     dumped = dockerfile_json(df)

@@ -20,6 +20,10 @@ Lint = Callable[[str], list[Finding]]
 MAX_ROUNDS = 8
 
 
+class LintFailed(Exception):
+    """The injected lint failed inside (a rule crashed): its findings cannot vouch for a text."""
+
+
 @dataclass(slots=True)
 class FixRecord:
     code: str
@@ -117,6 +121,16 @@ def fix_text(text: str, path: str, lint: Lint, unsafe: bool = False) -> FixOutco
     except ParseError:
         return outcome
     before = invariants(df, build_model(df))
+    try:
+        return _fix_rounds(text, path, lint, unsafe, before, outcome)
+    except LintFailed as exc:  # fail closed: what cannot be verified is not written
+        outcome.fixed = text
+        outcome.applied.clear()
+        outcome.dropped = [FixRecord("", 0, "fixes not verified", "safe", f"the lint failed: {exc}")]
+        return outcome
+
+
+def _fix_rounds(text: str, path: str, lint: Lint, unsafe: bool, before: Invariants, outcome: FixOutcome) -> FixOutcome:
     original_findings = lint(text)
     current = text
     refused: set[tuple[str, str]] = set()

@@ -84,6 +84,9 @@ def lint_repo(task: LintTask) -> LintSummary:
     # S3 requests are retried by obstore itself (back-off); a folder on a network mount may fail once.
     retry(lambda: store.put(result_key(task.key), body), STORE_ATTEMPTS, STORE_BACKOFF_S)
     summary.result_uri = store.locate(result_key(task.key))
+    if outcome.result.failed:  # fail closed: the findings above are kept, but this repository did not pass
+        summary.error = "lint failed: " + "; ".join(str(e) for e in outcome.result.errors)
+        return summary
     if task.run and task.dockerfiles:
         summary.run_uri = _estimate_run(task, store)
     return summary

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 
-from codi.formats.common import sanitize_tree
+from codi.formats.common import sanitize_tree, with_errors
 from codi.rules.base import Severity
 from codi.rules.engine import LintResult
 
@@ -14,7 +14,7 @@ _SEVERITY = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO
 def render(result: LintResult, color: bool = False, quiet: bool = False) -> str:
     root = ET.Element("checkstyle", version="4.3")
     by_file = {path: ET.SubElement(root, "file", name=path) for path in result.files}
-    for f in result.findings:
+    for f in with_errors(result):
         parent = by_file.get(f.file)
         if parent is None:
             parent = by_file[f.file] = ET.SubElement(root, "file", name=f.file)

@@ -8,6 +8,7 @@ from collections import Counter
 from collections.abc import Iterable
 
 from codi.rules.base import BatchRule, Finding, Rule, Severity
+from codi.rules.engine import LintResult
 from codi.rules.registry import all_rules, get_rule
 
 LEVEL_ORDER = (Severity.ERROR, Severity.WARNING, Severity.INFO, Severity.STYLE)
@@ -39,6 +40,25 @@ def help_uri(code: str) -> str | None:
     references = docs.split("## References", 1)[1] if "## References" in docs else ""
     found = _URL.search(references)
     return found.group(0) if found else None
+
+
+INTERNAL_ERROR_CODE = "CD0000"
+INTERNAL_ERROR_NAME = "internal-error"
+
+
+def error_entries(result: LintResult) -> list[Finding]:
+    """Each internal error as a finding-shaped entry (code CD0000), for the formats that only list
+    findings: an error must show up in every format, or a failed lint reads as a pass. An error of
+    the whole run (a batch rule) is put on the first file."""
+    fallback = result.files[0] if result.files else "-"
+    return [Finding(code=INTERNAL_ERROR_CODE, name=INTERNAL_ERROR_NAME, severity=Severity.ERROR, message=str(err),
+                    file=err.file or fallback, line=1, column=1, end_line=1, end_column=1)
+            for err in result.errors]
+
+
+def with_errors(result: LintResult) -> list[Finding]:
+    """The findings, then the internal errors as entries."""
+    return list(result.findings) + error_entries(result)
 
 
 def counts(findings: Iterable[Finding]) -> Counter[Severity]:

@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from typing import Any
 
 from codi.formats.categories import category
-from codi.formats.common import text_safe
+from codi.formats.common import INTERNAL_ERROR_CODE, text_safe, with_errors
 from codi.rules.base import Finding, Severity
 from codi.rules.engine import PARSE_ERROR_CODE, LintResult
 
@@ -19,7 +19,7 @@ _SEVERITY = {Severity.ERROR: "critical", Severity.WARNING: "major", Severity.INF
 
 def severity(f: Finding) -> str:
     # A file that does not parse breaks the build itself: the top level.
-    return "blocker" if f.code == PARSE_ERROR_CODE else _SEVERITY[f.severity]
+    return "blocker" if f.code in (PARSE_ERROR_CODE, INTERNAL_ERROR_CODE) else _SEVERITY[f.severity]
 
 
 def _fingerprint(f: Finding, source_line: str, occurrence: int) -> str:
@@ -32,7 +32,7 @@ def _fingerprint(f: Finding, source_line: str, occurrence: int) -> str:
 def issues(result: LintResult) -> Iterator[dict[str, Any]]:
     seen: dict[tuple[str, str, str, str], int] = {}
     lines_of = {path: text.splitlines() for path, text in result.texts.items()}
-    for f in result.findings:
+    for f in with_errors(result):
         lines = lines_of.get(f.file, [])
         source = lines[f.line - 1] if 0 < f.line <= len(lines) else ""
         key = (f.file, f.code, f.message, source.strip())

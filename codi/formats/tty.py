@@ -29,18 +29,21 @@ def _count(n: int, level: Severity) -> str:
 
 def summary(result: LintResult) -> str:
     n_files = len(result.files)
+    failed = (f"Lint failed: {plural(len(result.errors), 'internal error')} in CODI, so the result is incomplete"
+              if result.errors else "")
     if not result.findings:
-        return f"All checks passed ({plural(n_files, 'file')} linted)."
+        return f"{failed} ({plural(n_files, 'file')} linted)." if failed else f"All checks passed ({plural(n_files, 'file')} linted)."
     by_level = counts(result.findings)
     parts = ", ".join(_count(by_level.get(level, 0), level) for level in LEVEL_ORDER)
     safe = sum(1 for f in result.findings if f.fix and f.fix.applicability is Applicability.SAFE)
     unsafe = sum(1 for f in result.findings if f.fix and f.fix.applicability is Applicability.UNSAFE)
     fixable = f"{safe} fixable with --fix" + (f" ({unsafe} more with --unsafe-fixes)" if unsafe else "")
     files_with = len({f.file for f in result.findings})
-    return (
+    found = (
         f"Found {plural(len(result.findings), 'finding')} in {files_with} of {plural(n_files, 'file')} "
         f"({parts}); {fixable}."
     )
+    return f"{failed}. {found}" if failed else found
 
 
 def _visible(text: str) -> str:
@@ -108,8 +111,15 @@ def render(result: LintResult, color: bool = False, quiet: bool = False, concise
         lines = lines_of.get(f.file, [])
         if not concise and 0 < f.line <= len(lines):
             _snippet(console, lines, f)
+    for err in result.errors:  # shown with the findings: a failed lint must never read as a pass
+        head = Text()
+        head.append(_visible(f"{err.file or 'codi'}:"), style="bold")
+        head.append(" CD0000 [error] ", style=_STYLE[Severity.ERROR])
+        head.append(_visible(str(err)))
+        console.print(head)
     if not quiet:
-        if result.findings and not concise:
+        if (result.findings or result.errors) and not concise:
             console.print()
-        console.print(summary(result), style="bold" if result.findings else "green")
+        style = "bold red" if result.errors else "bold" if result.findings else "green"
+        console.print(summary(result), style=style)
     return buffer.getvalue()

@@ -24,6 +24,7 @@ class ParseError(Exception):
         self.message = message
         self.line = line
         self.path = path
-        # "syntax": BuildKit's parser rejects the text; "instruction": its instruction checks do.
+        # "syntax": BuildKit's parser rejects the text; "instruction": its instruction checks do;
+        # "internal": the parser itself failed (a bug or a resource limit), whatever the text.
         self.kind = kind
         self.rule = rule  # the lint rule that reports the same problem, where one exists

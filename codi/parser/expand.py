@@ -21,25 +21,46 @@ Where BuildKit would stop with an error (``${}``, an unknown modifier, a missing
 ``}`` or closing quote, ``${v?msg}`` on an unset ``v``), ``expand`` does not raise:
 it keeps the offending text as written (an unclosed quote runs to the end) and
 ``${v?msg}`` gives ``""``. Only ``expand_strict`` raises, and only UnresolvedVariable.
+
+Expansion is bounded (``codi.parser.bounds``): past a word's depth or size limit, or the file's
+budget, ``expand`` keeps the word as written and ``expand_strict`` raises ExpansionLimit (an
+UnresolvedVariable: the value is unknown).
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 
+from codi.parser.bounds import MAX_DEPTH, MAX_RESULT, ExpansionLimit, UnresolvedVariable, current_budget
+from codi.parser.wildcard import parse_wildcard, replace, trim
+
+__all__ = ["ExpansionLimit", "UnresolvedVariable", "expand", "expand_strict", "expansion_limit", "variables_used"]
+
 _SPECIAL = frozenset("@*#?-$!0")
-
-
-class UnresolvedVariable(Exception):
-    """A variable used without a value (strict expansion only)."""
+_MATCH_STEP_COST = 8  # a character of a wildcard match costs more than one copied
+MAX_WORK = 16 * MAX_RESULT  # steps for one word, defaults not taken included
 
 
 def expand(word: str, env: Mapping[str, str | None], escape: str = "\\") -> str:
-    """Expand variables in ``word`` as BuildKit's shell lexer does (unset -> empty)."""
+    """Expand variables in ``word`` as BuildKit's shell lexer does (unset -> empty); past a limit,
+    ``word`` as written."""
     if not _needs_work(word, escape):
         return word
-    return _Expander(word, env, escape).run()
+    try:
+        return _Expander(word, env, escape).run()
+    except ExpansionLimit:
+        return word
+
+
+def expansion_limit(word: str, env: Mapping[str, str | None], escape: str = "\\") -> str | None:
+    """Why expanding ``word`` passes a limit (one line), or None when it does not."""
+    if not _needs_work(word, escape):
+        return None
+    try:
+        _Expander(word, env, escape).run()
+    except ExpansionLimit as exc:
+        return str(exc)
+    return None
 
 
 def expand_strict(word: str, env: Mapping[str, str | None], escape: str = "\\") -> str:
@@ -60,7 +81,10 @@ def variables_used(word: str, escape: str = "\\") -> list[str]:
     if "$" not in word:
         return []
     ex = _Expander(word, {}, escape)
-    ex.run()
+    try:
+        ex.run()
+    except ExpansionLimit:
+        pass  # the names seen before the limit
     return list(dict.fromkeys(ex.used))
 
 
@@ -80,27 +104,53 @@ class _Expander:
         # names that had no value where their value was needed; a default that is
         # not taken drops what its word added (see _lazy)
         self.unresolved: list[str] = []
+        self.depth = 0
+        self.budget = current_budget()
+        self.work = 0  # characters written at every level (a default not taken too)
+        self.charged = 0  # of which the file's budget has been charged
 
     def run(self) -> str:
+        self.spend(len(self.text))
         text, _ = self.word(None, raw_escapes=False)
+        self.spend(0, settle=True)
         return text
+
+    def spend(self, units: int, settle: bool = False) -> None:
+        """Count work; charge the file's budget every so often, and stop a word that costs too much."""
+        self.work += units
+        if self.work > MAX_WORK:
+            raise ExpansionLimit(f"expanding this word takes more than {MAX_WORK:,} steps")
+        if self.budget is not None and (settle or self.work - self.charged > MAX_RESULT):
+            self.budget.charge(self.work - self.charged)
+            self.charged = self.work
+
+    def grow(self, size: int, piece: str) -> int:
+        """``size`` of a word after adding ``piece``; raise past the limit."""
+        size += len(piece)
+        self.spend(len(piece))
+        if size > MAX_RESULT:
+            raise ExpansionLimit(f"a variable expands to more than {MAX_RESULT:,} characters")
+        return size
 
     def word(self, stop: str | None, raw_escapes: bool) -> tuple[str, bool]:
         """Process up to ``stop`` (consumed) or the end; returns (text, found stop)."""
         out: list[str] = []
         text, esc = self.text, self.esc
         n = len(text)
+        size = 0
         while self.pos < n:
             ch = text[self.pos]
             if stop is not None and ch == stop:
                 self.pos += 1
                 return "".join(out), True
             if ch == "$":
-                out.append(self.dollar())
+                out.append(piece := self.dollar())
+                size = self.grow(size, piece)
             elif ch == "'":
                 out.append(self.single_quoted())
             elif ch == '"':
-                out.append(self.double_quoted())
+                out.append(piece := self.double_quoted())
+                size = self.grow(size, piece)
             elif ch == esc:
                 self.pos += 1
                 if raw_escapes:
@@ -127,6 +177,7 @@ class _Expander:
         out: list[str] = []
         text, esc = self.text, self.esc
         n = len(text)
+        size = 0
         self.pos += 1
         while self.pos < n:
             ch = text[self.pos]
@@ -134,7 +185,8 @@ class _Expander:
                 self.pos += 1
                 return "".join(out)
             if ch == "$":
-                out.append(self.dollar())
+                out.append(piece := self.dollar())
+                size = self.grow(size, piece)
                 continue
             self.pos += 1
             if ch == esc:
@@ -145,6 +197,20 @@ class _Expander:
                     self.pos += 1
             out.append(ch)
         return "".join(out)
+
+    def nested(self, stop: str, raw_escapes: bool) -> tuple[str, bool]:
+        """A word inside ``${...}`` (a default, a pattern), one level deeper."""
+        if self.depth >= MAX_DEPTH:
+            raise ExpansionLimit(f"variables nest more than {MAX_DEPTH} levels deep")
+        self.depth += 1
+        try:
+            return self.word(stop, raw_escapes)
+        finally:
+            self.depth -= 1
+
+    def matched(self, value: str) -> None:
+        """Charge a wildcard match over ``value`` (its steps are bounded by its length)."""
+        self.spend(_MATCH_STEP_COST * len(value))
 
     def name(self) -> str:
         text, start = self.text, self.pos
@@ -210,7 +276,7 @@ class _Expander:
         if op not in "+-?#%":
             return self.bad(start)
         mark = len(self.unresolved)
-        arg, closed = self.word("}", raw_escapes=op in "#%")
+        arg, closed = self.nested("}", raw_escapes=op in "#%")
         if not closed:
             return self.bad(start)
         value = self.lookup(name)
@@ -232,18 +298,21 @@ class _Expander:
             self.unresolved.append(name)
             return ""
         greedy = arg.startswith(op)
-        pattern = arg[1:] if greedy else arg
-        return _trim(value, pattern, suffix=op == "%", longest=greedy)
+        pattern = parse_wildcard(arg[1:] if greedy else arg)
+        if pattern is None:
+            return value
+        self.matched(value)
+        return trim(value, pattern, suffix=op == "%", longest=greedy)
 
     def replace(self, start: int, name: str) -> str:
         every = self.pos < len(self.text) and self.text[self.pos] == "/"
         if every:
             self.pos += 1
         mark = len(self.unresolved)
-        pattern, closed = self.word("/", raw_escapes=True)
+        pattern, closed = self.nested("/", raw_escapes=True)
         if not closed:
             return self.bad(start)
-        replacement, closed = self.word("}", raw_escapes=True)
+        replacement, closed = self.nested("}", raw_escapes=True)
         if not closed:
             return self.bad(start)
         del self.unresolved[mark:]
@@ -251,12 +320,14 @@ class _Expander:
         if value is None:
             self.unresolved.append(name)
             return ""
-        regex = _pattern_regex(pattern, shortest=False)
-        if regex is None:
+        wildcard = parse_wildcard(pattern)
+        if wildcard is None:
             return value
-        if every:
-            return regex.sub(lambda _m: replacement, value)
-        return regex.sub(lambda _m: replacement, value, count=1)
+        self.matched(value)
+        result = replace(value, wildcard, replacement, every, MAX_RESULT)
+        if result is None:
+            raise ExpansionLimit(f"a variable expands to more than {MAX_RESULT:,} characters")
+        return result
 
     def bad(self, start: int) -> str:
         """BuildKit rejects this substitution; keep the text as written up to the
@@ -265,46 +336,3 @@ class _Expander:
         end = len(self.text) if end < 0 else end + 1
         self.pos = max(end, self.pos)
         return self.text[start : self.pos]
-
-
-def _pattern_regex(pattern: str, shortest: bool) -> re.Pattern[str] | None:
-    """A shell wildcard pattern (``*``, ``?``, ``\\`` escapes; no brackets) as a regex."""
-    parts: list[str] = []
-    i, n = 0, len(pattern)
-    while i < n:
-        ch = pattern[i]
-        if ch == "*":
-            parts.append(".*?" if shortest else ".*")
-        elif ch == "?":
-            parts.append(".")
-        elif ch == "\\":
-            if i + 1 < n and pattern[i + 1] in "}/":
-                i += 1
-                continue
-            if i + 1 >= n or pattern[i + 1] not in "*?\\":
-                return None  # BuildKit: invalid escape
-            i += 1
-            parts.append(re.escape(pattern[i]))
-        else:
-            parts.append(re.escape(ch))
-        i += 1
-    return re.compile("".join(parts), re.DOTALL)
-
-
-def _trim(value: str, pattern: str, suffix: bool, longest: bool) -> str:
-    """``${v#p}`` / ``${v##p}`` / ``${v%p}`` / ``${v%%p}``."""
-    regex = _pattern_regex(pattern, shortest=not longest)
-    if regex is None:
-        return value
-    n = len(value)
-    if suffix:
-        starts = range(n + 1) if longest else range(n, -1, -1)
-        for i in starts:
-            if regex.fullmatch(value, i):
-                return value[:i]
-        return value
-    ends = range(n, -1, -1) if longest else range(n + 1)
-    for i in ends:
-        if regex.fullmatch(value, 0, i):
-            return value[i:]
-    return value

@@ -37,7 +37,7 @@ def parse(text: str, path: str = "Dockerfile", *, lint_mode: bool = False) -> Do
     except ParseError:
         raise
     except Exception as exc:  # noqa: BLE001 - the contract: only ParseError escapes
-        raise ParseError(f"internal parser error: {type(exc).__name__}: {exc}", 1, path) from exc
+        raise internal_error(exc, path) from exc
     return df
 
 
@@ -50,8 +50,14 @@ def parse_lenient(text: str, path: str = "Dockerfile") -> tuple[Dockerfile, list
     try:
         diagnostics = [d for d in diagnose(df) if d.rule is None]
     except Exception as exc:  # noqa: BLE001 - the contract: only ParseError escapes
-        raise ParseError(f"internal parser error: {type(exc).__name__}: {exc}", 1, path) from exc
+        raise internal_error(exc, path) from exc
     return without_invalid(df, diagnostics), diagnostics
+
+
+def internal_error(exc: Exception, path: str) -> ParseError:
+    """A bug (or a limit: RecursionError, MemoryError) inside the parser: not the input's fault, and
+    never a finding about it. Callers tell it by ``kind == "internal"`` and fail the result."""
+    return ParseError(f"internal parser error: {type(exc).__name__}: {exc}", 1, path, kind="internal")
 
 
 def parse_syntax(text: str, path: str = "Dockerfile") -> Dockerfile:
@@ -65,7 +71,7 @@ def parse_syntax(text: str, path: str = "Dockerfile") -> Dockerfile:
     except ParseError:
         raise
     except Exception as exc:  # noqa: BLE001 - the contract: only ParseError escapes
-        raise ParseError(f"internal parser error: {type(exc).__name__}: {exc}", 1, path) from exc
+        raise internal_error(exc, path) from exc
 
 
 def parse_file(path: str | os.PathLike[str], *, lint_mode: bool = False) -> Dockerfile:

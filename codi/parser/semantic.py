@@ -31,6 +31,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
+from codi.parser.bounds import ExpansionLimit, expansion_budget
 from codi.parser.builtins import BUILTIN_ARGS
 from codi.parser.expand import UnresolvedVariable, expand, expand_strict
 from codi.parser.model import Dockerfile, Instruction
@@ -63,6 +64,8 @@ class Model:
     _by_name: dict[str, Stage] = field(default_factory=dict, repr=False)
     _edges: list[tuple[int, int, Instruction]] = field(default_factory=list, repr=False)
     meta_args: Env = field(default_factory=dict)  # global + built-in ARGs, as FROM lines see them
+    # values left unknown because expanding them passed a limit (codi.parser.bounds): (instruction, why)
+    limits: list[tuple[Instruction, str]] = field(default_factory=list)
 
     def stage_of(self, instr: Instruction) -> Stage | None:
         """The stage an instruction belongs to (None for global ARGs). A FROM belongs to
@@ -115,13 +118,6 @@ def _latest_named(stages: list[Stage], name: str) -> Stage | None:
     return None
 
 
-def _resolve(word: str, env: Mapping[str, str | None], escape: str) -> str | None:
-    try:
-        return expand_strict(word, env, escape)
-    except UnresolvedVariable:
-        return None
-
-
 def _arg_pairs(instr: Instruction) -> list[tuple[str, str | None]]:
     out: list[tuple[str, str | None]] = []
     for arg in instr.args:
@@ -143,13 +139,24 @@ class _Builder:
         self.build_args = build_args
         self.model = Model(df, [], [])
 
+    def resolve(self, word: str, env: Mapping[str, str | None], instr: Instruction) -> str | None:
+        """``word`` expanded, or None when a variable in it has no known value or a limit is passed."""
+        try:
+            return expand_strict(word, env, self.esc)
+        except ExpansionLimit as exc:
+            if not self.model.limits or self.model.limits[-1][0] is not instr:
+                self.model.limits.append((instr, str(exc)))
+            return None
+        except UnresolvedVariable:
+            return None
+
     def declare_arg(self, env: Env, instr: Instruction, fallback: Mapping[str, str | None]) -> None:
         for key, default in _arg_pairs(instr):
             value: str | None
             if key in self.build_args:
                 value = self.build_args[key]
             elif default is not None:
-                value = _resolve(default, env, self.esc)
+                value = self.resolve(default, env, instr)
             else:
                 value = fallback.get(key)
                 if value is None and key in env:
@@ -161,7 +168,7 @@ class _Builder:
         for key, value in _env_pairs(instr):
             name = expand(key, before, self.esc)
             if name:
-                env[name] = _resolve(value, before, self.esc)
+                env[name] = self.resolve(value, before, instr)
 
     def build(self) -> Model:
         df, model = self.df, self.model
@@ -206,7 +213,7 @@ class _Builder:
         args = instr.args
         base = args[0] if args else ""
         name_raw = args[2] if len(args) >= 3 and args[1].lower() == "as" else None
-        resolved = _resolve(base, meta, self.esc) or None
+        resolved = self.resolve(base, meta, instr) or None
         platform = instr.flag("platform")
         stage = Stage(
             index=len(model.stages),
@@ -252,4 +259,5 @@ def _from_refs(instr: Instruction) -> list[str]:
 
 def build_model(dockerfile: Dockerfile, build_args: Mapping[str, str] | None = None) -> Model:
     """The semantic model of a parsed file; ``build_args`` act like ``--build-arg``."""
-    return _Builder(dockerfile, build_args or {}).build()
+    with expansion_budget(len(dockerfile.text)):
+        return _Builder(dockerfile, build_args or {}).build()

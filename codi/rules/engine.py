@@ -5,7 +5,14 @@ other files are still linted; each instruction `docker build` would reject is a 
 too, and the rules still check the rest of that file (as BuildKit reports its checks up to the
 error). The file's ``# check=`` directive then drops or raises BuildKit checks' findings.
 Batch rules (ShellCheck) run once over every file's context.
-A rule that raises does not stop the run: the failure is recorded in ``LintResult.errors``.
+
+Fail closed: a rule that raises (or the parser failing inside, a RecursionError, a MemoryError)
+does not stop the run, the other rules' findings are kept, and the failure is recorded in
+``LintResult.errors``: the result is then ``failed`` (exit 3, ``failed: true``, an error entry in
+every output format), never a pass. Each file's variable expansion shares one budget
+(codi.parser.bounds); a file that uses it up gets a CD0003 finding. The findings that say part of a
+file was not checked (CD0001, CD0003, CD0004) are reported whatever ``select`` says, unless their
+own code or name is ignored.
 """
 
 from __future__ import annotations
@@ -14,6 +21,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from codi.parser.bounds import expansion_budget
 from codi.parser.errors import ParseError
 from codi.parser.validate import Diagnostic
 from codi.rules.base import BatchRule, Finding, Rule, RuleConfig, RuleContext, Severity
@@ -26,6 +34,10 @@ from codi.rules.unused_pragmas import UNUSED_CODE, unused_findings
 
 PARSE_ERROR_CODE = "CD0001"
 PARSE_ERROR_NAME = "parse-error"
+EXPANSION_LIMIT_CODE = "CD0003"
+SHELLCHECK_GAVE_UP_CODE = "CD0004"
+# "this part was not checked": a selection that leaves them out must not turn a skipped check into a pass
+NOT_CHECKED_CODES = frozenset({PARSE_ERROR_CODE, EXPANSION_LIMIT_CODE, SHELLCHECK_GAVE_UP_CODE})
 
 
 @dataclass(slots=True)
@@ -85,6 +97,11 @@ class LintResult:
     files: list[str] = field(default_factory=list)
     texts: dict[str, str] = field(default_factory=dict)
 
+    @property
+    def failed(self) -> bool:
+        """Something went wrong inside CODI: the findings may be incomplete, so this is no pass."""
+        return bool(self.errors)
+
 
 def default_settings(rules: Sequence[type[Rule]], layers: Sequence[SelectionLayer] = ()) -> FileSettings:
     return FileSettings(selection=Selection(layers, rules))
@@ -107,6 +124,23 @@ def _parse_error_finding(path: str, text: str, exc: ParseError | Diagnostic) -> 
         column=1,
         end_line=line,
         end_column=len(lines[line - 1]) + 1,
+    )
+
+
+def _budget_finding(path: str, text: str, units: int) -> Finding:
+    """The rules (not the model) used up the file's expansion budget: say so on the first line."""
+    first = (text.splitlines() or [""])[0]
+    return Finding(
+        code=EXPANSION_LIMIT_CODE,
+        name="expansion-limit",
+        severity=Severity.ERROR,
+        message=f"variable expansion used up this file's budget ({units:,} characters): "
+                "some values were not checked",
+        file=path,
+        line=1,
+        column=1,
+        end_line=1,
+        end_column=len(first) + 1,
     )
 
 
@@ -136,18 +170,25 @@ class Engine:
             result.texts[item.path] = item.text
             by_path[item.path] = item
             found = raw.setdefault(item.path, [])
-            try:
-                df, problems = parse_lenient(item.text, item.path)
-                model = build_model(df, item.build_args)
-            except ParseError as exc:
-                found.append(_parse_error_finding(item.path, item.text, exc))
-            except Exception as exc:  # a parser bug: report it, keep going
-                result.errors.append(RuleError("parser", item.path, _describe(exc)))
-            else:
-                found.extend(_parse_error_finding(item.path, item.text, p) for p in problems)
-                ctx = RuleContext(item.path, df, model, item.settings.rule_config, item.context_dir, item.build_args)
-                contexts[item.path] = ctx
-                found.extend(apply_check_directive(df, self._run_file_rules(ctx, item.settings, result.errors)))
+            with expansion_budget(len(item.text)) as budget:
+                try:
+                    df, problems = parse_lenient(item.text, item.path)
+                    model = build_model(df, item.build_args)
+                except ParseError as exc:
+                    if exc.kind == "internal":
+                        result.errors.append(RuleError("parser", item.path, exc.message))
+                    else:
+                        found.append(_parse_error_finding(item.path, item.text, exc))
+                except Exception as exc:  # a parser bug: report it, keep going
+                    result.errors.append(RuleError("parser", item.path, _describe(exc)))
+                else:
+                    found.extend(_parse_error_finding(item.path, item.text, p) for p in problems)
+                    ctx = RuleContext(item.path, df, model, item.settings.rule_config, item.context_dir,
+                                      item.build_args)
+                    contexts[item.path] = ctx
+                    found.extend(apply_check_directive(df, self._run_file_rules(ctx, item.settings, result.errors)))
+                    if budget.exhausted and not any(f.code == EXPANSION_LIMIT_CODE for f in found):
+                        found.append(_budget_finding(item.path, item.text, budget.units))
             if on_file is not None:
                 on_file(item.path)
         self._run_batch_rules(contexts, by_path, raw, result.errors)
@@ -240,7 +281,8 @@ class Engine:
         selection = settings.selection
         for f in findings:
             # An experimental check's findings exist only where selected or turned on by the file.
-            if not selection.selects(f.code) and not (f.name in EXPERIMENTAL and selection.selects_if_default(f.code)):
+            if (not selection.selects(f.code) and not (f.name in EXPERIMENTAL and selection.selects_if_default(f.code))
+                    and not _not_checked(f, selection)):
                 continue
             aliases = silencing_codes(f.code, f.message)  # a suppressed code reported in its place
             if (pragmas and pragmas.suppressed(f, aliases)) or any(selection.ignores_exactly(a) for a in aliases):
@@ -252,3 +294,8 @@ class Engine:
             f.severity = settings.level_for(f)
             kept.append(f)
         return merge_equivalents(kept)  # one problem, one finding, under its canonical code
+
+
+def _not_checked(f: Finding, selection: Selection) -> bool:
+    """A finding that says part of the file was not checked, and its code is not ignored by name."""
+    return f.code in NOT_CHECKED_CODES and not selection.ignores_exactly(f.code)

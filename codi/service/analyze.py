@@ -133,6 +133,8 @@ def analyze(project_path: str | Path, dockerfile: str | None = None, stack_hint:
         with span("parse", file=path.name, bytes=len(text)):
             df = parse(text, str(path))
     except ParseError as exc:
+        if exc.kind == "internal":  # CODI failed, not the file: an internal error (exit 3 / 500), no input error
+            raise RuntimeError(str(exc)) from None
         raise InputError(f"{path}:{exc.line}: {exc.message}") from None
     model = build_model(df, build_args or {})
     stage = target_stage(model)

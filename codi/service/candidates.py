@@ -6,6 +6,7 @@ import difflib
 from collections import Counter
 
 from codi.artifacts.models import CandidateRecord, FindingRecord, RejectedCandidate
+from codi.fix.apply import LintFailed
 from codi.optimise.catalog import Catalog, CatalogError
 from codi.optimise.contract import (
     ContractCheck,
@@ -54,7 +55,10 @@ def unified_diff(before: str, after: str, name: str) -> str:
 def _verify(analysis: Analysis, text: str, kind: str) -> tuple[str | None, list[Finding]]:
     """(why it is rejected or None, its findings), for a candidate that parses. New findings per code are
     the review check's (``codi.optimise.review``)."""
-    findings = analysis.linter.lint_text(text)
+    try:
+        findings = analysis.linter.lint_text(text)
+    except LintFailed as exc:  # fail closed: a candidate that cannot be checked is not offered
+        return f"could not be linted: {exc}", []
     errors = [f for f in findings if f.severity is Severity.ERROR]
     if kind not in {"fixed", "tuned"} and errors:
         return "lint errors: " + ", ".join(sorted({f"{f.code} (line {f.line})" for f in errors})), findings

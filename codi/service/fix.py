@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from codi.atomic import atomic_write_text
-from codi.fix.apply import FixOutcome, fix_text
+from codi.fix.apply import FixOutcome, LintFailed, fix_text
 from codi.rules.base import Finding
 from codi.rules.engine import Engine, FileInput, FileSettings
 from codi.rules.registry import all_rules
@@ -53,7 +53,10 @@ def _linter(settings: FileSettings, path: str) -> object:
     context = None if path == STDIN else Path(path).parent
 
     def lint(text: str) -> list[Finding]:
-        return engine.lint([FileInput(path, text, settings, context)]).findings
+        result = engine.lint([FileInput(path, text, settings, context)])
+        if result.failed:
+            raise LintFailed("; ".join(str(e) for e in result.errors))
+        return result.findings
 
     return lint
 

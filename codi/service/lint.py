@@ -311,7 +311,11 @@ def run_lint(req: LintRequest, progress: Progress | None = None) -> LintOutcome:
 
 
 def exit_code(outcome: LintOutcome) -> int:
-    """2 if a path could not be read; 1 if a finding reaches its file's failure threshold; else 0."""
+    """3 if the lint failed inside (a rule or the parser crashed: the findings may be incomplete, so
+    neither ``--no-fail`` nor a threshold makes it a pass); 2 if a path could not be read; 1 if a
+    finding reaches its file's failure threshold; else 0."""
+    if outcome.result.failed:
+        return 3
     if outcome.input_errors:
         return 2
     for f in outcome.result.findings:

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from codi.config import ConfigError
+from codi.fix.apply import LintFailed
 from codi.rules.base import Finding
 from codi.rules.engine import Engine, FileInput, FileSettings
 from codi.rules.registry import all_rules
@@ -21,12 +22,24 @@ class ProjectLinter:
     findings: list[Finding]
     settings: FileSettings
     config_sources: list[str] = field(default_factory=list)
-    errors: list[str] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)  # internal errors of the lint: it failed, not passed
+
+    @property
+    def failed(self) -> bool:
+        return bool(self.errors)
 
     def lint_text(self, text: str, context_dir: Path | None = None, with_batch: bool = True) -> list[Finding]:
+        """The findings of another text under the same settings; LintFailed when the lint failed inside."""
         rules = [r for r in all_rules() if with_batch or r.code != "SC"]
         result = Engine(rules).lint([FileInput(str(self.path), text, self.settings, context_dir or self.path.parent)])
+        if result.failed:
+            raise LintFailed("; ".join(str(e) for e in result.errors))
         return result.findings
+
+
+def lint_failure_notes(errors: list[str]) -> list[str]:
+    """What a run or report says when the original's lint failed inside (its findings are incomplete)."""
+    return [f"the lint failed inside CODI, so its findings are incomplete: {e}" for e in errors]
 
 
 def lint_project_file(path: Path, config_file: str | None = None, root: Path | None = None) -> ProjectLinter:

@@ -9,24 +9,30 @@ Workers are forked with the lint engine already imported (from this process whil
 thread, else from a fork server), so starting one costs a fork, not an interpreter. Each worker caps the ShellCheck processes it starts at its share of
 the CPUs (``codi.rules.shellcheck.runner.set_job_budget``): file workers and ShellCheck share one
 budget instead of ``workers x CPUs`` processes fighting over the cores.
+
+A worker never outlives the command (``codi.childproc``): it watches the command's pid and ends
+within a second of it, even after a ``kill -9`` (which runs no clean-up), and so does the fork
+server; its ShellCheck processes die with it (PR_SET_PDEATHSIG).
 """
 
 from __future__ import annotations
 
 import multiprocessing
+import os
 import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from typing import Generic, TypeVar
 
+from codi.childproc import watch_parent
 from codi.rules.shellcheck.runner import cpu_count, set_job_budget
 
 T = TypeVar("T")
 R = TypeVar("R")
 
 # Modules the fork server imports once, so that each worker starts with them loaded.
-PRELOAD = ["codi.rules.registry", "codi.service.lint", "codi.fix.apply"]
+PRELOAD = ["codi.rules.registry", "codi.service.lint", "codi.fix.apply", "codi.service.forkserver_guard"]
 IN_FLIGHT_PER_WORKER = 2
 
 
@@ -71,7 +77,8 @@ def _context(start_method: str | None = None) -> multiprocessing.context.BaseCon
     return multiprocessing.get_context("spawn")
 
 
-def _init_worker(shellcheck_jobs: int) -> None:
+def _init_worker(shellcheck_jobs: int, owner: int, pdeathsig: bool) -> None:
+    watch_parent(owner, pdeathsig)
     set_job_budget(shellcheck_jobs)
 
 
@@ -83,12 +90,16 @@ class WorkerPool(Generic[T, R]):
         self.jobs = max(jobs, 1)
         self._share = max(1, cpu_count() // self.jobs)
         self._context = _context(start_method)
+        # PR_SET_PDEATHSIG fires when the *thread* that forked a worker ends: safe where that is a fork
+        # server's or this process's main thread; elsewhere the pid watch alone ends the workers.
+        self._pdeathsig = (self._context.get_start_method() != "fork"
+                           or threading.current_thread() is threading.main_thread())
         self.restarts = 0  # how often a dead worker broke the pool and it was started again
         self._executor = self._start()
 
     def _start(self) -> ProcessPoolExecutor:
         return ProcessPoolExecutor(max_workers=self.jobs, mp_context=self._context, initializer=_init_worker,
-                                   initargs=(self._share,))
+                                   initargs=(self._share, os.getpid(), self._pdeathsig))
 
     def _restart(self) -> None:
         self._executor.shutdown(wait=True, cancel_futures=True)

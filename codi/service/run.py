@@ -32,6 +32,7 @@ from codi.service.assist import AssistOptions, assist, past_run_bonus
 from codi.service.audit import audit_run
 from codi.service.candidates import CandidateSet, build_candidates, finding_record
 from codi.service.errors import InputError
+from codi.service.linting import lint_failure_notes
 from codi.telemetry.audit import sha256_text
 
 
@@ -99,7 +100,10 @@ def run_record(analysis: Analysis, cands: CandidateSet, ruleset_version: str, op
         run_id="", created_at=created_at, project_path=str(analysis.project), project_name=analysis.project.name,
         dockerfile=analysis.dockerfile_rel, stack=analysis.detection.stack, codi_version=__version__,
         ruleset_version=ruleset_version, inputs={"Dockerfile": "inputs/Dockerfile"},
-        candidates=[b.record for b in cands.built], rejected=cands.rejected, notes=cands.notes,
+        candidates=[b.record for b in cands.built], rejected=cands.rejected,
+        # fail closed: a lint that failed inside is no clean bill of health for the original
+        status="failed" if analysis.linter.failed else "ok",
+        notes=[*lint_failure_notes(analysis.linter.errors), *cands.notes],
         options={"candidate_limit": options.candidate_limit, "stack": options.stack, "llm": options.llm,
                  "rag": options.rag, "dry_run": options.dry_run, "real": options.real,
                  # Names only: build args often carry tokens.
@@ -243,7 +247,7 @@ def _write(analysis: Analysis, cands: CandidateSet, record: RunRecord, metrics: 
         writer.event("assist.done", mode=assisted.mode)
         analysis_record = AnalysisRecord(
             dockerfile=analysis.dockerfile_rel, detection=analysis.detection,
-            findings=[finding_record(f) for f in analysis.findings],
+            findings=[finding_record(f) for f in analysis.findings], errors=list(analysis.linter.errors),
             stages=[{"index": s.index, "name": s.name, "base": s.base, "base_resolved": s.base_resolved,
                      "platform": s.platform, "line": s.from_instr.start_line} for s in analysis.model.stages],
             facts={"ports": analysis.facts.ports, "workdir": analysis.facts.workdir, "user": analysis.facts.user,

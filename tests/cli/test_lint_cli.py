@@ -230,7 +230,7 @@ def test_unknown_format_is_a_usage_error(tmp_path: Path) -> None:
     assert result.exit_code == 2 and "unknown format 'xml'" in result.stderr
 
 
-def test_a_crashing_rule_is_visible_on_stderr(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_a_crashing_rule_fails_the_lint(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from codi.rules.registry import get_rule
 
     rule = get_rule("DL3006")
@@ -244,7 +244,10 @@ def test_a_crashing_rule_is_visible_on_stderr(tmp_path: Path, monkeypatch: pytes
     result = invoke("lint", str(root), "--format", "json", "--select", "DL3006")
     assert "internal error in DL3006" in result.stderr and "kaboom" in result.stderr
     assert "Traceback" not in result.stderr
-    assert json.loads(result.stdout) == [] and result.exit_code == 0
+    # fail closed: exit 3 and an error entry in the output, never an empty (passing) result
+    [entry] = json.loads(result.stdout)
+    assert entry["code"] == "CD0000" and entry["level"] == "error" and "kaboom" in entry["message"]
+    assert result.exit_code == 3
 
 
 def test_command_line_selection_layers_over_the_config_file(tmp_path: Path) -> None:

@@ -121,12 +121,12 @@ def test_chunks_are_balanced_deterministic_and_not_too_small() -> None:
     assert sc_runner.plan_chunks([], 4) == []
 
 
-def test_missing_binary_logs_and_returns_nothing(
-    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
-) -> None:
+def test_missing_binary_is_an_error_not_a_pass(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Fail closed: "no SC findings" from a ShellCheck that never ran would read as clean scripts.
     monkeypatch.setattr(sc_rule, "find_shellcheck", lambda: None)
-    assert run_rule("SC", "FROM alpine\nRUN echo $foo\n") == []
-    assert "shellcheck not found" in caplog.text
+    with pytest.raises(RuntimeError, match="shellcheck not found"):
+        run_rule("SC", "FROM alpine\nRUN echo $foo\n")
+    assert run_rule("SC", "FROM alpine\nRUN [\"echo\", \"exec form\"]\n") == []  # no script: nothing to run
 
 
 def test_windows_images_and_local_in_sh() -> None:

@@ -165,9 +165,12 @@ def test_memory_level_is_bounded() -> None:
 
 def test_failed_runs_are_not_cached(monkeypatch: pytest.MonkeyPatch, sc_runs: list[list[str]]) -> None:
     with monkeypatch.context() as patched:
-        patched.setattr(sc_runner, "run_shellcheck", lambda *a, **k: None)
-        assert lint() == []
-    assert lint()  # "failed" was not stored as "no findings"
+        patched.setattr(sc_runner, "run_shellcheck", lambda *a, **k: sc_runner.GaveUp("broken"))
+        failed = lint()
+    assert failed and {f.code for f in failed} == {"CD0004"}  # each script says it was not checked
+    assert all("broken" in f.message for f in failed)
+    again = lint()
+    assert again and "CD0004" not in {f.code for f in again}  # "failed" was not stored as "no findings"
 
 
 def test_codi_no_cache_env_turns_both_levels_off(

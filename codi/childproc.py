@@ -73,12 +73,26 @@ def limited(memory_bytes: int | None, cpu_seconds: int | None) -> Callable[[], N
     Runs between fork and exec, so it only calls what was resolved before the fork."""
     import resource
 
+    # A child may not raise a hard limit this process already has (it runs under one itself): keep
+    # the lower of the two, worked out here, before the fork.
+    memory = _within(resource.RLIMIT_AS, memory_bytes)
+    cpu = _within(resource.RLIMIT_CPU, cpu_seconds)
+
     def apply() -> None:
-        if memory_bytes is not None:
-            resource.setrlimit(resource.RLIMIT_AS, (memory_bytes, memory_bytes))
-        if cpu_seconds is not None:
-            resource.setrlimit(resource.RLIMIT_CPU, (cpu_seconds, cpu_seconds + 1))
+        if memory is not None:
+            resource.setrlimit(resource.RLIMIT_AS, (memory, memory))
+        if cpu is not None:
+            resource.setrlimit(resource.RLIMIT_CPU, (cpu, cpu))
         if _PRCTL is not None:
             _PRCTL(PR_SET_PDEATHSIG, int(signal.SIGKILL), 0, 0, 0)
 
     return apply
+
+
+def _within(which: int, wanted: int | None) -> int | None:
+    import resource
+
+    if wanted is None:
+        return None
+    _, hard = resource.getrlimit(which)
+    return wanted if hard == resource.RLIM_INFINITY else min(wanted, hard)

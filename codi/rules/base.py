@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import inspect
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
-from typing import ClassVar
+from typing import Any, ClassVar, TypeVar
 
 from codi.parser.model import Dockerfile, Instruction, Span
 from codi.parser.semantic import Model, Stage
 from codi.parser.shell import Script, parse_script
+
+T = TypeVar("T")
 
 
 class Severity(StrEnum):
@@ -93,6 +95,29 @@ class RuleContext:
     context_dir: Path | None = None  # build context (the file's folder) when linting real files
     build_args: Mapping[str, str] = field(default_factory=dict)  # `--build-arg` values (also in ``model``)
     _scripts: dict[int, Script] = field(default_factory=dict)
+    _memo: dict[str, Any] = field(default_factory=dict)
+
+    def memo(self, key: str, compute: Callable[[], T]) -> T:
+        """``compute()`` once per file: what several rules (or one rule per instruction) need."""
+        if key not in self._memo:
+            self._memo[key] = compute()
+        found: T = self._memo[key]
+        return found
+
+    def per_stage(self, key: str, own: Callable[[Stage, T | None], T]) -> list[T]:
+        """For each stage (by index): ``own(stage, value of the stage it is built FROM, or None)``, in
+        one pass over the stages (a FROM names only earlier stages), cached per file. What a stage
+        inherits through ``FROM <stage>`` costs one step per stage, never a walk up its chain (a
+        file of 10,000 chained stages would make those walks quadratic)."""
+
+        def compute() -> list[T]:
+            values: list[T] = []
+            for stage in self.model.stages:
+                parent = stage.base_stage
+                values.append(own(stage, values[parent] if parent is not None and parent < len(values) else None))
+            return values
+
+        return self.memo(key, compute)
 
     def script(self, instr: Instruction) -> Script | None:
         """Parsed shell commands of a shell-form RUN (heredoc bodies included); None for exec form."""

@@ -23,6 +23,7 @@ from pathlib import Path
 
 from codi.parser.bounds import expansion_budget
 from codi.parser.errors import ParseError
+from codi.parser.model import Instruction
 from codi.parser.validate import Diagnostic
 from codi.rules.base import BatchRule, Finding, Rule, RuleConfig, RuleContext, Severity
 from codi.rules.buildkit.checkdirective import EXPERIMENTAL, experimental_findings, may_turn_on_experimental
@@ -127,6 +128,14 @@ def _parse_error_finding(path: str, text: str, exc: ParseError | Diagnostic) -> 
     )
 
 
+def _limit_finding(path: str, instr: Instruction, why: str) -> Finding:
+    """CD0002 on a line whose value passed an expansion limit (the model left it unknown)."""
+    span = instr.span
+    return Finding(code=EXPANSION_LIMIT_CODE, name="expansion-limit", severity=Severity.ERROR,
+                   message=f"{why}: the value is unknown to the other checks", file=path, line=span.start_line,
+                   column=span.start_col, end_line=span.end_line, end_column=span.end_col)
+
+
 def _budget_finding(path: str, text: str, units: int) -> Finding:
     """The rules (not the model) used up the file's expansion budget: say so on the first line."""
     first = (text.splitlines() or [""])[0]
@@ -183,6 +192,7 @@ class Engine:
                     result.errors.append(RuleError("parser", item.path, _describe(exc)))
                 else:
                     found.extend(_parse_error_finding(item.path, item.text, p) for p in problems)
+                    found.extend(_limit_finding(item.path, instr, why) for instr, why in model.limits)
                     ctx = RuleContext(item.path, df, model, item.settings.rule_config, item.context_dir,
                                       item.build_args)
                     contexts[item.path] = ctx

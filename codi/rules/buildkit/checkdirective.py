@@ -44,9 +44,12 @@ def buildkit_check_names() -> frozenset[str]:
     return frozenset(r.name for r in all_rules() if r.__module__.startswith("codi.rules.buildkit."))
 
 
-def _instruction_at(df: Dockerfile, line: int) -> Instruction | None:
+def _instruction_at(df: Dockerfile, line: int, starts: list[int] | None = None) -> Instruction | None:
+    """The instruction on ``line``; ``starts`` (each instruction's first line), when a caller asks
+    for many lines, is built once by it (building it per finding is quadratic in a big file)."""
     instrs = df.instructions
-    starts = [i.start_line for i in instrs]
+    if starts is None:
+        starts = [i.start_line for i in instrs]
     at = bisect.bisect_right(starts, line) - 1
     if at < 0 or line > instrs[at].end_line:
         return None
@@ -60,6 +63,7 @@ def apply_check_directive(df: Dockerfile, findings: list[Finding]) -> list[Findi
         return findings
     base = file_checks(df.text).options
     comments = preceding_comments(df)
+    starts = [i.start_line for i in df.instructions]
     kept: list[Finding] = []
     for f in findings:
         if f.name not in names:
@@ -67,7 +71,7 @@ def apply_check_directive(df: Dockerfile, findings: list[Finding]) -> list[Findi
             continue
         options = base
         if f.name not in FILE_LEVEL:
-            instr = _instruction_at(df, f.line)
+            instr = _instruction_at(df, f.line, starts)
             if instr is not None:
                 options = instruction_checks(base, comments.get(id(instr), []))
         if _skipped(options, f.name):
@@ -89,9 +93,10 @@ def experimental_findings(df: Dockerfile, name: str, findings: list[Finding]) ->
         return findings
     base = file_checks(df.text).options
     comments = preceding_comments(df)
+    starts = [i.start_line for i in df.instructions]
     kept = []
     for f in findings:
-        instr = _instruction_at(df, f.line)
+        instr = _instruction_at(df, f.line, starts)
         options = instruction_checks(base, comments.get(id(instr), [])) if instr is not None else base
         if options.experimental_all or name in options.experimental:
             kept.append(f)

@@ -18,24 +18,25 @@ from codi.rules.registry import register
 _PLAIN_COMMAND = re.compile(r"[A-Za-z0-9_./:@%+=,\- ]+")
 
 
-def _stage_chain(ctx: RuleContext, stage: Stage) -> list[Stage]:
-    """The stage and the earlier stages it is built FROM, nearest first."""
-    return ctx.model.stage_chain(stage)[::-1]
-
-
 def _shell_set_before(ctx: RuleContext, instr: Instruction) -> bool:
     """True when a SHELL instruction applies to ``instr`` (in its stage or a parent stage)."""
-    stage = ctx.model.stage_of(instr)
-    if stage is None:
-        return False
-    chain = _stage_chain(ctx, stage)
-    for i, st in enumerate(chain):
-        for other in st.instructions:
-            if i == 0 and other is instr:
-                break
-            if other.keyword == "SHELL":
-                return True
-    return False
+    return id(instr) in ctx.memo("bk.after-shell", lambda: _after_shell(ctx))
+
+
+def _after_shell(ctx: RuleContext) -> set[int]:
+    """id() of every instruction some SHELL applies to, in one pass over the stages."""
+    out: set[int] = set()
+
+    def walk(stage: Stage, inherited: bool | None) -> bool:
+        seen = bool(inherited) and stage.base_stage is not None
+        for other in stage.instructions:
+            if seen:
+                out.add(id(other))
+            seen = seen or other.keyword == "SHELL"
+        return seen
+
+    ctx.per_stage("bk.shell-at-end", walk)
+    return out
 
 
 @register

@@ -89,7 +89,8 @@ def _description_comments(ctx: RuleContext, instr: Instruction) -> list[str]:
     """Comment lines directly above ``instr`` (no blank line between), text after ``#``.
     An empty ``#`` line ends the block, as an empty line does."""
     nodes = ctx.dockerfile.nodes
-    index = next((i for i, n in enumerate(nodes) if n is instr), -1)
+    where = ctx.memo("bk.node-index", lambda: {id(n): i for i, n in enumerate(nodes)})
+    index = where.get(id(instr), -1)
     lines: list[str] = []
     i = index - 1
     while i >= 0:

@@ -138,14 +138,11 @@ _NON_ENV_ARGS = frozenset({"BUILDKIT_SBOM_SCAN_CONTEXT", "BUILDKIT_SBOM_SCAN_STA
 
 def _root_base(ctx: RuleContext, stage: Stage) -> str:
     """The image the stage starts from, through its parent stages (``scratch`` has no ENV)."""
-    seen: set[int] = set()
-    cur = stage
-    while (
-        cur.base_stage is not None and cur.base_stage not in seen and cur.base_stage < len(ctx.model.stages)
-    ):
-        seen.add(cur.index)
-        cur = ctx.model.stages[cur.base_stage]
-    return cur.base_resolved or cur.base
+    return ctx.per_stage("root-base", _inherit_root_base)[stage.index]
+
+
+def _inherit_root_base(stage: Stage, parent: str | None) -> str:
+    return parent if parent is not None else stage.base_resolved or stage.base
 
 
 @dataclass(frozen=True, slots=True)

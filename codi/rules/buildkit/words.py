@@ -96,6 +96,8 @@ def suggest(value: str, options: list[str]) -> str:
     for opt in sorted(set(options)):
         if opt == value:
             return ""
+        if abs(len(opt) - len(value)) >= best_dist:  # the distance is at least that: skip the table
+            continue
         dist = _distance(value, opt)
         if dist < best_dist:
             best, best_dist = opt, dist

@@ -145,6 +145,9 @@ class ChmodAfterCopy(Rule):
         for stage in image_stages(ctx.model):
             dirs = workdirs(ctx, stage)
             copies: list[tuple[Instruction, CopyPaths]] = []
+            # created path -> indexes into copies: a RUN looks up the copies it touches instead of
+            # scanning every COPY of the stage (quadratic in a long stage)
+            copied_to: dict[str, list[int]] = {}
             run_dirs: list[tuple[Instruction, str]] = []  # (RUN, its working directory)
             previous: Instruction | None = None
             for instr in stage.instructions:
@@ -153,12 +156,15 @@ class ChmodAfterCopy(Rule):
                 if instr.keyword in ("COPY", "ADD"):
                     paths = copy_paths(ctx, instr, cwd)
                     if paths is not None:
+                        for created in dict.fromkeys(paths.created):
+                            copied_to.setdefault(created, []).append(len(copies))
                         copies.append((instr, paths))
                 elif script is not None:
                     run_dirs.append((instr, cwd))
                     calls = tool_calls(script)
                     changes = _changes(calls, cwd)
-                    for copy, paths in reversed(copies):
+                    candidates = sorted({i for c in changes for i in copied_to.get(c[2], ())}, reverse=True)
+                    for copy, paths in (copies[i] for i in candidates):
                         # A non-recursive change of a copied folder touches the folder alone, not its files.
                         hits = [c for c in changes if c[2] in paths.created
                                 and not (c[2] == paths.dest and not _single_file(paths)

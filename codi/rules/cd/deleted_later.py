@@ -30,6 +30,12 @@ class Added:
     what: str  # "COPY", "RUN", "apt package lists", ...
 
 
+def _add(added: dict[str, Added], new: list[Added]) -> None:
+    """Record additions; a path already there keeps its first adder (the one a message names)."""
+    for a in new:
+        added.setdefault(a.path, a)
+
+
 def _url_name(url: str) -> str:
     return posixpath.basename(url.split("?", 1)[0].split("#", 1)[0].rstrip("/"))
 
@@ -116,7 +122,10 @@ class DeletedInLaterLayer(Rule):
     severity = Severity.WARNING
 
     def check(self, ctx: RuleContext) -> Iterable[Finding]:
-        added: list[Added] = []
+        # path -> what added it first (and is still there): one entry per path, so a long file that
+        # adds the same paths again and again keeps this small (a list of every addition made each
+        # `rm` and each RUN scan everything added so far: quadratic in the file's size)
+        added: dict[str, Added] = {}
         packages: dict[str, Instruction] = {}
         for stage in image_stages(ctx.model):
             dirs = workdirs(ctx, stage)
@@ -125,7 +134,7 @@ class DeletedInLaterLayer(Rule):
                 if instr.keyword in ("COPY", "ADD"):
                     cp = copy_paths(ctx, instr, cwd)
                     if cp is not None:
-                        added += [Added(p, instr, instr.keyword) for p in cp.created]
+                        _add(added, [Added(p, instr, instr.keyword) for p in cp.created])
                     continue
                 script = ctx.script(instr)
                 if script is None:
@@ -142,7 +151,7 @@ class DeletedInLaterLayer(Rule):
                 self._record(ctx, instr, calls, script, cwd, added, packages)
 
     def _deletions(
-        self, calls: list[ToolCall], script: Script, cwd: str, added: list[Added], packages: dict[str, Instruction]
+        self, calls: list[ToolCall], script: Script, cwd: str, added: dict[str, Added], packages: dict[str, Instruction]
     ) -> list[str]:
         own = created_by_run(script, calls, cwd)
         own_installs = {p for c in calls for p in installed_packages(c)} | {
@@ -157,7 +166,7 @@ class DeletedInLaterLayer(Rule):
                     t = resolve(target, cwd)
                     if any(covers(t, p) for i, p in own if i < call.index):
                         continue
-                    for a in added:
+                    for a in added.values():
                         if covers(t, a.path):
                             shown = a.path if len(a.path) >= len(t.rstrip("/*")) else t  # the narrower one
                             problems.append(f"{shown} (added by {a.what} on line {a.instr.start_line})")
@@ -169,11 +178,13 @@ class DeletedInLaterLayer(Rule):
 
     def _record(
         self, ctx: RuleContext, instr: Instruction, calls: list[ToolCall], script: Script, cwd: str,
-        added: list[Added], packages: dict[str, Instruction],
+        added: dict[str, Added], packages: dict[str, Instruction],
     ) -> None:
         gone = [resolve(t, cwd) for c in calls if c.tool == "rm" for t in operands(c) if "$" not in t]
-        added[:] = [a for a in added if not any(covers(t, a.path) for t in gone)]
-        added += [Added(p, instr, "RUN") for _, p in created_by_run(script, calls, cwd)]
+        if gone:
+            for path in [p for p in added if any(covers(t, p) for t in gone)]:
+                del added[path]
+        _add(added, [Added(p, instr, "RUN") for _, p in created_by_run(script, calls, cwd)])
         env = ctx.model.vars_at(instr)
         mounts = cache_mounts(instr, cwd)
         for call in calls:
@@ -188,4 +199,4 @@ class DeletedInLaterLayer(Rule):
                 if triggered(spec, call, env):
                     paths = spec_paths(spec, env, cwd)
                     if not mounted(paths, mounts) and not cleaned(spec, paths, calls, call.index, cwd):
-                        added += [Added(p, instr, f"`{call.tool} {call.sub}`") for p in paths]
+                        _add(added, [Added(p, instr, f"`{call.tool} {call.sub}`") for p in paths])

@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from codi.parser.model import Instruction
-from codi.parser.semantic import Stage
 from codi.rules.base import Finding, Rule, RuleContext, Severity
 from codi.rules.cd.cachespec import cache_mounts
 from codi.rules.cd.commands import SYSTEM_INSTALL, ToolCall, tool_calls
@@ -63,11 +62,6 @@ def dependency_install(call: ToolCall) -> str | None:
     return None
 
 
-def _chain(ctx: RuleContext, stage: Stage) -> list[Stage]:
-    """``stage`` and the stages it is built FROM, oldest first."""
-    return ctx.model.stage_chain(stage)
-
-
 @register
 class ContextCopiedBeforeInstall(Rule):
     """The whole build context is copied before dependencies are installed.
@@ -118,11 +112,11 @@ class ContextCopiedBeforeInstall(Rule):
     severity = Severity.WARNING
 
     def check(self, ctx: RuleContext) -> Iterable[Finding]:
+        # what the FROM chain above each stage installed, in one pass over the stages
+        upto = ctx.per_stage("cd.installed-at-end", lambda st, parent: (parent or frozenset())
+                             | self._installs(ctx, st.instructions))
         for stage in ctx.model.stages:
-            chain = _chain(ctx, stage)
-            installed: set[str] = set()
-            for earlier in chain[:-1]:
-                installed |= self._installs(ctx, earlier.instructions)
+            installed: set[str] = set(upto[stage.base_stage]) if stage.base_stage is not None else set()
             copied: Instruction | None = None
             late: dict[str, Instruction] = {}
             for instr in stage.instructions:

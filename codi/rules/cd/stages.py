@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import posixpath
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import PurePath
 
@@ -64,18 +65,26 @@ def resolve(path: str, cwd: str) -> str:
 
 def workdirs(ctx: RuleContext, stage: Stage) -> dict[int, str]:
     """id(instruction) -> working directory it runs in ("/" until a WORKDIR; inherited from FROM <stage>)."""
-    cwd = "/"
     parent = stage.base_stage
-    if parent is not None:
-        parent_dirs = workdirs(ctx, ctx.model.stages[parent])
-        last = ctx.model.stages[parent].instructions
-        if last:
-            cwd = _after(ctx, last[-1], parent_dirs[id(last[-1])])
+    cwd = "/" if parent is None else ctx.per_stage("cd.workdir-at-end", _workdir_at_end(ctx))[parent]
     out: dict[int, str] = {}
     for instr in stage.instructions:
         out[id(instr)] = cwd
         cwd = _after(ctx, instr, cwd)
     return out
+
+
+def _workdir_at_end(ctx: RuleContext) -> Callable[[Stage, str | None], str]:
+    """The working directory each stage ends in, from its parent's (one pass, never a recursion
+    as deep as the FROM chain: 10,000 chained stages passed Python's recursion limit)."""
+
+    def walk(stage: Stage, inherited: str | None) -> str:
+        cwd = inherited if inherited is not None else "/"
+        for instr in stage.instructions:
+            cwd = _after(ctx, instr, cwd)
+        return cwd
+
+    return walk
 
 
 def _after(ctx: RuleContext, instr: Instruction, cwd: str) -> str:

@@ -47,10 +47,6 @@ def _image_stages(model: Model) -> list[Stage]:
     return [s for s in model.stages if s.index not in used] or model.stages[-1:]
 
 
-def _stage_chain(model: Model, stage: Stage) -> list[Instruction]:
-    return [i for s in model.stage_chain(stage) for i in s.instructions]
-
-
 @register
 class InvalidLabelKey(Rule):
     """Invalid label key.
@@ -130,8 +126,16 @@ class MissingLabel(Rule):
         schema = ctx.config.label_schema
         if not schema:
             return
+        # the schema's keys each stage's image has (its own LABELs and its FROM chain's), in one pass
+        wanted = frozenset(schema)
+
+        def inherit(stage: Stage, parent: frozenset[str] | None) -> frozenset[str]:
+            own = {label.key for label in labels_of(ctx, stage.instructions)} & wanted
+            return (parent or frozenset()) | own
+
+        have = ctx.per_stage("dl.schema-labels", inherit)
         for stage in _image_stages(ctx.model):
-            present = {label.key for label in labels_of(ctx, _stage_chain(ctx.model, stage))}
+            present = have[stage.index]
             for key in schema:
                 if key not in present:
                     yield self.finding(ctx, stage.from_instr, f"Label `{key}` is missing.")

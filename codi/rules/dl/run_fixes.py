@@ -91,11 +91,12 @@ _NO_SHELL_HINTS = ("distroless", "chiseled", "nanoserver", "windowsservercore", 
 
 
 def _root_base(ctx: RuleContext, stage: Stage) -> str | None:
-    seen = 0
-    while stage.base_stage is not None and seen <= len(ctx.model.stages):
-        stage = ctx.model.stages[stage.base_stage]
-        seen += 1
-    return stage.base_resolved.lower() if stage.base_resolved else None
+    root = ctx.per_stage("root-stage", _inherit_root)[stage.index]
+    return root.base_resolved.lower() if root.base_resolved else None
+
+
+def _inherit_root(stage: Stage, parent: Stage | None) -> Stage:
+    return parent if parent is not None else stage
 
 
 def pipefail_shell(ctx: RuleContext, stage: Stage) -> tuple[str, ...] | None:

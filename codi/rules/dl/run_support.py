@@ -52,18 +52,26 @@ def has_pipefail(shell: tuple[str, ...]) -> bool:
     return any(w == "-opipefail" for w in words)
 
 
-def _stage_shell(ctx: RuleContext, stage: Stage, upto: Instruction | None, depth: int = 0) -> tuple[str, ...]:
-    shell: tuple[str, ...] | None = None
-    for instr in stage.instructions:
-        if instr is upto:
-            break
-        if instr.keyword == "SHELL" and instr.json_form and instr.args:
-            shell = tuple(instr.args)
-    if shell is not None:
+def _shells(ctx: RuleContext) -> dict[int, tuple[str, ...]]:
+    """id(instruction) -> the shell it runs with, for every instruction of every stage, in one pass:
+    the last SHELL before it in its stage, else the one its parent stage ends with (SHELL is part
+    of the image config, so a stage built FROM an earlier stage inherits it), else the base
+    image's default."""
+
+    def walk(stage: Stage, inherited: tuple[str, ...] | None) -> tuple[str, ...]:
+        shell = inherited if stage.base_stage is not None and inherited is not None else _image_shell(stage)
+        for instr in stage.instructions:
+            out[id(instr)] = shell
+            if instr.keyword == "SHELL" and instr.json_form and instr.args:
+                shell = tuple(instr.args)
         return shell
-    # SHELL is part of the image config, so a stage built FROM an earlier stage inherits it
-    if stage.base_stage is not None and depth < len(ctx.model.stages):
-        return _stage_shell(ctx, ctx.model.stages[stage.base_stage], None, depth + 1)
+
+    out: dict[int, tuple[str, ...]] = {}
+    ctx.per_stage("dl.shell-at-end", walk)
+    return out
+
+
+def _image_shell(stage: Stage) -> tuple[str, ...]:
     base = (stage.base_resolved or stage.base).lower()
     if any(hint in base for hint in _WINDOWS_IMAGE_HINTS):
         return WINDOWS_SHELL
@@ -72,10 +80,7 @@ def _stage_shell(ctx: RuleContext, stage: Stage, upto: Instruction | None, depth
 
 def shell_at(ctx: RuleContext, instr: Instruction) -> tuple[str, ...]:
     """The shell a RUN runs with: the last SHELL before it in its stage, else its parent's."""
-    stage = ctx.model.stage_of(instr)
-    if stage is None:
-        return DEFAULT_SHELL
-    return _stage_shell(ctx, stage, instr)
+    return ctx.memo("dl.shells", lambda: _shells(ctx)).get(id(instr), DEFAULT_SHELL)
 
 
 def image_stages(ctx: RuleContext) -> set[int]:

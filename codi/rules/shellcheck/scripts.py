@@ -97,11 +97,6 @@ class ShellScript:
         return self.offsets[min(index, len(self.offsets)) - 1] + 1
 
 
-def _stage_chain(ctx: RuleContext, stage: Stage) -> list[Stage]:
-    """The stage and the earlier stages it is built FROM, nearest first."""
-    return ctx.model.stage_chain(stage)[::-1]
-
-
 def _image_name(ref: str) -> str:
     name = ref.split("@", 1)[0]
     last = name.rsplit("/", 1)[-1]
@@ -112,22 +107,32 @@ def stage_dialect(ctx: RuleContext, instr: Instruction) -> str | None:
     """The ShellCheck dialect RUN ``instr`` runs under: the last SHELL before it in its stage
     or a parent stage; otherwise /bin/sh (bash on RHEL-family images), or None for Windows
     images (``cmd``) and files using the backtick escape character (a Windows convention)."""
-    stage = ctx.model.stage_of(instr)
-    if stage is None:
+    if ctx.model.stage_of(instr) is None:
         return "sh"
-    chain = _stage_chain(ctx, stage)
-    for depth, st in enumerate(chain):
-        found: Instruction | None = None
-        for other in st.instructions:
-            if depth == 0 and other is instr:
-                break
+    return ctx.memo("sc.dialects", lambda: _dialects(ctx)).get(id(instr), "sh")
+
+
+def _dialects(ctx: RuleContext) -> dict[int, str | None]:
+    """id(instruction) -> its dialect, for every instruction, in one pass over the stages (a walk
+    up the FROM chain for each RUN is quadratic in a file of many stages)."""
+    out: dict[int, str | None] = {}
+
+    def walk(stage: Stage, inherited: tuple[str | None, Stage] | None) -> tuple[str | None, Stage]:
+        # (the dialect the last SHELL so far says, or "" for none yet; the chain's root stage)
+        shell, root = inherited if stage.base_stage is not None and inherited is not None else ("", stage)
+        for other in stage.instructions:
+            out[id(other)] = _default_dialect(ctx, root) if shell == "" else shell
             if other.keyword == "SHELL" and other.args:
-                found = other
-        if found is not None:
-            program = posixpath.basename(found.args[0].replace("\\", "/")).lower()
-            program = program.removesuffix(".exe")
-            return _DIALECTS.get(program)
-    root = chain[-1]
+                program = posixpath.basename(other.args[0].replace("\\", "/")).lower().removesuffix(".exe")
+                shell = _DIALECTS.get(program)
+        return shell, root
+
+    ctx.per_stage("sc.dialect-at-end", walk)
+    return out
+
+
+def _default_dialect(ctx: RuleContext, root: Stage) -> str | None:
+    """Without SHELL: /bin/sh (bash on RHEL-family images), None for Windows images."""
     if ctx.dockerfile.escape == "`" or _WINDOWS_IMAGE.search(root.base_resolved or root.base):
         return None
     if _image_name(root.base_resolved or root.base) in _BASH_SH_IMAGES:

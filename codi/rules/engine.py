@@ -129,7 +129,7 @@ def _parse_error_finding(path: str, text: str, exc: ParseError | Diagnostic) -> 
 
 
 def _limit_finding(path: str, instr: Instruction, why: str) -> Finding:
-    """CD0002 on a line whose value passed an expansion limit (the model left it unknown)."""
+    """CD0003 on a line whose value passed an expansion limit (the model left it unknown)."""
     span = instr.span
     return Finding(code=EXPANSION_LIMIT_CODE, name="expansion-limit", severity=Severity.ERROR,
                    message=f"{why}: the value is unknown to the other checks", file=path, line=span.start_line,

@@ -34,7 +34,7 @@ def test_nested_default_500_deep_is_a_finding_not_a_pass(tmp_path: Path) -> None
     line = "ARG A=" + nested_default(500)
     assert 3000 < len(line) < 4000  # the 3.5 KB line
     rc, found, _ = _lint(tmp_path, f"FROM alpine:3.20\n{line}\nRUN echo $A\nCMD [\"sh\"]\n")
-    limit = [f for f in found if f["code"] == "CD0002"]
+    limit = [f for f in found if f["code"] == "CD0003"]
     assert limit and limit[0]["line"] == 2 and "nest more than" in str(limit[0]["message"])
     assert rc == 1  # a finding at error level: not 0 (a pass), not 3 (a crash)
 
@@ -43,7 +43,7 @@ def test_billion_laughs_stops_at_the_limit(tmp_path: Path) -> None:
     text = laughs()
     assert len(text) < 3000
     rc, found, _ = _lint(tmp_path, text)
-    limit = [f for f in found if f["code"] == "CD0002"]
+    limit = [f for f in found if f["code"] == "CD0003"]
     assert limit and "65,535" in str(limit[0]["message"])
     assert rc == 1
 
@@ -51,8 +51,8 @@ def test_billion_laughs_stops_at_the_limit(tmp_path: Path) -> None:
 def test_limit_findings_survive_a_narrow_selection(tmp_path: Path) -> None:
     text = f"FROM alpine:3.20\nARG A={nested_default(100)}\n"
     rc, found, _ = _lint(tmp_path, text, "--select", "DL3006")
-    assert codes(found) == {"CD0002"} and rc == 1  # skipping a check never reads as a pass
-    rc, found, _ = _lint(tmp_path, text, "--select", "DL3006", "--ignore", "CD0002")
+    assert codes(found) == {"CD0003"} and rc == 1  # skipping a check never reads as a pass
+    rc, found, _ = _lint(tmp_path, text, "--select", "DL3006", "--ignore", "CD0003")
     assert found == [] and rc == 0  # unless the user names it
 
 
@@ -66,7 +66,7 @@ def test_shellcheck_gives_up_with_a_finding(tmp_path: Path, text: str) -> None:
     (tmp_path / "Dockerfile").write_text(text, encoding="utf-8")
     proc = run_codi(["lint", "--no-cache", "--format", "json", str(tmp_path)], env=FAST_SHELLCHECK)
     found = json.loads(proc.stdout)
-    gave_up = [f for f in found if f["code"] == "CD0003"]
+    gave_up = [f for f in found if f["code"] == "CD0004"]
     assert len(gave_up) == 1 and gave_up[0]["line"] == 2 and str(gave_up[0]["file"]).endswith("/Dockerfile")
     assert "ShellCheck gave up" in str(gave_up[0]["message"])
     # the other file of the same batch was still checked, on its own

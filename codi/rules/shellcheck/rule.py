@@ -205,19 +205,29 @@ class ShellCheck(BatchRule):
         )
 
 
-        per_run: dict[tuple[int, str], list[Finding]] = {}
-        for text, same in unique.items():
-            comments = results[text]
-            if isinstance(comments, GaveUp):
-                continue
-            for c in comments:
-                for script in same:
-                    f = self._finding(c, script, starts)
-                    if f is not None:
-                        per_run.setdefault((id(script.instr), f.code), []).append(f)
-        findings = [once_per_run(group) for group in per_run.values()]
-        findings += [_gave_up(script, out.reason) for text, same in unique.items()
-                     if isinstance(out := results[text], GaveUp) for script in same]
+def once_per_run(group: list[Finding]) -> Finding:
+    """One finding per code and RUN, as hadolint reports ShellCheck: the first place, the count in
+    its message, and every place's fix together (so `--fix --unsafe-fixes` still fixes them all)."""
+    group.sort(key=lambda f: (f.line, f.column))
+    first = group[0]
+    if len(group) == 1:
+        return first
+    first.message = f"{first.message} ({len(group)} times in this RUN)"
+    edits = [e for f in group if f.fix is not None for e in f.fix.edits]
+    spans = sorted((e.start, e.end) for e in edits)
+    overlapping = any(b[0] < a[1] or (a == b) for a, b in zip(spans, spans[1:], strict=False))
+    if first.fix is not None and not overlapping and all(f.fix is not None for f in group):
+        first.fix = Fix(first.fix.description, first.fix.applicability, sorted(edits, key=lambda e: e.start))
+    return first
+
+
+def _gave_up(script: ShellScript, reason: str) -> Finding:
+    """CD0004 on the RUN line: this script was not checked (a limit, a crash), so no SC finding is no pass."""
+    span = script.instr.keyword_span
+    return Finding(code="CD0004", name="shellcheck-gave-up", severity=Severity.ERROR,
+                   message=f"ShellCheck gave up on this script: {reason}; it was not checked",
+                   file=script.ctx.path, line=span.start_line, column=span.start_col, end_line=span.end_line,
+                   end_column=span.end_col)
 
 
 def _fix(comment: dict[str, Any], script: ShellScript, code: str) -> Fix | None:

@@ -235,3 +235,17 @@ def test_served_dashboard_shows_lint_and_scans_without_server_paths(lint_root: t
     data = json.loads(embedded.group(1))
     assert [(r["source"], r["path"]) for r in data["lint"]] == [("python.sarif", "python.sarif")]
     assert len(data["scans"]) == 3 and str(root) not in page.text
+
+
+def test_hadolint_json_is_read_and_named_by_codi(tmp_path: Path) -> None:
+    report = tmp_path / "hadolint.json"  # hadolint -f json: no rule names
+    report.write_text(json.dumps([
+        {"code": "DL3008", "column": 1, "file": "Dockerfile", "level": "warning", "line": 3, "message": "Pin versions"},
+        {"code": "DL3008", "column": 1, "file": "api/Dockerfile", "level": "warning", "line": 5, "message": "Pin"},
+        {"code": "SC2086", "column": 1, "file": "Dockerfile", "level": "info", "line": 7, "message": "Quote"},
+    ]))
+    data = build_dataset(tmp_path / "runs", lint_files=[report])
+    (summary,) = data["lint"]
+    assert (summary["findings"], summary["files_with_findings"], summary["by_rule"]) == (3, 2, {"DL3008": 2, "SC2086": 1})
+    assert summary["by_level"] == {"info": 1, "warning": 2}
+    assert data["rules"]["DL3008"]["name"] == "apt-get-pin-versions"

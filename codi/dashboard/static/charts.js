@@ -66,7 +66,8 @@ var CodiCharts = (function () {
   function niceMax(v) {
     if (v <= 0) return 1;
     var p = Math.pow(10, Math.floor(Math.log10(v))), m = v / p;
-    return (m <= 1 ? 1 : m <= 2 ? 2 : m <= 5 ? 5 : 10) * p;
+    var step = [1, 1.5, 2, 2.5, 3, 4, 5, 6, 8, 10].filter(function (s) { return s >= m; })[0];
+    return step * p;
   }
   function dateLabel(t, span) {
     var iso = new Date(t).toISOString();
@@ -76,13 +77,14 @@ var CodiCharts = (function () {
   // Lines over time: series [{name, color, points: [{t (ms), v, title}]}]; a point per entry.
   function line(svg, series, opts) {
     opts = opts || {};
-    var height = 260, left = 56, right = 48, top = 34, bottom = 44;
+    var height = 270, left = 56, right = 48, top = 44, bottom = 44;
     reset(svg, height);
     var pts = [];
     series.forEach(function (s) { pts = pts.concat(s.points); });
     var tMin = Math.min.apply(null, pts.map(function (p) { return p.t; }));
     var tMax = Math.max.apply(null, pts.map(function (p) { return p.t; }));
-    var vMax = niceMax(Math.max.apply(null, pts.map(function (p) { return p.v; })));
+    // Headroom above the highest point for its value label.
+    var vMax = niceMax(1.1 * Math.max.apply(null, pts.map(function (p) { return p.v; })));
     var plotW = WIDTH - left - right, plotH = height - top - bottom, span = tMax - tMin;
     function x(t) { return left + (span > 0 ? (t - tMin) / span * plotW : plotW / 2); }
     function y(v) { return top + plotH - v / vMax * plotH; }
@@ -92,7 +94,7 @@ var CodiCharts = (function () {
                            Math.round(v)));
     });
     svg.appendChild(node("line", {x1: left, y1: top + plotH, x2: WIDTH - right, y2: top + plotH, stroke: "#9aa4b5"}));
-    svg.appendChild(node("text", {x: 8, y: top - 14, "class": "axis-title"}, opts.yTitle || "findings"));
+    svg.appendChild(node("text", {x: 8, y: 16, "class": "axis-title"}, opts.yTitle || "findings"));
     // Date ticks: every point's date when few, else six evenly spaced dates.
     var ticks = [];
     pts.forEach(function (p) { if (ticks.indexOf(p.t) < 0) ticks.push(p.t); });

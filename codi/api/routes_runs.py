@@ -54,9 +54,9 @@ def healthz(request: Request) -> Health:
 
 @router.get("/runs", response_model=RunList, tags=["runs"], summary="Runs under the runs root, newest first")
 def runs(request: Request) -> RunList:
-    from codi.dashboard.dataset import build_dataset
+    from codi.dashboard.dataset import runs_listing
 
-    data = build_dataset(settings_of(request).runs_root)
+    data = runs_listing(settings_of(request).runs_root)
     return RunList(runs=[RunSummary(run_id=r["run_id"], stack=r["stack"], project_name=r["project_name"],
                                     created_at=r["created_at"], candidate_count=r["candidate_count"],
                                     best_candidate=r["best_candidate"],

@@ -201,6 +201,13 @@ def rule_catalog(codes: Iterable[str], given: dict[str, str]) -> dict[str, dict[
     return out
 
 
+def runs_listing(runs_root: Path) -> dict[str, Any]:
+    """Only the runs and the run folders skipped (``GET /runs``): no lint report or scan is read."""
+    skipped: list[dict[str, str]] = []
+    runs = _run_rows(runs_root, None, skipped)
+    return cast(dict[str, Any], redact_data({"runs": runs, "skipped": skipped}))
+
+
 def build_dataset(runs_root: Path, relative_to: Path | None = None,
                   lint_files: Sequence[Path] = ()) -> dict[str, Any]:
     """The dataset of every run under ``runs_root`` (newest first), the lint reports (``lint_files`` and

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from sample_runs import EVIL_NAME, SCAN_RULES, add_lint_and_scans, make_runs
 
-from codi.dashboard.dataset import build_dataset
+from codi.dashboard.dataset import build_dataset, runs_listing
 from codi.dashboard.page import render_page
 
 
@@ -171,6 +171,7 @@ def test_unreadable_lint_reports_are_skipped_with_a_reason(tmp_path: Path) -> No
     assert "not findings" in reasons["numbers.json"]
     assert "neither" in reasons["other.json"]
     assert "link.sarif" not in reasons and data["lint"] == []
+    assert runs_listing(root) == {"runs": [], "skipped": []}  # GET /runs lists runs only
 
 
 def test_cli_reads_lint_files(lint_root: tuple[Path, list[Path]], tmp_path: Path) -> None:

@@ -99,6 +99,7 @@ test: install-dev system-deps test-bases
 lint: install-dev
 	$(BIN)/ruff check codi tests bench
 	$(BIN)/mypy
+	$(BIN)/lint-imports
 
 docs: install
 	$(BIN)/python -m codi.rules.docs > docs/rules.md

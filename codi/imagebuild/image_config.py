@@ -19,8 +19,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from codi.optimise.contract.compute import compute_contract, healthcheck_argv, normal_port, normal_user
+from codi.optimise.contract.compute import compute_contract, normal_port, normal_user
 from codi.optimise.contract.model import RuntimeContract
+from codi.optimise.contract.programs import healthcheck_argv
 from codi.parser import ParseError, parse
 from codi.parser.semantic import build_model
 

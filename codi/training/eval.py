@@ -29,6 +29,7 @@ from typing import Any
 from codi.config.paths import NO_ADAPTER
 from codi.llm import prompts
 from codi.llm.guard import _CANDIDATE, _CODE, _FAMILY, _IMAGE, _INSTRUCTION, _NUMBER, Facts, guard
+from codi.training.promote import DETERMINISTIC, promoted_version
 
 SCHEMA_VERSION = 1
 Log = Callable[[str], None]
@@ -36,8 +37,6 @@ _LABEL = re.compile(r"^([A-Z]): ", re.MULTILINE)
 _SIZE = re.compile(r"^Size \([a-z]+\): (\d+) MB -> (\d+) MB", re.MULTILINE)
 _LAYERS = re.compile(r"Layers: (\d+) -> (\d+)")
 _RISK = re.compile(r"^Risk: (low|medium|high)\.", re.MULTILINE)
-# Deterministic metrics: all "higher is better"; promotion requires the adapter to be no worse on each.
-DETERMINISTIC = ("parse_rate", "lint_delta_mean", "contract_ok_rate", "top_is_deterministic_best")
 
 
 @dataclass(slots=True)
@@ -315,8 +314,6 @@ def evaluate(options: EvalOptions, log: Log = print) -> dict[str, Any]:
 
 def _promoted() -> str | None:
     """The adapter promoted so far (``codi adapter promote``), so reports name it."""
-    from codi.training.promote import promoted_version
-
     return promoted_version()
 
 

@@ -16,9 +16,9 @@ import time
 from pathlib import Path
 from typing import Any
 
-from codi.training.eval import DETERMINISTIC
-
 RECORD = "promoted.json"
+# Deterministic metrics: all "higher is better"; promotion requires the adapter to be no worse on each.
+DETERMINISTIC = ("parse_rate", "lint_delta_mean", "contract_ok_rate", "top_is_deterministic_best")
 
 
 class PromotionRefused(Exception):
@@ -110,3 +110,4 @@ def read_promotions(out: str | Path | None = None) -> dict[str, Any]:
 def promoted_version(out: str | Path | None = None) -> str | None:
     current = read_promotions(out).get("current") or {}
     return current.get("version")
+

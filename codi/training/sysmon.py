@@ -16,6 +16,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from codi.training.ndjson import NdjsonWriter
+
 GPU_ENV = "CODI_TELEMETRY_GPU"
 
 
@@ -79,7 +81,6 @@ def _gpu() -> tuple[list[dict[str, Any]] | None, str]:
 class SystemSampler(threading.Thread):
     def __init__(self, path: Path, run_id: str, every: float = 10.0) -> None:
         super().__init__(name="codi-system-sampler", daemon=True)
-        from codi.training.telemetry import NdjsonWriter
 
         self.path, self.run_id, self.every = path, run_id, max(0.05, every)
         self.writer = NdjsonWriter(path)

@@ -11,7 +11,8 @@ import pytest
 
 from codi.training import sysmon
 from codi.training.manifest import selected_env
-from codi.training.telemetry import NdjsonWriter, TelemetryRun, metric_row
+from codi.training.ndjson import NdjsonWriter
+from codi.training.telemetry import TelemetryRun, metric_row
 
 ROW_KEYS = ["ts", "run_id", "step", "split", "name", "value", "tags"]
 

@@ -48,14 +48,6 @@ def healthcheck_text(instr: Instruction) -> str:
     return " ".join([*flags, test])
 
 
-def healthcheck_argv(text: str | None) -> list[str] | None:
-    """The argv a normalised health check runs (["/bin/sh", "-c", ...] for CMD-SHELL)."""
-    if not text or text == "NONE":
-        return None
-    test = json.loads(text[text.index("["):])
-    if test[:1] == ["CMD-SHELL"]:
-        return ["/bin/sh", "-c", *test[1:]]
-    return list(test[1:])
 
 
 def _json_list(text: str) -> list[str] | None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import posixpath
 import re
 
@@ -90,7 +91,7 @@ def find_executables(c: RuntimeContract, outputs: list[tuple[str, str]], package
     for used_by, argv in (("ENTRYPOINT", c.entrypoint), ("CMD", c.cmd)):
         programs += [(w, used_by) for w in _file_args(argv or [], c.shell)]
     if c.healthcheck and c.healthcheck != "NONE":
-        from codi.optimise.contract.compute import healthcheck_argv
+        from codi.optimise.contract.programs import healthcheck_argv
 
         argv = healthcheck_argv(c.healthcheck) or []
         programs += [(p, "HEALTHCHECK") for p in _first_words(argv, ["/bin/sh", "-c"])]
@@ -158,3 +159,13 @@ def _provider(c: RuntimeContract, name: str, outputs: list[tuple[str, str]], pac
         if base == "bash" and c.os_family in {"debian", "ubuntu", "ubi"}:
             return "base", f"bash of the {c.os_family} base image"
     return "unknown", ""
+
+
+def healthcheck_argv(text: str | None) -> list[str] | None:
+    """The argv a normalised health check runs (["/bin/sh", "-c", ...] for CMD-SHELL)."""
+    if not text or text == "NONE":
+        return None
+    test = json.loads(text[text.index("["):])
+    if test[:1] == ["CMD-SHELL"]:
+        return ["/bin/sh", "-c", *test[1:]]
+    return list(test[1:])

@@ -111,11 +111,9 @@ def dashboard_cmd(
         "--lint", metavar="FILE", help="A `codi lint --format json` or `--format sarif` output to show (repeat for "
         "several); files saved under RUNS/_lint/ are shown too.")] = None,
 ) -> None:
-    """Build the dashboard dataset of a runs folder (JSON) and/or its static HTML page.
+    """Build the dashboard page (findings per rule and over time, size saved per project) and/or its dataset.
 
-    The page shows findings per rule and over time (lint reports and `codi scan` results), size saved per
-    project (estimated or measured) and the runs. Example:
-    `codi lint . --format sarif --output-file runs/_lint/app.sarif && codi dashboard --html dashboard.html`
+    Example: codi dashboard --runs runs --lint codi.sarif --html dashboard.html
     """
     from codi.atomic import atomic_write_text
     from codi.dashboard.dataset import build_dataset

@@ -164,3 +164,19 @@ def test_served_dashboard_renders(browser: Any, runs: tuple[Path, list[str]], tm
     hrefs = {a.get_attribute("href") for a in browser.find_elements(By.CSS_SELECTOR, "#runs-body a")}
     assert {h.rsplit("/runs/", 1)[-1] for h in hrefs} == {f"{i}/report.html" for i in runs[1]}
     assert console_errors(browser) == []
+
+
+def test_empty_dashboard_says_how_to_fill_it(browser: Any, tmp_path: Path) -> None:
+    from selenium.webdriver.common.by import By
+
+    (tmp_path / "runs").mkdir()
+    page = tmp_path / "empty.html"
+    page.write_text(render_page(build_dataset(tmp_path / "runs")), encoding="utf-8")
+    browser.get_log("browser")
+    browser.get(page.as_uri())
+    assert browser.find_element(By.TAG_NAME, "body").get_attribute("data-rendered") == "true"
+    for empty in ("rule-empty", "trend-empty", "size-empty", "runs-empty"):
+        assert browser.find_element(By.ID, empty).is_displayed(), empty
+    assert "--output-file RUNS/_lint/app.sarif" in browser.find_element(By.ID, "rule-empty").text
+    assert not browser.find_element(By.ID, "rule-chart").is_displayed()
+    assert console_errors(browser) == []

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from codi.config.dburl import state_db_url
+from codi.config.paths import output_root
 
 DEFAULT_MAX_BODY = 8 * 1024 * 1024
 
@@ -44,7 +45,7 @@ class ApiSettings:
         roots_text = env.get("CODI_ALLOWED_ROOTS", "")
         # Without an explicit list, only the folder the server was started in is reachable.
         roots = [Path(r).resolve() for r in split_list(roots_text)] if roots_text.strip() else [Path.cwd().resolve()]
-        runs = Path(env.get("CODI_OUTPUT_ROOT") or "runs").resolve()
+        runs = output_root(env=env).resolve()
         try:
             max_body = int(env.get("CODI_MAX_BODY", DEFAULT_MAX_BODY))
         except ValueError:

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import typer
 
 from codi import __version__
+from codi.config.paths import output_root
 
 app = typer.Typer(
     name="codi",
@@ -41,3 +44,8 @@ def root(
 def version_cmd() -> None:
     """Print the version."""
     typer.echo(f"codi {__version__}")
+
+
+def out_root(ctx: typer.Context, out: str | None = None) -> Path:
+    """The runs folder of a command: its own --out, else the global --out, else CODI_OUTPUT_ROOT, else runs."""
+    return output_root(out or ((ctx.obj or {}).get("out") if ctx.obj else None))

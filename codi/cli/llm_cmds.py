@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import json
-import os
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from codi.cli.app import app
+from codi.cli.app import app, out_root
 from codi.cli.errors import fail
 from codi.config.flags import rag_enabled
 from codi.config.paths import NO_ADAPTER
@@ -48,10 +47,6 @@ OutOpt = Annotated[str | None, typer.Option("--out", help="Runs folder holding _
                                                           "or ./runs).")]
 
 
-
-def _out(ctx: typer.Context, out: str | None) -> Path:
-    root = (ctx.obj or {}).get("out") if ctx.obj else None
-    return Path(out or root or os.environ.get("CODI_OUTPUT_ROOT") or "runs")
 
 
 def _airgap() -> None:
@@ -91,7 +86,7 @@ def _assist(ctx: typer.Context, project: str, limit: int | None, model: str | No
             raise fail(f"adapter {adapter} refused: " + "; ".join(report.problems), report.exit_code)
     given = _inputs(project, candidate_limit)
     rag_env = rag_enabled()
-    options = AssistOptions(out=_out(ctx, out), llm=not no_llm, rag=rag_env and not disable_rag, model=model,
+    options = AssistOptions(out=out_root(ctx, out), llm=not no_llm, rag=rag_env and not disable_rag, model=model,
                             adapter=adapter, limit=limit, explain=explain)
     return assist(given.record, given.metrics, given.findings, given.text, options)
 
@@ -202,7 +197,7 @@ def ensure_schema_cmd(ctx: typer.Context, out: OutOpt = None) -> None:
     """Create or migrate the run memory's schema (idempotent)."""
     from codi.rag.index import connect_memory
 
-    root = _out(ctx, out)
+    root = out_root(ctx, out)
     try:
         with connect_memory(root) as index:
             applied = index.ensure_schema()
@@ -223,7 +218,7 @@ def rebuild_cmd(ctx: typer.Context, runs: Annotated[list[str] | None, typer.Argu
     from codi.rag.index import memory_location
     from codi.rag.memory import rebuild
 
-    root = _out(ctx, out)
+    root = out_root(ctx, out)
     try:
         count, problems = rebuild(root, runs or None, merge=merge)
     except (OSError, RuntimeError) as exc:  # RunMemoryError is a RuntimeError
@@ -243,7 +238,7 @@ def mark_applied_cmd(ctx: typer.Context, run_id: Annotated[str, typer.Argument(h
     from codi.rag.applied import UnknownRun, mark
     from codi.rag.index import open_memory
 
-    root = _out(ctx, out)
+    root = out_root(ctx, out)
     try:
         with open_memory(root) as index:
             done = mark(index, root, run_id, candidate_id, "manual")

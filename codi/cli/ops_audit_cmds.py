@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import json
-import os
 import sys
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
-from codi.cli.app import app
+from codi.cli.app import app, out_root
 
 audit_app = typer.Typer(help="The audit log: who ran, fixed, backed up or installed what.", no_args_is_help=True)
 app.add_typer(audit_app, name="audit")
@@ -28,8 +27,7 @@ JsonOpt = Annotated[bool, typer.Option("--json", help="Print the result as JSON.
 def _path(ctx: typer.Context, log: str | None, out: str | None) -> Path:
     from codi.telemetry.audit import audit_log_path
 
-    root = out or (ctx.obj or {}).get("out") or os.environ.get("CODI_OUTPUT_ROOT") or "runs"
-    return Path(log) if log else audit_log_path(Path(root))
+    return Path(log) if log else audit_log_path(out_root(ctx, out))
 
 
 def _verify(path: Path) -> Any:

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import json
-import os
 import sys
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
-from codi.cli.app import app
+from codi.cli.app import app, out_root
 from codi.cli.errors import fail
 
 backup_app = typer.Typer(help="Back up, verify, restore and drill the output root (runs, run memory, state).",
@@ -25,10 +24,6 @@ ArchiveArg = Annotated[str, typer.Argument(help="A codi-backup-<UTC>.tar.gz file
 KeepOpt = Annotated[int | None, typer.Option("--keep", min=0, help="Keep the N newest.")]
 KeepDaysOpt = Annotated[float | None, typer.Option("--keep-days", min=0, help="Keep those younger than D days.")]
 
-
-def _out(ctx: typer.Context, out: str | None) -> Path:
-    root = (ctx.obj or {}).get("out") if ctx.obj else None
-    return Path(out or root or os.environ.get("CODI_OUTPUT_ROOT") or "runs")
 
 
 
@@ -103,7 +98,7 @@ def create_cmd(ctx: typer.Context, out: OutOpt = None,
     """
     from codi.ops.backup import create_backup
 
-    root = _out(ctx, out)
+    root = out_root(ctx, out)
     result = _guard(create_backup, root, Path(dest) if dest else None, not no_runs, keep, keep_days)
     left = _leftovers(result.cleaned, result.notes)
     notes = _memory_note()
@@ -152,7 +147,7 @@ def restore_cmd(ctx: typer.Context, archive: ArchiveArg, out: OutOpt = None,
     """
     from codi.ops.restore import BadArchive, restore_backup
 
-    root = _out(ctx, out)
+    root = out_root(ctx, out)
     try:
         result = _guard(restore_backup, _archive(archive), root, force)
     except BadArchive as exc:
@@ -177,7 +172,7 @@ def drill_cmd(ctx: typer.Context, archive: ArchiveArg, out: OutOpt = None, as_js
     """
     from codi.ops.drill import run_drill
 
-    root = _out(ctx, out)
+    root = out_root(ctx, out)
     result = _guard(run_drill, _archive(archive), root)
     _audit(root, "drill", archive=str(result.archive), ok=result.ok, detail=result.detail)
     if as_json:
@@ -202,7 +197,7 @@ def prune_cmd(ctx: typer.Context, out: OutOpt = None, keep: KeepOpt = None, keep
 
     if keep is None and keep_days is None:
         raise fail("say how many runs to keep: --keep N and/or --keep-days D")
-    root = _out(ctx, out)
+    root = out_root(ctx, out)
     if not root.is_dir():
         raise fail(f"{root}: no such output root")
     result = _guard(prune_runs, root, keep, keep_days, dry_run=dry_run)

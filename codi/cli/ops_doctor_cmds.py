@@ -3,21 +3,13 @@
 from __future__ import annotations
 
 import json
-import os
 import sys
-from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from codi.cli.app import app
+from codi.cli.app import app, out_root
 from codi.cli.errors import fail
-
-
-def output_root(ctx: typer.Context, out: str | None) -> Path:
-    root = (ctx.obj or {}).get("out") if ctx.obj else None
-    return Path(out or root or os.environ.get("CODI_OUTPUT_ROOT") or "runs")
-
 
 _HELP = ("Check Python, dependencies, ShellCheck, catalog, model, LLM endpoints, adapter, run memory, output "
          "root and disk, build engine, air-gap, API key, audit log, backups and drills.\n\n"
@@ -45,7 +37,7 @@ def doctor_cmd(
     unknown = [c for c in check or [] if c not in CHECK_NAMES]
     if unknown:
         raise fail(f"unknown check {unknown[0]!r} (choose from {', '.join(CHECK_NAMES)})")
-    context = Context.create(output_root(ctx, out), host, production)
+    context = Context.create(out_root(ctx, out), host, production)
     results = run_checks(context, tuple(check) if check else None)
     if as_json:
         sys.stdout.write(json.dumps(report(context, results), indent=2) + "\n")

@@ -10,11 +10,11 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from codi.cli.app import app
+from codi.cli.app import app, out_root
 from codi.cli.errors import fail
 from codi.cli.output import build_args
 from codi.config.flags import llm_enabled, rag_enabled
-from codi.config.paths import NO_ADAPTER
+from codi.config.paths import NO_ADAPTER, output_root
 
 if TYPE_CHECKING:
     from codi.service.run import RunOptions, RunResult
@@ -44,10 +44,6 @@ def _guard(fn: Any, *args: Any, **kwargs: Any) -> Any:
     except OSError as exc:
         raise fail(f"{exc.filename or ''}: {exc.strerror or exc}".lstrip(": ")) from None
 
-
-def _out(ctx: typer.Context, out: str | None) -> Path:
-    root = (ctx.obj or {}).get("out") if ctx.obj else None
-    return Path(out or root or os.environ.get("CODI_OUTPUT_ROOT") or "runs")
 
 
 @app.command("analyze")
@@ -134,7 +130,7 @@ def _apply(ctx_out: str | None, project: str, dockerfile: str | None, stack: str
         result = _guard(apply_from_run, Path(run_dir), project, policy.name, dockerfile)
     else:
         result = _guard(apply_recommended, project, policy.name, dockerfile, stack, config, rules, limit,
-                        Path(os.environ.get("CODI_OUTPUT_ROOT") or "runs"), rag_enabled())
+                        output_root(), rag_enabled())
     if not result.decisions:
         raise fail("no candidate to apply: none passed verification (or, with --run, every one failed its build); `codi run` says why")
     for choice, decision in result.decisions:
@@ -194,7 +190,7 @@ def _options(ctx: typer.Context, out: str | None, dry_run: bool, no_llm: bool, d
         raise fail(str(exc)) from None
 
     llm_env, rag_env = llm_enabled(), rag_enabled()
-    return RunOptions(out=_out(ctx, out), dockerfile=dockerfile, stack=stack, candidate_limit=limit,
+    return RunOptions(out=out_root(ctx, out), dockerfile=dockerfile, stack=stack, candidate_limit=limit,
                       dry_run=dry_run, llm=llm_env and not no_llm, rag=rag_env and not disable_rag,
                       rules_path=rules, config_file=config, real=real, engine=engine, keep_images=keep_images,
                       build_timeout=build_timeout, build_args=build_args(build_arg or []), target=target,

@@ -3,25 +3,19 @@
 from __future__ import annotations
 
 import json
-import os
 import sys
 import time
 from collections.abc import Callable
-from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from codi.cli.app import app
+from codi.cli.app import app, out_root
 from codi.cli.errors import fail
 from codi.cli.output import _write, jobs_count
 
 PROGRESS_EVERY_S = 30.0  # without a terminal: one progress line at most this often
 
-
-def _out(ctx: typer.Context, out: str | None) -> Path:
-    root = (ctx.obj or {}).get("out") if ctx.obj else None
-    return Path(out or root or os.environ.get("CODI_OUTPUT_ROOT") or "runs")
 
 
 @app.command("scan")
@@ -71,7 +65,7 @@ def scan_cmd(
     if clone_jobs < 1:
         raise fail(f"--clone-jobs {clone_jobs}: expected 1 or more")
     try:
-        options = ScanOptions(manifest=manifest, out=_out(ctx, out), engine=engine, db_url=db, store_url=store,
+        options = ScanOptions(manifest=manifest, out=out_root(ctx, out), engine=engine, db_url=db, store_url=store,
                               jobs=jobs_count(jobs), clone_jobs=clone_jobs, resume=resume, scan_id=scan_id,
                               run=run,
                               shard=parse_shard(shard) if shard else None)

@@ -9,16 +9,21 @@ these look-ups only read, so the model runtime and the rules catalog can find th
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from pathlib import Path
 
 
-def output_root(out: str | Path | None = None) -> Path:
-    return Path(out or os.environ.get("CODI_OUTPUT_ROOT") or "runs")
+def output_root(out: str | Path | None = None, env: Mapping[str, str] | None = None) -> Path:
+    """``out`` (--out), else CODI_OUTPUT_ROOT, else ``runs``: the one place this default is written."""
+    env = os.environ if env is None else env
+    return Path(out or env.get("CODI_OUTPUT_ROOT") or "runs")
 
 
-def state_dir(out: str | Path | None = None) -> Path:
-    env = os.environ.get("CODI_STATE_DIR")
-    return Path(env) if env else output_root(out) / ".codi-state"
+def state_dir(out: str | Path | None = None, env: Mapping[str, str] | None = None) -> Path:
+    """CODI_STATE_DIR, else ``<output root>/.codi-state`` (jobs, metrics, installed bundles)."""
+    env = os.environ if env is None else env
+    raw = env.get("CODI_STATE_DIR")
+    return Path(raw) if raw else output_root(out, env) / ".codi-state"
 
 
 def kind_dir(kind: str, out: str | Path | None = None) -> Path:

@@ -26,6 +26,7 @@ from typing import Any
 
 from codi import __version__
 from codi.artifacts.rundir import iso, utc_now
+from codi.config.paths import state_dir
 from codi.ops.backup_layout import (
     MANIFEST,
     SCHEMA_VERSION,
@@ -34,7 +35,6 @@ from codi.ops.backup_layout import (
     default_dest,
     entries,
     list_archives,
-    state_dir,
 )
 from codi.ops.dbsnap import snapshot, table_counts, user_version
 from codi.ops.leftovers import Sweep, claim, move_to_free_name, sweep

@@ -9,7 +9,6 @@ tools (pg_dump), not here; the commands say so (codi.rag.index.shared_memory_not
 
 from __future__ import annotations
 
-import os
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -37,11 +36,6 @@ class Entry:
     source: Path
     role: str  # run | audit | bundle | run-memory | state-db
 
-
-def state_dir(out: Path) -> Path:
-    """``CODI_STATE_DIR``, else ``<out>/.codi-state`` (jobs, metrics, installed bundles)."""
-    env = os.environ.get("CODI_STATE_DIR")
-    return Path(env) if env else out / ".codi-state"
 
 
 def default_dest(out: Path) -> Path:

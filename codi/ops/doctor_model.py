@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 from codi.config.flags import production_mode
+from codi.config.paths import state_dir
 
 Status = Literal["ok", "warn", "fail"]
 
@@ -72,8 +73,7 @@ class Context:
     @property
     def state(self) -> Path:
         """CODI's state folder: CODI_STATE_DIR, else ``<out>/.codi-state``."""
-        raw = self.env.get("CODI_STATE_DIR")
-        return Path(raw) if raw else self.out / ".codi-state"
+        return state_dir(self.out, self.env)
 
 
 Check = Callable[[Context], CheckResult]

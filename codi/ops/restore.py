@@ -24,7 +24,8 @@ from typing import Any
 
 from codi.artifacts.rundir import utc_now
 from codi.config.operator import OPERATOR_FILES
-from codi.ops.backup_layout import PRESERVED, BackupError, state_dir
+from codi.config.paths import state_dir
+from codi.ops.backup_layout import PRESERVED, BackupError
 from codi.ops.backup_verify import VerifyReport, verify_archive
 from codi.ops.leftovers import Claim, Sweep, claim, move_to_free_name, sweep
 

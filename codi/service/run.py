@@ -23,6 +23,7 @@ from codi.artifacts.models import (
 )
 from codi.artifacts.rundir import RunWriter, iso, reserve_run_dir, utc_now
 from codi.config.flags import airgap_enabled
+from codi.config.paths import output_root
 from codi.llm.ranking import Scored, deterministic, reason, tie_groups
 from codi.optimise.base_sizes import SIZE_TABLE_DATE, SIZE_TABLE_SOURCE
 from codi.optimise.catalog import CatalogError, catalog_path, load_catalog
@@ -38,7 +39,7 @@ from codi.telemetry.audit import sha256_text
 
 @dataclass(slots=True)
 class RunOptions:
-    out: Path = field(default_factory=lambda: Path(os.environ.get("CODI_OUTPUT_ROOT", "runs")))
+    out: Path = field(default_factory=output_root)
     dockerfile: str | None = None
     stack: str | None = None
     candidate_limit: int = 3

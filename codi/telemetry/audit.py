@@ -32,6 +32,7 @@ from pathlib import Path
 
 from codi.atomic import atomic_write_text
 from codi.config.flags import env_flag, production_mode
+from codi.config.paths import output_root
 from codi.telemetry.audit_key import CHAIN, AuditKeyError, key_id, load_key, mac
 from codi.telemetry.redact import redact_data
 
@@ -51,7 +52,7 @@ def audit_enabled(env: Mapping[str, str] | None = None) -> bool:
 
 
 def default_out() -> Path:
-    return Path(os.environ.get("CODI_OUTPUT_ROOT") or "runs")
+    return output_root()
 
 
 def audit_log_path(out: Path | None = None, env: Mapping[str, str] | None = None) -> Path:

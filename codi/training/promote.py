@@ -10,11 +10,12 @@ of the eval report; it does not install anything (``codi adapter install`` does 
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import time
 from pathlib import Path
 from typing import Any
+
+from codi.config.paths import kind_dir
 
 RECORD = "promoted.json"
 # Deterministic metrics: all "higher is better"; promotion requires the adapter to be no worse on each.
@@ -29,12 +30,6 @@ class PromotionRefused(Exception):
 
 def adapter_state(out: str | Path | None = None) -> Path:
     """``<state>/bundles/adapter`` (the bundle store's layout)."""
-    try:
-        from codi.config.paths import kind_dir
-    except ImportError:  # the operations module is not in this install
-        env = os.environ.get("CODI_STATE_DIR")
-        root = Path(env) if env else Path(out or os.environ.get("CODI_OUTPUT_ROOT") or "runs") / ".codi-state"
-        return root / "bundles" / "adapter"
     return kind_dir("adapter", out)
 
 

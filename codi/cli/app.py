@@ -7,7 +7,15 @@ from pathlib import Path
 import typer
 
 from codi import __version__
+from codi.cli import helptext
 from codi.config.paths import output_root
+
+helptext.install()  # help in words: FILE, CODE, N [at least 1]; not <str>, <list[str]>, <int range>
+
+# The commands (and subcommands) that take the output root as `--out` after their name as well
+# (tests/cli/test_help_text.py keeps this list true).
+OUT_AFTER_COMMAND = ("run", "all", "dashboard", "scan", "doctor", "backup create", "runs prune", "audit verify",
+                     "llm rank")
 
 app = typer.Typer(
     name="codi",
@@ -32,7 +40,9 @@ def root(
         False, "--version", callback=_version_callback, is_eager=True, help="Print the version and exit."
     ),
     out: str | None = typer.Option(
-        None, "--out", help="Runs folder for run/all (also accepted after the command; env CODI_OUTPUT_ROOT)."
+        None, "--out", metavar="DIR", show_default=False,
+        help="Output root: the runs folder and CODI's state in it (env CODI_OUTPUT_ROOT, default ./runs). "
+             f"Also accepted after the name of: {', '.join(OUT_AFTER_COMMAND)}.",
     ),
     verbose: bool = typer.Option(False, "--verbose", "-v", help="Say more about what happens."),
 ) -> None:

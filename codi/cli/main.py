@@ -8,6 +8,8 @@ import sys
 import traceback
 
 from codi.cli.app import app
+from codi.cli.examples import add_examples
+from codi.cli.groups import PARENTS, children, group
 from codi.config.extras import MissingExtra, extra_for
 
 # One module per command group; each does ``@app.command(...)`` at import.
@@ -35,6 +37,9 @@ _COMMAND_MODULE: dict[str, tuple[str, ...]] = {
 def command_modules(argv: list[str]) -> tuple[str, ...]:
     """The command modules to import for this command line, in the usual order."""
     first = argv[1] if len(argv) > 1 else ""
+    if first in PARENTS:  # `codi ops doctor`: the modules of the parent's commands
+        wanted = {m for child in children(first) for m in _COMMAND_MODULE.get(child, ())}
+        return tuple(m for m in _COMMAND_MODULES if m in wanted)
     if first not in _COMMAND_MODULE:
         return _COMMAND_MODULES
     return tuple(m for m in _COMMAND_MODULES if m in _COMMAND_MODULE[first])
@@ -63,6 +68,8 @@ def main() -> None:
     from codi.llm.airgap import install
 
     install()  # AIRGAP (default on): no connection leaves the machine except to allowed hosts
+    group(app)  # maintainer commands under `codi ops` / `codi model`; old names hidden, still working
+    add_examples(app)
     try:
         app()
     except KeyboardInterrupt:

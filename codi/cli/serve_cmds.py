@@ -103,22 +103,28 @@ def _counts(data: dict[str, object]) -> str:
 
 @app.command("dashboard")
 def dashboard_cmd(
-    runs: Annotated[str, typer.Option("--runs", help="The runs folder.")] = "runs",
+    ctx: typer.Context,
+    out: Annotated[str | None, typer.Option("--out", metavar="DIR", show_default=False,
+                                            help="The output root (runs folder; env CODI_OUTPUT_ROOT, default "
+                                                 "./runs).")] = None,
+    runs_alias: Annotated[str | None, typer.Option("--runs", hidden=True, help="Old name of --out.")] = None,
     export_json: Annotated[str | None, typer.Option("--export-json", help="Write the dataset here.")] = None,
     relative_to: Annotated[str | None, typer.Option("--relative-to", help="Write paths relative to this folder.")] = None,
     html: Annotated[str | None, typer.Option("--html", help="Write the self-contained dashboard page here.")] = None,
     lint: Annotated[list[str] | None, typer.Option(
         "--lint", metavar="FILE", help="A `codi lint --format json` or `--format sarif` output to show (repeat for "
-        "several); files saved under RUNS/_lint/ are shown too.")] = None,
+        "several); files saved under OUT/_lint/ are shown too.")] = None,
 ) -> None:
     """Build the dashboard page (findings per rule and over time, size saved per project) and/or its dataset.
 
     Example: codi dashboard --runs runs --lint codi.sarif --html dashboard.html
     """
     from codi.atomic import atomic_write_text
+    from codi.config.paths import output_root
     from codi.dashboard.dataset import build_dataset
     from codi.dashboard.page import render_page
 
+    runs = str(output_root(out or runs_alias or (ctx.obj or {}).get("out")))
     root = Path(runs)
     if not root.is_dir():
         raise fail(f"{runs}: no such runs folder")

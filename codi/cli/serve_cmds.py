@@ -117,7 +117,7 @@ def dashboard_cmd(
 ) -> None:
     """Build the dashboard page (findings per rule and over time, size saved per project) and/or its dataset.
 
-    Example: codi dashboard --runs runs --lint codi.sarif --html dashboard.html
+    Example: codi dashboard --out runs --lint codi.sarif --html dashboard.html
     """
     from codi.atomic import atomic_write_text
     from codi.config.paths import output_root

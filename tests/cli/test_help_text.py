@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import copy
 import importlib
 import re
 
@@ -11,7 +12,8 @@ import typer
 from typer.testing import CliRunner
 
 from codi.cli import main as cli_main
-from codi.cli.app import OUT_AFTER_COMMAND, app
+from codi.cli.app import OUT_AFTER_COMMAND
+from codi.cli.app import app as shared_app
 from codi.cli.examples import EXAMPLES, add_examples
 from codi.cli.groups import PARENTS, group
 
@@ -27,10 +29,15 @@ def _paths(t: typer.Typer, prefix: str = "") -> list[str]:
     return out
 
 
+app = typer.Typer()  # the grouped copy of the CLI that `codi` (codi.cli.main) runs; set by the fixture
+
+
 @pytest.fixture(scope="module")
 def commands() -> list[str]:
+    global app
     for name in cli_main._COMMAND_MODULES:
         importlib.import_module(f"codi.cli.{name}")
+    app = copy.deepcopy(shared_app)  # other tests in this process use the shared app ungrouped
     group(app)
     add_examples(app)
     return _paths(app)

@@ -18,8 +18,7 @@ from codi.fleet.db_protocol import (
     merged_status,
     now,
 )
-
-BUSY_TIMEOUT_MS = 10_000
+from codi.sqlitedb import BUSY_TIMEOUT_MS, open_sqlite
 
 
 class SQLiteDB:
@@ -28,11 +27,7 @@ class SQLiteDB:
     def __init__(self, path: Path) -> None:
         self.path = path
         self.url = f"sqlite:///{path}"
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self.conn = sqlite3.connect(path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
-        self.conn.row_factory = sqlite3.Row
-        self.conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-        self.conn.execute("PRAGMA journal_mode = WAL")
+        self.conn = open_sqlite(path)
         self.ensure_schema()
 
     @classmethod

@@ -25,13 +25,12 @@ from codi.fleet.db_protocol import (
     merged_status,
     now,
 )
-from codi.pgschema import TEXT_NOW, migrate
+from codi.pgschema import TEXT_NOW, migrate, pg_connect
 
 if TYPE_CHECKING:
     import psycopg
 
 CLAIM_LEASE_S = 600.0
-CONNECT_TIMEOUT_S = 10
 # One lock id for ensure_schema: drivers starting together migrate once, one after another.
 SCHEMA_LOCK = 0x636F6469  # "codi"
 # The database's clock, in the format of ``codi.fleet.db.now`` (TEXT timestamps, as in SQLite).
@@ -52,14 +51,11 @@ class PostgresDB:
 
     def __init__(self, url: str, lease_s: float = CLAIM_LEASE_S) -> None:
         pg = _psycopg()
-        from psycopg.rows import dict_row
 
         self.url = url
         self.lease_s = lease_s
         try:
-            self.conn: psycopg.Connection[dict[str, Any]] = pg.connect(
-                url, autocommit=True, row_factory=dict_row, connect_timeout=CONNECT_TIMEOUT_S,
-                application_name="codi-scan")
+            self.conn: psycopg.Connection[dict[str, Any]] = pg_connect(url, "codi-scan", dict_rows=True)
         except pg.Error as exc:
             raise DBError(f"--db {_redact(url)}: cannot connect: {str(exc).strip()}") from None
         self.ensure_schema()

@@ -18,7 +18,7 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 
 from codi.config.dburl import redact
-from codi.pgschema import migrate, schema_version
+from codi.pgschema import migrate, pg_connect, schema_version
 from codi.rag.index_protocol import MemoryIndex, Row, RunMemoryError
 
 if TYPE_CHECKING:
@@ -26,7 +26,6 @@ if TYPE_CHECKING:
 
     from codi.rag.memory import RunDoc
 
-CONNECT_TIMEOUT_S = 5
 # ensure_schema's advisory lock: replicas starting together migrate once, one after another. Not the
 # fleet scan's lock (codi.fleet.pg): the two schemas are independent.
 SCHEMA_LOCK = 0x636F64692D726167  # "codi-rag"
@@ -94,14 +93,11 @@ class PostgresIndex(MemoryIndex):
     def __init__(self, url: str) -> None:
         try:
             import psycopg
-            from psycopg.rows import dict_row
         except ImportError:
             raise RunMemoryError("psycopg is not installed (pip install 'codi[postgres]')") from None
         self.location = redact(url)
         try:
-            self.conn: psycopg.Connection[dict[str, Any]] = psycopg.connect(
-                url, autocommit=True, row_factory=dict_row, connect_timeout=CONNECT_TIMEOUT_S,
-                application_name="codi-rag")
+            self.conn: psycopg.Connection[dict[str, Any]] = pg_connect(url, "codi-rag", dict_rows=True)
         except psycopg.Error as exc:
             raise RunMemoryError(f"cannot connect: {_one_line(exc)}") from None
 

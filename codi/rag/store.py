@@ -15,11 +15,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, ParamSpec, TypeVar
 
 from codi.rag.index_protocol import MemoryIndex, Row, RunMemoryError
+from codi.sqlitedb import open_sqlite
 
 if TYPE_CHECKING:
     from codi.rag.memory import RunDoc
 
-BUSY_TIMEOUT_MS = 10_000
 
 # Each entry upgrades the schema by one version (PRAGMA user_version). Never edit a shipped entry.
 MIGRATIONS: tuple[tuple[str, ...], ...] = (
@@ -57,12 +57,7 @@ def index_path(out: str | Path) -> Path:
 
 
 def connect(path: str | Path) -> sqlite3.Connection:
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    conn = sqlite3.connect(path, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
-    conn.row_factory = sqlite3.Row
-    conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
-    conn.execute("PRAGMA journal_mode = WAL")
+    conn = open_sqlite(path)
     conn.execute("PRAGMA foreign_keys = ON")
     return conn
 

@@ -23,10 +23,10 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from codi.artifacts.rundir import iso, utc_now
+from codi.sqlitedb import open_sqlite
 from codi.telemetry.pids import pid_alive
 
 MAX_KEPT = 1000  # finished jobs remembered; the oldest are forgotten first
-BUSY_TIMEOUT_MS = 10_000
 FINISHED = ("done", "failed")
 log = logging.getLogger("codi.api")
 _SCHEMA = """
@@ -96,14 +96,12 @@ class SqliteJobs:
         self._db = db
         db.parent.mkdir(parents=True, exist_ok=True)
         with self._connect() as conn:
-            conn.execute("PRAGMA journal_mode=WAL")
             conn.execute(_SCHEMA)
 
     @contextmanager
     def _connect(self) -> Iterator[sqlite3.Connection]:
-        conn = sqlite3.connect(self._db, timeout=BUSY_TIMEOUT_MS / 1000, isolation_level=None)
+        conn = open_sqlite(self._db, rows=False)
         try:
-            conn.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
             conn.execute("PRAGMA synchronous=NORMAL")
             yield conn
         finally:

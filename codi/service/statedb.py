@@ -14,13 +14,12 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from codi.config.dburl import ENV, redact
-from codi.pgschema import migrate
+from codi.pgschema import migrate, pg_connect
 from codi.pgschema import schema_version as pg_schema_version
 
 if TYPE_CHECKING:
     import psycopg
 
-CONNECT_TIMEOUT_S = 5
 # Not codi.fleet.pg's ("codi") nor the run memory's lock: their migrations and the API's never wait for each other.
 SCHEMA_LOCK = 0x636F64690001
 MIGRATIONS: tuple[tuple[str, ...], ...] = (
@@ -61,8 +60,7 @@ def connect(url: str, application_name: str = "codi-serve") -> psycopg.Connectio
     """An autocommit connection, or StateDBError saying plainly why not."""
     pg = _psycopg()
     try:
-        conn: psycopg.Connection[Any] = pg.connect(url, autocommit=True, connect_timeout=CONNECT_TIMEOUT_S,
-                                                   application_name=application_name)
+        conn: psycopg.Connection[Any] = pg_connect(url, application_name)
     except pg.Error as exc:
         raise StateDBError(f"{ENV}={redact(url)}: cannot connect: {_why(exc)}") from None
     return conn

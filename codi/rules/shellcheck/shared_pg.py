@@ -3,18 +3,19 @@ extra): one table of key -> comments. Every error is swallowed (codi.rules.shell
 
 from __future__ import annotations
 
+import importlib.util
 import logging
 import threading
 import time
 from collections.abc import Mapping
 from typing import Any
 
+from codi.pgschema import pg_connect
 from codi.rules.shellcheck.shared_protocol import ENV, RETRY_AFTER_S, Comments, decode, encode
 
 log = logging.getLogger("codi.rules.shellcheck")
 
 TABLE = "shellcheck_results"
-CONNECT_TIMEOUT_S = 3
 
 
 class PgCache:
@@ -31,15 +32,12 @@ class PgCache:
             return self._conn
         if time.monotonic() < self._down_until:
             return None
-        try:
-            import psycopg
-        except ImportError:
+        if importlib.util.find_spec("psycopg") is None:
             log.warning("%s is set but psycopg is not installed (pip install 'codi[postgres]'): no shared cache", ENV)
             self._down_until = float("inf")
             return None
         try:
-            conn = psycopg.connect(self.url, autocommit=True, connect_timeout=CONNECT_TIMEOUT_S,
-                                   application_name="codi-shellcheck-cache")
+            conn = pg_connect(self.url, "codi-shellcheck-cache")
             conn.execute(f"CREATE TABLE IF NOT EXISTS {TABLE} (key TEXT PRIMARY KEY, comments TEXT NOT NULL,"
                          " created_at TIMESTAMPTZ NOT NULL DEFAULT now())")
         except Exception as exc:  # psycopg.Error, a bad URL: a slower run, never a failed one

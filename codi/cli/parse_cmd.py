@@ -44,7 +44,8 @@ def parse_cmd(
     reported as diagnostics ("line", "message") in the JSON and as warnings on stderr.
 
     Exit codes: 0 parsed (diagnostics or not); 1 with --strict when there are diagnostics;
-    2 unreadable file or a syntax error BuildKit's parser raises (printed as FILE:LINE: message).
+    2 unreadable file or a syntax error BuildKit's parser raises (printed as FILE:LINE: message);
+    3 the parser failed inside (a bug, or a limit such as memory): never read as a parse error.
     """
     from codi import safefs
     from codi.cli.output import parse_max_file_size

@@ -105,6 +105,10 @@ def test_a_parser_failing_inside_is_an_error_not_a_parse_error(
     found = json.loads(out)
     assert rc == 3 and "internal error in parser" in err
     assert [f["code"] for f in found] == ["CD0000"]  # not CD0001: the file is fine, CODI is not
+    import codi.cli.parse_cmd  # noqa: F401  (attaches `parse` to the app)
+
+    parsed = CliRunner().invoke(app, ["parse", str(dockerfile)])
+    assert parsed.exit_code == 3 and "internal error" in parsed.stderr
 
 
 def test_a_rule_running_out_of_memory_fails_the_lint(dockerfile: Path, monkeypatch: pytest.MonkeyPatch) -> None:

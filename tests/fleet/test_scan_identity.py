@@ -1,5 +1,5 @@
 """A repository is its normalised source: same-named folders stay apart, repeats are scanned once,
-inline comments work (the README's manifest example), and older scan databases migrate."""
+inline comments work (the manifest example of docs/fleet.md), and older scan databases migrate."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ from codi.fleet.db_sqlite import SQLiteDB
 from codi.fleet.manifest import parse_manifest, plan
 from codi.fleet.scan import ScanInterrupted, ScanOptions, run_scan
 
-README = Path(__file__).resolve().parents[2] / "README.md"
+FLEET_DOC = Path(__file__).resolve().parents[2] / "docs" / "fleet.md"
 
 
 @pytest.fixture
@@ -93,7 +93,7 @@ def test_names_urls_refs_and_inline_comments(tmp_path: Path) -> None:
 
 
 def test_the_readme_manifest_example_parses(tmp_path: Path) -> None:
-    block = re.search(r"cat > repos.txt <<'TXT'\n(.*?)\nTXT\n", README.read_text(encoding="utf-8"), re.S)
+    block = re.search(r"cat > repos.txt <<'TXT'\n(.*?)\nTXT\n", FLEET_DOC.read_text(encoding="utf-8"), re.S)
     assert block is not None
     specs, notes = plan(parse_manifest(block.group(1), tmp_path, "repos.txt"))
     assert [(s.name, s.path, s.url) for s in specs] == [

@@ -13,6 +13,7 @@ from codi.cli.app import app
 from codi.cli.examples import add_examples
 from codi.cli.groups import PARENTS, children, group
 from codi.config.extras import MissingExtra, extra_for
+from codi.config.flags import debug_enabled
 
 # One module per command group; each does ``@app.command(...)`` at import.
 _COMMAND_MODULES = ("parse_cmd", "lint_cmd", "rules_cmd", "fix_cmd", "project_cmds", "llm_cmds", "serve_cmds", "build_cmds",
@@ -79,7 +80,7 @@ def main() -> None:
         sys.stderr.write("interrupted\n")
         sys.exit(130)
     except Exception as exc:  # a bug of ours: one line for the user, the traceback only on request
-        if os.environ.get("CODI_DEBUG"):
+        if debug_enabled():
             raise
         _missing_extra(exc)
         where = traceback.extract_tb(exc.__traceback__)[-1] if exc.__traceback__ else None

@@ -38,6 +38,16 @@ def production_mode(env: Mapping[str, str] | None = None) -> bool:
     return raw in ("1", "true", "yes", "on")
 
 
+def debug_enabled() -> bool:
+    """CODI_DEBUG (default off): show tracebacks instead of the one-line internal error."""
+    return env_flag("CODI_DEBUG", default=False)
+
+
+def trace_enabled() -> bool:
+    """CODI_TRACE (default on): record tracing spans (codi.telemetry.tracing)."""
+    return env_flag("CODI_TRACE")
+
+
 def is_loopback_host(host: str) -> bool:
     """A host or bind address only this machine can reach (0.0.0.0 and :: are every interface: not loopback)."""
     if host in ("localhost", "ip6-localhost"):

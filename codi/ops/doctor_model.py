@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from codi.config.flags import production_mode
+from codi.config.flags import env_flag, production_mode
 from codi.config.paths import state_dir
 
 Status = Literal["ok", "warn", "fail"]
@@ -56,10 +56,7 @@ class Context:
 
     def enforced(self, name: str) -> bool:
         """Whether a gated check fails (rather than warns): CODI_ENFORCE_<NAME>, else production mode."""
-        raw = self.env.get(f"CODI_ENFORCE_{name.upper()}", "").strip().lower()
-        if raw:
-            return raw not in ("0", "false", "no", "off")
-        return self.production
+        return env_flag(f"CODI_ENFORCE_{name.upper()}", self.production, self.env)
 
     def judge(self, name: str, ok: bool, reason: str, fix: str, data: dict[str, Any] | None = None,
               ok_reason: str | None = None) -> CheckResult:

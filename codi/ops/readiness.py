@@ -18,12 +18,13 @@ def liveness(out: str | Path) -> dict[str, str]:
 
 def model_ready(ctx: Context) -> CheckResult:
     """The model the service answers with is loaded (or not needed)."""
+    from codi.config.flags import env_flag
     from codi.llm.adapters import AdapterError
     from codi.llm.endpoints import endpoints_from_env
     from codi.llm.runtime import ModelUnavailable, embedded
-    from codi.ops.doctor_checks import INSTALL_MODEL, _flag_on
+    from codi.ops.doctor_checks import INSTALL_MODEL
 
-    if not _flag_on(ctx, "LLM_ENABLED"):
+    if not env_flag("LLM_ENABLED", env=ctx.env):
         return CheckResult("model", "ok", "LLM_ENABLED=0: no model needed")
     if endpoints_from_env():
         return CheckResult("model", "ok", "model served by LLM_ENDPOINT (see codi doctor for its health)")

@@ -24,6 +24,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
+from codi.config.flags import trace_enabled
+
 SCHEMA_VERSION = 1
 KEEP = 3
 _current: contextvars.ContextVar[Span | None] = contextvars.ContextVar("codi_span", default=None)
@@ -45,7 +47,7 @@ def set_run(run_id: str | None) -> None:
 
 
 def _enabled() -> bool:
-    return os.environ.get("CODI_TRACE", "1").strip().lower() not in ("0", "false", "no", "off")
+    return trace_enabled()
 
 
 def trace_dir() -> Path | None:

@@ -163,6 +163,19 @@ def tune(text: str, model: Model, target: Stage, bases: dict[str, tuple[str, dic
     return tuning
 
 
+def _joinable(instr: Instruction) -> bool:
+    """A shell-form RUN without flags or heredocs whose script ends in a plain command (not in a comment,
+    an operator or a continuation), so `` && next`` can follow it."""
+    if instr.keyword != "RUN" or instr.json_form or instr.heredocs or instr.flags or not instr.args:
+        return False
+    last_line = instr.text.rstrip("\r\n").rsplit("\n", 1)[-1].strip()
+    if not last_line or last_line.startswith("#") or last_line.endswith(("\\", "`", "&&", "||", "|", ";", "&")):
+        return False
+    commands = parse_script(instr.args[0]).commands
+    # `exec x && next` never runs next; a backtick escape directive would need another continuation.
+    return bool(commands) and commands[-1].unwrapped().name not in {"exec", "exit", "return"}
+
+
 def writable_dirs(model: Model, target: Stage, workdir: str, volumes: list[str]) -> list[str]:
     """Directories the app may write to: its WORKDIR, what the runtime stage's RUNs mkdir, its volumes."""
     import posixpath
@@ -210,6 +223,14 @@ def nonroot(text: str, model: Model, target: Stage, os_family: str | None, base_
             lines.insert(0, "RUN " + mkdir)
     last = target.instructions[-1]
     end = last.span.end
+    if lines[0].startswith("RUN ") and _joinable(last) and "escape=`" not in text[:300].replace(" ", ""):
+        # The stage ends in a RUN: a second RUN right after it is hadolint's DL3059, so the user is added
+        # in that step, once the original's script has succeeded.
+        body = last.text.rstrip("\r\n")
+        joined = " \\\n && " + lines.pop(0)[len("RUN "):]
+        at = last.span.start + len(body)
+        text = text[:at] + joined + text[at:]
+        end = last.span.end + len(joined)
     newline = "" if text[:end].endswith(("\n", "\r")) else "\n"
     block = newline + "".join(line + "\n" for line in lines)
     out = Tuning(text[:end] + block + text[end:], risk="medium")

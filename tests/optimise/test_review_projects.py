@@ -188,3 +188,18 @@ def test_ruby_slim_bookworm_keeps_its_full_tag_in_both_stages(tmp_path: Path) ->
     cand = next(c for c in result.record.candidates if c.rule_id == "ruby-bundler-slim")
     assert cand.review is not None
     assert [(d.before, d.after) for d in cand.review.declared] == [("ruby:3.4.6-slim-bookworm", "ruby:3.4.6-bookworm")]
+
+
+def test_nonroot_after_a_final_run_adds_no_consecutive_run(tmp_path: Path) -> None:
+    project = tmp_path / "sh"
+    project.mkdir()
+    (project / "app.sh").write_text("#!/bin/sh\necho hi\n")
+    (project / "Dockerfile").write_text(
+        "FROM debian:12\nWORKDIR /srv\nCOPY app.sh /srv/app.sh\nCMD [\"/srv/app.sh\"]\nRUN chmod +x /srv/app.sh\n")
+    result = _run(project, tmp_path)
+    _offered_ok(result)
+    text = _text(result, "nonroot")
+    assert "RUN chmod +x /srv/app.sh \\\n && useradd --system" in text
+    assert text.count("RUN ") == 1 and text.endswith("USER 10001:10001\n")
+    nonroot = next(c for c in result.record.candidates if c.rule_id == "nonroot")
+    assert "DL3059" not in {f.code for f in nonroot.findings}

@@ -26,7 +26,9 @@ def data_build(
         "A folder of Dockerfiles with MANIFEST.tsv (or its parent holding dockerfiles/). Default: the bundled "
         "fixture corpus when --projects is not given either."))] = None,
     projects: Annotated[Path | None, typer.Option("--projects", help="A folder of project folders.")] = None,
-    out: Annotated[Path | None, typer.Option("--out", help="Where train/val/test.jsonl and the card go.")] = None,
+    out: Annotated[Path | None, typer.Option("--out-dir", metavar="DIR", show_default=False,
+                                             help="Where train/val/test.jsonl and the card go.")] = None,
+    out_alias: Annotated[Path | None, typer.Option("--out", hidden=True, help="Old name of --out-dir.")] = None,
     limit: Annotated[int | None, typer.Option("--limit", min=1, help="A seeded sample of this many sources.")] = None,
     seed: Annotated[int, typer.Option("--seed", help="Split and phrasing seed.")] = 13,
     as_json: Annotated[bool, typer.Option("--json", help="Print the data card as JSON.")] = False,
@@ -36,9 +38,9 @@ def data_build(
     from codi.training.data import BuildOptions, build
 
     root = (ctx.obj or {}).get("out") if ctx.obj else None
-    target = out or (Path(root) if root else None)
+    target = out or out_alias or (Path(root) if root else None)
     if target is None:
-        raise fail("--out DIR is required")
+        raise fail("--out-dir DIR is required")
     for flag, path in (("--corpus", corpus), ("--projects", projects)):
         if path is not None and not path.is_dir():
             raise fail(f"{flag} {path}: no such folder")

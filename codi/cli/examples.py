@@ -23,7 +23,7 @@ EXAMPLES: dict[str, str] = {
     "perf": "codi ops perf",
     "doctor": "codi ops doctor",
     "scan": "codi scan --manifest repos.txt --out runs",
-    "train": "codi model train --out runs/train",
+    "train": "codi model train --out-dir runs/train",
     "eval": "codi model eval --suite demo",
     "rules": "codi rules --format json",
     "rules show": "codi rules show DL3008",
@@ -65,12 +65,12 @@ EXAMPLES: dict[str, str] = {
     "audit": "codi ops audit verify",
     "audit verify": "codi ops audit verify --out runs",
     "audit seal": "codi ops audit seal",
-    "data": "codi model data build",
-    "data build": "codi model data build",
+    "data": "codi model data build --out-dir data/",
+    "data build": "codi model data build --out-dir data/",
     "metrics": "codi model metrics summarize --input runs/train",
     "metrics summarize": "codi model metrics summarize --input runs/train",
     "ops": "codi ops doctor",
-    "model": "codi model train --out runs/train",
+    "model": "codi model train --out-dir runs/train",
 }
 
 

@@ -82,14 +82,17 @@ def _archive(path: str) -> Path:
 
 @backup_app.command("create")
 def create_cmd(ctx: typer.Context, out: OutOpt = None,
-               dest: Annotated[str | None, typer.Option("--dest", help="Where to write the archive "
-                                                                       "(default <out>/_backups).")] = None,
+               dest: Annotated[str | None, typer.Option("--out-dir", metavar="DIR", show_default=False,
+                                                        help="Where to write the archive "
+                                                             "(default <out>/_backups).")] = None,
+               dest_alias: Annotated[str | None, typer.Option("--dest", hidden=True,
+                                                              help="Old name of --out-dir.")] = None,
                no_runs: Annotated[bool, typer.Option("--no-runs", help="Leave the run dirs out (run memory, "
                                                                        "state, bundles and audit log only).")] = False,
                keep: KeepOpt = None, keep_days: KeepDaysOpt = None, as_json: JsonOpt = False) -> None:
     """Snapshot the run memory and job state (SQLite online backup), archive runs, bundles and audit log.
 
-    Writes <dest>/codi-backup-<UTC>.tar.gz atomically (-2, -3... when two start in one second), verifies
+    Writes <out-dir>/codi-backup-<UTC>.tar.gz atomically (-2, -3... when two start in one second), verifies
     it, then deletes older backups outside --keep/--keep-days; the newest backup that verifies is never
     deleted. Staging folders of killed creates are removed first; anything else left is named with the
     command to remove it.
@@ -99,6 +102,7 @@ def create_cmd(ctx: typer.Context, out: OutOpt = None,
     from codi.ops.backup import create_backup
 
     root = out_root(ctx, out)
+    dest = dest or dest_alias
     result = _guard(create_backup, root, Path(dest) if dest else None, not no_runs, keep, keep_days)
     left = _leftovers(result.cleaned, result.notes)
     notes = _memory_note()

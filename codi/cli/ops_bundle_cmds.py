@@ -97,10 +97,13 @@ def bundle_build(
     folder: Annotated[Path, typer.Argument(help="Folder holding bundle.json and the payload (rules.yml, or adapter/).")],
     key: Annotated[Path | None, typer.Option("--key", help="Ed25519 private key file (codi bundle keygen): "
                                                            "sign SHA256SUMS into bundle.sig.")] = None,
-    dest: Annotated[Path | None, typer.Option("--out", help="Bundle file (default <name>-<version>.tgz).")] = None,
+    dest: Annotated[Path | None, typer.Option("--output-file", "-o", metavar="FILE", show_default=False,
+                                              help="Bundle file (default <name>-<version>.tgz).")] = None,
+    dest_alias: Annotated[Path | None, typer.Option("--out", hidden=True, help="Old name of --output-file.")] = None,
     as_json: JsonOpt = False,
 ) -> None:
     """Make a bundle from a folder: SHA256SUMS of every file, bundle.json, an optional signature."""
+    dest = dest or dest_alias
     from codi.ops.bundles import BundleError, build
 
     if not folder.is_dir():

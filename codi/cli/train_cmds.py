@@ -34,13 +34,17 @@ def train_cmd(preset: Annotated[str, typer.Option("--preset", help="tiny (tests,
                                                                    "run).")] = "tiny",
               data: Annotated[str | None, typer.Option("--data", help="Pairs folder from `codi data build` "
                                                                       "(default: the preset builds it).")] = None,
-              out: Annotated[str, typer.Option("--out", help="Run folder: adapter/, checkpoints/, "
-                                                             "telemetry/.")] = "runs/train",
+              out_dir: Annotated[str | None, typer.Option("--out-dir", metavar="DIR", show_default=False,
+                                                          help="Run folder: adapter/, checkpoints/, telemetry/ "
+                                                               "(default runs/train).")] = None,
+              out_alias: Annotated[str | None, typer.Option("--out", hidden=True, help="Old name of --out-dir.")
+                                   ] = None,
               resume: Annotated[bool, typer.Option("--resume", help="Continue from <out>/checkpoints/last.")] = False,
               max_steps: Annotated[int | None, typer.Option("--max-steps", min=1, help="Cap the optimizer "
                                                                                       "steps.")] = None,
               as_json: JsonOpt = False) -> None:
     """Train a LoRA adapter for the embedded model on CODI's own pairs (CPU) and write it as GGUF."""
+    out = out_dir or out_alias or "runs/train"
     _need_train_extra()
     from codi.training.train import preset_named, train
 
@@ -99,9 +103,13 @@ def eval_cmd(suite: Annotated[str, typer.Option("--suite", help="A folder of pro
              limit: Annotated[int | None, typer.Option("--limit", min=1, help="At most this many suite "
                                                                               "items and held-out pairs.")] = None,
              no_llm: Annotated[bool, typer.Option("--no-llm", help="The deterministic layer only.")] = False,
-             out: Annotated[str | None, typer.Option("--out", help="Also write the report here.")] = None,
+             out: Annotated[str | None, typer.Option("--output-file", "-o", metavar="FILE", show_default=False,
+                                                     help="Also write the report here.")] = None,
+             out_alias: Annotated[str | None, typer.Option("--out", hidden=True,
+                                                           help="Old name of --output-file.")] = None,
              as_json: JsonOpt = False) -> None:
     """Evaluate CODI and the local model (base vs adapter) on a suite and the held-out pairs."""
+    out = out or out_alias
     from codi.training.eval import EvalOptions, evaluate, render_text
 
     options = EvalOptions(suite=Path(suite), adapter=Path(adapter) if adapter else None,

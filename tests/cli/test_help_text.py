@@ -6,6 +6,7 @@ from __future__ import annotations
 import copy
 import importlib
 import re
+from pathlib import Path
 
 import pytest
 import typer
@@ -91,3 +92,23 @@ def test_maintainer_commands_grouped_and_old_names_hidden_but_working(commands: 
         for child in children:
             assert _help(f"{parent} {child}")
             assert _help(child)  # the old top-level name still works
+
+
+@pytest.mark.parametrize(("path", "new", "old"), [
+    ("data build", "--out-dir", "--out"), ("train", "--out-dir", "--out"), ("eval", "--output-file", "--out"),
+    ("bundle build", "--output-file", "--out"), ("backup create", "--out-dir", "--dest"),
+    ("dashboard", "--out", "--runs"),
+])
+def test_one_name_per_output_location_old_names_hidden(commands: list[str], path: str, new: str, old: str) -> None:
+    text = _help(path)
+    assert new in text
+    if old != "--out":  # --out is the output root where a command has both
+        assert old not in text
+
+
+def test_old_spelling_still_works(tmp_path: Path) -> None:
+    (tmp_path / "runs").mkdir()
+    result = CliRunner().invoke(shared_app, ["backup", "create", "--out", str(tmp_path / "runs"), "--dest",
+                                             str(tmp_path / "backups"), "--no-runs"])
+    assert result.exit_code == 0, result.output
+    assert list((tmp_path / "backups").glob("codi-backup-*.tar.gz"))

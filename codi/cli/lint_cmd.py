@@ -176,7 +176,7 @@ def lint_cmd(
         from codi.rules.shellcheck.cache import disabled
 
         ctx.with_resource(disabled())
-    fmt = "json" if as_json else format or _env_format()
+    fmt = "json" if as_json else format or _env_format() or "tty"  # a config file's `format:` may change "tty"
     if no_color:
         color = "never"
     if color not in ("auto", "always", "never"):
@@ -234,6 +234,8 @@ def lint_cmd(
 
         for path in list(outcome.result.files):
             rename_file(outcome.result, path, file_path_in_report)
+    if not as_json and not format and not _env_format():
+        fmt, color = _config_output(outcome, fmt, color)
     if write_baseline:
         _write_baseline(outcome, write_baseline, quiet)
         raise typer.Exit(0 if not outcome.input_errors else 2)
@@ -257,11 +259,26 @@ def _threshold(value: str | None) -> str | None:
     return "style" if low == "ignore" else low  # hadolint's `-t ignore`: below style, so every finding fails
 
 
-def _env_format() -> str:
+def _env_format() -> str | None:
     """hadolint's ``HADOLINT_FORMAT`` stands in for a missing ``--format``."""
     from codi.config.hadolint_env import hadolint_format
 
-    return hadolint_format(os.environ) or "tty"
+    return hadolint_format(os.environ)
+
+
+def _config_output(outcome: LintOutcome, fmt: str, color: str) -> tuple[str, str]:
+    """hadolint's `format:` and `no-color:` config keys, from the first linted file's settings, where
+    neither -f nor HADOLINT_FORMAT chose (a `.codi.toml` has no such keys: CODI's formats are flags)."""
+    first = next(iter(outcome.settings.values()), None)
+    if first is None:
+        return fmt, color
+    if first.output_format:
+        if first.output_format not in FORMAT_NAMES:
+            raise _fail(f"format {first.output_format!r} in the config file: choose from {', '.join(FORMAT_NAMES)}")
+        fmt = first.output_format
+    if first.no_color and color == "auto":
+        color = "never"
+    return fmt, color
 
 
 def _env_verbose() -> bool:

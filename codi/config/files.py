@@ -27,8 +27,8 @@ CODI_KEYS = {
     "bases",  # measured mode's base map (codi.imagebuild.basemap); lint ignores it
     "bundles",  # [bundles] trusted_keys: accepted, but trust is an operator setting (codi.config.operator warns)
 }
-# hadolint's own keys that CODI takes over; the rest of hadolint's (format, no-color, verbose...)
-# are accepted and left alone, so an existing `.hadolint.yaml` keeps working unchanged.
+# hadolint's own keys that CODI takes over (also format and no-color, for `codi lint`); the rest of
+# hadolint's (verbose...) are accepted and left alone, so an existing `.hadolint.yaml` keeps working unchanged.
 HADOLINT_LEVELS = ("error", "warning", "info", "style")
 
 
@@ -154,6 +154,10 @@ def load_hadolint(path: Path) -> ConfigLayer:
             layer.no_fail = check.boolean(key, value)
         elif key == "disable-ignore-pragma":
             layer.pragmas = not check.boolean(key, value)
+        elif key == "format" and value is not None:
+            layer.output_format = str(value).strip()
+        elif key == "no-color":
+            layer.no_color = check.boolean(key, value)
     return layer
 
 

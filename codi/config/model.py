@@ -39,6 +39,8 @@ class ConfigLayer:
     label_schema: dict[str, str] | None = None
     strict_labels: bool | None = None
     pragmas: bool | None = None  # False: ignore `# hadolint ignore=` / `# codi: ignore=` comments
+    output_format: str | None = None  # hadolint's `format:` key: the format when -f is not given
+    no_color: bool | None = None  # hadolint's `no-color:` key
     max_file_size: int | None = None  # bytes: a larger Dockerfile is an input error (codi.safefs)
     lenient: bool = False  # unknown codes are skipped, not errors (hadolint configs name codes CODI lacks)
 
@@ -58,6 +60,8 @@ class LintSettings:
     label_schema: dict[str, str] = field(default_factory=dict)
     strict_labels: bool = False
     pragmas: bool = True
+    output_format: str | None = None
+    no_color: bool = False
     max_file_bytes: int = DEFAULT_MAX_BYTES
 
     @property
@@ -83,6 +87,10 @@ def merge(layers: list[ConfigLayer]) -> LintSettings:
             out.strict_labels = layer.strict_labels
         if layer.pragmas is not None:
             out.pragmas = layer.pragmas
+        if layer.output_format is not None:
+            out.output_format = layer.output_format
+        if layer.no_color is not None:
+            out.no_color = layer.no_color
         if layer.max_file_size is not None:
             out.max_file_bytes = layer.max_file_size
     return out

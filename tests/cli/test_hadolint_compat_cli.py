@@ -149,3 +149,14 @@ def test_file_path_in_report(work: Path) -> None:
                     input=DOCKERFILE, env=isolated_env(work / "home"))
     root = ET.fromstring(result.stdout)
     assert [f.get("name") for f in root.iter("file")] == ["src/app/Dockerfile"]
+
+
+def test_config_format_and_no_color_keys(work: Path) -> None:
+    (work / "w" / ".hadolint.yaml").write_text("format: json\nno-color: true\n", encoding="utf-8")
+    _, _, out = both(["Dockerfile"], work / "w", isolated_env(work / "home"))
+    assert "DL3006" in _codes_of(out)  # JSON, as hadolint prints it
+    _, _, out = both(["-f", "gnu", "Dockerfile"], work / "w", isolated_env(work / "home"))
+    assert out.startswith("codi:Dockerfile:1:")  # the flag wins over the file
+    (work / "w" / ".hadolint.yaml").write_text("format: nonsense\n", encoding="utf-8")
+    result = invoke("lint", str(work / "w" / "Dockerfile"), env=isolated_env(work / "home"))
+    assert result.exit_code == 2 and "format 'nonsense'" in result.stderr

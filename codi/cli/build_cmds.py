@@ -35,6 +35,10 @@ def bootstrap_cmd(
     engine: EngineOpt = "auto",
     as_json: Annotated[bool, typer.Option("--json", help="Print the outcome and the base map as JSON.")] = False,
     timeout: Annotated[float, typer.Option("--timeout", help="Seconds one mmdebstrap run may take.")] = 1800.0,
+    ca_bundle: Annotated[str | None, typer.Option("--ca-bundle", help=(
+        "PEM bundle whose certificates the distribution does not ship (a corporate CA) are added to every "
+        "stand-in (default: env CODI_CA_BUNDLE, [measure] ca_bundle in the system config, else "
+        "/etc/ssl/certs/ca-certificates.crt; `none`: add nothing)."))] = None,
 ) -> None:
     """Build stand-in bases with mmdebstrap (minbase + runtime), commit them, write the base map. Cached.
 
@@ -48,6 +52,7 @@ def bootstrap_cmd(
     32 + the sum of the failed groups' bits (debian 1, go 2, java 4, node 8, python 16):
     e.g. 36 = java failed, 50 = go and python failed.
     """
+    from codi.config.build import ca_bundle as ca_bundle_setting
     from codi.imagebuild.basemap import cache_dir
     from codi.imagebuild.bases import bootstrap_all, note, selected
 
@@ -57,10 +62,17 @@ def bootstrap_cmd(
     except ValueError as exc:
         sys.stderr.write(f"codi: error: {exc}\n")
         raise typer.Exit(2) from None
+    bundle = ca_bundle_setting(ca_bundle)
+    if bundle.value is not None and not bundle.value.is_file():
+        sys.stderr.write(f"codi: error: {bundle.value}: no such CA bundle ({bundle.source}; `none` adds no CA)\n")
+        raise typer.Exit(2)
     eng = _engine(engine)
     progress = _BootstrapProgress(len(chosen), quiet=as_json)
     try:
-        result = bootstrap_all(eng, groups, timeout, progress)
+        result = bootstrap_all(eng, groups, timeout, progress, ca_bundle=bundle)
+    except OSError as exc:
+        sys.stderr.write(f"codi: error: {exc.filename or bundle.value}: {exc.strerror or exc}\n")
+        raise typer.Exit(2) from None
     finally:
         progress.close()
     if as_json:

@@ -180,7 +180,8 @@ def _options(ctx: typer.Context, out: str | None, dry_run: bool, no_llm: bool, d
              stack: str | None, dockerfile: str | None, rules: str | None, config: str | None,
              real: bool = False, engine: str = "auto", keep_images: bool = False,
              build_timeout: float = 600.0, build_arg: list[str] | None = None, target: str | None = None,
-             context: str | None = None, no_redact: bool = False, no_adapter: bool = False) -> RunOptions:
+             context: str | None = None, no_redact: bool = False, no_adapter: bool = False,
+             build_network: bool | None = None, ca_bundle: str | None = None) -> RunOptions:
     from codi.service.run import RunOptions
     from codi.telemetry.redact import RedactionRefused, check_no_redact
 
@@ -194,7 +195,8 @@ def _options(ctx: typer.Context, out: str | None, dry_run: bool, no_llm: bool, d
                       dry_run=dry_run, llm=llm_env and not no_llm, rag=rag_env and not disable_rag,
                       rules_path=rules, config_file=config, real=real, engine=engine, keep_images=keep_images,
                       build_timeout=build_timeout, build_args=build_args(build_arg or []), target=target,
-                      context=context, redact=redact, adapter=NO_ADAPTER if no_adapter else None)
+                      context=context, redact=redact, adapter=NO_ADAPTER if no_adapter else None,
+                      build_network=build_network, ca_bundle=ca_bundle)
 
 
 OutOpt = Annotated[str | None, typer.Option("--out", help="Runs folder (default: env CODI_OUTPUT_ROOT, else ./runs).")]
@@ -219,6 +221,13 @@ ContextOpt = Annotated[str | None, typer.Option("--context", help="The build con
                                                                   "folder (a Dockerfile in a monorepo subfolder built "
                                                                   "from the repository root).")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print the run record as JSON.")]
+NetOpt = Annotated[bool | None, typer.Option("--build-network/--no-build-network", help=(
+    "Let RUN steps of --real builds reach what this machine reaches (package registries); base images are "
+    "never pulled. Default: env CODI_BUILD_NETWORK, else [measure] build_network in the system config, else off. "
+    "Refused in air-gap mode (AIRGAP, default on): set AIRGAP=false with it."))]
+CaOpt = Annotated[str | None, typer.Option("--ca-bundle", help=(
+    "PEM bundle whose extra CAs --real builds trust, mounted read-only for stand-ins made without them "
+    "(default: env CODI_CA_BUNDLE, [measure] ca_bundle, else /etc/ssl/certs/ca-certificates.crt; `none`: off)."))]
 NoAdapterOpt = Annotated[bool, typer.Option("--no-adapter", help="Use the local model without its adapter "
                                                                "(the shipped or installed one; also "
                                                                "ADAPTER_PATH=none).")]
@@ -234,14 +243,16 @@ def run_cmd(ctx: typer.Context, project: ProjectArg, out: OutOpt = None, dry_run
             config: ConfigOpt = None, as_json: JsonOpt = False, real: RealOpt = False, engine: EngineOpt = "auto",
             keep_images: KeepOpt = False, build_timeout: TimeoutOpt = 600.0, build_arg: BuildArgOpt = None,
             target: TargetOpt = None, context: ContextOpt = None, no_redact: NoRedactOpt = False,
-            no_adapter: NoAdapterOpt = False) -> None:
+            no_adapter: NoAdapterOpt = False, build_network: NetOpt = None, ca_bundle: CaOpt = None) -> None:
     """Analyse a project, build and verify candidates, estimate (or with --real measure) numbers, rank and
-    explain them, and write a run directory with reports."""
+    explain them, and write a run directory with reports. With --real, exits 1 when the original could not
+    be built (the run directory is still written, marked so)."""
     if engine not in ("auto", "docker", "buildah"):
         raise fail(f"unknown engine {engine!r} (use auto, docker or buildah)")
-    _run(ctx, project, _options(ctx, out, dry_run, no_llm, disable_rag, candidate_limit, stack, dockerfile,
-                                rules, config, real, engine, keep_images, build_timeout, build_arg, target,
-                                context, no_redact, no_adapter), as_json)
+    result = _run(ctx, project, _options(ctx, out, dry_run, no_llm, disable_rag, candidate_limit, stack, dockerfile,
+                                         rules, config, real, engine, keep_images, build_timeout, build_arg, target,
+                                         context, no_redact, no_adapter, build_network, ca_bundle), as_json)
+    _failed_check(result)
 
 
 @app.command("all")
@@ -251,7 +262,7 @@ def all_cmd(ctx: typer.Context, project: ProjectArg, out: OutOpt = None, no_llm:
             as_json: JsonOpt = False, real: RealOpt = False, engine: EngineOpt = "auto",
             keep_images: KeepOpt = False, build_timeout: TimeoutOpt = 600.0, build_arg: BuildArgOpt = None,
             target: TargetOpt = None, context: ContextOpt = None, no_redact: NoRedactOpt = False,
-            no_adapter: NoAdapterOpt = False) -> None:
+            no_adapter: NoAdapterOpt = False, build_network: NetOpt = None, ca_bundle: CaOpt = None) -> None:
     """`codi run` followed by `codi report` on the new run."""
     from codi.report.render import render_reports
 
@@ -259,11 +270,20 @@ def all_cmd(ctx: typer.Context, project: ProjectArg, out: OutOpt = None, no_llm:
         raise fail(f"unknown engine {engine!r} (use auto, docker or buildah)")
     result = _run(ctx, project, _options(ctx, out, False, no_llm, disable_rag, candidate_limit, stack, dockerfile,
                                          rules, config, real, engine, keep_images, build_timeout, build_arg, target,
-                                context, no_redact, no_adapter), as_json)
+                                         context, no_redact, no_adapter, build_network, ca_bundle), as_json)
     if result.run_dir is not None:
         md, html = _guard(render_reports, result.run_dir)
         if not as_json:
             sys.stdout.write(f"report: {md}\nreport: {html}\n")
+    _failed_check(result)
+
+
+def _failed_check(result: RunResult) -> None:
+    """A --real run that measured nothing of the original fails (exit 1), with its reason in one line."""
+    if result.failed_check:
+        where = f" (run written to {result.run_dir}, marked MEASUREMENT FAILED)" if result.run_dir else ""
+        sys.stderr.write(f"codi: error: {result.failed_check}{where}\n")
+        raise typer.Exit(1)
 
 
 @app.command("report")

@@ -60,6 +60,11 @@ def _toml(path: Path) -> dict[str, object]:
     return data if isinstance(data, dict) else {}
 
 
+def system_config(env: Mapping[str, str] | None = None) -> dict[str, object]:
+    """The operator's system config file (``CODI_SYSTEM_CONFIG``, else /etc/codi/config.toml), or {}."""
+    return _toml(system_config_path(env))
+
+
 def _key_lines(path: Path) -> list[str]:
     try:
         text = path.read_text(encoding="utf-8")

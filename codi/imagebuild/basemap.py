@@ -69,12 +69,30 @@ def load_base_map(project: Path | None = None) -> tuple[dict[str, str], list[str
     return merged, sources
 
 
+STANDIN_PREFIX = "localhost/codi-standin/"
+
+
+def is_alpine(ref: str) -> bool:
+    """An Alpine image (``alpine``, ``alpine:3.20``, ``python:3.12-alpine``, ``node:22-alpine3.20``)."""
+    name, _, tag = ref.rpartition("@")[0].rpartition(":") if "@" in ref else ref.rpartition(":")
+    if not name or "/" in tag:  # no tag: the ":" was a registry port (or there was none)
+        name, tag = ref.split("@")[0], ""
+    return name.rsplit("/", 1)[-1] == "alpine" or "alpine" in tag.lower()
+
+
 def lookup(ref: str, base_map: dict[str, str]) -> str | None:
+    """The image ``ref`` is built on: an exact key first, then the longest matching pattern. An Alpine
+    image is never mapped onto a stand-in (they are Debian: musl vs glibc, busybox vs shadow, apk vs apt)."""
+    alpine = is_alpine(ref)
+
+    def allowed(target: str) -> bool:
+        return not (alpine and target.startswith(STANDIN_PREFIX))
+
     if ref in base_map:
-        return base_map[ref]
+        return base_map[ref] if allowed(base_map[ref]) else None
     patterns = sorted((k for k in base_map if any(c in k for c in "*?[")), key=len, reverse=True)
     for pattern in patterns:
-        if fnmatch.fnmatchcase(ref, pattern):
+        if fnmatch.fnmatchcase(ref, pattern) and allowed(base_map[pattern]):
             return base_map[pattern]
     return None
 

@@ -19,12 +19,32 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Protocol, TextIO
 
-from codi.imagebuild.basemap import cache_dir
+from codi.config.build import Setting
+from codi.config.build import ca_bundle as ca_bundle_setting
+from codi.imagebuild import runtimes, trust
+from codi.imagebuild.basemap import STANDIN_PREFIX, cache_dir
 from codi.imagebuild.engine import Engine, EngineError, kill_group, tail
+from codi.imagebuild.shims import NODE_CHANGES, NODE_HOOKS, PYTHON_HOOKS
 
-_PY = [f"3.{n}" for n in range(8, 14)] + ["3"]
-_NODE = ["18", "20", "22", "lts", "current"]
-_GO = ["1.20", "1.21", "1.22", "1.23", "1.24", "1"]
+# Current and recent runtime majors (each maps onto the one Debian runtime of its stand-in; reports say so).
+_PY = [f"3.{n}" for n in range(8, 16)] + ["3"]
+_NODE = [str(n) for n in range(18, 28)] + ["lts", "current"]
+_GO = [f"1.{n}" for n in range(20, 28)] + ["1"]
+_SUITES = ("bookworm", "trixie", "bullseye")
+
+
+def _full(image: str, versions: list[str]) -> tuple[str, ...]:
+    """``image:V``, ``image:V-<suite>``, ``image:V.<patch>``, ``image``, ``image:latest``, ``image:<suite>``.
+    No ``image:V*`` pattern: it would map ``-slim`` tags onto the full stand-in when the slim one is missing."""
+    patch = (".[0-9]", ".[0-9][0-9]")
+    names = [f"{image}:{v}{s}" for v in versions for s in ("", *(f"-{x}" for x in _SUITES), *patch)]
+    return (*names, image, f"{image}:latest", *(f"{image}:{x}" for x in _SUITES))
+
+
+def _slim(image: str, versions: list[str]) -> tuple[str, ...]:
+    """``image:V-slim``, ``image:V-slim-bookworm``, ``image:V-bookworm-slim``, patch versions, ``image:slim``."""
+    return (*(f"{image}:{v}{s}" for v in versions for s in ("-*slim*", ".*slim*")), f"{image}:slim*",
+            *(f"{image}:{x}-slim" for x in _SUITES))
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,23 +63,22 @@ _PATH = "env=PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 _NO_PEP668 = 'rm -f "$1"/usr/lib/python3*/EXTERNALLY-MANAGED'
 _NODE_USER = 'chroot "$1" useradd --create-home --uid 1000 --user-group --shell /bin/bash node'
 _BUILD = ("build-essential", "git", "ca-certificates", "curl")
+# Every stand-in has ca-certificates: `update-ca-certificates` (and the host's extra CAs) work in all of them.
+_CA = ("ca-certificates",)
 
 STANDINS: tuple[StandIn, ...] = (
     StandIn("debian-slim", "debian", ("ca-certificates",),
             ("debian:*-slim", "debian:bookworm", "debian:12", "debian")),
-    StandIn("python-slim", "python", ("python3", "python3-venv", "python3-pip", "python-is-python3"),
-            tuple(f"python:{v}-slim*" for v in _PY) + ("python:slim*",), (_NO_PEP668,), (_PATH, "cmd=python3")),
+    StandIn("python-slim", "python", ("python3", "python3-venv", "python3-pip", "python-is-python3", *_CA),
+            _slim("python", _PY), (_NO_PEP668, *PYTHON_HOOKS), (_PATH, "cmd=python3")),
     StandIn("python", "python", ("python3", "python3-venv", "python3-pip", "python3-dev", "python-is-python3", *_BUILD),
-            tuple(f"python:{v}" for v in _PY) + tuple(f"python:{v}-bookworm" for v in _PY) + ("python", "python:latest"),
-            (_NO_PEP668,), (_PATH, "cmd=python3")),
-    StandIn("node-slim", "node", ("nodejs", "npm"),
-            tuple(f"node:{v}-slim*" for v in _NODE) + ("node:slim*",), (_NODE_USER,), (_PATH, "cmd=node")),
+            _full("python", _PY), (_NO_PEP668, *PYTHON_HOOKS), (_PATH, "cmd=python3")),
+    StandIn("node-slim", "node", ("nodejs", "npm", *_CA),
+            _slim("node", _NODE), (_NODE_USER, *NODE_HOOKS), (_PATH, *NODE_CHANGES, "cmd=node")),
     StandIn("node", "node", ("nodejs", "npm", "python3", *_BUILD),
-            tuple(f"node:{v}" for v in _NODE) + tuple(f"node:{v}-bookworm" for v in _NODE) + ("node", "node:latest"),
-            (_NODE_USER,), (_PATH, "cmd=node")),
+            _full("node", _NODE), (_NODE_USER, *NODE_HOOKS), (_PATH, *NODE_CHANGES, "cmd=node")),
     StandIn("golang", "go", ("golang-go", "gcc", "libc6-dev", "git", "ca-certificates"),
-            tuple(f"golang:{v}" for v in _GO) + tuple(f"golang:{v}-bookworm" for v in _GO) + ("golang", "golang:latest"),
-            (), (_PATH, "env=GOPATH=/go", "workingdir=/go")),
+            _full("golang", _GO), (), (_PATH, "env=GOPATH=/go", "workingdir=/go")),
     StandIn("temurin-jre", "java", ("openjdk-17-jre-headless", "ca-certificates"),
             ("eclipse-temurin:*-jre*",), (), (_PATH,)),
     StandIn("maven", "java", ("maven", "openjdk-17-jdk-headless", "ca-certificates"),
@@ -68,7 +87,7 @@ STANDINS: tuple[StandIn, ...] = (
 GROUPS = sorted({s.group for s in STANDINS})
 
 
-_PREFIX = "localhost/codi-standin/"
+_PREFIX = STANDIN_PREFIX
 
 
 def image_ref(standin: StandIn, suite: str) -> str:
@@ -82,8 +101,18 @@ def describe(ref: str) -> str | None:
     key, _, suite = ref[len(_PREFIX):].partition(":")
     for standin in STANDINS:
         if standin.key == key:
-            return f"Debian {suite or 'stable'} minbase + {', '.join(standin.packages)}"
+            held = runtimes.recorded(cache_dir(), key, suite)
+            versions = "; " + ", ".join(f"{k} {v}" for k, v in sorted(held.items())) if held else ""
+            return f"Debian {suite or 'stable'} minbase + {', '.join(standin.packages)}{versions}"
     return None
+
+
+def stood_in(ref: str, target: str) -> str | None:
+    """Which runtime version stood in for ``ref`` (built on stand-in ``target``), from the bootstrap's record."""
+    if not target.startswith(_PREFIX):
+        return None
+    key, _, suite = target[len(_PREFIX):].partition(":")
+    return runtimes.stood_in(ref, runtimes.recorded(cache_dir(), key, suite))
 
 
 def apt_mirror(sources_dir: Path = Path("/etc/apt")) -> tuple[str, str]:
@@ -102,8 +131,8 @@ def apt_mirror(sources_dir: Path = Path("/etc/apt")) -> tuple[str, str]:
     return mirror, suite
 
 
-def _stamp(standin: StandIn, mirror: str, suite: str) -> str:
-    text = "|".join([mirror, suite, *standin.packages, *standin.hooks, *standin.changes])
+def _stamp(standin: StandIn, mirror: str, suite: str, ca_digest: str = "") -> str:
+    text = "|".join([mirror, suite, *standin.packages, *standin.hooks, *standin.changes, f"ca={ca_digest}"])
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
@@ -180,7 +209,8 @@ def _run_logged(argv: list[str], log: TextIO, timeout: float) -> int:
         raise
 
 
-def _mmdebstrap(standin: StandIn, mirror: str, suite: str, tarball: Path, timeout: float, log: TextIO) -> None:
+def _mmdebstrap(standin: StandIn, mirror: str, suite: str, tarball: Path, timeout: float, log: TextIO,
+                extra_hooks: list[str]) -> None:
     if shutil.which("mmdebstrap") is None:
         raise EngineError("`mmdebstrap` is not on PATH (Debian: apt-get install -y mmdebstrap)")
     mode = "root" if os.geteuid() == 0 else "unshare"
@@ -190,7 +220,7 @@ def _mmdebstrap(standin: StandIn, mirror: str, suite: str, tarball: Path, timeou
             # With man pages excluded /usr/share/man/man1 never exists, and update-alternatives fails on
             # the slave links it puts there (openjdk's post-install, a known Debian issue). Create it first.
             '--essential-hook=mkdir -p "$1/usr/share/man/man1"']
-    args += [f"--customize-hook={hook}" for hook in standin.hooks]
+    args += [f"--customize-hook={hook}" for hook in [*standin.hooks, *extra_hooks]]
     partial = tarball.with_suffix(".partial.tar")
     try:
         rc = _run_logged([*args, suite, str(partial), mirror], log, timeout)
@@ -219,19 +249,24 @@ def new_log(root: Path) -> Path:
 
 
 def _one(engine: Engine, standin: StandIn, mirror: str, suite: str, root: Path, timeout: float,
-         log: TextIO, progress: Progress) -> StandInOutcome:
+         log: TextIO, progress: Progress, ca: trust.Extras, ca_hooks: list[str]) -> StandInOutcome:
     ref = image_ref(standin, suite)
     tarball = root / f"{standin.key}-{suite}.tar"
     stamp = root / f"{standin.key}-{suite}.stamp"
-    want = _stamp(standin, mirror, suite)
+    want = _stamp(standin, mirror, suite, ca.digest)
     fresh = tarball.is_file() and stamp.is_file() and stamp.read_text().strip() == want
+    if fresh and not runtimes.sidecar(root, standin.key, suite).is_file():
+        runtimes.record(root, standin.key, suite, tarball)  # a tarball made before versions were recorded
     if fresh and engine.exists(ref):
         return StandInOutcome(standin, ref, "cached")
     start = time.monotonic()
     if not fresh:
-        progress.step(standin, f"mmdebstrap {suite} minbase + {', '.join(standin.packages)}")
-        _mmdebstrap(standin, mirror, suite, tarball, timeout, log)
+        extra = f" + {len(ca.certs)} CA certificate(s) from {ca.bundle}" if ca_hooks else ""
+        progress.step(standin, f"mmdebstrap {suite} minbase + {', '.join(standin.packages)}{extra}")
+        _mmdebstrap(standin, mirror, suite, tarball, timeout, log, ca_hooks)
         stamp.write_text(want + "\n")
+        trust.record_baked(root, standin.key, suite, ca.digest)
+        runtimes.record(root, standin.key, suite, tarball)
     progress.step(standin, f"importing as {ref} ({engine.name})")
     engine.remove([ref])
     engine.import_rootfs(tarball, ref, list(standin.changes))
@@ -239,15 +274,20 @@ def _one(engine: Engine, standin: StandIn, mirror: str, suite: str, root: Path, 
 
 
 def bootstrap_all(engine: Engine, only: list[str] | None = None, timeout: float = 1800.0,
-                  progress: Progress | None = None, log_path: Path | None = None) -> BootstrapResult:
+                  progress: Progress | None = None, log_path: Path | None = None,
+                  ca_bundle: Setting[Path | None] | None = None) -> BootstrapResult:
     """Build (or reuse) each selected stand-in; one that fails does not stop the others.
 
     mmdebstrap's and the engine's output go to ``log_path`` (default: a new file under ``<cache>/logs``);
     a failed stand-in carries the tail of its part of the log. The base map is written for whatever exists.
+    The certificates of ``ca_bundle`` (default: codi.config.build.ca_bundle(), the host's bundle) that the
+    distribution does not ship are added to every stand-in; raises OSError when the bundle is unreadable.
     """
     mirror, suite = apt_mirror()
     root = cache_dir()
     root.mkdir(parents=True, exist_ok=True)
+    ca = trust.extras((ca_bundle or ca_bundle_setting()).value)
+    ca_hooks = trust.hooks(trust.write_extras(ca, root))
     progress = progress or _Quiet()
     log_path = log_path or new_log(root)
     outcomes: list[StandInOutcome] = []
@@ -259,7 +299,7 @@ def bootstrap_all(engine: Engine, only: list[str] | None = None, timeout: float 
             offset = log.tell()
             start = time.monotonic()
             try:
-                outcome = _one(engine, standin, mirror, suite, root, timeout, log, progress)
+                outcome = _one(engine, standin, mirror, suite, root, timeout, log, progress, ca, ca_hooks)
             except EngineError as exc:
                 log.write(f"\nerror: {exc.message}\n{exc.log}\n" if exc.log else f"\nerror: {exc.message}\n")
                 log.flush()

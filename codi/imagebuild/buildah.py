@@ -6,7 +6,7 @@ import json
 import re
 import shutil
 import subprocess
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +19,7 @@ from codi.imagebuild.engine import (
     run_cmd,
     tail,
 )
+from codi.imagebuild.failures import classify
 
 _COMMITTED = re.compile(r"^--> ([0-9a-f]{10,64})\s*$")
 
@@ -38,6 +39,16 @@ def committed_images(output: str) -> list[str]:
             if not cached:
                 out.append(match.group(1))
             cached = False
+    return out
+
+
+def mount_args(mounts: Sequence[tuple[Path, str]]) -> list[str]:
+    """``--volume SRC:DEST:ro`` for each (host file, path in the build): RUN steps see it, no layer keeps it."""
+    out: list[str] = []
+    for source, dest in mounts:
+        if ":" in str(source) or ":" in dest:
+            raise EngineError(f"cannot mount {source} at {dest}: a path with ':' cannot be given to --volume")
+        out += ["--volume", f"{source}:{dest}:ro"]
     return out
 
 
@@ -76,23 +87,25 @@ class BuildahEngine(CliEngine):
         return self._unshare
 
     def build(self, context: Path, dockerfile: Path, tag: str, timeout: float, network: bool,
-              no_cache: bool = False, build_args: Mapping[str, str] | None = None) -> BuildOutcome:
+              no_cache: bool = False, build_args: Mapping[str, str] | None = None,
+              mounts: Sequence[tuple[Path, str]] = ()) -> BuildOutcome:
         # --layers keeps per-instruction cache, which is what the rebuild timing measures.
         # Docker format keeps HEALTHCHECK and friends, which the OCI format drops.
-        # Offline, a base that is not local must fail at once rather than reach for a registry.
-        pull = "--pull=missing" if network else "--pull=never"
-        args = ["bud", "--isolation", "chroot", "--layers", "--force-rm", "--format=docker", pull,
+        # Base images are never pulled, with or without the build network: a base that is not local fails
+        # at once (measured builds use local stand-ins; the build network is for RUN steps only).
+        args = ["bud", "--isolation", "chroot", "--layers", "--force-rm", "--format=docker", "--pull=never",
                 "-f", str(dockerfile), "-t", tag]
         if no_cache:
             args.append("--no-cache")
         for key, value in (build_args or {}).items():
             args += ["--build-arg", f"{key}={value}"]
+        args += mount_args(mounts)
         # chroot isolation refuses --network=none; running buildah itself in a fresh network namespace
         # (loopback only) gives RUN steps no network instead. Local stand-in bases need none.
         wrap = ["unshare", "--net"] if not network and self.offline_wrapper() else []
         proc = run_cmd([*wrap, self.binary, *args, str(context)], timeout)
         if proc.rc != 0:
-            raise EngineError(f"build failed (exit {proc.rc})", tail(proc.output))
+            raise EngineError(f"build failed (exit {proc.rc})", tail(proc.output), classify(proc.output))
         return BuildOutcome(tag, proc.seconds, tail(proc.output, 10), committed_images(proc.output))
 
     def inspect(self, ref: str) -> ImageInfo:

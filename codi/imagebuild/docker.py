@@ -8,7 +8,7 @@ import re
 import shutil
 import subprocess
 import uuid
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from codi.imagebuild.buildah import _ports
@@ -21,6 +21,7 @@ from codi.imagebuild.engine import (
     run_cmd,
     tail,
 )
+from codi.imagebuild.failures import classify
 
 _WRITTEN = re.compile(r"writing image (sha256:[0-9a-f]{64})")
 _DOCKER_CHANGE = {"workingdir": "WORKDIR"}
@@ -44,8 +45,14 @@ class DockerEngine(CliEngine):
         return None
 
     def build(self, context: Path, dockerfile: Path, tag: str, timeout: float, network: bool,
-              no_cache: bool = False, build_args: Mapping[str, str] | None = None) -> BuildOutcome:
-        args = [self.binary, "build", "-f", str(dockerfile), "-t", tag, "--progress=plain"]
+              no_cache: bool = False, build_args: Mapping[str, str] | None = None,
+              mounts: Sequence[tuple[Path, str]] = ()) -> BuildOutcome:
+        if mounts:  # docker build has no bind mounts for RUN steps that stay out of the image
+            raise EngineError(f"docker build cannot mount {mounts[0][0]} into RUN steps: bake it into the stand-ins "
+                              "(`codi bases bootstrap --engine docker`) or build with buildah")
+        # Base images are never pulled: the build network is for RUN steps only, and measure_image checks
+        # before the build that every base is local.
+        args = [self.binary, "build", "-f", str(dockerfile), "-t", tag, "--progress=plain", "--pull=false"]
         if not network:
             args.append("--network=none")
         if no_cache:
@@ -55,7 +62,7 @@ class DockerEngine(CliEngine):
         os.environ.setdefault("DOCKER_BUILDKIT", "1")
         proc = run_cmd([*args, str(context)], timeout)
         if proc.rc != 0:
-            raise EngineError(f"build failed (exit {proc.rc})", tail(proc.output))
+            raise EngineError(f"build failed (exit {proc.rc})", tail(proc.output), classify(proc.output))
         return BuildOutcome(tag, proc.seconds, tail(proc.output, 10), _WRITTEN.findall(proc.output))
 
     def inspect(self, ref: str) -> ImageInfo:

@@ -5,21 +5,25 @@ from __future__ import annotations
 import subprocess
 import time
 from abc import ABC, abstractmethod
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from codi.imagebuild.failures import BuildFailure
 
 DEFAULT_BUILD_TIMEOUT = 600.0  # seconds per build
 
 
 class EngineError(Exception):
-    """A build, inspect or run step failed; ``log`` holds the tail of its output."""
+    """A build, inspect or run step failed; ``log`` holds the tail of its output, ``failure`` the cause
+    recognised in the whole output (codi.imagebuild.failures), if any."""
 
-    def __init__(self, message: str, log: str = "") -> None:
+    def __init__(self, message: str, log: str = "", failure: BuildFailure | None = None) -> None:
         super().__init__(message)
         self.message = message
         self.log = log
+        self.failure = failure
 
 
 @dataclass(slots=True)
@@ -99,9 +103,12 @@ class Engine(ABC):
 
     @abstractmethod
     def build(self, context: Path, dockerfile: Path, tag: str, timeout: float, network: bool,
-              no_cache: bool = False, build_args: Mapping[str, str] | None = None) -> BuildOutcome:
+              no_cache: bool = False, build_args: Mapping[str, str] | None = None,
+              mounts: Sequence[tuple[Path, str]] = ()) -> BuildOutcome:
         """Build ``dockerfile`` (a path inside or outside ``context``); raises EngineError on failure.
-        ``build_args`` are passed as ``--build-arg NAME=VALUE``."""
+        ``build_args`` are passed as ``--build-arg NAME=VALUE``; ``network`` lets RUN steps reach the
+        network (base images are never pulled either way); ``mounts`` are (host file, path) pairs mounted
+        read-only into every RUN step and never committed (an engine that cannot raises EngineError)."""
 
     @abstractmethod
     def inspect(self, ref: str) -> ImageInfo:

@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from codi.imagebuild.basemap import apply_base_map, external_bases
+from codi.imagebuild.basemap import apply_base_map, external_bases, is_alpine
 from codi.imagebuild.context import copy_context, source_to_touch, touch_source
 from codi.imagebuild.engine import DEFAULT_BUILD_TIMEOUT, Engine, EngineError
 from codi.imagebuild.image_config import check_built_image
 from codi.imagebuild.smoke import DEFAULT_SMOKE_SECONDS, smoke_run
+from codi.parser import ParseError, parse
+from codi.parser.semantic import build_model
 
 if TYPE_CHECKING:
     from codi.optimise.contract.model import RuntimeContract
@@ -28,6 +31,7 @@ class BuildSettings:
     smoke: bool = True
     base_map: dict[str, str] = field(default_factory=dict)
     build_args: dict[str, str] = field(default_factory=dict)  # --build-arg values (FROM expansion too)
+    mounts: list[tuple[Path, str]] = field(default_factory=list)  # read-only in RUN steps (the CA bundle)
 
 
 @dataclass(slots=True)
@@ -48,6 +52,7 @@ class Measured:
     bases_used: dict[str, str] = field(default_factory=dict)
     images: list[str] = field(default_factory=list)  # every image the builds committed (cache layers too)
     config_check: dict[str, Any] | None = None  # the built config vs the static contract (ConfigCheck.as_dict)
+    failure: dict[str, str] | None = None  # a recognised cause (BuildFailure.as_dict): no network, untrusted CA
 
     @property
     def ok(self) -> bool:
@@ -60,24 +65,30 @@ def measure_dockerfile(engine: Engine, project: Path, text: str, tag: str, setti
     already known (else computed here) for the comparison with the built image's config."""
     built_text, used = apply_base_map(text, settings.base_map, settings.build_args)
     result = Measured(tag=tag, bases_used=used)
+    # Base images are never pulled (with or without the build network): each must be local or mapped.
+    missing = [ref for ref in external_bases(built_text, settings.build_args)
+               if ref.lower() != "scratch" and not engine.exists(ref)]
+    if missing:
+        result.error = missing_base(missing[0])
+        return result
     if not settings.network:
-        missing = [ref for ref in external_bases(built_text, settings.build_args)
-                   if ref.lower() != "scratch" and not engine.exists(ref)]
-        if missing:
-            result.error = (f"base image {missing[0]} is not available offline: no local image and no base map "
-                            "entry (run `codi bases bootstrap`, or map it under [bases] in .codi.toml)")
-            return result
+        built_text = bound_retries(built_text)
     with tempfile.TemporaryDirectory(prefix="codi-build-") as tmp:
         context = Path(tmp) / "context"
         context.mkdir()
         copied = copy_context(project, context)
         dockerfile = Path(tmp) / "Dockerfile"
         dockerfile.write_text(built_text, encoding="utf-8")
+        # Passed only when there are some: engines (and test fakes) without mounts keep working.
+        extra: dict[str, Any] = {"mounts": list(settings.mounts)} if settings.mounts else {}
         try:
             cold = engine.build(context, dockerfile, tag, settings.timeout, settings.network, no_cache=True,
-                                build_args=settings.build_args)
+                                build_args=settings.build_args, **extra)
         except EngineError as exc:
             result.error, result.log_tail = exc.message, exc.log
+            if exc.failure is not None:
+                result.failure = exc.failure.as_dict()
+                result.error = f"{exc.message}: {exc.failure.advice} ({exc.failure.evidence})"
             return result
         result.images += cold.images
         result.build_seconds = round(cold.seconds, 2)
@@ -86,7 +97,7 @@ def measure_dockerfile(engine: Engine, project: Path, text: str, tag: str, setti
             touch_source(context, result.touched or "")  # a new edit each time: each rebuild misses the cache
             try:
                 again = engine.build(context, dockerfile, tag, settings.timeout, settings.network,
-                                     build_args=settings.build_args)
+                                     build_args=settings.build_args, **extra)
             except EngineError as exc:
                 result.error, result.log_tail = f"rebuild failed: {exc.message}", exc.log
                 return result
@@ -106,3 +117,48 @@ def measure_dockerfile(engine: Engine, project: Path, text: str, tag: str, setti
     if settings.smoke:
         result.smoke = smoke_run(engine, tag, settings.smoke_seconds)
     return result
+
+
+def missing_base(ref: str) -> str:
+    """Why a base that is neither local nor mapped cannot be built on (Alpine: never onto a Debian stand-in)."""
+    if is_alpine(ref):
+        return (f"not provable here: base image {ref} is Alpine (musl libc, busybox `adduser -S`, apk) and the "
+                "local stand-ins are Debian, so a build on one would prove nothing about it; load the real "
+                "image into the engine to measure it")
+    return (f"base image {ref} is not available offline: no local image and no base map entry (run "
+            "`codi bases bootstrap`, or map it under [bases] in .codi.toml); base images are never pulled")
+
+
+# Offline, npm retries a failed download for about a minute and pip for several seconds before giving up:
+# a stage that runs them gets these ARGs (RUN steps see them as environment; no image config keeps them).
+_RETRY_ARGS = (
+    (re.compile(r"\b(npm|npx)\b"), ("npm_config_fetch_retries=0", "npm_config_fetch_retry_mintimeout=1000",
+                                    "npm_config_fetch_retry_maxtimeout=2000", "npm_config_fetch_timeout=10000")),
+    (re.compile(r"\bpip3?\b"), ("PIP_RETRIES=0", "PIP_TIMEOUT=10")),
+)
+
+
+def bound_retries(text: str) -> str:
+    """``text`` with retry-bounding ARGs after the FROM of each stage that runs npm or pip (for builds
+    without network, where every download fails: fail in seconds, not minutes)."""
+    try:
+        model = build_model(parse(text))
+    except ParseError:
+        return text
+    after: dict[int, list[str]] = {}
+    for stage in model.stages:
+        runs = " ".join(i.text for i in stage.instructions if i.keyword == "RUN")
+        names = {name for _, values in _RETRY_ARGS for name in (v.split("=")[0] for v in values)}
+        declared = {i.rest.split("=")[0].strip() for i in stage.instructions if i.keyword == "ARG"}
+        if names & declared:
+            continue  # the Dockerfile sets them itself
+        lines = [f"ARG {arg}" for pattern, args in _RETRY_ARGS if pattern.search(runs) for arg in args]
+        if lines:
+            after[stage.from_instr.end_line] = lines
+    if not after:
+        return text
+    out: list[str] = []
+    for number, line in enumerate(text.splitlines(keepends=True), start=1):
+        out.append(line if line.endswith("\n") else line + "\n")
+        out += [f"{arg}\n" for arg in after.get(number, [])]
+    return "".join(out)

@@ -15,12 +15,13 @@ from pathlib import Path
 from typing import Any, Protocol, cast
 
 from codi.artifacts.models import CandidateNumbers, ImageNumbers, MetricsRecord
-from codi.imagebuild.basemap import external_bases, load_base_map, lookup
-from codi.imagebuild.bases import describe
+from codi.imagebuild.basemap import STANDIN_PREFIX, external_bases, load_base_map, lookup
+from codi.imagebuild.bases import describe, stood_in
 from codi.imagebuild.detect import detect_engine
 from codi.imagebuild.engine import DEFAULT_BUILD_TIMEOUT, Engine, EngineError
 from codi.imagebuild.measure_image import BuildSettings, Measured, measure_dockerfile
 from codi.imagebuild.smoke import DEFAULT_SMOKE_SECONDS
+from codi.imagebuild.trust import plan as trust_plan
 from codi.optimise.contract.model import RuntimeContract
 from codi.optimise.estimate import base_ref, error_pct, on_base
 from codi.service.analyze import Analysis
@@ -48,7 +49,10 @@ class MeasureOptions:
     keep_images: bool = False
     build_timeout: float = DEFAULT_BUILD_TIMEOUT
     smoke_seconds: float = DEFAULT_SMOKE_SECONDS
-    network: bool = False
+    network: bool = False  # the build network: RUN steps reach what the host reaches (bases are never pulled)
+    network_source: str = "default"  # which setting decided it (for environment.json)
+    ca_bundle: Path | None = None  # the bundle mounted for stand-ins that lack its extra CAs (None: none)
+    ca_source: str = "default"
     min_free_bytes: int = MIN_FREE_BYTES
     build_args: dict[str, str] = field(default_factory=dict)  # --build-arg NAME=VALUE, for every build
     progress: Progress | None = None
@@ -118,7 +122,7 @@ def _numbers(m: Measured, engine: str | None, before: ImageNumbers, base_sizes: 
 
 def _network_note(engine: Engine, network: bool) -> str:
     if network:
-        return "default (requested)"
+        return "the host's (--build-network: RUN steps reach what this machine reaches; base images are never pulled)"
     offline = getattr(engine, "offline_wrapper", None)
     if offline is None:
         return "none"
@@ -150,11 +154,17 @@ def measure(run_dir: Path | None, analysis: Analysis, candidates: list[BuiltCand
     if disk:
         return MeasureResult(engine={"mode": "estimate", "name": engine.name, "reason": disk})
     base_map, sources = load_base_map(analysis.project)
+    texts = [analysis.text] + [c.text for c in candidates]
+    standins = sorted({t for t in (lookup(r, base_map) for x in texts for r in external_bases(x, options.build_args))
+                       if t and t.startswith(STANDIN_PREFIX)})
+    ca = trust_plan(options.ca_bundle, options.ca_source, options.network, standins, engine.name == "buildah")
     settings = BuildSettings(timeout=options.build_timeout, smoke_seconds=options.smoke_seconds,
-                             network=options.network, base_map=base_map, build_args=dict(options.build_args))
+                             network=options.network, base_map=base_map, build_args=dict(options.build_args),
+                             mounts=ca.mounts)
     result = MeasureResult(engine={"mode": "measured", "name": engine.name, "reason": f"built with {engine.name}",
                                    "network": _network_note(engine, options.network),
-                                   "base_map_sources": sources, "build_timeout_s": options.build_timeout})
+                                   "build_network": options.network, "build_network_source": options.network_source,
+                                   "ca": ca.info, "base_map_sources": sources, "build_timeout_s": options.build_timeout})
     # A token per run: two runs on projects of the same name must not share (or remove) each other's tags.
     prefix = f"localhost/codi-measure/{_slug(analysis.project.name)}-{uuid.uuid4().hex[:8]}"
     tags: list[str] = []
@@ -163,6 +173,16 @@ def measure(run_dir: Path | None, analysis: Analysis, candidates: list[BuiltCand
     jobs += [(c.record.id, c.text, c.record.contract) for c in candidates]
     try:
         for index, (key, text, contract) in enumerate(jobs, 1):
+            stop = result.original.failure if key != "original" and result.original is not None else None
+            if stop is not None:  # every candidate downloads the same: it would fail the same way, minutes each
+                got = Measured(tag="", error=f"not built: the original failed the same way first ({stop['advice']})",
+                               failure=stop)
+                result.candidates[key] = got
+                result.failed[key] = got.error or ""
+                _write_log(run_dir, key, got, options.redact)
+                if options.progress is not None:
+                    options.progress("done", key, index, len(jobs), _outcome(got))
+                continue
             tag = f"{prefix}:{_slug(key)}"
             tags.append(tag)
             watched = _watched(engine, options.progress, key, index, len(jobs), settings.rebuilds)
@@ -177,6 +197,8 @@ def measure(run_dir: Path | None, analysis: Analysis, candidates: list[BuiltCand
                 result.original = got
                 if got.error:
                     result.engine["original_error"] = got.error
+                if got.failure:
+                    result.engine["original_failure"] = got.failure
             else:
                 result.candidates[key] = got
                 if not got.ok:
@@ -194,6 +216,8 @@ def measure(run_dir: Path | None, analysis: Analysis, candidates: list[BuiltCand
         result.engine["note"] = "FROM images were replaced by local stand-ins at build time; candidate files are unchanged"
         held = {target: describe(target) for target in sorted(set(result.base_map.values()))}
         result.engine["stand_ins"] = {target: what for target, what in held.items() if what}
+        versions = {ref: stood_in(ref, target) for ref, target in sorted(result.base_map.items())}
+        result.engine["stood_in"] = {ref: text for ref, text in versions.items() if text}
     return result
 
 

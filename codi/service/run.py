@@ -22,6 +22,7 @@ from codi.artifacts.models import (
     RunRecord,
 )
 from codi.artifacts.rundir import RunWriter, iso, reserve_run_dir, utc_now
+from codi.config.build import Setting, build_network, ca_bundle
 from codi.config.flags import airgap_enabled
 from codi.config.paths import output_root
 from codi.llm.ranking import Scored, deterministic, reason, tie_groups
@@ -52,6 +53,8 @@ class RunOptions:
     engine: str = "auto"
     keep_images: bool = False
     build_timeout: float = 600.0
+    build_network: bool | None = None  # --build-network / --no-build-network; None: CODI_BUILD_NETWORK, system config
+    ca_bundle: str | None = None  # --ca-bundle (a PEM file, or "none"); None: CODI_CA_BUNDLE, system config, host's
     build_args: dict[str, str] = field(default_factory=dict)  # --build-arg NAME=VALUE (FROM, contract, builds)
     target: str | None = None  # --target: the stage that is built
     context: str | None = None  # --context: the build context when it is not the project folder
@@ -72,6 +75,8 @@ class RunResult:
     model_words: str | None = None
     model_seconds: float | None = None
     analysis: Analysis | None = None  # the original, parsed and linted once for the whole run
+    # --real asked for measured numbers and the original was not measured: why, in one line (the CLI exits 1).
+    failed_check: str | None = None
 
 
 def _parts(est: Estimate) -> list[EstimatePart]:
@@ -107,6 +112,7 @@ def run_record(analysis: Analysis, cands: CandidateSet, ruleset_version: str, op
         notes=[*lint_failure_notes(analysis.linter.errors), *cands.notes],
         options={"candidate_limit": options.candidate_limit, "stack": options.stack, "llm": options.llm,
                  "rag": options.rag, "dry_run": options.dry_run, "real": options.real,
+                 "build_network": bool(options.real and build_network(options.build_network).value),
                  # Names only: build args often carry tokens.
                  "build_args": sorted(options.build_args), "target": options.target,
                  "context": options.context, "redact": options.redact,
@@ -169,9 +175,22 @@ def run_project(project: str | Path, options: RunOptions) -> RunResult:
     return result
 
 
+def build_settings(options: RunOptions) -> tuple[Setting[bool], Setting[Path | None]]:
+    """The build network and CA bundle a --real run uses; InputError when air-gap mode refuses the network
+    or a CA bundle that was asked for is not a file."""
+    network, bundle = build_network(options.build_network), ca_bundle(options.ca_bundle)
+    if options.real and network.value and airgap_enabled():
+        raise InputError(f"the build network ({network.source}) lets RUN steps reach package registries, which "
+                         "air-gap mode (AIRGAP, default on) forbids: set AIRGAP=false to allow it")
+    if options.real and bundle.value is not None and bundle.source != "default" and not bundle.value.is_file():
+        raise InputError(f"{bundle.value}: no such CA bundle ({bundle.source}; `none` turns it off)")
+    return network, bundle
+
+
 def _run_project(project: str | Path, options: RunOptions) -> RunResult:
     if options.candidate_limit < 1:
         raise InputError("--candidate-limit must be at least 1")
+    build_settings(options)  # refused before any work
     try:
         catalog = load_catalog(options.rules_path)
     except CatalogError as exc:
@@ -215,24 +234,34 @@ def _write(analysis: Analysis, cands: CandidateSet, record: RunRecord, metrics: 
             writer.event("candidate.rejected", rule_id=rejected.rule_id, reason=rejected.reason)
         writer.event("candidates.done", offered=len(cands.built))
         engine_info: dict[str, Any] = {"mode": "estimate", "reason": "measured builds not requested (use --real)"}
+        failed_check: str | None = None
         if options.real:
             from codi.service.measure import MeasureOptions, measure
 
             writer.event("measure.started", engine=options.engine)
+            network, bundle = build_settings(options)
             measured = measure(writer.root, analysis, cands.built, MeasureOptions(
                 engine=options.engine, keep_images=options.keep_images, build_timeout=options.build_timeout,
-                build_args=options.build_args, progress=options.progress, redact=options.redact))
+                build_args=options.build_args, progress=options.progress, redact=options.redact,
+                network=network.value, network_source=network.source, ca_bundle=bundle.value, ca_source=bundle.source))
             measured.apply(metrics)
             record.notes += measured.notes  # a built image whose config differs from CODI's static reading
             for note in measured.notes:
                 writer.event("measure.config_mismatch", note=note)
             metrics.base_map = dict(measured.base_map)
             engine_info = measured.engine
+            record.notes += [f"stand-in: {text}" for text in (engine_info.get("stood_in") or {}).values()]
             for cid, why in measured.failed.items():
                 writer.event("candidate.failed", candidate_id=cid, reason=why)
             if engine_info.get("original_error"):
                 record.notes.append(f"the original did not build: {engine_info['original_error']}; "
                                     "its numbers stay estimated")
+            failed_check = _not_measured(engine_info, measured.original is not None and measured.original.error is None)
+            if failed_check:
+                engine_info["failed_check"] = failed_check
+                record.notes.insert(0, f"MEASUREMENT FAILED: {failed_check}; every number in this run is an "
+                                       "estimate, not the result of --real")
+                writer.event("measure.failed", reason=failed_check)
             record.recommendation = recommend(record, metrics, past_runs(analysis, record, options))
             writer.event("measure.done", engine=engine_info.get("name"))
         if options.progress:
@@ -281,4 +310,14 @@ def _write(analysis: Analysis, cands: CandidateSet, record: RunRecord, metrics: 
         record.notes.append(warning)
     llm = assisted.llm_metrics
     return RunResult(run_id, run_dir, record, metrics, files, analysis=analysis, model_words=assisted.explain.get("summary_model"),
-                     model_seconds=llm["latency_ms"] / 1000 if llm.get("calls") else None)
+                     model_seconds=llm["latency_ms"] / 1000 if llm.get("calls") else None, failed_check=failed_check)
+
+
+def _not_measured(engine: dict[str, Any], original_built: bool) -> str | None:
+    """Why a --real run measured nothing of the original (one line), or None when it did."""
+    if engine.get("mode") != "measured":
+        return f"--real: nothing was built: {engine.get('reason') or 'no build engine'}"
+    if original_built:
+        return None
+    why = str(engine.get("original_error") or "unknown error").splitlines()[0]
+    return f"--real: the original could not be built: {why}"

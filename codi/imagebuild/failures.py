@@ -1,0 +1,58 @@
+"""Why a build failed, when the log says so plainly: no network for a download, or an untrusted CA.
+
+These two causes fail every image of a run the same way (the original and each candidate download the
+same dependencies), so measured mode stops after the original and says what to change, instead of
+spending minutes per candidate on the same failure.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+NETWORK = "network"
+CA = "ca"
+
+# (kind, pattern): the first kind whose pattern occurs in the log wins. A CA failure needs the network,
+# so it is checked first: a log with both (retries, then a TLS error) is about the CA.
+_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
+    (CA, re.compile(r"CERTIFICATE_VERIFY_FAILED|SELF_SIGNED_CERT_IN_CHAIN|unable to get local issuer certificate"
+                    r"|UNABLE_TO_GET_ISSUER_CERT_LOCALLY|self[- ]signed certificate in certificate chain"
+                    r"|server certificate verification failed", re.IGNORECASE)),
+    (NETWORK, re.compile(r"Temporary failure in name resolution|EAI_AGAIN|Could not resolve host"
+                         r"|getaddrinfo|Name or service not known|Could not resolve '|ENOTFOUND"
+                         r"|Network is unreachable|dial tcp: lookup ", re.IGNORECASE)),
+)
+
+ADVICE = {
+    NETWORK: "the build downloads dependencies: turn on the build network (--build-network)",
+    CA: "the registry's CA is not trusted inside the build: give the CA bundle (--ca-bundle or CODI_CA_BUNDLE), "
+        "or re-run `codi bases bootstrap` to add it to the stand-ins",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class BuildFailure:
+    """A recognised cause: ``kind`` (network or ca), the log line that shows it, and what to do."""
+
+    kind: str
+    evidence: str
+
+    @property
+    def advice(self) -> str:
+        return ADVICE[self.kind]
+
+    def as_dict(self) -> dict[str, str]:
+        return {"kind": self.kind, "evidence": self.evidence, "advice": self.advice}
+
+
+def classify(log: str) -> BuildFailure | None:
+    """The recognised cause of a failed build's output, or None (any other failure)."""
+    for kind, pattern in _PATTERNS:
+        match = pattern.search(log)
+        if match:
+            start = log.rfind("\n", 0, match.start()) + 1
+            end = log.find("\n", match.end())
+            line = log[start:end if end >= 0 else len(log)].strip()
+            return BuildFailure(kind, line[:300])
+    return None

@@ -1,0 +1,116 @@
+"""Issue 24: stand-ins real apps need (base map of current majors, Alpine refused, docker-entrypoint.sh,
+which runtime stood in for which tag) and the host's extra CAs (baked in, else a read-only mount)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+from fake_engine import FakeEngine
+
+from codi.imagebuild.basemap import lookup
+from codi.imagebuild.bases import STANDINS, image_ref
+from codi.imagebuild.measure_image import BuildSettings, measure_dockerfile
+from codi.imagebuild.runtimes import stood_in, upstream, versions_from_status
+from codi.imagebuild.shims import ENTRYPOINT_SHIM
+from codi.imagebuild.trust import BUNDLE_IN_IMAGE, certificates, extras, plan, record_baked
+
+FULL_MAP = {name: image_ref(s, "bookworm") for s in STANDINS for name in s.names}
+
+
+@pytest.mark.parametrize(("ref", "key"), [
+    ("node:26-slim", "node-slim"), ("node:22-bookworm-slim", "node-slim"), ("node:20.11.1-slim", "node-slim"),
+    ("node:24", "node"), ("node:22-bookworm", "node"), ("node", "node"), ("node:lts-slim", "node-slim"),
+    ("python:3.13-slim-bookworm", "python-slim"), ("python:3.10-slim", "python-slim"),
+    ("python:3.12", "python"), ("python:3.11-bookworm", "python"), ("python:3.12.4", "python"),
+    ("python:3.13-trixie", "python"), ("golang:1.25", "golang"), ("golang:1.23-bookworm", "golang"),
+])
+def test_current_runtime_majors_and_their_variants_map(ref: str, key: str) -> None:
+    assert lookup(ref, FULL_MAP) == f"localhost/codi-standin/{key}:bookworm"
+
+
+@pytest.mark.parametrize("ref", ["python:3.12-alpine", "node:22-alpine3.20", "alpine:3.20", "golang:1.22-alpine"])
+def test_alpine_is_never_mapped_onto_a_debian_standin(ref: str) -> None:
+    assert lookup(ref, {**FULL_MAP, "*": "localhost/codi-standin/debian-slim:bookworm"}) is None
+    assert lookup(ref, {ref: "localhost/my-own-alpine:1"}) == "localhost/my-own-alpine:1"  # a real local image
+
+
+def test_a_slim_tag_is_not_mapped_onto_the_full_standin() -> None:
+    full_only = {k: v for k, v in FULL_MAP.items() if v.endswith("/python:bookworm")}
+    assert lookup("python:3.12-slim", full_only) is None
+
+
+def test_a_candidate_on_alpine_is_not_provable_here(tmp_path: Path) -> None:
+    engine = FakeEngine(missing={"python:3.12-alpine"})
+    got = measure_dockerfile(engine, tmp_path, "FROM python:3.12-alpine\nCMD [\"python\"]\n", "t",
+                             BuildSettings(base_map=FULL_MAP))
+    assert got.error is not None and got.error.startswith("not provable here") and "Alpine" in got.error
+    assert engine.built == []
+
+
+def test_runtime_versions_and_what_stood_in_for_which_tag() -> None:
+    status = ("Package: python3\nStatus: install ok installed\nVersion: 3.11.2-1+b1\n\n"
+              "Package: nodejs\nStatus: install ok installed\nVersion: 18.19.0+dfsg-6~deb12u2\n\n"
+              "Package: golang-go\nStatus: deinstall ok config-files\nVersion: 2:1.19~1\n")
+    assert versions_from_status(status) == {"Python": "3.11.2", "Node.js": "18.19.0"}
+    assert upstream("2:1.19~1") == "1.19"
+    said = stood_in("python:3.12-slim", {"Python": "3.11.2"})
+    assert said == "Python 3.11.2 stood in for python:3.12-slim (the tag names 3.12: not proven on 3.12)"
+    assert stood_in("python:3.11-slim", {"Python": "3.11.2"}) == "Python 3.11.2 stood in for python:3.11-slim"
+    assert stood_in("node:lts", {"Node.js": "18.19.0"}) == "Node.js 18.19.0 stood in for node:lts"
+
+
+@pytest.mark.skipif(shutil.which("sh") is None, reason="no /bin/sh")
+@pytest.mark.parametrize(("argv", "runs"), [
+    (["server.js"], "node server.js"),  # a file that is not executable: node runs it
+    (["-e", "1"], "node -e 1"),  # an option: node's
+    ([], "node"),
+    (["echo", "hi"], "hi"),  # a command: as given
+])
+def test_node_entrypoint_shim_behaves_like_the_official_one(tmp_path: Path, argv: list[str], runs: str) -> None:
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    (bin_dir / "node").write_text('#!/bin/sh\necho node "$@"\n')
+    (bin_dir / "node").chmod(0o755)
+    shim = tmp_path / "docker-entrypoint.sh"
+    shim.write_text(ENTRYPOINT_SHIM)
+    (tmp_path / "server.js").write_text("")
+    env = {**os.environ, "PATH": f"{bin_dir}:/usr/bin:/bin"}
+    out = subprocess.run(["sh", str(shim), *argv], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=10)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == runs
+
+
+def _pem(body: str) -> str:
+    return f"-----BEGIN CERTIFICATE-----\n{body}\n-----END CERTIFICATE-----\n"
+
+
+def test_only_the_certificates_the_distribution_lacks_are_extra(tmp_path: Path) -> None:
+    distro = tmp_path / "share"
+    (distro / "mozilla").mkdir(parents=True)
+    (distro / "mozilla" / "A.crt").write_text(_pem("QUFB"))
+    bundle = tmp_path / "bundle.pem"
+    bundle.write_text(_pem("QUFB") + _pem("Q09SUA==") + _pem("Q09SUA=="))
+    assert certificates(bundle.read_text()) == ["QUFB", "Q09SUA=="]
+    found = extras(bundle, distro)
+    assert found.certs == ["Q09SUA=="] and len(found.digest) == 16
+
+
+def test_the_bundle_is_mounted_only_for_standins_without_its_extra_cas(tmp_path: Path,
+                                                                       monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CODI_BASES_DIR", str(tmp_path))
+    monkeypatch.setattr("codi.imagebuild.trust.DISTRO_CERTS", tmp_path / "no-distro")
+    bundle = tmp_path / "bundle.pem"
+    bundle.write_text(_pem("Q09SUA=="))
+    refs = ["localhost/codi-standin/python-slim:bookworm"]
+    got = plan(bundle, "default", True, refs, can_mount=True)
+    assert got.mounts == [(bundle, BUNDLE_IN_IMAGE)] and got.info["mounted"] is True
+    assert plan(bundle, "default", False, refs, can_mount=True).mounts == []  # no network: nothing downloaded
+    docker = plan(bundle, "default", True, refs, can_mount=False)
+    assert docker.mounts == [] and "bootstrap" in str(docker.info["why"])
+    record_baked(tmp_path, "python-slim", "bookworm", extras(bundle).digest)  # made with the bundle's CAs
+    assert plan(bundle, "default", True, refs, can_mount=True).mounts == []
+    assert plan(None, "--ca-bundle", True, refs, can_mount=True).mounts == []

@@ -21,8 +21,9 @@ from codi.cli.app import app
 def parse_cmd(
     file: Annotated[str, typer.Argument(help="The Dockerfile to parse (- for stdin).")],
     format: Annotated[
-        str, typer.Option("--format", "-f", help="text (a readable listing) or json.")
-    ] = "text",
+        str, typer.Option("--format", "-f", metavar="FORMAT",
+                          help="tty (a readable listing, as `codi lint`'s; `text` is its old name) or json.")
+    ] = "tty",
     strict: Annotated[
         bool,
         typer.Option(
@@ -54,8 +55,10 @@ def parse_cmd(
     from codi.parser.validate import diagnose
     from codi.service.lint import binary_line, binary_message
 
+    if format == "tty":  # one name for the readable output across commands; "text" still accepted
+        format = "text"
     if format not in ("text", "json"):
-        sys.stderr.write(f"codi: error: unknown format {format!r} (use text or json)\n")
+        sys.stderr.write(f"codi: error: unknown format {format!r} (use tty or json)\n")
         raise typer.Exit(2)
     try:
         limit = parse_max_file_size(max_file_size) or safefs.max_file_bytes()

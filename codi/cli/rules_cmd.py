@@ -60,7 +60,7 @@ def rules_cmd(
     format: Annotated[
         str, typer.Option("--format", "-f", help=f"Output: {', '.join(RULES_FORMATS)} (markdown = docs/rules.md).")
     ] = "table",
-    as_json: Annotated[bool, typer.Option("--json", help="Same as --format json.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", hidden=True, help="Same as --format json.")] = False,
 ) -> None:
     """List all rules, or explain one (codi rules DL3008)."""
     from codi.rules.registry import all_rules

@@ -112,3 +112,12 @@ def test_old_spelling_still_works(tmp_path: Path) -> None:
                                              str(tmp_path / "backups"), "--no-runs"])
     assert result.exit_code == 0, result.output
     assert list((tmp_path / "backups").glob("codi-backup-*.tar.gz"))
+
+
+def test_parse_readable_format_is_tty_as_in_lint(tmp_path: Path) -> None:
+    (tmp_path / "Dockerfile").write_text("FROM alpine:3.20\nRUN true\n", encoding="utf-8")
+    tty = CliRunner().invoke(shared_app, ["parse", "--format", "tty", str(tmp_path / "Dockerfile")])
+    old = CliRunner().invoke(shared_app, ["parse", "--format", "text", str(tmp_path / "Dockerfile")])
+    default = CliRunner().invoke(shared_app, ["parse", str(tmp_path / "Dockerfile")])
+    assert tty.exit_code == old.exit_code == default.exit_code == 0
+    assert tty.stdout == old.stdout == default.stdout and "RUN" in tty.stdout

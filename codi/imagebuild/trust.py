@@ -98,18 +98,30 @@ def _sidecar(ref: str) -> Path | None:
     return cache_dir() / f"{key}-{suite}.ca"
 
 
+def _stamp_of(root: Path, key: str, suite: str) -> str:
+    try:
+        return (root / f"{key}-{suite}.stamp").read_text(encoding="utf-8").strip()
+    except OSError:
+        return ""
+
+
 def record_baked(root: Path, key: str, suite: str, digest: str) -> None:
-    """Remember which extra certificates a stand-in holds ("" = none)."""
-    (root / f"{key}-{suite}.ca").write_text(digest + "\n", encoding="utf-8")
+    """Remember which extra certificates a stand-in holds ("" = none), for the tarball its stamp names
+    (a tarball made again without them, by an older CODI, no longer matches)."""
+    (root / f"{key}-{suite}.ca").write_text(f"{_stamp_of(root, key, suite)} {digest}\n", encoding="utf-8")
 
 
 def baked(ref: str) -> str | None:
     """The digest of the extra certificates stand-in ``ref`` holds ("" none), None when not known."""
     path = _sidecar(ref)
     try:
-        return path.read_text(encoding="utf-8").strip() if path is not None else None
+        text = path.read_text(encoding="utf-8") if path is not None else ""
     except OSError:
         return None
+    stamp, _, digest = text.strip().partition(" ")
+    if path is None or not stamp or stamp != _stamp_of(path.parent, *path.name[:-3].rsplit("-", 1)):
+        return None
+    return digest
 
 
 @dataclass(slots=True)

@@ -111,6 +111,23 @@ def test_the_bundle_is_mounted_only_for_standins_without_its_extra_cas(tmp_path:
     assert plan(bundle, "default", False, refs, can_mount=True).mounts == []  # no network: nothing downloaded
     docker = plan(bundle, "default", True, refs, can_mount=False)
     assert docker.mounts == [] and "bootstrap" in str(docker.info["why"])
+    (tmp_path / "python-slim-bookworm.stamp").write_text("abc\n")
     record_baked(tmp_path, "python-slim", "bookworm", extras(bundle).digest)  # made with the bundle's CAs
     assert plan(bundle, "default", True, refs, can_mount=True).mounts == []
+    # The tarball was made again (another stamp) without recording its CAs: not trusted to hold them.
+    (tmp_path / "python-slim-bookworm.stamp").write_text("def\n")
+    assert plan(bundle, "default", True, refs, can_mount=True).mounts != []
     assert plan(None, "--ca-bundle", True, refs, can_mount=True).mounts == []
+
+
+def test_standin_hooks_write_the_shim_and_the_usr_local_names(tmp_path: Path) -> None:
+    from codi.imagebuild.shims import NODE_HOOKS, PYTHON_HOOKS
+
+    root = tmp_path / "root"
+    (root / "usr" / "local" / "bin").mkdir(parents=True)
+    for hook in (*NODE_HOOKS, *PYTHON_HOOKS):
+        subprocess.run(["sh", "-c", hook, "hook", str(root)], check=True, timeout=10)
+    shim = root / "usr" / "local" / "bin" / "docker-entrypoint.sh"
+    assert shim.read_text() == ENTRYPOINT_SHIM and os.access(shim, os.X_OK)
+    assert os.readlink(root / "usr" / "local" / "bin" / "python") == "/usr/bin/python3"
+    assert os.readlink(root / "usr" / "local" / "bin" / "npm") == "/usr/bin/npm"

@@ -33,11 +33,12 @@ from dataclasses import dataclass, field
 
 from codi.parser.bounds import ExpansionLimit, expansion_budget
 from codi.parser.builtins import BUILTIN_ARGS
+from codi.parser.envs import EnvView, Timeline
 from codi.parser.expand import UnresolvedVariable, expand, expand_strict
 from codi.parser.model import Dockerfile, Instruction
 from codi.parser.mounts import mounts
 
-Env = dict[str, str | None]
+Env = Mapping[str, str | None]
 
 
 @dataclass(slots=True)
@@ -60,7 +61,7 @@ class Model:
     stages: list[Stage]
     # lookups filled by build_model; keyed by id() because instructions are not hashable
     _stage_of: dict[int, Stage] = field(default_factory=dict, repr=False)
-    _vars: dict[int, Env] = field(default_factory=dict, repr=False)
+    _vars: dict[int, EnvView] = field(default_factory=dict, repr=False)
     _by_name: dict[str, Stage] = field(default_factory=dict, repr=False)
     _edges: list[tuple[int, int, Instruction]] = field(default_factory=list, repr=False)
     meta_args: Env = field(default_factory=dict)  # global + built-in ARGs, as FROM lines see them
@@ -72,14 +73,14 @@ class Model:
         the stage it starts; an ONBUILD's inner instruction to the ONBUILD's stage."""
         return self._stage_of.get(id(instr))
 
-    def vars_at(self, instr: Instruction) -> dict[str, str | None]:
+    def vars_at(self, instr: Instruction) -> Mapping[str, str | None]:
         """ARG and ENV values visible to ``instr`` (declared before it in its stage,
         plus global ARGs re-declared in the stage, plus what a parent stage set).
         For FROM and global ARGs: the global ARGs declared before it and the built-ins.
         An ARG without a known value maps to None. See the module doc for the order rules.
-        A fresh dict each call; unknown instructions get {}."""
+        A read-only view (``dict(...)`` it to change it); unknown instructions get {}."""
         env = self._vars.get(id(instr))
-        return dict(env) if env is not None else {}
+        return env if env is not None else {}
 
     def stage_by_ref(self, ref: str, before: int | None = None) -> Stage | None:
         """The stage named ``ref`` (case-insensitive) or numbered ``ref``; with ``before``,
@@ -150,61 +151,63 @@ class _Builder:
         except UnresolvedVariable:
             return None
 
-    def declare_arg(self, env: Env, instr: Instruction, fallback: Mapping[str, str | None]) -> None:
-        for key, default in _arg_pairs(instr):
+    def declare_arg(self, env: Timeline, instr: Instruction, fallback: Env) -> None:
+        env.advance()
+        for key, default in _arg_pairs(instr):  # one after the other: `ARG a=1 b=$a` gives b=1
+            now = env.view()
             value: str | None
             if key in self.build_args:
                 value = self.build_args[key]
             elif default is not None:
-                value = self.resolve(default, env, instr)
+                value = self.resolve(default, now, instr)
             else:
                 value = fallback.get(key)
-                if value is None and key in env:
+                if value is None and key in now:
                     continue  # no value to set: BuildKit leaves the variable as it is
-            env[key] = value
+            env.set(key, value)
 
-    def set_env(self, env: Env, instr: Instruction) -> None:
-        before = dict(env)
+    def set_env(self, env: Timeline, instr: Instruction) -> None:
+        before = env.view()  # every pair of one ENV sees what was there before it
+        env.advance()
         for key, value in _env_pairs(instr):
             name = expand(key, before, self.esc)
             if name:
-                env[name] = self.resolve(value, before, instr)
+                env.set(name, self.resolve(value, before, instr))
 
     def build(self) -> Model:
         df, model = self.df, self.model
         instrs = df.instructions or [n for n in df.nodes if isinstance(n, Instruction)]
-        meta: Env = {name: self.build_args.get(name) for name in BUILTIN_ARGS}
-        finals: list[Env] = []
-        env: Env = meta
+        # global ARGs (and the built-ins) as FROM lines see them; they stop changing at the first FROM
+        globals_ = Timeline({name: self.build_args.get(name) for name in BUILTIN_ARGS})
+        meta = globals_.view()
+        finals: list[EnvView] = []
+        env = globals_
         stage: Stage | None = None
         for instr in instrs:
             if instr.keyword == "FROM":
                 if stage is not None:
-                    finals.append(env)
+                    finals.append(env.view())
+                meta = globals_.view()
                 stage = self.start_stage(instr, meta)
-                env = dict(finals[stage.base_stage]) if stage.base_stage is not None else {}
+                env = Timeline(finals[stage.base_stage] if stage.base_stage is not None else None)
                 model._vars[id(instr)] = meta
                 continue
-            model._vars[id(instr)] = env
+            model._vars[id(instr)] = env.view()
             if stage is None:
                 if instr.keyword == "ARG":
                     model.global_args.append(instr)
-                    meta = dict(meta)
-                    self.declare_arg(meta, instr, {})
-                    env = meta
+                    self.declare_arg(globals_, instr, {})
                 continue
             stage.instructions.append(instr)
             model._stage_of[id(instr)] = stage
             if instr.inner is not None:
                 model._stage_of[id(instr.inner)] = stage
-                model._vars[id(instr.inner)] = env
+                model._vars[id(instr.inner)] = env.view()
             if instr.keyword == "ARG":
-                env = dict(env)
                 self.declare_arg(env, instr, meta)
             elif instr.keyword == "ENV":
-                env = dict(env)
                 self.set_env(env, instr)
-        model.meta_args = meta
+        model.meta_args = dict(globals_.view())
         self.collect_edges()
         return model
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
 from codi.parser.expand import expand
 from codi.rules.base import Finding, Rule, RuleContext, Severity
@@ -28,7 +28,7 @@ def is_build_package(pkg: str) -> bool:
     return name in _TOOLS or bool(_VERSIONED.match(name)) or bool(_DEV.match(name))
 
 
-def _expanded(ctx: RuleContext, env: dict[str, str | None], pkgs: list[str]) -> list[str]:
+def _expanded(ctx: RuleContext, env: Mapping[str, str | None], pkgs: list[str]) -> list[str]:
     """Package words with ARG/ENV values substituted (``$BUILD_DEPS`` -> its packages)."""
     out: list[str] = []
     for p in pkgs:

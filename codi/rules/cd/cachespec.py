@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from codi.parser.model import Instruction
@@ -86,7 +87,7 @@ def cache_mounts(instr: Instruction, cwd: str) -> list[str]:
     return [resolve(t, cwd) for t in cache_targets(instr, tmpfs=True)]
 
 
-def spec_paths(spec: CacheSpec, env: dict[str, str | None], cwd: str) -> list[str]:
+def spec_paths(spec: CacheSpec, env: Mapping[str, str | None], cwd: str) -> list[str]:
     paths = list(spec.paths)
     for var, suffix in spec.path_env:
         value = env.get(var)
@@ -95,7 +96,7 @@ def spec_paths(spec: CacheSpec, env: dict[str, str | None], cwd: str) -> list[st
     return paths
 
 
-def triggered(spec: CacheSpec, call: ToolCall, env: dict[str, str | None]) -> bool:
+def triggered(spec: CacheSpec, call: ToolCall, env: Mapping[str, str | None]) -> bool:
     """True when ``call`` writes this cache (it is the manager, the subcommand, and no opt-out)."""
     if call.tool != spec.tool or call.sub not in spec.subs:
         return False

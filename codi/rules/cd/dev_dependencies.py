@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
 from codi.rules.base import Finding, Rule, RuleContext, Severity
 from codi.rules.cd.commands import ToolCall, tool_calls
@@ -15,7 +15,7 @@ _DEV_EXTRAS = re.compile(r"\[([^\]]*)\]")
 _DEV_NAMES = {"dev", "devel", "develop", "development", "test", "tests", "testing", "lint", "all"}
 
 
-def _production(env: dict[str, str | None], *names: str) -> bool:
+def _production(env: Mapping[str, str | None], *names: str) -> bool:
     return any((env.get(n) or "").lower() in ("production", "prod") for n in names)
 
 
@@ -23,7 +23,7 @@ def _truthy(value: str | None) -> bool:
     return (value or "").lower() in ("1", "true", "yes", "on")
 
 
-def dev_install(call: ToolCall, env: dict[str, str | None], config: dict[str, str]) -> str | None:
+def dev_install(call: ToolCall, env: Mapping[str, str | None], config: dict[str, str]) -> str | None:
     """Why ``call`` installs development dependencies, or None."""
     env = {**env, **call.prefix_env()}
     tool, sub = call.tool, call.sub

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from pathlib import PurePosixPath
 
 from codi.parser.model import Instruction
@@ -36,7 +36,7 @@ def command_lines(instr: Instruction) -> list[list[str]]:
     return [argv]
 
 
-def dev_server(argv: list[str], env: dict[str, str | None]) -> str | None:
+def dev_server(argv: list[str], env: Mapping[str, str | None]) -> str | None:
     """What makes ``argv`` a development server, or None."""
     tool, rest = tool_name(argv)
     pos = positional(rest)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from codi.parser.expand import UnresolvedVariable, expand_strict
@@ -31,7 +32,7 @@ def arg_pairs(instr: Instruction) -> list[Pair]:
     return pairs
 
 
-def resolve(word: str, env: dict[str, str | None], escape: str = "\\") -> str | None:
+def resolve(word: str, env: Mapping[str, str | None], escape: str = "\\") -> str | None:
     """A word as the build sees it (quotes removed, variables substituted), or None when it
     uses a variable with no known value."""
     try:

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import pytest
-
 from pathlib import Path
+
+import pytest
 
 from codi.parser import ParseError, parse, parse_file, parse_syntax
 from codi.parser.model import Instruction

@@ -232,6 +232,8 @@ def nonroot(text: str, model: Model, target: Stage, os_family: str | None, base_
         text = text[:at] + joined + text[at:]
         end = last.span.end + len(joined)
     newline = "" if text[:end].endswith(("\n", "\r")) else "\n"
+    if last.heredocs:  # hadolint cannot parse an instruction right after a heredoc's end: a blank line
+        newline += "\n"
     block = newline + "".join(line + "\n" for line in lines)
     out = Tuning(text[:end] + block + text[end:], risk="medium")
     out.notes = [f"runs as {who}: files the app writes at run time must be in its volumes or /tmp, or owned "

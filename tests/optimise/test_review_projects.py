@@ -203,3 +203,16 @@ def test_nonroot_after_a_final_run_adds_no_consecutive_run(tmp_path: Path) -> No
     assert text.count("RUN ") == 1 and text.endswith("USER 10001:10001\n")
     nonroot = next(c for c in result.record.candidates if c.rule_id == "nonroot")
     assert "DL3059" not in {f.code for f in nonroot.findings}
+
+
+def test_nonroot_after_a_final_heredoc_leaves_a_blank_line(tmp_path: Path) -> None:
+    # hadolint 2.15 stops with DL1000 on an instruction right after a heredoc's closing word.
+    project = tmp_path / "hd"
+    project.mkdir()
+    (project / "Dockerfile").write_text(
+        "FROM debian:12\nWORKDIR /srv\nCMD [\"/srv/run.sh\"]\nRUN <<EOT\n  set -e\n  printf '#!/bin/sh\\necho hi\\n' "
+        "> /srv/run.sh\n  chmod +x /srv/run.sh\nEOT\n")
+    result = _run(project, tmp_path)
+    text = _text(result, "nonroot")
+    body, tail = text.split("\nEOT\n", 1)
+    assert "useradd" not in body and tail.startswith("\nRUN useradd --system") and tail.endswith("USER 10001:10001\n")

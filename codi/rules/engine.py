@@ -255,7 +255,7 @@ class Engine:
                 continue
             found.extend(experimental_findings(ctx.dockerfile, cls.name, these) if by_directive else these)
         # hadolint also lints instructions before the first FROM and inside ONBUILD
-        found.extend(hidden_findings(ctx, ran, found, lambda r, e: errors.append(RuleError(r.code, ctx.path, _describe(e)))))
+        found.extend(hidden_findings(ctx, ran, found, lambda code, e: errors.append(RuleError(code, ctx.path, _describe(e)))))
         return found
 
     def _run_batch_rules(

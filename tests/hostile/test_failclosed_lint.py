@@ -193,3 +193,25 @@ def test_api_hostile_expansion_is_a_finding(api: TestClient) -> None:
         body = api.post("/lint", json={"dockerfile": text}).json()
         assert "CD0003" in {f["code"] for f in body["findings"]}
         assert body["failed"] is True and body["errors"] == []
+
+
+def test_a_parser_failure_in_the_onbuild_view_is_an_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # hadolint's rules also check ONBUILD triggers, on a second parse of the file: that parse failing
+    # inside used to mean "nothing hidden" (a pass); now it fails the lint like any parser failure
+    import codi.parser
+    from codi.parser.errors import ParseError
+
+    real = codi.parser.parse
+
+    def failing(text: str, path: str = "Dockerfile", *, lint_mode: bool = False) -> object:
+        if "ONBUILD" not in text:  # the view: ONBUILD's trigger written as an instruction of its own
+            raise ParseError("internal parser error: RecursionError: deep", 1, path, kind="internal")
+        return real(text, path, lint_mode=lint_mode)
+
+    monkeypatch.setattr(codi.parser, "parse", failing)
+    (tmp_path / ".git").mkdir()
+    path = tmp_path / "Dockerfile"
+    path.write_text("FROM alpine:3.20\nONBUILD RUN apt-get install curl\n", encoding="utf-8")
+    rc, out, err = _lint("--format", "json", str(path))
+    assert rc == 3 and "internal error in parser" in err
+    assert "CD0000" in {f["code"] for f in json.loads(out)}

@@ -101,7 +101,9 @@ def _context(ctx: RuleContext, text: str) -> RuleContext | None:
     try:
         df = parse(text, ctx.path, lint_mode=True)
         return RuleContext(ctx.path, df, build_model(df), ctx.config, ctx.context_dir)
-    except ParseError:
+    except ParseError as exc:
+        if exc.kind == "internal":  # the parser failed, not the view: never a silent "nothing hidden"
+            raise
         return None
 
 
@@ -137,7 +139,7 @@ def hidden_findings(
     ctx: RuleContext,
     rules: Sequence[Rule],
     already: Iterable[Finding],
-    on_error: Callable[[Rule, Exception], None],
+    on_error: Callable[[str, Exception], None],
 ) -> list[Finding]:
     """DL findings on the instructions before the first FROM and inside ONBUILD."""
     dl = [r for r in rules if r.code.startswith("DL")]
@@ -147,14 +149,18 @@ def hidden_findings(
     out: list[Finding] = []
     for onbuild in (False, True):
         view = build_view(ctx, onbuild)
-        shown = _context(ctx, view.text) if view is not None else None
+        try:
+            shown = _context(ctx, view.text) if view is not None else None
+        except Exception as exc:  # reported like a parser crash: the DL checks of this view did not run
+            on_error("parser", exc)
+            continue
         if view is None or shown is None:
             continue
         for rule in dl:
             try:
                 found = list(rule.check(shown))
             except Exception as exc:  # reported like any rule crash
-                on_error(rule, exc)
+                on_error(rule.code, exc)
                 continue
             for raw in found:
                 f = _move_back(raw, view)

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from codi.fix.edits import apply_edits
 from codi.fix.verify import Invariants, broken_invariant, invariants, new_findings
 from codi.parser import ParseError, parse
+from codi.parser.model import Dockerfile
 from codi.parser.semantic import build_model
 from codi.rules.base import Applicability, Edit, Finding, Fix
 
@@ -113,11 +114,12 @@ def _round(current: str, todo: list[Finding], before: Invariants, path: str, ori
     return accepted
 
 
-def fix_text(text: str, path: str, lint: Lint, unsafe: bool = False) -> FixOutcome:
-    """Apply every wanted fix that verifies; return the outcome (the input is never modified)."""
+def fix_text(text: str, path: str, lint: Lint, unsafe: bool = False, tree: Dockerfile | None = None) -> FixOutcome:
+    """Apply every wanted fix that verifies; return the outcome (the input is never modified). ``tree``: the
+    caller's parse of ``text`` (a parsed original is not parsed again)."""
     outcome = FixOutcome(path=path, original=text, fixed=text)
     try:
-        df = parse(text, path, lint_mode=True)
+        df = tree if tree is not None and tree.text == text else parse(text, path, lint_mode=True)
     except ParseError:
         return outcome
     before = invariants(df, build_model(df))

@@ -31,13 +31,17 @@ def parse(text: str, path: str = "Dockerfile", *, lint_mode: bool = False) -> Do
     ``lint_mode`` lets through the instruction errors a lint rule reports by name
     (e.g. DL3061, an instruction before the first FROM), so the linter can explain them.
     """
-    df = parse_syntax(text, path)
+    return validated(parse_syntax(text, path), lint_mode=lint_mode)
+
+
+def validated(df: Dockerfile, *, lint_mode: bool = False) -> Dockerfile:
+    """``parse``'s checks on a tree ``parse_syntax`` made: ``df`` itself, or ParseError."""
     try:
         validate(df, skip_rule_covered=lint_mode)
     except ParseError:
         raise
     except Exception as exc:  # noqa: BLE001 - the contract: only ParseError escapes
-        raise internal_error(exc, path) from exc
+        raise internal_error(exc, df.path) from exc
     return df
 
 
@@ -46,11 +50,16 @@ def parse_lenient(text: str, path: str = "Dockerfile") -> tuple[Dockerfile, list
     instruction problems no lint rule names, as diagnostics. The instructions they concern are
     left out of the returned file's ``instructions`` (its text and nodes stay whole), so the rules
     check the rest of the file as BuildKit checks what comes before its first error."""
-    df = parse_syntax(text, path)
+    return lenient(parse_syntax(text, path))
+
+
+def lenient(df: Dockerfile) -> tuple[Dockerfile, list[Diagnostic]]:
+    """``parse_lenient``'s second step on a tree ``parse_syntax`` made: one parse serves the service's
+    strict check (``validated``) and the linter."""
     try:
         diagnostics = [d for d in diagnose(df) if d.rule is None]
     except Exception as exc:  # noqa: BLE001 - the contract: only ParseError escapes
-        raise internal_error(exc, path) from exc
+        raise internal_error(exc, df.path) from exc
     return without_invalid(df, diagnostics), diagnostics
 
 

@@ -23,7 +23,7 @@ from pathlib import Path
 
 from codi.parser.bounds import expansion_budget
 from codi.parser.errors import ParseError
-from codi.parser.model import Instruction
+from codi.parser.model import Dockerfile, Instruction
 from codi.parser.validate import Diagnostic
 from codi.rules.base import BatchRule, Finding, Rule, RuleConfig, RuleContext, Severity
 from codi.rules.buildkit.checkdirective import EXPERIMENTAL, experimental_findings, may_turn_on_experimental
@@ -76,6 +76,8 @@ class FileInput:
     settings: FileSettings
     context_dir: Path | None = None
     build_args: Mapping[str, str] = field(default_factory=dict)  # `--build-arg NAME=VALUE`
+    # The tree parse_syntax already made of ``text`` (the service's analysed original): not parsed again.
+    syntax: Dockerfile | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -166,7 +168,7 @@ class Engine:
         return self._instances[cls.code]
 
     def lint(self, inputs: Sequence[FileInput], on_file: Callable[[str], None] | None = None) -> LintResult:
-        from codi.parser.parse import parse_lenient
+        from codi.parser.parse import lenient, parse_lenient
         from codi.parser.semantic import build_model
         from codi.rules.buildkit.checkdirective import apply_check_directive
 
@@ -181,7 +183,11 @@ class Engine:
             found = raw.setdefault(item.path, [])
             with expansion_budget(len(item.text)) as budget:
                 try:
-                    df, problems = parse_lenient(item.text, item.path)
+                    given = item.syntax
+                    if given is not None and given.text == item.text and given.path == item.path:
+                        df, problems = lenient(given)
+                    else:
+                        df, problems = parse_lenient(item.text, item.path)
                     model = build_model(df, item.build_args)
                 except ParseError as exc:
                     if exc.kind == "internal":

@@ -12,8 +12,9 @@ from codi.optimise.estimate import ProjectSizes, context_size
 from codi.optimise.facts import OriginalFacts, read_facts, target_stage
 from codi.optimise.stack import Detection, detect_stack
 from codi.optimise.stack.final import prefer_runtime
-from codi.parser import ParseError, parse
+from codi.parser import ParseError
 from codi.parser.model import Dockerfile
+from codi.parser.parse import parse_syntax, validated
 from codi.parser.semantic import Model, Stage, build_model
 from codi.service.errors import InputError
 from codi.service.linting import ProjectLinter, lint_project_file
@@ -131,7 +132,7 @@ def analyze(project_path: str | Path, dockerfile: str | None = None, stack_hint:
         project = project_dir(context)
     try:
         with span("parse", file=path.name, bytes=len(text)):
-            df = parse(text, str(path))
+            df = validated(parse_syntax(text, str(path)))  # the one parse of the original
     except ParseError as exc:
         if exc.kind == "internal":  # CODI failed, not the file: an internal error (exit 3 / 500), no input error
             raise RuntimeError(str(exc)) from None
@@ -144,7 +145,7 @@ def analyze(project_path: str | Path, dockerfile: str | None = None, stack_hint:
             names = ", ".join(s.name or str(s.index) for s in model.stages) or "none"
             raise InputError(f"{path}: --target {target}: no such stage (stages: {names})")
     with span("lint") as traced:
-        linter = lint_project_file(path, config_file, home)
+        linter = lint_project_file(path, config_file, home, df)
         traced.set(findings=len(linter.findings))
     try:
         rel = path.relative_to(project).as_posix()

@@ -15,7 +15,8 @@ from codi.service.drafts import FIX_CHANGES, CandidateSet, Draft, edit_model
 def fixed_draft(analysis: Analysis, out: CandidateSet) -> tuple[str, Draft | None]:
     """(the fixed text, or the original when no fix applies; the "fixed" draft)"""
     outcome = fix_text(analysis.text, str(analysis.dockerfile_path),
-                       lambda t: analysis.linter.lint_text(t, with_batch=False), unsafe=True)
+                       lambda t: analysis.linter.lint_text(t, with_batch=False), unsafe=True,
+                       tree=analysis.dockerfile)
     if not outcome.changed:
         out.rejected.append(RejectedCandidate(rule_id="fixed", reason="no fix applies to the original"))
         return analysis.text, None

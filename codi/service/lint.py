@@ -14,6 +14,7 @@ from pathlib import Path
 
 from codi import safefs
 from codi.config import ConfigError, ConfigLayer, ConfigResolver, LintSettings
+from codi.parser.model import Dockerfile
 from codi.rules.base import Rule, RuleConfig, Severity
 from codi.rules.engine import Engine, FileInput, FileSettings, LintResult
 from codi.rules.registry import all_rules
@@ -59,6 +60,8 @@ class LintRequest:
     pragmas: bool | None = None  # False: `--disable-ignore-pragma`
     confine_to: str | None = None  # every file must lie inside this folder (a scanned repository)
     max_file_size: int | None = None  # `--max-file-size`: bytes (codi.safefs); None: env, config, default
+    # Trees the caller already parsed (parse_syntax): a file whose path and text match one is not parsed again.
+    parsed: list[Dockerfile] = field(default_factory=list)
 
 
 @dataclass(slots=True)
@@ -284,7 +287,8 @@ def run_lint(req: LintRequest, progress: Progress | None = None) -> LintOutcome:
             continue
         per_file[shown] = settings
         context_dir = None if path == STDIN else Path(path).parent
-        inputs.append(FileInput(shown, text, by_settings[id(settings)], context_dir, req.build_args))
+        syntax = next((d for d in req.parsed if d.path == shown and d.text == text), None)
+        inputs.append(FileInput(shown, text, by_settings[id(settings)], context_dir, req.build_args, syntax=syntax))
     total = len(inputs)
     done = 0
 

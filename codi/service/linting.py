@@ -7,6 +7,7 @@ from pathlib import Path
 
 from codi.config import ConfigError
 from codi.fix.apply import LintFailed
+from codi.parser.model import Dockerfile
 from codi.rules.base import Finding
 from codi.rules.engine import Engine, FileInput, FileSettings
 from codi.rules.registry import all_rules
@@ -23,6 +24,7 @@ class ProjectLinter:
     settings: FileSettings
     config_sources: list[str] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)  # internal errors of the lint: it failed, not passed
+    syntax: Dockerfile | None = None  # the original's tree: linting the original again does not parse it again
 
     @property
     def failed(self) -> bool:
@@ -31,7 +33,8 @@ class ProjectLinter:
     def lint_text(self, text: str, context_dir: Path | None = None, with_batch: bool = True) -> list[Finding]:
         """The findings of another text under the same settings; LintFailed when the lint failed inside."""
         rules = [r for r in all_rules() if with_batch or r.code != "SC"]
-        result = Engine(rules).lint([FileInput(str(self.path), text, self.settings, context_dir or self.path.parent)])
+        result = Engine(rules).lint([FileInput(str(self.path), text, self.settings, context_dir or self.path.parent,
+                                               syntax=self.syntax)])
         if result.failed:
             raise LintFailed("; ".join(str(e) for e in result.errors))
         return result.findings
@@ -42,11 +45,14 @@ def lint_failure_notes(errors: list[str]) -> list[str]:
     return [f"the lint failed inside CODI, so its findings are incomplete: {e}" for e in errors]
 
 
-def lint_project_file(path: Path, config_file: str | None = None, root: Path | None = None) -> ProjectLinter:
-    """Lint the project's Dockerfile; with ``root``, the file must lie inside it (one CODI found)."""
+def lint_project_file(path: Path, config_file: str | None = None, root: Path | None = None,
+                      syntax: Dockerfile | None = None) -> ProjectLinter:
+    """Lint the project's Dockerfile; with ``root``, the file must lie inside it (one CODI found). ``syntax``:
+    the tree the caller parsed of it (parse_syntax), used instead of parsing it again."""
     try:
         outcome = run_lint(LintRequest(paths=[str(path)], config_file=config_file,
-                                       confine_to=None if root is None else str(root)))
+                                       confine_to=None if root is None else str(root),
+                                       parsed=[syntax] if syntax is not None else []))
     except LintUsageError as exc:
         raise InputError(str(exc)) from None
     if outcome.input_errors:
@@ -59,4 +65,4 @@ def lint_project_file(path: Path, config_file: str | None = None, root: Path | N
     except ConfigError as exc:
         raise InputError(str(exc)) from None
     return ProjectLinter(path, outcome.result.findings, fsettings, outcome.config_sources,
-                         [str(e) for e in outcome.result.errors])
+                         [str(e) for e in outcome.result.errors], syntax)

@@ -100,6 +100,8 @@ def test_spring_boot_on_a_jdk_gets_the_same_version_jre(tmp_path: Path) -> None:
     assert text.startswith("FROM eclipse-temurin:17.0.9_9-jre-jammy\n")
     tuned = next(c for c in result.record.candidates if c.rule_id == "tuned")
     assert tuned.review is not None and tuned.review.declared[0].after == "eclipse-temurin:17.0.9_9-jre-jammy"
+    numbers = next(n for n in result.metrics.candidates if n.candidate_id == tuned.id)
+    assert numbers.size_delta_pct is not None and numbers.size_delta_pct < -20  # the imagedb's JRE size
 
 
 def test_a_jdk_tool_in_the_runtime_stage_keeps_the_jdk(tmp_path: Path) -> None:

@@ -20,6 +20,7 @@ from codi.optimise.review import ReviewCheck, Reviewed, review
 from codi.parser import ParseError, parse
 from codi.parser.model import Dockerfile
 from codi.parser.mounts import cache_targets
+from codi.parser.parse import parse_syntax, validated
 from codi.parser.semantic import Model, build_model
 from codi.rules.base import Finding, Severity
 from codi.rules.buildkit.dockerignore import DockerIgnore, load_dockerignore
@@ -52,11 +53,11 @@ def unified_diff(before: str, after: str, name: str) -> str:
     return "".join(line if line.endswith("\n") else line + "\n" for line in lines).rstrip("\n")
 
 
-def _verify(analysis: Analysis, text: str, kind: str) -> tuple[str | None, list[Finding]]:
-    """(why it is rejected or None, its findings), for a candidate that parses. New findings per code are
-    the review check's (``codi.optimise.review``)."""
+def _verify(analysis: Analysis, text: str, kind: str, tree: Dockerfile) -> tuple[str | None, list[Finding]]:
+    """(why it is rejected or None, its findings), for a candidate that parses (``tree``: linted as it is, not
+    parsed again). New findings per code are the review check's (``codi.optimise.review``)."""
     try:
-        findings = analysis.linter.lint_text(text)
+        findings = analysis.linter.lint_text(text, syntax=tree)
     except LintFailed as exc:  # fail closed: a candidate that cannot be checked is not offered
         return f"could not be linted: {exc}", []
     errors = [f for f in findings if f.severity is Severity.ERROR]
@@ -125,13 +126,13 @@ def build_candidates(analysis: Analysis, catalog: Catalog, limit: int = 3) -> Ca
                                                   reason="same as the original or another candidate"))
             continue
         try:  # parsed once: the checks below and the estimate all read this tree
-            df = parse(draft.text, "candidate")
+            df = validated(parse_syntax(draft.text, str(analysis.dockerfile_path)))
             model = build_model(df, analysis.build_args or {})
         except ParseError as exc:
             out.rejected.append(RejectedCandidate(rule_id=draft.rule_id,
                                                   reason=f"does not parse: line {exc.line}: {exc.message}"))
             continue
-        reason, findings = _verify(analysis, draft.text, draft.kind)
+        reason, findings = _verify(analysis, draft.text, draft.kind, df)
         if reason is not None:
             out.rejected.append(RejectedCandidate(rule_id=draft.rule_id, reason=reason))
             continue

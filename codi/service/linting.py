@@ -30,11 +30,13 @@ class ProjectLinter:
     def failed(self) -> bool:
         return bool(self.errors)
 
-    def lint_text(self, text: str, context_dir: Path | None = None, with_batch: bool = True) -> list[Finding]:
-        """The findings of another text under the same settings; LintFailed when the lint failed inside."""
+    def lint_text(self, text: str, context_dir: Path | None = None, with_batch: bool = True,
+                  syntax: Dockerfile | None = None) -> list[Finding]:
+        """The findings of another text under the same settings; LintFailed when the lint failed inside.
+        ``syntax``: a tree of ``text`` the caller already parsed (else the original's is used when it fits)."""
         rules = [r for r in all_rules() if with_batch or r.code != "SC"]
         result = Engine(rules).lint([FileInput(str(self.path), text, self.settings, context_dir or self.path.parent,
-                                               syntax=self.syntax)])
+                                               syntax=syntax or self.syntax)])
         if result.failed:
             raise LintFailed("; ".join(str(e) for e in result.errors))
         return result.findings

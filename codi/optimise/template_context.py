@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import posixpath
 import re
+import shlex
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -80,7 +81,7 @@ class TemplateContext:
             "keep_lines": self.runtime_lines, "entrypoint_line": self.entrypoint_line, "cmd_line": self.cmd_line,
             "context_copies": self.context_copies, "final_lines": self.final_lines, "setup_runs": self.setup_runs, "early_runs": self.early_runs, "pinned": self.pinned,
             "poetry_main_only": _poetry_main_only(self.pinned), "env_lines": self.env_lines, "command_path": self.command_path, "jar_path": self.jar_path,
-            "runtime_packages": self.facts.runtime_packages,
+            "runtime_packages": self.facts.runtime_packages, "pip_deps": pip_deps(self.contract),
         }
 
 
@@ -261,6 +262,17 @@ def build_context(stack: StackMatch, facts: OriginalFacts, contract: RuntimeCont
         notes.append(f"neither the original nor its base sets a command: the candidates use one {ctx.command.note} "
                      "(high risk)")
     return ctx
+
+
+def pip_deps(contract: RuntimeContract) -> dict[str, Any] | None:
+    """How the original installs its pip dependencies, for a template to do the same (issue 24): the
+    requirements files, the inline specs (shell-quoted), whether the project's own list. None: it names none."""
+    found = [d for d in contract.dependencies if d.manager == "pip"]
+    if not found:
+        return None
+    return {"files": [d.source for d in found if d.source not in {"inline", "project"}],
+            "inline": [shlex.quote(p) for d in found if d.source == "inline" for p in d.packages],
+            "project": any(d.source == "project" for d in found)}
 
 
 def _poetry_main_only(pinned: dict[str, dict[str, str]]) -> str:

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from codi.optimise.contract.deps import dependency_sources
 from codi.optimise.contract.files import StageFiles
 from codi.optimise.contract.model import RuntimeContract
 from codi.optimise.contract.programs import find_executables
@@ -92,6 +93,7 @@ def compute_contract(df: Dockerfile, model: Model, stage: Stage | None = None,
     c.executables = find_executables(c, files.outputs(stage), state.packages, state.run_texts)
     c.packages = sorted({name for name, _ in state.packages})
     c.made_dirs = sorted(set(state.made_dirs))
+    c.dependencies = dependency_sources(model, stage)
     return c
 
 

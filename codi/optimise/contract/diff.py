@@ -13,6 +13,7 @@ from codi.optimise.contract.model import (
     ContractChange,
     ContractCheck,
     DeclaredChange,
+    DependencySource,
     IntendedChange,
     RuntimeContract,
 )
@@ -28,6 +29,7 @@ LABELS = {
     "healthcheck": "HEALTHCHECK", "label_keys": "LABEL keys", "onbuild": "ONBUILD", "shell": "SHELL",
     "runtime": "language runtime", "runtime_version": "runtime version", "os_family": "OS family",
     "files": "files from the build context", "packages": "system packages", "made_dirs": "folders made by RUN", "executables": "programs the command needs", "base": "base image",
+    "dependencies": "application dependencies",
 }
 
 
@@ -108,6 +110,7 @@ def diff_contracts(before: RuntimeContract, after: RuntimeContract) -> list[Cont
     out += _env(before, after)
     out += _files(before, after)
     out += _programs(before, after)
+    out += _dependencies(before, after)
     for name in sorted(set(before.packages) - set(after.packages)):
         add("packages", name, "(not installed)", key=name, message=f"system package `{name}` is no longer installed")
     for folder in before.made_dirs:
@@ -180,6 +183,27 @@ def _programs(before: RuntimeContract, after: RuntimeContract) -> Iterable[Contr
             yield ContractChange(field="executables", key=e.name, before=f"{e.name}: {e.detail}",
                                  after="(not in the image)",
                                  message=f"{e.used_by} needs `{e.name}` ({e.detail}), which the candidate does not provide")
+
+
+def _show_source(d: DependencySource) -> str:
+    if d.source == "inline":
+        return f"{d.manager} packages named inline (`{' '.join(d.packages)}`)"
+    return f"{d.manager} dependencies of the project" if d.source == "project" else f"{d.manager} from `{d.source}`"
+
+
+def _dependencies(before: RuntimeContract, after: RuntimeContract) -> Iterable[ContractChange]:
+    """Same packages, same pins, same source: an install the original does is kept, none is added."""
+    have = {d.key: d for d in after.dependencies}
+    had = {d.key: d for d in before.dependencies}
+    for key, d in had.items():
+        if key not in have:
+            line = f" (line {d.line})" if d.line else ""
+            yield ContractChange(field="dependencies", key=key, before=key, after="(not installed)",
+                                 message=f"the original installs {_show_source(d)}{line}, the candidate does not")
+    for key, d in have.items():
+        if key not in had:
+            yield ContractChange(field="dependencies", key=key, before="(not installed)", after=key,
+                                 message=f"installs {_show_source(d)}, which the original does not")
 
 
 def check_contract(before: RuntimeContract, after: RuntimeContract,

@@ -31,6 +31,20 @@ class Executable(BaseModel):
     detail: str = ""
 
 
+class DependencySource(BaseModel):
+    """One way the image installs application dependencies: a file, the project, or packages named inline."""
+
+    manager: str  # pip (uv pip too), poetry, uv, pipenv, npm, yarn, pnpm
+    source: str  # "inline", "project", or the file it reads ("requirements.txt", "poetry.lock", "package.json")
+    packages: list[str] = Field(default_factory=list)  # inline specs, normalised ("fastapi==0.115.0")
+    line: int | None = None  # the RUN that installs them (not compared)
+
+    @property
+    def key(self) -> str:
+        what = " ".join(self.packages) if self.source == "inline" else self.source
+        return f"{self.manager}: {what}"
+
+
 class RuntimeContract(BaseModel):
     """Effective runtime settings of one image (an original's built stage or a candidate)."""
 
@@ -60,6 +74,8 @@ class RuntimeContract(BaseModel):
     executables: list[Executable] = Field(default_factory=list)
     packages: list[str] = Field(default_factory=list)  # system packages the image's RUN steps install
     made_dirs: list[str] = Field(default_factory=list)  # folders the image's RUN steps mkdir
+    # Application dependencies the image's stages install, and from where (issue 24: same as the original's).
+    dependencies: list[DependencySource] = Field(default_factory=list)
 
 
 class ContractChange(BaseModel):

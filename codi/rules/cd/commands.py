@@ -19,7 +19,7 @@ _VALUE_FLAGS: dict[str, frozenset[str]] = {
     "yum": frozenset({"-c", "--enablerepo", "--disablerepo", "--installroot", "--releasever", "--setopt"}),
     "pip": frozenset({"-r", "--requirement", "-c", "--constraint", "-i", "--index-url", "--extra-index-url",
                       "-f", "--find-links", "-t", "--target", "--prefix", "--root", "-e", "--editable",
-                      "--trusted-host", "--cache-dir", "--src", "--platform", "--python-version"}),
+                      "--trusted-host", "--cache-dir", "--src", "--platform", "--python-version", "--python"}),
     "mvn": frozenset({"-f", "--file", "-s", "--settings", "-gs", "-P", "--activate-profiles", "-pl",
                       "--projects", "-rf", "-T", "--threads", "-l", "--log-file"}),
     "gradle": frozenset({"-p", "--project-dir", "-b", "--build-file", "-c", "-g", "--gradle-user-home",

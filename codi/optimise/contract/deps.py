@@ -1,0 +1,116 @@
+"""Where an image's application dependencies come from: inline specs, a requirements file, a lockfile.
+
+A candidate must install the same dependencies the same way: same packages, same pins, same source.
+Read from the RUN steps of every stage whose files reach the built image (its FROM chain and the
+stages it copies from), once per image. Installs of the package tools themselves (pip, poetry, a
+global npm/pnpm...) are not application dependencies: the review check compares their pins.
+"""
+
+from __future__ import annotations
+
+import posixpath
+import re
+
+from codi.optimise.contract.model import DependencySource
+from codi.parser.model import Instruction
+from codi.parser.semantic import Model, Stage
+
+# Packages that are package tools, not the application's dependencies.
+TOOLS = frozenset({"pip", "setuptools", "wheel", "poetry", "poetry-core", "uv", "pipenv", "virtualenv", "pipx",
+                   "npm", "yarn", "pnpm", "corepack"})
+# Python installers that read a lockfile or the project's manifest of their own.
+_LOCKED = {"poetry": ("install", "poetry.lock"), "uv": ("sync", "uv.lock"), "pipenv": ("install", "Pipfile.lock")}
+_NODE = {"npm": ("install", "i", "ci", "add"), "yarn": ("install", "add", ""), "pnpm": ("install", "i", "add")}
+
+
+def _norm_pip(spec: str) -> str:
+    spec = spec.strip()
+    m = re.match(r"^([A-Za-z0-9][A-Za-z0-9._-]*)(.*)$", spec)
+    if not m:
+        return spec
+    return re.sub(r"[-_.]+", "-", m.group(1)).lower() + re.sub(r"\s+", "", m.group(2))
+
+
+def _pip_name(spec: str) -> str:
+    return re.split(r"[\[<>=!~;@ ]", _norm_pip(spec), maxsplit=1)[0]
+
+
+def _relative(path: str, workdir: str) -> str:
+    """A file an install reads, as the project names it (``/app/req.txt`` under WORKDIR /app: ``req.txt``)."""
+    full = posixpath.normpath(posixpath.join(workdir or "/", path))
+    base = posixpath.normpath(workdir or "/")
+    if base != "/" and full.startswith(base + "/"):
+        return full[len(base) + 1:]
+    return full.lstrip("/") if base == "/" else posixpath.normpath(path)
+
+
+def feeding_stages(model: Model, stage: Stage) -> list[Stage]:
+    """``stage``'s FROM chain and every stage whose files it copies (or mounts), transitively, in file order."""
+    edges = model.copy_from_edges()
+    seen: dict[int, Stage] = {}
+    todo = [stage]
+    while todo:
+        st = todo.pop()
+        for link in model.stage_chain(st):
+            if link.index in seen:
+                continue
+            seen[link.index] = link
+            todo += [model.stages[src] for src, dst, _ in edges if dst == link.index and src not in seen]
+    return [seen[i] for i in sorted(seen)]
+
+
+def dependency_sources(model: Model, stage: Stage) -> list[DependencySource]:
+    from codi.parser.shell import parse_script
+    from codi.rules.cd.commands import tool_calls
+
+    out: list[DependencySource] = []
+    for st in feeding_stages(model, stage):
+        workdir = "/"
+        for instr in st.instructions:
+            if instr.keyword == "WORKDIR" and instr.args:
+                workdir = posixpath.normpath(posixpath.join(workdir, instr.args[0]))
+            if instr.keyword != "RUN" or instr.json_form:
+                continue
+            script = "\n".join(h.content for h in instr.heredocs) if instr.heredocs else " ".join(instr.args)
+            for call in tool_calls(parse_script(script)):
+                out += _sources(call, workdir, instr)
+    unique: dict[str, DependencySource] = {}
+    for src in out:
+        unique.setdefault(src.key, src)
+    return list(unique.values())  # in the order the image installs them (a template repeats it)
+
+
+def _sources(call: object, workdir: str, instr: Instruction) -> list[DependencySource]:
+    from codi.rules.cd.commands import ToolCall
+
+    assert isinstance(call, ToolCall)
+    line = instr.start_line
+    if call.tool in {"pip", "uv-pip"} and call.sub == "install":
+        out = [DependencySource(manager="pip", source=_relative(f, workdir), line=line)
+               for f in call.flag_values("-r", "--requirement")]
+        operands = call.positional()
+        no_deps = call.has("--no-deps")
+        local = [w for w in operands + call.flag_values("-e", "--editable")
+                 if w.startswith((".", "/")) or w == workdir]
+        if local and not no_deps:  # `pip install .`: the project's own dependency list
+            out.append(DependencySource(manager="pip", source="project", line=line))
+        specs = sorted({_norm_pip(w) for w in operands if not w.startswith((".", "/"))
+                        and "/" not in w and _pip_name(w) not in TOOLS})
+        if specs:
+            out.append(DependencySource(manager="pip", source="inline", packages=specs, line=line))
+        return out
+    if call.tool in _LOCKED and call.sub == _LOCKED[call.tool][0]:
+        return [DependencySource(manager=call.tool, source=_LOCKED[call.tool][1], line=line)]
+    if call.tool in _NODE and call.sub in _NODE[call.tool]:
+        if call.has("-g", "--global") or call.sub == "" and call.tool != "yarn":
+            return []
+        operands = call.positional()
+        if call.tool == "yarn" and call.sub == "" and operands:
+            return []
+        specs = sorted({w for w in operands if w.lstrip("@").split("@", 1)[0].split("/")[-1] not in TOOLS})
+        if specs:
+            return [DependencySource(manager=call.tool, source="inline", packages=specs, line=line)]
+        if operands:  # only tools
+            return []
+        return [DependencySource(manager=call.tool, source="package.json", line=line)]
+    return []

@@ -181,7 +181,8 @@ def _options(ctx: typer.Context, out: str | None, dry_run: bool, no_llm: bool, d
              real: bool = False, engine: str = "auto", keep_images: bool = False,
              build_timeout: float = 600.0, build_arg: list[str] | None = None, target: str | None = None,
              context: str | None = None, no_redact: bool = False, no_adapter: bool = False,
-             build_network: bool | None = None, ca_bundle: str | None = None) -> RunOptions:
+             build_network: bool | None = None, ca_bundle: str | None = None,
+             probes: list[str] | None = None) -> RunOptions:
     from codi.service.run import RunOptions
     from codi.telemetry.redact import RedactionRefused, check_no_redact
 
@@ -196,7 +197,8 @@ def _options(ctx: typer.Context, out: str | None, dry_run: bool, no_llm: bool, d
                       rules_path=rules, config_file=config, real=real, engine=engine, keep_images=keep_images,
                       build_timeout=build_timeout, build_args=build_args(build_arg or []), target=target,
                       context=context, redact=redact, adapter=NO_ADAPTER if no_adapter else None,
-                      build_network=build_network, ca_bundle=ca_bundle)
+                      build_network=build_network, ca_bundle=ca_bundle,
+                      probes=list(probes or []))
 
 
 OutOpt = Annotated[str | None, typer.Option("--out", help="Runs folder (default: env CODI_OUTPUT_ROOT, else ./runs).")]
@@ -220,6 +222,9 @@ TargetOpt = Annotated[str | None, typer.Option("--target", help="The stage that 
 ContextOpt = Annotated[str | None, typer.Option("--context", help="The build context, when it is not the project "
                                                                   "folder (a Dockerfile in a monorepo subfolder built "
                                                                   "from the repository root).")]
+ProbeOpt = Annotated[list[str] | None, typer.Option("--probe", help=(
+    "An HTTP path the --real smoke run asks the original and every candidate, beside / and the health path "
+    "(repeatable); a candidate whose answers differ fails its smoke."))]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print the run record as JSON.")]
 NetOpt = Annotated[bool | None, typer.Option("--build-network/--no-build-network", help=(
     "Let RUN steps of --real builds reach what this machine reaches (package registries); base images are "
@@ -243,7 +248,8 @@ def run_cmd(ctx: typer.Context, project: ProjectArg, out: OutOpt = None, dry_run
             config: ConfigOpt = None, as_json: JsonOpt = False, real: RealOpt = False, engine: EngineOpt = "auto",
             keep_images: KeepOpt = False, build_timeout: TimeoutOpt = 600.0, build_arg: BuildArgOpt = None,
             target: TargetOpt = None, context: ContextOpt = None, no_redact: NoRedactOpt = False,
-            no_adapter: NoAdapterOpt = False, build_network: NetOpt = None, ca_bundle: CaOpt = None) -> None:
+            no_adapter: NoAdapterOpt = False, build_network: NetOpt = None, ca_bundle: CaOpt = None,
+            probe: ProbeOpt = None) -> None:
     """Analyse a project, build and verify candidates, estimate (or with --real measure) numbers, rank and
     explain them, and write a run directory with reports. With --real, exits 1 when the original could not
     be built (the run directory is still written, marked so)."""
@@ -251,7 +257,7 @@ def run_cmd(ctx: typer.Context, project: ProjectArg, out: OutOpt = None, dry_run
         raise fail(f"unknown engine {engine!r} (use auto, docker or buildah)")
     result = _run(ctx, project, _options(ctx, out, dry_run, no_llm, disable_rag, candidate_limit, stack, dockerfile,
                                          rules, config, real, engine, keep_images, build_timeout, build_arg, target,
-                                         context, no_redact, no_adapter, build_network, ca_bundle), as_json)
+                                         context, no_redact, no_adapter, build_network, ca_bundle, probe), as_json)
     _failed_check(result)
 
 
@@ -262,7 +268,8 @@ def all_cmd(ctx: typer.Context, project: ProjectArg, out: OutOpt = None, no_llm:
             as_json: JsonOpt = False, real: RealOpt = False, engine: EngineOpt = "auto",
             keep_images: KeepOpt = False, build_timeout: TimeoutOpt = 600.0, build_arg: BuildArgOpt = None,
             target: TargetOpt = None, context: ContextOpt = None, no_redact: NoRedactOpt = False,
-            no_adapter: NoAdapterOpt = False, build_network: NetOpt = None, ca_bundle: CaOpt = None) -> None:
+            no_adapter: NoAdapterOpt = False, build_network: NetOpt = None, ca_bundle: CaOpt = None,
+            probe: ProbeOpt = None) -> None:
     """`codi run` followed by `codi report` on the new run."""
     from codi.report.render import render_reports
 
@@ -270,7 +277,7 @@ def all_cmd(ctx: typer.Context, project: ProjectArg, out: OutOpt = None, no_llm:
         raise fail(f"unknown engine {engine!r} (use auto, docker or buildah)")
     result = _run(ctx, project, _options(ctx, out, False, no_llm, disable_rag, candidate_limit, stack, dockerfile,
                                          rules, config, real, engine, keep_images, build_timeout, build_arg, target,
-                                         context, no_redact, no_adapter, build_network, ca_bundle), as_json)
+                                         context, no_redact, no_adapter, build_network, ca_bundle, probe), as_json)
     if result.run_dir is not None:
         md, html = _guard(render_reports, result.run_dir)
         if not as_json:

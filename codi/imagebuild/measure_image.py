@@ -32,6 +32,7 @@ class BuildSettings:
     base_map: dict[str, str] = field(default_factory=dict)
     build_args: dict[str, str] = field(default_factory=dict)  # --build-arg values (FROM expansion too)
     mounts: list[tuple[Path, str]] = field(default_factory=list)  # read-only in RUN steps (the CA bundle)
+    probes: list[str] = field(default_factory=list)  # HTTP paths the smoke run asks (answers compared)
 
 
 @dataclass(slots=True)
@@ -115,7 +116,7 @@ def measure_dockerfile(engine: Engine, project: Path, text: str, tag: str, setti
         result.config_check = check_built_image(text, built_text if used else None, info.config,
                                                 settings.build_args, project, contract).as_dict()
     if settings.smoke:
-        result.smoke = smoke_run(engine, tag, settings.smoke_seconds)
+        result.smoke = smoke_run(engine, tag, settings.smoke_seconds, settings.probes)
     return result
 
 

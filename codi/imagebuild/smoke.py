@@ -2,6 +2,8 @@
 
 Passed when the process is still running after ``seconds`` (or exited 0: a one-shot image), and, when
 the image exposes a port, when an HTTP request to it on loopback gets any answer in the time limit.
+With ``probes``, the running app is then asked each path and its answers kept under "answers", for the
+measured run to compare a candidate's with the original's (codi/imagebuild/probes.py).
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import time
 from typing import Any
 
 from codi.imagebuild.engine import Engine, EngineError, ImageInfo, kill_group, tail
+from codi.imagebuild.probes import ask
 
 DEFAULT_SMOKE_SECONDS = 3.0
 HTTP_WAIT = 15.0  # an exposed port gets at least this long to answer
@@ -41,7 +44,8 @@ def _result(status: str, reason: str, log: str = "") -> dict[str, Any]:
     return {"status": status, "reason": reason, "log_tail": tail(log, 20)}
 
 
-def smoke_run(engine: Engine, ref: str, seconds: float = DEFAULT_SMOKE_SECONDS) -> dict[str, Any]:
+def smoke_run(engine: Engine, ref: str, seconds: float = DEFAULT_SMOKE_SECONDS,
+              probes: list[str] | None = None) -> dict[str, Any]:
     try:
         info: ImageInfo = engine.inspect(ref)
     except EngineError as exc:
@@ -59,6 +63,7 @@ def smoke_run(engine: Engine, ref: str, seconds: float = DEFAULT_SMOKE_SECONDS) 
     except EngineError as exc:
         return _result("failed", f"cannot start a container: {exc.message}", exc.log)
     answer: str | None = None
+    answers: dict[str, dict[str, Any]] = {}
     exited: int | None = None
     try:
         start = time.monotonic()
@@ -73,6 +78,8 @@ def smoke_run(engine: Engine, ref: str, seconds: float = DEFAULT_SMOKE_SECONDS) 
                 break
             time.sleep(0.25)
         exited = proc.poll()
+        if exited is None and port is not None and answer is not None and answer != "tcp":
+            answers = {path: ask(port, path) for path in probes or []}
     finally:
         kill_group(proc)
         log = proc.stdout.read() if proc.stdout else ""
@@ -89,4 +96,7 @@ def smoke_run(engine: Engine, ref: str, seconds: float = DEFAULT_SMOKE_SECONDS) 
         return _result("failed", f"still running but nothing answered on port {port} within {limit:g} s", log)
     said = f"; {answer} on port {port}" if port is not None and answer != "tcp" else (
         f"; port {port} accepts connections (not HTTP)" if port is not None else "")
-    return _result("passed", f"still running after {seconds:g} s{who}{said}{http_note}", log)
+    done = _result("passed", f"still running after {seconds:g} s{who}{said}{http_note}", log)
+    if answers:
+        done["answers"] = answers
+    return done

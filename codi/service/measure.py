@@ -20,6 +20,7 @@ from codi.imagebuild.bases import describe, stood_in
 from codi.imagebuild.detect import detect_engine
 from codi.imagebuild.engine import DEFAULT_BUILD_TIMEOUT, Engine, EngineError
 from codi.imagebuild.measure_image import BuildSettings, Measured, measure_dockerfile
+from codi.imagebuild.probes import compare, probe_paths
 from codi.imagebuild.smoke import DEFAULT_SMOKE_SECONDS
 from codi.imagebuild.trust import plan as trust_plan
 from codi.optimise.contract.model import RuntimeContract
@@ -57,6 +58,7 @@ class MeasureOptions:
     build_args: dict[str, str] = field(default_factory=dict)  # --build-arg NAME=VALUE, for every build
     progress: Progress | None = None
     redact: bool = True  # build logs describe the run: redacted like the rest (off only for --no-redact)
+    probes: list[str] = field(default_factory=list)  # more HTTP paths to ask (--probe), beside / and health
 
 
 @dataclass(slots=True)
@@ -160,7 +162,8 @@ def measure(run_dir: Path | None, analysis: Analysis, candidates: list[BuiltCand
     ca = trust_plan(options.ca_bundle, options.ca_source, options.network, standins, engine.name == "buildah")
     settings = BuildSettings(timeout=options.build_timeout, smoke_seconds=options.smoke_seconds,
                              network=options.network, base_map=base_map, build_args=dict(options.build_args),
-                             mounts=ca.mounts)
+                             mounts=ca.mounts,
+                             probes=probe_paths((analysis.contract or RuntimeContract()).healthcheck, options.probes))
     result = MeasureResult(engine={"mode": "measured", "name": engine.name, "reason": f"built with {engine.name}",
                                    "network": _network_note(engine, options.network),
                                    "build_network": options.network, "build_network_source": options.network_source,
@@ -187,6 +190,8 @@ def measure(run_dir: Path | None, analysis: Analysis, candidates: list[BuiltCand
             tags.append(tag)
             watched = _watched(engine, options.progress, key, index, len(jobs), settings.rebuilds)
             got = measure_dockerfile(watched, analysis.project, text, tag, settings, contract)
+            if key != "original":  # before the log and the progress line, which say how its smoke went
+                _same_answers(result.original, got)
             if options.progress is not None:
                 options.progress("done", key, index, len(jobs), _outcome(got))
             created += got.images
@@ -274,6 +279,20 @@ def _watched(engine: Engine, progress: Progress | None, key: str, index: int, to
     if progress is None:
         return engine
     return cast(Engine, _Watched(engine, progress, key, index, total, rebuilds))
+
+
+def _same_answers(original: Measured | None, got: Measured) -> None:
+    """A candidate that answers the probes unlike the original fails its smoke, with the differences."""
+    want = ((original.smoke or {}).get("answers") or {}) if original is not None else {}
+    smoke = got.smoke or {}
+    if not want or smoke.get("status") != "passed" or not smoke.get("answers"):
+        return  # nothing to compare: the original was not asked, or the candidate could not be (port busy)
+    differs = compare(want, smoke.get("answers") or {})
+    smoke["same_answers"] = not differs
+    if differs:
+        smoke["status"] = "failed"
+        smoke["answer_differences"] = differs
+        smoke["reason"] = "answers differ from the original's: " + "; ".join(differs)
 
 
 def _original_contract(analysis: Analysis) -> RuntimeContract | None:

@@ -62,6 +62,7 @@ class RunOptions:
     progress: Any = None  # a codi.service.measure.Progress, told as each stage starts (the CLI shows it)
     adapter: str | None = None  # the model's adapter folder, or "none" (--no-adapter); None: the default one
     actor: str | None = None  # who asked, for the audit log: an API key's id (never the key); None = this OS user
+    probes: list[str] = field(default_factory=list)  # --probe: more HTTP paths the --real smoke runs compare
 
 
 @dataclass(slots=True)
@@ -243,7 +244,8 @@ def _write(analysis: Analysis, cands: CandidateSet, record: RunRecord, metrics: 
             measured = measure(writer.root, analysis, cands.built, MeasureOptions(
                 engine=options.engine, keep_images=options.keep_images, build_timeout=options.build_timeout,
                 build_args=options.build_args, progress=options.progress, redact=options.redact,
-                network=network.value, network_source=network.source, ca_bundle=bundle.value, ca_source=bundle.source))
+                network=network.value, network_source=network.source, ca_bundle=bundle.value, ca_source=bundle.source,
+                probes=list(options.probes)))
             measured.apply(metrics)
             record.notes += measured.notes  # a built image whose config differs from CODI's static reading
             for note in measured.notes:

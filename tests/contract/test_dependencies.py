@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from codi.optimise.contract import DeclaredChange, check_contract, compute_contract
 from codi.optimise.contract.model import RuntimeContract
 from codi.parser import parse
@@ -84,3 +86,20 @@ def test_requirements_files_are_all_installed_as_the_original_does(tmp_path: Pat
     multi = next(c for c in result.record.candidates if c.rule_id == "python-pip-multistage")
     assert result.run_dir is not None
     assert "install -r requirements.txt -r requirements-extra.txt\n" in (result.run_dir / multi.path).read_text()
+
+
+def test_a_candidate_that_drops_the_originals_asset_install_is_not_offered(tmp_path: Path) -> None:
+    """pterodactyl builds its frontend with `yarn install` in stage 0 and copies `--from=0`; the PHP
+    template put its Composer stage first, so its `COPY --from=0` took the assets from the wrong stage."""
+    from codi.optimise.catalog import load_catalog
+    from codi.service.analyze import analyze
+    from codi.service.candidates import build_candidates
+
+    project = Path(__file__).resolve().parents[2].parent / "shared" / "projects" / "php-pterodactyl-panel"
+    if not project.is_dir():
+        pytest.skip(f"{project} is not here (the shared projects sit beside the repository)")
+    cands = build_candidates(analyze(project), load_catalog(None), 5)
+    rejected = next(r for r in cands.rejected if r.rule_id == "php-composer-vendor")
+    assert [v.message for v in rejected.violations if v.field == "dependencies"] == [
+        "the original installs yarn from `package.json` (line 8), the candidate does not"]
+    assert "php-composer-vendor" not in [c.record.rule_id for c in cands.built]

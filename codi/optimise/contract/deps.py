@@ -41,7 +41,8 @@ def _relative(path: str, workdir: str) -> str:
     base = posixpath.normpath(workdir or "/")
     if base != "/" and full.startswith(base + "/"):
         return full[len(base) + 1:]
-    return full.lstrip("/") if base == "/" else posixpath.normpath(path)
+    # Outside WORKDIR: named from the root, as a context path usually is (`ADD requirements/ /requirements/`).
+    return full.lstrip("/")
 
 
 def feeding_stages(model: Model, stage: Stage) -> list[Stage]:

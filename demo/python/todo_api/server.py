@@ -1,7 +1,8 @@
-"""HTTP server for the todo API, built on http.server so the image needs no third-party packages.
+"""HTTP server for the todo API: a Flask app served by Werkzeug's threaded server.
 
 Routes:
-    GET  /healthz       -> {"status": "ok"}
+    GET  /              -> the service's name and version
+    GET  /healthz       -> {"status": "ok", "version": ...}
     GET  /todos         -> list of todos
     POST /todos         -> create one from {"title": "..."}
     GET  /todos/<id>    -> one todo, or 404
@@ -9,14 +10,15 @@ Routes:
 
 from __future__ import annotations
 
-import json
 import os
 import signal
-import sys
 import threading
-from http import HTTPStatus
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
+
+from flask import Flask, jsonify, request
+from flask.typing import ResponseReturnValue
+from werkzeug.exceptions import HTTPException
+from werkzeug.serving import make_server
 
 from todo_api import __version__
 
@@ -46,59 +48,50 @@ class TodoStore:
             return [dict(item) for item in self._items.values()]
 
 
-class TodoHandler(BaseHTTPRequestHandler):
-    store = TodoStore()
-    server_version = f"todo-api/{__version__}"
+def create_app(store: TodoStore | None = None) -> Flask:
+    app = Flask("todo_api")
+    todos = store or TodoStore()
 
-    def do_GET(self) -> None:
-        if self.path == "/healthz":
-            self._send(HTTPStatus.OK, {"status": "ok", "version": __version__})
-        elif self.path == "/todos":
-            self._send(HTTPStatus.OK, self.store.all())
-        elif self.path.startswith("/todos/"):
-            item_id = self.path.removeprefix("/todos/")
-            item = self.store.get(int(item_id)) if item_id.isdigit() else None
-            if item is None:
-                self._send(HTTPStatus.NOT_FOUND, {"error": "no such todo"})
-            else:
-                self._send(HTTPStatus.OK, item)
-        else:
-            self._send(HTTPStatus.NOT_FOUND, {"error": "not found"})
+    @app.get("/")
+    def index() -> ResponseReturnValue:
+        return jsonify(name="todo-api", version=__version__)
 
-    def do_POST(self) -> None:
-        if self.path != "/todos":
-            self._send(HTTPStatus.NOT_FOUND, {"error": "not found"})
-            return
-        length = int(self.headers.get("Content-Length") or 0)
-        try:
-            body = json.loads(self.rfile.read(length) or b"{}")
-        except json.JSONDecodeError:
-            self._send(HTTPStatus.BAD_REQUEST, {"error": "body is not JSON"})
-            return
+    @app.get("/healthz")
+    def healthz() -> ResponseReturnValue:
+        return jsonify(status="ok", version=__version__)
+
+    @app.get("/todos")
+    def list_todos() -> ResponseReturnValue:
+        return jsonify(todos.all())
+
+    @app.post("/todos")
+    def create_todo() -> ResponseReturnValue:
+        body = request.get_json(force=True, silent=True)
+        if body is None:
+            return jsonify(error="body is not JSON"), 400
         title = body.get("title") if isinstance(body, dict) else None
         if not isinstance(title, str) or not title.strip():
-            self._send(HTTPStatus.BAD_REQUEST, {"error": "'title' must be a non-empty string"})
-            return
-        self._send(HTTPStatus.CREATED, self.store.add(title.strip()))
+            return jsonify(error="'title' must be a non-empty string"), 400
+        return jsonify(todos.add(title.strip())), 201
 
-    def _send(self, status: HTTPStatus, payload: object) -> None:
-        data = json.dumps(payload).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
+    @app.get("/todos/<int:item_id>")
+    def get_todo(item_id: int) -> ResponseReturnValue:
+        item = todos.get(item_id)
+        return (jsonify(item), 200) if item else (jsonify(error="no such todo"), 404)
 
-    def log_message(self, format: str, *args: Any) -> None:
-        # One line per request on stdout, where container logs are collected.
-        sys.stdout.write(f"{self.address_string()} {format % args}\n")
-        sys.stdout.flush()
+    @app.errorhandler(HTTPException)
+    def http_error(exc: HTTPException) -> ResponseReturnValue:
+        # JSON errors, like the routes (Flask's default is an HTML page).
+        message = "not found" if exc.code == 404 else (exc.description or exc.name).lower()
+        return jsonify(error=message), exc.code or 500
+
+    return app
 
 
 def main() -> None:
     host = os.environ.get("HOST", "0.0.0.0")
     port = int(os.environ.get("PORT", "8000"))
-    server = ThreadingHTTPServer((host, port), TodoHandler)
+    server = make_server(host, port, create_app(), threaded=True)
     # `docker stop` sends SIGTERM; turn it into a clean shutdown instead of a kill after 10 s.
     signal.signal(signal.SIGTERM, lambda *_: threading.Thread(target=server.shutdown).start())
     print(f"todo-api listening on http://{host}:{server.server_port}", flush=True)

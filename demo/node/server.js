@@ -1,44 +1,38 @@
 'use strict';
 
-// Quotes API: Node's built-in http module only, so `npm install` needs no network.
-//   GET /healthz        -> {"status": "ok"}
+// Quotes API on Express (pinned in package.json, locked in package-lock.json).
+//   GET /               -> the service's name and version
+//   GET /healthz        -> {"status": "ok", "version": ...}
 //   GET /quotes         -> all quotes
 //   GET /quotes/random  -> one quote
 
-const http = require('http');
+const express = require('express');
 const { version } = require('./package.json');
 const quotes = require('./quotes.json');
 
-function send(res, status, payload) {
-  const body = JSON.stringify(payload);
-  res.writeHead(status, {
-    'Content-Type': 'application/json',
-    'Content-Length': Buffer.byteLength(body),
-  });
-  res.end(body);
-}
+const app = express();
 
-function handle(req, res) {
-  const url = new URL(req.url, 'http://localhost');
+app.use((req, res, next) => {
+  res.on('finish', () => console.log(`${req.method} ${req.originalUrl} ${res.statusCode}`));
+  next();
+});
+
+app.get('/', (req, res) => res.json({ name: 'quotes-api', version }));
+app.get('/healthz', (req, res) => res.json({ status: 'ok', version }));
+app.get('/quotes', (req, res) => res.json(quotes));
+app.get('/quotes/random', (req, res) => res.json(quotes[Math.floor(Math.random() * quotes.length)]));
+app.all('/{*path}', (req, res) => {
   if (req.method !== 'GET') {
-    send(res, 405, { error: 'method not allowed' });
-  } else if (url.pathname === '/healthz') {
-    send(res, 200, { status: 'ok', version });
-  } else if (url.pathname === '/quotes') {
-    send(res, 200, quotes);
-  } else if (url.pathname === '/quotes/random') {
-    send(res, 200, quotes[Math.floor(Math.random() * quotes.length)]);
+    res.status(405).json({ error: 'method not allowed' });
   } else {
-    send(res, 404, { error: 'not found' });
+    res.status(404).json({ error: 'not found' });
   }
-  console.log(`${req.method} ${req.url} ${res.statusCode}`);
-}
+});
 
 const host = process.env.HOST || '0.0.0.0';
 const port = Number.parseInt(process.env.PORT || '3000', 10);
-const server = http.createServer(handle);
 
-server.listen(port, host, () => {
+const server = app.listen(port, host, () => {
   console.log(`quotes-api listening on http://${host}:${server.address().port}`);
 });
 

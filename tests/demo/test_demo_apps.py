@@ -140,13 +140,29 @@ def test_python_demo_manifests_point_at_the_app() -> None:
     assert [f"flask=={dict(p.split('==') for p in pins)['flask']}"] == meta["dependencies"]
 
 
-@pytest.mark.skipif(shutil.which("node") is None, reason="node is not on PATH (`make system-deps` apt-installs nodejs)")
-def test_node_demo_serves_healthz_and_quotes() -> None:
-    with running(["node", "server.js"], DEMO / "node") as base:
+def _node_demo_copy(tmp_path: Path) -> Path:
+    """A copy of demo/node with its locked dependencies installed by `npm ci` (skipped only when the npm
+    registry cannot be reached)."""
+    project = tmp_path / "node"
+    shutil.copytree(DEMO / "node", project, ignore=shutil.ignore_patterns("node_modules"))
+    got = subprocess.run(["npm", "ci", "--no-audit", "--no-fund"], cwd=project, capture_output=True, text=True,
+                         timeout=300)
+    if got.returncode != 0:
+        if re.search(r"EAI_AGAIN|ENOTFOUND|ECONNREFUSED|ETIMEDOUT", got.stderr):
+            pytest.skip(f"the npm registry cannot be reached to install the demo's dependencies: {got.stderr[-200:]}")
+        pytest.fail(got.stderr)
+    return project
+
+
+@pytest.mark.skipif(shutil.which("npm") is None, reason="node/npm are not on PATH (`make system-deps` apt-installs nodejs)")
+def test_node_demo_serves_healthz_and_quotes(tmp_path: Path) -> None:
+    with running(["node", "server.js"], _node_demo_copy(tmp_path)) as base:
         assert get_json(f"{base}/healthz") == (200, {"status": "ok", "version": "1.0.0"})
+        assert get_json(f"{base}/") == (200, {"name": "quotes-api", "version": "1.0.0"})
         status, quotes = get_json(f"{base}/quotes")
         assert status == 200 and isinstance(quotes, list) and len(quotes) == 3
-        assert get_json(f"{base}/nope")[0] == 404
+        assert get_json(f"{base}/nope") == (404, {"error": "not found"})
+        assert get_json(f"{base}/quotes", data=b"{}") == (405, {"error": "method not allowed"})
 
 
 def test_node_demo_lockfile_matches_package_json() -> None:
@@ -154,10 +170,16 @@ def test_node_demo_lockfile_matches_package_json() -> None:
     lock = json.loads((DEMO / "node" / "package-lock.json").read_text())
     assert package["scripts"]["start"] == f"node {package['main']}"
     assert (DEMO / "node" / package["main"]).is_file()
-    assert "dependencies" not in package and "devDependencies" not in package
+    # Real, pinned dependencies: exact versions in package.json, each locked at that version.
+    assert package["dependencies"] and "devDependencies" not in package
+    assert all(re.fullmatch(r"\d+\.\d+\.\d+", v) for v in package["dependencies"].values())
     assert lock["lockfileVersion"] == 3
     assert (lock["name"], lock["version"]) == (package["name"], package["version"])
-    assert list(lock["packages"]) == [""]
+    assert lock["packages"][""]["dependencies"] == package["dependencies"]
+    for name, version in package["dependencies"].items():
+        assert lock["packages"][f"node_modules/{name}"]["version"] == version
+    assert all(entry.get("resolved", "").startswith("https://registry.npmjs.org/")
+               for key, entry in lock["packages"].items() if key)
 
 
 def test_go_demo_has_no_external_modules() -> None:

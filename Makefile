@@ -7,7 +7,7 @@ STAMP  := $(VENV)/.installed
 DEVSTAMP := $(VENV)/.installed-dev
 SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-.PHONY: install install-dev demo test test-bases system-deps lint docs schemas bench clean adapter
+.PHONY: install install-dev demo demo-measured test test-bases system-deps lint docs schemas bench clean adapter
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -62,6 +62,14 @@ demo: install
 	  $(BIN)/codi run demo/$$d --out $(DEMO_OUT) || exit $$?; echo; \
 	done
 	@echo "Reports:"; ls -1d $(DEMO_OUT)/*/reports/report.html
+
+# A measured run of a demo with real dependencies: buildah builds the original and its candidates on local
+# stand-in bases, RUN steps reach the package registries (--build-network; refused in air-gap mode, so the
+# run sets AIRGAP=false), and the smoke runs compare the answers. MEASURED_DEMO=node for the other one.
+MEASURED_DEMO ?= python
+demo-measured: install
+	$(BIN)/codi bases bootstrap --only $(MEASURED_DEMO) --engine buildah
+	AIRGAP=false $(BIN)/codi run demo/$(MEASURED_DEMO) --real --build-network --out $(DEMO_OUT)
 
 # Debian packages the tests use, installed once when a command is missing (apt-get; set SYSTEM_DEPS=skip to
 # leave the system alone, and the tests that need them skip with the reason): Chromium + chromedriver for

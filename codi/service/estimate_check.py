@@ -43,8 +43,10 @@ def missing_bases(project: Path, engine: Engine, base_map: dict[str, str] | None
             and not engine.exists(lookup(ref, base_map) or ref)]
 
 
-def check_estimates(project: Path, engine: Engine, timeout: float = 600.0) -> list[Checked]:
-    """Build the original and the recommended candidate of ``project`` once each; compare with the estimates."""
+def check_estimates(project: Path, engine: Engine, timeout: float = 600.0, network: bool = False) -> list[Checked]:
+    """Build the original and the recommended candidate of ``project`` once each; compare with the estimates.
+    ``network``: the build network for RUN steps (a project that downloads its dependencies), with the CA
+    bundle mounted for stand-ins that lack its extra certificates, as ``codi run --real --build-network``."""
     base_map, _ = load_base_map(project)
     analysis = analyze(project)
     cands = build_candidates(analysis, load_catalog(None), 3)
@@ -55,7 +57,18 @@ def check_estimates(project: Path, engine: Engine, timeout: float = 600.0) -> li
     jobs = [("original", analysis.text, metrics.original.parts)]
     jobs += [(b.record.id, b.text, n.parts) for b in cands.built if b.record.id == pick
              for n in metrics.candidates if n.candidate_id == pick]
-    settings = BuildSettings(timeout=timeout, rebuild=False, smoke=False, base_map=base_map)
+    mounts: list[tuple[Path, str]] = []
+    if network:
+        from codi.config.build import ca_bundle
+        from codi.imagebuild.basemap import STANDIN_PREFIX
+        from codi.imagebuild.trust import plan
+
+        refs = {lookup(r, base_map) for _, text, _ in jobs for r in external_bases(text)}
+        standins = sorted(r for r in refs if r and r.startswith(STANDIN_PREFIX))
+        bundle = ca_bundle()
+        mounts = list(plan(bundle.value, bundle.source, True, standins, engine.name == "buildah").mounts)
+    settings = BuildSettings(timeout=timeout, rebuild=False, smoke=False, base_map=base_map, network=network,
+                             mounts=mounts)
     out: list[Checked] = []
     for key, text, parts in jobs:
         out.append(_check(engine, project, key, text, parts, settings))

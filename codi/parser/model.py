@@ -11,6 +11,7 @@ UTF-8 are kept through ``surrogateescape``). Lines and columns are 1-based;
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -74,7 +75,7 @@ class Instruction:
     inner: Instruction | None
     original: str
     rest: str
-    rest_offsets: list[int]
+    rest_offsets: Sequence[int]
     text: str
     span: Span
     keyword_span: Span

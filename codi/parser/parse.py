@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+from array import array
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from codi.parser.args import DISPATCH, GO_SPACE, ArgError, parse_ignore
@@ -174,7 +176,9 @@ class _Parser:
             chars.append(piece)
             offs.append(range(self.offsets[j - 1], self.offsets[j - 1] + len(piece)))
         line = "".join(chars)
-        loff: list[int] = []
+        # 8 bytes an offset, not a list of int objects (~36): the offsets of every character of the
+        # file are held, so this is most of a parsed file's memory
+        loff = array("q")
         for r in offs:
             loff.extend(r)
         try:
@@ -223,7 +227,7 @@ class _Parser:
             )
         return j
 
-    def _node(self, line: str, loff: list[int]) -> _Built:
+    def _node(self, line: str, loff: Sequence[int]) -> _Built:
         """BuildKit's newNodeFromLine over ``line``, whose chars sit at ``loff`` in the file."""
         keyword_raw, kw_start, rest_start = split_command(line)
         rest_end = len(line.rstrip(GO_SPACE))
@@ -278,7 +282,7 @@ class _Parser:
         )
         return _Built(instr, heredoc_ok)
 
-    def _flag(self, value: str, offsets: list[int], start: int, end: int) -> Flag:
+    def _flag(self, value: str, offsets: Sequence[int], start: int, end: int) -> Flag:
         body = value[2:]
         name, sep, val = body.partition("=")
         span = self.loc.span(offsets[start], offsets[end - 1] + 1)

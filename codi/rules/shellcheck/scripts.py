@@ -153,7 +153,7 @@ def _command_offsets(instr: Instruction) -> tuple[str, list[int]]:
     if at < 0 or at + len(command) > len(offsets):
         fallback = instr.span.start
         return command, [fallback] * len(command)
-    return command, offsets[at : at + len(command)]
+    return command, list(offsets[at : at + len(command)])
 
 
 def _heredoc_offsets(text: str, heredoc: Heredoc) -> tuple[str, list[int]]:

@@ -105,7 +105,8 @@ class BuildahEngine(CliEngine):
         wrap = ["unshare", "--net"] if not network and self.offline_wrapper() else []
         proc = run_cmd([*wrap, self.binary, *args, str(context)], timeout)
         if proc.rc != 0:
-            raise EngineError(f"build failed (exit {proc.rc})", tail(proc.output), classify(proc.output))
+            raise EngineError(f"build failed (exit {proc.rc})", tail(proc.output),
+                              classify(proc.output, offline=not network))
         return BuildOutcome(tag, proc.seconds, tail(proc.output, 10), committed_images(proc.output))
 
     def inspect(self, ref: str) -> ImageInfo:

@@ -62,7 +62,8 @@ class DockerEngine(CliEngine):
         os.environ.setdefault("DOCKER_BUILDKIT", "1")
         proc = run_cmd([*args, str(context)], timeout)
         if proc.rc != 0:
-            raise EngineError(f"build failed (exit {proc.rc})", tail(proc.output), classify(proc.output))
+            raise EngineError(f"build failed (exit {proc.rc})", tail(proc.output),
+                              classify(proc.output, offline=not network))
         return BuildOutcome(tag, proc.seconds, tail(proc.output, 10), _WRITTEN.findall(proc.output))
 
     def inspect(self, ref: str) -> ImageInfo:

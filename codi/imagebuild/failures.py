@@ -24,6 +24,9 @@ _PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
                          r"|Network is unreachable|dial tcp: lookup ", re.IGNORECASE)),
 )
 
+# Without network, pip finds no version of anything; with it, the same words mean a wrong name or pin.
+_OFFLINE_ONLY = re.compile(r"\(from versions: none\)")
+
 ADVICE = {
     NETWORK: "the build downloads dependencies: turn on the build network (--build-network)",
     CA: "the registry's CA is not trusted inside the build: give the CA bundle (--ca-bundle or CODI_CA_BUNDLE), "
@@ -46,13 +49,17 @@ class BuildFailure:
         return {"kind": self.kind, "evidence": self.evidence, "advice": self.advice}
 
 
-def classify(log: str) -> BuildFailure | None:
-    """The recognised cause of a failed build's output, or None (any other failure)."""
-    for kind, pattern in _PATTERNS:
+def classify(log: str, offline: bool = False) -> BuildFailure | None:
+    """The recognised cause of a failed build's output, or None (any other failure). ``offline``: the build
+    had no network, so an index that lists no version at all is the network's doing too."""
+    patterns = [*_PATTERNS, (NETWORK, _OFFLINE_ONLY)] if offline else list(_PATTERNS)
+    for kind, pattern in patterns:
         match = pattern.search(log)
         if match:
-            start = log.rfind("\n", 0, match.start()) + 1
-            end = log.find("\n", match.end())
-            line = log[start:end if end >= 0 else len(log)].strip()
-            return BuildFailure(kind, line[:300])
+            # The words around the match on its line: enough to recognise, short enough for a one-line reason.
+            start = max(log.rfind("\n", 0, match.start()) + 1, match.start() - 40)
+            end = min(len(log), match.end() + 40)
+            newline = log.find("\n", match.end())
+            end = min(end, newline) if newline >= 0 else end
+            return BuildFailure(kind, log[start:end].strip())
     return None

@@ -132,10 +132,11 @@ def missing_base(ref: str) -> str:
 
 # Offline, npm retries a failed download for about a minute and pip for several seconds before giving up:
 # a stage that runs them gets these ARGs (RUN steps see them as environment; no image config keeps them).
+# pip keeps one retry: only its retry warning names the cause ("Temporary failure in name resolution").
 _RETRY_ARGS = (
     (re.compile(r"\b(npm|npx)\b"), ("npm_config_fetch_retries=0", "npm_config_fetch_retry_mintimeout=1000",
                                     "npm_config_fetch_retry_maxtimeout=2000", "npm_config_fetch_timeout=10000")),
-    (re.compile(r"\bpip3?\b"), ("PIP_RETRIES=0", "PIP_TIMEOUT=10")),
+    (re.compile(r"\bpip3?\b"), ("PIP_RETRIES=1", "PIP_TIMEOUT=10")),
 )
 
 

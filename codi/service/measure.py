@@ -16,12 +16,12 @@ from typing import Any, Protocol, cast
 
 from codi.artifacts.models import CandidateNumbers, ImageNumbers, MetricsRecord
 from codi.imagebuild.basemap import STANDIN_PREFIX, external_bases, load_base_map, lookup
-from codi.imagebuild.bases import describe, stood_in
 from codi.imagebuild.detect import detect_engine
 from codi.imagebuild.engine import DEFAULT_BUILD_TIMEOUT, Engine, EngineError
 from codi.imagebuild.measure_image import BuildSettings, Measured, measure_dockerfile
 from codi.imagebuild.probes import compare, probe_paths
 from codi.imagebuild.smoke import DEFAULT_SMOKE_SECONDS
+from codi.imagebuild.standins import describe, stood_in
 from codi.imagebuild.trust import plan as trust_plan
 from codi.optimise.contract.model import RuntimeContract
 from codi.optimise.estimate import base_ref, error_pct, on_base

@@ -49,13 +49,21 @@ def test_classifier_leaves_other_failures_alone() -> None:
     assert classify("error: externally-managed-environment") is None
 
 
+def test_an_index_with_no_version_at_all_is_the_network_only_offline() -> None:
+    log = ("ERROR: Could not find a version that satisfies the requirement six==1.16.0 (from versions: none)\n"
+           "ERROR: No matching distribution found for six==1.16.0\n")
+    assert classify(log) is None  # with network: a wrong name or pin
+    got = classify(log, offline=True)
+    assert got is not None and got.kind == NETWORK
+
+
 def test_offline_builds_bound_npm_and_pip_retries_in_the_stages_that_run_them() -> None:
     text = ("FROM node:22-slim AS deps\nRUN npm ci\n"
             "FROM python:3.12-slim\nRUN pip install flask\n"
             "FROM debian:12-slim\nRUN echo hi\n")
     out = bound_retries(text).splitlines()
     assert out[:2] == ["FROM node:22-slim AS deps", "ARG npm_config_fetch_retries=0"]
-    assert out[out.index("FROM python:3.12-slim") + 1] == "ARG PIP_RETRIES=0"
+    assert out[out.index("FROM python:3.12-slim") + 1] == "ARG PIP_RETRIES=1"
     assert out[out.index("FROM debian:12-slim") + 1] == "RUN echo hi"  # no npm, no pip: untouched
     assert not any(line.startswith("ENV") for line in out)  # ARGs: never in the image config
     plain = "FROM debian:12-slim\nRUN echo hi\n"

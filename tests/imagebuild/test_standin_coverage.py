@@ -131,3 +131,20 @@ def test_standin_hooks_write_the_shim_and_the_usr_local_names(tmp_path: Path) ->
     assert shim.read_text() == ENTRYPOINT_SHIM and os.access(shim, os.X_OK)
     assert os.readlink(root / "usr" / "local" / "bin" / "python") == "/usr/bin/python3"
     assert os.readlink(root / "usr" / "local" / "bin" / "npm") == "/usr/bin/npm"
+
+
+def test_versions_of_a_standin_bootstrapped_before_are_read_from_its_tarball_once(tmp_path: Path) -> None:
+    import io
+    import tarfile
+
+    from codi.imagebuild.runtimes import known, sidecar
+
+    status = b"Package: nodejs\nStatus: install ok installed\nVersion: 18.19.0+dfsg-6~deb12u2\n"
+    with tarfile.open(tmp_path / "node-slim-bookworm.tar", "w") as tar:
+        info = tarfile.TarInfo("./var/lib/dpkg/status")
+        info.size = len(status)
+        tar.addfile(info, io.BytesIO(status))
+    assert not sidecar(tmp_path, "node-slim", "bookworm").exists()
+    assert known(tmp_path, "node-slim", "bookworm") == {"Node.js": "18.19.0"}
+    assert sidecar(tmp_path, "node-slim", "bookworm").is_file()  # kept: the next run does not read the tarball
+    assert known(tmp_path, "python", "bookworm") == {}  # no tarball, no record: nothing claimed

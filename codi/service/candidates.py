@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import difflib
 from collections import Counter
 
 from codi.artifacts.models import CandidateRecord, FindingRecord, RejectedCandidate
@@ -26,6 +25,7 @@ from codi.rules.base import Finding, Severity
 from codi.rules.buildkit.dockerignore import DockerIgnore, load_dockerignore
 from codi.service.analyze import Analysis
 from codi.service.catalog_drafts import catalog_drafts
+from codi.service.diff_text import unified_diff
 from codi.service.drafts import BuiltCandidate, CandidateSet, candidate_stage
 from codi.service.edit_drafts import fixed_draft, nonroot_draft, tuned_draft
 from codi.telemetry.tracing import span
@@ -45,12 +45,6 @@ def resolved(original: list[Finding], after: list[Finding]) -> list[str]:
         else:
             out.append(f"{f.code}@{f.line}")
     return out
-
-
-def unified_diff(before: str, after: str, name: str) -> str:
-    lines = difflib.unified_diff(before.splitlines(keepends=True), after.splitlines(keepends=True),
-                                 fromfile="a/Dockerfile", tofile=f"b/{name}")
-    return "".join(line if line.endswith("\n") else line + "\n" for line in lines).rstrip("\n")
 
 
 def _verify(analysis: Analysis, text: str, kind: str, tree: Dockerfile) -> tuple[str | None, list[Finding]]:

@@ -15,7 +15,7 @@ changes nothing) and leaves ordinary text byte-identical: the real Dockerfiles o
   legacy ``ENV NAME value``, ``"NAME": "value"`` in JSON, ``name: value``/``name = value`` lines
   (YAML, INI, comments); ``PGPASSWORD``, ``MYSQL_PWD``, ``DBPASS`` count; references such as
   ``$NPM_TOKEN`` stay;
-- passwords in URLs (``https://user:pass@host``), a generated user alone (a Sentry DSN's key, pip's
+- passwords in URLs (``https://user:pass@host``, ``redis://:pass@host``), a generated user alone (a Sentry DSN's key, pip's
   ``--index-url`` token);
 - command-line passwords: ``curl -u user:pass`` (also with the password on the next line),
   ``--password``/``--token``, ``mysql -pPW``, ``sshpass -p``, ``docker login -p``, ``htpasswd -b``,

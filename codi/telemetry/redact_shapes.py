@@ -139,8 +139,8 @@ RULES: tuple[Rule, ...] = (
           + _NOT_DONE + r"(?P<value>[^\s`'\"\\,;]+)(?P<tail>)", _prose, "#", flags=re.M),
     # .npmrc: //registry/:_authToken=..., _auth=..., _password=... (also `npm config set ... _authToken X`)
     _rule(r"(?P<head>(?<![\w])(?:_authToken|_auth|_password)(?:[ \t]*=[ \t]*|[ \t]+)['\"]?)" + _VAL, _unless_plain, "_auth", "_password"),
-    # scheme://user:password@host
-    _rule(r"(?P<head>\b[A-Za-z][A-Za-z0-9+.-]*://[^\s/@:\"'<>\\]+:)" + _NOT_DONE
+    # scheme://user:password@host, also with no user (redis://:password@host)
+    _rule(r"(?P<head>\b[A-Za-z][A-Za-z0-9+.-]*://[^\s/@:\"'<>\\]*:)" + _NOT_DONE
           + r"(?P<value>[^\s/\"'<>\\]+)(?P<tail>@)", _keep_user, "://"),
     # pip: --index-url https://TOKEN@host (a user alone is the token)
     _rule(r"(?P<head>(?:--(?:extra-)?index-url[ \t=]+|PIP_(?:EXTRA_)?INDEX_URL=)['\"]?[A-Za-z][A-Za-z0-9+.-]*://)"

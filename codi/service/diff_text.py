@@ -11,6 +11,7 @@ file's start or end), so the diff still applies.
 from __future__ import annotations
 
 import difflib
+from collections.abc import Sequence
 
 CONTEXT = 3
 
@@ -19,16 +20,25 @@ def _continues(line: str) -> bool:
     return line.rstrip("\r\n").endswith("\\")
 
 
+def _hunk_starts(codes: Sequence[tuple[str, int, int, int, int]], n: int) -> list[int]:
+    """Where each hunk of ``difflib.unified_diff(..., n=n)`` starts in the original (as difflib groups)."""
+    changes = [(i1, i2) for tag, i1, i2, _, _ in codes if tag != "equal"]
+    if not changes:
+        return []
+    starts = [max(0, changes[0][0] - n)]
+    for (_, prev_end), (next_start, _) in zip(changes, changes[1:], strict=False):
+        if next_start - prev_end > 2 * n:  # an unchanged stretch longer than both contexts splits hunks
+            starts.append(next_start - n)
+    return starts
+
+
 def _context(a: list[str], b: list[str]) -> int:
     """The least context (at least three lines) with which no hunk starts inside a continued instruction."""
-    matcher = difflib.SequenceMatcher(None, a, b)
-    codes = matcher.get_opcodes()
+    codes = difflib.SequenceMatcher(None, a, b).get_opcodes()
     n = CONTEXT
     while True:
         missing = 0
-        matcher.opcodes = list(codes)  # get_grouped_opcodes trims the cached list in place
-        for group in matcher.get_grouped_opcodes(n):
-            start = group[0][1]
+        for start in _hunk_starts(codes, n):
             back = 0
             while start - back > 0 and _continues(a[start - back - 1]):
                 back += 1

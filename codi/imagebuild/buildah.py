@@ -6,6 +6,7 @@ import json
 import re
 import shutil
 import subprocess
+import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -71,10 +72,16 @@ class BuildahEngine(CliEngine):
     def available(self) -> str | None:
         if shutil.which(self.binary) is None:
             return f"`{self.binary}` is not on PATH (Debian: apt-get install -y buildah)"
-        try:
-            proc = run_cmd([self.binary, "images", "--quiet"], 60)
-        except EngineError as exc:
-            return f"buildah does not answer: {exc.message}"
+        for attempt in range(3):
+            try:
+                proc = run_cmd([self.binary, "images", "--quiet"], 60)
+            except EngineError as exc:
+                return f"buildah does not answer: {exc.message}"
+            # Listing races with another build's clean-up in the shared storage ("locating image with ID
+            # ...: image not known"): a passing state, so ask again before calling buildah unusable.
+            if proc.rc == 0 or "image not known" not in proc.output or attempt == 2:
+                break
+            time.sleep(1.0)
         if proc.rc != 0:
             return f"buildah cannot run here: {tail(proc.output, 3)}"
         return None

@@ -88,9 +88,7 @@ def describe(ref: str) -> str | None:
     key, _, suite = ref[len(_PREFIX):].partition(":")
     for standin in STANDINS:
         if standin.key == key:
-            held = runtimes.known(cache_dir(), key, suite)
-            versions = "; " + ", ".join(f"{k} {v}" for k, v in sorted(held.items())) if held else ""
-            return f"Debian {suite or 'stable'} minbase + {', '.join(standin.packages)}{versions}"
+            return f"Debian {suite or 'stable'} minbase + {', '.join(standin.packages)}"  # versions: stood_in()
     return None
 
 

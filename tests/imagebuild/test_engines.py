@@ -102,3 +102,14 @@ def test_buildah_build_reports_only_the_images_it_committed(tmp_path: Path) -> N
     args = (tmp_path / "args").read_text().split()
     assert "--pull=never" in args and "--pull=missing" not in args
     assert args[args.index("--volume") + 1] == f"{tmp_path / 'ca.pem'}:/etc/ssl/certs/ca-certificates.crt:ro"
+
+
+def test_buildah_availability_asks_again_when_a_listing_races_with_a_clean_up(tmp_path: Path) -> None:
+    # Regression: `buildah images` failed with "image not known" while another run removed its images, and
+    # measured mode (now failing closed) reported buildah unusable.
+    counter = tmp_path / "count"
+    body = (f'n=$(cat {counter} 2>/dev/null || echo 0); echo $((n+1)) > {counter}\n'
+            'if [ "$n" = 0 ]; then echo \'Error: locating image with ID "ab": image not known\' >&2; exit 125; fi\n')
+    engine = BuildahEngine(_script(tmp_path, "buildah", body))
+    assert engine.available() is None
+    assert counter.read_text().strip() == "2"

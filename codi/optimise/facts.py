@@ -67,6 +67,9 @@ _DEV_ENV = {"NODE_ENV": {"development", "dev"}, "FLASK_ENV": {"development"}, "F
             "RAILS_ENV": {"development"}, "RACK_ENV": {"development"}, "APP_ENV": {"development", "dev"}}
 
 
+PRODUCTION_MODE_NOTE = "the candidate runs in production mode"
+
+
 def production_env(instr: Instruction, notes: list[str]) -> str:
     """The ENV line to keep in a candidate: the original's text, or without its development-mode pairs."""
     args = instr.args
@@ -74,7 +77,7 @@ def production_env(instr: Instruction, notes: list[str]) -> str:
     keep = []
     for name, value, sep in triples:
         if value.strip("\"'").lower() in _DEV_ENV.get(name, ()):
-            notes.append(f"dropped `{name}={value}` (line {instr.start_line}): the candidate runs in production mode")
+            notes.append(f"dropped `{name}={value}` (line {instr.start_line}): {PRODUCTION_MODE_NOTE}")
             continue
         keep.append((name, value, sep))
     if len(keep) == len(triples):

@@ -15,6 +15,7 @@ from codi.optimise.contract import (
     worst_risk,
 )
 from codi.optimise.estimate import estimate
+from codi.optimise.facts import PRODUCTION_MODE_NOTE
 from codi.optimise.review import ReviewCheck, Reviewed, review
 from codi.parser import ParseError, parse
 from codi.parser.model import Dockerfile
@@ -168,6 +169,10 @@ def build_candidates(analysis: Analysis, catalog: Catalog, limit: int = 3) -> Ca
             notes=draft.notes, diff=unified_diff(analysis.text, draft.text, f"candidates/{cid}.Dockerfile"),
             contract=contract, contract_changes=check.intended, review=checked)
         out.built.append(BuiltCandidate(record, draft.text, est))
+    if not any(b.record.rule_id in {d.rule_id for d in from_catalog} for b in out.built):
+        # What the catalog candidates would have changed (a development setting they drop) describes no
+        # offered candidate: the run's notes do not say it.
+        out.notes = [n for n in out.notes if not n.endswith(PRODUCTION_MODE_NOTE)]
     if not out.built:
         out.notes.append(_nothing_offered(analysis, out))
     return out

@@ -218,3 +218,8 @@ def test_nonroot_after_a_final_heredoc_leaves_a_blank_line(tmp_path: Path) -> No
     text = _text(result, "nonroot")
     body, tail = text.split("\nEOT\n", 1)
     assert "useradd" not in body and tail.startswith("\nRUN useradd --system") and tail.endswith("USER 10001:10001\n")
+
+
+def test_no_production_mode_note_when_no_production_candidate_is_offered(tmp_path: Path) -> None:
+    result = _run(REPO / "demo" / "node", tmp_path)
+    assert not any("production mode" in n for n in result.record.notes)

@@ -215,3 +215,11 @@ def test_a_parser_failure_in_the_onbuild_view_is_an_error(tmp_path: Path, monkey
     rc, out, err = _lint("--format", "json", str(path))
     assert rc == 3 and "internal error in parser" in err
     assert "CD0000" in {f["code"] for f in json.loads(out)}
+
+
+def test_api_run_records_a_failed_lint(broken_rule: str, api: TestClient) -> None:
+    response = api.post("/run", json={"project_path": api.headers["X-Project"], "llm": False, "candidate_limit": 1})
+    assert response.status_code == 200, response.text
+    run = response.json()["run"]
+    assert run["status"] == "failed"
+    assert any("the lint failed inside CODI" in note and "kaboom" in note for note in run["notes"])

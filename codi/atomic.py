@@ -3,24 +3,49 @@
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import stat
 import tempfile
 from pathlib import Path
 
 
-def atomic_write_text(path: Path, text: str, keep_backup: bool = False) -> None:
+def atomic_write_text(path: Path, text: str, keep_backup: bool = False) -> Path | None:
     """Write ``text`` to ``path`` so that readers see either the old or the new file, never half.
 
     Bytes are written exactly as in ``text`` (UTF-8, undecodable input bytes kept through
     surrogateescape; CRLF stays CRLF). The original's permission bits are kept. With
-    ``keep_backup`` the old file stays beside it as ``<name>.orig``.
+    ``keep_backup`` the old file stays beside it as ``<name>.orig`` (see ``keep_copy``); the copy's path
+    is returned.
     """
     data = text.encode("utf-8", errors="surrogateescape")
-    atomic_write_bytes(path, data, keep_backup)
+    return atomic_write_bytes(path, data, keep_backup)
 
 
-def atomic_write_bytes(path: Path, data: bytes, keep_backup: bool = False) -> None:
+def keep_copy(path: Path) -> Path:
+    """A copy of ``path`` beside it: ``<name>.orig``, or ``<name>.orig-2``, ``-3``... when that name is taken.
+
+    An existing copy is never overwritten (it may be the only original left, or a user's own file) and
+    never written through (a planted ``Dockerfile.orig`` link to a file elsewhere); one that already holds
+    these very bytes is reused."""
+    data = path.read_bytes()
+    for n in range(1, 10_000):
+        backup = path.with_name(path.name + (".orig" if n == 1 else f".orig-{n}"))
+        try:
+            fd = os.open(backup, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), 0o666)
+        except FileExistsError:
+            if not backup.is_symlink() and backup.is_file() and backup.read_bytes() == data:
+                return backup
+            continue
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        return backup
+    raise FileExistsError(errno.EEXIST, "no free name for a copy of the original", str(path))
+
+
+def atomic_write_bytes(path: Path, data: bytes, keep_backup: bool = False) -> Path | None:
     folder = path.parent if str(path.parent) else Path(".")
     mode: int | None = None
     try:
@@ -37,14 +62,13 @@ def atomic_write_bytes(path: Path, data: bytes, keep_backup: bool = False) -> No
             os.chmod(tmp_name, mode)
         else:
             os.chmod(tmp_name, 0o666 & ~_umask())
-        if keep_backup and path.exists():
-            backup = path.with_name(path.name + ".orig")
-            backup.write_bytes(path.read_bytes())
+        backup = keep_copy(path) if keep_backup and path.exists() else None
         os.replace(tmp_name, path)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(tmp_name)
         raise
+    return backup
 
 
 def _umask() -> int:

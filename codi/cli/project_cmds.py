@@ -139,8 +139,9 @@ def _apply(ctx_out: str | None, project: str, dockerfile: str | None, stack: str
     if result.written is None:
         sys.stderr.write(f"codi: error: {result.why}\n")
         return 1
+    kept = result.backup.name if result.backup else f"{result.dockerfile.name}.orig"
     sys.stderr.write(f"codi: {result.why}\ncodi: wrote {result.dockerfile} (risk policy {policy.name}; the "
-                     f"original is {result.dockerfile.name}.orig)\n")
+                     f"original is {kept})\n")
     return 0
 
 

@@ -4,6 +4,7 @@ policy allows it, else the best candidate it allows, and says which and why."""
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -58,6 +59,7 @@ class Applied:
     written: Choice | None = None
     why: str = ""
     decisions: list[tuple[Choice, str]] = field(default_factory=list)  # (candidate, applied|proposed)
+    backup: Path | None = None  # where the original was kept (Dockerfile.orig, or -2, -3... when taken)
 
 
 def choose(order: list[Choice], recommended: str | None, policy: str, dockerfile: Path) -> Applied:
@@ -95,7 +97,11 @@ def _why(a: Applied) -> str:
 
 def _write(result: Applied) -> Applied:
     if result.written is not None:
-        atomic_write_text(result.dockerfile, result.written.text, keep_backup=True)
+        mode = os.stat(result.dockerfile).st_mode
+        if not mode & 0o222 or not os.access(result.dockerfile, os.W_OK):  # root may write anything: the bits too
+            raise InputError(f"{result.dockerfile}: cannot write: the file is read-only (make it writable to adopt "
+                             f"{result.written.record.id})")
+        result.backup = atomic_write_text(result.dockerfile, result.written.text, keep_backup=True)
     return result
 
 

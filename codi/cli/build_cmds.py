@@ -80,13 +80,18 @@ def bootstrap_cmd(
                    "exit_code": result.exit_code,
                    "standins": [{"key": o.standin.key, "group": o.standin.group, "image": o.ref, "status": o.status,
                                  "seconds": round(o.seconds, 1), "error": o.error or None} for o in result.outcomes],
-                   "notes": [note(o) for o in result.outcomes]}
+                   "notes": [note(o) for o in result.outcomes],
+                   "ca": {"bundle": str(result.ca_bundle) if result.ca_bundle else None, "source": bundle.source,
+                          "extra_certificates": result.ca_certificates}}
         sys.stdout.write(json.dumps(payload, indent=2) + "\n")
         raise typer.Exit(result.exit_code)
     for outcome in result.outcomes:
         if outcome.status == "failed":
             sys.stderr.write(f"\n--- {outcome.standin.key}: last lines of its log ---\n{outcome.log_tail}\n")
     typer.echo(f"log: {result.log_path}")
+    if result.ca_bundle is not None:
+        typer.echo(f"CA: {result.ca_certificates} certificate(s) of {result.ca_bundle} that Debian does not ship "
+                   "are in the stand-ins above (`update-ca-certificates` in a RUN keeps them)")
     typer.echo(f"base map: {cache_dir() / 'bases.toml'} ({len(result.mapping)} names); used by `codi run --real`")
     if result.failed_groups:
         sys.stderr.write(f"codi: error: group(s) failed: {', '.join(result.failed_groups)} "

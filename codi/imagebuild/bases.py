@@ -81,6 +81,8 @@ class BootstrapResult:
     outcomes: list[StandInOutcome]
     mapping: dict[str, str]
     log_path: Path
+    ca_bundle: Path | None = None  # whose extra certificates the stand-ins get
+    ca_certificates: int = 0  # how many (those the distribution does not ship)
 
     @property
     def failed_groups(self) -> list[str]:
@@ -224,7 +226,7 @@ def bootstrap_all(engine: Engine, only: list[str] | None = None, timeout: float 
             if outcome.status == "built":  # usable at once, also if a later stand-in fails or is interrupted
                 write_map(engine, suite)
             progress.done(outcome)
-    return BootstrapResult(outcomes, write_map(engine, suite), log_path)
+    return BootstrapResult(outcomes, write_map(engine, suite), log_path, ca.bundle, len(ca.certs))
 
 
 def _tail_from(path: Path, offset: int, lines: int = 30) -> str:

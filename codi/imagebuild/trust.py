@@ -33,7 +33,8 @@ def _pem(body: str) -> str:
     return "-----BEGIN CERTIFICATE-----\n" + "\n".join(lines) + "\n-----END CERTIFICATE-----\n"
 
 
-def distro_certificates(root: Path = DISTRO_CERTS) -> set[str]:
+def distro_certificates(root: Path | None = None) -> set[str]:
+    root = root or DISTRO_CERTS
     out: set[str] = set()
     if root.is_dir():
         for path in root.rglob("*.crt"):
@@ -58,7 +59,7 @@ class Extras:
         return hashlib.sha256("\n".join(sorted(self.certs)).encode()).hexdigest()[:16]
 
 
-def extras(bundle: Path | None, distro: Path = DISTRO_CERTS) -> Extras:
+def extras(bundle: Path | None, distro: Path | None = None) -> Extras:
     """The extra certificates of ``bundle`` (none when there is no bundle). Raises OSError when unreadable."""
     if bundle is None:
         return Extras(None)

@@ -148,3 +148,29 @@ def test_the_base_map_grows_as_each_standin_is_built(fake_tools: ImportingEngine
 
     bases.bootstrap_all(fake_tools, ["python"], progress=Watch())
     assert seen == [True, True]
+
+
+def test_the_bundles_extra_cas_go_into_the_standins_and_another_bundle_makes_them_again(
+        fake_tools: ImportingEngine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from codi.config.build import Setting
+    from codi.imagebuild.trust import baked
+
+    distro = tmp_path / "distro"
+    distro.mkdir()
+    (distro / "mozilla.crt").write_text("-----BEGIN CERTIFICATE-----\nQUFB\n-----END CERTIFICATE-----\n")
+    monkeypatch.setattr("codi.imagebuild.trust.DISTRO_CERTS", distro)
+    bundle = tmp_path / "bundle.pem"
+    bundle.write_text((distro / "mozilla.crt").read_text() + "-----BEGIN CERTIFICATE-----\nQ09SUA==\n"
+                      "-----END CERTIFICATE-----\n")
+    result = bases.bootstrap_all(fake_tools, ["debian"], ca_bundle=Setting(bundle, "--ca-bundle"))
+    assert [o.status for o in result.outcomes] == ["built"] and result.ca_certificates == 1
+    log = result.log_path.read_text()
+    assert "--customize-hook=copy-in" in log and 'chroot "$1" update-ca-certificates' in log
+    copied = list((bases.cache_dir() / "codi-host-ca").glob("*.crt"))
+    assert len(copied) == 1 and "Q09SUA==" in copied[0].read_text()  # only the extra one
+    ref = result.outcomes[0].ref
+    assert baked(ref) not in (None, "")
+    same = bases.bootstrap_all(fake_tools, ["debian"], ca_bundle=Setting(bundle, "--ca-bundle"))
+    assert [o.status for o in same.outcomes] == ["cached"]
+    none = bases.bootstrap_all(fake_tools, ["debian"], ca_bundle=Setting(None, "--ca-bundle"))
+    assert [o.status for o in none.outcomes] == ["built"] and baked(ref) == ""

@@ -96,3 +96,23 @@ def test_a_candidate_that_answers_differently_fails_its_smoke(tmp_path: Path, mo
     assert wrong in result.failed and "answers differ from the original's" in result.failed[wrong]
     others = [c.record.id for c in cands.built if marker not in c.text]
     assert others and all(result.candidates[c].smoke["same_answers"] for c in others)
+
+
+def test_probe_option_reaches_the_measured_run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from typer.testing import CliRunner
+
+    import codi.cli.project_cmds  # noqa: F401  (registers the command)
+    from codi.cli.app import app
+
+    seen: list[object] = []
+
+    def fake_measure(run_dir: object, analysis: object, cands: object, options: MeasureOptions,
+                     engine: object = None) -> object:
+        seen.append(list(options.probes))
+        raise SystemExit(0)
+
+    monkeypatch.setattr("codi.service.measure.measure", fake_measure)
+    project = go_project(tmp_path, monkeypatch, "golang:*=local/go-standin:1")
+    got = CliRunner().invoke(app, ["run", str(project), "--real", "--no-llm", "--disable-rag", "--probe", "/todos",
+                             "--probe", "items", "--out", str(tmp_path / "runs")])
+    assert seen == [["/todos", "items"]], got.output

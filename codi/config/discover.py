@@ -117,10 +117,11 @@ class ConfigResolver:
                 files = self.explicit
             elif self.discover:
                 found = find_config_files(key)
+                files = [self._load(p, p.parent) for p in found]  # a project's: confined to its folder
                 if not any(p.suffix in (".yaml", ".yml") for p in found):
-                    fallback = first_global_config(self.env, self.cwd)
-                    found = ([fallback] if fallback else []) + found
-                files = [self._load(p) for p in found]
+                    fallback = first_global_config(self.env, self.cwd)  # the user's own: read as it is,
+                    if fallback:  # except ./.hadolint.yaml, which a checkout holds
+                        files = [self._load(fallback, self.cwd if fallback.parent == self.cwd else None), *files]
             else:
                 files = []
             for layer in files:
@@ -129,7 +130,7 @@ class ConfigResolver:
             self._by_folder[key] = merge([*files, self.hadolint_env_layer, self.env_layer, self.cli])
         return self._by_folder[key]
 
-    def _load(self, path: Path) -> ConfigLayer:
+    def _load(self, path: Path, root: Path | None = None) -> ConfigLayer:
         if path not in self._by_file:
-            self._by_file[path] = load_file(path)
+            self._by_file[path] = load_file(path, root)
         return self._by_file[path]

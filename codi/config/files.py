@@ -32,10 +32,12 @@ CODI_KEYS = {
 HADOLINT_LEVELS = ("error", "warning", "info", "style")
 
 
-def _read(path: Path) -> str:
-    # A config file is found in the linted folders: a regular file of bounded size (never a FIFO).
+def _read(path: Path, root: Path | None = None) -> str:
+    # A config file is found in the linted folders: a regular file of bounded size (never a FIFO). One
+    # found in a project (``root``: its folder) is also no link out of that folder: a checkout must not make
+    # CODI read, and answer about, a file elsewhere on the machine (/proc/self/environ, another user's).
     try:
-        return safefs.read_text(path, errors="strict")
+        return safefs.read_text(path, root, errors="strict")
     except safefs.UnsafeFile as exc:
         raise ConfigError(f"cannot read config file: {exc.strerror}", str(path)) from exc
     except OSError as exc:
@@ -68,9 +70,9 @@ def pyproject_has_codi(path: Path) -> bool:
     return isinstance(tool, dict) and "codi" in tool
 
 
-def load_codi(path: Path) -> ConfigLayer:
+def load_codi(path: Path, root: Path | None = None) -> ConfigLayer:
     """`.codi.toml` (top-level keys) or a `pyproject.toml` (its `[tool.codi]` table)."""
-    text = _read(path)
+    text = _read(path, root)
     data = _load_toml(path, text)
     prefix = ""
     if path.name == "pyproject.toml":
@@ -121,9 +123,9 @@ def codi_layer(data: dict[str, Any], check: Checker, prefix: str = "") -> Config
     return layer
 
 
-def load_hadolint(path: Path) -> ConfigLayer:
+def load_hadolint(path: Path, root: Path | None = None) -> ConfigLayer:
     """A hadolint user's `.hadolint.yaml`, mapped onto CODI's settings."""
-    text = _read(path)
+    text = _read(path, root)
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
@@ -173,8 +175,8 @@ def _hadolint_override(check: Checker, value: object) -> dict[str, str]:
     return out
 
 
-def load_file(path: Path) -> ConfigLayer:
-    """Any supported config file, by its name."""
+def load_file(path: Path, root: Path | None = None) -> ConfigLayer:
+    """Any supported config file, by its name; ``root``: the folder a found file must not link out of."""
     if path.suffix in (".yaml", ".yml"):
-        return load_hadolint(path)
-    return load_codi(path)
+        return load_hadolint(path, root)
+    return load_codi(path, root)

@@ -28,6 +28,7 @@ from codi.config.paths import state_dir
 from codi.ops.backup_layout import PRESERVED, BackupError
 from codi.ops.backup_verify import VerifyReport, verify_archive
 from codi.ops.leftovers import Claim, Sweep, claim, move_to_free_name, sweep
+from codi.telemetry.audit import audit_log_path, reanchor
 
 _RENAME_EXCHANGE = 2
 _AT_FDCWD = -100
@@ -204,9 +205,17 @@ def restore_backup(archive: Path, root: Path, force: bool = False, state: Path |
         raise RestoreIncomplete(f"{exc}; the state folder {state} is already restored (its previous content "
                                 f"{where})") from exc
     result.safety_copies += [copy] if copy else []
+    _reanchor_audit(root)
     if doctor:
         result.doctor = run_doctor(root)
     return result
+
+
+def _reanchor_audit(root: Path) -> None:
+    """The restored audit log is older than its anchor on purpose: anchor it at its restored end."""
+    log = audit_log_path(root)
+    if log.is_file():
+        reanchor(log)
 
 
 # Doctor's checks about what a restore brings back (the model, endpoints and engines are not in a backup).

@@ -6,7 +6,8 @@ and ``hash``: the HMAC-SHA256 of the line's own canonical JSON without ``hash``,
 audit key (codi.telemetry.audit_key: outside the log's folder, made on first use, mode 0600). A
 sidecar ``<log>.head`` holds the line count and the last line's hash, with its own HMAC, so
 codi.telemetry.audit_verify finds an edited line, a deleted line, a removed last line, a removed or
-rewritten ``.head`` and a chain recomputed without the key. Lines without ``chain`` are an older
+rewritten ``.head`` and a chain recomputed without the key; the anchor beside the key
+(codi.telemetry.audit_anchor) finds an older log put back together with its own ``.head``. Lines without ``chain`` are an older
 CODI's unkeyed sha256 chain: ``legacy`` until a keyed line after them anchors them (``codi audit seal``).
 Rotation (``CODI_AUDIT_MAX_BYTES``, default 10 MB; ``CODI_AUDIT_KEEP`` rotated files, default 5) keeps
 the chain going across files. Every line is redacted (``codi.telemetry.redact``); the actor is the CLI
@@ -33,6 +34,7 @@ from pathlib import Path
 from codi.atomic import atomic_write_text
 from codi.config.flags import env_flag, production_mode
 from codi.config.paths import output_root
+from codi.telemetry.audit_anchor import write_anchor
 from codi.telemetry.audit_key import CHAIN, AuditKeyError, key_id, load_key, mac
 from codi.telemetry.redact import redact_data
 
@@ -162,6 +164,16 @@ def _append(path: Path, record: dict[str, object]) -> None:
         atomic_write_text(path.with_name(path.name + ".head"), json.dumps(
             {"schema_version": 2, "lines": lines, "last_hash": last, "chain": CHAIN, "key_id": key_id(key),
              "mac": head_mac(key, path.name, lines, last)}) + "\n")
+        write_anchor(key, path, lines, last)
+
+
+def reanchor(path: Path) -> None:
+    """Anchor ``path`` at its current end (``codi backup restore`` puts an older log back on purpose)."""
+    head = read_head(path)
+    with contextlib.suppress(AuditKeyError):
+        key = load_key(path)
+        if key is not None and head and isinstance(head.get("lines"), int) and isinstance(head.get("last_hash"), str):
+            write_anchor(key, path, int(str(head["lines"])), str(head["last_hash"]))
 
 
 def audit_event(out: Path, action: str, *, actor: str | None = None, **fields: object) -> None:

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from codi.telemetry.audit import GENESIS, AuditError, head_mac, line_hash, read_head, sha256_text
+from codi.telemetry.audit_anchor import check_anchor
 from codi.telemetry.audit_key import CHAIN, AuditKeyError, audit_key_path, key_id, load_key
 
 
@@ -101,6 +102,8 @@ def verify_log(path: Path) -> VerifyResult:
         raise AuditError(str(exc)) from None
     previous: str | None = None
     raw, count, keyed_seen = "", 0, False
+    hashes: set[str] = set()  # every line's, for the anchor kept outside the log's folder
+    complete = False
     for index, file in enumerate(files):
         try:
             text = file.read_text(encoding="utf-8", errors="surrogateescape")
@@ -116,6 +119,8 @@ def verify_log(path: Path) -> VerifyResult:
                 return result.fail(file, number, why)
             keyed = json.loads(raw).get("chain") == CHAIN
             keyed_seen = keyed_seen or keyed
+            hashes.add(sha256_text(raw))
+            complete = complete or (first_ever and json.loads(raw)["prev_hash"] == GENESIS)
             result.legacy_lines += 0 if keyed else 1
             previous, count = raw, number
             result.lines += 1
@@ -125,6 +130,12 @@ def verify_log(path: Path) -> VerifyResult:
         result.fail(path, None, "the log is empty (its lines were deleted)")
     else:
         _check_head(path, raw, count, key, result)
+        if result.ok and key is not None and json.loads(raw).get("chain") == CHAIN:
+            why, note = check_anchor(key, path, hashes, complete)
+            if why:
+                result.fail(path, count, why)
+            elif note:
+                result.notes.append(note)
     if result.ok and result.legacy_lines:
         result.notes.append(
             f"{result.legacy_lines} line(s) form an unkeyed legacy chain (plain sha256, written before the chain was "

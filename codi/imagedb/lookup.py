@@ -129,6 +129,7 @@ def _index() -> tuple[Mapping[str, tuple[Family, ...]], tuple[Family, ...]]:
     return {k: tuple(v) for k, v in exact.items()}, tuple(globbed)
 
 
+@functools.lru_cache(maxsize=4096)  # the database is read once and never changes; files repeat bases
 def _best(repository: str, tag: str) -> tuple[Family, Variant] | None:
     exact, globbed = _index()
     candidates = [(1, fam) for fam in exact.get(repository, ())]

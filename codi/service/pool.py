@@ -2,7 +2,7 @@
 
 ``codi lint``/``codi fix`` over many files and ``codi scan --engine local`` hand work to the same
 kind of pool: a ``ProcessPoolExecutor`` whose workers live for the whole command, fed batches big
-enough that a task runs a second or more (so the pickling and hand-over cost is noise). At most
+enough that a task runs a few tenths of a second or more (so the pickling and hand-over cost is noise). At most
 ``2 x workers`` tasks are in flight (back-pressure: a huge input is never queued all at once).
 
 Workers are forked with the lint engine already imported (from this process while it has a single
@@ -44,7 +44,7 @@ def default_jobs() -> int:
 def plan_batches(weights: Sequence[int], jobs: int, min_weight: int) -> list[list[int]]:
     """Split item indexes into contiguous batches of similar total weight, in order.
 
-    As many batches as keep each at ``min_weight`` or more (a task of a second or more), at most
+    As many batches as keep each at ``min_weight`` or more (a task of a few tenths of a second or more), at most
     4 per worker and, from ``jobs`` batches up, a multiple of ``jobs`` so the workers finish
     together. Contiguous batches keep neighbouring files (one folder, one config) in one worker.
     """

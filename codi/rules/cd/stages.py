@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import posixpath
 import re
 from collections.abc import Callable
@@ -23,6 +24,7 @@ def image_stages(model: Model) -> list[Stage]:
     return model.stage_chain(final) if final is not None else []
 
 
+_NAME_PARTS = re.compile(r"[._-]")
 _DEV_WORDS = frozenset({"dev", "devel", "develop", "development", "local", "debug", "devcontainer"})
 
 
@@ -30,11 +32,16 @@ def development_image(ctx: RuleContext) -> bool:
     """True for a Dockerfile that says it builds a development environment, not a production image:
     a file or folder name with a ``dev``/``development``/``local``/``debug`` part (``Dockerfile.dev``,
     ``dev.Dockerfile``, ``local/Dockerfile``), a ``.devcontainer`` folder, or a final stage named so."""
-    for part in PurePath(ctx.path).parts[-2:]:  # the file and its folder, not where projects live
-        if _DEV_WORDS & set(re.split(r"[._-]", part.lower())):
-            return True
+    if _dev_path(ctx.path):
+        return True
     final = ctx.model.final_stage
     return final is not None and (final.name or "") in _DEV_WORDS
+
+
+@functools.lru_cache(maxsize=1024)  # several rules ask, for every stage, about the same path
+def _dev_path(path: str) -> bool:
+    # the file and its folder, not where projects live
+    return any(_DEV_WORDS & set(_NAME_PARTS.split(part.lower())) for part in PurePath(path).parts[-2:])
 
 
 def image_base(model: Model) -> tuple[Stage, str] | None:

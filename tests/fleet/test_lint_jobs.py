@@ -98,3 +98,12 @@ def test_plan_batches_is_contiguous_and_balanced() -> None:
     assert plan_batches([10] * 5, 2, 1000) == [[0, 1, 2, 3, 4]]  # too little work for two batches
     assert [len(b) for b in plan_batches([10] * 80, 2, 100)] == [10] * 8  # at most 4 per worker
     assert [len(b) for b in plan_batches([10] * 80, 2, 300)] == [40, 40]
+
+
+def test_a_few_hundred_files_use_both_workers(corpus: list[Path]) -> None:
+    """Issue 22: 300 corpus files made one batch at the default size, linted in the driver alone, so
+    `--jobs 2` could not help; they now make several, a multiple of the workers."""
+    texts = [p.read_text(encoding="utf-8", errors="surrogateescape") for p in corpus[:300]]
+    batches = plan_batches([lint_jobs.weight(t) for t in texts], 2, lint_jobs.MIN_BATCH_WEIGHT)
+    assert len(batches) >= 2 and len(batches) % 2 == 0
+    assert sorted(i for b in batches for i in b) == list(range(len(texts)))

@@ -8,6 +8,7 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from codi import safefs
 from codi.artifacts.models import CandidateRecord, MetricsRecord, RunRecord
 from codi.atomic import atomic_write_text
 from codi.optimise.catalog import CatalogError, load_catalog
@@ -140,8 +141,9 @@ def apply_from_run(run_dir: Path, project: str | Path, policy: str, dockerfile: 
     from codi.telemetry.redact import REDACTED
 
     try:
-        record = RunRecord.model_validate_json((run_dir / "metadata" / "run.json").read_text(encoding="utf-8"))
-        metrics = MetricsRecord.model_validate_json((run_dir / "metadata" / "metrics.json").read_text(encoding="utf-8"))
+        # a run dir may come from elsewhere (a CI artefact): its files are read like a project's found files
+        record = RunRecord.model_validate_json(safefs.read_text(run_dir / "metadata" / "run.json", run_dir))
+        metrics = MetricsRecord.model_validate_json(safefs.read_text(run_dir / "metadata" / "metrics.json", run_dir))
     except OSError as exc:
         raise InputError(f"{run_dir}: not a CODI run directory ({exc.strerror or exc})") from None
     except ValueError as exc:
@@ -155,7 +157,9 @@ def apply_from_run(run_dir: Path, project: str | Path, policy: str, dockerfile: 
     order: list[Choice] = []
     for cand in _in_order(record, metrics):
         try:
-            text = (run_dir / cand.path).read_bytes().decode("utf-8", "surrogateescape")
+            # confined to the run's candidates/: a run.json naming ../../etc/hostname, or a candidate that links
+            # out, must not put another file's text over the user's Dockerfile
+            text = safefs.read_text(run_dir / cand.path, run_dir / "candidates")
         except OSError as exc:
             raise InputError(f"{run_dir / cand.path}: cannot read: {exc.strerror or exc}") from None
         if REDACTED in text and REDACTED not in original:

@@ -117,7 +117,7 @@ class ConfigResolver:
                 files = self.explicit
             elif self.discover:
                 found = find_config_files(key)
-                files = [self._load(p, p.parent) for p in found]  # a project's: confined to its folder
+                files = [self._load(p, p.parent, project=True) for p in found]  # confined to its folder
                 if not any(p.suffix in (".yaml", ".yml") for p in found):
                     fallback = first_global_config(self.env, self.cwd)  # the user's own: read as it is,
                     if fallback:  # except ./.hadolint.yaml, which a checkout holds
@@ -130,7 +130,8 @@ class ConfigResolver:
             self._by_folder[key] = merge([*files, self.hadolint_env_layer, self.env_layer, self.cli])
         return self._by_folder[key]
 
-    def _load(self, path: Path, root: Path | None = None) -> ConfigLayer:
+    def _load(self, path: Path, root: Path | None = None, project: bool = False) -> ConfigLayer:
         if path not in self._by_file:
             self._by_file[path] = load_file(path, root)
+            self._by_file[path].project = project
         return self._by_file[path]

@@ -43,9 +43,12 @@ class ConfigLayer:
     no_color: bool | None = None  # hadolint's `no-color:` key
     max_file_size: int | None = None  # bytes: a larger Dockerfile is an input error (codi.safefs)
     lenient: bool = False  # unknown codes are skipped, not errors (hadolint configs name codes CODI lacks)
+    # Found in the project (not given by the user): it may lower the input size limit, never raise it,
+    # since a checkout CODI lints is not the operator.
+    project: bool = False
 
     def is_empty(self) -> bool:
-        return self == ConfigLayer(self.source, lenient=self.lenient)
+        return self == ConfigLayer(self.source, lenient=self.lenient, project=self.project)
 
 
 @dataclass(slots=True)
@@ -92,5 +95,6 @@ def merge(layers: list[ConfigLayer]) -> LintSettings:
         if layer.no_color is not None:
             out.no_color = layer.no_color
         if layer.max_file_size is not None:
-            out.max_file_bytes = layer.max_file_size
+            out.max_file_bytes = (min(out.max_file_bytes, layer.max_file_size) if layer.project
+                                  else layer.max_file_size)
     return out

@@ -181,3 +181,12 @@ def test_fix_through_a_link_edits_the_file_and_keeps_the_link(tmp_path: Path) ->
     assert result.returncode in (0, 1), result.stderr
     assert (root / "Dockerfile").is_symlink()
     assert "--no-cache" in (root / "docker" / "Dockerfile.prod").read_text()
+
+
+def test_a_project_config_may_lower_the_size_limit_but_not_raise_it(tmp_path: Path) -> None:
+    """A checkout CODI lints is not the operator: its .codi.toml cannot lift the limit over the default."""
+    root = repo(tmp_path / "p", {"Dockerfile": GOOD + "# " + "x" * (4 << 20) + "\n"})  # over the 4 MiB default
+    (root / ".codi.toml").write_text('max-file-size = "1G"\n')
+    _clear_error(codi("lint", str(root)), "input size limit of 4 MiB")
+    (root / ".codi.toml").write_text('max-file-size = "2k"\n')  # lowering is the project's to do
+    _clear_error(codi("lint", str(root)), "input size limit of 2 KiB")

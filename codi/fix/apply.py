@@ -7,18 +7,44 @@ re-lints, since fixes never touch what it checks and one process per round would
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from typing import Protocol
 
 from codi.fix.edits import apply_edits
 from codi.fix.verify import Invariants, broken_invariant, invariants, new_findings
 from codi.parser import ParseError, parse
 from codi.parser.model import Dockerfile
-from codi.parser.semantic import build_model
+from codi.parser.semantic import Model, build_model
 from codi.rules.base import Applicability, Edit, Finding, Fix
 
 Lint = Callable[[str], list[Finding]]
 MAX_ROUNDS = 8
+
+
+class Trees(Protocol):
+    """Where the loop gets a text's tree and model: the service passes its run's memo (codi.service.texts),
+    so a result the loop checked is not parsed again by the steps after it."""
+
+    def checked(self, text: str, lint_mode: bool = False) -> Dockerfile: ...
+
+    def model(self, text: str, build_args: Mapping[str, str] | None = None) -> Model: ...
+
+
+@dataclass(slots=True)
+class _Fresh:
+    """No memo (``codi fix``, the tests): each text checked is parsed, and modelled from that parse."""
+
+    path: str
+    last: Dockerfile | None = None
+
+    def checked(self, text: str, lint_mode: bool = False) -> Dockerfile:
+        self.last = parse(text, self.path, lint_mode=lint_mode)
+        return self.last
+
+    def model(self, text: str, build_args: Mapping[str, str] | None = None) -> Model:
+        df = self.last if self.last is not None and self.last.text == text else self.checked(text, lint_mode=True)
+        return build_model(df, dict(build_args or {}))
 
 
 class LintFailed(Exception):
@@ -62,12 +88,11 @@ def _key(finding: Finding, text: str) -> tuple[str, str]:
     return finding.code, spans
 
 
-def _check(before: Invariants, text: str, path: str, original_findings: list[Finding], lint: Lint,
+def _check(before: Invariants, text: str, trees: Trees, original_findings: list[Finding], lint: Lint,
            codes: set[str], applicability: Applicability, cache: dict[str, list[Finding]]) -> str | None:
     """Why ``text`` is not an acceptable result (None when it is); its findings go into ``cache``."""
     try:
-        df = parse(text, path, lint_mode=True)
-        after = invariants(df, build_model(df))
+        after = invariants(trees.checked(text, lint_mode=True), trees.model(text))
     except ParseError as exc:
         return f"the result does not parse ({exc.message}, line {exc.line})"
     broken = broken_invariant(before, after, codes, applicability)
@@ -84,7 +109,7 @@ def _edits(findings: list[Finding]) -> list[Edit]:
     return [e for f in findings if f.fix is not None for e in f.fix.edits]
 
 
-def _round(current: str, todo: list[Finding], before: Invariants, path: str, original_findings: list[Finding],
+def _round(current: str, todo: list[Finding], before: Invariants, trees: Trees, original_findings: list[Finding],
            lint: Lint, refused: set[tuple[str, str]], outcome: FixOutcome,
            cache: dict[str, list[Finding]]) -> list[Finding]:
     """The fixes of one round that verify, applied together; failing ones are recorded as dropped."""
@@ -96,14 +121,14 @@ def _round(current: str, todo: list[Finding], before: Invariants, path: str, ori
     unsafe = any(f.fix is not None and f.fix.applicability is Applicability.UNSAFE for f in batch)
     trial, _ = apply_edits(current, _edits(batch))
     # Fast path: the whole batch verifies at once (the common case: one lint per round).
-    if _check(before, trial, path, original_findings, lint, {f.code for f in batch} | {f.name for f in batch},
+    if _check(before, trial, trees, original_findings, lint, {f.code for f in batch} | {f.name for f in batch},
               Applicability.UNSAFE if unsafe else Applicability.SAFE, cache) is None:
         return batch
     accepted: list[Finding] = []
     for finding in batch:
         assert finding.fix is not None
         trial, _ = apply_edits(current, _edits(accepted + [finding]))
-        reason = _check(before, trial, path, original_findings, lint, {finding.code, finding.name},
+        reason = _check(before, trial, trees, original_findings, lint, {finding.code, finding.name},
                         finding.fix.applicability, cache)
         if reason is None:
             accepted.append(finding)
@@ -114,17 +139,17 @@ def _round(current: str, todo: list[Finding], before: Invariants, path: str, ori
     return accepted
 
 
-def fix_text(text: str, path: str, lint: Lint, unsafe: bool = False, tree: Dockerfile | None = None) -> FixOutcome:
-    """Apply every wanted fix that verifies; return the outcome (the input is never modified). ``tree``: the
-    caller's parse of ``text`` (a parsed original is not parsed again)."""
+def fix_text(text: str, path: str, lint: Lint, unsafe: bool = False, trees: Trees | None = None) -> FixOutcome:
+    """Apply every wanted fix that verifies; return the outcome (the input is never modified). ``trees``: where
+    the input's and each result's tree and model come from (the service's memo: a text is parsed once)."""
     outcome = FixOutcome(path=path, original=text, fixed=text)
+    trees = trees if trees is not None else _Fresh(path)
     try:
-        df = tree if tree is not None and tree.text == text else parse(text, path, lint_mode=True)
+        before = invariants(trees.checked(text, lint_mode=True), trees.model(text))
     except ParseError:
         return outcome
-    before = invariants(df, build_model(df))
     try:
-        return _fix_rounds(text, path, lint, unsafe, before, outcome)
+        return _fix_rounds(text, trees, lint, unsafe, before, outcome)
     except LintFailed as exc:  # fail closed: what cannot be verified is not written
         outcome.fixed = text
         outcome.applied.clear()
@@ -132,7 +157,7 @@ def fix_text(text: str, path: str, lint: Lint, unsafe: bool = False, tree: Docke
         return outcome
 
 
-def _fix_rounds(text: str, path: str, lint: Lint, unsafe: bool, before: Invariants, outcome: FixOutcome) -> FixOutcome:
+def _fix_rounds(text: str, trees: Trees, lint: Lint, unsafe: bool, before: Invariants, outcome: FixOutcome) -> FixOutcome:
     original_findings = lint(text)
     current = text
     refused: set[tuple[str, str]] = set()
@@ -142,7 +167,7 @@ def _fix_rounds(text: str, path: str, lint: Lint, unsafe: bool, before: Invarian
         if not todo:
             break
         cache: dict[str, list[Finding]] = {}
-        accepted = _round(current, todo, before, path, original_findings, lint, refused, outcome, cache)
+        accepted = _round(current, todo, before, trees, original_findings, lint, refused, outcome, cache)
         if not accepted:
             break
         current, _ = apply_edits(current, _edits(accepted))

@@ -14,7 +14,7 @@ from codi.imagedb.tags import ImageRef, parse_ref, refines, same_image
 from codi.optimise.review.model import DeclaredBaseChange
 from codi.parser import parse
 from codi.parser.model import Instruction
-from codi.parser.semantic import build_model
+from codi.parser.semantic import Model, build_model
 
 
 def _closest(ref: ImageRef, originals: list[ImageRef]) -> ImageRef | None:
@@ -39,12 +39,18 @@ def _reason(before: ImageRef, after: ImageRef) -> str:
     return "; ".join(parts) or "the same image"
 
 
-def keep_base_precision(text: str, original_bases: list[str]) -> tuple[str, list[DeclaredBaseChange]]:
+def _model(text: str, model: Model | None) -> Model:
+    """``model`` when the caller has ``text``'s (no build args; the service's memo), else ``text`` parsed."""
+    return model if model is not None and model.dockerfile.text == text else build_model(parse(text, "candidate"))
+
+
+def keep_base_precision(text: str, original_bases: list[str],
+                        model: Model | None = None) -> tuple[str, list[DeclaredBaseChange]]:
+    """``model``: ``text``'s model without build args, when the caller has it."""
     originals = [parse_ref(b) for b in original_bases if b and "$" not in b]
-    df = parse(text, "candidate")
     edits: list[tuple[int, int, str]] = []
     declared: list[DeclaredBaseChange] = []
-    for stage in build_model(df).stages:
+    for stage in _model(text, model).stages:
         if stage.base_stage is not None or "$" in stage.base or stage.base_resolved != stage.base:
             continue
         ref = parse_ref(stage.base)
@@ -82,11 +88,11 @@ def _pairs(instr: Instruction) -> list[tuple[str, str]]:
     return [(args[i], args[i + 1]) for i in range(0, len(args) - 1, 3)]
 
 
-def drop_repeated_env(text: str) -> str:
-    """Without the ENV pairs that repeat the value a variable already has in the same stage."""
-    df = parse(text, "candidate")
+def drop_repeated_env(text: str, model: Model | None = None) -> str:
+    """Without the ENV pairs that repeat the value a variable already has in the same stage (``model``: as in
+    ``keep_base_precision``)."""
     edits: list[tuple[int, int, str]] = []
-    for stage in build_model(df).stages:
+    for stage in _model(text, model).stages:
         values: dict[str, str] = {}
         for instr in stage.instructions:
             if instr.keyword != "ENV":

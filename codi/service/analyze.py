@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from codi import safefs
@@ -19,6 +19,7 @@ from codi.parser.semantic import Model, Stage, build_model
 from codi.service.errors import InputError
 from codi.service.linting import ProjectLinter, lint_project_file
 from codi.service.project import find_dockerfile, project_dir, read_dockerfile
+from codi.service.texts import Texts
 from codi.telemetry.tracing import span
 
 
@@ -37,6 +38,12 @@ class Analysis:
     target: Stage | None = None  # the stage that is built (--target, else the shipping stage)
     contract: RuntimeContract | None = None  # the original's runtime contract
     build_args: dict[str, str] | None = None
+    # This run's analysed texts (codi.service.texts), the original's first: each text is parsed once.
+    texts: Texts = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.texts = Texts(str(self.dockerfile_path))
+        self.texts.add(self.dockerfile, self.model, self.build_args)
 
     @property
     def findings(self) -> list:  # type: ignore[type-arg]

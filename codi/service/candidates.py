@@ -17,11 +17,10 @@ from codi.optimise.contract import (
 from codi.optimise.estimate import estimate
 from codi.optimise.facts import PRODUCTION_MODE_NOTE
 from codi.optimise.review import ReviewCheck, Reviewed, review
-from codi.parser import ParseError, parse
+from codi.parser import ParseError
 from codi.parser.model import Dockerfile
 from codi.parser.mounts import cache_targets
-from codi.parser.parse import parse_syntax, validated
-from codi.parser.semantic import Model, build_model
+from codi.parser.semantic import Model
 from codi.rules.base import Finding, Severity
 from codi.rules.buildkit.dockerignore import DockerIgnore, load_dockerignore
 from codi.service.analyze import Analysis
@@ -67,8 +66,8 @@ def _reviewed_original(analysis: Analysis) -> Reviewed:
 
 
 def contract_of(analysis: Analysis, text: str, kind: str) -> RuntimeContract:
-    df = parse(text, "candidate")
-    return _contract(analysis, df, build_model(df, analysis.build_args or {}), kind)
+    df = analysis.texts.checked(text)
+    return _contract(analysis, df, analysis.texts.model(text, analysis.build_args), kind)
 
 
 def _contract(analysis: Analysis, df: Dockerfile, model: Model, kind: str) -> RuntimeContract:
@@ -111,6 +110,7 @@ def build_candidates(analysis: Analysis, catalog: Catalog, limit: int = 3) -> Ca
     order = {"fixed": 0, "multi-stage": 1, "tuned": 2, "variant": 3}
     drafts = sorted(drafts + from_catalog, key=lambda d: order.get(d.kind, 9))
     seen: set[str] = {analysis.text}
+    texts = analysis.texts
     original = analysis.contract or RuntimeContract()
     ignore = load_dockerignore(analysis.project, analysis.dockerfile_path.name)
     original_copies = _context_sources(analysis.dockerfile)
@@ -120,9 +120,10 @@ def build_candidates(analysis: Analysis, catalog: Catalog, limit: int = 3) -> Ca
             out.rejected.append(RejectedCandidate(rule_id=draft.rule_id,
                                                   reason="same as the original or another candidate"))
             continue
-        try:  # parsed once: the checks below and the estimate all read this tree
-            df = validated(parse_syntax(draft.text, str(analysis.dockerfile_path)))
-            model = build_model(df, analysis.build_args or {})
+        texts.keep(draft.text)
+        try:  # parsed once (this run's memo): the checks below and the estimate all read this tree
+            df = texts.checked(draft.text)
+            model = texts.model(draft.text, analysis.build_args)
         except ParseError as exc:
             out.rejected.append(RejectedCandidate(rule_id=draft.rule_id,
                                                   reason=f"does not parse: line {exc.line}: {exc.message}"))
@@ -160,7 +161,7 @@ def build_candidates(analysis: Analysis, catalog: Catalog, limit: int = 3) -> Ca
             continue
         seen.add(draft.text)
         cid = f"{len(out.built) + 1:03d}-{draft.rule_id}"
-        est = estimate(df, build_model(df), analysis.sizes)  # as before: the estimate reads no build args
+        est = estimate(df, texts.model(draft.text), analysis.sizes)  # as before: the estimate reads no build args
         record = CandidateRecord(
             id=cid, rule_id=draft.rule_id, kind=draft.kind, title=draft.title,  # type: ignore[arg-type]
             description=draft.description, risk=worst_risk(check, draft.risk),  # type: ignore[arg-type]

@@ -11,6 +11,7 @@ from codi.optimise.polish import drop_repeated_env, keep_base_precision
 from codi.optimise.render import matches, render
 from codi.optimise.review import image_refs
 from codi.optimise.template_context import apk_note, build_context
+from codi.parser.semantic import Model
 from codi.service.analyze import Analysis
 from codi.service.drafts import FIX_CHANGES, CandidateSet, Draft
 from codi.telemetry.tracing import span
@@ -82,6 +83,7 @@ def catalog_drafts(analysis: Analysis, catalog: Catalog, out: CandidateSet) -> l
     leaves_out_apk = apk_note(analysis.facts)
     rules = _pick(catalog.rules, analysis)
     dev_tool = _dev_tool_command(analysis) if primary.stack == "node" else None
+    texts = analysis.texts  # each text below is parsed once, however many steps read it
     if dev_tool is not None:
         for rule in rules:
             out.rejected.append(RejectedCandidate(
@@ -96,12 +98,14 @@ def catalog_drafts(analysis: Analysis, catalog: Catalog, out: CandidateSet) -> l
             out.rejected.append(RejectedCandidate(rule_id=rule.id, reason=f"template failed: {exc}"))
             continue
         # Lines carried over from the original (ENV, LABEL, ...) get the same fixes as the original.
-        tidy = fix_text(text, f"candidate {rule.id}", lambda t: analysis.linter.lint_text(t, with_batch=False),
-                        unsafe=True)
+        tidy = fix_text(text, f"candidate {rule.id}", lambda t: texts.lint(analysis.linter, t, with_batch=False),
+                        unsafe=True, trees=texts)
         # The original's base images as precisely as it names them; no ENV repeated (codi.optimise.polish).
-        text = drop_repeated_env(tidy.fixed)
-        text, base_changes = keep_base_precision(text, [r.written for r, _ in image_refs(analysis.model)])
-        base = _final_base(text) or base
+        text = drop_repeated_env(tidy.fixed, texts.model(tidy.fixed))
+        text, base_changes = keep_base_precision(text, [r.written for r, _ in image_refs(analysis.model)],
+                                                 texts.model(text))
+        texts.keep(text)
+        base = _final_base(texts.model(text)) or base
         declared = list(rule.changes) + FIX_CHANGES
         risk = rule.risk
         if ctx.command is not None:  # the command came from a manifest: nobody ran it this way before
@@ -144,11 +148,8 @@ def web_server_note(analysis: Analysis) -> str | None:
             "every client's URL")
 
 
-def _final_base(text: str) -> str | None:
-    from codi.parser import parse
-    from codi.parser.semantic import build_model
-
-    final = build_model(parse(text, "candidate")).final_stage
+def _final_base(model: Model) -> str | None:
+    final = model.final_stage
     return final.base if final is not None else None
 
 

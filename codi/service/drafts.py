@@ -8,8 +8,7 @@ from codi.artifacts.models import CandidateRecord, RejectedCandidate
 from codi.optimise.contract import DeclaredChange
 from codi.optimise.estimate import Estimate
 from codi.optimise.review import DeclaredBaseChange
-from codi.parser import parse
-from codi.parser.semantic import Model, Stage, build_model
+from codi.parser.semantic import Model, Stage
 from codi.service.analyze import Analysis
 
 # What CODI's own fixes may change in the runtime contract, and how risky that is.
@@ -66,6 +65,7 @@ def edit_model(analysis: Analysis, start: str) -> tuple[Model, Stage] | None:
     """The model of an edit of the original (its text ``start``) and the stage that is built."""
     if analysis.target is None:
         return None
-    model = build_model(parse(start, "candidate"), analysis.build_args or {})
+    analysis.texts.checked(start)
+    model = analysis.texts.model(start, analysis.build_args)
     target = candidate_stage(model, analysis, "tuned")
     return (model, target) if target is not None else None

@@ -14,9 +14,10 @@ from codi.service.drafts import FIX_CHANGES, CandidateSet, Draft, edit_model
 
 def fixed_draft(analysis: Analysis, out: CandidateSet) -> tuple[str, Draft | None]:
     """(the fixed text, or the original when no fix applies; the "fixed" draft)"""
+    texts = analysis.texts
     outcome = fix_text(analysis.text, str(analysis.dockerfile_path),
-                       lambda t: analysis.linter.lint_text(t, with_batch=False), unsafe=True,
-                       tree=analysis.dockerfile)
+                       lambda t: texts.lint(analysis.linter, t, with_batch=False), unsafe=True, trees=texts)
+    texts.keep(outcome.fixed)  # the fixed draft, and the start of the tuned one
     if not outcome.changed:
         out.rejected.append(RejectedCandidate(rule_id="fixed", reason="no fix applies to the original"))
         return analysis.text, None

@@ -48,6 +48,12 @@ class Budget:
         if self.exhausted:
             raise ExpansionLimit(f"variable expansion used up this file's budget ({self.units:,} characters)")
 
+    def spent_elsewhere(self, units: int) -> None:
+        """Units this file's expansion already cost outside this budget (a model built before the lint)."""
+        self.left -= units
+        if self.left < 0:
+            self.exhausted = True
+
 
 def file_budget(text_length: int) -> int:
     """Enough for any real file (its values re-expanded by every rule), linear in its size."""

@@ -67,6 +67,9 @@ class Model:
     meta_args: Env = field(default_factory=dict)  # global + built-in ARGs, as FROM lines see them
     # values left unknown because expanding them passed a limit (codi.parser.bounds): (instruction, why)
     limits: list[tuple[Instruction, str]] = field(default_factory=list)
+    build_args: Mapping[str, str] = field(default_factory=dict)  # the `--build-arg` values it was built with
+    # expansion budget units its build charged: a lint that reuses the model charges them to its own budget
+    expansion_spent: int = 0
 
     def stage_of(self, instr: Instruction) -> Stage | None:
         """The stage an instruction belongs to (None for global ARGs). A FROM belongs to
@@ -262,5 +265,9 @@ def _from_refs(instr: Instruction) -> list[str]:
 
 def build_model(dockerfile: Dockerfile, build_args: Mapping[str, str] | None = None) -> Model:
     """The semantic model of a parsed file; ``build_args`` act like ``--build-arg``."""
-    with expansion_budget(len(dockerfile.text)):
-        return _Builder(dockerfile, build_args or {}).build()
+    with expansion_budget(len(dockerfile.text)) as budget:
+        left = budget.left
+        model = _Builder(dockerfile, build_args or {}).build()
+        model.build_args = dict(build_args or {})
+        model.expansion_spent = left - budget.left
+        return model

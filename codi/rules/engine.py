@@ -20,6 +20,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from codi.parser.bounds import expansion_budget
 from codi.parser.errors import ParseError
@@ -32,6 +33,9 @@ from codi.rules.registry import merge_equivalents, silencing_codes
 from codi.rules.selection import Selection, SelectionLayer
 from codi.rules.suppress import Suppressions, collect
 from codi.rules.unused_pragmas import UNUSED_CODE, unused_findings
+
+if TYPE_CHECKING:
+    from codi.parser.semantic import Model
 
 PARSE_ERROR_CODE = "CD0001"
 PARSE_ERROR_NAME = "parse-error"
@@ -78,6 +82,8 @@ class FileInput:
     build_args: Mapping[str, str] = field(default_factory=dict)  # `--build-arg NAME=VALUE`
     # The tree parse_syntax already made of ``text`` (the service's analysed original): not parsed again.
     syntax: Dockerfile | None = None
+    # The model already built of ``syntax`` with ``build_args``: used when the lint reads that very tree.
+    model: Model | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -188,7 +194,12 @@ class Engine:
                         df, problems = lenient(given)
                     else:
                         df, problems = parse_lenient(item.text, item.path)
-                    model = build_model(df, item.build_args)
+                    model = item.model
+                    if (model is not None and model.dockerfile is df
+                            and dict(model.build_args) == dict(item.build_args)):
+                        budget.spent_elsewhere(model.expansion_spent)  # as if it were built here
+                    else:
+                        model = build_model(df, item.build_args)
                 except ParseError as exc:
                     if exc.kind == "internal":
                         result.errors.append(RuleError("parser", item.path, exc.message))

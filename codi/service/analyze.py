@@ -152,7 +152,7 @@ def analyze(project_path: str | Path, dockerfile: str | None = None, stack_hint:
             names = ", ".join(s.name or str(s.index) for s in model.stages) or "none"
             raise InputError(f"{path}: --target {target}: no such stage (stages: {names})")
     with span("lint") as traced:
-        linter = lint_project_file(path, config_file, home, df)
+        linter = lint_project_file(path, config_file, home, df, model)
         traced.set(findings=len(linter.findings))
     try:
         rel = path.relative_to(project).as_posix()

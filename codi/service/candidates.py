@@ -47,11 +47,11 @@ def resolved(original: list[Finding], after: list[Finding]) -> list[str]:
     return out
 
 
-def _verify(analysis: Analysis, text: str, kind: str, tree: Dockerfile) -> tuple[str | None, list[Finding]]:
-    """(why it is rejected or None, its findings), for a candidate that parses (``tree``: linted as it is, not
-    parsed again). New findings per code are the review check's (``codi.optimise.review``)."""
+def _verify(analysis: Analysis, text: str, kind: str) -> tuple[str | None, list[Finding]]:
+    """(why it is rejected or None, its findings), for a candidate that parses (linted on the run's tree and
+    model of it, not parsed again). New findings per code are the review check's (``codi.optimise.review``)."""
     try:
-        findings = analysis.linter.lint_text(text, syntax=tree)
+        findings = analysis.texts.lint(analysis.linter, text)
     except LintFailed as exc:  # fail closed: a candidate that cannot be checked is not offered
         return f"could not be linted: {exc}", []
     errors = [f for f in findings if f.severity is Severity.ERROR]
@@ -128,7 +128,7 @@ def build_candidates(analysis: Analysis, catalog: Catalog, limit: int = 3) -> Ca
             out.rejected.append(RejectedCandidate(rule_id=draft.rule_id,
                                                   reason=f"does not parse: line {exc.line}: {exc.message}"))
             continue
-        reason, findings = _verify(analysis, draft.text, draft.kind, df)
+        reason, findings = _verify(analysis, draft.text, draft.kind)
         if reason is not None:
             out.rejected.append(RejectedCandidate(rule_id=draft.rule_id, reason=reason))
             continue

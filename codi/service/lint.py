@@ -15,6 +15,7 @@ from pathlib import Path
 from codi import safefs
 from codi.config import ConfigError, ConfigLayer, ConfigResolver, LintSettings
 from codi.parser.model import Dockerfile
+from codi.parser.semantic import Model
 from codi.rules.base import Rule, RuleConfig, Severity
 from codi.rules.engine import Engine, FileInput, FileSettings, LintResult
 from codi.rules.registry import all_rules
@@ -62,6 +63,7 @@ class LintRequest:
     max_file_size: int | None = None  # `--max-file-size`: bytes (codi.safefs); None: env, config, default
     # Trees the caller already parsed (parse_syntax): a file whose path and text match one is not parsed again.
     parsed: list[Dockerfile] = field(default_factory=list)
+    models: list[Model] = field(default_factory=list)  # models of those trees: not built again when they fit
 
 
 @dataclass(slots=True)
@@ -288,7 +290,9 @@ def run_lint(req: LintRequest, progress: Progress | None = None) -> LintOutcome:
         per_file[shown] = settings
         context_dir = None if path == STDIN else Path(path).parent
         syntax = next((d for d in req.parsed if d.path == shown and d.text == text), None)
-        inputs.append(FileInput(shown, text, by_settings[id(settings)], context_dir, req.build_args, syntax=syntax))
+        model = next((m for m in req.models if m.dockerfile is syntax), None) if syntax is not None else None
+        inputs.append(FileInput(shown, text, by_settings[id(settings)], context_dir, req.build_args, syntax=syntax,
+                                model=model))
     total = len(inputs)
     done = 0
 

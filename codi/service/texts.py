@@ -101,13 +101,13 @@ class Texts:
         return entry.models[key]
 
     def lint(self, linter: ProjectLinter, text: str, with_batch: bool = True) -> list[Finding]:
-        """``linter.lint_text`` on this run's tree of ``text`` (a text that does not parse is linted as it is:
-        the lint reports why)."""
+        """``linter.lint_text`` on this run's tree and model of ``text`` (a text that does not parse is linted as
+        it is: the lint reports why). The lint takes no build args, so it reads the model without them."""
         try:
             tree = self.tree(text)
         except ParseError:
             return linter.lint_text(text, with_batch=with_batch)
-        return linter.lint_text(text, with_batch=with_batch, syntax=tree)
+        return linter.lint_text(text, with_batch=with_batch, syntax=tree, model=self.model(text))
 
 
 def _key(build_args: Mapping[str, str] | None) -> ArgsKey:

@@ -80,3 +80,16 @@ def expansion_budget(text_length: int) -> Iterator[Budget]:
         yield budget
     finally:
         _current.reset(token)
+
+
+HUGE_INT = 10**18  # stands for any decimal with more digits: every threshold a rule compares with is smaller
+
+
+def decimal(digits: str) -> int:
+    """The value of an ASCII digit string, ``HUGE_INT`` for one longer than 18 significant digits.
+
+    ``int()`` refuses strings of over 4,300 digits (and is quadratic before that): an expanded port or
+    uid can be that long in a hostile file, which must give a finding, not an internal error.
+    """
+    significant = digits.lstrip("0")
+    return HUGE_INT if len(significant) > 18 else int(significant or "0")

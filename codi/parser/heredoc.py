@@ -6,6 +6,7 @@ import re
 from dataclasses import dataclass
 
 from codi.parser.args import GO_SPACE
+from codi.parser.bounds import decimal
 
 _SPACE = frozenset(GO_SPACE)
 _MARKER = re.compile(r"(\d*)<<(-?)([^<]*)\Z")
@@ -104,7 +105,7 @@ def _marker(word: str) -> Marker | None:
     name = plain[0]
     quotes = name.count("'") + name.count('"')
     raw_quotes = raw[0].count("'") + raw[0].count('"')
-    fd = min(int(m.group(1)), _UINT_MAX) if m.group(1) else 0
+    fd = min(decimal(m.group(1)), _UINT_MAX) if m.group(1) else 0
     return Marker(name=name, expand=quotes == raw_quotes, chomp=m.group(2) == "-", fd=fd)
 
 

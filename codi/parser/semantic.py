@@ -31,7 +31,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from codi.parser.bounds import ExpansionLimit, expansion_budget
+from codi.parser.bounds import ExpansionLimit, decimal, expansion_budget
 from codi.parser.builtins import BUILTIN_ARGS
 from codi.parser.envs import EnvView, Timeline
 from codi.parser.expand import UnresolvedVariable, expand, expand_strict
@@ -89,8 +89,8 @@ class Model:
         """The stage named ``ref`` (case-insensitive) or numbered ``ref``; with ``before``,
         only stages with a smaller index (what a FROM at that index can name)."""
         limit = len(self.stages) if before is None else min(before, len(self.stages))
-        if ref.isdigit():
-            idx = int(ref)
+        if ref.isascii() and ref.isdigit():
+            idx = decimal(ref)
             return self.stages[idx] if idx < limit else None
         if before is None:
             return self._by_name.get(ref.lower())

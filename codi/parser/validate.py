@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field, replace
 
+from codi.parser.bounds import decimal
 from codi.parser.checks import file_checks
 from codi.parser.errors import ParseError, short_message
 from codi.parser.heredoc import heredoc_markers
@@ -144,7 +145,7 @@ def _check_health(instr: Instruction) -> None:
     if retries is not None and retries.value:
         if not re.fullmatch(r"[-+]?\d+", retries.value):
             raise _Invalid(f'strconv.ParseInt: parsing "{retries.value}": invalid syntax')
-        count = int(retries.value)
+        count = decimal(retries.value.lstrip("+-")) * (-1 if retries.value.startswith("-") else 1)
         if not -(2**31) <= count < 2**31:
             raise _Invalid(f'strconv.ParseInt: parsing "{retries.value}": value out of range')
         if count < 0:

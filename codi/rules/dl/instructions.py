@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
+from codi.parser.bounds import decimal
 from codi.parser.model import Instruction
 from codi.rules.base import Applicability, Edit, Finding, Fix, Rule, RuleContext, Severity
 from codi.rules.dl.kvpairs import resolve
@@ -89,11 +90,10 @@ class ExposeInvalidPort(Rule):
                 value = resolve(word, env, ctx.dockerfile.escape)
                 if value is None:
                     continue
-                ports = value.partition("/")[0].split("-")
-                if any(p.isascii() and p.isdigit() and int(p) > 65535 for p in ports):
-                    yield self.finding(
-                        ctx, instr, f"Valid UNIX ports range from 0 to 65535 (got {value.partition('/')[0]})"
-                    )
+                port = value.partition("/")[0]
+                if any(p.isascii() and p.isdigit() and decimal(p) > 65535 for p in port.split("-")):
+                    shown = port if len(port) <= 40 else port[:20] + f"... ({len(port)} characters)"
+                    yield self.finding(ctx, instr, f"Valid UNIX ports range from 0 to 65535 (got {shown})")
 
 
 def _quoted_label_value(value: str, escape: str) -> str:

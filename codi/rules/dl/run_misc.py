@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from codi.parser.bounds import decimal
 from codi.parser.expand import UnresolvedVariable, expand_strict
 from codi.rules.base import Finding, Rule, RuleContext, Severity
 from codi.rules.dl.run_support import option_value, shell_runs
@@ -173,7 +174,7 @@ class UseraddLogInit(Rule):
                         uid = expand_strict(uid, ctx.model.vars_at(run.instr))
                     except UnresolvedVariable:
                         continue
-                if uid and uid.strip().isdigit() and int(uid) > 99999:
+                if uid and uid.strip().isascii() and uid.strip().isdigit() and decimal(uid.strip()) > 99999:
                     yield self.finding(
                         ctx,
                         run.instr,

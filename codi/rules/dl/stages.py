@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from codi.parser.bounds import decimal
 from codi.parser.model import Instruction
 from codi.parser.semantic import Stage
 from codi.rules.base import Finding, Rule, RuleContext, Severity
@@ -71,8 +72,8 @@ class CopyFromUnknownStage(Rule):
         stages = ctx.model.stages
         for stage in stages:
             for instr, ref in _copy_from(stage):
-                if ref.isdigit():
-                    bad = int(ref) > stage.index
+                if ref.isascii() and ref.isdigit():
+                    bad = decimal(ref) > stage.index
                 else:
                     key = ref.lower()
                     earlier = any(s.name == key for s in stages[: stage.index + 1])
@@ -117,7 +118,7 @@ class CopyFromSelf(Rule):
     def check(self, ctx: RuleContext) -> Iterator[Finding]:
         for stage in ctx.model.stages:
             for instr, ref in _copy_from(stage):
-                own = int(ref) == stage.index if ref.isdigit() else ref.lower() == stage.name
+                own = decimal(ref) == stage.index if ref.isascii() and ref.isdigit() else ref.lower() == stage.name
                 if own:
                     yield self.finding(ctx, instr, "`COPY --from` cannot reference its own `FROM` alias")
 

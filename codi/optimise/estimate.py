@@ -172,7 +172,7 @@ class _Image:
             own = 0.1 if bare else VENV_MB
             self.add("copy", instr, own, f"a virtual environment's own files from {origin} ≈ {own:g} MB"
                                          + (" (made --without-pip)" if bare else " (pip, activate scripts)"))
-            self._deps(instr, "python-deps", count * PIP_PACKAGE_MB,
+            self._deps(instr, "python-deps", count * self.sizes.python_package_mb(),
                        f"Python packages from {origin} ({count} dependencies)")
         elif (built := self._go_output(from_stage, path)) is not None:
             self.add("copy", instr, built[0], f"{built[1]}, from {origin}")

@@ -29,7 +29,10 @@ APT_LISTS_MB = 45
 APK_PACKAGE_MB = 3
 RPM_PACKAGE_MB = 12
 RPM_CACHE_MB = 100
-PIP_PACKAGE_MB = 12
+PIP_PACKAGE_MB = 12  # a direct dependency, with the packages it pulls in
+# One line of a frozen requirements file (every package pinned, its own dependencies listed too): most are
+# small pure-Python packages (demo/python's seven Flask packages weigh about 5 MB installed in all).
+PIP_FROZEN_PACKAGE_MB = 3
 NODE_PACKAGE_MB = 2.5
 GO_MODULE_MB = 3
 # Go >= 1.20 compiles the standard library into the build cache: ~55 MB for net/http and what it imports
@@ -50,6 +53,11 @@ class ProjectSizes:
 
     context_bytes: int = 0
     python_deps: int | None = None
+    python_frozen: bool = False  # requirements pin every package (pip freeze): one line, one package
+
+    def python_package_mb(self) -> float:
+        """What one of the project's Python dependencies weighs, installed."""
+        return PIP_FROZEN_PACKAGE_MB if self.python_frozen else PIP_PACKAGE_MB
     node_deps: int = 0
     node_dev_deps: int = 0
     go_modules: int = 0
@@ -169,8 +177,9 @@ def _pip_install(call: ToolCall, layer: Layer) -> list[Sized]:
         deps = layer.sizes.python_deps
         count = 1 if deps is None else deps
         source = "requirements.txt/pyproject" if deps is not None else "no manifest read, assumed 1"
-        out += layer.project("python-deps", count * PIP_PACKAGE_MB * factor,
-                             f"the project's Python dependencies ({count} from {source}){cache}")
+        frozen = ", frozen: one package each" if layer.sizes.python_frozen else ""
+        out += layer.project("python-deps", count * layer.sizes.python_package_mb() * factor,
+                             f"the project's Python dependencies ({count} from {source}{frozen}){cache}")
     if named:
         mb = len(named) * PIP_PACKAGE_MB * factor
         out.append((mb, f"pip install of {len(named)} named package(s) ({', '.join(named)}){cache} ≈ {mb:.0f} MB"))
@@ -184,7 +193,7 @@ def _python_project(call: ToolCall, layer: Layer) -> list[Sized]:
         mb = len(named) * PIP_PACKAGE_MB
         return [(mb, f"pipenv install of {len(named)} named package(s) ≈ {mb:.0f} MB")]
     count = layer.sizes.python_deps if layer.sizes.python_deps is not None else 1
-    return layer.project("python-deps", count * PIP_PACKAGE_MB,
+    return layer.project("python-deps", count * layer.sizes.python_package_mb(),
                          f"the project's Python dependencies ({count}, {call.tool} {call.sub})")
 
 

@@ -73,42 +73,48 @@ def project_sizes(project: Path, detection: Detection) -> ProjectSizes:
             sizes.node_dev_deps = len(data.get("devDependencies") or {})
         except (ValueError, AttributeError):
             pass
-    sizes.python_deps = python_dependencies(project)
+    sizes.python_deps, sizes.python_frozen = python_dependencies(project)
     gosum = _read(project, "go.sum")
     if gosum is not None:
         sizes.go_modules = sum(1 for ln in gosum.splitlines() if "/go.mod " not in ln)
     return sizes
 
 
-def python_dependencies(project: Path) -> int | None:
-    """Direct Python dependencies the project declares (requirements.txt, else pyproject.toml, else Pipfile);
-    None when it declares none of these files."""
+def python_dependencies(project: Path) -> tuple[int | None, bool]:
+    """(Python dependencies the project declares, whether they are frozen): requirements.txt, else
+    pyproject.toml, else Pipfile; (None, False) when it declares none of these files. Frozen: every
+    requirement pinned with ``==`` (``pip freeze`` style), so each line is one installed package and
+    the packages it needs are lines of their own."""
     req = project / "requirements.txt"
     try:
         if req.is_file():
-            return _requirements(req, project.resolve(), set())
+            count, pinned = _requirements(req, project.resolve(), set())
+            return count, count > 0 and pinned == count
         for name, tables in (("pyproject.toml", ("project", "tool.poetry")), ("Pipfile", ("",))):
             if (project / name).is_file():
-                return _toml_dependencies(safefs.read_text(project / name, project, errors="replace"), tables)
+                return _toml_dependencies(safefs.read_text(project / name, project, errors="replace"), tables), False
     except (OSError, ValueError):
-        return None
-    return None
+        return None, False
+    return None, False
 
 
-def _requirements(path: Path, root: Path, seen: set[Path]) -> int:
-    """Requirement lines of a requirements file, following ``-r other.txt`` inside the project (each file once)."""
+def _requirements(path: Path, root: Path, seen: set[Path]) -> tuple[int, int]:
+    """(requirement lines, those pinned with ==) of a requirements file, following ``-r other.txt`` inside
+    the project (each file once)."""
     path = path.resolve()
     if path in seen or not path.is_relative_to(root) or not path.is_file() or len(seen) > 20:
-        return 0
+        return 0, 0
     seen.add(path)
-    count = 0
+    count = pinned = 0
     for line in safefs.read_text(path, root, errors="replace").splitlines():
         words = line.split("#", 1)[0].split()
         if words[:1] in (["-r"], ["--requirement"]) and len(words) > 1:
-            count += _requirements(path.parent / words[1], root, seen)
+            more, more_pinned = _requirements(path.parent / words[1], root, seen)
+            count, pinned = count + more, pinned + more_pinned
         elif words and not words[0].startswith("-"):
             count += 1
-    return count
+            pinned += "==" in words[0]
+    return count, pinned
 
 
 def _toml_dependencies(text: str, tables: tuple[str, ...]) -> int | None:

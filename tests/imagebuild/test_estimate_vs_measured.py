@@ -35,14 +35,7 @@ def _unreachable(url: str) -> str | None:
 pytestmark = pytest.mark.skipif(WHY_NOT is not None, reason=f"real buildah builds unavailable: {WHY_NOT}")
 
 
-# demo/python's seven pinned packages (Flask and what it needs) weigh about 5 MB installed; the estimator
-# charges PIP_PACKAGE_MB = 12 per package (84 MB): its candidate on python-slim measured +33% (2026-12-07).
-# Known defect of the per-package heuristic, kept visible: strict, so a fixed estimator makes this fail.
-PIP_SMALL_PACKAGES = pytest.mark.xfail(strict=True, reason="the estimate charges 12 MB per Python package; "
-                                       "demo/python's small pinned packages are ~0.8 MB each (issue 24 demo)")
-
-
-@pytest.mark.parametrize("demo", [pytest.param("python", marks=PIP_SMALL_PACKAGES), "go", "node", "java"])
+@pytest.mark.parametrize("demo", ["python", "go", "node", "java"])
 def test_estimate_is_within_30_percent_of_the_measured_size(demo: str, tmp_path: Path,
                                                               monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("CODI_BASE_MAP", raising=False)

@@ -16,6 +16,7 @@ from codi.optimise.estimate import (
     GO_BINARY_PER_MODULE_MB,
     GO_BUILD_CACHE_MB,
     NODE_PACKAGE_MB,
+    PIP_PACKAGE_MB,
     Estimate,
     ProjectSizes,
     estimate,
@@ -159,7 +160,23 @@ def test_requirements_files_that_include_others_are_followed(tmp_path: Path) -> 
     (tmp_path / "requirements.txt").write_text("-r requirements/production.txt\n")
     (tmp_path / "requirements" / "production.txt").write_text("-r base.txt\ngunicorn==22\n# a comment\n")
     (tmp_path / "requirements" / "base.txt").write_text("django>=5\nwagtail\n-r production.txt\n")  # a cycle
-    assert python_dependencies(tmp_path) == 3
+    assert python_dependencies(tmp_path) == (3, False)  # django>=5 and wagtail are not pinned: not frozen
+
+
+def test_a_frozen_requirements_file_is_one_small_package_a_line(tmp_path: Path) -> None:
+    """pip freeze lists every package with its dependencies: each line weighs a package, not a dependency tree."""
+    from codi.optimise.sizers import PIP_FROZEN_PACKAGE_MB
+    from codi.service.analyze import python_dependencies
+
+    (tmp_path / "requirements.txt").write_text("flask==3.1.3\nwerkzeug==3.1.9  # via flask\n\nclick==8.3.1\n")
+    assert python_dependencies(tmp_path) == (3, True)
+    frozen = est("FROM python:3.12-slim\nRUN pip install --no-cache-dir -r requirements.txt\n",
+                 ProjectSizes(python_deps=3, python_frozen=True))
+    loose = est("FROM python:3.12-slim\nRUN pip install --no-cache-dir -r requirements.txt\n",
+                ProjectSizes(python_deps=3))
+    assert added_mb(frozen) == pytest.approx(3 * PIP_FROZEN_PACKAGE_MB, abs=0.01)
+    assert added_mb(loose) == pytest.approx(3 * PIP_PACKAGE_MB, abs=0.01)
+    assert "frozen: one package each" in frozen.parts[1].detail
 
 
 def test_node_env_production_installs_no_dev_dependencies() -> None:

@@ -30,7 +30,7 @@ except ImportError:  # not POSIX: claims are not locked, so nothing is swept (on
     fcntl = None  # type: ignore[assignment]
 
 MARKER = ".codi-claim"
-_RENAME_NOREPLACE = 1
+RENAME_NOREPLACE, RENAME_EXCHANGE = 1, 2
 _AT_FDCWD = -100
 
 
@@ -102,18 +102,24 @@ def sweep(folders: Iterable[Path], what: str, may_hold_data: bool = False) -> Sw
     return result
 
 
-def _renameat2_noreplace(src: Path, dst: Path) -> bool:
-    """Linux's atomic no-replace rename; False where the system or file system cannot do it."""
+def renameat2(src: Path, dst: Path, flags: int) -> int | None:
+    """Linux's renameat2 (``RENAME_NOREPLACE`` or ``RENAME_EXCHANGE``): 0 when done, else the errno; None
+    where the system has no renameat2."""
     if not sys.platform.startswith("linux"):
-        return False
+        return None
     try:
         fn = ctypes.CDLL(None, use_errno=True).renameat2
     except (OSError, AttributeError):
-        return False
-    if fn(_AT_FDCWD, os.fsencode(src), _AT_FDCWD, os.fsencode(dst), _RENAME_NOREPLACE) == 0:
+        return None
+    return 0 if fn(_AT_FDCWD, os.fsencode(src), _AT_FDCWD, os.fsencode(dst), flags) == 0 else ctypes.get_errno()
+
+
+def _renameat2_noreplace(src: Path, dst: Path) -> bool:
+    """Linux's atomic no-replace rename; False where the system or file system cannot do it."""
+    code = renameat2(src, dst, RENAME_NOREPLACE)
+    if code == 0:
         return True
-    code = ctypes.get_errno()
-    if code in (errno.EINVAL, errno.ENOSYS, errno.EOPNOTSUPP):
+    if code is None or code in (errno.EINVAL, errno.ENOSYS, errno.EOPNOTSUPP):
         return False
     if code == errno.EEXIST:
         raise FileExistsError(code, os.strerror(code), str(dst))

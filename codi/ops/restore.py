@@ -11,11 +11,9 @@ restored root; so do the operator's files of the state folder (``audit.key``, ``
 
 from __future__ import annotations
 
-import ctypes
 import importlib
 import os
 import shutil
-import sys
 import tempfile
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -27,11 +25,8 @@ from codi.config.operator import OPERATOR_FILES
 from codi.config.paths import state_dir
 from codi.ops.backup_layout import PRESERVED, BackupError
 from codi.ops.backup_verify import VerifyReport, verify_archive
-from codi.ops.leftovers import Claim, Sweep, claim, move_to_free_name, sweep
+from codi.ops.leftovers import RENAME_EXCHANGE, Claim, Sweep, claim, move_to_free_name, renameat2, sweep
 from codi.telemetry.audit import audit_log_path, reanchor
-
-_RENAME_EXCHANGE = 2
-_AT_FDCWD = -100
 
 
 class RestoreIncomplete(BackupError):
@@ -64,13 +59,7 @@ def _occupied(folder: Path, ignore: tuple[str, ...] = ()) -> bool:
 
 def _exchange(a: Path, b: Path) -> bool:
     """Swap two paths in one step (Linux renameat2); False where the system cannot."""
-    if not sys.platform.startswith("linux"):
-        return False
-    try:
-        fn = ctypes.CDLL(None, use_errno=True).renameat2
-    except (OSError, AttributeError):
-        return False
-    return bool(fn(_AT_FDCWD, os.fsencode(a), _AT_FDCWD, os.fsencode(b), _RENAME_EXCHANGE) == 0)
+    return renameat2(a, b, RENAME_EXCHANGE) == 0
 
 
 def _carry(target: Path, staged: Path, names: tuple[str, ...]) -> list[str]:

@@ -61,17 +61,24 @@ def decide(report: dict[str, Any], version: str | None) -> list[str]:
     return reasons
 
 
-def promote(adapter_dir: Path, report_path: Path, out: str | Path | None = None) -> dict[str, Any]:
-    """Check and record the promotion; raise PromotionRefused with every reason otherwise."""
+def earned(adapter_dir: Path, report_path: Path) -> tuple[Any, dict[str, Any]]:
+    """(the adapter's verification report, its eval report) when the evidence promotes it; else
+    PromotionRefused with every reason (used by promote and by codi.training.ship)."""
     from codi.llm.adapters import verify_adapter
 
     checked = verify_adapter(adapter_dir)
     if not checked.ok:
         raise PromotionRefused([f"adapter does not verify: {p}" for p in checked.problems])
-    report = json.loads(report_path.read_text(encoding="utf-8"))
+    report: dict[str, Any] = json.loads(report_path.read_text(encoding="utf-8"))
     reasons = decide(report, checked.version)
     if reasons:
         raise PromotionRefused(reasons)
+    return checked, report
+
+
+def promote(adapter_dir: Path, report_path: Path, out: str | Path | None = None) -> dict[str, Any]:
+    """Check and record the promotion; raise PromotionRefused with every reason otherwise."""
+    checked, report = earned(adapter_dir, report_path)
     state = adapter_state(out)
     evidence = state / "promotions" / str(checked.version)
     evidence.mkdir(parents=True, exist_ok=True)

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from codi.llm.adapters import sha256_file, verify_adapter
-from codi.training.promote import PromotionRefused, decide
+from codi.training.promote import PromotionRefused, earned
 
 SHIPPED = Path(__file__).resolve().parents[1] / "llm" / "adapter"
 EVIDENCE = {"telemetry/run_manifest.json": "run_manifest.json", "train_report.json": "train_report.json"}
@@ -58,13 +58,7 @@ def _heads() -> tuple[int, int]:
 
 def ship(adapter_dir: Path, run_dir: Path, eval_report: Path, data_dir: Path, dest: Path = SHIPPED) -> dict[str, Any]:
     """Copy a promoted adapter into ``dest`` (replaced atomically); return its metadata."""
-    checked = verify_adapter(adapter_dir)
-    if not checked.ok:
-        raise PromotionRefused([f"adapter does not verify: {p}" for p in checked.problems])
-    report = json.loads(eval_report.read_text(encoding="utf-8"))
-    reasons = decide(report, checked.version)
-    if reasons:
-        raise PromotionRefused(reasons)
+    _checked, report = earned(adapter_dir, eval_report)
     meta: dict[str, Any] = json.loads((adapter_dir / "metadata.json").read_text(encoding="utf-8"))
     dest.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=".adapter-", dir=dest.parent))

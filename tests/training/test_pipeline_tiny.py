@@ -89,6 +89,31 @@ def test_tiny_pipeline(tmp_path: Path) -> None:
     else:
         assert not record.exists() and "acceptance" in promoted.stderr + promoted.stdout or not better
 
+    # Shipping (make adapter's last step) follows the same rule, and what ships is the adapter in float16
+    # with its evidence, checked as the runtime checks it.
+    from codi.llm.adapters import verify_adapter
+    from codi.training.promote import PromotionRefused
+    from codi.training.ship import ship
+
+    shipped = tmp_path / "shipped"
+    if promoted.returncode != 0:
+        with pytest.raises(PromotionRefused):
+            ship(adapter, run, report_file, data, dest=shipped)
+        assert not shipped.exists()
+        # The mechanics of a shipment, on a report that says the adapter earned it (this tiny one rarely does).
+        report["acceptance"]["base"]["value"], report["acceptance"]["adapter"]["value"] = 0.1, 0.9
+        report_file.write_text(json.dumps(report))
+    ship(adapter, run, report_file, data, dest=shipped)
+    checked = verify_adapter(shipped)
+    assert checked.ok and checked.version == meta["version"], checked.problems
+    for name in ("run_manifest.json", "DATA_CARD.md", "eval.json", "SHA256SUMS"):
+        assert (shipped / name).is_file(), name
+    assert json.loads((shipped / "metadata.json").read_text())["weights_dtype"] == "float16"
+    assert (shipped / "codi-lora.gguf").stat().st_size < (adapter / "codi-lora.gguf").stat().st_size
+    halved = json.loads(codi("llm", "explain", "demo/go", "--adapter", str(shipped), "--json",
+                             "--disable-rag").stdout)  # the float16 copy loads in llama.cpp
+    assert halved["llm_metrics"]["adapter_version"] == meta["version"]
+
     table = json.loads(codi("metrics", "summarize", "--input", str(run / "telemetry"), "--format", "json").stdout)
     assert "loss" in json.dumps(table)
     print(f"tiny pipeline: {time.monotonic() - started:.0f} s")

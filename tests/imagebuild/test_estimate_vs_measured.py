@@ -11,11 +11,10 @@ never bootstraps stand-ins itself.
 from __future__ import annotations
 
 import shutil
-import urllib.request
 from pathlib import Path
 
 import pytest
-from realbuild import why_not_real_builds
+from realbuild import unreachable, why_not_real_builds
 
 from codi.imagebuild.buildah import BuildahEngine
 from codi.service.estimate_check import check_estimates, missing_bases
@@ -26,12 +25,6 @@ WHY_NOT = why_not_real_builds()
 REGISTRIES = {"python": "https://pypi.org/simple/flask/", "node": "https://registry.npmjs.org/express"}
 
 
-def _unreachable(url: str) -> str | None:
-    try:
-        urllib.request.urlopen(url, timeout=10).close()  # noqa: S310 (a fixed https URL)
-    except OSError as exc:
-        return f"{url} cannot be reached from this machine ({exc})"
-    return None
 pytestmark = pytest.mark.skipif(WHY_NOT is not None, reason=f"real buildah builds unavailable: {WHY_NOT}")
 
 
@@ -47,7 +40,7 @@ def test_estimate_is_within_30_percent_of_the_measured_size(demo: str, tmp_path:
         pytest.skip(f"no local stand-in for {', '.join(missing)} (run `codi bases bootstrap --only {demo}`)")
     network = False
     if demo in REGISTRIES:  # demo/python installs Flask from PyPI, demo/node Express from npm
-        problem = _unreachable(REGISTRIES[demo])
+        problem = unreachable(REGISTRIES[demo])
         if problem:
             pytest.skip(f"{demo} downloads its dependencies: {problem}")
         network = True

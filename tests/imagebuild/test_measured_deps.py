@@ -13,12 +13,10 @@ import os
 import shutil
 import subprocess
 import sys
-import urllib.error
-import urllib.request
 from pathlib import Path
 
 import pytest
-from realbuild import why_not_real_builds
+from realbuild import unreachable, why_not_real_builds
 
 from codi.imagebuild.buildah import BuildahEngine
 from codi.service.estimate_check import missing_bases
@@ -31,11 +29,7 @@ pytestmark = [pytest.mark.slow,
 
 
 def _pypi_problem() -> str | None:
-    try:
-        with urllib.request.urlopen(urllib.request.Request(PYPI, method="HEAD"), timeout=5):
-            return None
-    except (urllib.error.URLError, OSError) as exc:
-        return f"{PYPI} cannot be reached from this machine ({exc})"
+    return unreachable(PYPI)
 
 
 def test_python_demo_with_dependencies_builds_and_answers_the_same(tmp_path: Path) -> None:

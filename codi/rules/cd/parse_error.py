@@ -76,7 +76,8 @@ class InternalErrorRule(Rule):
     error names to lint without it.
 
     ## References
-    - CODI's README, "Exit codes"
+    - [SARIF 2.1.0: tool execution notifications](https://docs.oasis-open.org/sarif/sarif/v2.1.0/sarif-v2.1.0.html),
+      where this error goes in SARIF; CODI's README, "Exit codes"
     """
 
     code = "CD0000"

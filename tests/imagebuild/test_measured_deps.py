@@ -47,7 +47,7 @@ def test_python_demo_with_dependencies_builds_and_answers_the_same(tmp_path: Pat
                           "--no-llm", "--disable-rag", "--candidate-limit", "2", "--out", str(tmp_path / "runs")],
                          capture_output=True, text=True, timeout=1500, env=env)
     assert got.returncode == 0, got.stdout[-2000:] + got.stderr[-2000:]
-    run_dir = next((tmp_path / "runs").iterdir())
+    run_dir = next(p for p in (tmp_path / "runs").iterdir() if (p / "metadata" / "run.json").is_file())  # not _traces
     record = json.loads((run_dir / "metadata" / "run.json").read_text())
     metrics = json.loads((run_dir / "metadata" / "metrics.json").read_text())
     pick = record["recommendation"]["candidate_id"]

@@ -40,7 +40,8 @@ def _sha256(engine: BuildahEngine, ref: str, path: str) -> str:
         engine.stop(container)
 
 
-def test_pip_install_with_build_network_and_mounted_ca_leaves_no_trace(tmp_path: Path) -> None:
+def _engine_and_base() -> tuple[BuildahEngine, str]:
+    """The engine and the python-slim stand-in, when it exists here and PyPI can be reached (else skip)."""
     engine = BuildahEngine()
     base = image_ref(next(s for s in STANDINS if s.key == "python-slim"), apt_mirror()[1])
     if not engine.exists(base):
@@ -48,6 +49,11 @@ def test_pip_install_with_build_network_and_mounted_ca_leaves_no_trace(tmp_path:
     why = _pypi()
     if why:
         pytest.skip(why)
+    return engine, base
+
+
+def test_pip_install_with_build_network_and_mounted_ca_leaves_no_trace(tmp_path: Path) -> None:
+    engine, base = _engine_and_base()
     if not DEFAULT_CA_BUNDLE.is_file():
         pytest.skip(f"no host CA bundle at {DEFAULT_CA_BUNDLE}")
     (tmp_path / "Dockerfile").write_text(DOCKERFILE.format(base=base))
@@ -71,13 +77,7 @@ def test_pip_install_with_build_network_and_mounted_ca_leaves_no_trace(tmp_path:
 
 def test_without_the_mount_an_untrusted_registry_ca_is_named(tmp_path: Path) -> None:
     """Only where TLS to PyPI is re-signed by a CA the stand-in does not trust (as on these machines)."""
-    engine = BuildahEngine()
-    base = image_ref(next(s for s in STANDINS if s.key == "python-slim"), apt_mirror()[1])
-    if not engine.exists(base):
-        pytest.skip(f"no {base}: run `codi bases bootstrap --only python`")
-    why = _pypi()
-    if why:
-        pytest.skip(why)
+    engine, base = _engine_and_base()
     (tmp_path / "Dockerfile").write_text(DOCKERFILE.format(base=base))
     tag = "localhost/codi-test/build-network:2"
     try:

@@ -1,8 +1,11 @@
 """The "tuned" candidate: the original, kept as it is, with changes that leave its runtime contract alone.
 
-Unlike catalog templates, nothing is re-derived: every instruction stays where it is. Two kinds of edit:
+Unlike catalog templates, nothing is re-derived: every instruction keeps its words. Three kinds of edit:
 - dependency downloads get a BuildKit cache mount (pip, npm, yarn, go, maven, gradle, cargo), so a
   rebuild after a manifest edit does not download everything again;
+- where the whole build context is copied before a node/python install (CD201), the manifests are copied
+  first and the whole-context copy moves after the install, so a source edit keeps the install cached;
+  only where that is provably the same image (``codi.optimise.reorder``; the notes say why not otherwise);
 - the runtime image becomes a smaller variant of the same version (``-slim``; a JDK's JRE) when the
   runtime stage needs nothing the smaller image lacks (codi.optimise.smaller_base); the contract check
   confirms that both images have the same command, user and environment.
@@ -14,6 +17,8 @@ from dataclasses import dataclass, field
 
 from codi.imagedb import normalize_ref
 from codi.optimise.contract.model import DeclaredChange
+from codi.optimise.manifests import Context
+from codi.optimise.reorder import reorder
 from codi.optimise.review.model import DeclaredBaseChange
 from codi.optimise.smaller_base import smaller_base
 from codi.parser.model import Instruction
@@ -44,6 +49,7 @@ class Tuning:
     risk: str = "low"
     base_changes: list[DeclaredBaseChange] = field(default_factory=list)
     declared: list[DeclaredChange] = field(default_factory=list)  # runtime-contract changes made on purpose
+    kept: list[str] = field(default_factory=list)  # edits it did not make, and why (not changes themselves)
 
     @property
     def changed(self) -> bool:
@@ -123,14 +129,23 @@ def base_repo(ref: str) -> str:
     return normalize_ref(ref)[0]
 
 
-def tune(text: str, model: Model, target: Stage, bases: dict[str, tuple[str, dict[str, str | None]]]) -> Tuning:
+def tune(text: str, model: Model, target: Stage, bases: dict[str, tuple[str, dict[str, str | None]]],
+         context: Context | None = None) -> Tuning:
     """``bases`` maps a base repository (``base_repo``) to its image's (user, ENV); stages on bases
-    CODI does not know are left alone (their user, and so the cache directory, is unknown)."""
+    CODI does not know get no cache mount (their user, and so the cache directory, is unknown).
+    ``context`` is the build context the reorder reads the manifests from (None: no reorder)."""
     edits: list[tuple[int, int, str]] = []
     notes: list[str] = []
+    tuning = Tuning(text)
     for stage in model.stages:
         if stage.index > target.index:
             continue
+        moved = reorder(model, stage, context)
+        edits += moved.edits
+        notes += moved.notes
+        tuning.kept += moved.kept
+        if moved.edits:
+            tuning.risk = "medium"
         repo = _stage_repo(model, stage)
         if repo not in bases:
             continue
@@ -148,7 +163,6 @@ def tune(text: str, model: Model, target: Stage, bases: dict[str, tuple[str, dic
             edits.append((pos, pos, flags))
             notes.append(f"line {instr.start_line}: cache mount for {', '.join(targets)} (downloads are reused "
                          "across rebuilds and stay out of the image)")
-    tuning = Tuning(text)
     smaller = smaller_base(model, target)
     if smaller is not None:
         edits.append((smaller.start, smaller.end, smaller.new))

@@ -101,7 +101,8 @@ def build_candidates(analysis: Analysis, catalog: Catalog, limit: int = 3) -> Ca
     if tuned is not None:
         drafts.append(tuned)
     rootless = nonroot_draft(analysis, tuned.text if tuned is not None else start,
-                             tuned.base_changes if tuned is not None else None)
+                             tuned.base_changes if tuned is not None else None,
+                             tuned.notes if tuned is not None else None)
     if rootless is not None:
         drafts.append(rootless)
     from_catalog = catalog_drafts(analysis, catalog, out)

@@ -6,8 +6,10 @@ from codi import safefs
 from codi.artifacts.models import RejectedCandidate
 from codi.fix.apply import fix_text
 from codi.optimise.contract import DeclaredChange, RuntimeContract
+from codi.optimise.manifests import Context
 from codi.optimise.review import DeclaredBaseChange
 from codi.optimise.tune import base_repo, nonroot, tune, writable_dirs
+from codi.rules.buildkit.dockerignore import load_dockerignore
 from codi.service.analyze import Analysis
 from codi.service.drafts import FIX_CHANGES, CandidateSet, Draft, edit_model
 
@@ -42,14 +44,17 @@ def tuned_draft(analysis: Analysis, start: str) -> Draft | None:
         info = lookup(ref) if stage.base_stage is None and ref else None
         if info is not None:
             bases[base_repo(ref)] = (info.user, dict(info.env))
-    tuning = tune(start, model, target, bases)
+    context = Context(analysis.project, load_dockerignore(analysis.project, analysis.dockerfile_path.name))
+    tuning = tune(start, model, target, bases, context)
     if not tuning.changed:
         return None
     return Draft("tuned", "tuned", "The original, tuned in place",
                   "The original's structure and runtime settings kept as they are, with dependency downloads in "
-                  "BuildKit cache mounts and, where the same version exists, a smaller runtime image (slim, "
-                  "a JDK's JRE, the Alpine nginx).",
-                  tuning.risk, None, tuning.notes, tuning.text, FIX_CHANGES + tuning.declared, tuning.base_changes)
+                  "BuildKit cache mounts, the dependency manifests copied and installed before the rest of the "
+                  "sources where that provably builds the same image, and, where the same version exists, a "
+                  "smaller runtime image (slim, a JDK's JRE, the Alpine nginx).",
+                  tuning.risk, None, tuning.notes + tuning.kept, tuning.text, FIX_CHANGES + tuning.declared,
+                  tuning.base_changes)
 
 
 # Programs that start as root on purpose (they drop privileges, bind low ports or manage services).
@@ -85,9 +90,11 @@ def _needs_root(analysis: Analysis, c: RuntimeContract) -> bool:
     return False
 
 
-def nonroot_draft(analysis: Analysis, start: str, base_changes: list[DeclaredBaseChange] | None = None) -> Draft | None:
+def nonroot_draft(analysis: Analysis, start: str, base_changes: list[DeclaredBaseChange] | None = None,
+                  tuned_notes: list[str] | None = None) -> Draft | None:
     """The (tuned) original as a non-root user, when it runs as root on a base CODI knows; ``base_changes``
-    are the tuned text's declared base changes, kept."""
+    are the tuned text's declared base changes, kept, and ``tuned_notes`` what its tuning did (said again:
+    the variant carries those edits too)."""
     c = analysis.contract
     if c is None or c.user or c.user_origin == "unknown" or not c.base_known or analysis.target is None:
         return None
@@ -105,5 +112,6 @@ def nonroot_draft(analysis: Analysis, start: str, base_changes: list[DeclaredBas
                                              reason="runs as a non-root user: a compromised app cannot act as root")]
     return Draft("nonroot", "variant", "The original as a non-root user",
                   "The original (with its fixes and tuning) switched to an unprivileged user at the end of the "
-                  "runtime stage; everything else is kept.", "medium", None, tuning.notes, tuning.text, declared,
+                  "runtime stage; everything else is kept.", "medium", None, tuning.notes + list(tuned_notes or []),
+                  tuning.text, declared,
                   list(base_changes or []))

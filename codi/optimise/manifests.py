@@ -37,6 +37,7 @@ _DEP_FIELDS = ("dependencies", "devDependencies", "optionalDependencies", "peerD
                "resolutions")
 _LOCAL_SPEC = ("file:", "link:", "portal:", "workspace:", "./", "../", "/", "~/")
 _ARCHIVES = (".whl", ".tar.gz", ".tgz", ".tar.bz2", ".tar.xz", ".zip", ".tar")
+_RELATIVE_SETTING = re.compile(r"""[=\s]["']?\.\.?/""")  # `cafile=./ca.pem`, `yarn-offline-mirror "./cache"`
 _URL = re.compile(r"^[a-z][a-z0-9+.-]*://", re.IGNORECASE)
 _SAFE_NAME = re.compile(r"^[A-Za-z0-9._/+@-]+$")  # written into the COPY as is (no quoting, no variables)
 _MAX_FILES = 32  # requirement files followed through -r/-c (a cycle or a fan-out is cut there)
@@ -104,13 +105,29 @@ def node_needs(ctx: Context, call: ToolCall) -> Needs:
         if (why := ctx.usable(rel)) is not None:
             needs.why_not = why
             return needs
+        if rel in {".npmrc", ".yarnrc"} and (why := _config_problem(ctx, rel)) is not None:
+            needs.why_not = why
+            return needs
     if ctx.exists("node_modules"):
         needs.why_not = ("the project's node_modules folder is in the build context: the whole-context copy "
                          "would put it over the installed one (list node_modules in .dockerignore)")
-    elif not (ctx.ignore is not None and ctx.ignore.excluded("node_modules")):
+        return needs
+    if not (ctx.ignore is not None and ctx.ignore.excluded("node_modules")):
         needs.notes.append("the project has no node_modules folder now: keep one out of the build context "
                            "(.dockerignore), or the whole-context copy puts it over the installed one")
+    frozen = call.sub == "ci" or call.has("--frozen-lockfile", "--immutable")
+    if not frozen and any(f in _LOCKS for f in needs.files):
+        needs.notes.append("a lockfile the install rewrites is the project's again after the whole-context copy "
+                           "(the installed packages are the same)")
     return needs
+
+
+def _config_problem(ctx: Context, rel: str) -> str | None:
+    try:
+        text = ctx.read(rel)
+    except OSError as exc:
+        return f"{rel} cannot be read: {exc}"
+    return f"{rel} names a file or folder of the project (a relative path)" if _RELATIVE_SETTING.search(text) else None
 
 
 def _package_json_problem(pkg: dict[str, object], call: ToolCall) -> str | None:

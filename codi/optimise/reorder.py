@@ -242,7 +242,8 @@ def _environment(model: Model, ctx: Context, run: Instruction, dest: str) -> Non
     base = dest.rstrip("/")
     for name, value in model.vars_at(run).items():
         for part in (value or "").split(":"):
-            whole = name in {"PYTHONPATH", "NODE_PATH"} and part in {base or "/", "."}
+            # HOME=DEST: npm and pip read their user settings (~/.npmrc, ~/.config/pip) from the sources
+            whole = name in {"PYTHONPATH", "NODE_PATH", "HOME"} and part in {base or "/", "."}
             if whole or (part.startswith(base + "/") and ctx.exists(part[len(base) + 1:])):
                 raise _Refused(f"{name}={value} points the install at files of the build context")
 

@@ -197,3 +197,13 @@ def test_codi_run_node_demo_installs_from_the_manifests_first(tmp_path: Path) ->
         manifests = lines.index("COPY package.json package-lock.json /usr/src/app/")
         install = next(i for i, line in enumerate(lines) if "npm install" in line)
         assert manifests < install < lines.index("COPY . /usr/src/app"), cand["id"]
+
+
+def test_npmrc_naming_a_project_file(tmp_path: Path) -> None:
+    _kept(_tune(tmp_path, NODE, {**NODE_FILES, ".npmrc": "cafile=./certs/ca.pem\n"}), NODE,
+          ".npmrc names a file or folder of the project")
+
+
+def test_environment_puts_the_sources_first(tmp_path: Path) -> None:
+    text = "FROM python:3.12\nWORKDIR /app\nCOPY . .\nENV PYTHONPATH=/app\nRUN pip install -r requirements.txt\n"
+    _kept(_tune(tmp_path, text, {"requirements.txt": "flask\n"}), text, "PYTHONPATH=/app points the install")

@@ -1,9 +1,9 @@
 """The tuned candidate's reorder: dependency manifests copied and installed before the whole build context.
 
 The shape CD201 reports: ``COPY . DEST`` and then, in the same stage, a RUN that installs the node or
-python dependencies. Then every source edit re-runs the install. The reorder writes, where the copy was,
-``COPY <manifests> DEST/`` (the copy's --chown/--chmod), keeps the instructions that follow in their order
-and moves the whole-context copy to just after the install RUN:
+python dependencies (pip -r, poetry, uv). Then every source edit re-runs the install. The reorder writes,
+where the copy was, ``COPY <manifests> DEST/`` (the copy's --chown/--chmod), keeps the instructions that
+follow in their order and moves the whole-context copy to just after the install RUN:
 
     COPY . /app                      COPY package.json package-lock.json /app/
     WORKDIR /app              ->     WORKDIR /app
@@ -27,6 +27,7 @@ import posixpath
 import re
 from dataclasses import dataclass, field
 
+from codi.optimise.locked import locked_needs
 from codi.optimise.manifests import Context, Needs, node_needs, pip_needs
 from codi.parser.expand import expand
 from codi.parser.model import Instruction
@@ -43,7 +44,7 @@ _SETTINGS = frozenset({"ENV", "ARG", "LABEL", "USER", "EXPOSE", "SHELL", "STOPSI
 _INDEX_UPDATES = {("apt-get", "update"), ("apk", "update"), ("yum", "makecache"), ("dnf", "makecache")}
 # What may stand between two commands of the install RUN: separators, continuations, output to /dev/null.
 _GAP = re.compile(r"^(?:\s|\\\r?\n|&&|;|\d?>>?\s*/dev/null|\d?>&\d)*$")
-_NODE_TOOLS = frozenset({"npm", "yarn", "pnpm"})
+_PROJECT_TOOLS = frozenset({"npm", "yarn", "pnpm", "poetry", "uv"})
 _NPM_NAME = re.compile(r"^(@[\w.-]+/)?[\w.-]+(@[\w.^~<>=*-]+)?$")  # a registry package, maybe with a version
 _SAFE_MOUNTS = frozenset({"cache", "secret", "ssh", "tmpfs"})  # a bind mount may bring the sources in
 
@@ -217,12 +218,17 @@ def _plain_glue(script: Script) -> None:
 def _call_needs(ctx: Context, call: ToolCall, cwd: str, dest: str) -> Needs | None:
     """The manifests one command reads (none for named or system packages); None: it may read sources."""
     eco = dependency_install(call)
-    if call.tool in _NODE_TOOLS and call.has("--prefix", "--cwd", "-C", "--dir", "-w", "--workspace", "--filter", "-F"):
+    if call.tool in _PROJECT_TOOLS and call.has("--prefix", "--cwd", "-C", "--dir", "-w", "--workspace", "--filter",
+                                                "-F", "--directory", "--project"):
         return None  # installs another folder's project
     if eco == "node":
         return node_needs(ctx, call)
     if eco == "python" and call.tool in {"pip", "uv-pip"}:
         return pip_needs(ctx, call, dest, cwd)
+    if eco == "python":
+        return locked_needs(ctx, call)  # poetry install, uv sync; None (refused) for pipenv, pdm
+    if call.tool == "poetry" and call.sub == "config" and not call.has("--local"):
+        return Needs()  # the user's settings (virtualenvs.create false), not a file of the project
     if eco == "system" or (call.tool, call.sub) in _INDEX_UPDATES:
         return Needs()
     if call.tool in {"pip", "uv-pip"} and call.sub == "install":

@@ -97,7 +97,7 @@ def build_candidates(analysis: Analysis, catalog: Catalog, limit: int = 3) -> Ca
     out = CandidateSet()
     start, fixed = fixed_draft(analysis, out)
     drafts = [fixed] if fixed is not None else []
-    tuned = tuned_draft(analysis, start)
+    tuned = tuned_draft(analysis, start, out)
     if tuned is not None:
         drafts.append(tuned)
     rootless = nonroot_draft(analysis, tuned.text if tuned is not None else start,

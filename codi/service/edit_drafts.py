@@ -31,7 +31,8 @@ def fixed_draft(analysis: Analysis, out: CandidateSet) -> tuple[str, Draft | Non
                              "minimal diff.", "medium" if unsafe else "low", None, notes, outcome.fixed, FIX_CHANGES)
 
 
-def tuned_draft(analysis: Analysis, start: str) -> Draft | None:
+def tuned_draft(analysis: Analysis, start: str, out: CandidateSet) -> Draft | None:
+    """The tuned original, or None when nothing is tuned (then why a reorder was not made is a run note)."""
     from codi.imagedb import lookup
 
     edit = edit_model(analysis, start)
@@ -47,6 +48,7 @@ def tuned_draft(analysis: Analysis, start: str) -> Draft | None:
     context = Context(analysis.project, load_dockerignore(analysis.project, analysis.dockerfile_path.name))
     tuning = tune(start, model, target, bases, context)
     if not tuning.changed:
+        out.notes += [f"no tuned candidate: {why}" for why in tuning.kept]
         return None
     return Draft("tuned", "tuned", "The original, tuned in place",
                   "The original's structure and runtime settings kept as they are, with dependency downloads in "

@@ -207,3 +207,47 @@ def test_npmrc_naming_a_project_file(tmp_path: Path) -> None:
 def test_environment_puts_the_sources_first(tmp_path: Path) -> None:
     text = "FROM python:3.12\nWORKDIR /app\nCOPY . .\nENV PYTHONPATH=/app\nRUN pip install -r requirements.txt\n"
     _kept(_tune(tmp_path, text, {"requirements.txt": "flask\n"}), text, "PYTHONPATH=/app points the install")
+
+
+def test_why_not_is_a_run_note_when_nothing_else_is_tuned(tmp_path: Path) -> None:
+    project = tmp_path / "py"
+    _write(project, {"requirements.txt": "-e .\n", "app.py": "",
+                     "Dockerfile": "FROM python:3.12-slim\nWORKDIR /app\nCOPY . .\n"
+                                   "RUN pip install --no-cache-dir -r requirements.txt\nCMD [\"python\", \"app.py\"]\n"})
+    result = run_project(project, RunOptions(llm=False, rag=False, out=tmp_path / "runs", candidate_limit=5))
+    assert not any(c.kind == "tuned" for c in result.record.candidates)
+    assert any(n.startswith("no tuned candidate: line 3: the whole build context is still copied") and "(-e)" in n
+               for n in result.record.notes), result.record.notes
+
+
+POETRY = ("[tool.poetry]\nname = \"x\"\nversion = \"1\"\n\n[tool.poetry.dependencies]\npython = \"^3.12\"\n"
+          "flask = \"3.0.0\"\n")
+
+
+def test_poetry_without_the_project_reorders(tmp_path: Path) -> None:
+    text = ("FROM python:3.12\nWORKDIR /app\nCOPY . .\nRUN pip install poetry==1.8.3 && poetry config "
+            "virtualenvs.create false && poetry install --no-root --only main\n")
+    result = _tune(tmp_path, text, {"pyproject.toml": POETRY, "poetry.lock": "", ".dockerignore": ".venv\n"})
+    assert "WORKDIR /app\nCOPY pyproject.toml poetry.lock ./\nRUN pip install poetry" in result.text
+    assert result.text.endswith("--only main\nCOPY . .\n")
+
+
+@pytest.mark.parametrize(("pyproject", "install", "why"), [
+    (POETRY, "poetry install", "add --no-root"),
+    (POETRY + "lib = { path = \"./lib\" }\n", "poetry install --no-root", "is a path in the project"),
+    ("[project]\nname = \"x\"\nversion = \"1\"\n", "uv sync --frozen", "add --no-install-project"),
+    ("[project]\nname = \"x\"\n\n[tool.uv.workspace]\nmembers = [\"p/*\"]\n", "uv sync --no-install-project",
+     "uv workspace"),
+])
+def test_poetry_and_uv_that_need_the_sources(tmp_path: Path, pyproject: str, install: str, why: str) -> None:
+    text = f"FROM python:3.12-slim\nWORKDIR /app\nCOPY . .\nRUN {install}\n"
+    lock = "poetry.lock" if install.startswith("poetry") else "uv.lock"
+    _kept(_tune(tmp_path, text, {"pyproject.toml": pyproject, lock: ""}), text, why)
+
+
+def test_uv_sync_without_the_project_reorders(tmp_path: Path) -> None:
+    text = "FROM python:3.12\nWORKDIR /app\nCOPY . .\nRUN uv sync --frozen --no-install-project\n"
+    result = _tune(tmp_path, text, {"pyproject.toml": "[project]\nname = \"x\"\n", "uv.lock": "",
+                                    ".python-version": "3.12\n"})
+    assert "COPY pyproject.toml uv.lock .python-version ./\nRUN uv sync" in result.text
+    assert "no .venv folder now" in result.notes[0]

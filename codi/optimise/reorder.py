@@ -62,7 +62,7 @@ class _Refused(Exception):
 
 def reorder(model: Model, stage: Stage, ctx: Context | None) -> Reorder:
     out = Reorder()
-    found = _shape(stage)
+    found = _shape(model, stage)
     if found is None:
         return out
     copy, run, between = found
@@ -78,16 +78,20 @@ def reorder(model: Model, stage: Stage, ctx: Context | None) -> Reorder:
     return out
 
 
-def _shape(stage: Stage) -> tuple[Instruction, Instruction, list[Instruction]] | None:
+def _shape(model: Model, stage: Stage) -> tuple[Instruction, Instruction, list[Instruction]] | None:
     """(the first whole-context copy, the first later RUN installing node/python dependencies, the
-    instructions between them), or None when the stage has no such pair."""
+    instructions between them), or None when the stage has no such pair. As CD201: an ecosystem whose
+    dependencies the stage (or its FROM chain) installed before the copy is not counted (the later
+    install is of the project itself)."""
     instrs = stage.instructions
     at = next((i for i, instr in enumerate(instrs) if whole_context(instr)), None)
     if at is None:
         return None
+    earlier = [i for st in model.stage_chain(stage)[:-1] for i in st.instructions] + instrs[:at]
+    installed = {eco for instr in earlier if instr.keyword == "RUN" for eco in _ecosystems(instr)}
     for j in range(at + 1, len(instrs)):
         instr = instrs[j]
-        if instr.keyword == "RUN" and _ecosystems(instr) & {"node", "python"}:
+        if instr.keyword == "RUN" and _ecosystems(instr) & {"node", "python"} - installed:
             return instrs[at], instr, instrs[at + 1:j]
     return None
 

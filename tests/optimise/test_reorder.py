@@ -251,3 +251,10 @@ def test_uv_sync_without_the_project_reorders(tmp_path: Path) -> None:
                                     ".python-version": "3.12\n"})
     assert "COPY pyproject.toml uv.lock .python-version ./\nRUN uv sync" in result.text
     assert "no .venv folder now" in result.notes[0]
+
+
+def test_no_note_where_the_dependencies_were_installed_before_the_copy(tmp_path: Path) -> None:
+    text = ("FROM node:20\nWORKDIR /app\nCOPY package.json package-lock.json ./\nRUN npm ci\nCOPY . .\n"
+            "RUN npm ci && npm run build\n")
+    result = _tune(tmp_path, text, NODE_FILES)
+    assert result.text == text and not result.kept

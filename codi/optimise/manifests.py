@@ -23,7 +23,7 @@ from codi.rules.cd.commands import ToolCall
 _LIFECYCLE = ("preinstall", "install", "postinstall", "prepublish", "preprepare", "prepare", "postprepare")
 # Every lockfile present is copied: npm 7+ also takes resolutions from a yarn.lock.
 _LOCKS = ("package-lock.json", "npm-shrinkwrap.json", "yarn.lock", "pnpm-lock.yaml")
-_CONFIGS = {"npm": (".npmrc",), "pnpm": (".npmrc",), "yarn": (".npmrc", ".yarnrc")}
+_CONFIGS = {"npm": (".npmrc",), "pnpm": (".npmrc",), "yarn": (".npmrc", ".yarnrc", ".yarnclean")}  # yarn autoclean
 # Files that make an install read more than the manifests (per tool) and why.
 _REFUSED = {
     "npm": {"binding.gyp": "npm compiles the project's binding.gyp (node-gyp) at install time"},

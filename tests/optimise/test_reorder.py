@@ -77,12 +77,12 @@ def test_python_requirement_includes_copied_byte_for_byte(tmp_path: Path) -> Non
 
 
 @pytest.mark.parametrize(("install", "lock", "expected"), [
-    ("yarn install --frozen-lockfile", "yarn.lock", "COPY package.json yarn.lock .npmrc /usr/src/app/"),
+    ("yarn install --frozen-lockfile", "yarn.lock", "COPY package.json yarn.lock .npmrc .yarnclean /usr/src/app/"),
     ("pnpm install --frozen-lockfile", "pnpm-lock.yaml", "COPY package.json pnpm-lock.yaml .npmrc /usr/src/app/"),
 ])
 def test_yarn_and_pnpm_reorder(tmp_path: Path, install: str, lock: str, expected: str) -> None:
     text = f"FROM node:20\nADD . /usr/src/app\nRUN cd /usr/src/app && {install}\nCMD [\"node\", \"s.js\"]\n"
-    files = {"package.json": PKG, lock: "", ".npmrc": "fund=false\n"}
+    files = {"package.json": PKG, lock: "", ".npmrc": "fund=false\n", ".yarnclean": "test\n"}
     result = _tune(tmp_path, text, files)
     assert f"{expected}\nRUN cd /usr/src/app && {install}\nADD . /usr/src/app\n" in result.text
     assert "no node_modules folder now" in result.notes[0]  # declared: it holds while the project has none

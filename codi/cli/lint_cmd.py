@@ -169,9 +169,11 @@ def lint_cmd(
 
     Example: codi lint . --format sarif --output-file codi.sarif
     """
+    from codi.rules.gc_pause import fewer_collections
     from codi.service.errors import LintUsageError
     from codi.service.lint import LintRequest
 
+    ctx.with_resource(fewer_collections())  # the lint and its output: the collector's full passes cost most
     if no_cache:  # for this command only (in-process callers such as tests run others after it)
         from codi.rules.shellcheck.cache import disabled
 

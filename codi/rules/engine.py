@@ -29,6 +29,7 @@ from codi.parser.validate import Diagnostic
 from codi.rules.base import BatchRule, Finding, Rule, RuleConfig, RuleContext, Severity
 from codi.rules.buildkit.checkdirective import EXPERIMENTAL, experimental_findings, may_turn_on_experimental
 from codi.rules.dl.hidden import hidden_findings
+from codi.rules.gc_pause import fewer_collections
 from codi.rules.registry import merge_equivalents, silencing_codes
 from codi.rules.selection import Selection, SelectionLayer
 from codi.rules.suppress import Suppressions, collect
@@ -174,6 +175,10 @@ class Engine:
         return self._instances[cls.code]
 
     def lint(self, inputs: Sequence[FileInput], on_file: Callable[[str], None] | None = None) -> LintResult:
+        with fewer_collections():  # a quarter of the CPU time went to the collector
+            return self._lint(inputs, on_file)
+
+    def _lint(self, inputs: Sequence[FileInput], on_file: Callable[[str], None] | None) -> LintResult:
         from codi.parser.parse import lenient, parse_lenient
         from codi.parser.semantic import build_model
         from codi.rules.buildkit.checkdirective import apply_check_directive

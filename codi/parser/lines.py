@@ -98,8 +98,11 @@ class Locator:
         return i + 1, offset - self.offsets[i] + 1
 
     def span(self, start: int, end: int) -> Span:
-        sl, sc = self.point(start)
+        # ``point`` twice, inlined: the parser makes several spans per instruction
+        offsets = self.offsets
+        i = max(bisect_right(offsets, start) - 1, 0)
+        sl, sc = i + 1, start - offsets[i] + 1
         if end <= start:
             return Span(start, start, sl, sc, sl, sc)
-        el, ec = self.point(end - 1)
-        return Span(start, end, sl, sc, el, ec + 1)
+        j = max(bisect_right(offsets, end - 1, i) - 1, 0)
+        return Span(start, end, sl, sc, j + 1, end - offsets[j] + 1)

@@ -176,11 +176,15 @@ class _Parser:
             chars.append(piece)
             offs.append(range(self.offsets[j - 1], self.offsets[j - 1] + len(piece)))
         line = "".join(chars)
-        # 8 bytes an offset, not a list of int objects (~36): the offsets of every character of the
-        # file are held, so this is most of a parsed file's memory
-        loff = array("q")
-        for r in offs:
-            loff.extend(r)
+        loff: Sequence[int]
+        if len(offs) == 1:  # one physical line (most instructions): its offsets are a range
+            loff = offs[0]
+        else:
+            # 8 bytes an offset, not a list of int objects (~36): the offsets of every character of
+            # a continued instruction are held, so this is most of a parsed file's memory
+            loff = array("q")
+            for r in offs:
+                loff.extend(r)
         try:
             built = self._node(line, loff)
         except ArgError as exc:

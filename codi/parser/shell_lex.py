@@ -10,6 +10,8 @@ from __future__ import annotations
 import re
 
 _PLAIN = re.compile(r"[^\s'\"\\$`|&;<>()]+")
+_DQ_PLAIN = re.compile(r'[^"\\$`]+')  # a run of characters that stand for themselves inside "..."
+_WORD_GOES_ON = "\\'\"$`("  # after a run of plain characters, only these may continue the word
 _FD = re.compile(r"\d+(?=[<>])")
 _SPACE = " \t\r\f\v"
 _DQ_ESCAPABLE = '$`"\\'
@@ -70,7 +72,7 @@ def tokenize(text: str) -> list[Tok]:
         elif ch in "<>":
             i = _redirection(text, i, i, toks, heredocs)
         else:
-            m = _FD.match(text, i)
+            m = _FD.match(text, i) if ch.isdigit() else None
             if m:
                 i = _redirection(text, m.end(), i, toks, heredocs)
                 continue
@@ -122,8 +124,13 @@ def _skip_heredocs(text: str, i: int, heredocs: list[tuple[str, bool]]) -> int:
 
 def scan_word(text: str, i: int) -> tuple[int, str]:
     """Scan one word from ``i``; returns (end offset, value without quotes)."""
-    out: list[str] = []
     n = len(text)
+    m = _PLAIN.match(text, i)
+    if m:  # most words are plain characters only: no list to build
+        end = m.end()
+        if end >= n or text[end] not in _WORD_GOES_ON:
+            return end, m.group()
+    out: list[str] = []
     while i < n:
         m = _PLAIN.match(text, i)
         if m:
@@ -166,6 +173,12 @@ def scan_word(text: str, i: int) -> tuple[int, str]:
 def _double_quoted(text: str, i: int, out: list[str]) -> int:
     n = len(text)
     while i < n:
+        m = _DQ_PLAIN.match(text, i)
+        if m:
+            out.append(m.group())
+            i = m.end()
+            if i >= n:
+                break
         ch = text[i]
         if ch == '"':
             return i + 1

@@ -49,6 +49,10 @@ class Command:
     piped: bool = False  # part of a pipeline (reads from or writes to a "|")
     word_spans: list[tuple[int, int]] = field(default_factory=list)  # (start, end) of each raw word
     redirects: list[tuple[str, str]] = field(default_factory=list)  # (op, target): (">", "/dev/null")
+    # ``unwrapped()``, once: several rules ask for every command. ``_bare``: it is the command itself
+    # (kept as a flag: a reference to itself would be a cycle only the garbage collector frees).
+    _inner: Command | None = field(default=None, init=False, repr=False, compare=False)
+    _bare: bool = field(default=False, init=False, repr=False, compare=False)
 
     @property
     def name(self) -> str:
@@ -67,7 +71,12 @@ class Command:
         """The command with leading ``VAR=value`` assignments, ``sudo [opts]``, ``env [opts]
         [VAR=x]``, ``nice [opts]``, ``time [-p]``, ``exec [opts]``, ``command`` and ``nohup``
         removed (repeatedly: ``sudo -E env X=1 nice pip``). ``command -v x`` is a lookup,
-        not a run of ``x``, and is kept. Only assignments: the result has no words."""
+        not a run of ``x``, and is kept. Only assignments: the result has no words. The result is
+        shared (computed once): do not modify it."""
+        if self._inner is not None:
+            return self._inner
+        if self._bare:
+            return self
         argv = self.argv
         i = 0
         while i < len(argv):
@@ -83,16 +92,20 @@ class Command:
                 break  # a lookup (command -v) or nothing wrapped (a bare env prints the env)
             i = j
         if i == 0:
+            self._bare = True
             return self
         if i >= len(argv):
-            return replace(self, argv=[], raw_words=[], word_spans=[], start=self.end)
-        return replace(
-            self,
-            argv=argv[i:],
-            raw_words=self.raw_words[i:],
-            word_spans=self.word_spans[i:],
-            start=self.word_spans[i][0] if i < len(self.word_spans) else self.start,
-        )
+            inner = replace(self, argv=[], raw_words=[], word_spans=[], start=self.end)
+        else:
+            inner = replace(
+                self,
+                argv=argv[i:],
+                raw_words=self.raw_words[i:],
+                word_spans=self.word_spans[i:],
+                start=self.word_spans[i][0] if i < len(self.word_spans) else self.start,
+            )
+        self._inner = inner
+        return inner
 
     def has_flag(self, *flags: str) -> bool:
         """True if any word after the program is one of ``flags``; short flags also match

@@ -8,7 +8,7 @@ A pin is (ecosystem, name, version); the review check wants each pin of the orig
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from codi.parser.expand import UnresolvedVariable, expand_strict
 from codi.parser.model import Instruction
@@ -223,8 +223,7 @@ def _expanded(cmd: Command, env: dict[str, str | None]) -> Command:
             except UnresolvedVariable:
                 pass
         argv.append(word)
-    cmd.argv = argv
-    return cmd
+    return replace(cmd, argv=argv)  # unwrapped() results are shared: never modified in place
 
 
 def pins_of(model: Model) -> list[Pin]:

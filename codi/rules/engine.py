@@ -168,6 +168,8 @@ class Engine:
     def __init__(self, rules: Sequence[type[Rule]]) -> None:
         self.rules = list(rules)
         self._instances: dict[str, Rule] = {}
+        # id(plan) -> (the plan, its rules as instances); the plan is held so that its id stays its own
+        self._planned_rules: dict[int, tuple[list[tuple[type[Rule], bool]], list[tuple[Rule, bool]]]] = {}
 
     def _instance(self, cls: type[Rule]) -> Rule:
         if cls.code not in self._instances:
@@ -255,27 +257,35 @@ class Engine:
             settings.plans[key] = plan
         return plan
 
+    def _planned(self, settings: FileSettings) -> list[tuple[Rule, bool]]:
+        """``_plan`` with this engine's rule instances, looked up once per plan, not per file."""
+        plan = self._plan(settings)
+        key = id(plan)
+        hit = self._planned_rules.get(key)
+        if hit is None or hit[0] is not plan:
+            hit = (plan, [(self._instance(cls), selected) for cls, selected in plan])
+            self._planned_rules[key] = hit
+        return hit[1]
+
     def _run_file_rules(self, ctx: RuleContext, settings: FileSettings, errors: list[RuleError]) -> list[Finding]:
         found: list[Finding] = []
         ran: list[Rule] = []
         experimental: bool | None = None
-        for cls, selected in self._plan(settings):
-            # BuildKit's experimental checks also run when the file's `# check=experimental=` asks.
-            if not selected:
+        for rule, selected in self._planned(settings):
+            if selected:  # hidden_findings re-runs these; a directive's experimental check stays out
+                ran.append(rule)
+            else:
+                # BuildKit's experimental checks also run when the file's `# check=experimental=` asks.
                 if experimental is None:
                     experimental = may_turn_on_experimental(ctx.dockerfile.text)
                 if not experimental:
                     continue
-            by_directive = not selected
-            rule = self._instance(cls)
-            if selected:  # hidden_findings re-runs these; a directive's experimental check stays out
-                ran.append(rule)
             try:
                 these = list(rule.check(ctx))
             except Exception as exc:  # one broken rule must not kill the run
-                errors.append(RuleError(cls.code, ctx.path, _describe(exc)))
+                errors.append(RuleError(rule.code, ctx.path, _describe(exc)))
                 continue
-            found.extend(experimental_findings(ctx.dockerfile, cls.name, these) if by_directive else these)
+            found.extend(these if selected else experimental_findings(ctx.dockerfile, rule.name, these))
         # hadolint also lints instructions before the first FROM and inside ONBUILD
         found.extend(hidden_findings(ctx, ran, found, lambda code, e: errors.append(RuleError(code, ctx.path, _describe(e)))))
         return found

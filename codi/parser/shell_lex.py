@@ -82,13 +82,17 @@ def tokenize(text: str) -> list[Tok]:
     return toks
 
 
+_OPERATORS_3 = frozenset({";;&", "&>>"})
+_OPERATORS_2 = frozenset({";;", ";&", "&&", "||", "|&", "&>"})
+
+
 def _operator(text: str, i: int, toks: list[Tok]) -> int:
-    for op in (";;&", ";;", ";&", "&&", "||", "|&", "&>>", "&>", ";", "&", "|"):
-        if text.startswith(op, i):
-            kind = "redir" if op.startswith("&>") else "op"
-            toks.append(Tok(kind, op, i, i + len(op)))
-            return i + len(op)
-    return i + 1  # unreachable: callers only pass ; & |
+    """The longest operator at ``i`` (callers only pass ``;``, ``&`` or ``|``)."""
+    op = text[i : i + 3]
+    if op not in _OPERATORS_3:
+        op = op[:2] if op[:2] in _OPERATORS_2 else op[:1]
+    toks.append(Tok("redir" if op.startswith("&>") else "op", op, i, i + len(op)))
+    return i + len(op)
 
 
 def _redirection(text: str, i: int, start: int, toks: list[Tok], heredocs: list[tuple[str, bool]]) -> int:

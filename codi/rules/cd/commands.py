@@ -102,7 +102,7 @@ class ToolCall:
 
 def positional(words: list[str], value_flags: Iterable[str] = ()) -> list[str]:
     """Non-flag words, skipping the value after a flag that takes one; ``--`` ends flags."""
-    vf = set(value_flags)
+    vf = value_flags if isinstance(value_flags, (frozenset, set)) else set(value_flags)  # no copy per call
     out: list[str] = []
     skip = False
     flags_done = False

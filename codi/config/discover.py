@@ -107,11 +107,14 @@ class ConfigResolver:
                 raise ConfigError("config file not found", explicit)
             self.explicit = [load_file(path)]
         self._by_folder: dict[Path, LintSettings] = {}
+        self._resolved: dict[Path, Path] = {}  # resolving a folder costs a system call per part: once a run
         self._by_file: dict[Path, ConfigLayer] = {}
         self.used: list[str] = []  # config files actually applied, in the order first used
 
     def for_folder(self, folder: Path) -> LintSettings:
-        key = folder.resolve()
+        key = self._resolved.get(folder)
+        if key is None:
+            key = self._resolved[folder] = folder.resolve()
         if key not in self._by_folder:
             if self.explicit is not None:
                 files = self.explicit

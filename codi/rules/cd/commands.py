@@ -53,6 +53,7 @@ _ALIASES = {
 }
 _PYTHON = re.compile(r"^python(\d+(\.\d+)*)?$")
 _PIP = re.compile(r"^pip\d+(\.\d+)*$")
+_ASSIGNMENT = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*)=(.*)$")
 
 
 @dataclass(slots=True)
@@ -91,7 +92,7 @@ class ToolCall:
         """``VAR=value`` assignments written before the program (``NODE_ENV=production npm ci``)."""
         env: dict[str, str] = {}
         for w in self.original.argv:
-            m = re.match(r"^([A-Za-z_][A-Za-z0-9_]*)=(.*)$", w)
+            m = _ASSIGNMENT.match(w)
             if not m:
                 if w in ("env", "sudo", "-E") or w.startswith("-"):
                     continue

@@ -40,11 +40,16 @@ def _url_name(url: str) -> str:
     return posixpath.basename(url.split("?", 1)[0].split("#", 1)[0].rstrip("/"))
 
 
+_CREATES = frozenset({"cd", "curl", "wget", "git", "cp", "mv", "unzip"})  # the tools created_by_run reads
+
+
 def created_by_run(script: Script, calls: list[ToolCall], cwd: str) -> list[tuple[int, str]]:
     """(command index, absolute path) for files a RUN visibly creates: downloads, clones, copies
     (``mkdir``/``touch`` make empty entries that cost nothing, so they do not count)."""
     out: list[tuple[int, str]] = []
     for call in calls:
+        if call.tool not in _CREATES:
+            continue
         ops = operands(call)
         if call.tool == "cd" and ops:
             cwd = resolve(ops[0], cwd)
@@ -140,7 +145,8 @@ class DeletedInLaterLayer(Rule):
                 if script is None:
                     continue
                 calls = tool_calls(script)
-                problems = self._deletions(calls, script, cwd, added, packages)
+                own = created_by_run(script, calls, cwd)
+                problems = self._deletions(calls, own, cwd, added, packages)
                 if problems:
                     yield self.finding(
                         ctx, instr,
@@ -148,12 +154,12 @@ class DeletedInLaterLayer(Rule):
                         + ": the bytes stay in the earlier layer; remove them in the RUN that adds them, "
                         "or use a build stage",
                     )
-                self._record(ctx, instr, calls, script, cwd, added, packages)
+                self._record(ctx, instr, calls, own, cwd, added, packages)
 
     def _deletions(
-        self, calls: list[ToolCall], script: Script, cwd: str, added: dict[str, Added], packages: dict[str, Instruction]
+        self, calls: list[ToolCall], own: list[tuple[int, str]], cwd: str, added: dict[str, Added],
+        packages: dict[str, Instruction],
     ) -> list[str]:
-        own = created_by_run(script, calls, cwd)
         own_installs = {p for c in calls for p in installed_packages(c)} | {
             v for c in calls if c.tool == "apk" for v in c.flag_values("--virtual", "-t")
         }
@@ -177,14 +183,14 @@ class DeletedInLaterLayer(Rule):
         return list(dict.fromkeys(problems))
 
     def _record(
-        self, ctx: RuleContext, instr: Instruction, calls: list[ToolCall], script: Script, cwd: str,
+        self, ctx: RuleContext, instr: Instruction, calls: list[ToolCall], own: list[tuple[int, str]], cwd: str,
         added: dict[str, Added], packages: dict[str, Instruction],
     ) -> None:
         gone = [resolve(t, cwd) for c in calls if c.tool == "rm" for t in operands(c) if "$" not in t]
         if gone:
             for path in [p for p in added if any(covers(t, p) for t in gone)]:
                 del added[path]
-        _add(added, [Added(p, instr, "RUN") for _, p in created_by_run(script, calls, cwd)])
+        _add(added, [Added(p, instr, "RUN") for _, p in own])
         env = ctx.model.vars_at(instr)
         mounts = cache_mounts(instr, cwd)
         for call in calls:

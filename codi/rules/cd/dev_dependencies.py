@@ -15,6 +15,10 @@ _DEV_EXTRAS = re.compile(r"\[([^\]]*)\]")
 _DEV_NAMES = {"dev", "devel", "develop", "development", "test", "tests", "testing", "lint", "all"}
 
 
+# The tools dev_install reads (keep in step with it).
+_INSTALLERS = frozenset({"npm", "yarn", "pnpm", "pip", "uv-pip", "poetry", "uv", "pipenv", "bundle", "composer"})
+
+
 def _production(env: Mapping[str, str | None], *names: str) -> bool:
     return any((env.get(n) or "").lower() in ("production", "prod") for n in names)
 
@@ -25,6 +29,8 @@ def _truthy(value: str | None) -> bool:
 
 def dev_install(call: ToolCall, env: Mapping[str, str | None], config: dict[str, str]) -> str | None:
     """Why ``call`` installs development dependencies, or None."""
+    if call.tool not in _INSTALLERS:  # most commands: no need to merge the environment
+        return None
     env = {**env, **call.prefix_env()}
     tool, sub = call.tool, call.sub
     node_prod = _production(env, "NODE_ENV") or _truthy(env.get("npm_config_production")) or (

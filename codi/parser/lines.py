@@ -55,6 +55,8 @@ class Directives:
 
     def trim_continuation(self, line: str) -> tuple[str, bool]:
         """(line without its continuation token, True when the logical line ends here)."""
+        if not line.rstrip(" \t").endswith(self.escape):  # most lines: no need to search
+            return line, True
         m = self.continuation.search(line)
         if m is None:
             return line, True

@@ -98,10 +98,11 @@ class Cmd:
     full: Command
     inline: bool  # offsets point into instr.args[0] (False: inside a heredoc body)
     index: int  # position among the RUN's commands
+    name: str = ""  # ``cmd.name``, kept: the rules ask for it tens of thousands of times a corpus
 
-    @property
-    def name(self) -> str:
-        return self.cmd.name
+    def __post_init__(self) -> None:
+        if not self.name:
+            object.__setattr__(self, "name", self.cmd.name)
 
 
 @dataclass(slots=True)
@@ -116,7 +117,7 @@ class Run:
         if self._by_name is None:
             self._by_name = {}
             for c in self.cmds:
-                self._by_name.setdefault(c.cmd.name, []).append(c)
+                self._by_name.setdefault(c.name, []).append(c)
         if len(names) == 1:
             return list(self._by_name.get(names[0], ()))
         found = [c for name in set(names) for c in self._by_name.get(name, ())]
@@ -197,7 +198,10 @@ def shell_runs(ctx: RuleContext) -> list[Run]:
             if not is_posix(shell):
                 continue
             found = _commands(ctx, instr)
-        cmds = [Cmd(cmd=c.unwrapped(), full=c, inline=inline, index=i) for i, (c, inline) in enumerate(found)]
+        cmds = []
+        for i, (c, inline) in enumerate(found):
+            inner = c.unwrapped()
+            cmds.append(Cmd(inner, c, inline, i, inner.name))
         runs.append(Run(ctx.model.stage_of(instr), instr, shell, cmds))
     _cache = (ctx, runs)
     return runs

@@ -3,8 +3,12 @@
 
 from __future__ import annotations
 
-import click
+from typing import TYPE_CHECKING
+
 from typer.core import TyperGroup
+
+if TYPE_CHECKING:  # annotations only: importing click costs start-up time
+    import click
 
 
 class DefaultGroup(TyperGroup):

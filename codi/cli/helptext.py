@@ -6,10 +6,12 @@ range reads `at least 1`. Applied once, when the CLI is imported (codi.cli.app).
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import click
 from typer import core
+
+if TYPE_CHECKING:  # annotations only: importing click costs start-up time
+    import click
 
 _NUMBER_WORDS = {"int": "N", "float": "NUMBER"}
 

@@ -6,8 +6,6 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from codi import safefs
 from codi.config.model import ConfigError, ConfigLayer
 from codi.config.values import Checker
@@ -125,6 +123,8 @@ def codi_layer(data: dict[str, Any], check: Checker, prefix: str = "") -> Config
 
 def load_hadolint(path: Path, root: Path | None = None) -> ConfigLayer:
     """A hadolint user's `.hadolint.yaml`, mapped onto CODI's settings."""
+    import yaml  # here, not at the top: most runs read no YAML, and PyYAML takes ~30 ms to import
+
     text = _read(path, root)
     try:
         data = yaml.safe_load(text)

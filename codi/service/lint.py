@@ -21,7 +21,6 @@ from codi.rules.engine import Engine, FileInput, FileSettings, LintResult
 from codi.rules.registry import all_rules
 from codi.rules.selection import Selection, SelectionLayer, UnknownSelector
 from codi.service.errors import LintUsageError
-from codi.service.lint_jobs import lint_inputs
 
 STDIN = "-"
 # Folders never searched when walking a directory (hidden ones are skipped too).
@@ -303,6 +302,9 @@ def run_lint(req: LintRequest, progress: Progress | None = None) -> LintOutcome:
             progress(path, done, total)
 
     if req.jobs > 1:
+        # here, not at the top: the pool's modules (multiprocessing, the fixer) cost every run start-up time
+        from codi.service.lint_jobs import lint_inputs
+
         result = lint_inputs(rules, inputs, on_file, req.jobs)
     else:
         result = Engine(rules).lint(inputs, on_file)

@@ -261,11 +261,13 @@ class UndefinedVar(Rule):
             for key in (arg_keys(instr) if instr.keyword == "ARG" else env_keys(instr))
         }
         for stage in ctx.model.stages:
-            image = _image_env(ctx, stage)
+            image: _ImageEnv | None = None  # looked up at the stage's first variable: most stages have none
             for instr in stage.instructions:
                 words = [w for w in _expanded_words(instr) if "$" in w]
                 if not words:
                     continue
+                if image is None:
+                    image = _image_env(ctx, stage)
                 env = ctx.model.vars_at(instr)
                 reported: set[str] = set()
                 for word in words:

@@ -64,12 +64,14 @@ class CopyContextWithoutDockerignore(Rule):
     severity = Severity.WARNING
 
     def check(self, ctx: RuleContext) -> Iterable[Finding]:
-        if ctx.context_dir is None or has_dockerignore(ctx.context_dir, ctx.path):
+        if ctx.context_dir is None:
             return
-        for instr in ctx.instructions("COPY", "ADD"):
-            if whole_context(instr):
-                yield self.finding(
-                    ctx, instr,
-                    f"{instr.keyword} copies the whole build context but there is no .dockerignore: "
-                    ".git, local dependencies and secrets end up in the image",
-                )
+        copies = [instr for instr in ctx.instructions("COPY", "ADD") if whole_context(instr)]
+        if not copies or has_dockerignore(ctx.context_dir, ctx.path):  # look at the disk only when it matters
+            return
+        for instr in copies:
+            yield self.finding(
+                ctx, instr,
+                f"{instr.keyword} copies the whole build context but there is no .dockerignore: "
+                ".git, local dependencies and secrets end up in the image",
+            )

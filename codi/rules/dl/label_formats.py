@@ -80,6 +80,8 @@ class LabelFormatRule(Rule):
 
     def check(self, ctx: RuleContext) -> Iterator[Finding]:
         schema = ctx.config.label_schema
+        if not schema:  # the default: no label has a type to check
+            return
         for label in all_labels(ctx):
             if schema.get(label.key, "").lower() != self.label_type or label.value is None:
                 continue

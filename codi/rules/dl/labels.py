@@ -37,7 +37,8 @@ def labels_of(ctx: RuleContext, instrs: list[Instruction]) -> Iterator[Label]:
 
 
 def all_labels(ctx: RuleContext) -> Iterator[Label]:
-    return labels_of(ctx, list(ctx.instructions("LABEL")))
+    """Every label of the file, resolved once per file (several rules read them)."""
+    return iter(ctx.memo("dl.all-labels", lambda: list(labels_of(ctx, list(ctx.instructions("LABEL"))))))
 
 
 def _image_stages(model: Model) -> list[Stage]:

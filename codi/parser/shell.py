@@ -177,6 +177,9 @@ def _skip_wrapper_options(prog: str, argv: list[str], i: int) -> int | None:
 class Script:
     text: str
     commands: list[Command]
+    # What readers derive from the script, computed once and dropped with it (codi.rules.cd.commands
+    # keeps the tool calls here: a cache of its own kept every script of a run alive to the end).
+    derived: dict[str, object] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     def find(self, *names: str) -> list[Command]:
         """Commands whose unwrapped name is one of ``names`` (returned unwrapped)."""

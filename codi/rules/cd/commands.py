@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import cast
 
 from codi.parser.shell import Command, Script
 
@@ -138,21 +139,13 @@ def tool_name(argv: list[str]) -> tuple[str, list[str]]:
     return name, rest
 
 
-# Several rules read the same scripts: keep the last few thousand results (the Script is held, so
-# its id cannot be reused while cached).
-_CACHE: dict[int, tuple[Script, list[ToolCall]]] = {}
-
-
 def tool_calls(script: Script) -> list[ToolCall]:
-    """The script's commands as tool calls (shared, do not modify the list)."""
-    hit = _CACHE.get(id(script))
-    if hit is not None and hit[0] is script:
-        return hit[1]
-    calls = _tool_calls(script)
-    if len(_CACHE) >= 4096:
-        _CACHE.clear()
-    _CACHE[id(script)] = (script, calls)
-    return calls
+    """The script's commands as tool calls, computed once per script: several rules read them
+    (shared, do not modify the list)."""
+    hit = script.derived.get("cd.tool-calls")
+    if hit is None:
+        hit = script.derived["cd.tool-calls"] = _tool_calls(script)
+    return cast(list[ToolCall], hit)
 
 
 def _tool_calls(script: Script) -> list[ToolCall]:

@@ -15,6 +15,7 @@ from codi.optimise.contract.diff import BUILD_TOOL_ENTRYPOINTS
 from codi.optimise.contract.model import RuntimeContract
 from codi.optimise.contract.programs import FILE_SUFFIXES
 from codi.optimise.facts import OriginalFacts, production_env
+from codi.optimise.install_scope import scope_values
 from codi.optimise.stack.model import StackMatch
 from codi.parser.model import Instruction
 from codi.parser.semantic import Model, Stage
@@ -73,6 +74,8 @@ class TemplateContext:
     command_path: str | None = None  # absolute path of the program the command runs, where known
     jar_path: str | None = None  # absolute path of the jar the command runs, where known
     notes: list[str] = field(default_factory=list)
+    # Install options that keep the original's dependency scope (codi.optimise.install_scope).
+    scope: dict[str, Any] = field(default_factory=dict)
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -82,6 +85,7 @@ class TemplateContext:
             "context_copies": self.context_copies, "final_lines": self.final_lines, "setup_runs": self.setup_runs, "early_runs": self.early_runs, "pinned": self.pinned,
             "poetry_main_only": _poetry_main_only(self.pinned), "env_lines": self.env_lines, "command_path": self.command_path, "jar_path": self.jar_path,
             "runtime_packages": self.facts.runtime_packages, "pip_deps": pip_deps(self.contract),
+            "scope": self.scope,
         }
 
 
@@ -251,6 +255,7 @@ def build_context(stack: StackMatch, facts: OriginalFacts, contract: RuntimeCont
         ctx.native_libs = [lib for lib in native_gem_libs(project)
                            if not {lib, *_LIB_PROVIDERS.get(lib, ())} & set(facts.apt_packages)]
     ctx.command_path = _command_path(contract)
+    ctx.scope = scope_values(contract, stack.package_manager, ctx.pinned, project, drop_dev=False)
     ctx.jar_path = next((posixpath.normpath(posixpath.join(ctx.workdir, e.name)) for e in contract.executables
                          if e.name.endswith(".jar")), None)
     unknown = "unknown" in (contract.entrypoint_origin, contract.cmd_origin)
@@ -272,7 +277,8 @@ def pip_deps(contract: RuntimeContract) -> dict[str, Any] | None:
         return None
     return {"files": [d.source for d in found if d.source not in {"inline", "project"}],
             "inline": [shlex.quote(p) for d in found if d.source == "inline" for p in d.packages],
-            "project": any(d.source == "project" for d in found)}
+            "project": any(d.source == "project" for d in found),
+            "extras": sorted({s.split(":", 1)[1] for d in found if d.source == "project" for s in d.scope})}
 
 
 def _poetry_main_only(pinned: dict[str, dict[str, str]]) -> str:

@@ -55,6 +55,15 @@ def _programs(c: RuntimeContract) -> str:
     return ", ".join(f"{e.name} ({e.provider})" for e in c.executables)
 
 
+def _dependencies(c: RuntimeContract) -> str:
+    """Each install of application dependencies with the groups it installs (issue 24)."""
+    from codi.optimise.contract.scope import describe
+
+    if not c.dependencies:
+        return "(none)"
+    return "; ".join(f"{d.key} ({describe(d.manager, d.scope)})" if d.scope else d.key for d in c.dependencies)
+
+
 def _files(c: RuntimeContract) -> str:
     n = len(c.files)
     return f"{n} path{'s' if n != 1 else ''} from the build context"
@@ -103,4 +112,5 @@ def contract_rows(original: RuntimeContract | None, candidate: RuntimeContract |
     files = {(f.source, f.dest) for f in o.files} != {(f.source, f.dest) for f in c.files}
     row("files (count)", _files(o), _files(c), ("files",), differs=files)
     row("programs the command needs", _programs(o), _programs(c), ("executables",))
+    row("application dependencies", _dependencies(o), _dependencies(c), ("dependencies", "dependency_scope"))
     return rows

@@ -10,7 +10,7 @@ from codi.optimise.contract import DeclaredChange
 from codi.optimise.polish import drop_repeated_env, keep_base_precision
 from codi.optimise.render import matches, render
 from codi.optimise.review import image_refs
-from codi.optimise.template_context import apk_note, build_context
+from codi.optimise.template_context import TemplateContext, apk_note, build_context
 from codi.parser.semantic import Model
 from codi.service.analyze import Analysis
 from codi.service.drafts import FIX_CHANGES, CandidateSet, Draft
@@ -61,6 +61,31 @@ def _dev_tool_command(analysis: Analysis) -> str | None:
     return None
 
 
+def _node_dev_scope(analysis: Analysis, ctx: TemplateContext) -> DeclaredChange | None:
+    """Where the original installs devDependencies: the declared change of a candidate that leaves them
+    out, when CODI establishes that the command uses none of them (codi.optimise.node_dev); otherwise the
+    templates keep them (ctx.scope as built) and a note says why."""
+    from codi.optimise.install_scope import scope_values, source
+    from codi.optimise.node_dev import dev_use
+
+    pm = ctx.stack.package_manager or "npm"
+    src = source(ctx.contract, pm, "package.json")
+    if src is None or "dev" not in src.scope:
+        return None
+    use = dev_use(analysis.project, ctx.contract)
+    if not use.established:
+        ctx.notes.append(f"the candidates install devDependencies, as the original does (line {src.line}): CODI "
+                         f"cannot establish that the command uses none of them ({use.why})")
+        return None
+    ctx.scope = scope_values(ctx.contract, pm, ctx.pinned, analysis.project, drop_dev=True)
+    if not use.command:  # package.json declares none: the same packages
+        return DeclaredChange(field="dependency_scope", key=src.key, risk="low",
+                              reason=f"devDependencies are not installed: {use.why}")
+    return DeclaredChange(field="dependency_scope", key=src.key, risk="medium",
+                          reason=f"devDependencies are not installed; the command `{use.command}` uses none of "
+                                 f"them: {use.why}")
+
+
 def catalog_drafts(analysis: Analysis, catalog: Catalog, out: CandidateSet) -> list[Draft]:
     primary = analysis.detection.primary
     if primary is None:
@@ -78,6 +103,7 @@ def catalog_drafts(analysis: Analysis, catalog: Catalog, out: CandidateSet) -> l
             primary = primary.model_copy(update={"manifests": kept})
     ctx = build_context(primary, analysis.facts, analysis.contract, analysis.model, analysis.target,
                         analysis.project)
+    scope_change = _node_dev_scope(analysis, ctx) if primary.stack == "node" else None
     out.notes += ctx.notes
     drafts: list[Draft] = []
     leaves_out_apk = apk_note(analysis.facts)
@@ -106,7 +132,7 @@ def catalog_drafts(analysis: Analysis, catalog: Catalog, out: CandidateSet) -> l
                                                  texts.model(text))
         texts.keep(text)
         base = _final_base(texts.model(text)) or base
-        declared = list(rule.changes) + FIX_CHANGES
+        declared = list(rule.changes) + FIX_CHANGES + ([scope_change] if scope_change else [])
         risk = rule.risk
         if ctx.command is not None:  # the command came from a manifest: nobody ran it this way before
             declared.append(DeclaredChange(field="cmd", risk="high", reason=f"start command {ctx.command.note}"))

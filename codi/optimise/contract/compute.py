@@ -93,7 +93,7 @@ def compute_contract(df: Dockerfile, model: Model, stage: Stage | None = None,
     c.executables = find_executables(c, files.outputs(stage), state.packages, state.run_texts)
     c.packages = sorted({name for name, _ in state.packages})
     c.made_dirs = sorted(set(state.made_dirs))
-    c.dependencies = dependency_sources(model, stage)
+    c.dependencies = dependency_sources(model, stage, project)
     return c
 
 

@@ -1,6 +1,7 @@
 """Where an image's application dependencies come from: inline specs, a requirements file, a lockfile.
 
-A candidate must install the same dependencies the same way: same packages, same pins, same source.
+A candidate must install the same dependencies the same way: same packages, same pins, same source,
+and the same scope (which groups of the manifest: devDependencies, Poetry groups, extras; see scope.py).
 Read from the RUN steps of every stage whose files reach the built image (its FROM chain and the
 stages it copies from), once per image. Installs of the package tools themselves (pip, poetry, a
 global npm/pnpm...) are not application dependencies: the review check compares their pins.
@@ -10,8 +11,21 @@ from __future__ import annotations
 
 import posixpath
 import re
+from collections.abc import Callable, Mapping
+from pathlib import Path
 
 from codi.optimise.contract.model import DependencySource
+from codi.optimise.contract.scope import (
+    NODE_KINDS,
+    PyGroups,
+    node_omitted,
+    node_scope,
+    pip_extras,
+    pipenv_scope,
+    poetry_scope,
+    py_groups,
+    uv_scope,
+)
 from codi.parser.model import Instruction
 from codi.parser.semantic import Model, Stage
 
@@ -60,12 +74,28 @@ def feeding_stages(model: Model, stage: Stage) -> list[Stage]:
     return [seen[i] for i in sorted(seen)]
 
 
-def dependency_sources(model: Model, stage: Stage) -> list[DependencySource]:
+def dependency_sources(model: Model, stage: Stage, project: Path | None = None) -> list[DependencySource]:
+    """Each install of application dependencies whose result the image ships, with its scope.
+
+    A stage starts from its parent stage's installs; in a stage, a later install of the same
+    package.json (or an ``npm prune --omit=dev``) decides what node_modules holds, while Python installs
+    of the same lockfile add up. The image's own stages (``stage``'s FROM chain) decide a source they
+    install; the stages it only copies from add the sources it does not install itself.
+    """
     from codi.parser.shell import parse_script
     from codi.rules.cd.commands import tool_calls
 
-    out: list[DependencySource] = []
-    for st in feeding_stages(model, stage):
+    groups: list[PyGroups] = []  # read once, only where a Poetry or uv install needs it
+
+    def pyproject() -> PyGroups:
+        if not groups:
+            groups.append(py_groups(project))
+        return groups[0]
+
+    states: dict[int, dict[str, DependencySource]] = {}
+    for st in feeding_stages(model, stage):  # file order: a parent stage comes before its children
+        chain = model.stage_chain(st)
+        state = dict(states.get(chain[-2].index, {})) if len(chain) > 1 else {}
         workdir = "/"
         for instr in st.instructions:
             if instr.keyword == "WORKDIR" and instr.args:
@@ -73,15 +103,41 @@ def dependency_sources(model: Model, stage: Stage) -> list[DependencySource]:
             if instr.keyword != "RUN" or instr.json_form:
                 continue
             script = "\n".join(h.content for h in instr.heredocs) if instr.heredocs else " ".join(instr.args)
+            env = model.vars_at(instr)
             for call in tool_calls(parse_script(script)):
-                out += _sources(call, workdir, instr)
-    unique: dict[str, DependencySource] = {}
-    for src in out:
-        unique.setdefault(src.key, src)
-    return list(unique.values())  # in the order the image installs them (a template repeats it)
+                if call.tool in {"npm", "pnpm"} and call.sub == "prune":
+                    _prune(state, call, env)
+                    continue
+                for src in _sources(call, workdir, instr, env, pyproject):
+                    old = state.get(src.key)
+                    if old is None:
+                        state[src.key] = src
+                    elif src.manager in NODE_KINDS:  # the later install rewrites node_modules
+                        state[src.key] = old.model_copy(update={"scope": src.scope})
+                    else:
+                        state[src.key] = old.model_copy(update={"scope": sorted(set(old.scope) | set(src.scope))})
+        states[st.index] = state
+    own = dict(states.get(stage.index, {}))
+    for st in feeding_stages(model, stage):
+        for key, src in states.get(st.index, {}).items():
+            own.setdefault(key, src)
+    # in the order the image installs them (a template repeats it)
+    return sorted(own.values(), key=lambda d: d.line if d.line is not None else 0)
 
 
-def _sources(call: object, workdir: str, instr: Instruction) -> list[DependencySource]:
+def _prune(state: dict[str, DependencySource], call: object, env: Mapping[str, str | None]) -> None:
+    """``npm prune --omit=dev`` / ``pnpm prune --prod``: the kinds it removes leave the stage's node_modules."""
+    from codi.rules.cd.commands import ToolCall
+
+    assert isinstance(call, ToolCall)
+    src = state.get(f"{call.tool}: package.json")
+    if src is not None:
+        gone = node_omitted(call, env)
+        state[src.key] = src.model_copy(update={"scope": [s for s in src.scope if s not in gone]})
+
+
+def _sources(call: object, workdir: str, instr: Instruction, env: Mapping[str, str | None],
+             pyproject: Callable[[], PyGroups]) -> list[DependencySource]:
     from codi.rules.cd.commands import ToolCall
 
     assert isinstance(call, ToolCall)
@@ -93,15 +149,18 @@ def _sources(call: object, workdir: str, instr: Instruction) -> list[DependencyS
         no_deps = call.has("--no-deps")
         local = [w for w in operands + call.flag_values("-e", "--editable")
                  if w.startswith((".", "/")) or w == workdir]
-        if local and not no_deps:  # `pip install .`: the project's own dependency list
-            out.append(DependencySource(manager="pip", source="project", line=line))
+        if local and not no_deps:  # `pip install .`: the project's own dependency list, with the extras named
+            out.append(DependencySource(manager="pip", source="project", line=line,
+                                        scope=sorted({e for w in local for e in pip_extras(w)})))
         specs = sorted({_norm_pip(w) for w in operands if not w.startswith((".", "/"))
                         and "/" not in w and _pip_name(w) not in TOOLS})
         if specs:
             out.append(DependencySource(manager="pip", source="inline", packages=specs, line=line))
         return out
     if call.tool in _LOCKED and call.sub == _LOCKED[call.tool][0]:
-        return [DependencySource(manager=call.tool, source=_LOCKED[call.tool][1], line=line)]
+        scope = poetry_scope(call, pyproject()) if call.tool == "poetry" else \
+            uv_scope(call, env, pyproject()) if call.tool == "uv" else pipenv_scope(call)
+        return [DependencySource(manager=call.tool, source=_LOCKED[call.tool][1], line=line, scope=scope)]
     if call.tool in _NODE and call.sub in _NODE[call.tool]:
         if call.has("-g", "--global") or call.sub == "" and call.tool != "yarn":
             return []
@@ -113,5 +172,5 @@ def _sources(call: object, workdir: str, instr: Instruction) -> list[DependencyS
             return [DependencySource(manager=call.tool, source="inline", packages=specs, line=line)]
         if operands:  # only tools
             return []
-        return [DependencySource(manager=call.tool, source="package.json", line=line)]
+        return [DependencySource(manager=call.tool, source="package.json", line=line, scope=node_scope(call, env))]
     return []

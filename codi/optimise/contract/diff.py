@@ -29,7 +29,7 @@ LABELS = {
     "healthcheck": "HEALTHCHECK", "label_keys": "LABEL keys", "onbuild": "ONBUILD", "shell": "SHELL",
     "runtime": "language runtime", "runtime_version": "runtime version", "os_family": "OS family",
     "files": "files from the build context", "packages": "system packages", "made_dirs": "folders made by RUN", "executables": "programs the command needs", "base": "base image",
-    "dependencies": "application dependencies",
+    "dependencies": "application dependencies", "dependency_scope": "dependency groups installed",
 }
 
 
@@ -204,6 +204,23 @@ def _dependencies(before: RuntimeContract, after: RuntimeContract) -> Iterable[C
         if key not in had:
             yield ContractChange(field="dependencies", key=key, before="(not installed)", after=key,
                                  message=f"installs {_show_source(d)}, which the original does not")
+        elif sorted(had[key].scope) != sorted(d.scope):  # same source, other groups of it (scope.py)
+            yield _scope_change(had[key], d)
+
+
+def _scope_change(before: DependencySource, after: DependencySource) -> ContractChange:
+    from codi.optimise.contract.scope import describe
+
+    dropped = [s for s in before.scope if s not in after.scope]
+    added = [s for s in after.scope if s not in before.scope]
+    what = "; ".join(part for part in (
+        f"leaves out {describe(before.manager, dropped)}" if dropped else "",
+        f"adds {describe(before.manager, added)}" if added else "") if part)
+    line = f" (line {before.line})" if before.line else ""
+    return ContractChange(field="dependency_scope", key=before.key, before=describe(before.manager, before.scope),
+                          after=describe(after.manager, after.scope),
+                          message=f"the original installs {describe(before.manager, before.scope)} of "
+                                  f"{_show_source(before)}{line}; the candidate {what}")
 
 
 def check_contract(before: RuntimeContract, after: RuntimeContract,

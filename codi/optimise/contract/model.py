@@ -37,6 +37,9 @@ class DependencySource(BaseModel):
     manager: str  # pip (uv pip too), poetry, uv, pipenv, npm, yarn, pnpm
     source: str  # "inline", "project", or the file it reads ("requirements.txt", "poetry.lock", "package.json")
     packages: list[str] = Field(default_factory=list)  # inline specs, normalised ("fastapi==0.115.0")
+    # Which groups of the manifest the install installs, as sorted tokens (codi.optimise.contract.scope):
+    # ["dev", "optional", "peer", "prod"] for `npm ci`, ["group:main"] for `poetry install --only main`.
+    scope: list[str] = Field(default_factory=list)
     line: int | None = None  # the RUN that installs them (not compared)
 
     @property

@@ -27,7 +27,7 @@ _VALUE_FLAGS: dict[str, frozenset[str]] = {
                          "-I", "--init-script", "-x", "--exclude-task"}),
     "composer": frozenset({"-d", "--working-dir"}),
     "apk": frozenset({"-X", "--repository", "-t", "--virtual", "-p", "--root", "--cache-dir"}),
-    "npm": frozenset({"--prefix", "-w", "--workspace", "--cache"}),
+    "npm": frozenset({"--prefix", "-w", "--workspace", "--cache", "--omit", "--include"}),
     "yarn": frozenset({"--cwd", "--cache-folder", "--modules-folder"}),
     "pnpm": frozenset({"-C", "--dir", "--filter", "-F", "--store-dir"}),
     "go": frozenset({"-o", "-C"}),

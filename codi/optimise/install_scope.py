@@ -3,7 +3,7 @@
 A template installs the same groups of the manifest as the original (its contract's dependency scope,
 codi.optimise.contract.scope), except devDependencies where ``drop_dev`` says CODI established that the
 command needs none of them (codi.optimise.node_dev); the catalog declares that change. An original that
-installs no such source gets the template's usual production scope (the contract check then reports the
+installs no such source (or does not ship its node_modules) gets the template's usual production scope (the contract check then reports the
 new source anyway).
 """
 
@@ -29,7 +29,7 @@ def scope_values(contract: RuntimeContract, pm: str | None, pinned: dict[str, di
     node = pm if pm in NODE_KINDS else "npm"
     kinds = NODE_KINDS[node]
     src = source(contract, node, "package.json")
-    target = set(src.scope) if src is not None else set(kinds) - {"dev"}
+    target = set(src.scope) if src is not None and src.shipped else set(kinds) - {"dev"}
     if drop_dev:
         target.discard("dev")
     omit = [k for k in kinds if k not in target]

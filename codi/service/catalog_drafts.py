@@ -70,7 +70,7 @@ def _node_dev_scope(analysis: Analysis, ctx: TemplateContext) -> DeclaredChange 
 
     pm = ctx.stack.package_manager or "npm"
     src = source(ctx.contract, pm, "package.json")
-    if src is None or "dev" not in src.scope:
+    if src is None or not src.shipped or "dev" not in src.scope:
         return None
     use = dev_use(analysis.project, ctx.contract)
     if not use.established:

@@ -93,10 +93,14 @@ def dependency_sources(model: Model, stage: Stage, project: Path | None = None) 
         return groups[0]
 
     states: dict[int, dict[str, DependencySource]] = {}
+    where: dict[tuple[int, str], str] = {}  # (stage, key) -> the folder a node install wrote node_modules in
+    last_workdir: dict[int, str] = {}
     for st in feeding_stages(model, stage):  # file order: a parent stage comes before its children
         chain = model.stage_chain(st)
         state = dict(states.get(chain[-2].index, {})) if len(chain) > 1 else {}
-        workdir = "/"
+        if len(chain) > 1:
+            where.update({(st.index, k): v for (i, k), v in where.items() if i == chain[-2].index})
+        workdir = last_workdir.get(chain[-2].index, "/") if len(chain) > 1 else "/"
         for instr in st.instructions:
             if instr.keyword == "WORKDIR" and instr.args:
                 workdir = posixpath.normpath(posixpath.join(workdir, instr.args[0]))
@@ -110,6 +114,8 @@ def dependency_sources(model: Model, stage: Stage, project: Path | None = None) 
                     continue
                 for src in _sources(call, workdir, instr, env, pyproject):
                     old = state.get(src.key)
+                    if src.manager in NODE_KINDS and src.source == "package.json":
+                        where[(st.index, src.key)] = workdir
                     if old is None:
                         state[src.key] = src
                     elif src.manager in NODE_KINDS:  # the later install rewrites node_modules
@@ -117,12 +123,41 @@ def dependency_sources(model: Model, stage: Stage, project: Path | None = None) 
                     else:
                         state[src.key] = old.model_copy(update={"scope": sorted(set(old.scope) | set(src.scope))})
         states[st.index] = state
+        last_workdir[st.index] = workdir
     own = dict(states.get(stage.index, {}))
-    for st in feeding_stages(model, stage):
+    chain_ids = {s.index for s in model.stage_chain(stage)}
+    feeding = feeding_stages(model, stage)
+    for st in feeding:
+        if st.index in chain_ids:
+            continue
         for key, src in states.get(st.index, {}).items():
-            own.setdefault(key, src)
+            if (st.index, key) in where and not _copies_node_modules(
+                    model, st, where[(st.index, key)], {f.index for f in feeding}):
+                src = src.model_copy(update={"shipped": False})
+            if key not in own or (src.shipped and not own[key].shipped):
+                own[key] = src
     # in the order the image installs them (a template repeats it)
     return sorted(own.values(), key=lambda d: d.line if d.line is not None else 0)
+
+
+def _copies_node_modules(model: Model, stage: Stage, workdir: str, feeding: set[int]) -> bool:
+    """Some ``COPY --from`` of ``stage`` (or of a stage built on it) takes its node_modules: a source path
+    that is that folder or holds it, or one with a wildcard or a variable (it may). A stage that only
+    gives the image built files (``COPY --from=assets /app/public``) does not ship its install."""
+    target = posixpath.join(workdir, "node_modules")
+    later = {s.index for s in model.stages if stage.index in {c.index for c in model.stage_chain(s)}}
+    for src, dst, instr in model.copy_from_edges():
+        if src not in later or dst not in feeding:
+            continue
+        if instr.keyword != "COPY":
+            return True  # a mount that a RUN may copy from
+        for arg in instr.args[:-1]:
+            if any(ch in arg for ch in "*?[$"):
+                return True
+            path = posixpath.normpath(posixpath.join("/", arg))
+            if path == "/" or target == path or target.startswith(path.rstrip("/") + "/"):
+                return True
+    return False
 
 
 def _prune(state: dict[str, DependencySource], call: object, env: Mapping[str, str | None]) -> None:

@@ -204,7 +204,7 @@ def _dependencies(before: RuntimeContract, after: RuntimeContract) -> Iterable[C
         if key not in had:
             yield ContractChange(field="dependencies", key=key, before="(not installed)", after=key,
                                  message=f"installs {_show_source(d)}, which the original does not")
-        elif sorted(had[key].scope) != sorted(d.scope):  # same source, other groups of it (scope.py)
+        elif had[key].shipped and d.shipped and sorted(had[key].scope) != sorted(d.scope):  # other groups (scope.py)
             yield _scope_change(had[key], d)
 
 

@@ -40,6 +40,9 @@ class DependencySource(BaseModel):
     # Which groups of the manifest the install installs, as sorted tokens (codi.optimise.contract.scope):
     # ["dev", "optional", "peer", "prod"] for `npm ci`, ["group:main"] for `poetry install --only main`.
     scope: list[str] = Field(default_factory=list)
+    # False: the install is in a stage the image only copies built files from (not its node_modules), so
+    # its scope does not decide what the image ships (not compared).
+    shipped: bool = True
     line: int | None = None  # the RUN that installs them (not compared)
 
     @property

@@ -82,6 +82,8 @@ SCOPES = [
     ("RUN uv sync --frozen --no-dev", "uv: uv.lock", ["project"]),
     ("ENV UV_NO_DEV=1\nRUN uv sync", "uv: uv.lock", ["project"]),
     ("RUN uv sync --only-dev", "uv: uv.lock", ["group:dev"]),
+    ("ENV UV_DEV=1\nRUN uv sync --no-default-groups", "uv: uv.lock", ["group:dev", "project"]),
+    ("RUN uv sync --group dev --no-dev", "uv: uv.lock", ["project"]),
     ("RUN uv sync --group lint", "uv: uv.lock", ["group:dev", "group:lint", "project"]),
     ("RUN uv sync --no-group dev", "uv: uv.lock", ["project"]),
     ("RUN uv sync --no-default-groups --group prod", "uv: uv.lock", ["group:prod", "project"]),

@@ -162,11 +162,11 @@ def uv_scope(call: ToolCall, env: Mapping[str, str | None], groups: PyGroups) ->
         default = set() if call.has("--no-default-groups") or _truthy(env.get("UV_NO_DEFAULT_GROUPS")) \
             else set(groups.uv_default)
         chosen = default | named | (set(groups.uv_groups) if call.has("--all-groups") else set())
-        if call.has("--dev"):
+        if call.has("--dev") or _truthy(env.get("UV_DEV")):
             chosen.add("dev")
         if call.has("--no-dev") or _truthy(env.get("UV_NO_DEV")):
             chosen.discard("dev")
-        chosen -= set(_words(call.flag_values("--no-group")))
+        chosen -= set(_words(call.flag_values("--no-group")))  # an exclusion wins over an inclusion
     out = {f"group:{g}" for g in chosen} | ({"project"} if project else set())
     extras = _extras(call, groups, "--extra", "--extra") - {f"extra:{e}" for e in _words(call.flag_values("--no-extra"))}
     return sorted(out | extras)

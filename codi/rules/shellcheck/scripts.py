@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import posixpath
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from codi.parser.model import Heredoc, Instruction
@@ -46,7 +47,7 @@ class ShellScript:
     instr: Instruction
     dialect: str
     body: str
-    offsets: list[int]
+    offsets: Sequence[int]  # a list, or a slice of the instruction's own offsets (a range or an array)
     declared: list[str] = field(default_factory=list)
     _starts: list[int] = field(default_factory=list)
 
@@ -140,7 +141,7 @@ def _default_dialect(ctx: RuleContext, root: Stage) -> str | None:
     return "sh"
 
 
-def _command_offsets(instr: Instruction) -> tuple[str, list[int]]:
+def _command_offsets(instr: Instruction) -> tuple[str, Sequence[int]]:
     """The RUN command text (args[0]) and the file offset of each of its characters."""
     command = instr.args[0] if instr.args else ""
     rest, offsets = instr.rest, instr.rest_offsets
@@ -153,7 +154,7 @@ def _command_offsets(instr: Instruction) -> tuple[str, list[int]]:
     if at < 0 or at + len(command) > len(offsets):
         fallback = instr.span.start
         return command, [fallback] * len(command)
-    return command, list(offsets[at : at + len(command)])
+    return command, offsets[at : at + len(command)]  # a slice, not a list: most are never read
 
 
 def _heredoc_offsets(text: str, heredoc: Heredoc) -> tuple[str, list[int]]:
@@ -183,6 +184,7 @@ def build_script(ctx: RuleContext, instr: Instruction) -> ShellScript | None:
     dialect = stage_dialect(ctx, instr)
     text = ctx.dockerfile.text
     command, cmd_offsets = _command_offsets(instr)
+    offsets: Sequence[int]
     if instr.heredocs and len(instr.heredocs) == 1 and _SINGLE_HEREDOC.fullmatch(command):
         # `RUN <<EOF` : the heredoc is the script; a shebang picks its interpreter.
         body, offsets = _heredoc_offsets(text, instr.heredocs[0])
@@ -196,17 +198,20 @@ def build_script(ctx: RuleContext, instr: Instruction) -> ShellScript | None:
             body, offsets = ("", []) if newline < 0 else (body[newline + 1 :], offsets[newline + 1 :])
             offsets = offsets if body else []
     else:
-        body, offsets = command, list(cmd_offsets)
-        for heredoc in instr.heredocs:
-            content, content_offsets = _heredoc_offsets(text, heredoc)
-            end = content_offsets[-1] if content_offsets else heredoc.span.start
-            body += "\n" + content
-            offsets += [offsets[-1] if offsets else instr.span.start] + content_offsets
-            if not content.endswith("\n") and content:
-                body += "\n"
-                offsets.append(end)
-            body += heredoc.name
-            offsets += [end] * len(heredoc.name)
+        body, offsets = command, cmd_offsets
+        if instr.heredocs:
+            grown = list(cmd_offsets)
+            for heredoc in instr.heredocs:
+                content, content_offsets = _heredoc_offsets(text, heredoc)
+                end = content_offsets[-1] if content_offsets else heredoc.span.start
+                body += "\n" + content
+                grown += [grown[-1] if grown else instr.span.start] + content_offsets
+                if not content.endswith("\n") and content:
+                    body += "\n"
+                    grown.append(end)
+                body += heredoc.name
+                grown += [end] * len(heredoc.name)
+            offsets = grown
     if dialect is None or not body.strip():
         return None
     env = ctx.model.vars_at(instr)

@@ -76,6 +76,11 @@ def tokenize(text: str) -> list[Tok]:
             if m:
                 i = _redirection(text, m.end(), i, toks, heredocs)
                 continue
+            m = _PLAIN.match(text, i)
+            if m and (m.end() >= n or text[m.end()] not in _WORD_GOES_ON):  # scan_word's fast path, inlined
+                toks.append(Tok("word", m.group(), i, m.end()))
+                i = m.end()
+                continue
             end, value = scan_word(text, i)
             toks.append(Tok("word", value, i, end))
             i = end

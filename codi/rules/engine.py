@@ -168,8 +168,8 @@ class Engine:
     def __init__(self, rules: Sequence[type[Rule]]) -> None:
         self.rules = list(rules)
         self._instances: dict[str, Rule] = {}
-        # id(plan) -> (the plan, its rules as instances); the plan is held so that its id stays its own
-        self._planned_rules: dict[int, tuple[list[tuple[type[Rule], bool]], list[tuple[Rule, bool]]]] = {}
+        # id(plan) -> (the plan, its rules as instances, its DL rules); the plan is held so that its id stays its own
+        self._planned_rules: dict[int, tuple[list[tuple[type[Rule], bool]], list[tuple[Rule, bool]], list[Rule]]] = {}
 
     def _instance(self, cls: type[Rule]) -> Rule:
         if cls.code not in self._instances:
@@ -257,24 +257,24 @@ class Engine:
             settings.plans[key] = plan
         return plan
 
-    def _planned(self, settings: FileSettings) -> list[tuple[Rule, bool]]:
-        """``_plan`` with this engine's rule instances, looked up once per plan, not per file."""
+    def _planned(self, settings: FileSettings) -> tuple[list[tuple[Rule, bool]], list[Rule]]:
+        """``_plan`` with this engine's rule instances, and the selected DL rules (hidden_findings re-runs
+        those; a directive's experimental check stays out): made once per plan, not per file."""
         plan = self._plan(settings)
         key = id(plan)
         hit = self._planned_rules.get(key)
         if hit is None or hit[0] is not plan:
-            hit = (plan, [(self._instance(cls), selected) for cls, selected in plan])
+            runs = [(self._instance(cls), selected) for cls, selected in plan]
+            hit = (plan, runs, [rule for rule, selected in runs if selected and rule.code.startswith("DL")])
             self._planned_rules[key] = hit
-        return hit[1]
+        return hit[1], hit[2]
 
     def _run_file_rules(self, ctx: RuleContext, settings: FileSettings, errors: list[RuleError]) -> list[Finding]:
         found: list[Finding] = []
-        ran: list[Rule] = []
         experimental: bool | None = None
-        for rule, selected in self._planned(settings):
-            if selected:  # hidden_findings re-runs these; a directive's experimental check stays out
-                ran.append(rule)
-            else:
+        runs, ran = self._planned(settings)
+        for rule, selected in runs:
+            if not selected:
                 # BuildKit's experimental checks also run when the file's `# check=experimental=` asks.
                 if experimental is None:
                     experimental = may_turn_on_experimental(ctx.dockerfile.text)
@@ -300,7 +300,14 @@ class Engine:
         for cls in self.rules:
             if not issubclass(cls, BatchRule):
                 continue
-            ctxs = [c for p, c in contexts.items() if by_path[p].settings.selection.rule_enabled(cls)]
+            enabled: dict[int, bool] = {}  # per selection (most files share one): asking costs a walk of its layers
+            ctxs = []
+            for p, c in contexts.items():
+                selection = by_path[p].settings.selection
+                if id(selection) not in enabled:
+                    enabled[id(selection)] = selection.rule_enabled(cls)
+                if enabled[id(selection)]:
+                    ctxs.append(c)
             if not ctxs:
                 continue
             rule = self._instance(cls)

@@ -107,9 +107,10 @@ def build_candidates(analysis: Analysis, catalog: Catalog, limit: int = 3) -> Ca
         drafts.append(rootless)
     from_catalog = catalog_drafts(analysis, catalog, out)
     # Offered in this order when --candidate-limit cuts: the whole rewrites save the most, the edits of
-    # the original change the least, the variants last.
+    # the original change the least, the variants last; among the variants a catalog one (an Alpine rewrite,
+    # the only whole rewrite an Alpine original gets) before the non-root edit of the original.
     order = {"fixed": 0, "multi-stage": 1, "tuned": 2, "variant": 3}
-    drafts = sorted(drafts + from_catalog, key=lambda d: order.get(d.kind, 9))
+    drafts = sorted(drafts + from_catalog, key=lambda d: (order.get(d.kind, 9), d.rule_id == "nonroot"))
     seen: set[str] = {analysis.text}
     texts = analysis.texts
     original = analysis.contract or RuntimeContract()

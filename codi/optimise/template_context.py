@@ -16,9 +16,13 @@ from codi.optimise.contract.model import RuntimeContract
 from codi.optimise.contract.programs import FILE_SUFFIXES
 from codi.optimise.facts import OriginalFacts, production_env
 from codi.optimise.install_scope import scope_values
+from codi.optimise.node_scripts import Scripts, check, split_run
+from codi.optimise.stack.files import read_json
 from codi.optimise.stack.model import StackMatch
+from codi.parser.expand import expand
 from codi.parser.model import Instruction
 from codi.parser.semantic import Model, Stage
+from codi.parser.shell import Command as ShellCommand
 
 DEFAULT_VERSIONS = {"python": "3.12", "node": "20", "go": "1.22", "java": "17", "rust": "1.79", "dotnet": "8.0",
                     "ruby": "3.3", "php": "8.3"}
@@ -76,6 +80,17 @@ class TemplateContext:
     notes: list[str] = field(default_factory=list)
     # Install options that keep the original's dependency scope (codi.optimise.install_scope).
     scope: dict[str, Any] = field(default_factory=dict)
+    # The package scripts the original runs (node): the template's build stage runs them, not its runtime.
+    scripts: Scripts = field(default_factory=Scripts)
+    build_env: list[str] = field(default_factory=list)  # the ARG/ENV lines the original sets before them
+
+    def build_runs(self) -> list[str]:
+        """The commands a node template's build stage runs after its install, once each: the original's
+        scripts, else `<pm> run build` when package.json has a build script."""
+        pm = self.stack.package_manager or "npm"
+        if self.scripts.runs:
+            return self.scripts.commands(pm)
+        return [f"{pm} run {self.stack.build_target}"] if self.stack.stack == "node" and self.stack.build_target else []
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -85,7 +100,7 @@ class TemplateContext:
             "context_copies": self.context_copies, "final_lines": self.final_lines, "setup_runs": self.setup_runs, "early_runs": self.early_runs, "pinned": self.pinned,
             "poetry_main_only": _poetry_main_only(self.pinned), "env_lines": self.env_lines, "command_path": self.command_path, "jar_path": self.jar_path,
             "runtime_packages": self.facts.runtime_packages, "pip_deps": pip_deps(self.contract),
-            "scope": self.scope,
+            "scope": self.scope, "build_runs": self.build_runs(), "build_env": self.build_env,
         }
 
 
@@ -164,17 +179,37 @@ def _template_does(instr: Instruction, stack: str) -> bool:
 
     if stack not in {"node", "python"} or instr.json_form or instr.heredocs or not instr.args:
         return False
-    for cmd in parse_script(instr.args[0]).commands:
-        plain = cmd.unwrapped()
-        name = "pip" if plain.argv[:3] in (["python", "-m", "pip"], ["python3", "-m", "pip"]) else plain.name
-        words = [w for w in (plain.argv[3:] if name != plain.name else plain.argv[1:]) if not w.startswith("-")]
-        if name not in _TEMPLATE_DOES:
-            return False
-        subs = _TEMPLATE_DOES[name]
-        if subs is not None and (words[0] if words else "") not in subs:
-            return False
-        if name == "rm" and not all(w.startswith(("/var/lib/apt", "/var/cache", "/tmp", "/root/.")) for w in words):
-            return False
+    return all(_command_done(cmd) for cmd in parse_script(instr.args[0]).commands)
+
+
+def _command_done(cmd: ShellCommand) -> bool:
+    plain = cmd.unwrapped()
+    name = "pip" if plain.argv[:3] in (["python", "-m", "pip"], ["python3", "-m", "pip"]) else plain.name
+    words = [w for w in (plain.argv[3:] if name != plain.name else plain.argv[1:]) if not w.startswith("-")]
+    if name not in _TEMPLATE_DOES:
+        return False
+    subs = _TEMPLATE_DOES[name]
+    if subs is not None and (words[0] if words else "") not in subs:
+        return False
+    return name != "rm" or all(w.startswith(("/var/lib/apt", "/var/cache", "/tmp", "/root/.")) for w in words)
+
+
+def _node_scripts(ctx: TemplateContext, instr: Instruction, here: str | None,
+                  moved: list[tuple[int, str | None]]) -> bool:
+    """Whether ``instr`` runs package scripts: they go to the template's build stage (with the ARG/ENV
+    lines set before them), not to its runtime stage."""
+    if instr.keyword != "RUN":
+        return False
+    runs, others = split_run(instr, _command_done, ctx.workdir)
+    if not runs:
+        return False
+    if others and ctx.scripts.problem is None:
+        ctx.scripts.problem = (f"line {instr.start_line} runs `{runs[0].text}` together with `{others[0]}`: CODI "
+                               "cannot tell which of their outputs the app needs, nor run the script alone in a "
+                               "build stage")
+    ctx.scripts.runs += runs
+    ctx.build_env = list(ctx.env_lines)
+    moved.append((instr.start_line, here))
     return True
 
 
@@ -223,11 +258,18 @@ def build_context(stack: StackMatch, facts: OriginalFacts, contract: RuntimeCont
         ctx.global_args = [_line(instr.text) for instr in model.global_args]
     copied = False
     pending: list[str] = []  # ARG/ENV lines before the first copy, not yet needed by an early RUN
+    here: str | None = None  # the WORKDIR so far (None: the base image's)
+    moved: list[tuple[int, str | None]] = []  # (line, WORKDIR) of each RUN that runs package scripts
     for st in chain:
         for instr in st.instructions:
             copied = copied or instr.keyword in {"COPY", "ADD"}
             if not _only_installs(instr, stack.stack):
                 ctx.final_lines.append(_line(instr.text))
+            if instr.keyword == "WORKDIR" and instr.args and model is not None:
+                here = posixpath.normpath(posixpath.join(here or "/", expand(instr.args[0], model.vars_at(instr),
+                                                                             model.dockerfile.escape or "\\")))
+            if stack.stack == "node" and _node_scripts(ctx, instr, here, moved):
+                continue
             if instr.keyword == "RUN" and not _template_does(instr, stack.stack):
                 if copied:
                     ctx.setup_runs.append(_line(instr.text))
@@ -245,6 +287,9 @@ def build_context(stack: StackMatch, facts: OriginalFacts, contract: RuntimeCont
             elif instr.keyword in {"COPY", "ADD"} and instr.flag("from") is None:
                 ctx.context_copies.append(_line(instr.text))
     _command_lines(ctx, chain)
+    if stack.stack == "node":
+        check(ctx.scripts, read_json(project / "package.json") if project is not None else None, ctx.workdir,
+              [line for line, where in moved if where != here])
     if model is not None:
         from codi.optimise.review.pins import pins_of
 

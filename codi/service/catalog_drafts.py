@@ -107,7 +107,7 @@ def catalog_drafts(analysis: Analysis, catalog: Catalog, out: CandidateSet) -> l
     out.notes += ctx.notes
     drafts: list[Draft] = []
     leaves_out_apk = apk_note(analysis.facts)
-    rules = _pick(catalog.rules, analysis)
+    rules = picked = _pick(catalog.rules, analysis)
     dev_tool = _dev_tool_command(analysis) if primary.stack == "node" else None
     texts = analysis.texts  # each text below is parsed once, however many steps read it
     if dev_tool is not None:
@@ -115,6 +115,10 @@ def catalog_drafts(analysis: Analysis, catalog: Catalog, out: CandidateSet) -> l
             out.rejected.append(RejectedCandidate(
                 rule_id=rule.id, reason=f"the command runs `{dev_tool}`, a devDependency of package.json, and "
                                         "this candidate installs production dependencies only"))
+        rules = []
+    if primary.stack == "node" and ctx.scripts.problem:  # codi.optimise.node_scripts: not guessed
+        for rule in rules:
+            out.rejected.append(RejectedCandidate(rule_id=rule.id, reason=ctx.scripts.problem))
         rules = []
     for rule in rules:
         try:
@@ -142,7 +146,7 @@ def catalog_drafts(analysis: Analysis, catalog: Catalog, out: CandidateSet) -> l
             notes.append(leaves_out_apk)
         drafts.append(Draft(rule.id, rule.kind, rule.title, rule.description.strip(), risk, base, notes,
                              text, declared, base_changes))
-    if not rules:
+    if not picked:  # (rules refused above say why in their rejections)
         out.notes.append(f"no catalog rule fits this {primary.stack} project "
                          f"(package manager {primary.package_manager or 'unknown'})")
         web = web_server_note(analysis)

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 from codi.parser.model import Instruction
 from codi.parser.shell import Command, parse_script
-from codi.rules.cd.commands import ToolCall, tool_calls
+from codi.rules.cd.commands import ToolCall, positional, tool_calls
 
 NODE_TOOLS = frozenset({"npm", "yarn", "pnpm"})
 # What `npm <sub>` runs as a package script (`npm test` is `npm run test`).
@@ -37,6 +37,16 @@ _PNPM_SCRIPT_SUBS = {"t": "test", "tst": "test"}
 # Options that run a script in another package's folder than the one the command is in.
 _ELSEWHERE = {"npm": ("--prefix", "-C", "-w", "--workspace", "--workspaces", "-ws"), "yarn": ("--cwd",),
               "pnpm": ("-C", "--dir", "--filter", "-F", "-r", "--recursive")}
+# Options that take the next word as their value (so that it is not read as a script's name).
+_VALUE_FLAGS = {
+    "npm": frozenset({"--prefix", "-C", "-w", "--workspace", "--cache", "--omit", "--include", "--registry",
+                      "--loglevel", "--userconfig", "--script-shell"}),
+    "yarn": frozenset({"--cwd", "--cache-folder", "--modules-folder", "--network-timeout", "--network-concurrency",
+                       "--mutex", "--registry", "--global-folder", "--link-folder", "--preferred-cache-folder",
+                       "--otp", "--use-yarnrc"}),
+    "pnpm": frozenset({"-C", "--dir", "--filter", "-F", "--store-dir", "--reporter", "--loglevel",
+                       "--workspace-concurrency", "--registry"}),
+}
 _MAX_DEPTH = 8  # scripts that run scripts: how deep CODI follows them
 
 
@@ -51,8 +61,11 @@ class ScriptRun:
 
 def script_run(call: ToolCall) -> ScriptRun | None:
     """The package script a node package manager's command runs, or None (an install, `npx`...)."""
-    tool, pos = call.tool, call.operands()
-    if tool not in NODE_TOOLS or not pos:
+    tool = call.tool
+    if tool not in NODE_TOOLS:
+        return None
+    pos = positional(call.rest, _VALUE_FLAGS[tool])
+    if not pos:
         return None
     sub, elsewhere = pos[0], ""
     if tool == "npm":
@@ -71,7 +84,7 @@ def script_run(call: ToolCall) -> ScriptRun | None:
         return None
     for flag in _ELSEWHERE[tool]:
         if call.has(flag):
-            value = call.flag_values(flag)
+            value = call.flag_values(flag) if flag in _VALUE_FLAGS[tool] else []
             elsewhere = elsewhere or f"`{flag}{' ' + value[0] if value else ''}`"
     argv = call.original.argv
     plain = argv in ([tool, "run", script], [tool, "run-script", script]) or \

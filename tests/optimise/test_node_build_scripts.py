@@ -113,3 +113,34 @@ def test_outputs_codi_cannot_tell_are_not_guessed(tmp_path: Path, steps: str, sc
     assert set(refused) == set(NODE_RULES)
     assert all(reason in why for why in refused.values()), refused
     assert not any("no catalog rule fits" in n for n in cands.notes)  # a rule fits; it is refused, with why
+
+
+@pytest.mark.parametrize(("command", "expected"), [
+    ("npm run build", ("build", True, "")),
+    ("npm run-script build", ("build", True, "")),
+    ("npm test", ("test", True, "")),
+    ("npm run build -- --prod", ("build", False, "")),  # kept as written, arguments and all
+    ("NODE_ENV=production yarn build", ("build", False, "")),
+    ("yarn run build", ("build", True, "")),
+    ("pnpm build", ("build", True, "")),
+    ("pnpm run build:ui", ("build:ui", True, "")),
+    ("pnpm -r build", ("build", False, "`-r`")),
+    ("pnpm --filter web build", ("build", False, "`--filter web`")),
+    ("yarn workspace api build", ("build", False, "`yarn workspace api`")),
+    ("yarn --cwd web build", ("build", False, "`--cwd web`")),
+    # installs and the tools' own commands run no script
+    ("yarn --frozen-lockfile --network-timeout 600000", None),
+    ("yarn global add pm2", None),
+    ("pnpm i --frozen-lockfile", None),
+    ("npm ci --omit=dev", None),
+    ("npm run", None),
+    ("npx tsc", None),
+])
+def test_which_commands_run_a_package_script(command: str, expected: tuple[str, bool, str] | None) -> None:
+    from codi.optimise.node_scripts import script_run
+    from codi.parser.shell import parse_script
+    from codi.rules.cd.commands import tool_calls
+
+    run = script_run(tool_calls(parse_script(command))[0])
+    assert (None if run is None else (run.script, run.plain, run.elsewhere)) == expected
+    assert run is None or run.text == command

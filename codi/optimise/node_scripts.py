@@ -108,6 +108,24 @@ class Scripts:
 
     runs: list[ScriptRun] = field(default_factory=list)
     problem: str | None = None  # why CODI cannot run them in a build stage and ship what they make
+    env: list[str] = field(default_factory=list)  # the ARG/ENV lines the original sets before them
+    where: list[tuple[int, str | None]] = field(default_factory=list)  # (line, WORKDIR) of each RUN of them
+
+    def take(self, instr: Instruction, done: Callable[[Command], bool], workdir: str, here: str | None,
+             env_lines: list[str]) -> bool:
+        """Whether ``instr`` runs package scripts (then they are taken here, with the ARG/ENV lines set
+        before it, ``env_lines``). ``here``: its WORKDIR (None: the base image's)."""
+        runs, others = split_run(instr, done, workdir)
+        if not runs:
+            return False
+        if others and self.problem is None:
+            self.problem = (f"line {instr.start_line} runs `{runs[0].text}` together with `{others[0]}`: CODI "
+                            "cannot tell which of their outputs the app needs, nor run the script alone in a "
+                            "build stage")
+        self.runs += runs
+        self.env = list(env_lines)
+        self.where.append((instr.start_line, here))
+        return True
 
     def commands(self, pm: str) -> list[str]:
         """Each run once, in the original's order: a plain one in the template's package manager."""
@@ -142,12 +160,13 @@ def split_run(instr: Instruction, done: Callable[[Command], bool],
     return runs, others
 
 
-def check(scripts: Scripts, package: dict[str, object] | None, workdir: str, moved: list[int]) -> None:
+def check(scripts: Scripts, package: dict[str, object] | None, workdir: str, last: str | None) -> None:
     """Sets ``scripts.problem`` when CODI cannot tell that the app's folder holds what a script makes:
     it runs in another folder, package.json does not define it, or it (or a script it runs) names a
-    path outside the app's folder. ``moved``: lines of script RUNs that run in another WORKDIR."""
+    path outside the app's folder. ``last``: the original's last WORKDIR (None: none)."""
     if not scripts.runs or scripts.problem:
         return
+    moved = [line for line, here in scripts.where if here != last]
     if moved:
         scripts.problem = (f"line {moved[0]} runs a package script in another folder than the app's ({workdir}): "
                            "CODI cannot tell which of its outputs the app needs")

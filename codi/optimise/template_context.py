@@ -16,7 +16,7 @@ from codi.optimise.contract.model import RuntimeContract
 from codi.optimise.contract.programs import FILE_SUFFIXES
 from codi.optimise.facts import OriginalFacts, production_env
 from codi.optimise.install_scope import scope_values
-from codi.optimise.node_scripts import Scripts, check, split_run
+from codi.optimise.node_scripts import Scripts, check
 from codi.optimise.stack.files import read_json
 from codi.optimise.stack.model import StackMatch
 from codi.parser.expand import expand
@@ -82,7 +82,6 @@ class TemplateContext:
     scope: dict[str, Any] = field(default_factory=dict)
     # The package scripts the original runs (node): the template's build stage runs them, not its runtime.
     scripts: Scripts = field(default_factory=Scripts)
-    build_env: list[str] = field(default_factory=list)  # the ARG/ENV lines the original sets before them
 
     def build_runs(self) -> list[str]:
         """The commands a node template's build stage runs after its install, once each: the original's
@@ -100,7 +99,7 @@ class TemplateContext:
             "context_copies": self.context_copies, "final_lines": self.final_lines, "setup_runs": self.setup_runs, "early_runs": self.early_runs, "pinned": self.pinned,
             "poetry_main_only": _poetry_main_only(self.pinned), "env_lines": self.env_lines, "command_path": self.command_path, "jar_path": self.jar_path,
             "runtime_packages": self.facts.runtime_packages, "pip_deps": pip_deps(self.contract),
-            "scope": self.scope, "build_runs": self.build_runs(), "build_env": self.build_env,
+            "scope": self.scope, "build_runs": self.build_runs(), "build_env": self.scripts.env,
         }
 
 
@@ -194,25 +193,6 @@ def _command_done(cmd: ShellCommand) -> bool:
     return name != "rm" or all(w.startswith(("/var/lib/apt", "/var/cache", "/tmp", "/root/.")) for w in words)
 
 
-def _node_scripts(ctx: TemplateContext, instr: Instruction, here: str | None,
-                  moved: list[tuple[int, str | None]]) -> bool:
-    """Whether ``instr`` runs package scripts: they go to the template's build stage (with the ARG/ENV
-    lines set before them), not to its runtime stage."""
-    if instr.keyword != "RUN":
-        return False
-    runs, others = split_run(instr, _command_done, ctx.workdir)
-    if not runs:
-        return False
-    if others and ctx.scripts.problem is None:
-        ctx.scripts.problem = (f"line {instr.start_line} runs `{runs[0].text}` together with `{others[0]}`: CODI "
-                               "cannot tell which of their outputs the app needs, nor run the script alone in a "
-                               "build stage")
-    ctx.scripts.runs += runs
-    ctx.build_env = list(ctx.env_lines)
-    moved.append((instr.start_line, here))
-    return True
-
-
 def _command_path(c: RuntimeContract) -> str | None:
     for exe in c.executables:
         if exe.used_by in {"ENTRYPOINT", "CMD"} and exe.provider in {"stage", "package"} \
@@ -259,7 +239,6 @@ def build_context(stack: StackMatch, facts: OriginalFacts, contract: RuntimeCont
     copied = False
     pending: list[str] = []  # ARG/ENV lines before the first copy, not yet needed by an early RUN
     here: str | None = None  # the WORKDIR so far (None: the base image's)
-    moved: list[tuple[int, str | None]] = []  # (line, WORKDIR) of each RUN that runs package scripts
     for st in chain:
         for instr in st.instructions:
             copied = copied or instr.keyword in {"COPY", "ADD"}
@@ -268,8 +247,8 @@ def build_context(stack: StackMatch, facts: OriginalFacts, contract: RuntimeCont
             if instr.keyword == "WORKDIR" and instr.args and model is not None:
                 here = posixpath.normpath(posixpath.join(here or "/", expand(instr.args[0], model.vars_at(instr),
                                                                              model.dockerfile.escape or "\\")))
-            if stack.stack == "node" and _node_scripts(ctx, instr, here, moved):
-                continue
+            if stack.stack == "node" and ctx.scripts.take(instr, _command_done, ctx.workdir, here, ctx.env_lines):
+                continue  # to the template's build stage, not its runtime stage
             if instr.keyword == "RUN" and not _template_does(instr, stack.stack):
                 if copied:
                     ctx.setup_runs.append(_line(instr.text))
@@ -288,8 +267,7 @@ def build_context(stack: StackMatch, facts: OriginalFacts, contract: RuntimeCont
                 ctx.context_copies.append(_line(instr.text))
     _command_lines(ctx, chain)
     if stack.stack == "node":
-        check(ctx.scripts, read_json(project / "package.json") if project is not None else None, ctx.workdir,
-              [line for line, where in moved if where != here])
+        check(ctx.scripts, read_json(project / "package.json") if project is not None else None, ctx.workdir, here)
     if model is not None:
         from codi.optimise.review.pins import pins_of
 

@@ -58,7 +58,7 @@ def parse_max_file_size(value: str | None) -> int | None:
 def jobs_count(jobs: int | None) -> int:
     """``--jobs``: at least 1; not given, the CPUs this process may use."""
     if jobs is None:
-        from codi.service.pool import default_jobs
+        from codi.service.batches import default_jobs
 
         return default_jobs()
     if jobs < 1:

@@ -11,15 +11,20 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from codi.fix.apply import FixOutcome
 from codi.rules.base import Finding, Rule
 from codi.rules.engine import Engine, FileInput, FileSettings, LintResult, RuleError
+from codi.service.batches import plan_batches
 from codi.service.errors import LintUsageError
-from codi.service.pool import WorkerPool, plan_batches
+
+if TYPE_CHECKING:
+    from codi.fix.apply import FixOutcome
+
+# The pool (multiprocessing, concurrent.futures) is imported only where there is more than one batch:
+# a command over a few files never starts one, and need not pay for importing it.
 
 # ~0.3 s of warm linting on one core: the corpus lints at about 700 kB of Dockerfile a second, and a
 # file costs ~1 kB's worth on top of its size (parse, model, rule set-up). The workers are forked with
@@ -45,6 +50,8 @@ class WorkerDied(LintUsageError):
 
 @contextmanager
 def _worker_deaths(jobs: int) -> Iterator[None]:
+    from concurrent.futures.process import BrokenProcessPool
+
     try:
         yield
     except BrokenProcessPool:
@@ -70,6 +77,8 @@ def lint_inputs(
     batches = plan_batches([weight(i.text) for i in inputs], jobs, least) if jobs > 1 else []
     if len(batches) < 2:
         return Engine(rules).lint(inputs, on_file)
+    from codi.service.pool import WorkerPool
+
     result = LintResult(files=[i.path for i in inputs], texts={i.path: i.text for i in inputs})
     seen_errors: set[RuleError] = set()
     tasks = [_LintBatch(list(rules), [inputs[n] for n in batch]) for batch in batches]
@@ -96,7 +105,7 @@ class FixTask:
 
 
 # What fixes one file (codi.service.fix.fix_one, passed in: the pool knows nothing of fixing).
-FixOne = Callable[[str, str, FileSettings, bool], FixOutcome]
+FixOne = Callable[[str, str, FileSettings, bool], "FixOutcome"]
 
 
 def _fix_batch(fix_one: FixOne, tasks: list[FixTask]) -> list[FixOutcome]:
@@ -111,6 +120,8 @@ def fix_texts(fix_one: FixOne, tasks: Sequence[FixTask], jobs: int = 1,
     batches = plan_batches([weight(t.text) * 4 for t in tasks], jobs, least) if jobs > 1 else []
     if len(batches) < 2:
         return [fix_one(t.path, t.text, t.settings, t.unsafe) for t in tasks]
+    from codi.service.pool import WorkerPool
+
     out: list[FixOutcome] = []
     with WorkerPool(functools.partial(_fix_batch, fix_one), jobs) as pool, _worker_deaths(jobs):
         for outcomes in pool.ordered([[tasks[n] for n in batch] for batch in batches]):

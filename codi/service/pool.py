@@ -20,7 +20,7 @@ from __future__ import annotations
 import multiprocessing
 import os
 import threading
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from typing import Generic, TypeVar
@@ -34,33 +34,8 @@ R = TypeVar("R")
 # Modules the fork server imports once, so that each worker starts with them loaded.
 PRELOAD = ["codi.rules.registry", "codi.service.lint", "codi.fix.apply", "codi.service.forkserver_guard"]
 IN_FLIGHT_PER_WORKER = 2
-
-
-def default_jobs() -> int:
-    """`--jobs` when not given: the CPUs this process may use."""
-    return cpu_count()
-
-
-def plan_batches(weights: Sequence[int], jobs: int, min_weight: int) -> list[list[int]]:
-    """Split item indexes into contiguous batches of similar total weight, in order.
-
-    As many batches as keep each at ``min_weight`` or more (a task of a few tenths of a second or more), at most
-    4 per worker and, from ``jobs`` batches up, a multiple of ``jobs`` so the workers finish
-    together. Contiguous batches keep neighbouring files (one folder, one config) in one worker.
-    """
-    if not weights:
-        return []
-    total = sum(weights)
-    count = min(len(weights), jobs * 4, max(1, total // max(min_weight, 1)))
-    if count >= jobs:
-        count -= count % jobs
-    batches: list[list[int]] = [[] for _ in range(count)]
-    acc = 0
-    for index, weight in enumerate(weights):
-        slot = min(count - 1, acc * count // total) if total else index * count // len(weights)
-        batches[slot].append(index)
-        acc += weight
-    return [b for b in batches if b]
+# `--jobs` when not given, and how items are split into batches: codi.service.batches (they need none of
+# the modules above, which a command that stays in one process need not import).
 
 
 def _context(start_method: str | None = None) -> multiprocessing.context.BaseContext:

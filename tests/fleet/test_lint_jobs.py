@@ -15,7 +15,7 @@ import codi.cli.lint_cmd  # noqa: F401  (attaches `lint`)
 from codi.cli.app import app
 from codi.cli.output import FORMAT_NAMES
 from codi.service import lint_jobs
-from codi.service.pool import plan_batches
+from codi.service.batches import plan_batches
 
 ENV = {"CODI_SELECT": None, "CODI_IGNORE": None, "CODI_EXTEND_SELECT": None, "CODI_CONFIG": None, "NO_COLOR": "1"}
 

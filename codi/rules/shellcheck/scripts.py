@@ -50,6 +50,7 @@ class ShellScript:
     offsets: Sequence[int]  # a list, or a slice of the instruction's own offsets (a range or an array)
     declared: list[str] = field(default_factory=list)
     _starts: list[int] = field(default_factory=list)
+    _prelude: str = ""  # ``prelude``, made once (text() and every finding's position ask for it)
 
     @property
     def prelude(self) -> str:
@@ -57,10 +58,12 @@ class ShellScript:
         ShellCheck knows they are set (no SC2154) without calling them unused (no SC2034), and
         takes them as plain words as hadolint's ShellCheck pass does: no SC2086 for an unquoted
         ``$NAME`` the Dockerfile declares (a build argument or image setting, not user input)."""
-        lines = [f"#!/bin/{self.dialect}"]
-        if self.declared:
-            lines.append("export " + " ".join(f"{name}=x" for name in self.declared))
-        return "\n".join(lines) + "\n"
+        if not self._prelude:
+            lines = [f"#!/bin/{self.dialect}"]
+            if self.declared:
+                lines.append("export " + " ".join(f"{name}=x" for name in self.declared))
+            self._prelude = "\n".join(lines) + "\n"
+        return self._prelude
 
     @property
     def prelude_lines(self) -> int:
@@ -121,8 +124,9 @@ def _dialects(ctx: RuleContext) -> dict[int, str | None]:
     def walk(stage: Stage, inherited: tuple[str | None, Stage] | None) -> tuple[str | None, Stage]:
         # (the dialect the last SHELL so far says, or "" for none yet; the chain's root stage)
         shell, root = inherited if stage.base_stage is not None and inherited is not None else ("", stage)
+        default = _default_dialect(ctx, root)  # once per stage, not per instruction
         for other in stage.instructions:
-            out[id(other)] = _default_dialect(ctx, root) if shell == "" else shell
+            out[id(other)] = default if shell == "" else shell
             if other.keyword == "SHELL" and other.args:
                 program = posixpath.basename(other.args[0].replace("\\", "/")).lower().removesuffix(".exe")
                 shell = _DIALECTS.get(program)

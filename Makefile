@@ -129,11 +129,14 @@ wheelhouse: install
 # (~8 min), trains (~45 min on 2 idle cores, more on a busy machine; peak RSS ~12 GB), then `codi eval` compares
 # base and adapter on all of ../shared/projects and the whole held-out split (~10-15 min), `codi adapter
 # promote` accepts it only on that evidence, and codi.training.ship copies it (float16) with its manifest,
-# data card, eval report and checksums. Most of an hour on 2 cores; ADAPTER_RUN keeps the run folder.
+# data card, eval report and checksums. Most of an hour on 2 cores; ADAPTER_RUN keeps the run folder, an
+# interrupted run goes on from its last checkpoint. ADAPTER_STEPS caps the optimizer steps (the small preset's
+# two epochs are ~100 steps; the shipped adapter stopped at 50, see docs/training.md).
 ADAPTER_RUN ?= runs/adapter-train
+ADAPTER_STEPS ?= 50
 adapter: install-dev
 	@echo "make adapter: most of an hour on 2 cores (data, training, evaluation); log lines follow"
-	$(BIN)/codi train --preset small --out $(ADAPTER_RUN) --resume
+	$(BIN)/codi train --preset small --out $(ADAPTER_RUN) --resume --max-steps $(ADAPTER_STEPS)
 	$(BIN)/codi eval --suite ../shared/projects --adapter $(ADAPTER_RUN)/adapter --held-out $(ADAPTER_RUN)/data \
 	  --bootstrap 1000 --out $(ADAPTER_RUN)/eval.json
 	$(BIN)/codi adapter promote $(ADAPTER_RUN)/adapter --eval $(ADAPTER_RUN)/eval.json --out $(ADAPTER_RUN)

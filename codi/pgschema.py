@@ -63,5 +63,5 @@ def pg_connect(url: str, application_name: str, *, dict_rows: bool = False) -> p
 
     if dict_rows:
         return psycopg.connect(url, autocommit=True, connect_timeout=CONNECT_TIMEOUT_S,
-                               application_name=application_name, row_factory=dict_row)  # type: ignore[return-value]
+                               application_name=application_name, row_factory=dict_row)  # type: ignore[return-value,unused-ignore]
     return psycopg.connect(url, autocommit=True, connect_timeout=CONNECT_TIMEOUT_S, application_name=application_name)

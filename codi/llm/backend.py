@@ -5,6 +5,7 @@ Every fall-back is recorded with its reason in ``Backend.notes``; nothing falls 
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -81,3 +82,24 @@ class Backend:
     def _note(self, text: str) -> None:
         if text not in self.notes:
             self.notes.append(text)
+
+
+def preload(settings: LLMSettings) -> threading.Thread | None:
+    """Start loading the embedded model (and verifying its adapter) on a background thread, so that the
+    load (~0.4 s on 2 cores) overlaps the deterministic work before the first model call. The model cache
+    (``codi.llm.runtime.embedded``) makes the later call wait for this load instead of repeating it; a load
+    that fails here is not cached and fails again, with its reason, where the model is used. Nothing to do
+    with the model off or an endpoint configured (the embedded model is then only the fallback)."""
+    if not settings.enabled or settings.endpoints:
+        return None
+
+    def load() -> None:
+        try:
+            embedded(settings.model, settings.adapter, settings.ruleset)
+        except Exception:  # noqa: BLE001 - reported by the call that needs the model
+            return
+
+    thread = threading.Thread(target=load, name="codi-model-preload", daemon=True)
+    thread.start()
+    return thread
+

@@ -80,11 +80,14 @@ def find_model(explicit: str | None = None) -> Path:
 
 
 def threads() -> int:
-    """LLAMA_CPP_THREADS, else the cores other processes leave idle (1-minute load average), 1 to 8.
+    """LLAMA_CPP_THREADS, else the cores that other work leaves idle, 1 to 8.
 
     llama.cpp's worker threads spin at every barrier: on a busy 2-core machine two threads were
     3-5x slower than one (measured at load average 7), while on an idle one two are faster. The
-    thread count does not change the greedy words, only how fast they come.
+    thread count does not change the greedy words, only how fast they come. Other work is the smaller
+    of the 1-minute load average and the tasks running right now besides this one: the average alone
+    lags by a minute, so CODI's own runs just before (a CI job, a benchmark) counted as other work
+    and an idle machine got one thread.
     """
     raw = os.environ.get("LLAMA_CPP_THREADS", "")
     if raw.strip().isdigit() and int(raw) > 0:
@@ -94,7 +97,28 @@ def threads() -> int:
         busy = round(os.getloadavg()[0])
     except OSError:  # no load average on this platform
         busy = 0
+    now = _others_running()
+    if now is not None:
+        busy = min(busy, now)
     return max(1, cores - busy)
+
+
+def _others_running(samples: int = 3) -> int | None:
+    """Runnable tasks besides this thread (the 4th field of /proc/loadavg), the most of a few quick
+    samples so that one quiet instant on a busy machine does not count as idle; None off Linux."""
+    seen: list[int] = []
+    for i in range(samples):
+        try:
+            with open("/proc/loadavg", encoding="ascii") as fh:
+                running = fh.read().split()[3].split("/")[0]
+        except (OSError, IndexError):
+            return None
+        if not running.isdigit():
+            return None
+        seen.append(max(0, int(running) - 1))
+        if i + 1 < samples:
+            time.sleep(0.002)
+    return max(seen)
 
 
 class EmbeddedModel:
@@ -120,6 +144,14 @@ class EmbeddedModel:
             raise ModelUnavailable(f"cannot load {path.name}: {exc}") from None
         self._lock = threading.Lock()
 
+    def _use_threads(self, n: int) -> None:
+        """The thread count for this call, prompt and generation alike (llama-cpp-python gives the prompt
+        every core unless told): chosen when the model answers, not when it loaded, which may have been
+        on a background thread while CODI's own work kept a core busy."""
+        ctx = getattr(self._llama, "_ctx", None)
+        if ctx is not None and hasattr(ctx, "set_n_threads"):
+            ctx.set_n_threads(n, n)
+
     def chat(self, messages: list[dict[str, str]], schema: dict[str, Any] | None = None, max_tokens: int = 128,
              stop: list[str] | None = None) -> Generation:
         from llama_cpp.llama_grammar import LlamaGrammar  # type: ignore[import-not-found,unused-ignore]
@@ -131,6 +163,7 @@ class EmbeddedModel:
             # the last bits of the logits, so the same prompt could give different greedy words.
             self._llama.reset()  # type: ignore[no-untyped-call,unused-ignore]
             self._llama.set_seed(SEED)
+            self._use_threads(threads())
             out: Any = self._llama.create_chat_completion(
                 messages=cast(Any, messages), temperature=0.0, top_k=1, seed=SEED, grammar=grammar,
                 max_tokens=max(1, min(max_tokens, MAX_TOKENS_CAP)), stop=stop or None)

@@ -25,6 +25,7 @@ from codi.artifacts.rundir import RunWriter, iso, reserve_run_dir, utc_now
 from codi.config.build import Setting, build_network, ca_bundle
 from codi.config.flags import airgap_enabled
 from codi.config.paths import output_root
+from codi.llm.backend import LLMSettings, preload
 from codi.llm.ranking import Scored, deterministic, reason, tie_groups
 from codi.optimise.base_sizes import SIZE_TABLE_DATE, SIZE_TABLE_SOURCE
 from codi.optimise.catalog import CatalogError, catalog_path, load_catalog
@@ -196,6 +197,8 @@ def _run_project(project: str | Path, options: RunOptions) -> RunResult:
         catalog = load_catalog(options.rules_path)
     except CatalogError as exc:
         raise InputError(str(exc)) from None
+    if options.llm and not options.dry_run:  # the model loads while CODI analyses (a dry run loads none)
+        preload(LLMSettings.from_env(True, None, options.adapter, catalog.ruleset_version))
     if options.progress:
         options.progress("analyse")
     analysis = analyze(project, options.dockerfile, options.stack, options.config_file, options.target,

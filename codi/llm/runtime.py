@@ -103,9 +103,11 @@ def threads() -> int:
     return max(1, cores - busy)
 
 
-def _others_running(samples: int = 3) -> int | None:
-    """Runnable tasks besides this thread (the 4th field of /proc/loadavg), the most of a few quick
-    samples so that one quiet instant on a busy machine does not count as idle; None off Linux."""
+def _others_running(samples: int = 5) -> int | None:
+    """Runnable tasks of other processes (the 4th field of /proc/loadavg less this process's running
+    threads: llama.cpp's own workers still spin a moment after a call), the median of a few quick samples
+    (one quiet instant on a busy machine is not idle; one of our threads caught between the two reads is
+    not other work); None off Linux."""
     seen: list[int] = []
     for i in range(samples):
         try:
@@ -115,10 +117,27 @@ def _others_running(samples: int = 3) -> int | None:
             return None
         if not running.isdigit():
             return None
-        seen.append(max(0, int(running) - 1))
+        seen.append(max(0, int(running) - _own_running()))
         if i + 1 < samples:
-            time.sleep(0.002)
-    return max(seen)
+            time.sleep(0.001)
+    return sorted(seen)[len(seen) // 2]
+
+
+def _own_running() -> int:
+    """This process's threads that are running or runnable (at least this one)."""
+    count = 0
+    try:
+        tasks = os.listdir("/proc/self/task")
+    except OSError:
+        return 1
+    for tid in tasks:
+        try:
+            with open(f"/proc/self/task/{tid}/stat", encoding="ascii", errors="replace") as fh:
+                state = fh.read().rsplit(")", 1)[-1].split()[:1]
+        except OSError:
+            continue
+        count += state == ["R"]
+    return max(1, count)
 
 
 class EmbeddedModel:

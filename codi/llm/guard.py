@@ -12,8 +12,9 @@ designed to build a Docker image with a specific build stage.") says nothing a d
 it is dropped as filler and counted apart (``vague``), since it is not an invention. Sharing an
 ordinary word with the facts ("stage", "cache") is no fact.
 
-A sentence that contradicts the facts (``Facts.claims``: the size goes down, the risk is medium) or
-a sentence kept before it ("smaller" then "larger"; "from 17 MB to 1145 MB" when the image shrinks)
+A sentence that contradicts the facts (``Facts.claims``: the size goes down, stays the same or goes
+up, the risk is medium), a sentence kept before it ("smaller" then "larger"; "from 17 MB to 1145 MB"
+when the image shrinks; "stays at 881 MB" when it shrinks), or itself ("drops from 1103 MB to 1103 MB")
 is dropped and counted as a contradiction.
 
 A sentence that repeats words the reader already has (``Facts.own_words``: CODI's own sentences and
@@ -46,8 +47,13 @@ _CANDIDATE = re.compile(r"\b\d{3}-[a-z0-9][a-z0-9.-]*[a-z0-9]\b")
 # Claims a sentence can make about the run, as (topic, value); the facts' own claims are data (Facts.claims).
 _SIZE_TOPIC = re.compile(r"\b(size|image|MB|GB)\b|%", re.IGNORECASE)
 _SIZE_DOWN = re.compile(r"\b(smaller|shrinks?|shrunk|reduc(?:e|es|ed|ing)|lighter|slimmer|saves?|cuts?|"
-                        r"decreases?|less space)\b", re.IGNORECASE)
-_SIZE_UP = re.compile(r"\b(larger|bigger|grows?|heavier|increases?|adds? more)\b", re.IGNORECASE)
+                        r"decreases?|less space|drops?|dropped|falls?|fell|goes down|went down|trims?|trimmed)\b",
+                        re.IGNORECASE)
+_SIZE_UP = re.compile(r"\b(larger|bigger|grows?|heavier|increases?|adds? more|rises?|rose|goes up|went up)\b",
+                      re.IGNORECASE)
+# "The image size stays at 881 MB" when the candidate is 99% smaller: a claim that nothing changes.
+_SIZE_SAME = re.compile(r"\b(stays?|stayed|remains?|remained|unchanged|the same size|does not change|"
+                        r"doesn't change|no change)\b", re.IGNORECASE)
 _LAYERS = re.compile(r"\b(fewer|more)\s+layers\b", re.IGNORECASE)
 _RISK = re.compile(r"\b(low|medium|high)[- ]risk\b|\brisk\s+(?:is\s+|of\s+|level\s+)?(low|medium|high)\b",
                    re.IGNORECASE)
@@ -88,13 +94,16 @@ def claims(sentence: str) -> list[tuple[str, str]]:
     out: list[tuple[str, str]] = []
     for m in _FROM_TO.finditer(sentence):
         before, after = _megabytes(m.group(1), m.group(2) or ""), _megabytes(m.group(3), m.group(4) or "")
-        if before is not None and after is not None and before != after:
+        if before is not None and after is not None:
             topic = "layers" if re.search(r"\blayers?\b", sentence, re.IGNORECASE) else "size"
-            out.append((topic, "down" if after < before else "up"))
+            # "drops from 1103 MB to 1103 MB": as written, nothing changes, whatever the verb says
+            out.append((topic, "same" if before == after else "down" if after < before else "up"))
     if _SIZE_TOPIC.search(sentence) and not re.search(r"\blayers?\b", sentence, re.IGNORECASE):
         down, up = bool(_SIZE_DOWN.search(sentence)), bool(_SIZE_UP.search(sentence))
         if down != up:
             out.append(("size", "down" if down else "up"))
+        elif not down and _SIZE_SAME.search(sentence):
+            out.append(("size", "same"))
     out += [("layers", "down" if m.group(1).lower() == "fewer" else "up") for m in _LAYERS.finditer(sentence)]
     out += [("risk", (m.group(1) or m.group(2)).lower()) for m in _RISK.finditer(sentence)]
     return list(dict.fromkeys(out))
@@ -265,6 +274,8 @@ def guard(text: str, facts: Facts, max_sentences: int = 4) -> Guarded:
         own = claims(sentence)
         against = facts.contradicted(own) + [f"{t} {v} (an earlier sentence: {said[t]})" for t, v in own
                                              if said.get(t, v) != v]
+        topics = [t for t, _ in own]
+        against += [f"{t} both ways in one sentence" for t in dict.fromkeys(topics) if topics.count(t) > 1]
         if against:
             contradictions.append(", ".join(against))
             continue

@@ -104,9 +104,9 @@ def candidate_claims(c: CandidateRecord, n: CandidateNumbers | None, original: I
     """What is true of a candidate, in the guard's terms (``codi.llm.guard.claims``): size and layer
     direction against the original, and the risk."""
     out = {"risk": c.risk}
-    if n is not None and n.size_bytes is not None and original.size_bytes is not None \
-            and n.size_bytes != original.size_bytes:
-        out["size"] = "down" if n.size_bytes < original.size_bytes else "up"
+    if n is not None and n.size_bytes is not None and original.size_bytes is not None:
+        out["size"] = ("same" if n.size_bytes == original.size_bytes
+                       else "down" if n.size_bytes < original.size_bytes else "up")
     if n is not None and n.layers is not None and original.layers is not None and n.layers != original.layers:
         out["layers"] = "down" if n.layers < original.layers else "up"
     return out

@@ -66,3 +66,20 @@ def test_a_sentence_must_state_a_checkable_fact() -> None:
                 "It runs as a non-root USER. It drops the pip cache. It runs as a non-root user.", facts)
     assert out.kept == 1 and out.vague == 3 and out.removals == 0
     assert out.text == "It runs as a non-root USER."
+
+
+@pytest.mark.parametrize(("sentence", "truth", "kept"), [
+    # what the shipped adapter wrote in `make demo` (go: 888 MB -> 4.8 MB; node: 1103.8 -> 1102.6 MB)
+    ("The image size stays at 881 MB.", "down", False),
+    ("The estimated image size drops from 1103 MB to 1103 MB.", "down", False),
+    ("The estimated image size drops from 698 MB to 293 MB.", "down", True),
+    ("The image size stays at 881 MB.", "same", True),
+    ("The image size falls to 881 MB.", "up", False),
+    ("The image size rises to 881 MB.", "down", False),
+])
+def test_a_size_that_stays_or_moves_must_be_what_the_run_says(sentence: str, truth: str, kept: bool) -> None:
+    facts = Facts("original 888 MB, 1103 MB, 698 MB; candidate 881 MB, 293 MB", claims={"size": truth})
+    got = guard(sentence, facts)
+    assert (got.kept == 1) is kept, got
+    if not kept:
+        assert got.contradictions

@@ -25,6 +25,7 @@ from codi.parser.model import Instruction
 from codi.parser.mounts import cache_targets
 from codi.parser.semantic import Model, Stage
 from codi.parser.shell import parse_script
+from codi.rules.cd.commands import positional
 
 # program -> (subcommands that download, cache dir for root, base repositories where that dir is right)
 _CACHES: dict[str, tuple[frozenset[str], str, frozenset[str] | None]] = {
@@ -86,7 +87,7 @@ def _cache_targets(instr: Instruction, repo: str, env: dict[str, str | None]) ->
         if spec is None:
             continue
         subs, target, repos = spec
-        words = _operands(plain.argv[1:])
+        words = positional(plain.argv[1:], _VALUED)  # `yarn --network-timeout 600000` has none
         sub = words[0] if words else ""
         if "*" not in subs and sub not in subs:
             continue
@@ -108,20 +109,6 @@ def _cache_targets(instr: Instruction, repo: str, env: dict[str, str | None]) ->
 # Options of the package managers above that take the next word as their value.
 _VALUED = frozenset({"--network-timeout", "--cache-folder", "--modules-folder", "--mutex", "--registry",
                      "--network-concurrency", "--cwd", "--prefix", "-C", "-f", "--file", "-s", "--settings"})
-
-
-def _operands(args: list[str]) -> list[str]:
-    """The words that are not options nor option values (``yarn --network-timeout 600000`` has none)."""
-    out: list[str] = []
-    skip = False
-    for word in args:
-        if skip:
-            skip = False
-        elif word.startswith("-"):
-            skip = word in _VALUED
-        else:
-            out.append(word)
-    return out
 
 
 def base_repo(ref: str) -> str:

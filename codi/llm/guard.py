@@ -14,8 +14,8 @@ ordinary word with the facts ("stage", "cache") is no fact.
 
 A sentence that contradicts the facts (``Facts.claims``: the size goes down, stays the same or goes
 up, the risk is medium), a sentence kept before it ("smaller" then "larger"; "from 17 MB to 1145 MB"
-when the image shrinks; "stays at 881 MB" when it shrinks), or itself ("drops from 1103 MB to 1103 MB")
-is dropped and counted as a contradiction.
+when the image shrinks; "stays at 881 MB" when it shrinks; the original's size given as the image size),
+or itself ("drops from 1103 MB to 1103 MB") is dropped and counted as a contradiction.
 
 A sentence that repeats words the reader already has (``Facts.own_words``: CODI's own sentences and
 the catalog's description of the candidate), most of it as one run of the same words, adds nothing:
@@ -52,8 +52,11 @@ _SIZE_DOWN = re.compile(r"\b(smaller|shrinks?|shrunk|reduc(?:e|es|ed|ing)|lighte
 _SIZE_UP = re.compile(r"\b(larger|bigger|grows?|heavier|increases?|adds? more|rises?|rose|goes up|went up)\b",
                       re.IGNORECASE)
 # "The image size stays at 881 MB" when the candidate is 99% smaller: a claim that nothing changes.
-_SIZE_SAME = re.compile(r"\b(stays?|stayed|remains?|remained|unchanged|the same size|does not change|"
-                        r"doesn't change|no change)\b", re.IGNORECASE)
+_SIZE_SAME = re.compile(r"\b(stays?|stayed|remains?|remained|keeps?|kept|retains?|retained|unchanged|"
+                        r"the same size|does not change|doesn't change|no change)\b", re.IGNORECASE)
+_SIZE_FIGURE = re.compile(r"(?<![\w.])(\d+(?:[.,]\d+)*)\s*(GB|MB)\b", re.IGNORECASE)
+# "the original image is 1103 MB": a sentence that names the original before the figure may mean it.
+_ORIGINALS = re.compile(r"\boriginal(?:'s)?\b", re.IGNORECASE)
 _LAYERS = re.compile(r"\b(fewer|more)\s+layers\b", re.IGNORECASE)
 _RISK = re.compile(r"\b(low|medium|high)[- ]risk\b|\brisk\s+(?:is\s+|of\s+|level\s+)?(low|medium|high)\b",
                    re.IGNORECASE)
@@ -78,6 +81,11 @@ def _float(token: str) -> float | None:
         return float(token)
     except ValueError:  # a version such as 1.22.3
         return None
+
+
+def _near(a: float, b: float) -> bool:
+    """The same size as written: rounded to a whole MB, or to a tenth of a GB ("1.1 GB" for 1103 MB)."""
+    return abs(a - b) <= max(1.0, 0.05 * max(a, b))
 
 
 def _decimals(token: str) -> int:
@@ -204,6 +212,24 @@ class Facts:
                 return True
         return False
 
+    def misread_size(self, sentence: str) -> list[str]:
+        """A sentence about the candidate that gives the original's size as the image size ("The image size
+        keeps its estimated value of 881 MB" when the candidate is 5 MB): one size figure, no from/to and no
+        direction, equal to the original's and not the candidate's (``claims["size_mb"]``: "881->5")."""
+        before, _, after = self.claims.get("size_mb", "").partition("->")
+        old, new = _float(before), _float(after)
+        if old is None or new is None or _near(old, new) or _FROM_TO.search(sentence):
+            return []
+        if _SIZE_DOWN.search(sentence) or _SIZE_UP.search(sentence):
+            return []
+        figures = list(_SIZE_FIGURE.finditer(sentence))
+        if len(figures) != 1:
+            return []
+        value = _megabytes(figures[0].group(1), figures[0].group(2))
+        if value is None or not _near(value, old) or _near(value, new) or _ORIGINALS.search(sentence[:figures[0].start()]):
+            return []
+        return [f"size {figures[0].group(0)} is the original's (the candidate: {after} MB)"]
+
     def contradicted(self, said: list[tuple[str, str]]) -> list[str]:
         """The claims of ``said`` that the facts contradict."""
         return [f"{topic} {value} (the facts: {self.claims[topic]})" for topic, value in said
@@ -272,8 +298,8 @@ def guard(text: str, facts: Facts, max_sentences: int = 4) -> Guarded:
             copied += 1
             continue
         own = claims(sentence)
-        against = facts.contradicted(own) + [f"{t} {v} (an earlier sentence: {said[t]})" for t, v in own
-                                             if said.get(t, v) != v]
+        against = facts.contradicted(own) + facts.misread_size(sentence) + [
+            f"{t} {v} (an earlier sentence: {said[t]})" for t, v in own if said.get(t, v) != v]
         topics = [t for t, _ in own]
         against += [f"{t} both ways in one sentence" for t in dict.fromkeys(topics) if topics.count(t) > 1]
         if against:

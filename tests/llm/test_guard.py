@@ -83,3 +83,34 @@ def test_a_size_that_stays_or_moves_must_be_what_the_run_says(sentence: str, tru
     assert (got.kept == 1) is kept, got
     if not kept:
         assert got.contradictions
+
+
+@pytest.mark.parametrize(("sentence", "kept"), [
+    # what the shipped adapter wrote in `make demo` (go: 881 MB -> 5 MB; python: 1062 MB -> 151 MB)
+    ("The image size keeps its estimated value of 881 MB.", False),
+    ("It resolves 9 findings of the original, including the estimated image size of 881 MB.", True),
+    ("The image is 0.9 GB.", False),
+    ("The candidate image is 5 MB.", True),
+    ("The original image is 881 MB.", True),
+    ("It saves 876 MB against the original.", True),
+    ("The estimated image size goes from 881 MB to 5 MB.", True),
+])
+def test_the_originals_size_is_not_the_candidates(sentence: str, kept: bool) -> None:
+    facts = Facts("Size (estimated): 881 MB -> 5 MB, 876 MB smaller (-99.4%). Fixes 9 findings.",
+                  claims={"size": "down", "size_mb": "881->5"})
+    got = guard(sentence, facts)
+    assert (got.kept == 1) is kept, got
+    if not kept:
+        assert got.contradictions
+
+
+def test_the_size_figures_come_from_the_candidate_claims() -> None:
+    from llmkit import candidate, numbers
+
+    from codi.artifacts.models import ImageNumbers
+    from codi.llm.prompts import candidate_claims
+
+    n = numbers("002-slim", -99.4)
+    original = ImageNumbers(size_bytes=881_000_000, layers=9)
+    n.size_bytes = 5_000_000
+    assert candidate_claims(candidate("002-slim", "slim"), n, original)["size_mb"] == "881->5"

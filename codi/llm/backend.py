@@ -35,6 +35,9 @@ class LLMSettings:
                    ruleset=ruleset)
 
 
+DISABLED = "LLM disabled (--no-llm or LLM_ENABLED=false)"
+
+
 class NoModel(RuntimeError):
     """No backend could answer; the message is the fallback reason."""
 
@@ -47,11 +50,13 @@ class Backend:
     _endpoints_down: bool = False
 
     def generate(self, messages: list[dict[str, str]], schema: dict[str, Any] | None = None,
-                 max_tokens: int = 128, stop: list[str] | None = None) -> Generation:
+                 max_tokens: int = 128, stop: list[str] | None = None, sentences: int | None = None) -> Generation:
+        """The model's answer; with ``sentences``, only that many sentences of it (the embedded model stops
+        writing there, an endpoint's text is cut there)."""
         # Facts in a prompt come from the user's Dockerfile: secret values never reach a model (or its logs).
         messages = [{**m, "content": redact_text(m.get("content", ""))} for m in messages]
         with span("llm.generate", adapter=self.settings.adapter) as traced:
-            got = self._generate(messages, schema, max_tokens, stop)
+            got = self._generate(messages, schema, max_tokens, stop, sentences)
             traced.set(model=got.model_id, adapter=got.adapter_version, backend=got.backend,
                        prompt_tokens=got.prompt_tokens, completion_tokens=got.completion_tokens,
                        latency_ms=got.latency_ms, fallback=bool(self._endpoints_down or self._embedded_error))
@@ -59,13 +64,18 @@ class Backend:
             return got
 
     def _generate(self, messages: list[dict[str, str]], schema: dict[str, Any] | None,
-                  max_tokens: int, stop: list[str] | None) -> Generation:
+                  max_tokens: int, stop: list[str] | None, sentences: int | None = None) -> Generation:
         if not self.settings.enabled:
-            raise NoModel("LLM disabled (--no-llm or LLM_ENABLED=false)")
+            raise NoModel(DISABLED)
         if self.settings.endpoints and not self._endpoints_down:
             pool = EndpointPool(self.settings.endpoints, self.settings.timeout)
             try:
-                return pool.chat(messages, schema, max_tokens, stop)
+                got = pool.chat(messages, schema, max_tokens, stop)
+                if sentences is not None and schema is None:
+                    from codi.llm.guard import sentences as split
+
+                    got.text = " ".join(split(got.text)[:sentences])
+                return got
             except EndpointError as exc:
                 # Later calls of this run go straight to the embedded model.
                 self._endpoints_down = True
@@ -73,7 +83,7 @@ class Backend:
         if self._embedded_error is None:
             try:
                 model = embedded(self.settings.model, self.settings.adapter, self.settings.ruleset)
-                return model.chat(messages, schema, max_tokens, stop)
+                return model.chat(messages, schema, max_tokens, stop, sentences)
             except (ModelUnavailable, AdapterError) as exc:
                 self._embedded_error = str(exc)
                 self._note(f"embedded model unavailable: {exc}")
@@ -94,8 +104,12 @@ def preload(settings: LLMSettings) -> threading.Thread | None:
         return None
 
     def load() -> None:
+        from codi.llm import prompts
+
         try:
-            embedded(settings.model, settings.adapter, settings.ruleset)
+            model = embedded(settings.model, settings.adapter, settings.ruleset)
+            # The system messages of the explain and rank prompts are read now too, while CODI analyses.
+            model.warm([prompts.explain_messages("."), prompts.rank_messages(["."])])
         except Exception:  # noqa: BLE001 - reported by the call that needs the model
             return
 

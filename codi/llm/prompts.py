@@ -11,6 +11,10 @@ from codi.llm.guard import Facts
 RANK_MAX_TOKENS = 8  # per candidate label in the answer
 # Two short sentences fit in ~40 tokens; a sentence cut off by the cap is dropped by the guard.
 EXPLAIN_MAX_TOKENS = 48
+# The run keeps the model's first sentence only: beside CODI's own sentence it is the "why" a reader
+# needs, and the adapter's second sentence was mostly a size claim the guard had to drop, at ~20 ms a
+# token on 2 cores. (The prompt still asks for two, as the adapter was trained on.)
+EXPLAIN_SENTENCES = 1
 # Candidates explained by the model unless --limit says otherwise (best first); the others get
 # CODI's deterministic sentences, labelled "deterministic". One generation per run keeps explain
 # within its latency budget on 2 cores.
@@ -102,11 +106,12 @@ def candidate_facts(c: CandidateRecord, n: CandidateNumbers | None, original: Im
 
 def candidate_claims(c: CandidateRecord, n: CandidateNumbers | None, original: ImageNumbers) -> dict[str, str]:
     """What is true of a candidate, in the guard's terms (``codi.llm.guard.claims``): size and layer
-    direction against the original, and the risk."""
+    direction against the original, the risk, and both sizes in MB (for ``Facts.misread_size``)."""
     out = {"risk": c.risk}
     if n is not None and n.size_bytes is not None and original.size_bytes is not None:
         out["size"] = ("same" if n.size_bytes == original.size_bytes
                        else "down" if n.size_bytes < original.size_bytes else "up")
+        out["size_mb"] = f"{original.size_bytes / 1e6:.0f}->{n.size_bytes / 1e6:.0f}"  # as the facts write them
     if n is not None and n.layers is not None and original.layers is not None and n.layers != original.layers:
         out["layers"] = "down" if n.layers < original.layers else "up"
     return out

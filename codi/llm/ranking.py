@@ -87,11 +87,6 @@ def reordered(before: Sequence[Scored], after: Sequence[Scored]) -> bool:
     return [s.candidate_id for s in before] != [s.candidate_id for s in after]
 
 
-def has_ties(ordered: Sequence[Scored], margin: float = TIE_MARGIN) -> bool:
-    """Whether any two candidates are close enough for a model's order to change anything."""
-    return any(len(group) > 1 for group in tie_groups(ordered, margin))
-
-
 def reason(best: CandidateRecord, scored: Scored, n: CandidateNumbers | None, tied: Sequence[str] = (),
            model_note: str | None = None) -> str:
     """The one recommendation line (`codi run`, `--dry-run`, `llm rank`, the API): what the best candidate

@@ -21,9 +21,17 @@ from typing import Any
 
 from codi.artifacts.models import CandidateNumbers, FindingRecord, MetricsRecord, RunRecord
 from codi.llm import prompts
-from codi.llm.backend import Backend, LLMSettings, NoModel
+from codi.llm.backend import DISABLED, Backend, LLMSettings, NoModel
 from codi.llm.guard import guard
-from codi.llm.ranking import TIE_MARGIN, Scored, apply_model_order, deterministic, has_ties, reason, reordered
+from codi.llm.ranking import (
+    TIE_MARGIN,
+    Scored,
+    apply_model_order,
+    deterministic,
+    reason,
+    reordered,
+    tie_groups,
+)
 from codi.llm.runtime import Generation
 from codi.telemetry.tracing import span
 
@@ -143,17 +151,23 @@ def past_run_bonus(record: RunRecord, findings: Sequence[FindingRecord], text: s
 
 
 def _rank(order: list[Scored], backend: Backend, tally: _Tally, lines: dict[str, str]) -> tuple[list[Scored], str]:
-    """(final order, mode); the model's answer must be a valid JSON permutation or it is ignored."""
-    if len(order) < 2:
-        tally.reason("rank: fewer than two candidates, nothing to order")
+    """(final order, mode); the model's answer must be a valid JSON permutation or it is ignored.
+
+    The model may only reorder candidates within the tie margin, and what a run shows of the order is its
+    recommendation (and the one candidate the model explains): so it is asked only when a candidate is tied
+    with the best, and its answer decides among those only; ties further down keep the score's order. The
+    prompt still lists every candidate, as the adapter was trained on.
+    """
+    if not backend.settings.enabled:
+        tally.reason(f"rank: {DISABLED}")
         return order, "deterministic"
-    if not has_ties(order):
-        # The model may only reorder candidates within the tie margin: with none, its answer cannot
-        # change what is shown, so it is not asked (a rank call costs about a second on 2 cores).
-        tally.skipped.append(f"rank: no two candidates within {TIE_MARGIN:.0f} points; the model was not asked")
+    top = tie_groups(order)[0]
+    if len(top) < 2:
+        # A rank call costs most of a second on 2 cores; its answer could not change the recommendation.
+        tally.skipped.append(f"rank: no candidate within {TIE_MARGIN:.0f} points of the best; the model was not asked")
         return order, "deterministic"
     ids = [s.candidate_id for s in order]
-    # One-letter labels keep the answer to a few tokens (generation under a grammar is the slow part).
+    # One-letter labels keep the answer to a few tokens.
     labels = [chr(ord("A") + i) for i in range(len(ids))] if len(ids) <= 26 else ids
     by_label = dict(zip(labels, ids, strict=True))
     try:
@@ -166,10 +180,12 @@ def _rank(order: list[Scored], backend: Backend, tally: _Tally, lines: dict[str,
     tally.generations.append(gen)
     try:
         answer = json.loads(gen.text)
-        return apply_model_order(order, [by_label.get(str(x), str(x)) for x in answer["order"]]), "llm"
+        ranked = apply_model_order(order, [by_label.get(str(x), str(x)) for x in answer["order"]])
     except (ValueError, KeyError, TypeError) as exc:
         tally.reason(f"rank: model answer rejected ({type(exc).__name__}: {str(exc)[:80]}); deterministic order kept")
         return order, "deterministic"
+    # Tie groups keep their places, so the first len(top) are the tied-with-the-best in the model's order.
+    return ranked[:len(top)] + order[len(top):], "llm"
 
 
 def _explain_one(cid: str, record: RunRecord, metrics: MetricsRecord, findings: Sequence[FindingRecord],
@@ -186,7 +202,8 @@ def _explain_one(cid: str, record: RunRecord, metrics: MetricsRecord, findings: 
     facts_text = prompts.candidate_facts(c, n, metrics.original, findings)
     try:
         context = facts_text + ("\nA similar past project: " + rag_summaries[0] if rag_summaries else "")
-        gen = backend.generate(prompts.explain_messages(context), None, prompts.EXPLAIN_MAX_TOKENS, prompts.STOP)
+        gen = backend.generate(prompts.explain_messages(context), None, prompts.EXPLAIN_MAX_TOKENS, prompts.STOP,
+                               sentences=prompts.EXPLAIN_SENTENCES)
     except NoModel as exc:
         tally.reason(f"explain: {exc}")
         entry.update(text=" ".join(fallback), unused_reason=f"the model did not run: {exc}")
@@ -252,7 +269,7 @@ def _summary(top: str | None, record: RunRecord, metrics: MetricsRecord, entries
     elif entry is None:
         note = "the model was not asked (no explanations requested)"
     elif not llm:
-        note = "the model was not used: LLM disabled (--no-llm or LLM_ENABLED=false)"
+        note = f"the model was not used: {DISABLED}"
     else:
         note = "the model's text was not used: " + entry.get("unused_reason", "no model explanation")
     return {"summary": codi + (" " + model if model else ""), "candidates": entries,

@@ -65,10 +65,13 @@ class ScriptedBackend(Backend):
         self.answer = answer
         self.fail = fail
         self.requests: list[tuple[list[dict[str, str]], dict[str, Any] | None]] = []
+        self.sentences: list[int | None] = []
 
     def generate(self, messages: list[dict[str, str]], schema: dict[str, Any] | None = None,
-                 max_tokens: int = 128, stop: list[str] | None = None) -> Generation:
+                 max_tokens: int = 128, stop: list[str] | None = None, sentences: int | None = None) -> Generation:
+        """``sentences`` is recorded, not applied: a script stands for whatever a model might write."""
         self.requests.append((messages, schema))
+        self.sentences.append(sentences)
         if self.fail or self.answer is None:
             raise NoModel(self.fail or "no model")
         return Generation(text=self.answer(messages, schema), prompt_tokens=10, completion_tokens=5, latency_ms=7,

@@ -95,3 +95,59 @@ def test_lora_adapter_loads(tmp_path: Path, model: EmbeddedModel) -> None:
     (tampered / "adapter.gguf").write_bytes(b"tampered")
     with pytest.raises(AdapterError, match="sha256 mismatch"):
         embedded(adapter=str(tampered), ruleset="2026.11.1")
+
+
+def test_a_listed_answer_is_chosen_by_reading_and_matches_the_grammar(model: EmbeddedModel) -> None:
+    """A schema that lists its answers (the rank call's permutations) is answered by scoring the list, which
+    must pick what greedy decoding under the grammar writes, and only ever a listed answer."""
+    from llama_cpp.llama_grammar import LlamaGrammar
+
+    from codi.llm.prompts import rank_messages
+
+    capital = model.chat([{"role": "user", "content": "What is the capital of France?"}],
+                         {"enum": ["London", "Paris", "Madrid"]})
+    assert capital.text == '"Paris"' and capital.completion_tokens > 0 and capital.prompt_tokens > 5
+    lines = ["A: Candidate slim; risk low; size -60.0%; fixes 3", "B: Candidate distroless; risk high; size -70.0%; fixes 1",
+             "C: Candidate alpine; risk medium; size -65.0%; fixes 2"]
+    schema = rank_schema(["A", "B", "C"])
+    chosen = model.chat(rank_messages(lines), schema)
+    assert chosen.text in [json.dumps({"order": o}) for o in schema["properties"]["order"]["enum"]]
+    assert model.chat(rank_messages(lines), schema).text == chosen.text  # deterministic
+    with model._lock:
+        model._llama.reset()
+        out = model._llama.create_chat_completion(
+            messages=rank_messages(lines), temperature=0.0, top_k=1, seed=1234, max_tokens=40,
+            grammar=LlamaGrammar.from_json_schema(json.dumps(schema), verbose=False))
+    assert json.loads(out["choices"][0]["message"]["content"]) == json.loads(chosen.text)
+
+
+def test_sentences_stop_the_words_where_the_full_answer_has_them(model: EmbeddedModel) -> None:
+    """With ``sentences``, the text is the first sentences of the same greedy answer, for fewer tokens."""
+    from codi.llm.guard import sentences
+
+    ask = [{"role": "user", "content": "Give two short reasons, in two sentences, to keep container images small."}]
+    full = model.chat(ask, max_tokens=80, stop=["\n\n"])
+    first = model.chat(ask, max_tokens=80, stop=["\n\n"], sentences=1)
+    written = sentences(full.text)
+    assert len(written) >= 2, full.text  # the question asks for two
+    assert first.text == written[0] and first.completion_tokens < full.completion_tokens
+    assert first.prompt_tokens == full.prompt_tokens
+
+
+def test_a_warmed_head_gives_the_same_words_as_a_cold_one(model: EmbeddedModel) -> None:
+    """The prompt's head (template and system message) is read as a batch of its own whether `warm` read
+    it earlier or the call reads it now, so the words do not depend on whether the model was warmed."""
+    from codi.llm import prompts
+
+    facts = "Change: Candidate slim, on python:3.12-slim.\nSize (estimated): 1062 MB -> 151 MB (-85.8%).\nRisk: low."
+    model._heads.clear()
+    cold = model.chat(prompts.explain_messages(facts), None, 48, prompts.STOP, sentences=1)
+    model._heads.clear()
+    model.warm([prompts.explain_messages("."), prompts.rank_messages(["."])])
+    assert len(model._heads) == 2
+    warm = model.chat(prompts.explain_messages(facts), None, 48, prompts.STOP, sentences=1)
+    assert warm.text == cold.text and warm.prompt_tokens == cold.prompt_tokens
+    lines = ["A: Candidate slim; risk low; size -60.0%; fixes 3", "B: Candidate alpine; risk medium; size -65.0%; fixes 2"]
+    ranked = model.chat(prompts.rank_messages(lines), rank_schema(["A", "B"]))
+    model._heads.clear()
+    assert model.chat(prompts.rank_messages(lines), rank_schema(["A", "B"])).text == ranked.text

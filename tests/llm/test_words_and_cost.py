@@ -96,3 +96,56 @@ def test_copy_detection_is_about_most_of_the_sentence() -> None:
     assert copied.kept == 0 and copied.copied == 1
     own = guard("The image shrinks from 850 MB to 12 MB on scratch, 838 MB smaller.", facts)
     assert own.kept == 1 and own.copied == 0
+
+
+def test_a_tie_below_the_best_asks_nothing() -> None:
+    """Two candidates tied with each other but well behind the best: their order cannot change the
+    recommendation, so no rank call (it costs most of a second on 2 cores) and the ranking is the score's."""
+    cands = [candidate("001-a", "a"), candidate("002-b", "b"), candidate("003-c", "c")]
+    record = run_record(cands)
+    nums = metrics([numbers("001-a", -80.0), numbers("002-b", -20.0), numbers("003-c", -21.0)])
+    backend = ScriptedBackend(_explains("It resolves DL3042 on line 4."))
+    result = assist(record, nums, FINDINGS, DOCKERFILE, AssistOptions(rag=False, backend=backend))
+    assert [schema for _, schema in backend.requests] == [None]
+    assert [r["candidate_id"] for r in result.ranking] == ["001-a", "003-c", "002-b"]
+    assert result.mode == "deterministic" and any("not asked" in s for s in result.llm_metrics["skipped_calls"])
+
+
+def test_the_models_answer_decides_only_among_those_tied_with_the_best() -> None:
+    """Two ties: the best with the second, and the fourth with the fifth. The model reverses everything;
+    only the top pair follows it (the prompt lists all, as the adapter was trained on)."""
+    cands = [candidate(f"00{i}-{x}", x) for i, x in enumerate("abcde", 1)]
+    record = run_record(cands)
+    nums = metrics([numbers("001-a", -50.0), numbers("002-b", -51.0), numbers("003-c", -30.0),
+                    numbers("004-d", -10.0), numbers("005-e", -11.0)])
+
+    def answer(messages: list[dict[str, str]], schema: dict[str, Any] | None) -> str:
+        return json.dumps({"order": ["E", "D", "C", "B", "A"]}) if schema else "Fine."
+
+    backend = ScriptedBackend(answer)
+    result = assist(record, nums, FINDINGS, DOCKERFILE, AssistOptions(rag=False, backend=backend))
+    prompt, schema = backend.requests[0]
+    assert schema is not None and "Candidate e" in prompt[-1]["content"]
+    # By score: 002-b, 001-a, 003-c, 005-e, 004-d. The model swaps the top pair only.
+    assert [r["candidate_id"] for r in result.ranking] == ["001-a", "002-b", "003-c", "005-e", "004-d"]
+    assert result.mode == "llm"
+
+
+def test_the_run_asks_the_model_for_one_sentence() -> None:
+    record, nums = _apart()
+    backend = ScriptedBackend(_explains("It resolves DL3042 on line 4."))
+    assist(record, nums, FINDINGS, DOCKERFILE, AssistOptions(rag=False, backend=backend))
+    assert backend.sentences == [1]
+
+
+def test_an_endpoints_answer_is_cut_to_the_sentences_asked(monkeypatch: Any) -> None:
+    from codi.llm.backend import Backend, LLMSettings
+    from codi.llm.runtime import Generation
+
+    def chat(self: Any, messages: Any, schema: Any, max_tokens: int, stop: Any) -> Generation:
+        return Generation("It resolves DL3042 on line 4. It is 5 MB. More.", 9, 9, 1, "m", None, "endpoint")
+
+    monkeypatch.setattr("codi.llm.endpoints.EndpointPool.chat", chat)
+    got = Backend(LLMSettings(endpoints=["http://127.0.0.1:9"])).generate([{"role": "user", "content": "x"}],
+                                                                          sentences=1)
+    assert got.text == "It resolves DL3042 on line 4."

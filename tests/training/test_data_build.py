@@ -90,11 +90,14 @@ class _Recorder:
     """A backend that records the chats the runtime sends and answers nothing useful."""
 
     def __init__(self) -> None:
+        from codi.llm.backend import LLMSettings
+
+        self.settings = LLMSettings()
         self.notes: list[str] = []
         self.sent: list[list[dict[str, str]]] = []
 
     def generate(self, messages: list[dict[str, str]], schema: Any = None, max_tokens: int = 0,
-                 stop: Any = None) -> Any:
+                 stop: Any = None, sentences: int | None = None) -> Any:
         from codi.llm.runtime import Generation
 
         self.sent.append(messages)

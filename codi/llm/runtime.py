@@ -25,6 +25,7 @@ from codi.config.extras import MODEL_HINT
 SEED = 1234
 DEFAULT_CTX = 2048
 MAX_TOKENS_CAP = 512
+CLOSE_WAIT_S = 30.0  # at exit, how long a model call still running may take before the model is left unfreed
 
 
 class ModelUnavailable(RuntimeError):
@@ -362,9 +363,18 @@ def embedded(model: str | None = None, adapter: str | None = None, ruleset: str 
 
 @atexit.register
 def _close_all() -> None:
-    """Free models before interpreter teardown (llama-cpp-python's __del__ fails once globals are gone)."""
+    """Free models before interpreter teardown (llama-cpp-python's __del__ fails once globals are gone).
+
+    A model still in use (the background warm-up of a run that ended before needing the model) is
+    waited for: freeing it under a running call crashes the process. One that stays busy is left to the
+    operating system."""
     with _cache_lock:
         for model in _cache.values():
-            with contextlib.suppress(Exception):
-                model._llama.close()
+            if not model._lock.acquire(timeout=CLOSE_WAIT_S):
+                continue
+            try:
+                with contextlib.suppress(Exception):
+                    model._llama.close()
+            finally:
+                model._lock.release()
         _cache.clear()

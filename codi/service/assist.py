@@ -158,6 +158,9 @@ def _rank(order: list[Scored], backend: Backend, tally: _Tally, lines: dict[str,
     with the best, and its answer decides among those only; ties further down keep the score's order. The
     prompt still lists every candidate, as the adapter was trained on.
     """
+    if len(order) < 2:
+        tally.reason("rank: fewer than two candidates, nothing to order")
+        return order, "deterministic"
     if not backend.settings.enabled:
         tally.reason(f"rank: {DISABLED}")
         return order, "deterministic"

@@ -3,6 +3,8 @@ model's cost), and a load that fails there is reported where the model is used, 
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import threading
 from pathlib import Path
 
@@ -71,3 +73,26 @@ def test_codi_run_starts_the_load_before_it_analyses(monkeypatch: pytest.MonkeyP
     monkeypatch.setenv("LLM_ENABLED", "false")  # whatever the environment says, the attempt comes first
     run_module.run_project(project, run_module.RunOptions(out=tmp_path / "runs", llm=True, rag=False))
     assert order[:2] == ["preload False", "analyse"]
+
+
+def test_exit_waits_for_a_model_call_still_running(tmp_path: Path) -> None:
+    """Regression: a run with no candidate ended while the background warm-up was still reading, and
+    freeing the model at exit under that call crashed the process (SIGSEGV, exit 139)."""
+    pytest.importorskip("llama_cpp")
+    script = tmp_path / "busy.py"
+    script.write_text(
+        "import threading, time\n"
+        "from codi.llm import runtime\n"
+        "model = runtime.embedded()\n"
+        "started = threading.Event()\n"
+        "tokens = model._llama.tokenize(b'a small image is a fast image ' * 60)\n"
+        "def busy():\n"
+        "    with model._lock:\n"
+        "        model._llama.reset()\n"
+        "        started.set()\n"
+        "        model._llama.eval(tokens)  # about a second inside llama.cpp\n"
+        "threading.Thread(target=busy, daemon=True).start()\n"
+        "started.wait()\n"
+        "time.sleep(0.1)\n")
+    done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=120, check=False)
+    assert done.returncode == 0, done.stderr[-2000:]

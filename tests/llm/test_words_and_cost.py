@@ -149,3 +149,13 @@ def test_an_endpoints_answer_is_cut_to_the_sentences_asked(monkeypatch: Any) -> 
     got = Backend(LLMSettings(endpoints=["http://127.0.0.1:9"])).generate([{"role": "user", "content": "x"}],
                                                                           sentences=1)
     assert got.text == "It resolves DL3042 on line 4."
+
+
+def test_none_or_one_candidate_asks_no_ranking() -> None:
+    """Regression: with the model on, a run with no candidate (or one) crashed looking for the best's ties."""
+    for cands in ([], [candidate("001-a", "a")]):
+        nums = metrics([numbers(c.id, -10.0) for c in cands])
+        backend = ScriptedBackend(_explains("It resolves DL3042 on line 4."))
+        result = assist(run_record(cands), nums, FINDINGS, DOCKERFILE, AssistOptions(rag=False, backend=backend))
+        assert [schema for _, schema in backend.requests] == [None] * len(cands)
+        assert result.mode == "deterministic" and len(result.ranking) == len(cands)

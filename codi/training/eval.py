@@ -79,8 +79,10 @@ def facts_in(sentence: str) -> int:
 def claims_of_facts(text: str) -> dict[str, str]:
     """What the explain prompt's fact lines say is true (``prompts.candidate_facts`` format)."""
     out: dict[str, str] = {}
-    if (m := _SIZE.search(text)) and m.group(1) != m.group(2):
-        out["size"] = "down" if int(m.group(2)) < int(m.group(1)) else "up"
+    if m := _SIZE.search(text):
+        out["size_mb"] = f"{m.group(1)}->{m.group(2)}"  # as the runtime's claims give them
+        if m.group(1) != m.group(2):
+            out["size"] = "down" if int(m.group(2)) < int(m.group(1)) else "up"
     if (m := _LAYERS.search(text)) and m.group(1) != m.group(2):
         out["layers"] = "down" if int(m.group(2)) < int(m.group(1)) else "up"
     if m := _RISK.search(text):
@@ -111,7 +113,8 @@ def load_side(adapter: Path | None) -> Any:
 
 def explain_row(model: Any, messages: list[dict[str, str]], facts_text: str, claims: dict[str, str],
                 extra_facts: str = "") -> dict[str, Any]:
-    gen = model.chat(messages, None, prompts.EXPLAIN_MAX_TOKENS, prompts.STOP)
+    # The sentences a run keeps (`codi run` asks for the first only), so the figures are what users get.
+    gen = model.chat(messages, None, prompts.EXPLAIN_MAX_TOKENS, prompts.STOP, sentences=prompts.EXPLAIN_SENTENCES)
     # The "Change:" line holds the candidate's title and catalog description: repeating it is no explanation.
     own = [line for line in facts_text.splitlines() if line.startswith("Change:")]
     checked = guard(gen.text, Facts("\n".join(x for x in (extra_facts, facts_text) if x), claims=claims,

@@ -48,7 +48,7 @@ def test_bootstrap_ci_brackets_the_value() -> None:
 
 def test_claims_and_facts_of_an_explain_prompt() -> None:
     facts = "Change: x.\nSize (estimated): 1044 MB -> 150 MB, 894 MB smaller (-85.6%). Layers: 9 -> 5.\nRisk: medium."
-    assert claims_of_facts(facts) == {"size": "down", "layers": "down", "risk": "medium"}
+    assert claims_of_facts(facts) == {"size": "down", "size_mb": "1044->150", "layers": "down", "risk": "medium"}
     assert facts_in("The image goes from 1044 MB to 150 MB on python:3.12-slim.") >= 3
 
 

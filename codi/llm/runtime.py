@@ -25,6 +25,7 @@ from codi.config.extras import MODEL_HINT
 SEED = 1234
 DEFAULT_CTX = 2048
 MAX_TOKENS_CAP = 512
+MAX_HEADS = 8  # prompt heads kept read (~7 MB each); CODI's own prompts have two
 CLOSE_WAIT_S = 30.0  # at exit, how long a model call still running may take before the model is left unfreed
 
 
@@ -304,7 +305,8 @@ class EmbeddedModel:
         else:
             llama.reset()  # type: ignore[no-untyped-call,unused-ignore]
             llama.eval(list(head))
-            self._heads[head] = llama.save_state()
+            if len(self._heads) < MAX_HEADS:  # `codi llm serve` takes any system message: keep a few
+                self._heads[head] = llama.save_state()
         llama.set_seed(SEED)
         return prompt
 

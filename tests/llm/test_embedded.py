@@ -151,3 +151,15 @@ def test_a_warmed_head_gives_the_same_words_as_a_cold_one(model: EmbeddedModel) 
     ranked = model.chat(prompts.rank_messages(lines), rank_schema(["A", "B"]))
     model._heads.clear()
     assert model.chat(prompts.rank_messages(lines), rank_schema(["A", "B"])).text == ranked.text
+
+
+def test_the_heads_kept_are_bounded(model: EmbeddedModel) -> None:
+    """`codi llm serve` answers any client's system message: the heads kept read stay a few."""
+    from codi.llm.runtime import MAX_HEADS
+
+    model._heads.clear()
+    for i in range(MAX_HEADS + 3):
+        model.chat([{"role": "system", "content": f"You are helper number {i}."},
+                    {"role": "user", "content": "Say ok."}], max_tokens=2)
+    assert len(model._heads) == MAX_HEADS
+    model._heads.clear()

@@ -142,6 +142,33 @@ def _own_running() -> int:
     return max(1, count)
 
 
+class _Unsilenced:
+    """A context manager that leaves stdout and stderr alone (see ``_keep_output_streams``)."""
+
+    def __init__(self, disable: bool = True) -> None:
+        del disable
+
+    def __enter__(self) -> _Unsilenced:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
+
+def _keep_output_streams() -> None:
+    """With verbose=False, llama-cpp-python silences llama.cpp by pointing file descriptors 1 and 2 at
+    /dev/null while it loads a model: for the whole process, so what CODI's main thread printed meanwhile
+    was lost when the model loaded on a background thread (`codi run --json` on a project with no
+    candidate printed nothing and exited 0). llama.cpp's log already goes through a callback that
+    verbose=False filters to errors, so the redirect is switched off."""
+    import llama_cpp  # type: ignore[import-not-found,unused-ignore]
+
+    for name in ("llama", "_internals", "llama_chat_format"):
+        module = getattr(llama_cpp, name, None)
+        if module is not None and hasattr(module, "suppress_stdout_stderr"):
+            module.suppress_stdout_stderr = _Unsilenced
+
+
 class EmbeddedModel:
     """One llama.cpp context; calls are serialised (llama.cpp contexts are not thread-safe)."""
 
@@ -157,10 +184,9 @@ class EmbeddedModel:
                                   "seed": SEED, "verbose": False}
         if lora is not None:
             kwargs["lora_path"] = str(lora)
+        _keep_output_streams()
         try:
-            # llama.cpp prints its load log to stderr even with verbose=False on some builds.
-            with open(os.devnull, "w") as sink, contextlib.redirect_stderr(sink):
-                self._llama = Llama(**kwargs)
+            self._llama = Llama(**kwargs)
         except (ValueError, RuntimeError, OSError) as exc:
             raise ModelUnavailable(f"cannot load {path.name}: {exc}") from None
         self._lock = threading.Lock()

@@ -96,3 +96,25 @@ def test_exit_waits_for_a_model_call_still_running(tmp_path: Path) -> None:
         "time.sleep(0.1)\n")
     done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=120, check=False)
     assert done.returncode == 0, done.stderr[-2000:]
+
+
+def test_a_background_load_loses_none_of_the_main_threads_output(tmp_path: Path) -> None:
+    """Regression: llama-cpp-python pointed fds 1 and 2 at /dev/null while the model loaded on the
+    background thread, so `codi run --json` on a project with no candidate printed nothing (exit 0)."""
+    pytest.importorskip("llama_cpp")
+    script = tmp_path / "loud.py"
+    script.write_text(
+        "import sys, threading, time\n"
+        "from codi.llm import runtime\n"
+        "loader = threading.Thread(target=runtime.embedded)\n"
+        "loader.start()\n"
+        "for i in range(400):\n"
+        "    sys.stdout.write(f'{i}\\n'); sys.stdout.flush()\n"
+        "    sys.stderr.write(f'{i}\\n'); sys.stderr.flush()\n"
+        "    time.sleep(0.002)\n"
+        "loader.join()\n")
+    done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=120, check=False)
+    assert done.returncode == 0, done.stderr[-2000:]
+    want = [str(i) for i in range(400)]
+    assert done.stdout.split() == want
+    assert [x for x in done.stderr.split() if x.isdigit()] == want

@@ -341,6 +341,8 @@ class EmbeddedModel:
         call with such a prompt reads only its own part."""
         with self._lock:
             for messages in prompts:
+                if _closing.is_set():  # the run is over (it needed no model): do not hold up its exit
+                    return
                 self._begin(messages)
 
 
@@ -361,6 +363,7 @@ def finite_answers(schema: dict[str, Any] | None) -> list[str] | None:
 
 
 _cache: dict[tuple[str, str | None], EmbeddedModel] = {}
+_closing = threading.Event()  # set at exit: background warm-up stops
 _cache_lock = threading.Lock()
 
 
@@ -396,6 +399,7 @@ def _close_all() -> None:
     A model still in use (the background warm-up of a run that ended before needing the model) is
     waited for: freeing it under a running call crashes the process. One that stays busy is left to the
     operating system."""
+    _closing.set()
     with _cache_lock:
         for model in _cache.values():
             if not model._lock.acquire(timeout=CLOSE_WAIT_S):

@@ -222,7 +222,7 @@ def test_prompts_sent_to_a_model_are_redacted() -> None:
     seen: list[list[dict[str, str]]] = []
 
     class Recorder(Backend):
-        def _generate(self, messages, schema, max_tokens, stop):  # type: ignore[no-untyped-def]
+        def _generate(self, messages, schema, max_tokens, stop, sentences=None):  # type: ignore[no-untyped-def]
             seen.append(messages)
             return Generation(text="ok", prompt_tokens=1, completion_tokens=1, latency_ms=1, model_id="m",
                               adapter_version=None, backend="test")

@@ -75,12 +75,20 @@ def test_codi_run_starts_the_load_before_it_analyses(monkeypatch: pytest.MonkeyP
     assert order[:2] == ["preload False", "analyse"]
 
 
+def _python(tmp_path: Path, code: str) -> subprocess.CompletedProcess[str]:
+    """Run ``code`` in a fresh interpreter (the model's threads and the process exit are what is tested)."""
+    pytest.importorskip("llama_cpp")
+    script = tmp_path / "script.py"
+    script.write_text(code)
+    done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=120, check=False)
+    assert done.returncode == 0, done.stderr[-2000:]
+    return done
+
+
 def test_exit_waits_for_a_model_call_still_running(tmp_path: Path) -> None:
     """Regression: a run with no candidate ended while the background warm-up was still reading, and
     freeing the model at exit under that call crashed the process (SIGSEGV, exit 139)."""
-    pytest.importorskip("llama_cpp")
-    script = tmp_path / "busy.py"
-    script.write_text(
+    _python(tmp_path,
         "import threading, time\n"
         "from codi.llm import runtime\n"
         "model = runtime.embedded()\n"
@@ -94,16 +102,13 @@ def test_exit_waits_for_a_model_call_still_running(tmp_path: Path) -> None:
         "threading.Thread(target=busy, daemon=True).start()\n"
         "started.wait()\n"
         "time.sleep(0.1)\n")
-    done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=120, check=False)
-    assert done.returncode == 0, done.stderr[-2000:]
 
 
 def test_a_background_load_loses_none_of_the_main_threads_output(tmp_path: Path) -> None:
     """Regression: llama-cpp-python pointed fds 1 and 2 at /dev/null while the model loaded on the
     background thread, so `codi run --json` on a project with no candidate printed nothing (exit 0)."""
-    pytest.importorskip("llama_cpp")
-    script = tmp_path / "loud.py"
-    script.write_text(
+    done = _python(
+        tmp_path,
         "import sys, threading, time\n"
         "from codi.llm import runtime\n"
         "loader = threading.Thread(target=runtime.embedded)\n"
@@ -113,8 +118,6 @@ def test_a_background_load_loses_none_of_the_main_threads_output(tmp_path: Path)
         "    sys.stderr.write(f'{i}\\n'); sys.stderr.flush()\n"
         "    time.sleep(0.002)\n"
         "loader.join()\n")
-    done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=120, check=False)
-    assert done.returncode == 0, done.stderr[-2000:]
     want = [str(i) for i in range(400)]
     assert done.stdout.split() == want
     assert [x for x in done.stderr.split() if x.isdigit()] == want

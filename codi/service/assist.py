@@ -192,7 +192,7 @@ def _rank(order: list[Scored], backend: Backend, tally: _Tally, lines: dict[str,
 
 
 def _explain_one(cid: str, record: RunRecord, metrics: MetricsRecord, findings: Sequence[FindingRecord],
-                 backend: Backend | None, tally: _Tally, rag_summaries: list[str]) -> dict[str, Any]:
+                 backend: Backend | None, tally: _Tally) -> dict[str, Any]:
     """One candidate's words: the model's (guarded) when ``backend`` is given, else CODI's own."""
     c = next(x for x in record.candidates if x.id == cid)
     n: CandidateNumbers | None = next((x for x in metrics.candidates if x.candidate_id == cid), None)
@@ -204,7 +204,10 @@ def _explain_one(cid: str, record: RunRecord, metrics: MetricsRecord, findings: 
         return entry
     facts_text = prompts.candidate_facts(c, n, metrics.original, findings)
     try:
-        context = facts_text + ("\nA similar past project: " + rag_summaries[0] if rag_summaries else "")
+        # The candidate's facts only, exactly as the adapter was trained: a past project's summary in the
+        # prompt made the shipped adapter repeat ids until the token cap, and its numbers, which are not
+        # this run's, would have passed the guard. The memory still counts in the score (rag.json).
+        context = facts_text
         gen = backend.generate(prompts.explain_messages(context), None, prompts.EXPLAIN_MAX_TOKENS, prompts.STOP,
                                sentences=prompts.EXPLAIN_SENTENCES)
     except NoModel as exc:
@@ -309,12 +312,11 @@ def assist(record: RunRecord, metrics: MetricsRecord, findings: Sequence[Finding
         elif mode == "llm" and tied:
             note = f"the model kept it before {', '.join(tied)} (within {TIE_MARGIN:.0f} points)"
         rationale = reason(best, final[0], numbers.get(best.id), model_note=note)
-    summaries = [str(m["summary"]) for m in rag.get("matches", [])[:1]]
     # The model explains the best `limit` candidates; the rest get CODI's sentences (labelled).
     worded = options.limit or prompts.EXPLAIN_LIMIT
     with span("llm.explain", candidates=len(final) if options.explain else 0):
-        entries = [_explain_one(s.candidate_id, record, metrics, findings, backend if i < worded else None, tally,
-                                summaries) for i, s in enumerate(final)] if options.explain else []
+        entries = [_explain_one(s.candidate_id, record, metrics, findings, backend if i < worded else None, tally)
+                   for i, s in enumerate(final)] if options.explain else []
     explain = _summary(top, record, metrics, entries, options.llm)
     return AssistResult(mode, ranking, rationale, explain, _metrics(backend, tally, mode), rag, top)
 

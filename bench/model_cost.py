@@ -3,8 +3,8 @@
 Usage: .venv/bin/python bench/model_cost.py [--repeat N] [--projects DIR | --no-projects] [--json]
 
 For each demo (and each project of ../shared/projects unless --no-projects), `codi run` as a user runs it
-(default settings: the model on, the shipped adapter) and `codi run --no-llm`, each in a fresh process,
-alternating, N times. Printed per project: the median wall time of both and their ratio, the adapter
+(default settings: the model on, the shipped adapter, the memory of past runs on, one runs folder per
+project) and `codi run --no-llm`, each in a fresh process, alternating, N times. Printed per project: the median wall time of both and their ratio, the adapter
 version in llm_metrics.json, the model's time, whether a model sentence was kept in the summary, and the
 guard's acceptance. Then the pooled figures against the targets: ratio <= 3x (median over projects),
 pooled acceptance >= 0.8 and a kept model sentence in >= 80% of runs. Informational: exit 0 either way.
@@ -30,7 +30,7 @@ CODI = [sys.executable, "-m", "codi"]
 
 def _run(project: Path, out: Path, llm: bool) -> tuple[float, dict[str, Any]]:
     env = {k: v for k, v in os.environ.items() if k not in ("ADAPTER_PATH", "LLM_ENABLED", "LLM_ENDPOINT")}
-    args = [*CODI, "run", str(project), "--out", str(out), "--disable-rag", "--json"] + ([] if llm else ["--no-llm"])
+    args = [*CODI, "run", str(project), "--out", str(out), "--json"] + ([] if llm else ["--no-llm"])
     started = time.perf_counter()
     done = subprocess.run(args, capture_output=True, text=True, env=env, timeout=600, check=False)
     seconds = time.perf_counter() - started
@@ -59,10 +59,12 @@ def main() -> int:
         for project in targets:
             on, off, seen = [], [], []
             for i in range(args.repeat):
-                s, info = _run(project, Path(scratch) / f"{project.name}-on-{i}", True)
+                # One runs folder per project, as a user has: from the second run on, the memory of past
+                # runs has matches (default settings: the memory is on).
+                s, info = _run(project, Path(scratch) / project.name, True)
                 on.append(s)
                 seen.append(info)
-                off.append(_run(project, Path(scratch) / f"{project.name}-off-{i}", False)[0])
+                off.append(_run(project, Path(scratch) / project.name, False)[0])
             good = [x for x in seen if "llm" in x]
             m = good[-1]["llm"] if good else {}
             row = {"project": project.name, "with_model_s": statistics.median(on),

@@ -99,7 +99,9 @@ def main() -> int:
                 (explain_s if explain else rank_s).append(elapsed)
                 tokens += res.llm_metrics["completion_tokens"]
                 gen_ms += res.llm_metrics["latency_ms"]
-                if not explain and len(record.candidates) >= 2:
+                # The model is asked to rank only where a candidate ties with the best (llm_metrics
+                # skipped_calls says when it was not): the rate is over the calls made.
+                if not explain and len(record.candidates) >= 2 and res.llm_metrics["calls"]:
                     asked += 1
                     valid += res.mode == "llm"
     report: dict[str, Any] = {

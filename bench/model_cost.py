@@ -58,7 +58,7 @@ def main() -> int:
     with tempfile.TemporaryDirectory(prefix="codi-bench-model-") as scratch:
         for project in targets:
             on, off, seen = [], [], []
-            for i in range(args.repeat):
+            for _ in range(args.repeat):
                 # One runs folder per project, as a user has: from the second run on, the memory of past
                 # runs has matches (default settings: the memory is on).
                 s, info = _run(project, Path(scratch) / project.name, True)

@@ -54,7 +54,6 @@ _SIZE_UP = re.compile(r"\b(larger|bigger|grows?|heavier|increases?|adds? more|ri
 # "The image size stays at 881 MB" when the candidate is 99% smaller: a claim that nothing changes.
 _SIZE_SAME = re.compile(r"\b(stays?|stayed|remains?|remained|keeps?|kept|retains?|retained|unchanged|"
                         r"the same size|does not change|doesn't change|no change)\b", re.IGNORECASE)
-_SIZE_FIGURE = re.compile(r"(?<![\w.])(\d+(?:[.,]\d+)*)\s*(GB|MB)\b", re.IGNORECASE)
 # "the original image is 1103 MB": a sentence that names the original before the figure may mean it.
 _ORIGINALS = re.compile(r"\boriginal(?:'s)?\b", re.IGNORECASE)
 _LAYERS = re.compile(r"\b(fewer|more)\s+layers\b", re.IGNORECASE)
@@ -222,7 +221,7 @@ class Facts:
             return []
         if _SIZE_DOWN.search(sentence) or _SIZE_UP.search(sentence):
             return []
-        figures = list(_SIZE_FIGURE.finditer(sentence))
+        figures = [m for m in _NUMBER_UNIT.finditer(sentence) if m.group(2)]  # numbers with a size unit
         if len(figures) != 1:
             return []
         value = _megabytes(figures[0].group(1), figures[0].group(2))

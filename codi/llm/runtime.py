@@ -220,12 +220,13 @@ class EmbeddedModel:
                 messages=cast(Any, messages), temperature=0.0, top_k=1, seed=SEED, grammar=grammar,
                 max_tokens=max(1, min(max_tokens, MAX_TOKENS_CAP)), stop=stop or None)
         usage = out.get("usage") or {}
-        return Generation(text=out["choices"][0]["message"]["content"] or "",
-                          prompt_tokens=int(usage.get("prompt_tokens", 0)),
-                          completion_tokens=int(usage.get("completion_tokens", 0)),
+        return self._generation(out["choices"][0]["message"]["content"] or "", int(usage.get("prompt_tokens", 0)),
+                                int(usage.get("completion_tokens", 0)), started)
+
+    def _generation(self, text: str, prompt_tokens: int, completion_tokens: int, started: float) -> Generation:
+        return Generation(text=text, prompt_tokens=prompt_tokens, completion_tokens=completion_tokens,
                           latency_ms=int((time.perf_counter() - started) * 1000), model_id=self.model_id,
                           adapter_version=self.adapter_version, backend="embedded")
-
 
     def _sentences(self, messages: list[dict[str, str]], max_tokens: int, stop: list[str] | None,
                    count: int) -> Generation:
@@ -253,9 +254,7 @@ class EmbeddedModel:
                         break
             finally:
                 stream.close()
-        return Generation(text=text, prompt_tokens=prompt, completion_tokens=written,
-                          latency_ms=int((time.perf_counter() - started) * 1000), model_id=self.model_id,
-                          adapter_version=self.adapter_version, backend="embedded")
+        return self._generation(text, prompt, written, started)
 
     def _choose(self, messages: list[dict[str, str]], answers: list[str]) -> Generation:
         """The answer greedy decoding would write when only ``answers`` may be written, found by reading
@@ -271,12 +270,11 @@ class EmbeddedModel:
             prompt = self._begin(messages)
             seqs = [llama.tokenize(a.encode("utf-8"), add_bos=False, special=False) for a in answers]
             eos = llama.token_eos()
-            alive, pos, pending, read = list(range(len(seqs))), 0, prompt[llama.n_tokens:], 0
+            alive, pos, pending = list(range(len(seqs))), 0, prompt[llama.n_tokens:]
             while len(alive) > 1:
                 nexts = [seqs[i][pos] if pos < len(seqs[i]) else eos for i in alive]
                 if len(set(nexts)) > 1:
                     llama.eval(pending)
-                    read += len(pending)
                     pending = []
                     scores = np.ctypeslib.as_array(llama._ctx.get_logits_ith(-1), shape=(llama.n_vocab(),))
                     best = max(set(nexts), key=lambda t: (float(scores[t]), -t))
@@ -286,9 +284,7 @@ class EmbeddedModel:
                 pending.append(best)
                 pos += 1
         chosen = alive[0]
-        return Generation(text=answers[chosen], prompt_tokens=len(prompt), completion_tokens=len(seqs[chosen]),
-                          latency_ms=int((time.perf_counter() - started) * 1000), model_id=self.model_id,
-                          adapter_version=self.adapter_version, backend="embedded")
+        return self._generation(answers[chosen], len(prompt), len(seqs[chosen]), started)
 
     def _prompt_tokens(self, messages: list[dict[str, str]]) -> list[int]:
         """The prompt exactly as llama-cpp-python's chat completion builds it (the GGUF's chat template)."""

@@ -207,8 +207,7 @@ def _explain_one(cid: str, record: RunRecord, metrics: MetricsRecord, findings: 
         # The candidate's facts only, exactly as the adapter was trained: a past project's summary in the
         # prompt made the shipped adapter repeat ids until the token cap, and its numbers, which are not
         # this run's, would have passed the guard. The memory still counts in the score (rag.json).
-        context = facts_text
-        gen = backend.generate(prompts.explain_messages(context), None, prompts.EXPLAIN_MAX_TOKENS, prompts.STOP,
+        gen = backend.generate(prompts.explain_messages(facts_text), None, prompts.EXPLAIN_MAX_TOKENS, prompts.STOP,
                                sentences=prompts.EXPLAIN_SENTENCES)
     except NoModel as exc:
         tally.reason(f"explain: {exc}")
@@ -216,7 +215,7 @@ def _explain_one(cid: str, record: RunRecord, metrics: MetricsRecord, findings: 
         return entry
     tally.generations.append(gen)
     entry["model_text"] = gen.text.strip()  # the model's draft as written, shown when the guard drops it
-    facts = prompts.guard_facts([x.id for x in record.candidates], c, n, metrics.original, context)
+    facts = prompts.guard_facts([x.id for x in record.candidates], c, n, metrics.original, facts_text)
     checked = guard(gen.text, facts)
     tally.guard_removals += checked.removals
     tally.vague_removals += checked.vague

@@ -11,21 +11,24 @@ from __future__ import annotations
 
 import atexit
 import contextlib
+import ctypes
 import importlib.util
 import json
 import os
 import threading
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, cast
 
 from codi.config.extras import MODEL_HINT
+from codi.llm import heads
 
 SEED = 1234
 DEFAULT_CTX = 2048
 MAX_TOKENS_CAP = 512
-MAX_HEADS = 8  # prompt heads kept read (~7 MB each); CODI's own prompts have two
+MAX_HEADS = 8  # prompt heads kept read in memory (<1 MB each); CODI's own prompts have two
 CLOSE_WAIT_S = 30.0  # at exit, how long a model call still running may take before the model is left unfreed
 
 
@@ -175,6 +178,7 @@ class EmbeddedModel:
     def __init__(self, path: Path, lora: Path | None = None, adapter_version: str | None = None) -> None:
         if importlib.util.find_spec("llama_cpp") is None:
             raise ModelUnavailable(f"llama-cpp-python is not installed ({MODEL_HINT})")
+        import llama_cpp  # type: ignore[import-not-found,unused-ignore]
         from llama_cpp import Llama  # type: ignore[import-not-found,unused-ignore]
 
         self.path = path
@@ -191,7 +195,27 @@ class EmbeddedModel:
             raise ModelUnavailable(f"cannot load {path.name}: {exc}") from None
         self._lock = threading.Lock()
         self._formatter: Any = None
-        self._heads: dict[tuple[int, ...], Any] = {}  # a prompt head's tokens -> the context after reading them
+        self._heads: dict[tuple[int, ...], bytes] = {}  # a prompt head's tokens -> the state after reading them
+        self._kept: set[tuple[int, ...]] = set()  # heads of CODI's own prompts (``warm``): kept on disk too
+        self._waiting = 0  # calls waiting for the model: the warm-up gives way to them
+        self._count_lock = threading.Lock()
+        runtime = f"llama-cpp-python {llama_cpp.__version__}; {llama_cpp.llama_print_system_info().decode()}"
+        self._identity = heads.identity([path] + ([lora] if lora is not None else []), runtime)
+
+    @contextlib.contextmanager
+    def _turn(self) -> Iterator[None]:
+        """The model for one call (calls are serialised); a warm-up reading heads stops at the next one."""
+        with self._count_lock:
+            self._waiting += 1
+        try:
+            self._lock.acquire()
+        finally:
+            with self._count_lock:
+                self._waiting -= 1
+        try:
+            yield
+        finally:
+            self._lock.release()
 
     def _use_threads(self, n: int) -> None:
         """The thread count for this call, prompt and generation alike (llama-cpp-python gives the prompt
@@ -214,7 +238,7 @@ class EmbeddedModel:
 
         grammar = LlamaGrammar.from_json_schema(json.dumps(schema), verbose=False) if schema else None
         started = time.perf_counter()
-        with self._lock:
+        with self._turn():
             self._begin(messages)
             out: Any = self._llama.create_chat_completion(
                 messages=cast(Any, messages), temperature=0.0, top_k=1, seed=SEED, grammar=grammar,
@@ -236,7 +260,7 @@ class EmbeddedModel:
 
         started = time.perf_counter()
         text, written = "", 0
-        with self._lock:
+        with self._turn():
             prompt = len(self._begin(messages))
             stream: Any = self._llama.create_chat_completion(
                 messages=cast(Any, messages), temperature=0.0, top_k=1, seed=SEED, stream=True,
@@ -266,7 +290,7 @@ class EmbeddedModel:
 
         started = time.perf_counter()
         llama = self._llama
-        with self._lock:
+        with self._turn():
             prompt = self._begin(messages)
             seqs = [llama.tokenize(a.encode("utf-8"), add_bos=False, special=False) for a in answers]
             eos = llama.token_eos()
@@ -312,32 +336,67 @@ class EmbeddedModel:
         return one[:n]
 
     def _begin(self, messages: list[dict[str, str]]) -> list[int]:
-        """Start a call (the lock held): the context holds the evaluated head of this prompt, from the cache
-        of heads (``warm`` fills it while CODI analyses; else it is filled now), and nothing else; returns
-        the prompt's tokens. The head is always evaluated as a batch of its own, warm or not, so the same
-        prompt always gives the same logits and the same greedy words."""
+        """Start a call (the lock held): the context holds the evaluated head of this prompt, from the heads
+        read before (in memory, else on disk for CODI's own prompts; ``warm`` reads them while CODI
+        analyses; else it is read now), and nothing else; returns the prompt's tokens. The head is always
+        evaluated as a batch of its own, warm or not, so the same prompt always gives the same logits and
+        the same greedy words."""
         llama = self._llama
         prompt = self._prompt_tokens(messages)
         head = tuple(self._head(messages))
         self._use_threads(threads())
-        if not head or list(head) != prompt[:len(head)] or len(head) >= len(prompt):
-            llama.reset()  # type: ignore[no-untyped-call,unused-ignore]
-        elif head in self._heads:
-            llama.load_state(self._heads[head])
-        else:
-            llama.reset()  # type: ignore[no-untyped-call,unused-ignore]
-            llama.eval(list(head))
-            if len(self._heads) < MAX_HEADS:  # `codi llm serve` takes any system message: keep a few
-                self._heads[head] = llama.save_state()
+        llama.reset()  # type: ignore[no-untyped-call,unused-ignore]
+        if head and list(head) == prompt[:len(head)] and len(head) < len(prompt):
+            state = self._heads.get(head)
+            if state is None and head in self._kept:
+                state = heads.load(self._head_key(head))
+            if state is None or not self._restore(head, state):
+                llama.reset()  # type: ignore[no-untyped-call,unused-ignore]
+                llama.eval(list(head))
+                state = self._capture()
+                if head in self._kept:
+                    heads.store(self._head_key(head), state)
+            if len(self._heads) < MAX_HEADS or head in self._heads:  # `codi llm serve` takes any system message
+                self._heads[head] = state
         llama.set_seed(SEED)
         return prompt
 
+    def _head_key(self, head: tuple[int, ...]) -> str:
+        return heads.key(self._identity, head, DEFAULT_CTX)
+
+    def _capture(self) -> bytes:
+        """The context's state (the tokens read so far): llama.cpp's own bytes, without llama-cpp-python's
+        copy of every score row, which made restoring it cost 10-50 ms."""
+        import llama_cpp  # type: ignore[import-not-found,unused-ignore]
+
+        ctx = self._llama._ctx.ctx
+        size = int(llama_cpp.llama_state_get_size(ctx))
+        buffer = (ctypes.c_uint8 * size)()
+        written = int(llama_cpp.llama_state_get_data(ctx, buffer, size))
+        return ctypes.string_at(buffer, written)
+
+    def _restore(self, head: tuple[int, ...], state: bytes) -> bool:
+        """Load a state ``_capture`` returned after reading ``head``; False when llama.cpp refuses it."""
+        import llama_cpp  # type: ignore[import-not-found,unused-ignore]
+
+        llama = self._llama
+        buffer = (ctypes.c_uint8 * len(state)).from_buffer_copy(state)
+        if int(llama_cpp.llama_state_set_data(llama._ctx.ctx, buffer, len(state))) != len(state):
+            return False
+        llama.input_ids[:len(head)] = head
+        llama.n_tokens = len(head)
+        llama._requires_eval = True  # the scores are not the head's: a call reads at least one more token
+        return True
+
     def warm(self, prompts: list[list[dict[str, str]]]) -> None:
-        """Evaluate the heads of these prompts now (their system messages: ~30 tokens, ~0.1 s each), so a
-        call with such a prompt reads only its own part."""
+        """Read the heads of these prompts (CODI's own: their system messages, ~0.1 s each, or milliseconds
+        from disk) now, so that a call with such a prompt reads only its own part. The lock is taken per
+        head and the warm-up stops when a call is waiting, so a call never waits for a head it does not use."""
         with self._lock:
-            for messages in prompts:
-                if _closing.is_set():  # the run is over (it needed no model): do not hold up its exit
+            self._kept.update(tuple(self._head(m)) for m in prompts)
+        for messages in prompts:
+            with self._lock:
+                if _closing.is_set() or self._waiting:  # the run is over, or a call wants the model
                     return
                 self._begin(messages)
 

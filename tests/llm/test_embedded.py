@@ -134,23 +134,33 @@ def test_sentences_stop_the_words_where_the_full_answer_has_them(model: Embedded
     assert first.prompt_tokens == full.prompt_tokens
 
 
-def test_a_warmed_head_gives_the_same_words_as_a_cold_one(model: EmbeddedModel) -> None:
+def test_a_warmed_head_gives_the_same_words_as_a_cold_one(model: EmbeddedModel, tmp_path: Path,
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
     """The prompt's head (template and system message) is read as a batch of its own whether `warm` read
-    it earlier or the call reads it now, so the words do not depend on whether the model was warmed."""
+    it earlier, a past run left it on disk, or the call reads it now, so the words do not depend on it."""
     from codi.llm import prompts
 
+    monkeypatch.setenv("CODI_CACHE_DIR", str(tmp_path))
     facts = "Change: Candidate slim, on python:3.12-slim.\nSize (estimated): 1062 MB -> 151 MB (-85.8%).\nRisk: low."
+    lines = ["A: Candidate slim; risk low; size -60.0%; fixes 3", "B: Candidate alpine; risk medium; size -65.0%; fixes 2"]
+
+    def words() -> tuple[str, int, str]:
+        explained = model.chat(prompts.explain_messages(facts), None, 48, prompts.STOP, sentences=1)
+        ranked = model.chat(prompts.rank_messages(lines), rank_schema(["A", "B"]))
+        return explained.text, explained.prompt_tokens, ranked.text
+
     model._heads.clear()
-    cold = model.chat(prompts.explain_messages(facts), None, 48, prompts.STOP, sentences=1)
+    model._kept.clear()
+    cold = words()
+    assert not list(tmp_path.rglob("*.bin"))  # a head of any prompt is not kept on disk
     model._heads.clear()
     model.warm([prompts.explain_messages("."), prompts.rank_messages(["."])])
+    assert len(model._heads) == 2 and len(list(tmp_path.rglob("*.bin"))) == 2  # CODI's own prompts are
+    assert words() == cold
+    model._heads.clear()  # the next run: its heads come from disk
+    assert words() == cold
     assert len(model._heads) == 2
-    warm = model.chat(prompts.explain_messages(facts), None, 48, prompts.STOP, sentences=1)
-    assert warm.text == cold.text and warm.prompt_tokens == cold.prompt_tokens
-    lines = ["A: Candidate slim; risk low; size -60.0%; fixes 3", "B: Candidate alpine; risk medium; size -65.0%; fixes 2"]
-    ranked = model.chat(prompts.rank_messages(lines), rank_schema(["A", "B"]))
-    model._heads.clear()
-    assert model.chat(prompts.rank_messages(lines), rank_schema(["A", "B"])).text == ranked.text
+    model._kept.clear()
 
 
 def test_the_heads_kept_are_bounded(model: EmbeddedModel) -> None:
@@ -162,4 +172,41 @@ def test_the_heads_kept_are_bounded(model: EmbeddedModel) -> None:
         model.chat([{"role": "system", "content": f"You are helper number {i}."},
                     {"role": "user", "content": "Say ok."}], max_tokens=2)
     assert len(model._heads) == MAX_HEADS
+    model._heads.clear()
+
+
+def test_the_warm_up_gives_way_to_a_waiting_call() -> None:
+    """A call that comes while the background warm-up reads heads gets the model after the head being read,
+    not after every head (in a run where the model is not ranked, the rank head is never needed)."""
+    import threading
+
+    from codi.llm import prompts
+
+    model = EmbeddedModel(packaged_model())  # type: ignore[arg-type]  # its own: no other test's warm-up
+    read: list[int] = []
+    answered: list[str] = []
+    begin = model._begin
+
+    def call() -> None:
+        answered.append(model.chat(MSG, max_tokens=4).text)
+
+    def first_head_then_a_call(messages: list[dict[str, str]]) -> list[int]:
+        read.append(len(messages))
+        if len(read) == 1:
+            threading.Thread(target=call).start()
+            while not model._waiting:  # the call is now waiting for the model
+                threading.Event().wait(0.001)
+        return begin(messages)
+
+    model._begin = first_head_then_a_call  # type: ignore[method-assign]
+    try:
+        model.warm([prompts.explain_messages("."), prompts.rank_messages(["."])])
+    finally:
+        del model._begin
+    for _ in range(500):
+        if answered:
+            break
+        threading.Event().wait(0.01)
+    assert answered and read.count(2) == 1  # the warm-up read the explain head only (the call's prompt has 1)
+    assert tuple(model._head(prompts.rank_messages(["."]))) not in model._heads  # left for a call that needs it
     model._heads.clear()

@@ -34,7 +34,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
-from codi.cachehome import cache_home
+from codi.cachehome import cache_allowed, cache_dir
 from codi.rules.shellcheck.shared import shared_cache
 from codi.rules.shellcheck.shared_protocol import SharedLevel
 
@@ -55,18 +55,8 @@ _no_cache: contextvars.ContextVar[bool] = contextvars.ContextVar("codi_sc_no_cac
 _versions: dict[tuple[str, int, int], str] = {}
 
 
-def cache_dir(env: Mapping[str, str] | None = None) -> Path:
-    """CODI's user cache folder: $CODI_CACHE_DIR, else $XDG_CACHE_HOME/codi, else ~/.cache/codi."""
-    env = os.environ if env is None else env
-    if env.get("CODI_CACHE_DIR"):
-        return Path(env["CODI_CACHE_DIR"])
-    return cache_home(env)
-
-
 def cache_enabled(env: Mapping[str, str] | None = None) -> bool:
-    env = os.environ if env is None else env
-    flag = env.get("CODI_NO_CACHE", "").strip().lower()
-    return not _no_cache.get() and flag in ("", "0", "false", "no", "off")
+    return not _no_cache.get() and cache_allowed(env)
 
 
 @contextlib.contextmanager

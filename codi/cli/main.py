@@ -62,6 +62,10 @@ def _missing_extra(exc: Exception) -> None:
 
 
 def main() -> None:
+    if sys.argv[1:2] in (["run"], ["all"]):
+        from codi.llm.worker import start_for
+
+        start_for(sys.argv[2:])  # the model loads in a process of its own while CODI analyses (codi.llm.worker)
     for name in command_modules(sys.argv):
         try:
             importlib.import_module(f"codi.cli.{name}")

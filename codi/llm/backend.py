@@ -7,10 +7,11 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 from codi.config.flags import llm_enabled
 from codi.config.paths import adapter_path_from_env
+from codi.llm import worker
 from codi.llm.adapters import AdapterError
 from codi.llm.endpoints import EndpointError, EndpointPool, endpoints_from_env, timeout_from_env
 from codi.llm.runtime import Generation, ModelUnavailable, embedded
@@ -82,6 +83,10 @@ class Backend:
                 self._note(f"endpoints failed ({exc}); using the embedded model")
         if self._embedded_error is None:
             try:
+                child = worker.running(self.settings.model, self.settings.adapter)
+                if child is not None:  # `codi run` from a shell: loaded in a process of its own
+                    child.require_ruleset(self.settings.ruleset)
+                    return cast(Generation, child.chat(messages, schema, max_tokens, stop, sentences))
                 model = embedded(self.settings.model, self.settings.adapter, self.settings.ruleset)
                 return model.chat(messages, schema, max_tokens, stop, sentences)
             except (ModelUnavailable, AdapterError) as exc:
@@ -102,6 +107,8 @@ def preload(settings: LLMSettings) -> threading.Thread | None:
     with the model off or an endpoint configured (the embedded model is then only the fallback)."""
     if not settings.enabled or settings.endpoints:
         return None
+    if worker.running(settings.model, settings.adapter) is not None:
+        return None  # `codi run` from a shell started it in a process of its own (codi.llm.worker)
 
     def load() -> None:
         from codi.llm import prompts

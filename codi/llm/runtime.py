@@ -175,7 +175,8 @@ def _keep_output_streams() -> None:
 class EmbeddedModel:
     """One llama.cpp context; calls are serialised (llama.cpp contexts are not thread-safe)."""
 
-    def __init__(self, path: Path, lora: Path | None = None, adapter_version: str | None = None) -> None:
+    def __init__(self, path: Path, lora: Path | None = None, adapter_version: str | None = None,
+                 adapter_ruleset: str | None = None) -> None:
         if importlib.util.find_spec("llama_cpp") is None:
             raise ModelUnavailable(f"llama-cpp-python is not installed ({MODEL_HINT})")
         import llama_cpp  # type: ignore[import-not-found,unused-ignore]
@@ -184,6 +185,7 @@ class EmbeddedModel:
         self.path = path
         self.model_id = path.name
         self.adapter_version = adapter_version
+        self.adapter_ruleset = adapter_ruleset
         kwargs: dict[str, Any] = {"model_path": str(path), "n_ctx": DEFAULT_CTX, "n_threads": threads(),
                                   "seed": SEED, "verbose": False}
         if lora is not None:
@@ -436,14 +438,14 @@ def embedded(model: str | None = None, adapter: str | None = None, ruleset: str 
         if key in _cache:
             return _cache[key]
         lora: Path | None = None
-        version: str | None = None
+        version = made_for = None
         if adapter:
             from codi.llm.adapters import require_adapter
 
             report = require_adapter(adapter, path.name, ruleset)
             lora = Path(adapter) / str(report.gguf)
-            version = report.version
-        _cache[key] = EmbeddedModel(path, lora, version)
+            version, made_for = report.version, report.ruleset_version
+        _cache[key] = EmbeddedModel(path, lora, version, made_for)
         return _cache[key]
 
 

@@ -133,7 +133,7 @@ def start(model: str | None, adapter: str | None) -> WorkerModel | None:
             assert proc.stdin is not None
             proc.stdin.write(json.dumps({"model": model, "adapter": adapter}) + "\n")
             proc.stdin.flush()
-        except (OSError, ValueError):
+        except (OSError, ValueError, TypeError):  # no interpreter to start (sys.executable empty), no pipes
             return None
         worker = WorkerModel(proc, adapter)
         if not _workers:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass, field
-from typing import Any, cast
+from typing import Any
 
 from codi.config.flags import llm_enabled
 from codi.config.paths import adapter_path_from_env
@@ -86,7 +86,7 @@ class Backend:
                 child = worker.running(self.settings.model, self.settings.adapter)
                 if child is not None:  # `codi run` from a shell: loaded in a process of its own
                     child.require_ruleset(self.settings.ruleset)
-                    return cast(Generation, child.chat(messages, schema, max_tokens, stop, sentences))
+                    return child.chat(messages, schema, max_tokens, stop, sentences)
                 model = embedded(self.settings.model, self.settings.adapter, self.settings.ruleset)
                 return model.chat(messages, schema, max_tokens, stop, sentences)
             except (ModelUnavailable, AdapterError) as exc:

@@ -8,7 +8,7 @@ core while CODI analyses, and is ready (heads read) before the first call in the
 The child reads one JSON line per request on stdin and answers one JSON line per request on a pipe of
 its own (its fd 1 is pointed at stderr, so nothing llama.cpp prints can garble an answer): first the
 load (``{"ready": ...}`` or ``{"error": ...}``), then one ``{"generation": ...}`` or ``{"error": ...}``
-per call. It ends when stdin closes, that is when CODI exits, killed or not. A long-lived process
+per call. CODI ends it at exit; a CODI that is killed closes its stdin, and it ends then. A long-lived process
 (`codi serve`, `codi llm serve`, tests) keeps the model in-process (``codi.llm.runtime.embedded``).
 """
 
@@ -24,6 +24,8 @@ import threading
 import time
 from dataclasses import asdict
 from typing import IO, Any
+
+from codi.llm.runtime import Generation, ModelUnavailable
 
 MAX_LINE = 1 << 20  # an answer is a few hundred tokens; a longer line is a broken child
 
@@ -45,7 +47,6 @@ class WorkerModel:
         """Refuse an adapter made for another ruleset series, as ``codi.llm.adapters.require_adapter`` does
         (the child loaded it before CODI had read its rules)."""
         from codi.llm.adapters import ruleset_compatible
-        from codi.llm.runtime import ModelUnavailable
 
         with self._lock:
             self._wait_ready()
@@ -61,9 +62,7 @@ class WorkerModel:
             self._ready = self._answer() or None
 
     def chat(self, messages: list[dict[str, str]], schema: dict[str, Any] | None = None, max_tokens: int = 128,
-             stop: list[str] | None = None, sentences: int | None = None) -> Any:
-        from codi.llm.runtime import Generation, ModelUnavailable
-
+             stop: list[str] | None = None, sentences: int | None = None) -> Generation:
         request = {"messages": messages, "schema": schema, "max_tokens": max_tokens, "stop": stop,
                    "sentences": sentences}
         started = time.perf_counter()
@@ -185,7 +184,7 @@ def main() -> int:
     os.dup2(2, 1)  # whatever prints to stdout from here goes to stderr, not into the answers
     from codi.llm import prompts
     from codi.llm.adapters import AdapterError
-    from codi.llm.runtime import ModelUnavailable, embedded
+    from codi.llm.runtime import embedded
 
     try:
         load = json.loads(sys.stdin.readline(MAX_LINE))

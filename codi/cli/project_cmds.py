@@ -142,6 +142,8 @@ def _apply(ctx_out: str | None, project: str, dockerfile: str | None, stack: str
     kept = result.backup.name if result.backup else f"{result.dockerfile.name}.orig"
     sys.stderr.write(f"codi: {result.why}\ncodi: wrote {result.dockerfile} (risk policy {policy.name}; the "
                      f"original is {kept})\n")
+    if result.model_words:
+        sys.stderr.write(f"codi: why (the local model, checked against the run's facts): {result.model_words}\n")
     return 0
 
 

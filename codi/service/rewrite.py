@@ -61,6 +61,7 @@ class Applied:
     why: str = ""
     decisions: list[tuple[Choice, str]] = field(default_factory=list)  # (candidate, applied|proposed)
     backup: Path | None = None  # where the original was kept (Dockerfile.orig, or -2, -3... when taken)
+    model_words: str | None = None  # the run's kept model sentence, when the candidate written is the one it explains
 
 
 def choose(order: list[Choice], recommended: str | None, policy: str, dockerfile: Path) -> Applied:
@@ -167,4 +168,26 @@ def apply_from_run(run_dir: Path, project: str | Path, policy: str, dockerfile: 
                              f"with `codi rewrite --apply` without --run")
         order.append(Choice(cand, text))
     pick = record.recommendation.candidate_id if record.recommendation else None
-    return _write(choose(order, pick, policy, path))
+    result = _write(choose(order, pick, policy, path))
+    if result.written is not None and result.written is result.recommended:
+        result.model_words = _model_words(run_dir)
+    return result
+
+
+MAX_MODEL_WORDS = 600  # characters: a kept sentence is one short sentence
+
+
+def _model_words(run_dir: Path) -> str | None:
+    """The model's kept sentence in the run's explain.json (it explains the recommended candidate), as one
+    printable line: the run dir may come from elsewhere, so no control character reaches the terminal."""
+    import json
+
+    try:
+        data = json.loads(safefs.read_text(run_dir / "metadata" / "explain.json", run_dir, limit=1 << 20))
+    except (OSError, ValueError):
+        return None
+    words = data.get("summary_model") if isinstance(data, dict) else None
+    if not isinstance(words, str):
+        return None
+    line = " ".join("".join(ch if ch.isprintable() else " " for ch in words).split())
+    return line[:MAX_MODEL_WORDS] or None

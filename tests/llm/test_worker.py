@@ -8,6 +8,8 @@ import json
 import os
 import subprocess
 import sys
+import threading
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -114,25 +116,38 @@ def test_the_child_imports_nothing_from_the_folder_codi_runs_in(tmp_path: Path,
 
 @needs_model
 def test_codi_run_from_a_shell_uses_the_child_and_leaves_no_process(tmp_path: Path) -> None:
-    mark = f"codi-worker-test-{os.getpid()}-{id(tmp_path)}"
+    mark = f"TEST_MARK=codi-worker-test-{os.getpid()}-{id(tmp_path)}"
     env = {k: v for k, v in os.environ.items() if k not in ("ADAPTER_PATH", "LLM_ENABLED", "LLM_ENDPOINT")}
-    done = subprocess.run([sys.executable, "-m", "codi", "run", str(REPO / "demo" / "go"), "--out", str(tmp_path),
-                           "--json", "--disable-rag"], capture_output=True, text=True, env={**env, "TEST_MARK": mark},
-                          timeout=300, check=False, cwd=tmp_path)
-    assert done.returncode == 0, done.stderr[-2000:]
-    run_dir = Path(json.loads(done.stdout)["run_dir"])
+    name, _, value = mark.partition("=")
+    with open(tmp_path / "out", "w") as out_file, open(tmp_path / "err", "w") as err_file:
+        run = subprocess.Popen([sys.executable, "-m", "codi", "run", str(REPO / "demo" / "go"), "--out",
+                                str(tmp_path / "runs"), "--json", "--disable-rag"], stdout=out_file, stderr=err_file,
+                               env={**env, name: value}, cwd=tmp_path)
+        seen, deadline = set(), time.monotonic() + 300
+        while run.poll() is None:
+            if time.monotonic() > deadline:
+                run.kill()
+                pytest.fail("codi run did not end")
+            seen.update(pid for pid, cmdline in _processes_with(mark) if b"codi.llm.worker" in cmdline)
+            threading.Event().wait(0.02)
+    out, err = (tmp_path / "out").read_text(), (tmp_path / "err").read_text()
+    assert run.returncode == 0, err[-2000:]
+    assert seen  # the model ran in a process of its own
+    run_dir = Path(json.loads(out)["run_dir"])
     metrics = json.loads((run_dir / "metadata" / "llm_metrics.json").read_text(encoding="utf-8"))
     assert metrics["mode"] == "llm" and metrics["calls"] >= 1 and metrics["fallback_reason"] is None
-    assert not _processes_with(f"TEST_MARK={mark}")  # the model's process ended with the run
+    assert not _processes_with(mark)  # and it ended with the run
 
 
-def _processes_with(entry: str) -> list[str]:
+def _processes_with(entry: str) -> list[tuple[str, bytes]]:
+    """(pid, command line) of this user's processes whose environment holds ``entry``."""
     found = []
     for pid in filter(str.isdigit, os.listdir("/proc")):
         try:
             environ = Path(f"/proc/{pid}/environ").read_bytes().split(b"\0")
+            cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
         except OSError:
             continue
         if entry.encode() in environ:
-            found.append(pid)
+            found.append((pid, cmdline))
     return found

@@ -114,7 +114,10 @@ class WorkerModel:
         """End the child now: CODI is done with the model, and a child still loading or tearing down would
         hold a caller's stderr pipe open (``$(codi run ...)`` would wait for it)."""
         self._proc.kill()
-        self._proc.wait()
+        try:
+            self._proc.wait(5)
+        except subprocess.TimeoutExpired:  # stuck in the kernel (a hung file system): the OS reaps it later
+            pass
 
 
 def start(model: str | None, adapter: str | None) -> WorkerModel | None:

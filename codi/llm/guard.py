@@ -7,7 +7,9 @@ invention: "85%" or "-85.3%" for "-85.3%", "1.1 GB" for "1145 MB", ``docker.io/l
 for ``golang:1.22``, "USER" when the facts say "non-root user".
 
 Every kept sentence states at least one checkable fact of the run: a number, a candidate id, a rule
-code, an instruction keyword or an image. A sentence without one ("The original Dockerfile is
+code, an instruction keyword, an image, or a claim the facts can check (``Facts.claims``: the size or
+layers go down, up or stay, the risk is low, medium or high; a wrong one is a contradiction, below).
+A sentence without one ("The original Dockerfile is
 designed to build a Docker image with a specific build stage.") says nothing a developer can check:
 it is dropped as filler and counted apart (``vague``), since it is not an invention. Sharing an
 ordinary word with the facts ("stage", "cache") is no fact.
@@ -290,13 +292,13 @@ def guard(text: str, facts: Facts, max_sentences: int = 4) -> Guarded:
         if bad:
             removed.append(", ".join(dict.fromkeys(bad)))
             continue
-        if not facts.anchored(sentence):
+        own = claims(sentence)
+        if not facts.anchored(sentence) and not any(topic in facts.claims for topic, _ in own):
             vague += 1
             continue
         if facts.copied(sentence):
             copied += 1
             continue
-        own = claims(sentence)
         against = facts.contradicted(own) + facts.misread_size(sentence) + [
             f"{t} {v} (an earlier sentence: {said[t]})" for t, v in own if said.get(t, v) != v]
         topics = [t for t, _ in own]

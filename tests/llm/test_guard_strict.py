@@ -128,3 +128,22 @@ def test_without_a_model_the_acceptance_is_none_and_the_summary_says_so() -> Non
     result = assist(record, nums, FINDINGS, DOCKERFILE, AssistOptions(llm=False, rag=False))
     assert result.llm_metrics["acceptance"] is None and result.llm_metrics["model_sentences"] == 0
     assert "not used" in result.explain["summary_model_note"]
+
+
+@pytest.mark.parametrize("sentence", [
+    "The risk is medium.",
+    "It is a medium-risk change that makes the image smaller.",
+    "It uses BuildKit cache mounts, and the risk is medium.",
+])
+def test_a_claim_the_facts_confirm_is_a_checkable_fact(sentence: str) -> None:
+    """The guard checks claims about size, layers and risk against the facts: one it confirms is a fact of
+    the run, not filler (regression: "It runs on BuildKit cache mounts, and the risk is low." was dropped as
+    stating nothing checkable although the candidate's risk is low)."""
+    out = guard(sentence, FACTS)
+    assert out.kept == 1 and out.text == sentence, (out.removed, out.contradictions, out.vague)
+
+
+@pytest.mark.parametrize("sentence", ["The risk is low.", "It makes the image larger."])
+def test_a_claim_the_facts_refute_is_a_contradiction_not_filler(sentence: str) -> None:
+    out = guard(sentence, FACTS)
+    assert out.kept == 0 and out.vague == 0 and len(out.contradictions) == 1

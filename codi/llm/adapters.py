@@ -71,6 +71,13 @@ def ruleset_compatible(adapter_ruleset: str, ruleset: str | None) -> bool:
     return adapter_ruleset.split(".")[:2] == ruleset.split(".")[:2]
 
 
+def ruleset_problem(adapter_ruleset: str | None, ruleset: str | None) -> str | None:
+    """Why an adapter made for ``adapter_ruleset`` cannot serve CODI's ``ruleset``, or None when it can."""
+    if adapter_ruleset and not ruleset_compatible(adapter_ruleset, ruleset):
+        return f"ruleset {adapter_ruleset!r} is not compatible with CODI's {ruleset!r}"
+    return None
+
+
 def _files(root: Path) -> list[str]:
     out: list[str] = []
     for dirpath, _dirs, names in os.walk(root):
@@ -146,8 +153,8 @@ def verify_adapter(folder: str | Path, model_id: str | None = None, ruleset: str
     report.gguf = ggufs[0] if ggufs else None
     if report.base_model and not base_compatible(report.base_model, model_id):
         problems.append(f"base model {report.base_model!r} does not match the loaded model {model_id!r}")
-    if report.ruleset_version and not ruleset_compatible(report.ruleset_version, ruleset):
-        problems.append(f"ruleset {report.ruleset_version!r} is not compatible with CODI's {ruleset!r}")
+    if (wrong := ruleset_problem(report.ruleset_version, ruleset)) is not None:
+        problems.append(wrong)
     if problems and report.exit_code == EXIT_OK:
         report.exit_code = EXIT_MISMATCH
     return report

@@ -116,7 +116,7 @@ def preload(settings: LLMSettings) -> threading.Thread | None:
         try:
             model = embedded(settings.model, settings.adapter, settings.ruleset)
             # The system messages of the explain and rank prompts are read now too, while CODI analyses.
-            model.warm([prompts.explain_messages("."), prompts.rank_messages(["."])])
+            model.warm(prompts.fixed_heads())
         except Exception:  # noqa: BLE001 - reported by the call that needs the model
             return
 

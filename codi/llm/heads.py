@@ -12,11 +12,10 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import os
-import stat
 from collections.abc import Sequence
 from pathlib import Path
 
+from codi import safefs
 from codi.atomic import atomic_write_bytes
 from codi.cachehome import cache_allowed, cache_dir
 
@@ -47,19 +46,15 @@ def key(ident: str, tokens: Sequence[int], n_ctx: int) -> str:
 
 
 def load(name: str) -> bytes | None:
-    """The stored state named ``name``, or None (absent, off, not a regular file, too large, damaged)."""
+    """The stored state named ``name``, or None (absent, off, not a regular file in the folder, too large,
+    damaged)."""
     if not cache_allowed():
         return None
-    path = folder() / f"{name}.bin"
+    where = folder()
     try:
-        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0))
-    except OSError:
+        blob = safefs.read_bytes(where / f"{name}.bin", where, MAX_BYTES)
+    except OSError:  # safefs.UnsafeFile included
         return None
-    with os.fdopen(fd, "rb") as handle:
-        info = os.fstat(handle.fileno())
-        if not stat.S_ISREG(info.st_mode) or info.st_size > MAX_BYTES:
-            return None
-        blob = handle.read(MAX_BYTES + 1)
     head = len(FORMAT) + _DIGEST + 1
     if len(blob) <= head or not blob.startswith(FORMAT):
         return None

@@ -125,6 +125,12 @@ def explain_messages(facts: str) -> list[dict[str, str]]:
     ]
 
 
+def fixed_heads() -> list[list[dict[str, str]]]:
+    """CODI's two prompts with placeholder facts: what they share with every call (the template and the
+    system message) is what ``EmbeddedModel.warm`` reads ahead and keeps."""
+    return [explain_messages("."), rank_messages(["."])]
+
+
 def deterministic_explanation(c: CandidateRecord, n: CandidateNumbers | None, original: ImageNumbers) -> list[str]:
     """Plain sentences built only from the facts (used when the model is off or its words failed the guard)."""
     out = [f"{c.title} (risk {c.risk})."]

@@ -46,14 +46,14 @@ class WorkerModel:
     def require_ruleset(self, ruleset: str | None) -> None:
         """Refuse an adapter made for another ruleset series, as ``codi.llm.adapters.require_adapter`` does
         (the child loaded it before CODI had read its rules)."""
-        from codi.llm.adapters import ruleset_compatible
+        from codi.llm.adapters import ruleset_problem
 
         with self._lock:
             self._wait_ready()
             made_for = (self._ready or {}).get("ruleset_version")
-            if self._error is None and made_for and not ruleset_compatible(str(made_for), ruleset):
-                self._error = (f"adapter {self._adapter} refused: ruleset {made_for!r} is not compatible with "
-                               f"CODI's {ruleset!r}")
+            wrong = ruleset_problem(str(made_for) if made_for else None, ruleset)
+            if self._error is None and wrong is not None:
+                self._error = f"adapter {self._adapter} refused: {wrong}"
             if self._error is not None:
                 raise ModelUnavailable(self._error)
 
@@ -152,10 +152,11 @@ def start_for(args: list[str]) -> WorkerModel | None:
 
     from codi.config.flags import llm_enabled
     from codi.config.paths import NO_ADAPTER, adapter_path_from_env
+    from codi.llm.endpoints import endpoints_from_env
 
     if any(a in ("--no-llm", "--dry-run", "--help", "-h") for a in args) or not llm_enabled():
         return None
-    if os.environ.get("LLM_ENDPOINT", "").strip() or importlib.util.find_spec("llama_cpp") is None:
+    if endpoints_from_env() or importlib.util.find_spec("llama_cpp") is None:
         return None
     return start(None, NO_ADAPTER if "--no-adapter" in args else adapter_path_from_env())
 
@@ -197,8 +198,7 @@ def main() -> int:
         return 0
     _send(answers, {"ready": True, "model_id": model.model_id, "adapter_version": model.adapter_version,
                     "ruleset_version": model.adapter_ruleset})
-    threading.Thread(target=model.warm, args=([prompts.explain_messages("."), prompts.rank_messages(["."])],),
-                     name="codi-model-warm", daemon=True).start()
+    threading.Thread(target=model.warm, args=(prompts.fixed_heads(),), name="codi-model-warm", daemon=True).start()
     for line in sys.stdin:
         try:
             request = json.loads(line)

@@ -154,7 +154,7 @@ def test_a_warmed_head_gives_the_same_words_as_a_cold_one(model: EmbeddedModel, 
     cold = words()
     assert not list(tmp_path.rglob("*.bin"))  # a head of any prompt is not kept on disk
     model._heads.clear()
-    model.warm([prompts.explain_messages("."), prompts.rank_messages(["."])])
+    model.warm(prompts.fixed_heads())
     assert len(model._heads) == 2 and len(list(tmp_path.rglob("*.bin"))) == 2  # CODI's own prompts are
     assert words() == cold
     model._heads.clear()  # the next run: its heads come from disk
@@ -200,7 +200,7 @@ def test_the_warm_up_gives_way_to_a_waiting_call() -> None:
 
     model._begin = first_head_then_a_call  # type: ignore[method-assign]
     try:
-        model.warm([prompts.explain_messages("."), prompts.rank_messages(["."])])
+        model.warm(prompts.fixed_heads())
     finally:
         del model._begin
     for _ in range(500):

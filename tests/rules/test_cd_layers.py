@@ -135,3 +135,12 @@ def test_cd106_ignores_a_non_recursive_chown_of_a_copied_folder() -> None:
 
     assert not run_rule("CD106", "FROM node:20\nCOPY . /app\nRUN chown node:node /app\n")
     assert run_rule("CD106", "FROM node:20\nCOPY . /app\nRUN chown -R node:node /app\n")
+
+
+def test_non_recursive_change_of_the_working_directory_after_copying_one_file_into_it() -> None:
+    """Regression: `COPY requirements.txt .` then `chown app /app` (the WORKDIR) changes the folder's own
+    entry, not requirements.txt; a recursive change still rewrites the copied file."""
+    text = "FROM python:3.12\nWORKDIR /app\nCOPY requirements.txt .\nRUN pip install -r requirements.txt && chown app /app\n"
+    assert not run_rule("CD106", text)
+    assert lines("CD106", text.replace("chown app", "chown -R app")) == [4]
+    assert lines("CD106", "FROM debian\nCOPY start.sh /app\nRUN chown app /app\n") == [3]  # /app is the file

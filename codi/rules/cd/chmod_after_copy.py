@@ -166,9 +166,10 @@ class ChmodAfterCopy(Rule):
                     candidates = sorted({i for c in changes for i in copied_to.get(c[2], ())}, reverse=True)
                     for copy, paths in (copies[i] for i in candidates):
                         # A non-recursive change of a copied folder touches the folder alone, not its files.
+                        # The working directory (`COPY app.py .`) is a folder whatever the source is.
+                        folder = not _single_file(paths) or paths.dest == dirs.get(id(copy), "/")
                         hits = [c for c in changes if c[2] in paths.created
-                                and not (c[2] == paths.dest and not _single_file(paths)
-                                         and not c[0].has("-R", "--recursive"))]
+                                and not (c[2] == paths.dest and folder and not c[0].has("-R", "--recursive"))]
                         if not hits:
                             continue
                         what = " and ".join(dict.fromkeys(c[0].tool for c in hits))

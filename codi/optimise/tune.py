@@ -21,11 +21,13 @@ from codi.optimise.manifests import Context
 from codi.optimise.reorder import reorder
 from codi.optimise.review.model import DeclaredBaseChange
 from codi.optimise.smaller_base import smaller_base
+from codi.optimise.user_step import anchor, mount_free_for
 from codi.parser.model import Instruction
 from codi.parser.mounts import cache_targets
 from codi.parser.semantic import Model, Stage
 from codi.parser.shell import parse_script
 from codi.rules.cd.commands import positional
+from codi.rules.cd.stages import covers, resolve
 
 # program -> (subcommands that download, cache dir for root, base repositories where that dir is right)
 _CACHES: dict[str, tuple[frozenset[str], str, frozenset[str] | None]] = {
@@ -106,6 +108,26 @@ def _cache_targets(instr: Instruction, repo: str, env: dict[str, str | None]) ->
     return wanted
 
 
+def _clears(instr: Instruction, target: str) -> bool:
+    """Whether the RUN empties or removes the cache folder itself (``yarn cache clean``, ``pip cache purge``,
+    ``rm -rf ~/.cache``): on a cache mount that fails (rmdir of a mount point: EBUSY) or throws away
+    what the mount keeps, so that RUN gets none."""
+    for cmd in parse_script(instr.args[0]).commands:
+        plain = cmd.unwrapped()
+        words = positional(plain.argv[1:], _VALUED)
+        if plain.name in _CACHES and words[:1] == ["cache"] and _CACHES[plain.name][1] == target:
+            return True
+        if plain.name == "go" and words[:1] == ["clean"] and "-modcache" in plain.argv and target.endswith("/pkg/mod"):
+            return True
+        recursive = any(a == "--recursive" or (a[:1] == "-" and a[1:2] != "-" and "r" in a.lower())
+                        for a in plain.argv[1:])
+        if plain.name == "rm" and recursive:
+            paths = [a for a in plain.argv[1:] if not a.startswith("-")]
+            if any(covers(resolve(p, "/"), target) for p in paths if p.startswith(("/", "~", "$HOME", "${HOME}"))):
+                return True
+    return False
+
+
 # Options of the package managers above that take the next word as their value.
 _VALUED = frozenset({"--network-timeout", "--cache-folder", "--modules-folder", "--mutex", "--registry",
                      "--network-concurrency", "--cwd", "--prefix", "-C", "-f", "--file", "-s", "--settings"})
@@ -142,7 +164,8 @@ def tune(text: str, model: Model, target: Stage, bases: dict[str, tuple[str, dic
             if instr.keyword != "RUN" or not _runs_as_root(chain_instrs, instr, base_user):
                 continue
             env = {**base_env, **model.vars_at(instr)}
-            targets = [t for t in _cache_targets(instr, repo, env) if t not in _existing_targets(instr)]
+            targets = [t for t in _cache_targets(instr, repo, env)
+                       if t not in _existing_targets(instr) and not _clears(instr, t)]
             if not targets:
                 continue
             pos = instr.keyword_span.end
@@ -164,10 +187,13 @@ def tune(text: str, model: Model, target: Stage, bases: dict[str, tuple[str, dic
     return tuning
 
 
-def _joinable(instr: Instruction) -> bool:
-    """A shell-form RUN without flags or heredocs whose script ends in a plain command (not in a comment,
-    an operator or a continuation), so `` && next`` can follow it."""
-    if instr.keyword != "RUN" or instr.json_form or instr.heredocs or instr.flags or not instr.args:
+def _joinable(instr: Instruction, dirs: list[str] | None = None) -> bool:
+    """A shell-form RUN without heredocs whose script ends in a plain command (not in a comment, an
+    operator or a continuation), so `` && next`` can follow it. Without flags, or, given the folders the
+    next step owns, with only mounts that leave that step alone (``user_step.mount_free_for``)."""
+    if instr.keyword != "RUN" or instr.json_form or instr.heredocs or not instr.args:
+        return False
+    if instr.flags and (dirs is None or not mount_free_for(instr, dirs)):
         return False
     last_line = instr.text.rstrip("\r\n").rsplit("\n", 1)[-1].strip()
     if not last_line or last_line.startswith("#") or last_line.endswith(("\\", "`", "&&", "||", "|", ";", "&")):
@@ -222,9 +248,20 @@ def nonroot(text: str, model: Model, target: Stage, os_family: str | None, base_
             lines[0] += " \\\n && " + mkdir
         else:
             lines.insert(0, "RUN " + mkdir)
+    notes = [f"runs as {who}: files the app writes at run time must be in its volumes or /tmp, or owned "
+             "by that user"]
+    escaped = "escape=`" in text[:300].replace(" ", "")
+    shift = 0
+    if lines[0].startswith("RUN ") and not escaped:
+        early = _user_step_early(text, model, target, lines[0], dirs or [])
+        if early is not None:
+            shift, text = len(early) - len(text), early  # inserted before the last instruction
+            lines.pop(0)
+            notes.append("the user and its folders are set up before the sources are copied: a source edit "
+                         "does not redo that step")
     last = target.instructions[-1]
-    end = last.span.end
-    if lines[0].startswith("RUN ") and _joinable(last) and "escape=`" not in text[:300].replace(" ", ""):
+    end = last.span.end + shift
+    if lines[0].startswith("RUN ") and _joinable(last) and not escaped:
         # The stage ends in a RUN: a second RUN right after it is hadolint's DL3059, so the user is added
         # in that step, once the original's script has succeeded.
         body = last.text.rstrip("\r\n")
@@ -237,6 +274,25 @@ def nonroot(text: str, model: Model, target: Stage, os_family: str | None, base_
         newline += "\n"
     block = newline + "".join(line + "\n" for line in lines)
     out = Tuning(text[:end] + block + text[end:], risk="medium")
-    out.notes = [f"runs as {who}: files the app writes at run time must be in its volumes or /tmp, or owned "
-                 "by that user"]
+    out.notes = notes
     return out
+
+
+def _user_step_early(text: str, model: Model, target: Stage, step: str, dirs: list[str]) -> str | None:
+    """``text`` with the user step (``step``, a RUN) before the stage's tail of settings and source copies
+    (``codi.optimise.user_step``), joined to the RUN it follows (hadolint's DL3059 otherwise); None when it
+    belongs at the end, or follows a RUN it cannot join."""
+    found = anchor(model, target, dirs)
+    if found is None:
+        return None
+    prev = found[1] or target.from_instr
+    if prev.keyword == "RUN":
+        if not _joinable(prev, dirs):
+            return None
+        at = prev.span.start + len(prev.text.rstrip("\r\n"))
+        return text[:at] + " \\\n && " + step[len("RUN "):] + text[at:]
+    end = prev.span.end
+    newline = "" if text[:end].endswith(("\n", "\r")) else "\n"
+    if prev.heredocs:
+        newline += "\n"
+    return text[:end] + newline + step + "\n" + text[end:]

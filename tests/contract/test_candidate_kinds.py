@@ -183,3 +183,89 @@ def test_runtime_packages_and_made_folders_are_part_of_the_contract() -> None:
     assert before.packages == ["gcc", "libpq5"] and before.made_dirs == ["/data"]
     changes = {(c.field, c.key) for c in diff_contracts(before, after)}
     assert {("packages", "libpq5"), ("packages", "gcc"), ("made_dirs", "/data")} <= changes
+
+
+def _nonroot_text(project: Path, tmp_path: Path) -> str:
+    result = _run(project, tmp_path)
+    cand = next(c for c in result.record.candidates if c.rule_id == "nonroot")
+    return _text(result, cand.id)
+
+
+def test_nonroot_user_step_goes_before_the_source_copy(tmp_path: Path) -> None:
+    """The user step runs before the sources are copied (a source edit does not redo it), joined to the
+    install RUN; COPY into an existing folder keeps the folder's owner, so the image is the same."""
+    project = _write(tmp_path / "py", {
+        "requirements.txt": "flask==3.0.3\n", "app.py": "print()\n",
+        "Dockerfile": "FROM python:3.11-slim\nWORKDIR /app\nCOPY requirements.txt .\n"
+                      "RUN pip install --no-cache-dir -r requirements.txt\nCOPY . .\nEXPOSE 5000\n"
+                      "CMD [\"python\", \"app.py\"]\n"})
+    text = _nonroot_text(project, tmp_path)
+    assert ("RUN pip install --no-cache-dir -r requirements.txt \\\n"
+            " && useradd --system --no-log-init --uid 10001 --user-group --no-create-home app \\\n"
+            " && mkdir -p /app && chown 10001:10001 /app\nCOPY . .\nEXPOSE 5000\n") in text
+    assert text.rstrip().endswith('CMD ["python", "app.py"]\nUSER 10001:10001')
+    # nothing to join: a RUN of its own right after FROM
+    bare = _write(tmp_path / "bare", {"requirements.txt": "flask==3.0.3\n", "Dockerfile":
+                  "FROM node:20\nWORKDIR /srv\nCOPY . /srv\nCMD [\"node\", \"index.js\"]\n"})
+    assert _nonroot_text(bare, tmp_path / "b").startswith(
+        "FROM node:20-slim\nRUN mkdir -p /srv && chown 1000:1000 /srv\nWORKDIR /srv\nCOPY . /srv\n")
+
+
+def test_nonroot_user_step_stays_last_where_moving_it_could_change_the_image(tmp_path: Path) -> None:
+    tails = {
+        "copy above a folder it owns": "COPY . /\n",
+        "copy elsewhere": "COPY . /app\nCOPY conf /etc/app\n",
+        "chown flag": "COPY --chown=1000:1000 . /app\n",
+        "link": "COPY --link . /app\n",
+        "ADD of an archive": "ADD app.tar.gz /app\n",
+        "PATH": "COPY . /app\nENV PATH=/app/bin:$PATH\n",
+        "VOLUME": "COPY . /app\nVOLUME /data\n",
+    }
+    checked: list[str] = []
+    for i, (why, tail) in enumerate(tails.items()):
+        project = _write(tmp_path / f"p{i}", {"requirements.txt": "flask==3.0.3\n", "conf/x": "",
+                         "Dockerfile": "FROM python:3.11-slim\nWORKDIR /app\nRUN pip install flask==3.0.3\n" + tail
+                                       + "CMD [\"python\", \"app.py\"]\n"})
+        result = _run(project, tmp_path / f"r{i}")
+        found = [c for c in result.record.candidates if c.rule_id == "nonroot"]
+        if not found:
+            continue  # refused for another reason: nothing to compare
+        checked.append(why)
+        text = _text(result, found[0].id)
+        assert "flask==3.0.3 \\\n" not in text, why
+        assert text.rstrip().endswith("USER 10001:10001") and "useradd" in text.rsplit("CMD", 1)[1], why
+    assert len(checked) >= 5, checked
+
+
+def _runs_clearing_a_mounted_cache(result: RunResult) -> list[str]:
+    assert result.run_dir is not None
+    bad = []
+    for cand in result.record.candidates:
+        for line in (result.run_dir / cand.path).read_text().splitlines():
+            if "--mount=type=cache" in line and ("cache clean" in line or "rm -rf /root/.cache" in line):
+                bad.append(f"{cand.id}: {line}")
+    return bad
+
+
+def test_tuned_adds_no_cache_mount_to_a_run_that_clears_that_cache(tmp_path: Path) -> None:
+    """Regression: `yarn cache clean` (DL3060's fix) or `rm -rf /root/.cache` on a cache mount fails with
+    EBUSY (a mount point cannot be removed), so such a RUN gets no mount."""
+    project = _write(tmp_path / "y", {
+        "package.json": '{"name": "y", "version": "1.0.0", "dependencies": {"express": "4.21.2"}}',
+        "yarn.lock": "# yarn lockfile v1\n", "index.js": "",
+        "Dockerfile": "FROM node:18\nWORKDIR /app\nCOPY package.json yarn.lock ./\n"
+                      "RUN yarn install --frozen-lockfile --production\nCOPY . .\nCMD [\"node\", \"index.js\"]\n"})
+    result = _run(project, tmp_path / "r1")
+    assert "yarn cache clean" in _text(result, "fixed")
+    assert _runs_clearing_a_mounted_cache(result) == []
+    py = _write(tmp_path / "p", {"requirements.txt": "flask==3.0.3\n", "app.py": "", "Dockerfile":
+                "FROM python:3.12\nWORKDIR /app\nCOPY requirements.txt .\n"
+                "RUN pip install -r requirements.txt && rm -rf /root/.cache\nCOPY . .\nCMD [\"python\", \"app.py\"]\n"})
+    assert _runs_clearing_a_mounted_cache(_run(py, tmp_path / "r2")) == []
+    # where nothing clears it, the mount is added as before
+    kept = _write(tmp_path / "k", {
+        "package.json": '{"name": "k", "version": "1.0.0", "dependencies": {"express": "4.21.2"}}',
+        "package-lock.json": "{}", "index.js": "",
+        "Dockerfile": "FROM node:18\nWORKDIR /app\nCOPY package.json package-lock.json ./\n"
+                      "RUN npm ci\nCOPY . .\nCMD [\"node\", \"index.js\"]\n"})
+    assert "RUN --mount=type=cache,target=/root/.npm npm ci" in _text(_run(kept, tmp_path / "r3"), "tuned")

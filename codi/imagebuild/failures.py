@@ -1,8 +1,10 @@
-"""Why a build failed, when the log says so plainly: no network for a download, or an untrusted CA.
+"""Why a build failed, when the log says so plainly: no network for a download, an untrusted CA, or a
+command the base image does not have.
 
-These two causes fail every image of a run the same way (the original and each candidate download the
+The first two fail every image of a run the same way (the original and each candidate download the
 same dependencies), so measured mode stops after the original and says what to change, instead of
-spending minutes per candidate on the same failure.
+spending minutes per candidate on the same failure (``STOPS``). A missing command is said, not
+generalised: a candidate may not run that command.
 """
 
 from __future__ import annotations
@@ -12,6 +14,8 @@ from dataclasses import dataclass
 
 NETWORK = "network"
 CA = "ca"
+COMMAND = "command"
+STOPS = frozenset({NETWORK, CA})  # the kinds every image of a run fails alike
 
 # (kind, pattern): the first kind whose pattern occurs in the log wins. A CA failure needs the network,
 # so it is checked first: a log with both (retries, then a TLS error) is about the CA.
@@ -22,6 +26,9 @@ _PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
     (NETWORK, re.compile(r"Temporary failure in name resolution|EAI_AGAIN|Could not resolve host"
                          r"|getaddrinfo|Name or service not known|Could not resolve '|ENOTFOUND"
                          r"|Network is unreachable|dial tcp: lookup ", re.IGNORECASE)),
+    # dash, bash and busybox words for an unknown command in a shell-form RUN; the runtime's for exec form.
+    (COMMAND, re.compile(r"^(?:/bin/)?(?:ba|da)?sh: (?:\d+: |line \d+: )?[\w.+-]+: (?:command )?not found$"
+                         r"|exec: \"[^\"\n]+\": executable file not found in \$PATH", re.MULTILINE)),
 )
 
 # Without network, pip finds no version of anything; with it, the same words mean a wrong name or pin.
@@ -31,12 +38,15 @@ ADVICE = {
     NETWORK: "the build downloads dependencies: turn on the build network (--build-network)",
     CA: "the registry's CA is not trusted inside the build: give the CA bundle (--ca-bundle or CODI_CA_BUNDLE), "
         "or re-run `codi bases bootstrap` to add it to the stand-ins",
+    COMMAND: "a command the build runs is not in the base image it was built on (the local stand-ins hold "
+             "Debian's packages, not everything the official image ships): map that base onto an image that "
+             "has it (CODI_BASE_MAP or [bases] in .codi.toml)",
 }
 
 
 @dataclass(frozen=True, slots=True)
 class BuildFailure:
-    """A recognised cause: ``kind`` (network or ca), the log line that shows it, and what to do."""
+    """A recognised cause: ``kind`` (network, ca or command), the log line that shows it, and what to do."""
 
     kind: str
     evidence: str

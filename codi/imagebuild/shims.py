@@ -3,7 +3,8 @@
 - ``docker-entrypoint.sh`` in the node stand-ins (the official node images' ENTRYPOINT): the command runs
   as given, unless its first word is an option, names no command, or names a file that is not executable
   (``CMD ["server.js"]``): then ``node`` runs it. Written for CODI from that documented behaviour.
-- ``/usr/local/bin`` names of the runtime (official images install there: ``CMD ["/usr/local/bin/python", ...]``).
+- ``/usr/local/bin`` names of the runtime (official images install there: ``CMD ["/usr/local/bin/python", ...]``),
+  and ``yarn`` in the node stand-ins: the official node images ship Yarn 1 (Debian's ``yarnpkg`` stands in).
 """
 
 from __future__ import annotations
@@ -41,7 +42,8 @@ def link_hook(names: dict[str, str]) -> str:
 
 
 NODE_HOOKS = (write_file_hook("/usr/local/bin/docker-entrypoint.sh", ENTRYPOINT_SHIM),
-              link_hook({"node": "/usr/bin/node", "npm": "/usr/bin/npm", "npx": "/usr/bin/npx"}))
+              link_hook({"node": "/usr/bin/node", "npm": "/usr/bin/npm", "npx": "/usr/bin/npx",
+                         "yarn": "/usr/bin/yarnpkg", "yarnpkg": "/usr/bin/yarnpkg"}))
 PYTHON_HOOKS = (link_hook({"python": "/usr/bin/python3", "python3": "/usr/bin/python3", "pip": "/usr/bin/pip3",
                            "pip3": "/usr/bin/pip3"}),)
 NODE_CHANGES = ('entrypoint=["docker-entrypoint.sh"]',)

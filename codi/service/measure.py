@@ -18,6 +18,7 @@ from codi.artifacts.models import CandidateNumbers, ImageNumbers, MetricsRecord
 from codi.imagebuild.basemap import STANDIN_PREFIX, external_bases, load_base_map, lookup
 from codi.imagebuild.detect import detect_engine
 from codi.imagebuild.engine import DEFAULT_BUILD_TIMEOUT, Engine, EngineError
+from codi.imagebuild.failures import STOPS
 from codi.imagebuild.measure_image import BuildSettings, Measured, measure_dockerfile
 from codi.imagebuild.probes import compare, probe_paths
 from codi.imagebuild.smoke import DEFAULT_SMOKE_SECONDS
@@ -177,6 +178,7 @@ def measure(run_dir: Path | None, analysis: Analysis, candidates: list[BuiltCand
     try:
         for index, (key, text, contract) in enumerate(jobs, 1):
             stop = result.original.failure if key != "original" and result.original is not None else None
+            stop = stop if stop is not None and stop.get("kind") in STOPS else None
             if stop is not None:  # every candidate downloads the same: it would fail the same way, minutes each
                 got = Measured(tag="", error=f"not built: the original failed the same way first ({stop['advice']})",
                                failure=stop)

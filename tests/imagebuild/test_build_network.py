@@ -15,7 +15,7 @@ from typer.testing import CliRunner
 from codi.cli.app import app
 from codi.cli.main import _COMMAND_MODULES
 from codi.imagebuild.engine import BuildOutcome, EngineError
-from codi.imagebuild.failures import CA, NETWORK, classify
+from codi.imagebuild.failures import CA, COMMAND, NETWORK, classify
 from codi.imagebuild.measure_image import bound_retries
 
 PIP_LOG = """STEP 3/4: RUN pip install flask==3.0.3
@@ -44,9 +44,21 @@ def test_classifier_names_network_and_ca_failures(log: str, kind: str) -> None:
     assert ("--build-network" if kind == NETWORK else "--ca-bundle") in got.advice
 
 
+@pytest.mark.parametrize("log", [
+    "STEP 4/7: RUN yarn install --frozen-lockfile\n/bin/sh: 1: yarn: not found\nsubprocess exited with status 127",
+    "bash: line 1: pnpm: command not found",
+    'error running container: exec: "yarn": executable file not found in $PATH',
+])
+def test_classifier_names_a_command_the_base_lacks(log: str) -> None:
+    got = classify(log)
+    assert got is not None and got.kind == COMMAND and got.evidence in log
+    assert "CODI_BASE_MAP" in got.advice
+
+
 def test_classifier_leaves_other_failures_alone() -> None:
     assert classify("COPY failed: file not found in build context: requirements.txt") is None
     assert classify("error: externally-managed-environment") is None
+    assert classify("npm error 404 Not Found - GET https://registry.npmjs.org/nope") is None
 
 
 def test_an_index_with_no_version_at_all_is_the_network_only_offline() -> None:
@@ -160,3 +172,27 @@ def test_no_engine_with_real_fails_the_check(tmp_path: Path, monkeypatch: pytest
     got = _cli().invoke(app, _run_args(project, tmp_path))
     assert got.exit_code == 1
     assert got.stderr.strip().splitlines()[-1].startswith("codi: error: --real: nothing was built: no build engine")
+
+
+class _NoYarnEngine(FakeEngine):
+    """The original's RUN needs a command the base lacks; the candidates build."""
+
+    def build(self, context: Path, dockerfile: Path, tag: str, timeout: float, network: bool,
+              no_cache: bool = False, build_args: Mapping[str, str] | None = None, **kw: Any) -> BuildOutcome:
+        if tag.endswith(":original"):
+            self.built.append((tag, network, no_cache))
+            log = "/bin/sh: 1: yarn: not found\nsubprocess exited with status 127"
+            raise EngineError("build failed (exit 127)", log, classify(log))
+        return super().build(context, dockerfile, tag, timeout, network, no_cache, build_args)
+
+
+def test_a_command_missing_from_the_base_is_said_and_does_not_skip_the_candidates(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    project = go_project(tmp_path, monkeypatch, None)
+    engine = use_engine(monkeypatch, _NoYarnEngine())
+    got = _cli().invoke(app, _run_args(project, tmp_path))
+    assert got.exit_code == 1, got.output
+    last = got.stderr.strip().splitlines()[-1]
+    assert "could not be built" in last and "CODI_BASE_MAP" in last and "yarn: not found" in last
+    assert len(engine.built) > 1  # a candidate may not run that command: each is still tried
+    assert _env(tmp_path)["engine"]["original_failure"]["kind"] == COMMAND

@@ -98,10 +98,11 @@ def test_demo_dockerfile_is_valid_for_buildkit(stack: str) -> None:
 
 
 def _python_demo_env(tmp_path: Path) -> dict[str, str]:
-    """PYTHONPATH for the demo's pinned dependencies: this interpreter's own when it has Flask, else
-    requirements.txt installed from PyPI into a temporary folder (skipped only when PyPI cannot be reached)."""
+    """PYTHONPATH for the demo's pinned dependencies: this interpreter's own when it has FastAPI and uvicorn,
+    else requirements.txt installed from PyPI into a temporary folder (skipped only when PyPI cannot be reached)."""
     try:
-        import flask  # noqa: F401
+        import fastapi  # noqa: F401
+        import uvicorn  # noqa: F401
         return {}
     except ImportError:
         pass
@@ -137,7 +138,8 @@ def test_python_demo_manifests_point_at_the_app() -> None:
     requirements = (project / "requirements.txt").read_text().splitlines()
     pins = [line for line in requirements if line.strip() and not line.startswith("#")]
     assert len(pins) >= 3 and all(re.fullmatch(r"[a-z0-9-]+==[0-9][0-9.]*", pin) for pin in pins), pins
-    assert [f"flask=={dict(p.split('==') for p in pins)['flask']}"] == meta["dependencies"]
+    pinned = dict(p.split("==") for p in pins)
+    assert [f"{name}=={pinned[name]}" for name in ("fastapi", "uvicorn")] == meta["dependencies"]
 
 
 def _node_demo_copy(tmp_path: Path) -> Path:

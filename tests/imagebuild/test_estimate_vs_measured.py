@@ -39,7 +39,7 @@ def test_estimate_is_within_30_percent_of_the_measured_size(demo: str, tmp_path:
     if missing:
         pytest.skip(f"no local stand-in for {', '.join(missing)} (run `codi bases bootstrap --only {demo}`)")
     network = False
-    if demo in REGISTRIES:  # demo/python installs Flask from PyPI, demo/node Express from npm
+    if demo in REGISTRIES:  # demo/python installs FastAPI and uvicorn from PyPI, demo/node Express from npm
         problem = unreachable(REGISTRIES[demo])
         if problem:
             pytest.skip(f"{demo} downloads its dependencies: {problem}")

@@ -22,7 +22,7 @@ from codi.imagebuild.buildah import BuildahEngine
 from codi.service.estimate_check import missing_bases
 
 REPO = Path(__file__).resolve().parents[2]
-PYPI = "https://pypi.org/simple/flask/"
+PYPI = "https://pypi.org/simple/fastapi/"
 WHY_NOT = why_not_real_builds()
 pytestmark = [pytest.mark.slow,
               pytest.mark.skipif(WHY_NOT is not None, reason=f"real buildah builds unavailable: {WHY_NOT}")]
@@ -58,8 +58,8 @@ def test_python_demo_with_dependencies_builds_and_answers_the_same(tmp_path: Pat
         assert image["smoke"]["status"] == "passed", (name, image["smoke"])
     want, have = original["smoke"]["answers"], chosen["smoke"]["answers"]
     assert want["/healthz"] == {"status": 200, "content_type": "application/json",
-                                "body": '{"status":"ok","version":"1.0.0"}\n'}
+                                "body": '{"status":"ok","version":"1.0.0"}'}
     assert have == want and chosen["smoke"]["same_answers"] is True
-    # Both installed the pinned Flask from requirements.txt (nothing else was in the stand-ins).
+    # Both installed the pinned FastAPI and uvicorn from requirements.txt (nothing else was in the stand-ins).
     candidate = (run_dir / "candidates" / f"{pick}.Dockerfile").read_text()
     assert "install -r requirements.txt" in candidate

@@ -1,30 +1,31 @@
-"""HTTP server for the todo API: a Flask app served by Werkzeug's threaded server.
+"""HTTP server for the todo API: a FastAPI app served by uvicorn.
 
 Routes:
     GET  /              -> the service's name and version
     GET  /healthz       -> {"status": "ok", "version": ...}
     GET  /todos         -> list of todos
     POST /todos         -> create one from {"title": "..."}
-    GET  /todos/<id>    -> one todo, or 404
+    GET  /todos/{id}    -> one todo, or 404
 """
 
 from __future__ import annotations
 
+import json
 import os
-import signal
+import socket
 import threading
 from typing import Any
 
-from flask import Flask, jsonify, request
-from flask.typing import ResponseReturnValue
-from werkzeug.exceptions import HTTPException
-from werkzeug.serving import make_server
+import uvicorn
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException
 
 from todo_api import __version__
 
 
 class TodoStore:
-    """Todos kept in memory; a lock because the server handles requests on threads."""
+    """Todos kept in memory; a lock because handlers may run on worker threads."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
@@ -48,42 +49,43 @@ class TodoStore:
             return [dict(item) for item in self._items.values()]
 
 
-def create_app(store: TodoStore | None = None) -> Flask:
-    app = Flask("todo_api")
+def create_app(store: TodoStore | None = None) -> FastAPI:
+    app = FastAPI(title="todo-api", version=__version__, docs_url=None, redoc_url=None, openapi_url=None)
     todos = store or TodoStore()
 
     @app.get("/")
-    def index() -> ResponseReturnValue:
-        return jsonify(name="todo-api", version=__version__)
+    def index() -> dict[str, str]:
+        return {"name": "todo-api", "version": __version__}
 
     @app.get("/healthz")
-    def healthz() -> ResponseReturnValue:
-        return jsonify(status="ok", version=__version__)
+    def healthz() -> dict[str, str]:
+        return {"status": "ok", "version": __version__}
 
     @app.get("/todos")
-    def list_todos() -> ResponseReturnValue:
-        return jsonify(todos.all())
+    def list_todos() -> list[dict[str, Any]]:
+        return todos.all()
 
     @app.post("/todos")
-    def create_todo() -> ResponseReturnValue:
-        body = request.get_json(force=True, silent=True)
-        if body is None:
-            return jsonify(error="body is not JSON"), 400
+    async def create_todo(request: Request) -> JSONResponse:
+        try:
+            body = json.loads(await request.body())
+        except ValueError:
+            return JSONResponse({"error": "body is not JSON"}, status_code=400)
         title = body.get("title") if isinstance(body, dict) else None
         if not isinstance(title, str) or not title.strip():
-            return jsonify(error="'title' must be a non-empty string"), 400
-        return jsonify(todos.add(title.strip())), 201
+            return JSONResponse({"error": "'title' must be a non-empty string"}, status_code=400)
+        return JSONResponse(todos.add(title.strip()), status_code=201)
 
-    @app.get("/todos/<int:item_id>")
-    def get_todo(item_id: int) -> ResponseReturnValue:
+    @app.get("/todos/{item_id}")
+    def get_todo(item_id: int) -> JSONResponse:
         item = todos.get(item_id)
-        return (jsonify(item), 200) if item else (jsonify(error="no such todo"), 404)
+        return JSONResponse(item) if item else JSONResponse({"error": "no such todo"}, status_code=404)
 
-    @app.errorhandler(HTTPException)
-    def http_error(exc: HTTPException) -> ResponseReturnValue:
-        # JSON errors, like the routes (Flask's default is an HTML page).
-        message = "not found" if exc.code == 404 else (exc.description or exc.name).lower()
-        return jsonify(error=message), exc.code or 500
+    @app.exception_handler(HTTPException)
+    async def http_error(_request: Request, exc: HTTPException) -> JSONResponse:
+        # JSON errors, like the routes, in the same words for every status.
+        message = "not found" if exc.status_code == 404 else str(exc.detail).lower()
+        return JSONResponse({"error": message}, status_code=exc.status_code)
 
     return app
 
@@ -91,16 +93,15 @@ def create_app(store: TodoStore | None = None) -> Flask:
 def main() -> None:
     host = os.environ.get("HOST", "0.0.0.0")
     port = int(os.environ.get("PORT", "8000"))
-    server = make_server(host, port, create_app(), threaded=True)
-    # `docker stop` sends SIGTERM; turn it into a clean shutdown instead of a kill after 10 s.
-    signal.signal(signal.SIGTERM, lambda *_: threading.Thread(target=server.shutdown).start())
-    print(f"todo-api listening on http://{host}:{server.server_port}", flush=True)
-    try:
-        server.serve_forever()
-    except KeyboardInterrupt:
-        pass
-    finally:
-        server.server_close()
+    # Bound here, so PORT=0 reports the port the OS picked; uvicorn serves on this socket and turns
+    # SIGTERM (`docker stop`) into a clean shutdown.
+    sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((host, port))
+    sock.listen(128)  # requests wait in the backlog until uvicorn has started
+    print(f"todo-api listening on http://{host}:{sock.getsockname()[1]}", flush=True)
+    server = uvicorn.Server(uvicorn.Config(create_app(), log_level="warning"))
+    server.run(sockets=[sock])
 
 
 if __name__ == "__main__":

@@ -5,17 +5,19 @@ from __future__ import annotations
 import re
 import shutil
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from codi.imagebuild.basemap import apply_base_map, external_bases, is_alpine
+from codi.imagebuild.basemap import STANDIN_PREFIX, apply_base_map, external_bases, is_alpine
 from codi.imagebuild.context import copy_context, source_to_touch, touch_source
 from codi.imagebuild.engine import DEFAULT_BUILD_TIMEOUT, Engine, EngineError
 from codi.imagebuild.image_config import check_built_image
 from codi.imagebuild.smoke import DEFAULT_SMOKE_SECONDS, smoke_run
+from codi.imagebuild.trust import TOOL_CA_ENV
 from codi.parser import ParseError, parse
-from codi.parser.semantic import build_model
+from codi.parser.semantic import Model, Stage, build_model
 
 if TYPE_CHECKING:
     from codi.optimise.contract.model import RuntimeContract
@@ -32,6 +34,7 @@ class BuildSettings:
     base_map: dict[str, str] = field(default_factory=dict)
     build_args: dict[str, str] = field(default_factory=dict)  # --build-arg values (FROM expansion too)
     mounts: list[tuple[Path, str]] = field(default_factory=list)  # read-only in RUN steps (the CA bundle)
+    tool_ca_env: bool = False  # trust.TrustPlan.tool_env: ARGs send certifi & co. to the image's bundle
     probes: list[str] = field(default_factory=list)  # HTTP paths the smoke run asks (answers compared)
 
 
@@ -74,6 +77,8 @@ def measure_dockerfile(engine: Engine, project: Path, text: str, tag: str, setti
         return result
     if not settings.network:
         built_text = bound_retries(built_text)
+    elif settings.tool_ca_env:
+        built_text = tool_ca_args(built_text)
     with tempfile.TemporaryDirectory(prefix="codi-build-") as tmp:
         context = Path(tmp) / "context"
         context.mkdir()
@@ -143,20 +148,39 @@ _RETRY_ARGS = (
 def bound_retries(text: str) -> str:
     """``text`` with retry-bounding ARGs after the FROM of each stage that runs npm or pip (for builds
     without network, where every download fails: fail in seconds, not minutes)."""
+    def lines(model: Model, stage: Stage) -> list[str]:
+        runs = " ".join(i.text for i in stage.instructions if i.keyword == "RUN")
+        return [arg for pattern, args in _RETRY_ARGS if pattern.search(runs) for arg in args]
+
+    return _with_args(text, lines)
+
+
+def tool_ca_args(text: str) -> str:
+    """``text`` with ARGs that point tools with a CA store of their own at the image's bundle
+    (``trust.TOOL_CA_ENV``), after the FROM of each stage built on a stand-in (whose bundle is at that path)."""
+    def lines(model: Model, stage: Stage) -> list[str]:
+        root = model.stage_chain(stage)[0]
+        on_standin = (root.base_resolved or root.base).startswith(STANDIN_PREFIX)
+        return [f"{name}={value}" for name, value in TOOL_CA_ENV.items()] if on_standin else []
+
+    return _with_args(text, lines)
+
+
+def _with_args(text: str, wanted: Callable[[Model, Stage], list[str]]) -> str:
+    """``text`` with ``ARG name=value`` lines right after each stage's FROM, as ``wanted`` lists them; a stage
+    that declares any of those names itself is left alone. Lines are added, none changed: line numbers of the
+    rest shift, the image's config does not (ARGs are not kept)."""
     try:
         model = build_model(parse(text))
     except ParseError:
         return text
     after: dict[int, list[str]] = {}
     for stage in model.stages:
-        runs = " ".join(i.text for i in stage.instructions if i.keyword == "RUN")
-        names = {name for _, values in _RETRY_ARGS for name in (v.split("=")[0] for v in values)}
+        args = wanted(model, stage)
         declared = {i.rest.split("=")[0].strip() for i in stage.instructions if i.keyword == "ARG"}
-        if names & declared:
-            continue  # the Dockerfile sets them itself
-        lines = [f"ARG {arg}" for pattern, args in _RETRY_ARGS if pattern.search(runs) for arg in args]
-        if lines:
-            after[stage.from_instr.end_line] = lines
+        if not args or {a.split("=")[0] for a in args} & declared:
+            continue  # nothing to add, or the Dockerfile sets them itself
+        after[stage.from_instr.end_line] = [f"ARG {arg}" for arg in args]
     if not after:
         return text
     out: list[str] = []

@@ -56,7 +56,10 @@ _CA = ("ca-certificates",)
 STANDINS: tuple[StandIn, ...] = (
     StandIn("debian-slim", "debian", ("ca-certificates",),
             ("debian:*-slim", "debian:bookworm", "debian:12", "debian")),
-    StandIn("python-slim", "python", ("python3", "python3-venv", "python3-pip", "python-is-python3", *_CA),
+    # python3-dev: the official slim images carry Python's headers, so `apt-get install gcc` then a pip
+    # install that compiles (psycopg2, uwsgi) works on them.
+    StandIn("python-slim", "python", ("python3", "python3-venv", "python3-pip", "python3-dev", "python-is-python3",
+                                      *_CA),
             _slim("python", _PY), (_NO_PEP668, *PYTHON_HOOKS), (_PATH, "cmd=python3")),
     StandIn("python", "python", ("python3", "python3-venv", "python3-pip", "python3-dev", "python-is-python3", *_BUILD),
             _full("python", _PY), (_NO_PEP668, *PYTHON_HOOKS), (_PATH, "cmd=python3")),

@@ -19,6 +19,9 @@ from codi.imagebuild.basemap import STANDIN_PREFIX, cache_dir
 BUNDLE_IN_IMAGE = "/etc/ssl/certs/ca-certificates.crt"  # where Debian's ca-certificates writes the bundle
 DISTRO_CERTS = Path("/usr/share/ca-certificates")  # what the distribution ships (the stand-ins have the same)
 CA_DIR_NAME = "codi-host-ca"
+# Build-time variables (ARGs: RUN steps see them, no image config keeps them) that send tools with a CA store
+# of their own to the image's bundle: requests (and pip) read REQUESTS_CA_BUNDLE, OpenSSL users and uv SSL_CERT_FILE.
+TOOL_CA_ENV = {"REQUESTS_CA_BUNDLE": BUNDLE_IN_IMAGE, "SSL_CERT_FILE": BUNDLE_IN_IMAGE}
 _PEM = re.compile(r"-----BEGIN CERTIFICATE-----\s*(.+?)\s*-----END CERTIFICATE-----", re.DOTALL)
 
 
@@ -131,6 +134,9 @@ class TrustPlan:
 
     mounts: list[tuple[Path, str]] = field(default_factory=list)
     info: dict[str, object] = field(default_factory=dict)
+    # The host's bundle has certificates the distribution lacks and RUN steps download: tools with a CA
+    # store of their own (certifi in requests: poetry, pipenv; uv) are pointed at the image's bundle.
+    tool_env: bool = False
 
 
 def plan(bundle: Path | None, source: str, network: bool, standins: list[str], can_mount: bool) -> TrustPlan:
@@ -150,12 +156,13 @@ def plan(bundle: Path | None, source: str, network: bool, standins: list[str], c
         return TrustPlan([], {**info, "mounted": False, "why": "the bundle has no certificate beyond the distribution's"})
     lacking = [ref for ref in standins if baked(ref) != found.digest]
     info["baked_into"] = [ref for ref in standins if ref not in lacking]
+    info["tool_env"] = sorted(TOOL_CA_ENV)
     if not lacking:
-        return TrustPlan([], {**info, "mounted": False, "why": "the stand-ins hold the extra certificates"})
+        return TrustPlan([], {**info, "mounted": False, "why": "the stand-ins hold the extra certificates"}, True)
     if not can_mount:
         return TrustPlan([], {**info, "mounted": False, "why": f"{', '.join(lacking)} lack(s) the extra certificates "
-                              "and this engine cannot mount the bundle: re-run `codi bases bootstrap`"})
+                              "and this engine cannot mount the bundle: re-run `codi bases bootstrap`"}, True)
     return TrustPlan([(bundle, BUNDLE_IN_IMAGE)], {
         **info, "mounted": True, "why": f"{', '.join(lacking)} lack(s) the extra certificates (made before, or with "
         f"another bundle): {bundle} is mounted read-only at {BUNDLE_IN_IMAGE} in RUN steps, never committed; "
-        "`codi bases bootstrap` adds them for good"})
+        "`codi bases bootstrap` adds them for good"}, True)

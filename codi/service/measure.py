@@ -163,7 +163,7 @@ def measure(run_dir: Path | None, analysis: Analysis, candidates: list[BuiltCand
     ca = trust_plan(options.ca_bundle, options.ca_source, options.network, standins, engine.name == "buildah")
     settings = BuildSettings(timeout=options.build_timeout, smoke_seconds=options.smoke_seconds,
                              network=options.network, base_map=base_map, build_args=dict(options.build_args),
-                             mounts=ca.mounts,
+                             mounts=ca.mounts, tool_ca_env=ca.tool_env,
                              probes=probe_paths((analysis.contract or RuntimeContract()).healthcheck, options.probes))
     result = MeasureResult(engine={"mode": "measured", "name": engine.name, "reason": f"built with {engine.name}",
                                    "network": _network_note(engine, options.network),

@@ -120,6 +120,35 @@ def test_the_bundle_is_mounted_only_for_standins_without_its_extra_cas(tmp_path:
     assert plan(None, "--ca-bundle", True, refs, can_mount=True).mounts == []
 
 
+def test_tools_with_a_ca_store_of_their_own_are_sent_to_the_image_bundle(tmp_path: Path,
+                                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    """poetry (requests with certifi) failed with CERTIFICATE_VERIFY_FAILED where pip, which reads the system
+    bundle, installed: with extra CAs and the build network, stand-in stages get REQUESTS_CA_BUNDLE and
+    SSL_CERT_FILE as ARGs (RUN steps only, never the image config), whether or not the bundle is mounted."""
+    from codi.imagebuild.measure_image import tool_ca_args
+
+    monkeypatch.setenv("CODI_BASES_DIR", str(tmp_path))
+    monkeypatch.setattr("codi.imagebuild.trust.DISTRO_CERTS", tmp_path / "no-distro")
+    bundle = tmp_path / "bundle.pem"
+    bundle.write_text(_pem("Q09SUA=="))
+    refs = ["localhost/codi-standin/python:bookworm"]
+    assert plan(bundle, "default", True, refs, can_mount=True).tool_env
+    assert plan(bundle, "default", True, refs, can_mount=False).tool_env
+    assert not plan(bundle, "default", False, refs, can_mount=True).tool_env  # nothing downloaded
+    plain = tmp_path / "plain.pem"
+    plain.write_text("")
+    assert not plan(plain, "default", True, refs, can_mount=True).tool_env  # no extra CA: certifi will do
+    text = ("FROM localhost/codi-standin/python:bookworm AS build\nRUN pip install poetry\n"
+            "FROM build AS test\nRUN poetry install\n"
+            "FROM registry.example/other:1\nRUN true\n"
+            "FROM localhost/codi-standin/python-slim:bookworm\nARG SSL_CERT_FILE\nCMD [\"python\"]\n")
+    lines = tool_ca_args(text).splitlines()
+    want = [f"ARG REQUESTS_CA_BUNDLE={BUNDLE_IN_IMAGE}", f"ARG SSL_CERT_FILE={BUNDLE_IN_IMAGE}"]
+    assert lines[1:3] == want and lines[5:7] == want  # a stand-in stage, and one built on it
+    assert lines[8:11] == ["FROM registry.example/other:1", "RUN true", "FROM localhost/codi-standin/python-slim:bookworm"]
+    assert lines[11] == "ARG SSL_CERT_FILE"  # the Dockerfile declares it: left alone
+
+
 def test_standin_hooks_write_the_shim_and_the_usr_local_names(tmp_path: Path) -> None:
     from codi.imagebuild.shims import NODE_HOOKS, PYTHON_HOOKS
 

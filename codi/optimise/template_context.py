@@ -23,6 +23,7 @@ from codi.parser.expand import expand
 from codi.parser.model import Instruction
 from codi.parser.semantic import Model, Stage
 from codi.parser.shell import Command as ShellCommand
+from codi.parser.shell import parse_script
 
 DEFAULT_VERSIONS = {"python": "3.12", "node": "20", "go": "1.22", "java": "17", "rust": "1.79", "dotnet": "8.0",
                     "ruby": "3.3", "php": "8.3"}
@@ -156,8 +157,6 @@ _INSTALLERS = {"ruby": {"bundle", "bundler"}, "php": {"composer"}}
 
 
 def _only_installs(instr: Instruction, stack: str) -> bool:
-    from codi.parser.shell import parse_script
-
     tools = _INSTALLERS.get(stack)
     if tools is None or instr.keyword != "RUN" or instr.json_form or instr.heredocs or not instr.args:
         return False
@@ -279,6 +278,7 @@ def build_context(stack: StackMatch, facts: OriginalFacts, contract: RuntimeCont
                            if not {lib, *_LIB_PROVIDERS.get(lib, ())} & set(facts.apt_packages)]
     ctx.command_path = _command_path(contract)
     ctx.scope = scope_values(contract, stack.package_manager, ctx.pinned, project, drop_dev=False)
+    ctx.scope["poetry_root"] = _poetry_installs_root(chain)
     ctx.jar_path = next((posixpath.normpath(posixpath.join(ctx.workdir, e.name)) for e in contract.executables
                          if e.name.endswith(".jar")), None)
     unknown = "unknown" in (contract.entrypoint_origin, contract.cmd_origin)
@@ -290,6 +290,16 @@ def build_context(stack: StackMatch, facts: OriginalFacts, contract: RuntimeCont
         notes.append(f"neither the original nor its base sets a command: the candidates use one {ctx.command.note} "
                      "(high risk)")
     return ctx
+
+
+def _poetry_installs_root(chain: list[Stage]) -> bool:
+    """Whether the original's `poetry install` installs the project itself: not when each one says
+    --no-root (then a source edit need not run poetry again, and the virtualenv stays as it was)."""
+    installs = [cmd.unwrapped().argv for st in chain for instr in st.instructions
+                if instr.keyword == "RUN" and not instr.json_form and instr.args
+                for cmd in parse_script(instr.args[0]).commands
+                if cmd.unwrapped().name == "poetry" and "install" in cmd.unwrapped().argv[1:2]]
+    return not installs or any("--no-root" not in argv for argv in installs)
 
 
 def pip_deps(contract: RuntimeContract) -> dict[str, Any] | None:

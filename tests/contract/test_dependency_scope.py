@@ -282,3 +282,28 @@ def test_an_install_whose_node_modules_the_image_does_not_copy_has_no_scope_to_k
 
     assert deps(only_built) == []
     assert deps(whole) == ["dependency_scope"]
+
+
+def test_poetry_template_installs_the_project_itself_only_where_the_original_does(tmp_path: Path) -> None:
+    """Regression: `poetry install --no-root` in the original got a candidate that ran `poetry install` again
+    after copying the sources (the project installed too, and every source edit re-ran poetry)."""
+    texts = {}
+    for name, flags in (("noroot", " --no-root"), ("root", "")):
+        project = tmp_path / name
+        project.mkdir()
+        (project / "pyproject.toml").write_text(
+            '[tool.poetry]\nname = "app"\nversion = "1.0"\n[tool.poetry.dependencies]\npython = "^3.11"\n'
+            'flask = "3.0.3"\n')
+        (project / "poetry.lock").write_text("# lock\n")
+        (project / "app.py").write_text("")
+        (project / "Dockerfile").write_text(
+            "FROM python:3.11\nRUN pip install poetry==1.8.4\nWORKDIR /code\nCOPY poetry.lock pyproject.toml /code/\n"
+            f"RUN poetry config virtualenvs.create false && poetry install --only main{flags}\nCOPY . /code\n"
+            "CMD [\"python\", \"app.py\"]\n")
+        result = run_project(project, RunOptions(llm=False, rag=False, out=tmp_path / f"runs-{name}"))
+        assert result.run_dir is not None
+        offered = {c.rule_id: c for c in result.record.candidates}
+        assert "python-poetry-multistage" in offered, [r.reason for r in result.record.rejected]
+        texts[name] = (result.run_dir / offered["python-poetry-multistage"].path).read_text()
+    assert "--no-root --no-interaction\nCOPY . .\n\nFROM" in texts["noroot"]
+    assert "COPY . .\nRUN poetry install --only main --no-interaction\n" in texts["root"]

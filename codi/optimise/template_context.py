@@ -279,6 +279,9 @@ def build_context(stack: StackMatch, facts: OriginalFacts, contract: RuntimeCont
     ctx.command_path = _command_path(contract)
     ctx.scope = scope_values(contract, stack.package_manager, ctx.pinned, project, drop_dev=False)
     ctx.scope["poetry_root"] = _poetry_installs_root(chain)
+    # The command runs poetry (`poetry run ...`): the runtime keeps Poetry's own virtualenv.
+    ctx.scope["poetry_at_runtime"] = any(re.search(r"(?:^|[\s/;&|(])poetry(?:\s|$)", w)
+                                         for w in (contract.entrypoint or []) + (contract.cmd or []))
     ctx.jar_path = next((posixpath.normpath(posixpath.join(ctx.workdir, e.name)) for e in contract.executables
                          if e.name.endswith(".jar")), None)
     unknown = "unknown" in (contract.entrypoint_origin, contract.cmd_origin)

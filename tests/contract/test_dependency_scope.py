@@ -288,7 +288,8 @@ def test_poetry_template_installs_the_project_itself_only_where_the_original_doe
     """Regression: `poetry install --no-root` in the original got a candidate that ran `poetry install` again
     after copying the sources (the project installed too, and every source edit re-ran poetry)."""
     texts = {}
-    for name, flags in (("noroot", " --no-root"), ("root", "")):
+    for name, flags, cmd in (("noroot", " --no-root", '["python", "app.py"]'), ("root", "", '["python", "app.py"]'),
+                             ("run", "", "poetry run python app.py")):
         project = tmp_path / name
         project.mkdir()
         (project / "pyproject.toml").write_text(
@@ -299,7 +300,7 @@ def test_poetry_template_installs_the_project_itself_only_where_the_original_doe
         (project / "Dockerfile").write_text(
             "FROM python:3.11\nRUN pip install poetry==1.8.4\nWORKDIR /code\nCOPY poetry.lock pyproject.toml /code/\n"
             f"RUN poetry config virtualenvs.create false && poetry install --only main{flags}\nCOPY . /code\n"
-            "CMD [\"python\", \"app.py\"]\n")
+            f"CMD {cmd}\n")
         result = run_project(project, RunOptions(llm=False, rag=False, out=tmp_path / f"runs-{name}"))
         assert result.run_dir is not None
         offered = {c.rule_id: c for c in result.record.candidates}
@@ -307,3 +308,7 @@ def test_poetry_template_installs_the_project_itself_only_where_the_original_doe
         texts[name] = (result.run_dir / offered["python-poetry-multistage"].path).read_text()
     assert "--no-root --no-interaction\nCOPY . .\n\nFROM" in texts["noroot"]
     assert "COPY . .\nRUN poetry install --only main --no-interaction\n" in texts["root"]
+    # Poetry has a virtualenv of its own; the runtime gets it only where the command runs poetry.
+    assert all("/opt/poetry/bin/pip install poetry==1.8.4" in text for text in texts.values())
+    assert "COPY --from=build /opt/poetry /opt/poetry\n" in texts["run"]
+    assert "/opt/poetry" not in texts["root"].split("\nFROM ", 2)[-1]

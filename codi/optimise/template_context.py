@@ -278,7 +278,9 @@ def build_context(stack: StackMatch, facts: OriginalFacts, contract: RuntimeCont
                            if not {lib, *_LIB_PROVIDERS.get(lib, ())} & set(facts.apt_packages)]
     ctx.command_path = _command_path(contract)
     ctx.scope = scope_values(contract, stack.package_manager, ctx.pinned, project, drop_dev=False)
-    ctx.scope["poetry_root"] = _poetry_installs_root(chain)
+    ctx.scope["poetry_root"] = _installs_project(chain, "poetry", "install", "--no-root")
+    ctx.scope["uv_project"] = _installs_project(chain, "uv", "sync", "--no-install-project", "--only-group",
+                                                "--only-dev")
     # The command runs poetry (`poetry run ...`): the runtime keeps Poetry's own virtualenv.
     ctx.scope["poetry_at_runtime"] = any(re.search(r"(?:^|[\s/;&|(])poetry(?:\s|$)", w)
                                          for w in (contract.entrypoint or []) + (contract.cmd or []))
@@ -295,14 +297,15 @@ def build_context(stack: StackMatch, facts: OriginalFacts, contract: RuntimeCont
     return ctx
 
 
-def _poetry_installs_root(chain: list[Stage]) -> bool:
-    """Whether the original's `poetry install` installs the project itself: not when each one says
-    --no-root (then a source edit need not run poetry again, and the virtualenv stays as it was)."""
+def _installs_project(chain: list[Stage], tool: str, sub: str, *without: str) -> bool:
+    """Whether the original's `poetry install` / `uv sync` installs the project itself: not when each one
+    says --no-root / --no-install-project (then a source edit need not run the tool again, and the
+    virtualenv stays as it was). True where it runs none (the templates' default)."""
     installs = [cmd.unwrapped().argv for st in chain for instr in st.instructions
                 if instr.keyword == "RUN" and not instr.json_form and instr.args
                 for cmd in parse_script(instr.args[0]).commands
-                if cmd.unwrapped().name == "poetry" and "install" in cmd.unwrapped().argv[1:2]]
-    return not installs or any("--no-root" not in argv for argv in installs)
+                if cmd.unwrapped().name == tool and sub in cmd.unwrapped().argv[1:2]]
+    return not installs or any(not any(flag in argv for flag in without) for argv in installs)
 
 
 def pip_deps(contract: RuntimeContract) -> dict[str, Any] | None:

@@ -312,3 +312,26 @@ def test_poetry_template_installs_the_project_itself_only_where_the_original_doe
     assert all("/opt/poetry/bin/pip install poetry==1.8.4" in text for text in texts.values())
     assert "COPY --from=build /opt/poetry /opt/poetry\n" in texts["run"]
     assert "/opt/poetry" not in texts["root"].split("\nFROM ", 2)[-1]
+
+
+def test_uv_template_installs_the_project_only_where_the_original_does(tmp_path: Path) -> None:
+    """Regression: `uv sync --no-install-project` in the original got a candidate that synced again after the
+    source copy and copied the whole folder, virtualenv and sources, from the build stage on every edit."""
+    project = tmp_path / "uv"
+    project.mkdir()
+    (project / "pyproject.toml").write_text('[project]\nname = "app"\nversion = "1.0"\ndependencies = ["flask==3.0.3"]\n')
+    (project / "uv.lock").write_text("# lock\n")
+    (project / "app.py").write_text("")
+    (project / "Dockerfile").write_text(
+        "FROM python:3.12-slim\nRUN pip install uv==0.5.11\nWORKDIR /app\nCOPY pyproject.toml uv.lock ./\n"
+        "RUN uv sync --frozen --no-dev --no-install-project\nCOPY . .\nCMD [\"python\", \"app.py\"]\n")
+    result = run_project(project, RunOptions(llm=False, rag=False, out=tmp_path / "runs"))
+    assert result.run_dir is not None
+    offered = {c.rule_id: c for c in result.record.candidates}
+    assert "python-uv-multistage" in offered, [r.reason for r in result.record.rejected]
+    text = (result.run_dir / offered["python-uv-multistage"].path).read_text()
+    assert text.count("uv sync") == 1 and "--no-install-project\n\nFROM" in text
+    runtime = text.split("\nFROM ", 2)[-1]
+    assert "COPY --from=build --chown=app:app /app/.venv /app/.venv\n" in runtime
+    assert runtime.rstrip().endswith('CMD ["python", "app.py"]\nCOPY pyproject.toml uv.lock ./\nCOPY . .\nUSER 10001:10001')
+    assert not [c for c in offered["python-uv-multistage"].contract_changes if c.field.startswith("dependenc")]

@@ -104,6 +104,15 @@ def _run_args(project: Path, tmp_path: Path, *extra: str) -> list[str]:
     return ["run", str(project), "--real", "--no-llm", "--disable-rag", "--out", str(tmp_path / "runs"), *extra]
 
 
+def _failed_run(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, engine: FakeEngine) -> str:
+    """`codi run --real` of a go project on ``engine``, which fails it: the last line it printed."""
+    project = go_project(tmp_path, monkeypatch, None)
+    use_engine(monkeypatch, engine)
+    got = _cli().invoke(app, _run_args(project, tmp_path))
+    assert got.exit_code == 1, got.output
+    return str(got.stderr.strip().splitlines()[-1])
+
+
 def _env(tmp_path: Path) -> dict[str, Any]:
     run_dir = next(p for p in (tmp_path / "runs").iterdir() if p.is_dir() and not p.name.startswith(("_", ".")))
     return dict(json.loads((run_dir / "metadata" / "environment.json").read_text()))
@@ -111,11 +120,8 @@ def _env(tmp_path: Path) -> dict[str, Any]:
 
 def test_original_failing_for_want_of_network_skips_candidates_and_fails_the_run(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    project = go_project(tmp_path, monkeypatch, None)
-    engine = use_engine(monkeypatch, _NoNetworkEngine())
-    got = _cli().invoke(app, _run_args(project, tmp_path))
-    assert got.exit_code == 1, got.output
-    last = got.stderr.strip().splitlines()[-1]
+    engine = _NoNetworkEngine()
+    last = _failed_run(tmp_path, monkeypatch, engine)
     assert last.startswith("codi: error: --real: the original could not be built") and "--build-network" in last
     assert [tag.rsplit(":", 1)[-1] for tag, _, _ in engine.built] == ["original"]  # candidates skipped
     env = _env(tmp_path)
@@ -188,11 +194,8 @@ class _NoYarnEngine(FakeEngine):
 
 def test_a_command_missing_from_the_base_is_said_and_does_not_skip_the_candidates(
         tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    project = go_project(tmp_path, monkeypatch, None)
-    engine = use_engine(monkeypatch, _NoYarnEngine())
-    got = _cli().invoke(app, _run_args(project, tmp_path))
-    assert got.exit_code == 1, got.output
-    last = got.stderr.strip().splitlines()[-1]
+    engine = _NoYarnEngine()
+    last = _failed_run(tmp_path, monkeypatch, engine)
     assert "could not be built" in last and "CODI_BASE_MAP" in last and "yarn: not found" in last
     assert len(engine.built) > 1  # a candidate may not run that command: each is still tried
     assert _env(tmp_path)["engine"]["original_failure"]["kind"] == COMMAND

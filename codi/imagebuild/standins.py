@@ -13,11 +13,12 @@ from codi.imagebuild import runtimes
 from codi.imagebuild.basemap import STANDIN_PREFIX, cache_dir
 from codi.imagebuild.shims import NODE_CHANGES, NODE_HOOKS, PYTHON_HOOKS
 
-# Current and recent runtime majors (each maps onto the one Debian runtime of its stand-in; reports say so).
-_PY = [f"3.{n}" for n in range(8, 16)] + ["3"]
-_NODE = [str(n) for n in range(18, 28)] + ["lts", "current"]
-_GO = [f"1.{n}" for n in range(20, 28)] + ["1"]
-_SUITES = ("bookworm", "trixie", "bullseye")
+# Runtime majors, current and older ones real projects still name (each maps onto the one Debian runtime of
+# its stand-in, and reports say "not proven on" the tag's version); never another major (python:2).
+_PY = [f"3.{n}" for n in range(6, 16)] + ["3"]
+_NODE = [str(n) for n in range(10, 28)] + ["lts", "current"]
+_GO = [f"1.{n}" for n in range(13, 28)] + ["1"]
+_SUITES = ("bookworm", "trixie", "bullseye", "buster")
 
 
 def _full(image: str, versions: list[str]) -> tuple[str, ...]:

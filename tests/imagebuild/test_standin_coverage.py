@@ -27,9 +27,17 @@ FULL_MAP = {name: image_ref(s, "bookworm") for s in STANDINS for name in s.names
     ("python:3.13-slim-bookworm", "python-slim"), ("python:3.10-slim", "python-slim"),
     ("python:3.12", "python"), ("python:3.11-bookworm", "python"), ("python:3.12.4", "python"),
     ("python:3.13-trixie", "python"), ("golang:1.25", "golang"), ("golang:1.23-bookworm", "golang"),
+    # older majors real projects still name (reports say "not proven on" them)
+    ("node:10", "node"), ("node:16-bullseye-slim", "node-slim"), ("node:lts-buster", "node"),
+    ("python:3.7-slim", "python-slim"), ("python:3.6", "python"), ("golang:1.16", "golang"),
 ])
 def test_current_runtime_majors_and_their_variants_map(ref: str, key: str) -> None:
     assert lookup(ref, FULL_MAP) == f"localhost/codi-standin/{key}:bookworm"
+
+
+@pytest.mark.parametrize("ref", ["python:2.7", "python:2.7-slim", "node:8"])
+def test_another_major_or_a_runtime_too_old_is_not_mapped(ref: str) -> None:
+    assert lookup(ref, FULL_MAP) is None
 
 
 @pytest.mark.parametrize("ref", ["python:3.12-alpine", "node:22-alpine3.20", "alpine:3.20", "golang:1.22-alpine"])

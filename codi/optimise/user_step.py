@@ -26,6 +26,7 @@ _SETTINGS = frozenset({"EXPOSE", "CMD", "ENTRYPOINT", "LABEL", "HEALTHCHECK", "S
 # Variables that change which program `useradd`, `mkdir` or `chown` is, or what it loads and reads.
 _STEP_ENV = frozenset({"PATH", "SHELL", "ENV", "BASH_ENV", "IFS", "HOME"})
 _SAFE_MOUNTS = frozenset({"cache", "secret", "ssh", "tmpfs"})
+MAX_DIRS = 64  # each copy is checked against every folder: a file that makes thousands keeps the step last
 
 
 def _inside(path: str, folder: str) -> bool:
@@ -38,18 +39,20 @@ def _env_keys(instr: Instruction) -> list[str]:
     return [arg.split("=", 1)[0] for arg in instr.args]
 
 
-def _workdir_before(model: Model, stage: Stage, instr: Instruction) -> str:
+def _workdirs(model: Model, stage: Stage) -> dict[int, str]:
+    """id(instruction) -> the working directory it runs in, for the stage's chain (one pass: a long tail of
+    copies must not walk the file once per copy)."""
+    out: dict[int, str] = {}
     cwd = "/"
     for st in model.stage_chain(stage):
         for other in st.instructions:
-            if other is instr:
-                return cwd
+            out[id(other)] = cwd
             if other.keyword == "WORKDIR" and other.args:
                 cwd = resolve(expand(other.args[0], model.vars_at(other), model.dockerfile.escape), cwd)
-    return cwd
+    return out
 
 
-def _copy_keeps(model: Model, stage: Stage, instr: Instruction, dirs: list[str]) -> bool:
+def _copy_keeps(model: Model, cwd: str, instr: Instruction, dirs: list[str]) -> bool:
     if instr.heredocs or any(f.name in {"link", "chown", "chmod", "parents"} for f in instr.flags):
         return False
     if not instr.args:
@@ -57,7 +60,7 @@ def _copy_keeps(model: Model, stage: Stage, instr: Instruction, dirs: list[str])
     written = expand(instr.args[-1], model.vars_at(instr), model.dockerfile.escape)
     if "$" in written:
         return False
-    dest = resolve(written, _workdir_before(model, stage, instr))
+    dest = resolve(written, cwd)
     if dest == "/":
         return False
     # Into a folder the step owns, and never over another one of them (a copied folder of that name
@@ -65,14 +68,14 @@ def _copy_keeps(model: Model, stage: Stage, instr: Instruction, dirs: list[str])
     return any(_inside(dest, d) for d in dirs) and not any(_inside(d, dest) and d != dest for d in dirs)
 
 
-def _keeps(model: Model, stage: Stage, instr: Instruction, dirs: list[str]) -> bool:
-    """Whether the step may run before ``instr`` and still give the same image."""
+def _keeps(model: Model, cwd: str, instr: Instruction, dirs: list[str]) -> bool:
+    """Whether the step may run before ``instr`` (run in ``cwd``) and still give the same image."""
     if instr.keyword in _SETTINGS:
         return True
     if instr.keyword in {"ENV", "ARG"}:
         return not any(k in _STEP_ENV or k.startswith("LD_") for k in _env_keys(instr))
     if instr.keyword == "COPY":
-        return _copy_keeps(model, stage, instr, dirs)
+        return _copy_keeps(model, cwd, instr, dirs)
     return False
 
 
@@ -80,9 +83,12 @@ def anchor(model: Model, stage: Stage, dirs: list[str]) -> tuple[int, Instructio
     """(how many instructions of the stage stay before the step, the one it follows); None when the step
     belongs at the end: no copy would follow it. The instruction it follows is None when it can go right
     after FROM."""
+    if len(dirs) > MAX_DIRS:
+        return None
     instrs = stage.instructions
+    cwds = _workdirs(model, stage)
     at = len(instrs)
-    while at > 0 and _keeps(model, stage, instrs[at - 1], dirs):
+    while at > 0 and _keeps(model, cwds.get(id(instrs[at - 1]), "/"), instrs[at - 1], dirs):
         at -= 1
     if not any(instr.keyword == "COPY" for instr in instrs[at:]):
         return None  # only settings after it: the end of the stage reads better and rebuilds the same

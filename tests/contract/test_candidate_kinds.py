@@ -269,3 +269,19 @@ def test_tuned_adds_no_cache_mount_to_a_run_that_clears_that_cache(tmp_path: Pat
         "Dockerfile": "FROM node:18\nWORKDIR /app\nCOPY package.json package-lock.json ./\n"
                       "RUN npm ci\nCOPY . .\nCMD [\"node\", \"index.js\"]\n"})
     assert "RUN --mount=type=cache,target=/root/.npm npm ci" in _text(_run(kept, tmp_path / "r3"), "tuned")
+
+
+def test_nonroot_user_step_placement_stays_linear_on_long_hostile_files(tmp_path: Path) -> None:
+    """A long tail of copies is walked once; hundreds of folders keep the step last."""
+    copies = "".join(f"COPY f{i} /app/f{i}\n" for i in range(500))
+    long_tail = _write(tmp_path / "long", {"requirements.txt": "flask==3.0.3\n", "Dockerfile":
+                       "FROM python:3.11-slim\nWORKDIR /app\nRUN pip install flask==3.0.3\n" + copies
+                       + "CMD [\"python\", \"app.py\"]\n"})
+    text = _nonroot_text(long_tail, tmp_path / "r1")
+    assert "flask==3.0.3 \\\n && useradd" in text and text.rstrip().endswith("USER 10001:10001")
+    folders = " ".join(f"/data/d{i}" for i in range(200))
+    many = _write(tmp_path / "many", {"requirements.txt": "flask==3.0.3\n", "Dockerfile":
+                  f"FROM python:3.11-slim\nWORKDIR /app\nRUN pip install flask==3.0.3 && mkdir -p {folders}\n"
+                  "COPY . /app\nCMD [\"python\", \"app.py\"]\n"})
+    text = _nonroot_text(many, tmp_path / "r2")
+    assert text.rstrip().endswith("/data/d199\nUSER 10001:10001")  # at the end, as before

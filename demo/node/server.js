@@ -1,21 +1,25 @@
 'use strict';
 
-// Quotes API on Express (pinned in package.json, locked in package-lock.json).
+// Quotes API on Express with the usual middlewares (pinned in package.json, locked in package-lock.json).
 //   GET /               -> the service's name and version
 //   GET /healthz        -> {"status": "ok", "version": ...}
 //   GET /quotes         -> all quotes
 //   GET /quotes/random  -> one quote
 
+const compression = require('compression');
+const cors = require('cors');
 const express = require('express');
+const helmet = require('helmet');
+const morgan = require('morgan');
 const { version } = require('./package.json');
 const quotes = require('./quotes.json');
 
 const app = express();
 
-app.use((req, res, next) => {
-  res.on('finish', () => console.log(`${req.method} ${req.originalUrl} ${res.statusCode}`));
-  next();
-});
+app.use(helmet()); // security headers
+app.use(cors()); // a public read-only API: any origin may read it
+app.use(compression()); // gzip for clients that ask for it
+app.use(morgan('tiny')); // one log line per request
 
 app.get('/', (req, res) => res.json({ name: 'quotes-api', version }));
 app.get('/healthz', (req, res) => res.json({ status: 'ok', version }));

@@ -63,6 +63,9 @@ def _copy_keeps(model: Model, cwd: str, instr: Instruction, dirs: list[str]) -> 
     dest = resolve(written, cwd)
     if dest == "/":
         return False
+    sources = instr.args[:-1]
+    if dest in dirs and not written.endswith("/") and len(sources) == 1 and sources[0].rstrip("/") not in {".", ""}:
+        return False  # `COPY app.py /app`: a file named /app where no folder is there yet; into it once the step ran
     # Into a folder the step owns, and never over another one of them (a copied folder of that name
     # might bring its own owner and mode).
     return any(_inside(dest, d) for d in dirs) and not any(_inside(d, dest) and d != dest for d in dirs)

@@ -220,6 +220,7 @@ def test_nonroot_user_step_stays_last_where_moving_it_could_change_the_image(tmp
         "ADD of an archive": "ADD app.tar.gz /app\n",
         "PATH": "COPY . /app\nENV PATH=/app/bin:$PATH\n",
         "VOLUME": "COPY . /app\nVOLUME /data\n",
+        "one file onto a folder's path": "COPY app.py /app\n",
     }
     checked: list[str] = []
     for i, (why, tail) in enumerate(tails.items()):

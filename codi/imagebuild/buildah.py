@@ -8,6 +8,7 @@ import shutil
 import subprocess
 import time
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +24,10 @@ from codi.imagebuild.engine import (
 from codi.imagebuild.failures import classify
 
 _COMMITTED = re.compile(r"^--> ([0-9a-f]{10,64})\s*$")
+
+
+# buildah's words when an image or layer it found a moment ago is gone (removed by another process).
+_STORAGE_RACE = re.compile(r"\b(?:layer|image) not known\b|identifier is not an image")
 
 
 def committed_images(output: str) -> list[str]:
@@ -111,6 +116,12 @@ class BuildahEngine(CliEngine):
         # (loopback only) gives RUN steps no network instead. Local stand-in bases need none.
         wrap = ["unshare", "--net"] if not network and self.offline_wrapper() else []
         proc = run_cmd([*wrap, self.binary, *args, str(context)], timeout)
+        if proc.rc != 0 and _STORAGE_RACE.search(proc.output):
+            # A cache image this build was about to reuse was removed meanwhile (another run's clean-up of
+            # the images it committed): once more, and the cache check no longer finds it. Both attempts
+            # count in the time: a race never makes a build look faster.
+            again = run_cmd([*wrap, self.binary, *args, str(context)], timeout)
+            proc = replace(again, seconds=proc.seconds + again.seconds)
         if proc.rc != 0:
             raise EngineError(f"build failed (exit {proc.rc})", tail(proc.output),
                               classify(proc.output, offline=not network))

@@ -72,6 +72,31 @@ def test_build_failure_and_timeout_carry_logs(tmp_path: Path) -> None:
         raise AssertionError("a hanging build did not time out")
 
 
+def test_a_build_whose_cache_image_vanished_meanwhile_is_run_once_more(tmp_path: Path) -> None:
+    """Regression: another run's clean-up removed a cache image this build had found ("layer not known"):
+    the build is run again once; any other failure is not."""
+    count = tmp_path / "count"
+    racy = _script(tmp_path, "buildah", f'echo x >> {count}; n=$(wc -l < {count})\n'
+                   'if [ "$n" -eq 1 ]; then echo "Error: checking if cached image exists from a previous build: '
+                   'getting top layer info: layer not known"; exit 125; fi\necho "--> 0123456789ab"\n')
+    engine = BuildahEngine(racy)
+    engine._unshare = False
+    outcome = engine.build(tmp_path, tmp_path / "Dockerfile", "t", 10, network=False)
+    assert count.read_text().count("x") == 2 and outcome.images == ["0123456789ab"]
+    from codi.imagebuild.engine import EngineError
+
+    count.unlink()
+    failing = _script(tmp_path, "buildah", f'echo x >> {count}; echo "error building"; exit 1\n')
+    engine = BuildahEngine(failing)
+    engine._unshare = False
+    try:
+        engine.build(tmp_path, tmp_path / "Dockerfile", "t", 10, network=False)
+    except EngineError:
+        assert count.read_text().count("x") == 1
+    else:
+        raise AssertionError("a failing build did not raise")
+
+
 _BUD_OUTPUT = """[1/2] STEP 1/3: FROM localhost/codi-standin/golang:bookworm AS build
 [1/2] STEP 2/3: COPY go.mod ./go.mod
 --> Using cache 1e649b1d5bd91d5cb3b80f60ef44dabc761e2a79843876234312c072db869815

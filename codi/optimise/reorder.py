@@ -137,16 +137,17 @@ def _plan(model: Model, stage: Stage, ctx: Context, copy: Instruction, run: Inst
     return edits, "; ".join([note] + list(dict.fromkeys(needs.notes)))
 
 
-def _workdir_before(model: Model, stage: Stage, instr: Instruction) -> tuple[str, bool]:
-    """(the working directory ``instr`` runs in, whether a WORKDIR of the stage's chain set it)."""
+def workdirs(model: Model, stage: Stage) -> dict[int, tuple[str, bool]]:
+    """id(instruction) -> (the working directory it runs in, whether a WORKDIR of the stage's chain set it),
+    for every instruction of the chain, in one pass."""
+    out: dict[int, tuple[str, bool]] = {}
     cwd, known = "/", False
     for st in model.stage_chain(stage):
         for other in st.instructions:
-            if other is instr:
-                return cwd, known
+            out[id(other)] = (cwd, known)
             if other.keyword == "WORKDIR" and other.args:
                 cwd, known = resolve(expand(other.args[0], model.vars_at(other), model.dockerfile.escape), cwd), True
-    return cwd, known
+    return out
 
 
 def _destination(model: Model, stage: Stage, copy: Instruction, run: Instruction,
@@ -158,15 +159,16 @@ def _destination(model: Model, stage: Stage, copy: Instruction, run: Instruction
     moved = [expand(w, there, escape) for w in written]
     if [expand(w, here, escape) for w in written] != moved or any("$" in w for w in moved):
         raise _Refused("the copy's destination or flags name a variable that changes before the install")
-    cwd, known = _workdir_before(model, stage, copy)
+    cwds = workdirs(model, stage)
+    cwd, known = cwds[id(copy)]
     if not moved[0].startswith("/") and not known:
         raise _Refused("the copy's destination is relative and no WORKDIR says to what")
     dest = resolve(moved[0], cwd)
-    if not moved[0].startswith("/") and _workdir_before(model, stage, run)[0] != cwd:
+    if not moved[0].startswith("/") and cwds[id(run)][0] != cwd:
         raise _Refused("a WORKDIR between them changes what the copy's relative destination means")
     for instr in between:
         if instr.keyword == "WORKDIR":
-            at = resolve(expand(instr.args[0], model.vars_at(instr), escape), _workdir_before(model, stage, instr)[0])
+            at = resolve(expand(instr.args[0], model.vars_at(instr), escape), cwds[id(instr)][0])
             if at.startswith(dest.rstrip("/") + "/"):
                 raise _Refused(f"WORKDIR on line {instr.start_line} is a folder the copy would have made")
     return dest
@@ -177,7 +179,7 @@ def _run_needs(model: Model, stage: Stage, ctx: Context, run: Instruction, scrip
     _plain_glue(script)
     env = model.vars_at(run)
     escape = model.dockerfile.escape
-    cwd = _workdir_before(model, stage, run)[0]
+    cwd = workdirs(model, stage)[id(run)][0]
     calls = {c.index: c for c in tool_calls(script)}
     out = Needs()
     for i, cmd in enumerate(script.commands):

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from codi.imagedb import normalize_ref
 from codi.optimise.contract.model import DeclaredChange
 from codi.optimise.manifests import Context
-from codi.optimise.reorder import reorder
+from codi.optimise.reorder import reorder, workdirs
 from codi.optimise.review.model import DeclaredBaseChange
 from codi.optimise.smaller_base import smaller_base
 from codi.optimise.user_step import anchor, mount_free_for
@@ -26,8 +26,8 @@ from codi.parser.model import Instruction
 from codi.parser.mounts import cache_targets
 from codi.parser.semantic import Model, Stage
 from codi.parser.shell import parse_script
-from codi.rules.cd.commands import positional
-from codi.rules.cd.stages import covers, resolve
+from codi.rules.cd.cachespec import SPECS, CacheSpec, cleaned
+from codi.rules.cd.commands import positional, tool_calls
 
 # program -> (subcommands that download, cache dir for root, base repositories where that dir is right)
 _CACHES: dict[str, tuple[frozenset[str], str, frozenset[str] | None]] = {
@@ -108,24 +108,16 @@ def _cache_targets(instr: Instruction, repo: str, env: dict[str, str | None]) ->
     return wanted
 
 
-def _clears(instr: Instruction, target: str) -> bool:
+def _clears(instr: Instruction, target: str, cwd: str) -> bool:
     """Whether the RUN empties or removes the cache folder itself (``yarn cache clean``, ``pip cache purge``,
-    ``rm -rf ~/.cache``): on a cache mount that fails (rmdir of a mount point: EBUSY) or throws away
-    what the mount keeps, so that RUN gets none."""
-    for cmd in parse_script(instr.args[0]).commands:
-        plain = cmd.unwrapped()
-        words = positional(plain.argv[1:], _VALUED)
-        if plain.name in _CACHES and words[:1] == ["cache"] and _CACHES[plain.name][1] == target:
-            return True
-        if plain.name == "go" and words[:1] == ["clean"] and "-modcache" in plain.argv and target.endswith("/pkg/mod"):
-            return True
-        recursive = any(a == "--recursive" or (a[:1] == "-" and a[1:2] != "-" and "r" in a.lower())
-                        for a in plain.argv[1:])
-        if plain.name == "rm" and recursive:
-            paths = [a for a in plain.argv[1:] if not a.startswith("-")]
-            if any(covers(resolve(p, "/"), target) for p in paths if p.startswith(("/", "~", "$HOME", "${HOME}"))):
-                return True
-    return False
+    ``go clean -modcache``, ``rm -rf ~/.cache``; CD101's ``cachespec.cleaned``): on a cache mount that fails
+    (rmdir of a mount point: EBUSY) or throws away what the mount keeps, so that RUN gets none."""
+    calls = tool_calls(parse_script(instr.args[0]))
+    cleaners = tuple(c for spec in SPECS if target in spec.paths for c in spec.cleaners)
+    if cleaned(CacheSpec(target, "", (), (target,), cleaners=cleaners), [target], calls, -1, cwd):
+        return True
+    return target.endswith("/pkg/mod") and any(c.tool == "go" and c.sub == "clean" and c.has("-modcache")
+                                               for c in calls)
 
 
 # Options of the package managers above that take the next word as their value.
@@ -160,12 +152,13 @@ def tune(text: str, model: Model, target: Stage, bases: dict[str, tuple[str, dic
             continue
         base_user, base_env = bases[repo]
         chain_instrs = [i for st in model.stage_chain(stage) for i in st.instructions]
+        cwds = workdirs(model, stage)
         for instr in stage.instructions:
             if instr.keyword != "RUN" or not _runs_as_root(chain_instrs, instr, base_user):
                 continue
             env = {**base_env, **model.vars_at(instr)}
             targets = [t for t in _cache_targets(instr, repo, env)
-                       if t not in _existing_targets(instr) and not _clears(instr, t)]
+                       if t not in _existing_targets(instr) and not _clears(instr, t, cwds[id(instr)][0])]
             if not targets:
                 continue
             pos = instr.keyword_span.end

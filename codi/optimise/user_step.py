@@ -15,6 +15,7 @@ Anything else (RUN, ADD, SHELL, USER, VOLUME, a copy elsewhere) ends the tail: t
 
 from __future__ import annotations
 
+from codi.optimise.reorder import workdirs
 from codi.parser.expand import expand
 from codi.parser.model import Instruction
 from codi.parser.mounts import mounts
@@ -37,19 +38,6 @@ def _env_keys(instr: Instruction) -> list[str]:
     if instr.keyword == "ENV":
         return instr.args[0::3]
     return [arg.split("=", 1)[0] for arg in instr.args]
-
-
-def _workdirs(model: Model, stage: Stage) -> dict[int, str]:
-    """id(instruction) -> the working directory it runs in, for the stage's chain (one pass: a long tail of
-    copies must not walk the file once per copy)."""
-    out: dict[int, str] = {}
-    cwd = "/"
-    for st in model.stage_chain(stage):
-        for other in st.instructions:
-            out[id(other)] = cwd
-            if other.keyword == "WORKDIR" and other.args:
-                cwd = resolve(expand(other.args[0], model.vars_at(other), model.dockerfile.escape), cwd)
-    return out
 
 
 def _copy_keeps(model: Model, cwd: str, instr: Instruction, dirs: list[str]) -> bool:
@@ -89,9 +77,9 @@ def anchor(model: Model, stage: Stage, dirs: list[str]) -> tuple[int, Instructio
     if len(dirs) > MAX_DIRS:
         return None
     instrs = stage.instructions
-    cwds = _workdirs(model, stage)
+    cwds = workdirs(model, stage)  # one pass: a long tail of copies must not walk the file once per copy
     at = len(instrs)
-    while at > 0 and _keeps(model, cwds.get(id(instrs[at - 1]), "/"), instrs[at - 1], dirs):
+    while at > 0 and _keeps(model, cwds[id(instrs[at - 1])][0], instrs[at - 1], dirs):
         at -= 1
     if not any(instr.keyword == "COPY" for instr in instrs[at:]):
         return None  # only settings after it: the end of the stage reads better and rebuilds the same

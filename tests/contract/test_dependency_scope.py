@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from codi.artifacts.models import CandidateRecord
 from codi.optimise.contract import DeclaredChange, check_contract, compute_contract
 from codi.optimise.contract.model import RuntimeContract
 from codi.parser import parse
@@ -232,12 +233,18 @@ def test_python_templates_install_the_originals_groups(tmp_path: Path, install: 
     (project / "app.py").write_text("")
     (project / "Dockerfile").write_text(
         f"FROM python:3.12\nWORKDIR /app\nCOPY . .\nRUN {install}\nCMD [\"python\", \"app.py\"]\n")
-    result = run_project(project, RunOptions(llm=False, rag=False, out=tmp_path / "runs"))
+    candidate, text = _offered(project, tmp_path / "runs", rule)
+    assert expected + "\n" in text
+    assert not [c for c in candidate.contract_changes if c.field.startswith("dependenc")]
+
+
+def _offered(project: Path, out: Path, rule: str) -> tuple[CandidateRecord, str]:
+    """Run CODI on ``project``: the candidate of catalog rule ``rule`` (it must be offered) and its text."""
+    result = run_project(project, RunOptions(llm=False, rag=False, out=out))
     assert result.run_dir is not None
     offered = {c.rule_id: c for c in result.record.candidates}
     assert rule in offered, [r.reason for r in result.record.rejected]
-    assert expected + "\n" in (result.run_dir / offered[rule].path).read_text()
-    assert not [c for c in offered[rule].contract_changes if c.field.startswith("dependenc")]
+    return offered[rule], (result.run_dir / offered[rule].path).read_text()
 
 
 @pytest.mark.parametrize("pm", ["npm", "yarn"])
@@ -301,11 +308,7 @@ def test_poetry_template_installs_the_project_itself_only_where_the_original_doe
             "FROM python:3.11\nRUN pip install poetry==1.8.4\nWORKDIR /code\nCOPY poetry.lock pyproject.toml /code/\n"
             f"RUN poetry config virtualenvs.create false && poetry install --only main{flags}\nCOPY . /code\n"
             f"CMD {cmd}\n")
-        result = run_project(project, RunOptions(llm=False, rag=False, out=tmp_path / f"runs-{name}"))
-        assert result.run_dir is not None
-        offered = {c.rule_id: c for c in result.record.candidates}
-        assert "python-poetry-multistage" in offered, [r.reason for r in result.record.rejected]
-        texts[name] = (result.run_dir / offered["python-poetry-multistage"].path).read_text()
+        texts[name] = _offered(project, tmp_path / f"runs-{name}", "python-poetry-multistage")[1]
     assert "--no-root --no-interaction\nCOPY . .\n\nFROM" in texts["noroot"]
     assert "COPY . .\nRUN poetry install --only main --no-interaction\n" in texts["root"]
     # Poetry has a virtualenv of its own; the runtime gets it only where the command runs poetry.
@@ -325,13 +328,9 @@ def test_uv_template_installs_the_project_only_where_the_original_does(tmp_path:
     (project / "Dockerfile").write_text(
         "FROM python:3.12-slim\nRUN pip install uv==0.5.11\nWORKDIR /app\nCOPY pyproject.toml uv.lock ./\n"
         "RUN uv sync --frozen --no-dev --no-install-project\nCOPY . .\nCMD [\"python\", \"app.py\"]\n")
-    result = run_project(project, RunOptions(llm=False, rag=False, out=tmp_path / "runs"))
-    assert result.run_dir is not None
-    offered = {c.rule_id: c for c in result.record.candidates}
-    assert "python-uv-multistage" in offered, [r.reason for r in result.record.rejected]
-    text = (result.run_dir / offered["python-uv-multistage"].path).read_text()
+    candidate, text = _offered(project, tmp_path / "runs", "python-uv-multistage")
     assert text.count("uv sync") == 1 and "--no-install-project\n\nFROM" in text
     runtime = text.split("\nFROM ", 2)[-1]
     assert "COPY --from=build --chown=app:app /app/.venv /app/.venv\n" in runtime
     assert runtime.rstrip().endswith('CMD ["python", "app.py"]\nCOPY pyproject.toml uv.lock ./\nCOPY . .\nUSER 10001:10001')
-    assert not [c for c in offered["python-uv-multistage"].contract_changes if c.field.startswith("dependenc")]
+    assert not [c for c in candidate.contract_changes if c.field.startswith("dependenc")]

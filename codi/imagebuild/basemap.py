@@ -15,6 +15,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from codi.cachehome import cache_home
+from codi.imagebuild import runtimes
 from codi.parser import ParseError, parse
 from codi.parser.semantic import build_model
 
@@ -81,20 +82,53 @@ def is_alpine(ref: str) -> bool:
 
 
 def lookup(ref: str, base_map: dict[str, str]) -> str | None:
-    """The image ``ref`` is built on: an exact key first, then the longest matching pattern. An Alpine
-    image is never mapped onto a stand-in (they are Debian: musl vs glibc, busybox vs shadow, apk vs apt)."""
+    """The image ``ref`` is built on: for each of its spellings (``spellings``), an exact key first, then the
+    longest matching pattern. An Alpine image is never mapped onto a stand-in (they are Debian: musl vs
+    glibc, busybox vs shadow, apk vs apt)."""
     alpine = is_alpine(ref)
 
     def allowed(target: str) -> bool:
         return not (alpine and target.startswith(STANDIN_PREFIX))
 
-    if ref in base_map:
-        return base_map[ref] if allowed(base_map[ref]) else None
     patterns = sorted((k for k in base_map if any(c in k for c in "*?[")), key=len, reverse=True)
-    for pattern in patterns:
-        if fnmatch.fnmatchcase(ref, pattern) and allowed(base_map[pattern]):
-            return base_map[pattern]
+    for spelling in spellings(ref):
+        if spelling in base_map:
+            return base_map[spelling] if allowed(base_map[spelling]) else None
+        for pattern in patterns:
+            if fnmatch.fnmatchcase(spelling, pattern) and allowed(base_map[pattern]):
+                return base_map[pattern]
     return None
+
+
+_HUB_HOSTS = ("docker.io/", "index.docker.io/", "registry-1.docker.io/")
+_VERSION_TAG = re.compile(r"^(?P<version>\d+(?:\.\d+)+)(?P<rest>.*)$")
+
+
+def spellings(ref: str) -> list[str]:
+    """``ref`` as written, then the same image under the names a base map keys on: Docker Hub's short
+    name without a digest (``docker.io/library/node:20@sha256:..`` -> ``node:20``), a Node.js LTS codename
+    as its major (``node:iron-slim`` -> ``node:20-slim``), then the tag's version shortened one part at a
+    time (``node:20.11.1-bookworm`` -> ``node:20.11-bookworm`` -> ``node:20-bookworm``). The image stays
+    the one the reference names: only its spelling changes (a stand-in never is the exact image anyway)."""
+    name = ref.split("@", 1)[0]
+    for host in _HUB_HOSTS:
+        if name.lower().startswith(host):
+            name = name[len(host):]
+            break
+    name = name.removeprefix("library/")
+    repo, sep, tag = name.rpartition(":")
+    if not sep or "/" in tag:  # no tag (a ":" there was a registry port)
+        repo, tag = name, ""
+    if repo == "node" and tag:
+        codename, dash, rest = tag.partition("-")
+        major = runtimes.NODE_CODENAMES.get(codename.lower())
+        tag = f"{major}{dash}{rest}" if major else tag
+    out = [ref, f"{repo}:{tag}" if tag else repo]
+    match = _VERSION_TAG.match(tag)
+    if match:
+        parts = match.group("version").split(".")
+        out += [f"{repo}:{'.'.join(parts[:n])}{match.group('rest')}" for n in range(len(parts) - 1, 0, -1)]
+    return list(dict.fromkeys(out))
 
 
 def _resolved_froms(text: str, build_args: Mapping[str, str] | None) -> dict[int, str | None]:

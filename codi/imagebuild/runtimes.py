@@ -16,6 +16,9 @@ from pathlib import Path
 RUNTIME_PACKAGES = {"python3": "Python", "nodejs": "Node.js", "golang-go": "Go",
                     "openjdk-17-jre-headless": "Java", "openjdk-17-jdk-headless": "Java"}
 _STATUS = {"var/lib/dpkg/status", "./var/lib/dpkg/status"}
+# The official node images tag each LTS line by its codename too (node:iron-slim is node:20-slim).
+NODE_CODENAMES = {"argon": "4", "boron": "6", "carbon": "8", "dubnium": "10", "erbium": "12", "fermium": "14",
+                  "gallium": "16", "hydrogen": "18", "iron": "20", "jod": "22", "krypton": "24"}
 _UPSTREAM = re.compile(r"^(?:\d+:)?(\d+(?:\.\d+)*)")  # epoch dropped, upstream digits kept
 
 
@@ -92,6 +95,8 @@ def tag_version(ref: str) -> str | None:
     if not sep or "/" in tag:
         return None
     match = re.match(r"^(\d+(?:\.\d+)*)", tag)
+    if match is None and name.rsplit("/", 1)[-1].startswith("node:"):
+        return NODE_CODENAMES.get(tag.partition("-")[0].lower())
     return match.group(1) if match else None
 
 

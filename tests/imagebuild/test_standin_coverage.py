@@ -35,6 +35,40 @@ def test_current_runtime_majors_and_their_variants_map(ref: str, key: str) -> No
     assert lookup(ref, FULL_MAP) == f"localhost/codi-standin/{key}:bookworm"
 
 
+@pytest.mark.parametrize(("ref", "key"), [
+    # full patch versions, also with two-digit parts and a suite (the usual pinned tags)
+    ("node:20.11.1", "node"), ("node:20.11.1-bookworm", "node"), ("node:18.20.4-bookworm-slim", "node-slim"),
+    ("python:3.12.3-bookworm", "python"), ("python:3.11.10", "python"), ("golang:1.22.5-bookworm", "golang"),
+    ("golang:1.22.10", "golang"),
+    # Node.js LTS codenames, as the official node images tag them
+    ("node:iron", "node"), ("node:hydrogen-slim", "node-slim"), ("node:jod-bookworm-slim", "node-slim"),
+    # Docker Hub's long names and digests (the digest names one build of the same tag)
+    ("docker.io/library/python:3.12-slim", "python-slim"), ("docker.io/python:3.12", "python"),
+    ("library/node:20", "node"), ("index.docker.io/library/golang:1.22", "golang"),
+    ("node:24@sha256:8530f76a96d88820d288761f022e318970dda93d01536919fbc16076b7983e63", "node"),
+    ("docker.io/library/python:3.12.4-slim@sha256:0123", "python-slim"),
+])
+def test_the_same_image_spelled_otherwise_maps_too(ref: str, key: str) -> None:
+    assert lookup(ref, FULL_MAP) == f"localhost/codi-standin/{key}:bookworm"
+
+
+@pytest.mark.parametrize("ref", ["node:iron-alpine", "docker.io/library/node:20.11.1-alpine3.19",
+                                 "python:2.7.18", "ghcr.io/someone/node:20", "registry.local:5000/python:3.12",
+                                 "node:argon"])
+def test_other_images_spelled_like_official_ones_are_not_mapped(ref: str) -> None:
+    assert lookup(ref, FULL_MAP) is None
+
+
+def test_the_reference_as_written_wins_over_its_other_spellings() -> None:
+    m = {**FULL_MAP, "node:20.11.1": "localhost/my-node:20.11.1"}
+    assert lookup("node:20.11.1", m) == "localhost/my-node:20.11.1"
+    assert lookup("docker.io/library/node:20.11.1", m) == "localhost/my-node:20.11.1"
+
+
+def test_a_codename_tag_is_reported_with_its_major() -> None:
+    assert "not proven on 20" in (stood_in("node:iron-slim", {"Node.js": "18.19.0"}) or "")
+
+
 @pytest.mark.parametrize("ref", ["python:2.7", "python:2.7-slim", "node:8"])
 def test_another_major_or_a_runtime_too_old_is_not_mapped(ref: str) -> None:
     assert lookup(ref, FULL_MAP) is None

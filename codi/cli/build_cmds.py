@@ -34,13 +34,16 @@ def bootstrap_cmd(
     only: Annotated[str | None, typer.Option("--only", help="Comma-separated groups: debian,go,java,node,python.")] = None,
     engine: EngineOpt = "auto",
     as_json: Annotated[bool, typer.Option("--json", help="Print the outcome and the base map as JSON.")] = False,
-    timeout: Annotated[float, typer.Option("--timeout", help="Seconds one mmdebstrap run may take.")] = 1800.0,
+    timeout: Annotated[float, typer.Option("--timeout", help="Seconds one mmdebstrap (or pip download) run may take.")] = 1800.0,
     ca_bundle: Annotated[str | None, typer.Option("--ca-bundle", help=(
         "PEM bundle whose certificates the distribution does not ship (a corporate CA) are added to every "
         "stand-in (default: env CODI_CA_BUNDLE, [measure] ca_bundle in the system config, else "
         "/etc/ssl/certs/ca-certificates.crt; `none`: add nothing)."))] = None,
 ) -> None:
     """Build stand-in bases with mmdebstrap (minbase + runtime), commit them, write the base map. Cached.
+
+    The python group also makes the uv stand-in: uv's binaries from its wheel (`pip download`), for
+    `COPY --from=ghcr.io/astral-sh/uv:...`.
 
     Every selected group is tried, even after one fails.
     mmdebstrap's and the engine's output go to a log file under the cache folder (its path is printed);

@@ -17,6 +17,8 @@ from pathlib import Path
 from codi.cachehome import cache_home
 from codi.imagebuild import runtimes
 from codi.parser import ParseError, parse
+from codi.parser.model import Flag
+from codi.parser.mounts import parse_mount
 from codi.parser.semantic import build_model
 
 _FROM = re.compile(r"^(?P<head>\s*FROM\s+(?:--\S+\s+)*)(?P<image>\S+)(?P<rest>.*)$", re.IGNORECASE)
@@ -155,9 +157,55 @@ def external_bases(text: str, build_args: Mapping[str, str] | None = None) -> li
     return list(dict.fromkeys(refs))
 
 
+def _copy_sources(text: str) -> list[tuple[Flag, str]]:
+    """(flag, image) of each ``COPY --from=IMAGE`` and ``RUN --mount=...,from=IMAGE`` that names an image,
+    not a stage of the file (BuildKit takes such a name as an image, taken as written)."""
+    try:
+        model = build_model(parse(text))
+    except ParseError:
+        return []
+    out: list[tuple[Flag, str]] = []
+    for stage in model.stages:
+        for instr in stage.instructions:
+            if instr.keyword == "COPY":
+                flags = [(f, f.value or "") for f in instr.flags if f.name.lower() == "from"]
+            elif instr.keyword == "RUN":
+                flags = [(f, (parse_mount(f.value or "").from_ or "").strip("\"'"))
+                         for f in instr.flags if f.name.lower() == "mount"]
+            else:
+                continue
+            out += [(flag, ref) for flag, ref in flags
+                    if ref and "$" not in ref and model.stage_by_ref(ref) is None]
+    return out
+
+
+def copied_images(text: str) -> list[str]:
+    """The images a file copies from or mounts (``COPY --from=ghcr.io/astral-sh/uv:0.5 /uv /bin/``), each once."""
+    return list(dict.fromkeys(ref for _, ref in _copy_sources(text)))
+
+
+def _map_copy_sources(text: str, base_map: dict[str, str], used: dict[str, str]) -> str:
+    edits: list[tuple[int, int, str]] = []
+    for flag, ref in _copy_sources(text):
+        target = lookup(ref, base_map)
+        if target is None:
+            continue
+        used[ref] = target
+        if flag.name.lower() == "from":
+            new = f"--{flag.name}={target}"
+        else:
+            field = re.compile(r"(^|,)(\s*from=)([\"']?)" + re.escape(ref) + r"\3(?=\s*(?:,|$))", re.IGNORECASE)
+            new = field.sub(lambda m, to=target: f"{m.group(1)}{m.group(2)}{to}", flag.raw, count=1)
+        edits.append((flag.span.start, flag.span.end, new))
+    for start, end, new in sorted(edits, reverse=True):
+        text = text[:start] + new + text[end:]
+    return text
+
+
 def apply_base_map(text: str, base_map: dict[str, str],
                    build_args: Mapping[str, str] | None = None) -> tuple[str, dict[str, str]]:
-    """Rewrite FROM images found in the map; returns the new text and what was replaced.
+    """Rewrite FROM images found in the map, and images copied from (``copied_images``); returns the new
+    text and what was replaced.
 
     ``FROM python:${PY}-slim`` is looked up as the image it expands to (``python:3.12-slim``), and
     that expanded name is the key of the returned map.
@@ -184,4 +232,4 @@ def apply_base_map(text: str, base_map: dict[str, str],
         used[ref] = target
         ending = line[len(line.rstrip("\r\n")):]
         out.append(f"{match.group('head')}{target}{match.group('rest')}{ending}")
-    return "".join(out), used
+    return (_map_copy_sources("".join(out), base_map, used) if base_map else "".join(out)), used

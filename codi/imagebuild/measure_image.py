@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from codi.imagebuild.basemap import STANDIN_PREFIX, apply_base_map, external_bases, is_alpine
+from codi.imagebuild.basemap import STANDIN_PREFIX, apply_base_map, copied_images, external_bases, is_alpine
 from codi.imagebuild.context import copy_context, source_to_touch, touch_source
 from codi.imagebuild.engine import DEFAULT_BUILD_TIMEOUT, Engine, EngineError
 from codi.imagebuild.image_config import check_built_image
@@ -72,8 +72,9 @@ def measure_dockerfile(engine: Engine, project: Path, text: str, tag: str, setti
     # Base images are never pulled (with or without the build network): each must be local or mapped.
     missing = [ref for ref in external_bases(built_text, settings.build_args)
                if ref.lower() != "scratch" and not engine.exists(ref)]
-    if missing:
-        result.error = missing_base(missing[0])
+    copied = [ref for ref in copied_images(built_text) if not engine.exists(ref)]
+    if missing or copied:
+        result.error = missing_base(missing[0]) if missing else missing_base(copied[0], "image copied from")
         return result
     if not settings.network:
         built_text = bound_retries(built_text)
@@ -125,13 +126,14 @@ def measure_dockerfile(engine: Engine, project: Path, text: str, tag: str, setti
     return result
 
 
-def missing_base(ref: str) -> str:
-    """Why a base that is neither local nor mapped cannot be built on (Alpine: never onto a Debian stand-in)."""
+def missing_base(ref: str, what: str = "base image") -> str:
+    """Why a base (or an image copied from) that is neither local nor mapped cannot be built on (Alpine:
+    never onto a Debian stand-in)."""
     if is_alpine(ref):
-        return (f"not provable here: base image {ref} is Alpine (musl libc, busybox `adduser -S`, apk) and the "
+        return (f"not provable here: {what} {ref} is Alpine (musl libc, busybox `adduser -S`, apk) and the "
                 "local stand-ins are Debian, so a build on one would prove nothing about it; load the real "
                 "image into the engine to measure it")
-    return (f"base image {ref} is not available offline: no local image and no base map entry (run "
+    return (f"{what} {ref} is not available offline: no local image and no base map entry (run "
             "`codi bases bootstrap`, or map it under [bases] in .codi.toml); base images are never pulled")
 
 

@@ -57,10 +57,10 @@ def sidecar(root: Path, key: str, suite: str) -> Path:
     return root / f"{key}-{suite}.runtime.json"
 
 
-def record(root: Path, key: str, suite: str, tarball: Path) -> dict[str, str]:
-    """Read the versions from ``tarball`` once and keep them beside it."""
+def record(root: Path, key: str, suite: str, tarball: Path, versions: dict[str, str] | None = None) -> dict[str, str]:
+    """Read the versions from ``tarball`` (unless given) once and keep them beside it."""
     path = sidecar(root, key, suite)
-    versions = versions_from_tarball(tarball)
+    versions = versions_from_tarball(tarball) if versions is None else versions
     partial = path.with_name(f".{path.name}.partial")
     partial.write_text(json.dumps(versions, sort_keys=True) + "\n", encoding="utf-8")
     partial.replace(path)

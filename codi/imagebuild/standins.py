@@ -44,8 +44,30 @@ class StandIn:
     hooks: tuple[str, ...] = ()  # mmdebstrap customize hooks ($1 = the root)
     changes: tuple[str, ...] = ()  # image config: env=..., user=..., cmd=...
     notes: tuple[str, ...] = field(default=())
+    # A tool image instead of a Debian root: the binaries of this wheel ("name==version", from the package
+    # index pip uses), at the image's root as the tool's own image has them (no packages, no hooks).
+    wheel: str = ""
+    binaries: tuple[str, ...] = ()
+
+    def summary(self) -> str:
+        """What it is made of, in a few words ("minbase + python3, ...", "uv 0.13.10's /uv, /uvx")."""
+        if self.wheel:
+            name, _, version = self.wheel.partition("==")
+            return f"{name} {version}'s {' and '.join('/' + b for b in self.binaries)}, from its wheel"
+        return f"minbase + {', '.join(self.packages)}"
 
 
+def _tool_tags(repos: tuple[str, ...]) -> tuple[str, ...]:
+    """``repo``, ``repo:latest`` and version tags (``repo:0.5``; a patch version or a digest maps through
+    ``basemap.spellings``), never a tag with a variant after the version (``uv:0.5-python3.12-bookworm``
+    is a Python image)."""
+    return tuple(f"{repo}{tag}" for repo in repos
+                 for tag in ("", ":latest", ":[0-9]", ":[0-9].[0-9]", ":[0-9].[0-9][0-9]"))
+
+
+# uv's own image holds the static uv and uvx binaries at its root, for `COPY --from=ghcr.io/astral-sh/uv:0.5
+# /uv /uvx /bin/` (uv's documented Docker set-up); the wheel on PyPI carries the same binaries.
+UV_VERSION = "0.13.10"
 _PATH = "env=PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 # Official python images have no PEP 668 marker: `pip install` outside a venv must work as it does there.
 _NO_PEP668 = 'rm -f "$1"/usr/lib/python3*/EXTERNALLY-MANAGED'
@@ -68,6 +90,8 @@ STANDINS: tuple[StandIn, ...] = (
             _slim("node", _NODE), (_NODE_USER, *NODE_HOOKS), (_PATH, *NODE_CHANGES, "cmd=node")),
     StandIn("node", "node", ("nodejs", "npm", "yarnpkg", "python3", *_BUILD),
             _full("node", _NODE), (_NODE_USER, *NODE_HOOKS), (_PATH, *NODE_CHANGES, "cmd=node")),
+    StandIn("uv", "python", (), _tool_tags(("ghcr.io/astral-sh/uv", "astral/uv")), (),
+            ('entrypoint=["/uv"]',), wheel=f"uv=={UV_VERSION}", binaries=("uv", "uvx")),
     StandIn("golang", "go", ("golang-go", "gcc", "libc6-dev", "git", "ca-certificates"),
             _full("golang", _GO), (), (_PATH, "env=GOPATH=/go", "workingdir=/go")),
     StandIn("temurin-jre", "java", ("openjdk-17-jre-headless", "ca-certificates"),
@@ -92,7 +116,9 @@ def describe(ref: str) -> str | None:
     key, _, suite = ref[len(_PREFIX):].partition(":")
     for standin in STANDINS:
         if standin.key == key:
-            return f"Debian {suite or 'stable'} minbase + {', '.join(standin.packages)}"  # versions: stood_in()
+            if standin.wheel:
+                return standin.summary()
+            return f"Debian {suite or 'stable'} {standin.summary()}"  # versions: stood_in()
     return None
 
 

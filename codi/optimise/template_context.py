@@ -76,6 +76,9 @@ class TemplateContext:
     # Package versions the original pins ({"pip": {"poetry": "poetry==1.1"}, "npm": {"pnpm": "pnpm@8.15.0"}}):
     # a template that installs the same tool installs the same version.
     pinned: dict[str, dict[str, str]] = field(default_factory=dict)
+    # The original's `COPY --from=IMAGE` of uv's binaries (uv's documented set-up), as written: a template
+    # that needs uv copies it from the same image instead of installing it with pip.
+    uv_copy: str | None = None
     command_path: str | None = None  # absolute path of the program the command runs, where known
     jar_path: str | None = None  # absolute path of the jar the command runs, where known
     notes: list[str] = field(default_factory=list)
@@ -101,6 +104,7 @@ class TemplateContext:
             "poetry_main_only": _poetry_main_only(self.pinned), "env_lines": self.env_lines, "command_path": self.command_path, "jar_path": self.jar_path,
             "runtime_packages": self.facts.runtime_packages, "pip_deps": pip_deps(self.contract),
             "scope": self.scope, "build_runs": self.build_runs(), "build_env": self.scripts.env,
+            "uv_copy": self.uv_copy,
         }
 
 
@@ -264,6 +268,8 @@ def build_context(stack: StackMatch, facts: OriginalFacts, contract: RuntimeCont
                     pending.append(line)
             elif instr.keyword in {"COPY", "ADD"} and instr.flag("from") is None:
                 ctx.context_copies.append(_line(instr.text))
+            elif model is not None and _copies_uv(model, instr):
+                ctx.uv_copy = _line(instr.text)
     _command_lines(ctx, chain)
     if stack.stack == "node":
         check(ctx.scripts, read_json(project / "package.json") if project is not None else None, ctx.workdir, here)
@@ -281,9 +287,9 @@ def build_context(stack: StackMatch, facts: OriginalFacts, contract: RuntimeCont
     ctx.scope["poetry_root"] = _installs_project(chain, "poetry", "install", "--no-root")
     ctx.scope["uv_project"] = _installs_project(chain, "uv", "sync", "--no-install-project", "--only-group",
                                                 "--only-dev")
-    # The command runs poetry (`poetry run ...`): the runtime keeps Poetry's own virtualenv.
-    ctx.scope["poetry_at_runtime"] = any(re.search(r"(?:^|[\s/;&|(])poetry(?:\s|$)", w)
-                                         for w in (contract.entrypoint or []) + (contract.cmd or []))
+    # The command runs poetry (`poetry run ...`): the runtime keeps Poetry's own virtualenv; uv likewise.
+    ctx.scope["poetry_at_runtime"] = _runs(contract, "poetry")
+    ctx.scope["uv_at_runtime"] = _runs(contract, "uv")
     ctx.jar_path = next((posixpath.normpath(posixpath.join(ctx.workdir, e.name)) for e in contract.executables
                          if e.name.endswith(".jar")), None)
     unknown = "unknown" in (contract.entrypoint_origin, contract.cmd_origin)
@@ -295,6 +301,20 @@ def build_context(stack: StackMatch, facts: OriginalFacts, contract: RuntimeCont
         notes.append(f"neither the original nor its base sets a command: the candidates use one {ctx.command.note} "
                      "(high risk)")
     return ctx
+
+
+def _runs(contract: RuntimeContract, tool: str) -> bool:
+    """Whether the command runs ``tool`` (``poetry run ...``, ``/bin/uv run app.py``)."""
+    word = re.compile(rf"(?:^|[\s/;&|(]){re.escape(tool)}(?:\s|$)")
+    return any(word.search(w) for w in (contract.entrypoint or []) + (contract.cmd or []))
+
+
+def _copies_uv(model: Model, instr: Instruction) -> bool:
+    """A ``COPY --from=IMAGE ... uv ...`` from an image (not a stage of the file) that brings uv's binary."""
+    source = instr.flag("from")
+    if instr.keyword != "COPY" or source is None or not source.value or model.stage_by_ref(source.value) is not None:
+        return False
+    return any(posixpath.basename(arg.rstrip("/")) == "uv" for arg in instr.args[:-1])
 
 
 def _installs_project(chain: list[Stage], tool: str, sub: str, *without: str) -> bool:

@@ -334,3 +334,24 @@ def test_uv_template_installs_the_project_only_where_the_original_does(tmp_path:
     assert "COPY --from=build --chown=app:app /app/.venv /app/.venv\n" in runtime
     assert runtime.rstrip().endswith('CMD ["python", "app.py"]\nCOPY pyproject.toml uv.lock ./\nCOPY . .\nUSER 10001:10001')
     assert not [c for c in candidate.contract_changes if c.field.startswith("dependenc")]
+
+
+@pytest.mark.parametrize("cmd", ['["gunicorn", "app:app"]', '["uv", "run", "--no-sync", "gunicorn", "app:app"]'])
+def test_uv_template_takes_uv_from_the_image_the_original_copies_it_from(tmp_path: Path, cmd: str) -> None:
+    """Regression: an original with uv's documented `COPY --from=ghcr.io/astral-sh/uv:0.5.11 /uv /uvx /bin/` got
+    a candidate that installed uv with pip, unpinned (the review refused it: DL3013). Now the same copy, and
+    in the runtime stage too where the command runs uv."""
+    project = tmp_path / "uv"
+    project.mkdir()
+    (project / "pyproject.toml").write_text('[project]\nname = "app"\nversion = "1.0"\ndependencies = ["flask==3.0.3"]\n')
+    (project / "uv.lock").write_text("# lock\n")
+    (project / "app.py").write_text("")
+    copy = "COPY --from=ghcr.io/astral-sh/uv:0.5.11@sha256:0123 /uv /uvx /bin/"
+    (project / "Dockerfile").write_text(
+        f"FROM python:3.12-slim\n{copy}\nWORKDIR /app\nCOPY pyproject.toml uv.lock ./\n"
+        f"RUN uv sync --frozen --no-dev --no-install-project\nCOPY . .\nCMD {cmd}\n")
+    candidate, text = _offered(project, tmp_path / "runs", "python-uv-multistage")
+    build, runtime = text.split("\nFROM ", 2)[1:]
+    assert f"\n{copy}\n" in build and "pip install" not in text
+    assert (f"\n{copy}\n" in runtime) == ("uv" in cmd.split(",")[0])
+    assert not [c for c in candidate.contract_changes if c.field.startswith("dependenc")]

@@ -8,6 +8,8 @@ import itertools
 import json
 import stat
 import sys
+import tarfile
+import zipfile
 from pathlib import Path
 
 import pytest
@@ -17,6 +19,7 @@ from typer.testing import CliRunner
 from codi.cli.app import app
 from codi.imagebuild import bases
 from codi.imagebuild.bases import FAILED_BASE, GROUP_BITS, GROUPS, STANDINS
+from codi.imagebuild.standins import UV_VERSION
 
 # Behaves like mmdebstrap for what bootstrap relies on: lots of apt output, the tarball at argv[-2], and the
 # real openjdk failure when /usr/share/man/man1 is not created first (update-alternatives' man page links).
@@ -46,8 +49,27 @@ class ImportingEngine(FakeEngine):
         return ref in self.imported
 
     def import_rootfs(self, tarball: Path, ref: str, changes: list[str]) -> None:
-        assert tarball.read_text() == "rootfs"
+        if "/uv:" in ref:  # a tool image: the wheel's binaries at the root
+            with tarfile.open(tarball) as tar:
+                assert {(m.name, m.mode) for m in tar} == {("uv", 0o755), ("uvx", 0o755)}
+                assert tar.extractfile("uv").read() == b"uv binary"  # type: ignore[union-attr]
+        else:
+            assert tarball.read_text() == "rootfs"
         self.imported.append(ref)
+
+
+def fake_wheel(folder: Path, name: str, version: str, scripts: dict[str, bytes]) -> Path:
+    """A wheel pip can download from a local folder (``PIP_FIND_LINKS``), its binaries under ``.data/scripts``."""
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{name}-{version}-py3-none-any.whl"
+    info = f"{name}-{version}.dist-info"
+    with zipfile.ZipFile(path, "w") as whl:
+        whl.writestr(f"{info}/METADATA", f"Metadata-Version: 2.1\nName: {name}\nVersion: {version}\n")
+        whl.writestr(f"{info}/WHEEL", "Wheel-Version: 1.0\nGenerator: test\nRoot-Is-Purelib: true\nTag: py3-none-any\n")
+        for script, data in scripts.items():
+            whl.writestr(f"{name}-{version}.data/scripts/{script}", data)
+        whl.writestr(f"{info}/RECORD", "")
+    return path
 
 
 @pytest.fixture
@@ -59,6 +81,11 @@ def fake_tools(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> ImportingEngi
     script.chmod(script.stat().st_mode | stat.S_IXUSR)
     monkeypatch.setenv("PATH", f"{bin_dir}:{Path(sys.executable).parent}:/usr/bin:/bin")
     monkeypatch.setenv("CODI_BASES_DIR", str(tmp_path / "cache"))
+    # The uv stand-in's wheel comes from a local folder: no index is asked (tests touch no network).
+    wheels = tmp_path / "wheels"
+    fake_wheel(wheels, "uv", UV_VERSION, {"uv": b"uv binary", "uvx": b"uvx binary"})
+    monkeypatch.setenv("PIP_NO_INDEX", "1")
+    monkeypatch.setenv("PIP_FIND_LINKS", str(wheels))
     return ImportingEngine()
 
 
@@ -116,7 +143,8 @@ def test_cli_exit_code_names_the_failed_group(runner: CliRunner, monkeypatch: py
     out = result.stdout
     assert "log: " in out and "base map: " in out
     err = result.stderr
-    assert "[1/3] python-slim: built" in err and "[2/3] python: FAILED" in err and "[3/3] golang: built" in err
+    assert "[1/4] python-slim: built" in err and "[2/4] python: FAILED" in err and "[3/4] uv: built" in err
+    assert "[4/4] golang: built" in err
     assert "last lines of its log" in err and "Unable to locate package FAILME" in err
     assert "group(s) failed: python (exit 48" in err
     assert "Setting up package-5 " not in result.output  # apt's output stays in the log file
@@ -147,7 +175,7 @@ def test_the_base_map_grows_as_each_standin_is_built(fake_tools: ImportingEngine
             seen.append(f'"{outcome.standin.names[0]}" = "{outcome.ref}"' in (bases.cache_dir() / "bases.toml").read_text())
 
     bases.bootstrap_all(fake_tools, ["python"], progress=Watch())
-    assert seen == [True, True]
+    assert seen == [True, True, True]
 
 
 def test_the_bundles_extra_cas_go_into_the_standins_and_another_bundle_makes_them_again(
@@ -174,3 +202,30 @@ def test_the_bundles_extra_cas_go_into_the_standins_and_another_bundle_makes_the
     assert [o.status for o in same.outcomes] == ["cached"]
     none = bases.bootstrap_all(fake_tools, ["debian"], ca_bundle=Setting(None, "--ca-bundle"))
     assert [o.status for o in none.outcomes] == ["built"] and baked(ref) == ""
+
+
+def test_the_uv_standin_is_uvs_binaries_from_its_wheel_and_says_so(fake_tools: ImportingEngine) -> None:
+    result = bases.bootstrap_all(fake_tools, ["python"])
+    uv = next(o for o in result.outcomes if o.standin.key == "uv")
+    log = result.log_path.read_text()
+    assert uv.status == "built" and "-m pip download --no-deps --only-binary=:all:" in log and f"uv=={UV_VERSION}" in log
+    assert result.mapping["ghcr.io/astral-sh/uv:[0-9].[0-9]"] == uv.ref
+    assert f"uv {UV_VERSION}'s /uv and /uvx" in bases.summary(uv)
+    from codi.imagebuild.standins import stood_in
+    assert stood_in("ghcr.io/astral-sh/uv:0.5.11", uv.ref) == (
+        f"uv {UV_VERSION} stood in for ghcr.io/astral-sh/uv:0.5.11 (the tag names 0.5.11: not proven on 0.5.11)")
+
+
+def test_a_wheel_that_cannot_be_had_or_lacks_the_binary_fails_that_standin_only(
+        fake_tools: ImportingEngine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PIP_FIND_LINKS", str(tmp_path / "no-wheels-here"))
+    result = bases.bootstrap_all(fake_tools, ["python"])
+    status = {o.standin.key: (o.status, o.error) for o in result.outcomes}
+    assert status["uv"] == ("failed", f"pip could not download the uv=={UV_VERSION} wheel for uv (exit 1)")
+    assert status["python"][0] == "built" and result.failed_groups == ["python"]
+    fake_wheel(tmp_path / "bad", "uv", UV_VERSION, {"uv": b"uv binary"})  # no uvx
+    monkeypatch.setenv("PIP_FIND_LINKS", str(tmp_path / "bad"))
+    again = bases.bootstrap_all(fake_tools, ["python"])
+    uv = next(o for o in again.outcomes if o.standin.key == "uv")
+    assert uv.status == "failed" and "has no uvx binary" in uv.error
+    assert not list(bases.cache_dir().glob("uv-*.partial.tar"))  # nothing half-written is left

@@ -52,6 +52,18 @@ def test_the_same_image_spelled_otherwise_maps_too(ref: str, key: str) -> None:
     assert lookup(ref, FULL_MAP) == f"localhost/codi-standin/{key}:bookworm"
 
 
+@pytest.mark.parametrize("ref", ["ghcr.io/astral-sh/uv:0.5.11", "ghcr.io/astral-sh/uv:latest", "ghcr.io/astral-sh/uv",
+                                 "ghcr.io/astral-sh/uv:0.13@sha256:0123", "docker.io/astral/uv:0.9.2", "astral/uv:1"])
+def test_uvs_own_image_maps_onto_the_uv_standin(ref: str) -> None:
+    assert lookup(ref, FULL_MAP) == "localhost/codi-standin/uv:bookworm"
+
+
+@pytest.mark.parametrize("ref", ["ghcr.io/astral-sh/uv:python3.12-bookworm-slim",
+                                 "ghcr.io/astral-sh/uv:0.5.11-python3.12-bookworm", "ghcr.io/astral-sh/uv:debian"])
+def test_uvs_images_with_python_or_a_distribution_are_not_the_uv_standin(ref: str) -> None:
+    assert lookup(ref, FULL_MAP) is None
+
+
 @pytest.mark.parametrize("ref", ["node:iron-alpine", "docker.io/library/node:20.11.1-alpine3.19",
                                  "python:2.7.18", "ghcr.io/someone/node:20", "registry.local:5000/python:3.12",
                                  "node:argon"])

@@ -52,7 +52,8 @@ def _stamp(standin: StandIn, mirror: str, suite: str, ca_digest: str = "") -> st
     if standin.wheel:  # no Debian root: the mirror, the suite and the CAs play no part
         text = "|".join(["wheel", standin.wheel, *standin.binaries, *standin.changes])
         return hashlib.sha256(text.encode()).hexdigest()[:16]
-    text = "|".join([mirror, suite, *standin.packages, *standin.hooks, *standin.changes, f"ca={ca_digest}"])
+    text = "|".join([mirror, suite, *standin.packages, *standin.hooks, *standin.changes, f"ca={ca_digest}",
+                     *(["backports"] if standin.backports else [])])
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
@@ -133,6 +134,18 @@ def _run_logged(argv: list[str], log: TextIO, timeout: float, what: str = "mmdeb
 
 def _mmdebstrap(standin: StandIn, mirror: str, suite: str, tarball: Path, timeout: float, log: TextIO,
                 extra_hooks: list[str]) -> None:
+    if standin.backports:
+        try:
+            return _mmdebstrap_once(standin, mirror, suite, tarball, timeout, log, extra_hooks, backports=True)
+        except EngineError as exc:
+            if "timed out" in exc.message:
+                raise
+            log.write(f"\n{standin.key}: not with {suite}-backports ({exc.message}); again with {suite} only\n")
+    return _mmdebstrap_once(standin, mirror, suite, tarball, timeout, log, extra_hooks)
+
+
+def _mmdebstrap_once(standin: StandIn, mirror: str, suite: str, tarball: Path, timeout: float, log: TextIO,
+                     extra_hooks: list[str], backports: bool = False) -> None:
     if shutil.which("mmdebstrap") is None:
         raise EngineError("`mmdebstrap` is not on PATH (Debian: apt-get install -y mmdebstrap)")
     mode = "root" if os.geteuid() == 0 else "unshare"
@@ -143,9 +156,13 @@ def _mmdebstrap(standin: StandIn, mirror: str, suite: str, tarball: Path, timeou
             # the slave links it puts there (openjdk's post-install, a known Debian issue). Create it first.
             '--essential-hook=mkdir -p "$1/usr/share/man/man1"']
     args += [f"--customize-hook={hook}" for hook in [*standin.hooks, *extra_hooks]]
+    mirrors = [mirror]
+    if backports:  # the newer versions backports has win; the rest comes from the suite
+        args.append(f'--aptopt=APT::Default-Release "{suite}-backports"')
+        mirrors.append(f"deb {mirror} {suite}-backports main")
     partial = tarball.with_suffix(".partial.tar")
     try:
-        rc = _run_logged([*args, suite, str(partial), mirror], log, timeout)
+        rc = _run_logged([*args, suite, str(partial), *mirrors], log, timeout)
     except BaseException:
         partial.unlink(missing_ok=True)
         raise

@@ -1,6 +1,6 @@
 """Which runtime version a stand-in really holds, and which tag it stood in for.
 
-Stand-ins carry Debian's runtime (bookworm: Python 3.11, Node 18, Go 1.19, Java 17) whatever version the
+Stand-ins carry Debian's runtime (bookworm: Python 3.11, Node 18, Go 1.23 from backports, Java 17) whatever version the
 Dockerfile's tag names. ``codi bases bootstrap`` reads the versions from the stand-in's dpkg status and
 keeps them beside its tarball (``<key>-<suite>.runtime.json``); a measured run reports them.
 """

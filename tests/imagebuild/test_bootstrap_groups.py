@@ -24,6 +24,7 @@ from codi.imagebuild.standins import UV_VERSION
 # Behaves like mmdebstrap for what bootstrap relies on: lots of apt output, the tarball at argv[-2], and the
 # real openjdk failure when /usr/share/man/man1 is not created first (update-alternatives' man page links).
 FAKE_MMDEBSTRAP = r'''#!PYTHON
+import os
 import sys
 args = sys.argv[1:]
 include = next(a for a in args if a.startswith("--include="))
@@ -35,7 +36,11 @@ if "openjdk" in include and not any(a.startswith("--essential-hook=") and "usr/s
 if "FAILME" in include:
     print("E: Unable to locate package FAILME")
     sys.exit(1)
-open(args[-2], "w").write("rootfs")
+if os.environ.get("FAKE_NO_BACKPORTS") and any("-backports" in a for a in args):
+    print("E: The value 'bookworm-backports' is invalid for APT::Default-Release")
+    sys.exit(100)
+open(next(a for a in args if a.endswith(".tar")), "w").write("rootfs")
+print("MIRRORS", args[args.index(next(a for a in args if a.endswith(".tar"))) + 1:])
 '''
 
 
@@ -229,3 +234,20 @@ def test_a_wheel_that_cannot_be_had_or_lacks_the_binary_fails_that_standin_only(
     uv = next(o for o in again.outcomes if o.standin.key == "uv")
     assert uv.status == "failed" and "has no uvx binary" in uv.error
     assert not list(bases.cache_dir().glob("uv-*.partial.tar"))  # nothing half-written is left
+
+
+def test_go_comes_from_backports_and_without_them_from_the_suite(fake_tools: ImportingEngine,
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    mirror, suite = bases.apt_mirror()
+    result = bases.bootstrap_all(fake_tools, ["go"])
+    log = result.log_path.read_text()
+    assert [o.status for o in result.outcomes] == ["built"]
+    assert f'--aptopt=APT::Default-Release "{suite}-backports"' in log
+    assert f"MIRRORS ['{mirror}', 'deb {mirror} {suite}-backports main']" in log
+    monkeypatch.setenv("FAKE_NO_BACKPORTS", "1")
+    (bases.cache_dir() / f"golang-{suite}.stamp").unlink()  # made again
+    again = bases.bootstrap_all(fake_tools, ["go"])
+    log = again.log_path.read_text()
+    assert [o.status for o in again.outcomes] == ["built"]
+    assert f"golang: not with {suite}-backports (mmdebstrap failed for golang (exit 100)); again with {suite} only" in log
+    assert f"MIRRORS ['{mirror}']" in log

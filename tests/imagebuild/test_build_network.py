@@ -15,7 +15,7 @@ from typer.testing import CliRunner
 from codi.cli.app import app
 from codi.cli.main import _COMMAND_MODULES
 from codi.imagebuild.engine import BuildOutcome, EngineError
-from codi.imagebuild.failures import CA, COMMAND, NETWORK, classify
+from codi.imagebuild.failures import CA, COMMAND, NETWORK, RUNTIME, STOPS, classify
 from codi.imagebuild.measure_image import bound_retries
 
 PIP_LOG = """STEP 3/4: RUN pip install flask==3.0.3
@@ -53,6 +53,28 @@ def test_classifier_names_a_command_the_base_lacks(log: str) -> None:
     got = classify(log)
     assert got is not None and got.kind == COMMAND and got.evidence in log
     assert "CODI_BASE_MAP" in got.advice
+
+
+def test_a_name_that_does_not_resolve_with_the_build_network_on_is_a_host_this_machine_cannot_reach() -> None:
+    log = ('go: github.com/google/uuid@v1.6.0: Get "https://proxy.golang.org/github.com/google/uuid/@v/v1.6.0.mod": '
+           "dial tcp: lookup proxy.golang.org on 10.255.255.53:53: no such host")
+    online, offline = classify(log, offline=False), classify(log, offline=True)
+    assert online is not None and offline is not None and online.kind == offline.kind == NETWORK
+    assert "--build-network" in offline.advice and "--build-network" not in online.advice
+    assert "cannot reach" in online.advice and "GOPROXY" in online.advice
+
+
+@pytest.mark.parametrize("log", [
+    "go: errors parsing go.mod:\n/src/go.mod:3: invalid go version '1.22.0': must match format 1.23\n",
+    "go: go.mod requires go >= 1.25.0 (running go 1.23.5; GOTOOLCHAIN=local)",
+    "ERROR: Package 'app' requires a different Python: 3.11.2 not in '>=3.12'",
+    'error vite@7.1.0: The engine "node" is incompatible with this module. Expected version "^20.19.0". Got "18.19.0"',
+    "npm error code EBADENGINE\nnpm error engine Unsupported engine",
+])
+def test_classifier_names_a_runtime_older_than_the_project_needs(log: str) -> None:
+    got = classify(log)
+    assert got is not None and got.kind == RUNTIME and got.evidence in log
+    assert "newer language runtime" in got.advice and RUNTIME not in STOPS  # a candidate may use another base
 
 
 def test_classifier_leaves_other_failures_alone() -> None:

@@ -57,3 +57,35 @@ def test_silent_port_fails(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_no_command_is_skipped() -> None:
     assert smoke_run(_engine([]), "img")["status"] == "skipped"
     assert smoke_run(FakeEngine(), "missing")["status"] == "failed"
+
+
+_SERVE = ("import sys, http.server\n"
+          "port = int(sys.argv[sys.argv.index('--port') + 1])\n"
+          "http.server.HTTPServer(('127.0.0.1', port), http.server.SimpleHTTPRequestHandler).serve_forever()\n")
+
+
+def test_an_image_that_exposes_no_port_is_asked_on_the_port_its_command_names() -> None:
+    """Regression: without EXPOSE nothing was asked, so original and candidates were never compared."""
+    port = free_port()
+    engine = _engine([sys.executable, "-c", _SERVE, "--port", str(port)])
+    result = smoke_run(engine, "img", seconds=0.5, probes=["/"])
+    assert result["status"] == "passed", result
+    assert f"HTTP 200 on port {port}" in result["reason"] and "read off the command" in result["reason"]
+    assert result["answers"]["/"]["status"] == 200
+    assert _all_stopped(engine)
+
+
+@pytest.mark.parametrize(("argv", "port"), [
+    (["gunicorn", "-b", "0.0.0.0:8001", "app:app"], 8001), (["gunicorn", "--bind=:9000", "app:app"], 9000),
+    (["gunicorn", "app:app"], 8000), (["gunicorn", "-b", "[::]:8002", "x:y"], 8002),
+    (["uvicorn", "main:app", "--host", "0.0.0.0", "--port", "80"], 80),
+    (["/bin/sh", "-c", "python -m uvicorn main:app --host 0.0.0.0 --port 8080"], 8080),
+    (["hypercorn", "main:app", "--bind", "0.0.0.0:8081"], 8081),
+    (["python", "manage.py", "runserver", "0.0.0.0:8003"], 8003), (["python", "manage.py", "runserver"], 8000),
+    (["flask", "run", "--host=0.0.0.0"], 5000), (["python", "-m", "flask", "run", "-p", "5001"], 5001),
+    (["streamlit", "run", "app.py", "--server.port=8502"], 8502), (["streamlit", "run", "app.py"], 8501),
+    (["node", "-p", "1+1"], None), (["node", "server.js"], None), (["python", "app.py"], None),
+    (["npm", "start"], None), (["flask", "db", "upgrade"], None), (["sh", "-c", "echo 'unclosed"], None),
+])
+def test_the_port_a_command_names(argv: list[str], port: int | None) -> None:
+    assert smoke.command_port(argv) == port

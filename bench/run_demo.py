@@ -118,10 +118,23 @@ def real_mode(demos: list[str], markdown: Path | None, build_network: bool = Fal
             rows, verdict = measured_rows(demo, metrics, (run.get("recommendation") or {}).get("candidate_id"))
             lines += rows
             verdicts.append(verdict)
+    stored = _stored_images()
+    if stored is not None:  # buildah's cache check walks every stored image: a full store slows each build
+        verdicts.append(f"engine storage: {stored} images (buildah images -a) after the run")
     text = "\n".join(lines + [""] + [f"- {v}" for v in verdicts]) + "\n"
     print(text)
     if markdown is not None:
         markdown.write_text(text, encoding="utf-8")
+
+
+def _stored_images() -> int | None:
+    """How many images buildah's storage holds (intermediate ones included), or None without buildah."""
+    try:
+        proc = subprocess.run(["buildah", "images", "-a", "-q"], capture_output=True, text=True, timeout=60,
+                              check=False)
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    return len(proc.stdout.split()) if proc.returncode == 0 else None
 
 
 def main() -> None:

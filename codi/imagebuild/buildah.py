@@ -116,7 +116,9 @@ class BuildahEngine(CliEngine):
         # (loopback only) gives RUN steps no network instead. Local stand-in bases need none.
         wrap = ["unshare", "--net"] if not network and self.offline_wrapper() else []
         proc = run_cmd([*wrap, self.binary, *args, str(context)], timeout)
+        earlier: list[str] = []  # what a first attempt committed before a retry
         if proc.rc != 0 and _STORAGE_RACE.search(proc.output):
+            earlier = committed_images(proc.output)
             # A cache image this build was about to reuse was removed meanwhile (another run's clean-up of
             # the images it committed): once more, and the cache check no longer finds it. Both attempts
             # count in the time: a race never makes a build look faster.
@@ -124,8 +126,8 @@ class BuildahEngine(CliEngine):
             proc = replace(again, seconds=proc.seconds + again.seconds)
         if proc.rc != 0:
             raise EngineError(f"build failed (exit {proc.rc})", tail(proc.output),
-                              classify(proc.output, offline=not network))
-        return BuildOutcome(tag, proc.seconds, tail(proc.output, 10), committed_images(proc.output))
+                              classify(proc.output, offline=not network), earlier + committed_images(proc.output))
+        return BuildOutcome(tag, proc.seconds, tail(proc.output, 10), earlier + committed_images(proc.output))
 
     def inspect(self, ref: str) -> ImageInfo:
         data = json.loads(self._run(["inspect", "--type", "image", ref]))

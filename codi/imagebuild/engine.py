@@ -17,13 +17,16 @@ DEFAULT_BUILD_TIMEOUT = 600.0  # seconds per build
 
 class EngineError(Exception):
     """A build, inspect or run step failed; ``log`` holds the tail of its output, ``failure`` the cause
-    recognised in the whole output (codi.imagebuild.failures), if any."""
+    recognised in the whole output (codi.imagebuild.failures), if any; ``images`` the cache images a failed
+    build committed before it failed (its caller removes them, as it does a finished build's)."""
 
-    def __init__(self, message: str, log: str = "", failure: BuildFailure | None = None) -> None:
+    def __init__(self, message: str, log: str = "", failure: BuildFailure | None = None,
+                 images: list[str] | None = None) -> None:
         super().__init__(message)
         self.message = message
         self.log = log
         self.failure = failure
+        self.images = images or []
 
 
 @dataclass(slots=True)

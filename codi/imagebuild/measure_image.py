@@ -93,6 +93,7 @@ def measure_dockerfile(engine: Engine, project: Path, text: str, tag: str, setti
                                 build_args=settings.build_args, **extra)
         except EngineError as exc:
             result.error, result.log_tail = exc.message, exc.log
+            result.images += exc.images  # the steps before the failure were committed: removed like the others
             if exc.failure is not None:
                 result.failure = exc.failure.as_dict()
                 result.error = f"{exc.message}: {exc.failure.advice} ({exc.failure.evidence})"
@@ -107,6 +108,7 @@ def measure_dockerfile(engine: Engine, project: Path, text: str, tag: str, setti
                                      build_args=settings.build_args, **extra)
             except EngineError as exc:
                 result.error, result.log_tail = f"rebuild failed: {exc.message}", exc.log
+                result.images += exc.images
                 return result
             result.images += again.images
             result.rebuild_samples.append(round(again.seconds, 2))

@@ -97,6 +97,35 @@ def test_a_build_whose_cache_image_vanished_meanwhile_is_run_once_more(tmp_path:
         raise AssertionError("a failing build did not raise")
 
 
+
+def test_the_cache_images_a_failed_build_committed_are_removed_with_the_runs_others(tmp_path: Path) -> None:
+    """Regression: the steps before a failing one were committed and never removed (a run whose original
+    failed left them in the engine's storage, and every later build's cache check walks them all)."""
+    from fake_engine import FakeEngine
+
+    from codi.imagebuild.engine import EngineError
+    from codi.imagebuild.measure_image import BuildSettings, measure_dockerfile
+
+    failing = _script(tmp_path, "buildah", 'echo "STEP 1/3: FROM x"; echo "--> Using cache 1111111111aa"; '
+                      'echo "--> 1111111111aa"; echo "STEP 2/3: COPY . ."; echo "--> 2222222222bb"; '
+                      'echo "STEP 3/3: RUN false"; echo "error building at STEP"; exit 1\n')
+    engine = BuildahEngine(failing)
+    engine._unshare = False
+    try:
+        engine.build(tmp_path, tmp_path / "Dockerfile", "t", 10, network=False)
+    except EngineError as exc:
+        assert exc.images == ["2222222222bb"]  # its own commit; the cache hit is not its to remove
+    else:
+        raise AssertionError("a failing build did not raise")
+
+    class Failing(FakeEngine):
+        def build(self, *args: object, **kwargs: object) -> object:
+            raise EngineError("build failed (exit 1)", "log", None, ["2222222222bb"])
+
+    got = measure_dockerfile(Failing(), tmp_path, "FROM scratch\nCOPY . .\n", "t", BuildSettings())
+    assert got.error == "build failed (exit 1)" and got.images == ["2222222222bb"]
+
+
 _BUD_OUTPUT = """[1/2] STEP 1/3: FROM localhost/codi-standin/golang:bookworm AS build
 [1/2] STEP 2/3: COPY go.mod ./go.mod
 --> Using cache 1e649b1d5bd91d5cb3b80f60ef44dabc761e2a79843876234312c072db869815

@@ -53,7 +53,7 @@ class StandIn:
     backports: bool = False
 
     def summary(self) -> str:
-        """What it is made of, in a few words ("minbase + python3, ...", "uv 0.13.10's /uv, /uvx")."""
+        """What it is made of, in a few words ("minbase + python3, ...", "uv 0.13.10's /uv and /uvx, ...")."""
         if self.wheel:
             name, _, version = self.wheel.partition("==")
             return f"{name} {version}'s {' and '.join('/' + b for b in self.binaries)}, from its wheel"

@@ -13,6 +13,7 @@ from typing import Any
 from codi import safefs
 from codi.optimise.contract.diff import BUILD_TOOL_ENTRYPOINTS
 from codi.optimise.contract.model import RuntimeContract
+from codi.optimise.contract.ports import privileged_port
 from codi.optimise.contract.programs import FILE_SUFFIXES
 from codi.optimise.facts import OriginalFacts, production_env
 from codi.optimise.install_scope import scope_values
@@ -79,6 +80,9 @@ class TemplateContext:
     # The original's `COPY --from=IMAGE` of uv's binaries (uv's documented set-up), as written: a template
     # that needs uv copies it from the same image instead of installing it with pip.
     uv_copy: str | None = None
+    # The original runs as root and binds a port below 1024 (exposed or named by its command): the template
+    # keeps root, since a non-root user binds it only where the runtime allows (Docker 20.10+, not Kubernetes).
+    keep_root: bool = False
     command_path: str | None = None  # absolute path of the program the command runs, where known
     jar_path: str | None = None  # absolute path of the jar the command runs, where known
     notes: list[str] = field(default_factory=list)
@@ -104,7 +108,7 @@ class TemplateContext:
             "poetry_main_only": _poetry_main_only(self.pinned), "env_lines": self.env_lines, "command_path": self.command_path, "jar_path": self.jar_path,
             "runtime_packages": self.facts.runtime_packages, "pip_deps": pip_deps(self.contract),
             "scope": self.scope, "build_runs": self.build_runs(), "build_env": self.scripts.env,
-            "uv_copy": self.uv_copy,
+            "uv_copy": self.uv_copy, "keep_root": self.keep_root,
         }
 
 
@@ -290,6 +294,12 @@ def build_context(stack: StackMatch, facts: OriginalFacts, contract: RuntimeCont
     # The command runs poetry (`poetry run ...`): the runtime keeps Poetry's own virtualenv; uv likewise.
     ctx.scope["poetry_at_runtime"] = _runs(contract, "poetry")
     ctx.scope["uv_at_runtime"] = _runs(contract, "uv")
+    low = privileged_port(contract)
+    if low is not None and (contract.user or "root").split(":", 1)[0] in {"root", "0"}:
+        ctx.keep_root = True
+        notes.append(f"keeps the original's user (root): the app binds port {low}, which a non-root user can bind "
+                     "only where the runtime allows it (Docker 20.10 and later do; Kubernetes and plain Linux do "
+                     "not); move the app to a port of 1024 or more to run it as non-root")
     ctx.jar_path = next((posixpath.normpath(posixpath.join(ctx.workdir, e.name)) for e in contract.executables
                          if e.name.endswith(".jar")), None)
     unknown = "unknown" in (contract.entrypoint_origin, contract.cmd_origin)

@@ -6,6 +6,7 @@ from codi import safefs
 from codi.artifacts.models import RejectedCandidate
 from codi.fix.apply import fix_text
 from codi.optimise.contract import DeclaredChange, RuntimeContract
+from codi.optimise.contract.ports import privileged_port
 from codi.optimise.manifests import Context
 from codi.optimise.review import DeclaredBaseChange
 from codi.optimise.tune import base_repo, nonroot, tune, writable_dirs
@@ -73,10 +74,8 @@ def _needs_root(analysis: Analysis, c: RuntimeContract) -> bool:
 
     if c.runtime in {"nginx", "httpd"}:
         return True
-    for port in c.ports:
-        number = port.split("/", 1)[0]
-        if number.isdigit() and int(number) < 1024:
-            return True
+    if privileged_port(c) is not None:  # exposed, or named by the command (`--port 80`)
+        return True
     for exe in c.executables:
         if exe.name in _ROOT_PROGRAMS or posixpath.basename(exe.name) in _ROOT_PROGRAMS:
             return True

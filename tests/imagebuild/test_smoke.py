@@ -10,6 +10,7 @@ from fake_engine import FakeEngine, free_port
 import codi.imagebuild.smoke as smoke
 from codi.imagebuild.engine import ImageInfo
 from codi.imagebuild.smoke import smoke_run
+from codi.optimise.contract.ports import command_port
 
 
 def _engine(cmd: list[str], ports: list[int] | None = None, user: str = "") -> FakeEngine:
@@ -88,4 +89,4 @@ def test_an_image_that_exposes_no_port_is_asked_on_the_port_its_command_names() 
     (["npm", "start"], None), (["flask", "db", "upgrade"], None), (["sh", "-c", "echo 'unclosed"], None),
 ])
 def test_the_port_a_command_names(argv: list[str], port: int | None) -> None:
-    assert smoke.command_port(argv) == port
+    assert command_port(argv) == port

@@ -86,7 +86,8 @@ def test_an_image_that_exposes_no_port_is_asked_on_the_port_its_command_names() 
     (["flask", "run", "--host=0.0.0.0"], 5000), (["python", "-m", "flask", "run", "-p", "5001"], 5001),
     (["streamlit", "run", "app.py", "--server.port=8502"], 8502), (["streamlit", "run", "app.py"], 8501),
     (["node", "-p", "1+1"], None), (["node", "server.js"], None), (["python", "app.py"], None),
-    (["npm", "start"], None), (["flask", "db", "upgrade"], None), (["sh", "-c", "echo 'unclosed"], None),
+    (["npm", "start"], None), (["flask", "db", "upgrade"], None), (["fastapi", "run", "app/main.py"], 8000),
+    (["fastapi", "run", "main.py", "--port", "80"], 80), (["fastapi", "--version"], None), (["sh", "-c", "echo 'unclosed"], None),
 ])
 def test_the_port_a_command_names(argv: list[str], port: int | None) -> None:
     assert command_port(argv) == port

@@ -12,7 +12,8 @@ PRIVILEGED_BELOW = 1024  # Linux's default net.ipv4.ip_unprivileged_port_start
 
 # Servers whose port the command names, and the port each listens on when it names none.
 _DEFAULT_PORTS = {"gunicorn": 8000, "uvicorn": 8000, "hypercorn": 8000, "daphne": 8000, "flask": 5000,
-                  "streamlit": 8501, "runserver": 8000}
+                  "streamlit": 8501, "runserver": 8000, "fastapi": 8000}
+_NEEDS_SUBCOMMAND = {"flask": {"run"}, "streamlit": {"run"}, "fastapi": {"run", "dev"}}  # `flask db upgrade`: none
 _PORT_FLAGS = {"--port", "--server.port", "--http-port"}
 _SHORT_PORT = {"daphne", "flask", "next", "http-server"}  # where `-p N` is the port (`node -p` prints)
 _BIND_FLAGS = {"-b", "--bind", "--listen"}
@@ -26,7 +27,7 @@ def _number(text: str) -> int | None:
 def command_port(argv: list[str]) -> int | None:
     """The port an image's command listens on when the command says it (``gunicorn -b 0.0.0.0:8000``,
     ``uvicorn --port 8080``, ``manage.py runserver 0.0.0.0:8000``) or runs a server with a known default
-    (gunicorn, uvicorn: 8000; ``flask run``: 5000; ``streamlit run``: 8501); None when it does not say.
+    (gunicorn, uvicorn, ``fastapi run``: 8000; ``flask run``: 5000; ``streamlit run``: 8501); None when it does not say.
     For an image that exposes no port: its smoke run then asks that port, original and candidates alike."""
     words: list[str] = []
     for arg in argv:
@@ -50,7 +51,7 @@ def command_port(argv: list[str]) -> int | None:
             continue
         if found is not None:
             return found
-    known = [s for s in servers if s in _DEFAULT_PORTS and (s not in {"flask", "streamlit"} or "run" in words)]
+    known = [s for s in servers if s in _DEFAULT_PORTS and (s not in _NEEDS_SUBCOMMAND or _NEEDS_SUBCOMMAND[s] & set(words))]
     return _DEFAULT_PORTS[known[0]] if known else None
 
 

@@ -51,7 +51,8 @@ def command_port(argv: list[str]) -> int | None:
             continue
         if found is not None:
             return found
-    known = [s for s in servers if s in _DEFAULT_PORTS and (s not in _NEEDS_SUBCOMMAND or _NEEDS_SUBCOMMAND[s] & set(words))]
+    known = [s for s in servers
+             if s in _DEFAULT_PORTS and (s not in _NEEDS_SUBCOMMAND or _NEEDS_SUBCOMMAND[s] & set(words))]
     return _DEFAULT_PORTS[known[0]] if known else None
 
 

@@ -14,6 +14,7 @@ from codi.imagebuild.basemap import STANDIN_PREFIX, apply_base_map, copied_image
 from codi.imagebuild.context import copy_context, source_to_touch, touch_source
 from codi.imagebuild.engine import DEFAULT_BUILD_TIMEOUT, Engine, EngineError
 from codi.imagebuild.image_config import check_built_image
+from codi.imagebuild.mount_targets import absolute_mount_targets
 from codi.imagebuild.smoke import DEFAULT_SMOKE_SECONDS, smoke_run
 from codi.imagebuild.trust import TOOL_CA_ENV
 from codi.parser import ParseError, parse
@@ -68,6 +69,7 @@ def measure_dockerfile(engine: Engine, project: Path, text: str, tag: str, setti
     """Build, rebuild, inspect and smoke-run ``text``; ``contract`` is its static runtime contract when
     already known (else computed here) for the comparison with the built image's config."""
     built_text, used = apply_base_map(text, settings.base_map, settings.build_args)
+    built_text = absolute_mount_targets(built_text)
     result = Measured(tag=tag, bases_used=used)
     # Base images are never pulled (with or without the build network): each must be local or mapped.
     missing = [ref for ref in external_bases(built_text, settings.build_args)

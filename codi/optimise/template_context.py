@@ -83,6 +83,10 @@ class TemplateContext:
     # The original runs as root and binds a port below 1024 (exposed or named by its command): the template
     # keeps root, since a non-root user binds it only where the runtime allows (Docker 20.10+, not Kubernetes).
     keep_root: bool = False
+    # The original makes its own user in a RUN and runs as it (`docker init`: adduser --uid 10001 appuser,
+    # USER appuser): the template runs as that user, made by that RUN (kept), not by a useradd of its own,
+    # whose UID may clash ("The UID 10001 is already in use").
+    own_user: str | None = None
     command_path: str | None = None  # absolute path of the program the command runs, where known
     jar_path: str | None = None  # absolute path of the jar the command runs, where known
     notes: list[str] = field(default_factory=list)
@@ -108,7 +112,7 @@ class TemplateContext:
             "poetry_main_only": _poetry_main_only(self.pinned), "env_lines": self.env_lines, "command_path": self.command_path, "jar_path": self.jar_path,
             "runtime_packages": self.facts.runtime_packages, "pip_deps": pip_deps(self.contract),
             "scope": self.scope, "build_runs": self.build_runs(), "build_env": self.scripts.env,
-            "uv_copy": self.uv_copy, "keep_root": self.keep_root,
+            "uv_copy": self.uv_copy, "keep_root": self.keep_root, "own_user": self.own_user,
         }
 
 
@@ -294,6 +298,8 @@ def build_context(stack: StackMatch, facts: OriginalFacts, contract: RuntimeCont
     # The command runs poetry (`poetry run ...`): the runtime keeps Poetry's own virtualenv; uv likewise.
     ctx.scope["poetry_at_runtime"] = _runs(contract, "poetry")
     ctx.scope["uv_at_runtime"] = _runs(contract, "uv")
+    if model is not None:
+        ctx.own_user = _own_user(model, chain)
     low = privileged_port(contract)
     if low is not None and (contract.user or "root").split(":", 1)[0] in {"root", "0"}:
         ctx.keep_root = True
@@ -311,6 +317,26 @@ def build_context(stack: StackMatch, facts: OriginalFacts, contract: RuntimeCont
         notes.append(f"neither the original nor its base sets a command: the candidates use one {ctx.command.note} "
                      "(high risk)")
     return ctx
+
+
+_MAKES_USER = re.compile(r"(?:^|[\s;&|(])(?:useradd|adduser)\s")
+
+
+def _own_user(model: Model, chain: list[Stage]) -> str | None:
+    """The user the original's last USER names, when a RUN of its chain before that makes a user and the
+    user is not root; None otherwise."""
+    made = False
+    user: str | None = None
+    for st in chain:
+        for instr in st.instructions:
+            if instr.keyword == "RUN" and _MAKES_USER.search(instr.text):
+                made = True
+            elif instr.keyword == "USER" and instr.args:
+                value = expand(instr.args[0], model.vars_at(instr), model.dockerfile.escape or "\\")
+                user = value if made else None
+    if user is None or user.split(":", 1)[0] in {"root", "0", ""} or not re.fullmatch(r"[\w.:-]+", user):
+        return None
+    return user
 
 
 def _runs(contract: RuntimeContract, tool: str) -> bool:

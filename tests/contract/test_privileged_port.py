@@ -46,3 +46,28 @@ def test_an_app_on_a_high_port_still_gets_a_non_root_user(tmp_path: Path) -> Non
     runtime = texts["python-pip-multistage"].split("\nFROM ")[-1]
     assert "RUN useradd" in runtime and runtime.rstrip().endswith("USER 10001:10001")
     assert not any("keeps the original's user" in n for n in notes)
+
+
+_DOCKER_INIT = ('ARG PYTHON_VERSION=3.11.4\nFROM python:${PYTHON_VERSION}-slim as base\nENV PYTHONUNBUFFERED=1\n'
+                'WORKDIR /app\nARG UID=10001\nRUN adduser \\\n    --disabled-password \\\n    --gecos "" \\\n'
+                '    --no-create-home \\\n    --uid "${UID}" \\\n    appuser\n'
+                'RUN --mount=type=cache,target=/root/.cache/pip \\\n'
+                '    --mount=type=bind,source=requirements.txt,target=requirements.txt \\\n'
+                '    python -m pip install -r requirements.txt\nUSER appuser\nCOPY . .\nEXPOSE 8000\n'
+                'CMD python3 -m uvicorn app.main:app --host=0.0.0.0 --port=8000\n')
+
+
+def test_an_original_that_makes_its_own_user_keeps_it(tmp_path: Path) -> None:
+    """Regression (`docker init`'s Python Dockerfile): the multi-stage candidate kept the original's
+    `adduser --uid 10001 appuser` and added its own `useradd --uid 10001 app`: "The UID 10001 is already in
+    use", the build failed. Now it runs as the original's user, made by the original's RUN."""
+    texts, _, _ = _run(tmp_path, _DOCKER_INIT)
+    runtime = texts["python-pip-multistage"].split("\nFROM ")[-1]
+    assert "useradd" not in runtime and runtime.count("appuser") == 2  # made once, then USER
+    assert runtime.rstrip().endswith("USER appuser")
+
+
+def test_a_user_the_original_does_not_make_is_not_taken_for_its_own(tmp_path: Path) -> None:
+    texts, _, _ = _run(tmp_path, _FASTAPI + 'USER nobody\nCMD ["fastapi", "run", "app/main.py"]\n')
+    runtime = texts["python-pip-multistage"].split("\nFROM ")[-1]
+    assert "RUN useradd" in runtime and runtime.rstrip().endswith("USER 10001:10001")

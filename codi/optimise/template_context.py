@@ -83,9 +83,9 @@ class TemplateContext:
     # The original runs as root and binds a port below 1024 (exposed or named by its command): the template
     # keeps root, since a non-root user binds it only where the runtime allows (Docker 20.10+, not Kubernetes).
     keep_root: bool = False
-    # The original makes its own user in a RUN and runs as it (`docker init`: adduser --uid 10001 appuser,
-    # USER appuser): the template runs as that user, made by that RUN (kept), not by a useradd of its own,
-    # whose UID may clash ("The UID 10001 is already in use").
+    # The original makes its own user in a RUN before its copies and runs as it (`docker init`: adduser --uid
+    # 10001 appuser, USER appuser): the python templates run as that user, made by that RUN (kept), not by a
+    # useradd of their own, whose UID may clash ("The UID 10001 is already in use").
     own_user: str | None = None
     command_path: str | None = None  # absolute path of the program the command runs, where known
     jar_path: str | None = None  # absolute path of the jar the command runs, where known
@@ -323,13 +323,15 @@ _MAKES_USER = re.compile(r"(?:^|[\s;&|(])(?:useradd|adduser)\s")
 
 
 def _own_user(model: Model, chain: list[Stage]) -> str | None:
-    """The user the original's last USER names, when a RUN of its chain before that makes a user and the
-    user is not root; None otherwise."""
-    made = False
+    """The user the original's last USER names, when a RUN of its chain before any COPY or ADD makes a user
+    (the templates run those RUNs before their own copies, which may --chown to it) and the user is not
+    root; None otherwise."""
+    made = copied = False
     user: str | None = None
     for st in chain:
         for instr in st.instructions:
-            if instr.keyword == "RUN" and _MAKES_USER.search(instr.text):
+            copied = copied or instr.keyword in {"COPY", "ADD"}
+            if instr.keyword == "RUN" and not copied and _MAKES_USER.search(instr.text):
                 made = True
             elif instr.keyword == "USER" and instr.args:
                 value = expand(instr.args[0], model.vars_at(instr), model.dockerfile.escape or "\\")

@@ -71,3 +71,12 @@ def test_a_user_the_original_does_not_make_is_not_taken_for_its_own(tmp_path: Pa
     texts, _, _ = _run(tmp_path, _FASTAPI + 'USER nobody\nCMD ["fastapi", "run", "app/main.py"]\n')
     runtime = texts["python-pip-multistage"].split("\nFROM ")[-1]
     assert "RUN useradd" in runtime and runtime.rstrip().endswith("USER 10001:10001")
+
+
+def test_a_user_made_after_the_copies_is_not_taken_over(tmp_path: Path) -> None:
+    """The templates copy (with --chown) before they replay RUNs that came after the original's first copy:
+    a user made there does not exist yet at that point, so the template makes its own."""
+    texts, _, _ = _run(tmp_path, _FASTAPI + "RUN useradd -m appuser\nUSER appuser\n"
+                       'CMD ["fastapi", "run", "app/main.py"]\n')
+    runtime = texts["python-pip-multistage"].split("\nFROM ")[-1]
+    assert "RUN useradd --system" in runtime and runtime.rstrip().endswith("USER 10001:10001")

@@ -80,3 +80,13 @@ def test_a_user_made_after_the_copies_is_not_taken_over(tmp_path: Path) -> None:
                        'CMD ["fastapi", "run", "app/main.py"]\n')
     runtime = texts["python-pip-multistage"].split("\nFROM ")[-1]
     assert "RUN useradd --system" in runtime and runtime.rstrip().endswith("USER 10001:10001")
+
+
+def test_odd_port_words_are_no_port() -> None:
+    from codi.optimise.contract.model import RuntimeContract
+    from codi.optimise.contract.ports import privileged_port
+
+    odd = RuntimeContract(ports=["²/tcp", "${PORT}", "0", "99999999999999999999/tcp", "8080/tcp"],
+                          cmd=["gunicorn", "-b", ":²"])
+    assert privileged_port(odd) is None
+    assert privileged_port(RuntimeContract(ports=["8080/tcp", "443/tcp"])) == 443

@@ -27,8 +27,9 @@ def _number(text: str) -> int | None:
 def command_port(argv: list[str]) -> int | None:
     """The port an image's command listens on when the command says it (``gunicorn -b 0.0.0.0:8000``,
     ``uvicorn --port 8080``, ``manage.py runserver 0.0.0.0:8000``) or runs a server with a known default
-    (gunicorn, uvicorn, ``fastapi run``: 8000; ``flask run``: 5000; ``streamlit run``: 8501); None when it does not say.
-    For an image that exposes no port: its smoke run then asks that port, original and candidates alike."""
+    (gunicorn, uvicorn, ``fastapi run``: 8000; ``flask run``: 5000; ``streamlit run``: 8501); None when it
+    does not say. For an image that exposes no port: its smoke run then asks that port, original and
+    candidates alike."""
     words: list[str] = []
     for arg in argv:
         try:  # `sh -c "gunicorn -b :8000 app:app"`: the script's words too
@@ -60,6 +61,6 @@ def privileged_port(contract: RuntimeContract) -> int | None:
     """The first port below 1024 the image exposes or its command names (None: none): as root it binds it;
     a non-root user only where the runtime lowers the unprivileged port start (Docker 20.10+ does,
     Kubernetes and plain Linux do not)."""
-    numbers = [int(p.split("/", 1)[0]) for p in contract.ports if p.split("/", 1)[0].isdigit()]
+    numbers = [_number(p.split("/", 1)[0]) or 0 for p in contract.ports]
     named = command_port((contract.entrypoint or []) + (contract.cmd or []))
     return next((n for n in [*numbers, *([named] if named else [])] if 0 < n < PRIVILEGED_BELOW), None)

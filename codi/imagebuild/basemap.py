@@ -15,11 +15,13 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from codi.cachehome import cache_home
+from codi.fix.edits import apply_edits
 from codi.imagebuild import runtimes
 from codi.parser import ParseError, parse
 from codi.parser.model import Flag
-from codi.parser.mounts import parse_mount
+from codi.parser.mounts import FROM_KEYS, parse_mount, with_field
 from codi.parser.semantic import build_model
+from codi.rules.base import Edit
 
 _FROM = re.compile(r"^(?P<head>\s*FROM\s+(?:--\S+\s+)*)(?P<image>\S+)(?P<rest>.*)$", re.IGNORECASE)
 _ALIAS = re.compile(r"\s+AS\s+(?P<name>\S+)\s*$", re.IGNORECASE)
@@ -185,21 +187,15 @@ def copied_images(text: str) -> list[str]:
 
 
 def _map_copy_sources(text: str, base_map: dict[str, str], used: dict[str, str]) -> str:
-    edits: list[tuple[int, int, str]] = []
+    edits: list[Edit] = []
     for flag, ref in _copy_sources(text):
         target = lookup(ref, base_map)
         if target is None:
             continue
         used[ref] = target
-        if flag.name.lower() == "from":
-            new = f"--{flag.name}={target}"
-        else:
-            field = re.compile(r"(^|,)(\s*from=)([\"']?)" + re.escape(ref) + r"\3(?=\s*(?:,|$))", re.IGNORECASE)
-            new = field.sub(lambda m, to=target: f"{m.group(1)}{m.group(2)}{to}", flag.raw, count=1)
-        edits.append((flag.span.start, flag.span.end, new))
-    for start, end, new in sorted(edits, reverse=True):
-        text = text[:start] + new + text[end:]
-    return text
+        new = f"--{flag.name}={target}" if flag.name.lower() == "from" else with_field(flag.raw, FROM_KEYS, ref, target)
+        edits.append(Edit(flag.span.start, flag.span.end, new))
+    return apply_edits(text, edits)[0]
 
 
 def apply_base_map(text: str, base_map: dict[str, str],

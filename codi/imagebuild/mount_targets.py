@@ -8,14 +8,13 @@ Like the base map, this changes only the text given to the engine: candidate fil
 from __future__ import annotations
 
 import posixpath
-import re
 
+from codi.fix.edits import apply_edits
 from codi.optimise.reorder import workdirs
 from codi.parser import ParseError, parse
-from codi.parser.mounts import parse_mount
+from codi.parser.mounts import TARGET_KEYS, parse_mount, with_field
 from codi.parser.semantic import build_model
-
-_TARGET_KEYS = ("target", "dst", "destination")
+from codi.rules.base import Edit
 
 
 def absolute_mount_targets(text: str) -> str:
@@ -25,7 +24,7 @@ def absolute_mount_targets(text: str) -> str:
         model = build_model(parse(text))
     except ParseError:
         return text
-    edits: list[tuple[int, int, str]] = []
+    edits: list[Edit] = []
     for stage in model.stages:
         runs = [i for i in stage.instructions if i.keyword == "RUN"]
         if not runs:
@@ -39,12 +38,7 @@ def absolute_mount_targets(text: str) -> str:
                 target = parse_mount(flag.value or "").target
                 if not target or target.startswith("/") or "$" in target:
                     continue
-                absolute = posixpath.normpath(posixpath.join(cwd, target))
-                field = re.compile(r"(^|,)(\s*(?:" + "|".join(_TARGET_KEYS) + r")=)([\"']?)" + re.escape(target)
-                                   + r"\3(?=\s*(?:,|$))", re.IGNORECASE)
-                new = field.sub(lambda m, to=absolute: f"{m.group(1)}{m.group(2)}{to}", flag.raw, count=1)
+                new = with_field(flag.raw, TARGET_KEYS, target, posixpath.normpath(posixpath.join(cwd, target)))
                 if new != flag.raw:
-                    edits.append((flag.span.start, flag.span.end, new))
-    for start, end, new in sorted(edits, reverse=True):
-        text = text[:start] + new + text[end:]
-    return text
+                    edits.append(Edit(flag.span.start, flag.span.end, new))
+    return apply_edits(text, edits)[0]

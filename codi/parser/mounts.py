@@ -9,11 +9,13 @@ expansion: BuildKit expands them later with the build args).
 from __future__ import annotations
 
 import csv
+import re
 from dataclasses import dataclass, field
 
 from codi.parser.model import Instruction
 
-_TARGET_KEYS = ("target", "dst", "destination")
+TARGET_KEYS = ("target", "dst", "destination")
+FROM_KEYS = ("from",)
 _SOURCE_KEYS = ("source", "src")
 
 
@@ -42,10 +44,18 @@ def parse_mount(value: str) -> Mount:
         key = key.strip().lower()
         if key:
             options[key] = val.strip() if eq else "true"
-    target = next((options[k] for k in _TARGET_KEYS if options.get(k)), None)
+    target = next((options[k] for k in TARGET_KEYS if options.get(k)), None)
     source = next((options[k] for k in _SOURCE_KEYS if options.get(k)), None)
     return Mount(type=options.get("type", "bind").lower(), target=target, source=source,
                  from_=options.get("from") or None, options=options)
+
+
+def with_field(raw: str, keys: tuple[str, ...], value: str, new: str) -> str:
+    """``raw`` (a ``--mount=...`` flag as written) with the first field of ``keys`` whose value is ``value``
+    (maybe quoted) set to ``new``; unchanged when no field matches."""
+    field_re = re.compile(r"(^|,)(\s*(?:" + "|".join(map(re.escape, keys)) + r")=)([\"']?)" + re.escape(value)
+                          + r"\3(?=\s*(?:,|$))", re.IGNORECASE)
+    return field_re.sub(lambda m: f"{m.group(1)}{m.group(2)}{new}", raw, count=1)
 
 
 def mounts(instr: Instruction) -> list[Mount]:

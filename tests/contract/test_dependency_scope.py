@@ -317,17 +317,23 @@ def test_poetry_template_installs_the_project_itself_only_where_the_original_doe
     assert "/opt/poetry" not in texts["root"].split("\nFROM ", 2)[-1]
 
 
-def test_uv_template_installs_the_project_only_where_the_original_does(tmp_path: Path) -> None:
-    """Regression: `uv sync --no-install-project` in the original got a candidate that synced again after the
-    source copy and copied the whole folder, virtualenv and sources, from the build stage on every edit."""
+def _uv_project(tmp_path: Path, dockerfile: str) -> Path:
+    """A uv project (pyproject.toml naming flask, uv.lock, app.py) built by ``dockerfile``."""
     project = tmp_path / "uv"
     project.mkdir()
     (project / "pyproject.toml").write_text('[project]\nname = "app"\nversion = "1.0"\ndependencies = ["flask==3.0.3"]\n')
     (project / "uv.lock").write_text("# lock\n")
     (project / "app.py").write_text("")
-    (project / "Dockerfile").write_text(
-        "FROM python:3.12-slim\nRUN pip install uv==0.5.11\nWORKDIR /app\nCOPY pyproject.toml uv.lock ./\n"
-        "RUN uv sync --frozen --no-dev --no-install-project\nCOPY . .\nCMD [\"python\", \"app.py\"]\n")
+    (project / "Dockerfile").write_text(dockerfile)
+    return project
+
+
+def test_uv_template_installs_the_project_only_where_the_original_does(tmp_path: Path) -> None:
+    """Regression: `uv sync --no-install-project` in the original got a candidate that synced again after the
+    source copy and copied the whole folder, virtualenv and sources, from the build stage on every edit."""
+    project = _uv_project(tmp_path, "FROM python:3.12-slim\nRUN pip install uv==0.5.11\nWORKDIR /app\n"
+                                    "COPY pyproject.toml uv.lock ./\nRUN uv sync --frozen --no-dev --no-install-project\n"
+                                    "COPY . .\nCMD [\"python\", \"app.py\"]\n")
     candidate, text = _offered(project, tmp_path / "runs", "python-uv-multistage")
     assert text.count("uv sync") == 1 and "--no-install-project\n\nFROM" in text
     runtime = text.split("\nFROM ", 2)[-1]
@@ -341,15 +347,9 @@ def test_uv_template_takes_uv_from_the_image_the_original_copies_it_from(tmp_pat
     """Regression: an original with uv's documented `COPY --from=ghcr.io/astral-sh/uv:0.5.11 /uv /uvx /bin/` got
     a candidate that installed uv with pip, unpinned (the review refused it: DL3013). Now the same copy, and
     in the runtime stage too where the command runs uv."""
-    project = tmp_path / "uv"
-    project.mkdir()
-    (project / "pyproject.toml").write_text('[project]\nname = "app"\nversion = "1.0"\ndependencies = ["flask==3.0.3"]\n')
-    (project / "uv.lock").write_text("# lock\n")
-    (project / "app.py").write_text("")
     copy = "COPY --from=ghcr.io/astral-sh/uv:0.5.11@sha256:0123 /uv /uvx /bin/"
-    (project / "Dockerfile").write_text(
-        f"FROM python:3.12-slim\n{copy}\nWORKDIR /app\nCOPY pyproject.toml uv.lock ./\n"
-        f"RUN uv sync --frozen --no-dev --no-install-project\nCOPY . .\nCMD {cmd}\n")
+    project = _uv_project(tmp_path, f"FROM python:3.12-slim\n{copy}\nWORKDIR /app\nCOPY pyproject.toml uv.lock ./\n"
+                                    f"RUN uv sync --frozen --no-dev --no-install-project\nCOPY . .\nCMD {cmd}\n")
     candidate, text = _offered(project, tmp_path / "runs", "python-uv-multistage")
     build, runtime = text.split("\nFROM ", 2)[1:]
     assert f"\n{copy}\n" in build and "pip install" not in text

@@ -19,8 +19,8 @@ from codi.fix.edits import apply_edits
 from codi.imagebuild import runtimes
 from codi.parser import ParseError, parse
 from codi.parser.model import Flag
-from codi.parser.mounts import FROM_KEYS, parse_mount, with_field
-from codi.parser.semantic import build_model
+from codi.parser.mounts import FROM_KEYS, with_field
+from codi.parser.semantic import build_model, from_flags
 from codi.rules.base import Edit
 
 _FROM = re.compile(r"^(?P<head>\s*FROM\s+(?:--\S+\s+)*)(?P<image>\S+)(?P<rest>.*)$", re.IGNORECASE)
@@ -166,19 +166,8 @@ def _copy_sources(text: str) -> list[tuple[Flag, str]]:
         model = build_model(parse(text))
     except ParseError:
         return []
-    out: list[tuple[Flag, str]] = []
-    for stage in model.stages:
-        for instr in stage.instructions:
-            if instr.keyword == "COPY":
-                flags = [(f, f.value or "") for f in instr.flags if f.name.lower() == "from"]
-            elif instr.keyword == "RUN":
-                flags = [(f, (parse_mount(f.value or "").from_ or "").strip("\"'"))
-                         for f in instr.flags if f.name.lower() == "mount"]
-            else:
-                continue
-            out += [(flag, ref) for flag, ref in flags
-                    if ref and "$" not in ref and model.stage_by_ref(ref) is None]
-    return out
+    return [(flag, ref) for stage in model.stages for instr in stage.instructions for flag, ref in from_flags(instr)
+            if "$" not in ref and model.stage_by_ref(ref) is None]
 
 
 def copied_images(text: str) -> list[str]:

@@ -35,8 +35,8 @@ from codi.parser.bounds import ExpansionLimit, decimal, expansion_budget
 from codi.parser.builtins import BUILTIN_ARGS
 from codi.parser.envs import EnvView, Timeline
 from codi.parser.expand import UnresolvedVariable, expand, expand_strict
-from codi.parser.model import Dockerfile, Instruction
-from codi.parser.mounts import mounts
+from codi.parser.model import Dockerfile, Flag, Instruction
+from codi.parser.mounts import parse_mount
 
 Env = Mapping[str, str | None]
 
@@ -243,7 +243,7 @@ class _Builder:
         model = self.model
         for stage in model.stages:
             for instr in stage.instructions:
-                for ref in _from_refs(instr):
+                for _, ref in from_flags(instr):
                     # taken as written: BuildKit builds the graph before expanding and
                     # rejects variables in --from
                     source = model.stage_by_ref(ref)
@@ -251,16 +251,17 @@ class _Builder:
                         model._edges.append((source.index, stage.index, instr))
 
 
-def _from_refs(instr: Instruction) -> list[str]:
-    """Stage references of COPY --from=... and RUN --mount=...,from=..."""
-    refs: list[str] = []
+def from_flags(instr: Instruction) -> list[tuple[Flag, str]]:
+    """(flag, reference) of COPY --from=... (the last one: BuildKit's) and of each RUN --mount=...,from=...,
+    as written: a stage of the file or an image."""
     if instr.keyword == "COPY":
         flag = instr.flag("from")
-        if flag is not None and flag.value:
-            refs.append(flag.value)
-    elif instr.keyword == "RUN":
-        refs += [m.from_.strip("\"'") for m in mounts(instr) if m.from_]
-    return refs
+        return [(flag, flag.value)] if flag is not None and flag.value else []
+    if instr.keyword == "RUN":
+        pairs = [(f, (parse_mount(f.value).from_ or "").strip("\"'"))
+                 for f in instr.flags if f.name == "mount" and f.value]
+        return [(f, ref) for f, ref in pairs if ref]
+    return []
 
 
 def build_model(dockerfile: Dockerfile, build_args: Mapping[str, str] | None = None) -> Model:
